@@ -1,0 +1,38 @@
+"""The FastAPI application; the connection pool is created by the caller and handed in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel
+
+from api import alerts, quarantine, subjects
+from api.deps import Conn
+
+
+class Health(BaseModel):
+    database: bool
+
+
+def create_app(pool: AsyncConnectionPool[Any]) -> FastAPI:
+    app = FastAPI(
+        title="ccmon",
+        summary="Location monitoring for community correction",
+        version="0.1.0",
+    )
+    app.state.pool = pool
+    v1 = APIRouter(prefix="/api/v1")
+    v1.include_router(alerts.router)
+    v1.include_router(subjects.router)
+    v1.include_router(quarantine.router)
+
+    @v1.get("/health", tags=["health"])
+    async def health(conn: Conn) -> Health:
+        """Unauthenticated: for load balancers and the demo's start-up check."""
+        await conn.execute("SELECT 1")
+        return Health(database=True)
+
+    app.include_router(v1)
+    return app

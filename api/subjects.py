@@ -1,0 +1,31 @@
+"""Subjects and their latest positions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+import store
+from api.auth import CurrentUser
+from api.deps import Conn
+
+router = APIRouter(prefix="/subjects", tags=["subjects"])
+
+
+@router.get("")
+async def list_subjects(conn: Conn, _user: CurrentUser) -> list[store.SubjectRow]:
+    return await store.list_subjects(conn)
+
+
+@router.get("/{subject_id}/fixes")
+async def subject_fixes(
+    subject_id: int,
+    conn: Conn,
+    _user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> list[store.FixRow]:
+    """The subject's newest fixes, newest first."""
+    if not await store.subject_exists(conn, subject_id=subject_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no subject {subject_id}")
+    return await store.last_fixes(conn, subject_id=subject_id, limit=limit)

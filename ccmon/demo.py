@@ -1,0 +1,97 @@
+"""The demo: everything embedded, a synthetic city seeded once and simulated live."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+import store
+from ccmon.embedded import embedded_broker, embedded_database
+from ccmon.services import (
+    api_server,
+    connection_pool,
+    ingest_task,
+    pipeline_for,
+    prepare_database,
+    run_until_stopped,
+)
+from domain import ZoneRole
+from simulators import City, generate_city, simulate_city
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from psycopg import AsyncConnection
+
+    from ccmon.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
+    """Register the city in the store: a county bureau, one justice office and one inclusion
+    zone per district, every subject with its devices."""
+    county = await store.create_office(conn, name="County Justice Bureau")
+    offices, zones = [], []
+    for d in city.districts:
+        offices.append(
+            await store.create_office(conn, name=f"{d.name} Justice Office", parent_id=county)
+        )
+        zones.append(await store.create_zone(conn, name=d.name, geometry=d.geojson()))
+    for s in city.subjects:
+        subject_id = await store.create_subject(
+            conn, office_id=offices[s.district], name=s.name, level=s.level
+        )
+        for device in s.devices:
+            await store.create_device(conn, code=device.code, kind=device.kind, subject_id=subject_id)
+        await store.assign_zone(
+            conn, subject_id=subject_id, zone_id=zones[s.district], role=ZoneRole.INCLUSION
+        )
+
+
+def _demo_password(data_dir: Path, new_password: str | None) -> str:
+    """The demo keeps the generated admin password in its data folder (mode 600) so a rerun
+    can print it again; a real deployment prints it once and keeps it nowhere."""
+    path = data_dir / "admin-password"
+    if new_password is not None:
+        path.write_text(new_password + "\n", encoding="utf-8")
+        os.chmod(path, 0o600)
+        return new_password
+    return path.read_text(encoding="utf-8").strip() if path.exists() else "(see first run)"
+
+
+async def run_demo(settings: Settings) -> None:
+    data_dir = settings.data_dir.resolve()
+    city = generate_city(settings.demo_seed)
+    async with embedded_database(data_dir / "postgres") as url:
+        new_password = await prepare_database(url)
+        async with connection_pool(url) as pool:
+            async with pool.connection() as conn:
+                if await store.count_subjects(conn) == 0:
+                    await seed_city(conn, city)
+            async with embedded_broker(settings.mqtt_host, settings.mqtt_port):
+                server = api_server(pool, settings)
+                base = f"http://{settings.api_host}:{settings.api_port}"
+                print(
+                    f"ccmon demo running (data in {data_dir})\n"
+                    f"  API       {base}/api/v1/alerts\n"
+                    f"  API docs  {base}/docs\n"
+                    f"  user      admin\n"
+                    f"  password  {_demo_password(data_dir, new_password)}\n"
+                    f"  MQTT      {settings.mqtt_host}:{settings.mqtt_port}\n"
+                    "Ctrl-C stops everything.",
+                    flush=True,
+                )
+                await run_until_stopped(
+                    server,
+                    ingest_task(pipeline_for(pool, settings), settings),
+                    simulate_city(
+                        city,
+                        host=settings.mqtt_host,
+                        port=settings.mqtt_port,
+                        interval_s=settings.demo_interval_s,
+                        seed=settings.demo_seed,
+                    ),
+                )
+    print("ccmon demo stopped.", flush=True)

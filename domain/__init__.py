@@ -1,0 +1,38 @@
+"""The supervision vocabulary as plain typed data; imports nothing of ours."""
+
+from domain.alerts import AlertKind, AlertState, NewAlert, Severity
+from domain.fixes import (
+    Codes,
+    EpochSeconds,
+    FixBatch,
+    FixSource,
+    Ids,
+    Lat,
+    Lon,
+    Metres,
+    ZoneStatus,
+)
+from domain.subjects import Device, DeviceKind, SupervisionLevel
+from domain.zones import Assignment, Zone, ZoneRole
+
+__all__ = [
+    "AlertKind",
+    "AlertState",
+    "Assignment",
+    "Codes",
+    "Device",
+    "DeviceKind",
+    "EpochSeconds",
+    "FixBatch",
+    "FixSource",
+    "Ids",
+    "Lat",
+    "Lon",
+    "Metres",
+    "NewAlert",
+    "Severity",
+    "SupervisionLevel",
+    "Zone",
+    "ZoneRole",
+    "ZoneStatus",
+]

@@ -1,0 +1,30 @@
+"""People under supervision and the devices they carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class SupervisionLevel(StrEnum):
+    """严管 / 普管 / 宽管: sets reporting intervals and how fast rules confirm."""
+
+    STRICT = "strict"
+    NORMAL = "normal"
+    LENIENT = "lenient"
+
+
+class DeviceKind(StrEnum):
+    PHONE = "phone"
+    WRISTBAND = "wristband"
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A registered device; `code` is the id it uses in its MQTT topic."""
+
+    id: int
+    code: str
+    kind: DeviceKind
+    subject_id: int | None
+    active: bool

@@ -1,0 +1,23 @@
+"""MQTT subscription, wire formats, validation, quarantine, batching and the pipeline loop."""
+
+from ingest.errors import IngestError, RejectedInput
+from ingest.mqtt import BatchConfig, MqttConfig, run_ingest
+from ingest.pipeline import Message, Pipeline, PipelineConfig, PipelineStats
+from ingest.wire import FIX_TOPIC, DecodedFix, FixV1, Limits, decode_fix
+
+__all__ = [
+    "FIX_TOPIC",
+    "BatchConfig",
+    "DecodedFix",
+    "FixV1",
+    "IngestError",
+    "Limits",
+    "Message",
+    "MqttConfig",
+    "Pipeline",
+    "PipelineConfig",
+    "PipelineStats",
+    "RejectedInput",
+    "decode_fix",
+    "run_ingest",
+]

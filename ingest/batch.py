@@ -1,0 +1,32 @@
+"""Validated fixes -> one FixBatch of numpy arrays."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from domain import FixBatch
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ingest.wire import DecodedFix
+
+
+def to_batch(fixes: Sequence[DecodedFix]) -> FixBatch:
+    def col(name: str, dtype: type[np.generic]) -> np.ndarray:  # type: ignore[type-arg]
+        return np.fromiter((getattr(f, name) for f in fixes), dtype=dtype, count=len(fixes))
+
+    return FixBatch(
+        subject=col("subject_id", np.int64),
+        device=col("device_id", np.int64),
+        time=col("time", np.float64),
+        lon=col("lon", np.float64),
+        lat=col("lat", np.float64),
+        accuracy=col("accuracy", np.float64),
+        source=[f.source for f in fixes],
+        battery=col("battery", np.int16),
+        seq=col("seq", np.int64),
+        received=col("received", np.float64),
+    )

@@ -1,0 +1,95 @@
+"""The MQTT edge: a persistent QoS 1 subscription feeding micro-batches to the pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import aiomqtt
+
+from ingest.pipeline import Message
+from ingest.wire import FIX_TOPIC
+
+if TYPE_CHECKING:
+    from ingest.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MqttConfig:
+    host: str
+    port: int
+    client_id: str
+    username: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchConfig:
+    size: int
+    wait_s: float
+
+
+async def _collect(queue: asyncio.Queue[Message], config: BatchConfig) -> list[Message]:
+    """Wait for one message, then take more until the batch is full or `wait_s` has passed."""
+    batch = [await queue.get()]
+    deadline = time.monotonic() + config.wait_s
+    while len(batch) < config.size:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            batch.append(await asyncio.wait_for(queue.get(), remaining))
+        except TimeoutError:
+            break
+    return batch
+
+
+async def _read(
+    config: MqttConfig, queue: asyncio.Queue[Message], connected: asyncio.Event
+) -> None:
+    """Keep a persistent session subscribed, reconnecting with back-off."""
+    delay = 0.5
+    while True:
+        try:
+            async with aiomqtt.Client(
+                config.host,
+                config.port,
+                identifier=config.client_id,
+                clean_session=False,
+                username=config.username,
+                password=config.password,
+            ) as client:
+                await client.subscribe(FIX_TOPIC, qos=1)
+                log.info("subscribed to %s on %s:%d", FIX_TOPIC, config.host, config.port)
+                connected.set()
+                delay = 0.5
+                async for m in client.messages:
+                    payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
+                    await queue.put(Message(m.topic.value, payload, time.time()))
+        except aiomqtt.MqttError as exc:
+            connected.clear()
+            log.warning("MQTT connection lost (%s); reconnecting in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+async def run_ingest(
+    pipeline: Pipeline,
+    mqtt: MqttConfig,
+    batching: BatchConfig,
+    *,
+    connected: asyncio.Event | None = None,
+) -> None:
+    """Read MQTT and run the pipeline until cancelled. The queue outlives reconnects, and its
+    bound pushes back on the reader while the store is slow."""
+    queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=batching.size * 4)
+    await pipeline.refresh()
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(_read(mqtt, queue, connected or asyncio.Event()))
+        while True:
+            await pipeline.process(await _collect(queue, batching))

@@ -1,0 +1,161 @@
+"""The pipeline loop: decode -> batch -> geofence -> rules -> store, one micro-batch at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+
+import store
+from alerts import ZoneState, zone_alerts
+from geofence import ZoneIndex
+from ingest.batch import to_batch
+from ingest.errors import RejectedInput
+from ingest.wire import DecodedFix, Limits, decode_fix
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
+
+    from domain import Device, FixBatch, NewAlert
+    from geofence import Evaluation
+
+log = logging.getLogger(__name__)
+
+# Batches with more (fix, zone edge) work than this go to a worker thread, so the event
+# loop keeps reading MQTT while numpy runs.
+_THREAD_THRESHOLD = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    topic: str
+    payload: bytes
+    received: float
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    limits: Limits
+    confirm_fixes: int
+    refresh_s: float
+    actor: str = "ccmon-ingest"
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    alerts_opened: int = 0
+    batches: int = 0
+
+
+@dataclass(slots=True)
+class _Decoded:
+    fixes: list[DecodedFix] = field(default_factory=list)
+    rejected: list[store.Rejected] = field(default_factory=list)
+
+
+class Pipeline:
+    """Holds what a restart can rebuild: the device registry, the zone index, rule state."""
+
+    def __init__(self, pool: AsyncConnectionPool[Any], config: PipelineConfig) -> None:
+        self._pool = pool
+        self._config = config
+        self._devices: dict[str, Device] = {}
+        self._index = ZoneIndex.build([], [])
+        self._state: dict[int, ZoneState] = {}
+        self._refreshed_at = float("-inf")
+        self.stats = PipelineStats()
+
+    async def refresh(self) -> None:
+        """Reload devices, zones, assignments and which alerts are live (officers close them)."""
+        async with self._pool.connection() as conn:
+            devices = await store.load_devices(conn)
+            zones = await store.load_zones(conn)
+            assignments = await store.load_assignments(conn)
+            live = await store.live_alert_assignments(conn)
+        self._index = await asyncio.to_thread(ZoneIndex.build, zones, assignments)
+        self._devices = {d.code: d for d in devices}
+        state = {a: replace(s, alert_open=a in live) for a, s in self._state.items()}
+        for a in live - state.keys():
+            state[a] = ZoneState(alert_open=True)
+        self._state = state
+        self._refreshed_at = time.monotonic()
+
+    async def process(self, messages: list[Message]) -> None:
+        """Run one micro-batch through every step; a failing step quarantines, never drops."""
+        if time.monotonic() - self._refreshed_at >= self._config.refresh_s:
+            await self.refresh()
+        self.stats.received += len(messages)
+        self.stats.batches += 1
+        decoded = self._decode(messages)
+        try:
+            batch = to_batch(decoded.fixes)
+            ev = await self._evaluate(batch)
+            alerts, new_state = zone_alerts(
+                batch, ev, self._state, confirm_fixes=self._config.confirm_fixes
+            )
+        except Exception as exc:
+            log.exception("pipeline step failed; quarantining the batch")
+            await self._write_with_retry(None, self._as_rejected(messages, exc), [])
+            return
+        await self._write_with_retry(batch, decoded.rejected, alerts)
+        self._state.update(new_state)
+
+    def _decode(self, messages: list[Message]) -> _Decoded:
+        out = _Decoded()
+        for m in messages:
+            try:
+                out.fixes.append(
+                    decode_fix(
+                        m.topic, m.payload, received=m.received,
+                        devices=self._devices, limits=self._config.limits,
+                    )
+                )
+            except RejectedInput as exc:
+                out.rejected.append(store.Rejected(m.topic, m.payload, str(exc)))
+        return out
+
+    async def _evaluate(self, batch: FixBatch) -> Evaluation:
+        if len(batch) < _THREAD_THRESHOLD:
+            return self._index.evaluate(batch)
+        return await asyncio.to_thread(self._index.evaluate, batch)
+
+    @staticmethod
+    def _as_rejected(messages: list[Message], exc: Exception) -> list[store.Rejected]:
+        return [store.Rejected(m.topic, m.payload, f"pipeline error: {exc!r}") for m in messages]
+
+    async def _write_with_retry(
+        self, batch: FixBatch | None, rejected: list[store.Rejected], alerts: list[NewAlert]
+    ) -> None:
+        """Retry while the database is unreachable: the batch stays in memory meanwhile and
+        the bounded queue upstream pushes back on the MQTT reader."""
+        delay = 0.5
+        while True:
+            try:
+                await self._write(batch, rejected, alerts)
+                return
+            except psycopg.OperationalError as exc:
+                log.warning("store unavailable (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def _write(
+        self, batch: FixBatch | None, rejected: list[store.Rejected], alerts: list[NewAlert]
+    ) -> None:
+        async with self._pool.connection() as conn, conn.transaction():
+            stored = await store.copy_fixes(conn, batch) if batch is not None and len(batch) else 0
+            await store.quarantine(conn, rejected)
+            opened = await store.open_alerts(conn, alerts, actor=self._config.actor)
+        self.stats.stored += stored
+        self.stats.duplicates += (len(batch) if batch is not None else 0) - stored
+        self.stats.quarantined += len(rejected)
+        self.stats.alerts_opened += len(opened)
+        for alert_id in opened:
+            log.info("alert %d opened", alert_id)

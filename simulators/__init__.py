@@ -1,0 +1,15 @@
+"""Devices that publish over MQTT like real ones; speaks only the documented wire format."""
+
+from simulators.city import City, District, SimDevice, SimSubject, generate_city
+from simulators.devices import SimulationReport, fix_payload, simulate_city
+
+__all__ = [
+    "City",
+    "District",
+    "SimDevice",
+    "SimSubject",
+    "SimulationReport",
+    "fix_payload",
+    "generate_city",
+    "simulate_city",
+]

@@ -1,0 +1,52 @@
+"""PostgreSQL schema, migrations and queries (psycopg 3); callers own the transactions."""
+
+from store.alerts import AlertRow, list_alerts, live_alert_assignments, open_alerts
+from store.fixes import FixRow, copy_fixes, last_fixes
+from store.migrate import migrate, timescale_available
+from store.quarantine import QuarantineRow, Rejected, list_quarantine, quarantine
+from store.registry import (
+    assign_zone,
+    count_subjects,
+    create_device,
+    create_office,
+    create_subject,
+    create_zone,
+    list_subjects,
+    load_assignments,
+    load_devices,
+    load_zones,
+    subject_exists,
+    SubjectRow,
+)
+from store.users import create_user, password_hash, set_password_hash
+
+__all__ = [
+    "AlertRow",
+    "FixRow",
+    "QuarantineRow",
+    "Rejected",
+    "SubjectRow",
+    "assign_zone",
+    "copy_fixes",
+    "count_subjects",
+    "create_device",
+    "create_office",
+    "create_subject",
+    "create_user",
+    "create_zone",
+    "last_fixes",
+    "list_alerts",
+    "list_quarantine",
+    "list_subjects",
+    "live_alert_assignments",
+    "load_assignments",
+    "load_devices",
+    "load_zones",
+    "migrate",
+    "open_alerts",
+    "password_hash",
+    "quarantine",
+    "set_password_hash",
+    "subject_exists",
+    "timescale_available",
+]

@@ -1,0 +1,79 @@
+"""Fixes: written in batches with COPY, read back as a subject's latest positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from psycopg.rows import class_row
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+    from domain import FixBatch
+
+_COLUMNS = "time, subject_id, device_id, lon, lat, accuracy, source, battery, seq, received_at"
+
+
+@dataclass(frozen=True, slots=True)
+class FixRow:
+    time: datetime
+    device_code: str
+    device_kind: str
+    lon: float
+    lat: float
+    accuracy: float
+    source: str
+    battery: int | None
+    seq: int | None
+    received_at: datetime
+
+
+def _rows(batch: FixBatch) -> list[tuple[object, ...]]:
+    def when(t: float) -> datetime:
+        return datetime.fromtimestamp(t, UTC)
+
+    return [
+        (
+            when(t), s, d, lo, la, acc, src.value,
+            b if b >= 0 else None, q if q >= 0 else None, when(r),
+        )
+        for t, s, d, lo, la, acc, src, b, q, r in zip(
+            batch.time.tolist(), batch.subject.tolist(), batch.device.tolist(),
+            batch.lon.tolist(), batch.lat.tolist(), batch.accuracy.tolist(), batch.source,
+            batch.battery.tolist(), batch.seq.tolist(), batch.received.tolist(),
+            strict=True,
+        )
+    ]
+
+
+async def copy_fixes(conn: AsyncConnection[Any], batch: FixBatch) -> int:
+    """COPY a batch in; a fix already stored (same device, time, seq) is skipped.
+
+    Returns how many were new. Call inside a transaction: the staging table empties on commit.
+    """
+    await conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS fix_stage (LIKE fixes) ON COMMIT DELETE ROWS"
+    )
+    async with conn.cursor().copy(f"COPY fix_stage ({_COLUMNS}) FROM STDIN") as copy:
+        for row in _rows(batch):
+            await copy.write_row(row)
+    cur = await conn.execute(
+        f"INSERT INTO fixes ({_COLUMNS}) SELECT {_COLUMNS} FROM fix_stage"  # noqa: S608
+        " ON CONFLICT DO NOTHING"
+    )
+    return cur.rowcount
+
+
+async def last_fixes(conn: AsyncConnection[Any], *, subject_id: int, limit: int) -> list[FixRow]:
+    """A subject's newest fixes, newest first."""
+    cur = conn.cursor(row_factory=class_row(FixRow))
+    await cur.execute(
+        "SELECT f.time, d.code AS device_code, d.kind AS device_kind, f.lon, f.lat,"
+        " f.accuracy, f.source, f.battery, f.seq, f.received_at"
+        " FROM fixes f JOIN devices d ON d.id = f.device_id"
+        " WHERE f.subject_id = %s ORDER BY f.time DESC LIMIT %s",
+        (subject_id, limit),
+    )
+    return await cur.fetchall()

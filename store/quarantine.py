@@ -1,0 +1,46 @@
+"""Input that was rejected: kept with its reason, topic and raw bytes, never dropped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from psycopg.rows import class_row
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    topic: str
+    payload: bytes
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineRow:
+    id: int
+    received_at: datetime
+    topic: str
+    payload: bytes
+    reason: str
+
+
+async def quarantine(conn: AsyncConnection[Any], rejected: list[Rejected]) -> None:
+    if not rejected:
+        return
+    async with conn.cursor().copy("COPY quarantine (topic, payload, reason) FROM STDIN") as copy:
+        for r in rejected:
+            await copy.write_row((r.topic, r.payload, r.reason))
+
+
+async def list_quarantine(conn: AsyncConnection[Any], *, limit: int) -> list[QuarantineRow]:
+    cur = conn.cursor(row_factory=class_row(QuarantineRow))
+    await cur.execute(
+        "SELECT id, received_at, topic, payload, reason FROM quarantine"
+        " ORDER BY id DESC LIMIT %s",
+        (limit,),
+    )
+    return await cur.fetchall()

@@ -1,0 +1,124 @@
+"""Offices, subjects, devices, zones and assignments: what the pipeline and the demo need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from domain import Assignment, Device, DeviceKind, Zone, ZoneRole
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+    from domain import SupervisionLevel
+
+
+async def create_office(
+    conn: AsyncConnection[Any], *, name: str, parent_id: int | None = None
+) -> int:
+    cur = await conn.execute(
+        "INSERT INTO offices (name, parent_id) VALUES (%s, %s) RETURNING id", (name, parent_id)
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def create_subject(
+    conn: AsyncConnection[Any], *, office_id: int, name: str, level: SupervisionLevel
+) -> int:
+    cur = await conn.execute(
+        "INSERT INTO subjects (office_id, name, level) VALUES (%s, %s, %s) RETURNING id",
+        (office_id, name, level.value),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def create_device(
+    conn: AsyncConnection[Any], *, code: str, kind: DeviceKind, subject_id: int | None
+) -> int:
+    cur = await conn.execute(
+        "INSERT INTO devices (code, kind, subject_id) VALUES (%s, %s, %s) RETURNING id",
+        (code, kind.value, subject_id),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def create_zone(conn: AsyncConnection[Any], *, name: str, geometry: dict[str, Any]) -> int:
+    cur = await conn.execute(
+        "INSERT INTO zones (name, geometry) VALUES (%s, %s) RETURNING id",
+        (name, Jsonb(geometry)),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def assign_zone(
+    conn: AsyncConnection[Any], *, subject_id: int, zone_id: int, role: ZoneRole
+) -> int:
+    cur = await conn.execute(
+        "INSERT INTO zone_assignments (subject_id, zone_id, role) VALUES (%s, %s, %s)"
+        " RETURNING id",
+        (subject_id, zone_id, role.value),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def load_devices(conn: AsyncConnection[Any]) -> list[Device]:
+    cur = await conn.execute("SELECT id, code, kind, subject_id, active FROM devices")
+    return [
+        Device(id=i, code=c, kind=DeviceKind(k), subject_id=s, active=a)
+        for i, c, k, s, a in await cur.fetchall()
+    ]
+
+
+async def load_zones(conn: AsyncConnection[Any]) -> list[Zone]:
+    cur = await conn.execute("SELECT id, name, geometry FROM zones")
+    return [Zone(id=i, name=n, geometry=g) for i, n, g in await cur.fetchall()]
+
+
+async def load_assignments(conn: AsyncConnection[Any]) -> list[Assignment]:
+    cur = await conn.execute("SELECT id, subject_id, zone_id, role FROM zone_assignments")
+    return [
+        Assignment(id=i, subject_id=s, zone_id=z, role=ZoneRole(r))
+        for i, s, z, r in await cur.fetchall()
+    ]
+
+
+async def count_subjects(conn: AsyncConnection[Any]) -> int:
+    cur = await conn.execute("SELECT count(*) FROM subjects")
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRow:
+    id: int
+    name: str
+    level: str
+    office: str
+
+
+async def list_subjects(conn: AsyncConnection[Any]) -> list[SubjectRow]:
+    cur = conn.cursor(row_factory=class_row(SubjectRow))
+    await cur.execute(
+        "SELECT s.id, s.name, s.level, o.name AS office FROM subjects s"
+        " JOIN offices o ON o.id = s.office_id ORDER BY s.id"
+    )
+    return await cur.fetchall()
+
+
+async def subject_exists(conn: AsyncConnection[Any], *, subject_id: int) -> bool:
+    cur = await conn.execute("SELECT 1 FROM subjects WHERE id = %s", (subject_id,))
+    return await cur.fetchone() is not None
