@@ -96,10 +96,7 @@ def zone_alerts(
 
     confirmed = r.violating & (r.run >= confirm_fixes) & ~was_open[r.key]
     hit_keys, first = np.unique(r.key[confirmed], return_index=True)
-    alerts = [
-        _alert(batch, ev, int(r.rows[np.flatnonzero(confirmed)[i]]))
-        for i in first
-    ]
+    alerts = [_alert(batch, ev, int(r.rows[np.flatnonzero(confirmed)[i]])) for i in first]
 
     opened = np.zeros(assignments.shape[0], dtype=np.bool_)
     opened[hit_keys] = True

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI
-from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
 from api import alerts, quarantine, subjects
-from api.deps import Conn
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
+
+    from api.deps import Conn
 
 
 class Health(BaseModel):

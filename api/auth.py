@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
-from psycopg import AsyncConnection
 
 import store
-from api.deps import Conn
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+    from api.deps import Conn
 
 _hasher = PasswordHasher()
 _basic = HTTPBasic(realm="ccmon")

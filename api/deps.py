@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from psycopg_pool import AsyncConnectionPool
 
 
 async def _connection(request: Request) -> AsyncIterator[AsyncConnection[Any]]:

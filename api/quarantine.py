@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 import store
-from api.auth import CurrentUser
-from api.deps import Conn
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from api.auth import CurrentUser
+    from api.deps import Conn
 
 router = APIRouter(prefix="/quarantine", tags=["quarantine"])
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
 import store
-from api.auth import CurrentUser
-from api.deps import Conn
+
+if TYPE_CHECKING:
+    from api.auth import CurrentUser
+    from api.deps import Conn
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 

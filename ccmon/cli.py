@@ -10,6 +10,8 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccmon.commands import migrate, seed_city, serve, simulate
+from ccmon.demo import run_demo
 from ccmon.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -18,32 +20,22 @@ if TYPE_CHECKING:
 
 
 def _demo(settings: Settings, _args: argparse.Namespace) -> Coroutine[Any, Any, None]:
-    from ccmon.demo import run_demo
-
     return run_demo(settings)
 
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> Coroutine[Any, Any, None]:
-    from ccmon.commands import serve
-
     return serve(settings)
 
 
 def _migrate(settings: Settings, _args: argparse.Namespace) -> Coroutine[Any, Any, None]:
-    from ccmon.commands import migrate
-
     return migrate(settings)
 
 
 def _seed_city(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, Any, None]:
-    from ccmon.commands import seed_city
-
     return seed_city(settings, seed=args.seed)
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, Any, None]:
-    from ccmon.commands import simulate
-
     return simulate(settings, seed=args.seed, interval_s=args.interval, duration_s=args.duration)
 
 

@@ -56,7 +56,9 @@ async def seed_city(settings: Settings, *, seed: int) -> None:
     async with database(settings) as url, connection_pool(url) as pool:
         async with pool.connection() as conn:
             if await store.count_subjects(conn) > 0:
-                raise SystemExit("the store already has subjects; seed-city only seeds an empty one")
+                raise SystemExit(
+                    "the store already has subjects; seed-city only seeds an empty one"
+                )
             await seed_city_into(conn, generate_city(seed))
         print("seeded the synthetic city", flush=True)
 

@@ -44,7 +44,9 @@ async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
             conn, office_id=offices[s.district], name=s.name, level=s.level
         )
         for device in s.devices:
-            await store.create_device(conn, code=device.code, kind=device.kind, subject_id=subject_id)
+            await store.create_device(
+                conn, code=device.code, kind=device.kind, subject_id=subject_id
+            )
         await store.assign_zone(
             conn, subject_id=subject_id, zone_id=zones[s.district], role=ZoneRole.INCLUSION
         )

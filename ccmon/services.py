@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import signal
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -17,7 +17,7 @@ from api import create_app, ensure_admin
 from ingest import BatchConfig, Limits, MqttConfig, Pipeline, PipelineConfig, run_ingest
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
+    from collections.abc import AsyncIterator, Coroutine, Iterator
 
     from ccmon.settings import Settings
 
@@ -73,6 +73,14 @@ def ingest_task(pipeline: Pipeline, settings: Settings) -> Coroutine[Any, Any, N
     )
 
 
+class _ApiServer(uvicorn.Server):
+    """Leaves SIGINT/SIGTERM to `run_until_stopped`, which stops every service in order."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def api_server(pool: AsyncConnectionPool[Any], settings: Settings) -> uvicorn.Server:
     config = uvicorn.Config(
         create_app(pool),
@@ -81,24 +89,31 @@ def api_server(pool: AsyncConnectionPool[Any], settings: Settings) -> uvicorn.Se
         log_level="warning",
         lifespan="off",
     )
-    return uvicorn.Server(config)
+    return _ApiServer(config)
 
 
 async def run_until_stopped(
     server: uvicorn.Server, *background: Coroutine[Any, Any, object]
 ) -> None:
-    """Serve the API until Ctrl-C (uvicorn handles the signal), running `background` beside
-    it; a background task that fails stops everything with its error."""
+    """Serve the API with `background` beside it until Ctrl-C or SIGTERM; a background task
+    that fails stops everything with its error. Returns once every task has ended."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(c) for c in background]
     serving = asyncio.create_task(server.serve())
-    pending: set[asyncio.Task[Any]] = {serving, *tasks}
+    stopping = asyncio.create_task(stop.wait())
+    pending: set[asyncio.Task[Any]] = {serving, stopping, *tasks}
     try:
-        while serving in pending:
+        while serving in pending and stopping in pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for t in done - {serving}:
+            for t in done - {serving, stopping}:
                 t.result()
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
         server.should_exit = True
-        for t in tasks:
+        for t in [stopping, *tasks]:
             t.cancel()
-        await asyncio.gather(serving, *tasks, return_exceptions=True)
+        await asyncio.gather(serving, stopping, *tasks, return_exceptions=True)

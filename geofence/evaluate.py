@@ -40,9 +40,7 @@ def _inside_and_distance(
     return (crossings % 2) == 1, distance
 
 
-def evaluate_zone(
-    zone: CompiledZone, lon: Lon, lat: Lat, accuracy: Metres
-) -> tuple[Codes, Metres]:
+def evaluate_zone(zone: CompiledZone, lon: Lon, lat: Lat, accuracy: Metres) -> tuple[Codes, Metres]:
     """Status of each fix against one zone, and its distance to the zone boundary in metres.
 
     A fix whose accuracy circle reaches the boundary is UNCERTAIN: it proves neither side.

@@ -44,9 +44,7 @@ class ZoneIndex:
     @classmethod
     def build(cls, zones: Iterable[Zone], assignments: Iterable[Assignment]) -> ZoneIndex:
         compiled = {z.id: compile_zone(z) for z in zones}
-        rows = sorted(
-            (a for a in assignments if a.zone_id in compiled), key=lambda a: a.subject_id
-        )
+        rows = sorted((a for a in assignments if a.zone_id in compiled), key=lambda a: a.subject_id)
         return cls(
             zones=compiled,
             subject=np.array([a.subject_id for a in rows], dtype=np.int64),

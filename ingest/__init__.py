@@ -1,6 +1,6 @@
 """MQTT subscription, wire formats, validation, quarantine, batching and the pipeline loop."""
 
-from ingest.errors import IngestError, RejectedInput
+from ingest.errors import IngestError, RejectedInputError
 from ingest.mqtt import BatchConfig, MqttConfig, run_ingest
 from ingest.pipeline import Message, Pipeline, PipelineConfig, PipelineStats
 from ingest.wire import FIX_TOPIC, DecodedFix, FixV1, Limits, decode_fix
@@ -17,7 +17,7 @@ __all__ = [
     "Pipeline",
     "PipelineConfig",
     "PipelineStats",
-    "RejectedInput",
+    "RejectedInputError",
     "decode_fix",
     "run_ingest",
 ]

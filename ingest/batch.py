@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def to_batch(fixes: Sequence[DecodedFix]) -> FixBatch:
-    def col(name: str, dtype: type[np.generic]) -> np.ndarray:  # type: ignore[type-arg]
+    def col(name: str, dtype: type[np.generic]) -> np.ndarray:
         return np.fromiter((getattr(f, name) for f in fixes), dtype=dtype, count=len(fixes))
 
     return FixBatch(

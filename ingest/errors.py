@@ -7,5 +7,5 @@ class IngestError(Exception):
     """Base of ingest errors."""
 
 
-class RejectedInput(IngestError):
+class RejectedInputError(IngestError):
     """A payload or topic that will not be stored as a fix; the message is the reason."""

@@ -14,7 +14,7 @@ import store
 from alerts import ZoneState, zone_alerts
 from geofence import ZoneIndex
 from ingest.batch import to_batch
-from ingest.errors import RejectedInput
+from ingest.errors import RejectedInputError
 from ingest.wire import DecodedFix, Limits, decode_fix
 
 if TYPE_CHECKING:
@@ -114,11 +114,14 @@ class Pipeline:
             try:
                 out.fixes.append(
                     decode_fix(
-                        m.topic, m.payload, received=m.received,
-                        devices=self._devices, limits=self._config.limits,
+                        m.topic,
+                        m.payload,
+                        received=m.received,
+                        devices=self._devices,
+                        limits=self._config.limits,
                     )
                 )
-            except RejectedInput as exc:
+            except RejectedInputError as exc:
                 out.rejected.append(store.Rejected(m.topic, m.payload, str(exc)))
         return out
 

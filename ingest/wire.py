@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
 from domain import FixSource
-from ingest.errors import RejectedInput
+from ingest.errors import RejectedInputError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
     from domain import Device
 
@@ -65,42 +64,45 @@ class DecodedFix:
 def device_code(topic: str) -> str:
     match = _TOPIC.match(topic)
     if match is None:
-        raise RejectedInput(f"topic {topic!r} is not cc/v1/devices/<device id>/fix")
+        raise RejectedInputError(f"topic {topic!r} is not cc/v1/devices/<device id>/fix")
     return match.group(1)
 
 
 def _check(fix: FixV1, *, received: float, limits: Limits) -> float:
     if fix.time.tzinfo is None:
-        raise RejectedInput("time has no UTC offset: send RFC 3339 like 2026-11-25T08:00:00Z")
+        raise RejectedInputError("time has no UTC offset: send RFC 3339 like 2026-11-25T08:00:00Z")
     t = fix.time.timestamp()
-    for name in ("lat", "lon", "accuracy"):
-        if not math.isfinite(getattr(fix, name)):
-            raise RejectedInput(f"{name} is not a finite number")
     if not -90.0 <= fix.lat <= 90.0:
-        raise RejectedInput(f"lat {fix.lat} is outside -90..90")
+        raise RejectedInputError(f"lat {fix.lat:g} is outside -90..90")
     if not -180.0 <= fix.lon <= 180.0:
-        raise RejectedInput(f"lon {fix.lon} is outside -180..180")
+        raise RejectedInputError(f"lon {fix.lon:g} is outside -180..180")
     if not 0.0 <= fix.accuracy <= limits.max_accuracy_m:
-        raise RejectedInput(f"accuracy {fix.accuracy} m is outside 0..{limits.max_accuracy_m:g}")
+        raise RejectedInputError(
+            f"accuracy {fix.accuracy:g} m is outside 0..{limits.max_accuracy_m:g}"
+        )
     if t > received + limits.max_future_s:
-        raise RejectedInput(f"time {fix.time.isoformat()} is {t - received:.0f} s in the future")
+        raise RejectedInputError(
+            f"time {fix.time.isoformat()} is {t - received:.0f} s in the future"
+        )
     if t < received - limits.max_age_s:
-        raise RejectedInput(f"time {fix.time.isoformat()} is older than {limits.max_age_s:.0f} s")
+        raise RejectedInputError(
+            f"time {fix.time.isoformat()} is older than {limits.max_age_s:.0f} s"
+        )
     if fix.battery is not None and not 0 <= fix.battery <= 100:
-        raise RejectedInput(f"battery {fix.battery} is outside 0..100")
+        raise RejectedInputError(f"battery {fix.battery} is outside 0..100")
     if fix.seq is not None and fix.seq < 0:
-        raise RejectedInput(f"seq {fix.seq} is negative")
+        raise RejectedInputError(f"seq {fix.seq} is negative")
     return t
 
 
 def _device(code: str, devices: Mapping[str, Device]) -> tuple[int, int]:
     device = devices.get(code)
     if device is None:
-        raise RejectedInput(f"unknown device {code!r}: not registered")
+        raise RejectedInputError(f"unknown device {code!r}: not registered")
     if not device.active:
-        raise RejectedInput(f"device {code!r} is not active")
+        raise RejectedInputError(f"device {code!r} is not active")
     if device.subject_id is None:
-        raise RejectedInput(f"device {code!r} is not bound to a subject")
+        raise RejectedInputError(f"device {code!r} is not bound to a subject")
     return device.id, device.subject_id
 
 
@@ -112,14 +114,14 @@ def decode_fix(
     devices: Mapping[str, Device],
     limits: Limits,
 ) -> DecodedFix:
-    """Topic + raw payload -> DecodedFix, or RejectedInput with the reason."""
+    """Topic + raw payload -> DecodedFix, or RejectedInputError with the reason."""
     code = device_code(topic)
     try:
         fix = _decoder.decode(payload)
     except msgspec.ValidationError as exc:
-        raise RejectedInput(f"invalid v1 fix: {exc}") from exc
+        raise RejectedInputError(f"invalid v1 fix: {exc}") from exc
     except msgspec.DecodeError as exc:
-        raise RejectedInput(f"not JSON: {exc}") from exc
+        raise RejectedInputError(f"not JSON: {exc}") from exc
     t = _check(fix, received=received, limits=limits)
     device_id, subject_id = _device(code, devices)
     return DecodedFix(

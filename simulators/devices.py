@@ -64,8 +64,12 @@ async def simulate_city(
                 for device in subject.devices:
                     (lon, lat), accuracy = observed(rng, position)
                     payload = fix_payload(
-                        when=now, lon=lon, lat=lat, accuracy=accuracy,
-                        battery=max(5, 100 - int(t / 60)), seq=report.rounds,
+                        when=now,
+                        lon=lon,
+                        lat=lat,
+                        accuracy=accuracy,
+                        battery=max(5, 100 - int(t / 60)),
+                        seq=report.rounds,
                     )
                     await client.publish(f"cc/v1/devices/{device.code}/fix", payload, qos=1)
                     report.published += 1

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-import random
 from typing import TYPE_CHECKING
 
 from simulators.city import BORDER_GAP_M, offset
 
 if TYPE_CHECKING:
+    import random
+
     from simulators.city import City, SimSubject
 
 _WANDER_M = 800.0
@@ -22,9 +23,7 @@ def true_position(city: City, subject: SimSubject, index: int, t: float) -> tupl
         # Waits at home, then drives straight out through the nearest border and stops beyond it.
         district = city.districts[subject.district]
         driven = max(0.0, t - subject.leaves_after_s) * _DRIVE_M_PER_S
-        d = district.min_radius_m - BORDER_GAP_M + min(
-            driven, BORDER_GAP_M + _DRIVE_PAST_BORDER_M
-        )
+        d = district.min_radius_m - BORDER_GAP_M + min(driven, BORDER_GAP_M + _DRIVE_PAST_BORDER_M)
         a = district.narrow_angle
         return offset(district.centre, d * math.cos(a), d * math.sin(a))
     phase = index * 0.7

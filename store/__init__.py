@@ -5,6 +5,7 @@ from store.fixes import FixRow, copy_fixes, last_fixes
 from store.migrate import migrate, timescale_available
 from store.quarantine import QuarantineRow, Rejected, list_quarantine, quarantine
 from store.registry import (
+    SubjectRow,
     assign_zone,
     count_subjects,
     create_device,
@@ -16,7 +17,6 @@ from store.registry import (
     load_devices,
     load_zones,
     subject_exists,
-    SubjectRow,
 )
 from store.users import create_user, password_hash, set_password_hash
 

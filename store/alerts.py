@@ -44,15 +44,22 @@ async def open_alerts(
             " ON CONFLICT (assignment_id, kind) WHERE state IN ('open', 'acknowledged')"
             " DO NOTHING RETURNING id",
             (
-                a.kind.value, a.severity.value, a.subject_id, a.assignment_id,
-                datetime.fromtimestamp(a.fix_time, UTC), a.lon, a.lat, a.message,
+                a.kind.value,
+                a.severity.value,
+                a.subject_id,
+                a.assignment_id,
+                datetime.fromtimestamp(a.fix_time, UTC),
+                a.lon,
+                a.lat,
+                a.message,
             ),
         )
         row = await cur.fetchone()
         if row is None:
             continue
         await conn.execute(
-            "INSERT INTO alert_events (alert_id, action, actor, note) VALUES (%s, 'opened', %s, %s)",
+            "INSERT INTO alert_events (alert_id, action, actor, note)"
+            " VALUES (%s, 'opened', %s, %s)",
             (row[0], actor, a.message),
         )
         opened.append(int(row[0]))

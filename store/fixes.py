@@ -36,13 +36,28 @@ def _rows(batch: FixBatch) -> list[tuple[object, ...]]:
 
     return [
         (
-            when(t), s, d, lo, la, acc, src.value,
-            b if b >= 0 else None, q if q >= 0 else None, when(r),
+            when(t),
+            s,
+            d,
+            lo,
+            la,
+            acc,
+            src.value,
+            b if b >= 0 else None,
+            q if q >= 0 else None,
+            when(r),
         )
         for t, s, d, lo, la, acc, src, b, q, r in zip(
-            batch.time.tolist(), batch.subject.tolist(), batch.device.tolist(),
-            batch.lon.tolist(), batch.lat.tolist(), batch.accuracy.tolist(), batch.source,
-            batch.battery.tolist(), batch.seq.tolist(), batch.received.tolist(),
+            batch.time.tolist(),
+            batch.subject.tolist(),
+            batch.device.tolist(),
+            batch.lon.tolist(),
+            batch.lat.tolist(),
+            batch.accuracy.tolist(),
+            batch.source,
+            batch.battery.tolist(),
+            batch.seq.tolist(),
+            batch.received.tolist(),
             strict=True,
         )
     ]

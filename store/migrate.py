@@ -23,9 +23,7 @@ def _migration_files() -> list[tuple[int, str, str]]:
 
 
 async def timescale_available(conn: AsyncConnection[Any]) -> bool:
-    cur = await conn.execute(
-        "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'"
-    )
+    cur = await conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
     return await cur.fetchone() is not None
 
 

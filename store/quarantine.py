@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import class_row
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from psycopg import AsyncConnection
 
 
@@ -39,8 +40,7 @@ async def quarantine(conn: AsyncConnection[Any], rejected: list[Rejected]) -> No
 async def list_quarantine(conn: AsyncConnection[Any], *, limit: int) -> list[QuarantineRow]:
     cur = conn.cursor(row_factory=class_row(QuarantineRow))
     await cur.execute(
-        "SELECT id, received_at, topic, payload, reason FROM quarantine"
-        " ORDER BY id DESC LIMIT %s",
+        "SELECT id, received_at, topic, payload, reason FROM quarantine ORDER BY id DESC LIMIT %s",
         (limit,),
     )
     return await cur.fetchall()

@@ -65,8 +65,7 @@ async def assign_zone(
     conn: AsyncConnection[Any], *, subject_id: int, zone_id: int, role: ZoneRole
 ) -> int:
     cur = await conn.execute(
-        "INSERT INTO zone_assignments (subject_id, zone_id, role) VALUES (%s, %s, %s)"
-        " RETURNING id",
+        "INSERT INTO zone_assignments (subject_id, zone_id, role) VALUES (%s, %s, %s) RETURNING id",
         (subject_id, zone_id, role.value),
     )
     row = await cur.fetchone()

@@ -1,0 +1,70 @@
+"""The HTTP edge: authentication and clear 4xx answers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+import store
+from api import create_app, ensure_admin, hash_password
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from psycopg_pool import AsyncConnectionPool
+
+
+@pytest.fixture
+async def client(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
+    async with pool.connection() as conn:
+        await store.create_user(
+            conn, username="duty", password_hash=hash_password("s3cret-night"), role="officer"
+        )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(pool)), base_url="http://ccmon"
+    ) as c:
+        yield c
+
+
+async def test_reads_need_a_valid_password(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/v1/alerts")).status_code == 401
+    wrong = await client.get("/api/v1/alerts", auth=("duty", "guess"))
+    assert wrong.status_code == 401
+    assert wrong.json() == {"detail": "wrong username or password"}
+    nobody = await client.get("/api/v1/alerts", auth=("nobody", "guess"))
+    assert nobody.status_code == 401
+    assert (await client.get("/api/v1/alerts", auth=("duty", "s3cret-night"))).status_code == 200
+
+
+async def test_health_is_open(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/health")
+    assert response.json() == {"database": True}
+
+
+async def test_bad_requests_say_what_is_wrong(client: httpx.AsyncClient) -> None:
+    auth = ("duty", "s3cret-night")
+    bad_state = await client.get("/api/v1/alerts", params={"state": "forgotten"}, auth=auth)
+    assert bad_state.status_code == 422
+    assert "open" in bad_state.json()["detail"][0]["msg"]
+    too_many = await client.get("/api/v1/alerts", params={"limit": 0}, auth=auth)
+    assert too_many.status_code == 422
+    missing = await client.get("/api/v1/subjects/999999/fixes", auth=auth)
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "no subject 999999"}
+
+
+async def test_the_admin_password_is_generated_once(pool: AsyncConnectionPool[Any]) -> None:
+    async with pool.connection() as conn:
+        first = await ensure_admin(conn)
+        second = await ensure_admin(conn)
+    assert first is not None
+    assert len(first) >= 16
+    assert second is None
+
+
+async def test_openapi_is_served(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    assert "/api/v1/alerts" in spec["paths"]
+    assert (await client.get("/docs")).status_code == 200

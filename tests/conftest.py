@@ -1,0 +1,131 @@
+"""Session fixtures: a real Mosquitto and a real PostgreSQL, each on its own free port/socket.
+
+CCMON_TEST_DATABASE_URL points the suite at an existing PostgreSQL >= 15 server instead of
+the embedded one; each test module gets a database of its own there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+from psycopg_pool import AsyncConnectionPool
+
+import store
+from ccmon.embedded import start_postgres, stop_postgres
+from ccmon.mosquitto import mosquitto_config
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+
+@dataclass(frozen=True)
+class Broker:
+    host: str
+    port: int
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"mosquitto exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"mosquitto did not listen on {port} within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    exe = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
+    if exe is None:
+        pytest.fail(
+            "the mosquitto broker is not installed: `apt-get install mosquitto` "
+            "(the README's test command installs it when run as root)"
+        )
+    folder = tmp_path_factory.mktemp("mosquitto")
+    port = free_port()
+    conf = folder / "mosquitto.conf"
+    conf.write_text(mosquitto_config(port=port, persistence_dir=None))
+    with (folder / "mosquitto.log").open("wb") as log:
+        proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_for_port(port, proc)
+            yield Broker("127.0.0.1", port)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """DSN of the server's maintenance database."""
+    external = os.environ.get("CCMON_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    server = start_postgres(tmp_path_factory.mktemp("pg") / "data")
+    try:
+        yield str(server.get_uri())
+    finally:
+        stop_postgres(server, mode="immediate")
+
+
+@pytest.fixture(scope="module")
+def database_url(postgres_server: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database for the test module, dropped afterwards."""
+    name = "t_" + re.sub(r"\W", "_", request.module.__name__)[-50:]
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_conninfo(postgres_server, dbname=name)
+
+    async def _migrate() -> None:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            await store.migrate(conn)
+
+    asyncio.run(_migrate())
+    yield url
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="module")
+async def pool(database_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
+    p: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        database_url, min_size=1, max_size=5, open=False
+    )
+    await p.open(wait=True)
+    yield p
+    await p.close()
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """The shared real-data folder beside the project; tests using it skip when it is absent."""
+    folder = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+    if not folder.is_dir():
+        pytest.skip(f"real data not present at {folder} (only in the development workspace)")
+    return folder

@@ -1,0 +1,81 @@
+"""Small shared pieces for tests: seeding a subject, waiting for the pipeline, geometry."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import store
+from domain import DeviceKind, SupervisionLevel, ZoneRole
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from psycopg_pool import AsyncConnectionPool
+
+M_PER_DEG = 111_195.0
+CENTRE = (104.0, 30.6)
+
+
+def offset(
+    east_m: float, north_m: float, centre: tuple[float, float] = CENTRE
+) -> tuple[float, float]:
+    lon, lat = centre
+    return (
+        lon + east_m / (M_PER_DEG * math.cos(math.radians(lat))),
+        lat + north_m / M_PER_DEG,
+    )
+
+
+def square(half_m: float, centre: tuple[float, float] = CENTRE) -> dict[str, Any]:
+    corners = [
+        offset(-half_m, -half_m, centre),
+        offset(half_m, -half_m, centre),
+        offset(half_m, half_m, centre),
+        offset(-half_m, half_m, centre),
+    ]
+    ring = [list(c) for c in [*corners, corners[0]]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@dataclass(frozen=True)
+class Seeded:
+    subject_id: int
+    assignment_id: int
+    device_code: str
+
+
+async def seed_subject(
+    pool: AsyncConnectionPool[Any], *, code: str, half_m: float = 1000.0
+) -> Seeded:
+    """One office, one square inclusion zone of side 2*half_m around CENTRE, one subject with
+    a phone called `code`."""
+    async with pool.connection() as conn:
+        office = await store.create_office(conn, name=f"office for {code}")
+        zone = await store.create_zone(conn, name=f"zone for {code}", geometry=square(half_m))
+        subject = await store.create_subject(
+            conn, office_id=office, name=f"subject {code}", level=SupervisionLevel.NORMAL
+        )
+        await store.create_device(conn, code=code, kind=DeviceKind.PHONE, subject_id=subject)
+        assignment = await store.assign_zone(
+            conn, subject_id=subject, zone_id=zone, role=ZoneRole.INCLUSION
+        )
+    return Seeded(subject, assignment, code)
+
+
+def now_minus(seconds: float) -> datetime:
+    return datetime.fromtimestamp(time.time() - seconds, UTC)
+
+
+async def until(
+    check: Callable[[], Awaitable[bool]], *, timeout: float = 15.0, what: str = "condition"
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,86 @@
+"""The README's demo command: embedded everything, alerts within a minute, clean stop, rerun."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+import httpx
+
+from tests.conftest import free_port
+from tests.helpers import until
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+async def start_demo(
+    data_dir: Path, api_port: int, mqtt_port: int
+) -> tuple[asyncio.subprocess.Process, str]:
+    env = {
+        **os.environ,
+        "CCMON_DATA_DIR": str(data_dir),
+        "CCMON_API_PORT": str(api_port),
+        "CCMON_MQTT_PORT": str(mqtt_port),
+        "CCMON_DEMO_INTERVAL_S": "2",
+    }
+    with (data_dir.parent / "demo.log").open("ab") as log:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "ccmon",
+            "demo",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
+        )
+    assert proc.stdout is not None
+    async with asyncio.timeout(60):
+        while True:
+            line = (await proc.stdout.readline()).decode()
+            assert line, "the demo exited before printing its banner"
+            if line.strip().startswith("password"):
+                return proc, line.split()[-1]
+
+
+async def stop(proc: asyncio.subprocess.Process, sig: signal.Signals) -> str:
+    proc.send_signal(sig)
+    assert proc.stdout is not None
+    async with asyncio.timeout(30):
+        rest = (await proc.stdout.read()).decode()
+        assert await proc.wait() == 0
+    return rest
+
+
+async def test_demo_shows_alerts_stops_cleanly_and_reuses_its_data(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    api_port, mqtt_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{api_port}/api/v1"
+    proc, password = await start_demo(data_dir, api_port, mqtt_port)
+    try:
+        async with httpx.AsyncClient(auth=("admin", password), timeout=5) as http:
+
+            async def alerts_shown() -> bool:
+                response = await http.get(f"{base}/alerts")
+                return response.status_code == 200 and len(response.json()) > 0
+
+            await until(alerts_shown, timeout=60, what="an alert in GET /api/v1/alerts")
+            alerts = (await http.get(f"{base}/alerts")).json()
+    finally:
+        rest = await stop(proc, signal.SIGINT)
+    assert {a["kind"] for a in alerts} == {"zone_exit"}
+    assert "ccmon demo stopped." in rest
+    assert not (data_dir / "postgres" / "postmaster.pid").exists(), "PostgreSQL left running"
+
+    proc, second_password = await start_demo(data_dir, api_port, mqtt_port)
+    try:
+        assert second_password == password
+        async with httpx.AsyncClient(auth=("admin", password), timeout=5) as http:
+            again = (await http.get(f"{base}/alerts")).json()
+        assert {a["id"] for a in alerts} <= {a["id"] for a in again}
+    finally:
+        await stop(proc, signal.SIGTERM)
+    assert not (data_dir / "postgres" / "postmaster.pid").exists()

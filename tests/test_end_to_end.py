@@ -1,0 +1,180 @@
+"""Through the real parts: simulated device -> Mosquitto -> ingest -> PostgreSQL -> API."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import aiomqtt
+import httpx
+import pytest
+
+import store
+from api import create_app, hash_password
+from domain import AlertState
+from ingest import BatchConfig, Limits, MqttConfig, Pipeline, PipelineConfig, run_ingest
+from simulators import fix_payload
+from tests.helpers import Seeded, now_minus, offset, seed_subject, until
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from psycopg_pool import AsyncConnectionPool
+
+    from tests.conftest import Broker
+
+PASSWORD = "officer-password"
+
+
+@pytest.fixture
+async def pipeline(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker, request: pytest.FixtureRequest
+) -> AsyncIterator[Pipeline]:
+    p = Pipeline(
+        pool,
+        PipelineConfig(
+            limits=Limits(max_future_s=300, max_age_s=86400, max_accuracy_m=50_000),
+            confirm_fixes=2,
+            refresh_s=0.2,
+        ),
+    )
+    connected = asyncio.Event()
+    task = asyncio.create_task(
+        run_ingest(
+            p,
+            MqttConfig(mosquitto.host, mosquitto.port, client_id=f"ingest-{request.node.name}"),
+            BatchConfig(size=100, wait_s=0.05),
+            connected=connected,
+        )
+    )
+    await asyncio.wait_for(connected.wait(), 10)
+    yield p
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+@pytest.fixture
+async def api(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
+    async with pool.connection() as conn:
+        await store.create_user(
+            conn, username="officer", password_hash=hash_password(PASSWORD), role="officer"
+        )
+    transport = httpx.ASGITransport(app=create_app(pool))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ccmon", auth=("officer", PASSWORD)
+    ) as client:
+        yield client
+
+
+async def publish(broker: Broker, items: list[tuple[str, bytes]]) -> None:
+    async with aiomqtt.Client(broker.host, broker.port) as client:
+        for topic, payload in items:
+            await client.publish(topic, payload, qos=1)
+
+
+def walk(seeded: Seeded, east_m: list[float], *, accuracy: float = 10.0) -> list[tuple[str, bytes]]:
+    """One fix per position, a second apart, ending now, along the east axis of the zone."""
+    n = len(east_m)
+    out = []
+    for i, e in enumerate(east_m):
+        lon, lat = offset(e, 0.0)
+        payload = fix_payload(
+            when=now_minus(n - i), lon=lon, lat=lat, accuracy=accuracy, battery=80, seq=i
+        )
+        out.append((f"cc/v1/devices/{seeded.device_code}/fix", payload))
+    return out
+
+
+async def open_alerts(pool: AsyncConnectionPool[Any], subject_id: int) -> list[store.AlertRow]:
+    async with pool.connection() as conn:
+        return await store.list_alerts(
+            conn, states=[AlertState.OPEN], subject_id=subject_id, limit=100
+        )
+
+
+async def test_walking_out_of_the_district_opens_exactly_one_alert(
+    pool: AsyncConnectionPool[Any],
+    mosquitto: Broker,
+    pipeline: Pipeline,
+    api: httpx.AsyncClient,
+) -> None:
+    seeded = await seed_subject(pool, code="e2e-walker")
+    await pipeline.refresh()
+    # Inside, one outside spike (not confirmed), back inside, then out for good: the zone's
+    # east border is at +1000 m.
+    path = [0, 300, 600, 1200, 700, 900, 1300, 1500, 1700, 1900, 2100]
+    await publish(mosquitto, walk(seeded, [float(e) for e in path]))
+    await until(lambda: _received(pipeline, len(path)), what="all fixes processed")
+
+    alerts = await open_alerts(pool, seeded.subject_id)
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert alert.kind == "zone_exit"
+    assert alert.zone_name == "zone for e2e-walker"
+    # The spike at +1200 m was not confirmed; +1300 m then +1500 m were: 500 m outside.
+    assert alert.message == "left the inclusion zone: 500 m outside"
+
+    response = await api.get("/api/v1/alerts", params={"subject_id": seeded.subject_id})
+    assert response.status_code == 200
+    assert [a["id"] for a in response.json()] == [alert.id]
+
+    fixes = await api.get(f"/api/v1/subjects/{seeded.subject_id}/fixes", params={"limit": 5})
+    assert fixes.status_code == 200
+    assert [f["seq"] for f in fixes.json()] == [10, 9, 8, 7, 6]
+
+
+async def test_bad_input_is_quarantined_and_the_pipeline_keeps_going(
+    pool: AsyncConnectionPool[Any],
+    mosquitto: Broker,
+    pipeline: Pipeline,
+    api: httpx.AsyncClient,
+) -> None:
+    seeded = await seed_subject(pool, code="e2e-quarantine")
+    await pipeline.refresh()
+    good = walk(seeded, [0.0])
+    await publish(
+        mosquitto,
+        [
+            ("cc/v1/devices/e2e-quarantine/fix", b'{"time": "2026-11-25T08:00:00Z", "lat": '),
+            ("cc/v1/devices/nobody-here/fix", good[0][1]),
+            *good,
+        ],
+    )
+    await until(lambda: _received(pipeline, 3), what="all messages processed")
+
+    response = await api.get("/api/v1/quarantine")
+    assert response.status_code == 200
+    rows = {r["topic"]: r for r in response.json()}
+    assert rows["cc/v1/devices/e2e-quarantine/fix"]["reason"].startswith("not JSON")
+    assert rows["cc/v1/devices/nobody-here/fix"]["reason"] == (
+        "unknown device 'nobody-here': not registered"
+    )
+    assert rows["cc/v1/devices/nobody-here/fix"]["payload_text"] == good[0][1].decode()
+    assert len(rows) == 2
+
+    fixes = await api.get(f"/api/v1/subjects/{seeded.subject_id}/fixes")
+    assert len(fixes.json()) == 1
+
+
+async def _received(pipeline: Pipeline, n: int) -> bool:
+    return pipeline.stats.stored + pipeline.stats.quarantined >= n
+
+
+async def test_duplicate_delivery_is_stored_once(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker, pipeline: Pipeline
+) -> None:
+    seeded = await seed_subject(pool, code="e2e-dup")
+    await pipeline.refresh()
+    fixes = walk(seeded, [0.0, 10.0])
+    await publish(mosquitto, fixes + fixes)
+    await until(lambda: _total(pipeline, 4), what="all deliveries processed")
+    async with pool.connection() as conn:
+        stored = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10)
+    assert len(stored) == 2
+    assert pipeline.stats.duplicates >= 2
+
+
+async def _total(pipeline: Pipeline, n: int) -> bool:
+    s = pipeline.stats
+    return s.stored + s.duplicates + s.quarantined >= n
