@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 import store
+from api.auth import CurrentUser
+from api.deps import Conn
 from domain import AlertState
-
-if TYPE_CHECKING:
-    from api.auth import CurrentUser
-    from api.deps import Conn
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 

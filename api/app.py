@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
 from api import alerts, quarantine, subjects
-
-if TYPE_CHECKING:
-    from psycopg_pool import AsyncConnectionPool
-
-    from api.deps import Conn
+from api.deps import Conn
 
 
 class Health(BaseModel):

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from psycopg import AsyncConnection
 
 import store
-
-if TYPE_CHECKING:
-    from psycopg import AsyncConnection
-
-    from api.deps import Conn
+from api.deps import Conn
 
 _hasher = PasswordHasher()
 _basic = HTTPBasic(realm="ccmon")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from psycopg import AsyncConnection
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-    from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool
 
 
 async def _connection(request: Request) -> AsyncIterator[AsyncConnection[Any]]:

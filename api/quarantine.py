@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Annotated
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 import store
-
-if TYPE_CHECKING:
-    from datetime import datetime
-
-    from api.auth import CurrentUser
-    from api.deps import Conn
+from api.auth import CurrentUser
+from api.deps import Conn
 
 router = APIRouter(prefix="/quarantine", tags=["quarantine"])
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
 import store
-
-if TYPE_CHECKING:
-    from api.auth import CurrentUser
-    from api.deps import Conn
+from api.auth import CurrentUser
+from api.deps import Conn
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 

@@ -66,8 +66,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+async def _until_signalled(run: Coroutine[Any, Any, None]) -> None:
+    """Run a command; SIGINT (Ctrl-C) or SIGTERM cancels it, so every `async with` and
+    `finally` on the way out runs: embedded servers stop, connections close."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await run
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -80,7 +88,4 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("transitions").setLevel(logging.WARNING)
     logging.getLogger("amqtt").setLevel(logging.WARNING)
     settings = load_settings(args.env_file)
-    # SIGTERM (systemd, `timeout`, CI) stops as cleanly as Ctrl-C: embedded servers shut down.
-    signal.signal(signal.SIGTERM, _interrupt)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(args.run(settings, args))
+    asyncio.run(_until_signalled(args.run(settings, args)))

@@ -64,6 +64,13 @@ def _demo_password(data_dir: Path, new_password: str | None) -> str:
 
 
 async def run_demo(settings: Settings) -> None:
+    try:
+        await _run_demo(settings)
+    finally:
+        print("ccmon demo stopped.", flush=True)
+
+
+async def _run_demo(settings: Settings) -> None:
     data_dir = settings.data_dir.resolve()
     city = generate_city(settings.demo_seed)
     async with embedded_database(data_dir / "postgres") as url:
@@ -96,4 +103,3 @@ async def run_demo(settings: Settings) -> None:
                         seed=settings.demo_seed,
                     ),
                 )
-    print("ccmon demo stopped.", flush=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +73,8 @@ def ingest_task(pipeline: Pipeline, settings: Settings) -> Coroutine[Any, Any, N
 
 
 class _ApiServer(uvicorn.Server):
-    """Leaves SIGINT/SIGTERM to `run_until_stopped`, which stops every service in order."""
+    """Leaves SIGINT/SIGTERM to the command line, which cancels the whole run so every
+    service stops in order."""
 
     @contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -95,25 +95,18 @@ def api_server(pool: AsyncConnectionPool[Any], settings: Settings) -> uvicorn.Se
 async def run_until_stopped(
     server: uvicorn.Server, *background: Coroutine[Any, Any, object]
 ) -> None:
-    """Serve the API with `background` beside it until Ctrl-C or SIGTERM; a background task
-    that fails stops everything with its error. Returns once every task has ended."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    """Serve the API with `background` beside it until cancelled (Ctrl-C, SIGTERM); a
+    background task that fails stops everything with its error."""
     tasks = [asyncio.create_task(c) for c in background]
     serving = asyncio.create_task(server.serve())
-    stopping = asyncio.create_task(stop.wait())
-    pending: set[asyncio.Task[Any]] = {serving, stopping, *tasks}
+    pending: set[asyncio.Task[Any]] = {serving, *tasks}
     try:
-        while serving in pending and stopping in pending:
+        while serving in pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for t in done - {serving, stopping}:
+            for t in done - {serving}:
                 t.result()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
         server.should_exit = True
-        for t in [stopping, *tasks]:
+        for t in tasks:
             t.cancel()
-        await asyncio.gather(serving, stopping, *tasks, return_exceptions=True)
+        await asyncio.gather(serving, *tasks, return_exceptions=True)

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 
 if TYPE_CHECKING:
-    from numpy.typing import NDArray
-
     from domain import Zone
 
 EARTH_RADIUS_M = 6_371_008.8

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from domain import Codes, Ids, Metres, ZoneRole
 from geofence.compile import CompiledZone, compile_zone
@@ -13,8 +14,6 @@ from geofence.evaluate import evaluate_zone
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-    from numpy.typing import NDArray
 
     from domain import Assignment, FixBatch, Zone
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -37,15 +38,12 @@ class BatchConfig:
 async def _collect(queue: asyncio.Queue[Message], config: BatchConfig) -> list[Message]:
     """Wait for one message, then take more until the batch is full or `wait_s` has passed."""
     batch = [await queue.get()]
-    deadline = time.monotonic() + config.wait_s
-    while len(batch) < config.size:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            break
-        try:
-            batch.append(await asyncio.wait_for(queue.get(), remaining))
-        except TimeoutError:
-            break
+    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+    # coincides with a message arriving, and shutdown then hangs.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(config.wait_s):
+            while len(batch) < config.size:
+                batch.append(await queue.get())
     return batch
 
 
@@ -72,6 +70,11 @@ async def _read(
                     payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
                     await queue.put(Message(m.topic.value, payload, time.time()))
         except aiomqtt.MqttError as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Cancelled while disconnecting: the disconnect's own timeout error must not
+                # turn a shutdown into a reconnect.
+                raise asyncio.CancelledError from exc
             connected.clear()
             log.warning("MQTT connection lost (%s); reconnecting in %.1f s", exc, delay)
             await asyncio.sleep(delay)
