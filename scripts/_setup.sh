@@ -1,0 +1,30 @@
+# Sourced by scripts/demo and scripts/test: creates or updates ./.venv with ccmon installed.
+# Needs only python3 >= 3.11; on Debian, installs python3-venv when run as root.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+apt_install() {
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "ccmon: please install the Debian package(s) $*: sudo apt-get install $*" >&2
+        exit 1
+    fi
+    echo "ccmon: installing $* with apt-get" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "ccmon: needs python3 >= 3.11, found $(python3 --version 2>&1)" >&2
+    exit 1
+}
+python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+
+extras="${CCMON_EXTRAS:-}"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+stamp=".venv/.ccmon-installed"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) [$extras]"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet --editable ".$extras"
+    echo "$want" > "$stamp"
+fi
