@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ccmon.commands import migrate, seed_city, serve, simulate
 from ccmon.demo import run_demo
+from ccmon.mosquitto import mosquitto_config
 from ccmon.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -39,6 +40,10 @@ def _simulate(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, An
     return simulate(settings, seed=args.seed, interval_s=args.interval, duration_s=args.duration)
 
 
+async def _mosquitto_config(_settings: Settings, args: argparse.Namespace) -> None:
+    print(mosquitto_config(port=args.port, host=args.host, persistence_dir=args.persistence_dir))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccmon",
@@ -63,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--interval", type=float, default=5.0, help="seconds between fixes")
     sim.add_argument("--duration", type=float, default=None, help="seconds; default: forever")
     sim.set_defaults(run=_simulate)
+    conf = sub.add_parser("mosquitto-config", help="print a mosquitto.conf that drops nothing")
+    conf.add_argument("--port", type=int, default=1883)
+    conf.add_argument("--host", default="127.0.0.1")
+    conf.add_argument("--persistence-dir", type=Path, default=None)
+    conf.set_defaults(run=_mosquitto_config)
     return parser
 
 

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 # Points x edges evaluated per chunk: bounds temporary memory to ~100 MB.
 _CHUNK_CELLS = 2_000_000
+# No position resolves a millimetre: a fix this close to the boundary is on it, whatever
+# floating point says about which side.
+BOUNDARY_TOLERANCE_M = 0.001
 
 
 def _inside_and_distance(
@@ -43,7 +46,8 @@ def _inside_and_distance(
 def evaluate_zone(zone: CompiledZone, lon: Lon, lat: Lat, accuracy: Metres) -> tuple[Codes, Metres]:
     """Status of each fix against one zone, and its distance to the zone boundary in metres.
 
-    A fix whose accuracy circle reaches the boundary is UNCERTAIN: it proves neither side.
+    A fix whose accuracy circle reaches the boundary is UNCERTAIN: it proves neither side;
+    so is a fix on the boundary itself, even with zero accuracy.
     """
     n = lon.shape[0]
     inside = np.empty(n, dtype=np.bool_)
@@ -54,5 +58,5 @@ def evaluate_zone(zone: CompiledZone, lon: Lon, lat: Lat, accuracy: Metres) -> t
         part = slice(start, start + step)
         inside[part], distance[part] = _inside_and_distance(zone, x[part], y[part])
     status = np.where(inside, ZoneStatus.INSIDE, ZoneStatus.OUTSIDE).astype(np.int8)
-    status[distance <= accuracy] = ZoneStatus.UNCERTAIN
+    status[distance <= accuracy + BOUNDARY_TOLERANCE_M] = ZoneStatus.UNCERTAIN
     return status, distance
