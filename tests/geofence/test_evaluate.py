@@ -15,7 +15,6 @@ from domain import Assignment, FixBatch, FixSource, Zone, ZoneRole, ZoneStatus
 from geofence import BOUNDARY_TOLERANCE_M, ZoneError, ZoneIndex, compile_zone, evaluate_zone
 from geofence.compile import EARTH_RADIUS_M, CompiledZone
 
-
 M_PER_DEG = EARTH_RADIUS_M * math.pi / 180
 
 

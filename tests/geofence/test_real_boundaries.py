@@ -6,7 +6,7 @@ The shapes are GCJ-02 as published; only their geometry matters here, so no conv
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -15,6 +15,9 @@ from shapely.geometry import shape
 
 from domain import Zone, ZoneStatus
 from geofence import BOUNDARY_TOLERANCE_M, compile_zone, evaluate_zone
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def districts(realdata: Path, name: str) -> list[tuple[str, dict[str, object]]]:
