@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, LiteralString
 
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
@@ -16,61 +16,61 @@ if TYPE_CHECKING:
     from domain import SupervisionLevel
 
 
+async def _inserted_id(
+    conn: AsyncConnection[Any], query: LiteralString, params: tuple[object, ...]
+) -> int:
+    cur = await conn.execute(query, params)
+    row = await cur.fetchone()
+    assert row is not None, "INSERT ... RETURNING id returned no row"
+    return int(row[0])
+
+
 async def create_office(
     conn: AsyncConnection[Any], *, name: str, parent_id: int | None = None
 ) -> int:
-    cur = await conn.execute(
-        "INSERT INTO offices (name, parent_id) VALUES (%s, %s) RETURNING id", (name, parent_id)
+    return await _inserted_id(
+        conn,
+        "INSERT INTO offices (name, parent_id) VALUES (%s, %s) RETURNING id",
+        (name, parent_id),
     )
-    row = await cur.fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 async def create_subject(
     conn: AsyncConnection[Any], *, office_id: int, name: str, level: SupervisionLevel
 ) -> int:
-    cur = await conn.execute(
+    return await _inserted_id(
+        conn,
         "INSERT INTO subjects (office_id, name, level) VALUES (%s, %s, %s) RETURNING id",
         (office_id, name, level.value),
     )
-    row = await cur.fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 async def create_device(
     conn: AsyncConnection[Any], *, code: str, kind: DeviceKind, subject_id: int | None
 ) -> int:
-    cur = await conn.execute(
+    return await _inserted_id(
+        conn,
         "INSERT INTO devices (code, kind, subject_id) VALUES (%s, %s, %s) RETURNING id",
         (code, kind.value, subject_id),
     )
-    row = await cur.fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 async def create_zone(conn: AsyncConnection[Any], *, name: str, geometry: dict[str, Any]) -> int:
-    cur = await conn.execute(
+    return await _inserted_id(
+        conn,
         "INSERT INTO zones (name, geometry) VALUES (%s, %s) RETURNING id",
         (name, Jsonb(geometry)),
     )
-    row = await cur.fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 async def assign_zone(
     conn: AsyncConnection[Any], *, subject_id: int, zone_id: int, role: ZoneRole
 ) -> int:
-    cur = await conn.execute(
+    return await _inserted_id(
+        conn,
         "INSERT INTO zone_assignments (subject_id, zone_id, role) VALUES (%s, %s, %s) RETURNING id",
         (subject_id, zone_id, role.value),
     )
-    row = await cur.fetchone()
-    assert row is not None
-    return int(row[0])
 
 
 async def load_devices(conn: AsyncConnection[Any]) -> list[Device]:
