@@ -95,7 +95,12 @@ def zone_alerts(
 
     confirmed = r.violating & (r.run >= confirm_fixes) & ~was_open[r.key]
     hit_keys, first = np.unique(r.key[confirmed], return_index=True)
-    alerts = [_alert(batch, ev, int(r.rows[np.flatnonzero(confirmed)[i]])) for i in first]
+    alert_rows = r.rows[np.flatnonzero(confirmed)[first]]
+    distances = ev.boundary_distance(alert_rows)
+    alerts = [
+        _alert(batch, ev, row, distance)
+        for row, distance in zip(alert_rows.tolist(), distances.tolist(), strict=True)
+    ]
 
     opened = np.zeros(assignments.shape[0], dtype=np.bool_)
     opened[hit_keys] = True
@@ -112,9 +117,8 @@ def zone_alerts(
     return alerts, new_state
 
 
-def _alert(batch: FixBatch, ev: Evaluation, row: int) -> NewAlert:
+def _alert(batch: FixBatch, ev: Evaluation, row: int, distance: float) -> NewAlert:
     f = int(ev.fix[row])
-    distance = float(ev.distance[row])
     if ev.inclusion[row]:
         kind, severity = AlertKind.ZONE_EXIT, Severity.HIGH
         message = f"left the inclusion zone: {distance:.0f} m outside"

@@ -10,6 +10,7 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccmon import bench_geofence
 from ccmon.commands import migrate, seed_city, serve, simulate
 from ccmon.demo import run_demo
 from ccmon.mosquitto import mosquitto_config
@@ -44,6 +45,12 @@ async def _mosquitto_config(_settings: Settings, args: argparse.Namespace) -> No
     print(mosquitto_config(port=args.port, host=args.host, persistence_dir=args.persistence_dir))
 
 
+async def _bench_geofence(_settings: Settings, args: argparse.Namespace) -> None:
+    bench_geofence.run(
+        subjects=args.subjects, fixes=args.fixes, batches=args.batches, seed=args.seed
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccmon",
@@ -73,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     conf.add_argument("--host", default="127.0.0.1")
     conf.add_argument("--persistence-dir", type=Path, default=None)
     conf.set_defaults(run=_mosquitto_config)
+    bench = sub.add_parser("bench", help="benchmarks: programs that print numbers")
+    kinds = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
+    geo = kinds.add_parser("geofence", help="zone evaluation against shapely 2")
+    geo.add_argument("--subjects", type=int, default=10_000)
+    geo.add_argument("--fixes", type=int, default=100_000, help="fixes per batch")
+    geo.add_argument("--batches", type=int, default=5, help="timed repetitions; best is shown")
+    geo.add_argument("--seed", type=int, default=1)
+    geo.set_defaults(run=_bench_geofence)
     return parser
 
 

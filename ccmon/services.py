@@ -107,6 +107,16 @@ async def run_until_stopped(
                 t.result()
     finally:
         server.should_exit = True
-        for t in tasks:
+        await _cancel(tasks)
+        await asyncio.gather(serving, return_exceptions=True)
+
+
+async def _cancel(tasks: list[asyncio.Task[Any]]) -> None:
+    """Cancel until done: on Python 3.11, asyncio.wait_for inside a library (aiomqtt's
+    publish) can swallow a cancellation that races with its result."""
+    pending = {t for t in tasks if not t.done()}
+    while pending:
+        for t in pending:
             t.cancel()
-        await asyncio.gather(serving, *tasks, return_exceptions=True)
+        _, pending = await asyncio.wait(pending, timeout=1.0)
+    await asyncio.gather(*tasks, return_exceptions=True)

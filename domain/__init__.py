@@ -13,9 +13,18 @@ from domain.fixes import (
     ZoneStatus,
 )
 from domain.subjects import Device, DeviceKind, SupervisionLevel
-from domain.zones import Assignment, Zone, ZoneRole
+from domain.zones import (
+    ALWAYS,
+    Assignment,
+    OneOffWindow,
+    Schedule,
+    WeeklyWindow,
+    Zone,
+    ZoneRole,
+)
 
 __all__ = [
+    "ALWAYS",
     "AlertKind",
     "AlertState",
     "Assignment",
@@ -30,8 +39,11 @@ __all__ = [
     "Lon",
     "Metres",
     "NewAlert",
+    "OneOffWindow",
+    "Schedule",
     "Severity",
     "SupervisionLevel",
+    "WeeklyWindow",
     "Zone",
     "ZoneRole",
     "ZoneStatus",

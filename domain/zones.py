@@ -1,8 +1,9 @@
-"""Zones and which subject must stay inside (or out of) which zone."""
+"""Zones, and which subject must stay inside (or out of) which zone, and when."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -14,7 +15,9 @@ class ZoneRole(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Zone:
-    """A named area; `geometry` is a GeoJSON Polygon or MultiPolygon in WGS-84."""
+    """A named area. `geometry` is a GeoJSON Polygon or MultiPolygon in WGS-84, or
+    {"type": "Circle", "center": [lon, lat], "radius_m": r}, or
+    {"type": "Corridor", "coordinates": [[lon, lat], ...], "width_m": w} (an approved route)."""
 
     id: int
     name: str
@@ -22,10 +25,45 @@ class Zone:
 
 
 @dataclass(frozen=True, slots=True)
+class WeeklyWindow:
+    """Local-time window on the given weekdays (0 = Monday). An `end` not after `start`
+    runs past midnight into the next day: a 22:00-06:00 curfew."""
+
+    days: tuple[int, ...]
+    start: time
+    end: time
+
+
+@dataclass(frozen=True, slots=True)
+class OneOffWindow:
+    """A single period, as for a leave (请假); both ends carry a UTC offset."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When an assignment applies. No windows at all: always."""
+
+    timezone: str = "Asia/Shanghai"
+    weekly: tuple[WeeklyWindow, ...] = ()
+    once: tuple[OneOffWindow, ...] = ()
+
+    @property
+    def always(self) -> bool:
+        return not self.weekly and not self.once
+
+
+ALWAYS = Schedule()
+
+
+@dataclass(frozen=True, slots=True)
 class Assignment:
-    """One zone applied to one subject, with its role."""
+    """One zone applied to one subject, with its role and schedule."""
 
     id: int
     subject_id: int
     zone_id: int
     role: ZoneRole
+    schedule: Schedule = field(default=ALWAYS)

@@ -1,16 +1,30 @@
 """Zones compiled into arrays and evaluated against whole batches of fixes; no I/O."""
 
-from geofence.compile import CompiledZone, ZoneError, compile_zone, parse_zone_geometry
-from geofence.evaluate import BOUNDARY_TOLERANCE_M, evaluate_zone
+from geofence.compile import (
+    EARTH_RADIUS_M,
+    CompiledCircle,
+    CompiledPolygon,
+    Plane,
+    ZoneError,
+    compile_shape,
+    parse_zone_geometry,
+    polygon_from_wkt,
+)
+from geofence.grid import BOUNDARY_TOLERANCE_M
 from geofence.index import Evaluation, ZoneIndex
+from geofence.schedules import ScheduleError
 
 __all__ = [
     "BOUNDARY_TOLERANCE_M",
-    "CompiledZone",
+    "EARTH_RADIUS_M",
+    "CompiledCircle",
+    "CompiledPolygon",
     "Evaluation",
+    "Plane",
+    "ScheduleError",
     "ZoneError",
     "ZoneIndex",
-    "compile_zone",
-    "evaluate_zone",
+    "compile_shape",
     "parse_zone_geometry",
+    "polygon_from_wkt",
 ]

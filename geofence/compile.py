@@ -1,22 +1,23 @@
-"""Compile zones into edge arrays once, so a batch is evaluated without touching shapely."""
+"""Zone geometry in: validated with shapely, turned into rings or circles in a local plane."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from numpy.typing import NDArray
-from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry import LineString, MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 
+from geofence.grid import Rings
+
 if TYPE_CHECKING:
-    from domain import Zone
+    from numpy.typing import NDArray
 
 EARTH_RADIUS_M = 6_371_008.8
-_M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
+M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
 
 
 class ZoneError(ValueError):
@@ -24,35 +25,51 @@ class ZoneError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class CompiledZone:
-    """A zone's rings as edges in a local plane (metres east/north of `origin`).
+class Plane:
+    """An equirectangular plane centred on a zone: metres east / north of the origin. Within
+    a city-sized zone distances stay within 0.5% of the sphere."""
 
-    An equirectangular plane centred on the zone keeps distances within 0.5% over a
-    city-sized zone; holes and parts are just more edges under the even-odd rule.
-    """
-
-    zone_id: int
     origin_lon: float
     origin_lat: float
-    m_per_deg_lon: float
-    x1: NDArray[np.float64]
-    y1: NDArray[np.float64]
-    x2: NDArray[np.float64]
-    y2: NDArray[np.float64]
+
+    @property
+    def m_per_deg_lon(self) -> float:
+        return M_PER_DEG * math.cos(math.radians(self.origin_lat))
 
     def project(
         self, lon: NDArray[np.float64], lat: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        x = (lon - self.origin_lon) * self.m_per_deg_lon
-        y = (lat - self.origin_lat) * _M_PER_DEG
-        return x, y
+        return (lon - self.origin_lon) * self.m_per_deg_lon, (lat - self.origin_lat) * M_PER_DEG
 
 
-def parse_zone_geometry(geometry: dict[str, object]) -> Polygon | MultiPolygon:
+@dataclass(frozen=True, slots=True)
+class CompiledPolygon:
+    zone_id: int
+    plane: Plane
+    rings: Rings
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCircle:
+    zone_id: int
+    plane: Plane  # centred on the circle's centre
+    radius_m: float
+
+
+CompiledShape = CompiledPolygon | CompiledCircle
+
+
+def _check_lon_lat(geom: Polygon | MultiPolygon | LineString) -> None:
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise ZoneError("zone coordinates must be WGS-84 lon/lat in degrees")
+
+
+def parse_zone_geometry(geometry: dict[str, Any]) -> Polygon | MultiPolygon:
     """GeoJSON (Multi)Polygon -> valid shapely geometry, or ZoneError saying what is wrong."""
     try:
         geom = shape(geometry)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
         raise ZoneError(f"not a GeoJSON geometry: {exc}") from exc
     if not isinstance(geom, Polygon | MultiPolygon):
         raise ZoneError(f"a zone must be a Polygon or MultiPolygon, got {geom.geom_type}")
@@ -60,31 +77,74 @@ def parse_zone_geometry(geometry: dict[str, object]) -> Polygon | MultiPolygon:
         raise ZoneError("the zone geometry is empty")
     if not geom.is_valid:
         raise ZoneError(f"invalid zone geometry: {explain_validity(geom)}")
-    minx, miny, maxx, maxy = geom.bounds
-    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise ZoneError("zone coordinates must be WGS-84 lon/lat in degrees")
+    _check_lon_lat(geom)
     return geom
 
 
-def compile_zone(zone: Zone) -> CompiledZone:
-    geom = parse_zone_geometry(zone.geometry)
-    centre = geom.centroid
-    m_per_deg_lon = _M_PER_DEG * math.cos(math.radians(centre.y))
+def polygon_from_wkt(text: str) -> dict[str, Any]:
+    """WKT (Multi)Polygon -> the GeoJSON form zones are stored in; ZoneError if it is not."""
+    try:
+        geom = shapely.from_wkt(text)
+    except shapely.errors.GEOSException as exc:
+        raise ZoneError(f"not WKT: {exc}") from exc
+    result: dict[str, Any] = shapely.geometry.mapping(geom)
+    parse_zone_geometry(result)
+    return result
+
+
+def _rings_in_plane(geom: Polygon | MultiPolygon, plane: Plane) -> Rings:
     rings = shapely.get_rings(shapely.get_parts(geom))
-    starts, ends = [], []
-    for ring in rings:
-        coords = shapely.get_coordinates(ring)
-        starts.append(coords[:-1])
-        ends.append(coords[1:])
-    a = np.concatenate(starts)
-    b = np.concatenate(ends)
-    return CompiledZone(
-        zone_id=zone.id,
-        origin_lon=centre.x,
-        origin_lat=centre.y,
-        m_per_deg_lon=m_per_deg_lon,
-        x1=(a[:, 0] - centre.x) * m_per_deg_lon,
-        y1=(a[:, 1] - centre.y) * _M_PER_DEG,
-        x2=(b[:, 0] - centre.x) * m_per_deg_lon,
-        y2=(b[:, 1] - centre.y) * _M_PER_DEG,
-    )
+    coords = [shapely.get_coordinates(r) for r in rings]
+    xy = np.concatenate(coords)
+    x, y = plane.project(xy[:, 0], xy[:, 1])
+    return Rings(x=x, y=y, ring_end=np.cumsum([len(c) for c in coords]) - 1)
+
+
+def _positive(spec: dict[str, Any], key: str) -> float:
+    value = spec.get(key)
+    if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise ZoneError(f"{spec.get('type')} needs {key} > 0 in metres, got {value!r}")
+    return float(value)
+
+
+def _circle(zone_id: int, spec: dict[str, Any]) -> CompiledCircle:
+    centre = spec.get("center")
+    if not (isinstance(centre, list | tuple) and len(centre) == 2):
+        raise ZoneError(f"Circle needs center [lon, lat], got {centre!r}")
+    lon, lat = (float(c) for c in centre)
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ZoneError("zone coordinates must be WGS-84 lon/lat in degrees")
+    return CompiledCircle(zone_id, Plane(lon, lat), _positive(spec, "radius_m"))
+
+
+def _corridor(zone_id: int, spec: dict[str, Any]) -> CompiledPolygon:
+    """A route and its width: the buffer of the path, built in metres."""
+    width = _positive(spec, "width_m")
+    try:
+        path = LineString(spec.get("coordinates") or [])
+    except (ValueError, TypeError, shapely.errors.GEOSException) as exc:
+        raise ZoneError(f"Corridor coordinates must be [[lon, lat], ...]: {exc}") from exc
+    if path.is_empty or path.length == 0:
+        raise ZoneError("Corridor needs at least two distinct points")
+    _check_lon_lat(path)
+    centre = path.centroid
+    plane = Plane(centre.x, centre.y)
+    xy = shapely.get_coordinates(path)
+    x, y = plane.project(xy[:, 0], xy[:, 1])
+    local = LineString(np.column_stack([x, y])).buffer(width / 2, quad_segs=8)
+    coords = [shapely.get_coordinates(r) for r in shapely.get_rings(shapely.get_parts(local))]
+    flat = np.concatenate(coords)
+    rings = Rings(x=flat[:, 0], y=flat[:, 1], ring_end=np.cumsum([len(c) for c in coords]) - 1)
+    return CompiledPolygon(zone_id, plane, rings)
+
+
+def compile_shape(zone_id: int, geometry: dict[str, Any]) -> CompiledShape:
+    kind = geometry.get("type")
+    if kind == "Circle":
+        return _circle(zone_id, geometry)
+    if kind == "Corridor":
+        return _corridor(zone_id, geometry)
+    geom = parse_zone_geometry(geometry)
+    centre = geom.centroid
+    plane = Plane(centre.x, centre.y)
+    return CompiledPolygon(zone_id, plane, _rings_in_plane(geom, plane))

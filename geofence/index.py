@@ -1,55 +1,110 @@
-"""The zone index the pipeline holds: compiled zones plus who is assigned to which."""
+"""The zone index the pipeline holds: compiled zones, schedules, who is assigned to what."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
-from domain import Codes, Ids, Metres, ZoneRole
-from geofence.compile import CompiledZone, compile_zone
-from geofence.evaluate import evaluate_zone
+from domain import Codes, Ids, Metres, ZoneRole, ZoneStatus
+from geofence.compile import M_PER_DEG, CompiledCircle, CompiledPolygon, compile_shape
+from geofence.grid import (
+    BOUNDARY_TOLERANCE_M,
+    PolygonGrid,
+    build_grid,
+    evaluate_polygons,
+    zone_edges_test,
+)
+from geofence.schedules import Schedules, active, compile_schedules
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from domain import Assignment, FixBatch, Zone
 
+_POLYGON, _CIRCLE = 0, 1
+
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """One row per (fix, assignment) pair of a batch."""
+    """One row per (fix, assignment active at the fix's time) of a batch.
+
+    `boundary_distance(rows)` gives the exact distance in metres from those rows' fixes to
+    their zone's boundary. It is computed on request, for the few rows an alert text needs:
+    for every violating row it would cost more than the classification itself.
+    """
 
     fix: Ids  # row in the batch
     assignment: Ids
     zone: Ids
     inclusion: NDArray[np.bool_]
     status: Codes
-    distance: Metres
+    boundary_distance: Callable[[Ids], Metres]
+
+
+@dataclass(frozen=True, slots=True)
+class _Planes:
+    lon0: NDArray[np.float64]
+    lat0: NDArray[np.float64]
+    kx: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, shapes: list[CompiledPolygon] | list[CompiledCircle]) -> _Planes:
+        return cls(
+            lon0=np.array([s.plane.origin_lon for s in shapes], dtype=np.float64),
+            lat0=np.array([s.plane.origin_lat for s in shapes], dtype=np.float64),
+            kx=np.array([s.plane.m_per_deg_lon for s in shapes], dtype=np.float64),
+        )
+
+    def project(
+        self, row: Ids, lon: NDArray[np.float64], lat: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        return (lon - self.lon0[row]) * self.kx[row], (lat - self.lat0[row]) * M_PER_DEG
 
 
 @dataclass(frozen=True, slots=True)
 class ZoneIndex:
-    """Immutable: build a new one when zones or assignments change and swap it in."""
+    """Immutable: build a new one when zones or assignments change and swap it in. A zone
+    shared by many assignments (a county outline) is compiled once."""
 
-    zones: dict[int, CompiledZone]
-    subject: Ids  # assignment table, sorted by subject
+    grid: PolygonGrid
+    polygon_planes: _Planes
+    circle_planes: _Planes
+    circle_radius: NDArray[np.float64]
+    schedules: Schedules
+    # assignment table, sorted by subject
+    subject: Ids
     assignment: Ids
     zone: Ids
     inclusion: NDArray[np.bool_]
+    kind: NDArray[np.int8]
+    row: Ids  # the zone's row among polygons or circles
+    schedule: Ids
 
     @classmethod
     def build(cls, zones: Iterable[Zone], assignments: Iterable[Assignment]) -> ZoneIndex:
-        compiled = {z.id: compile_zone(z) for z in zones}
-        rows = sorted((a for a in assignments if a.zone_id in compiled), key=lambda a: a.subject_id)
+        compiled = {z.id: compile_shape(z.id, z.geometry) for z in zones}
+        polygons = [c for c in compiled.values() if isinstance(c, CompiledPolygon)]
+        circles = [c for c in compiled.values() if isinstance(c, CompiledCircle)]
+        where = {c.zone_id: (_POLYGON, i) for i, c in enumerate(polygons)}
+        where |= {c.zone_id: (_CIRCLE, i) for i, c in enumerate(circles)}
+        rows = sorted((a for a in assignments if a.zone_id in where), key=lambda a: a.subject_id)
         return cls(
-            zones=compiled,
+            grid=build_grid([p.rings for p in polygons]),
+            polygon_planes=_Planes.of(polygons),
+            circle_planes=_Planes.of(circles),
+            circle_radius=np.array([c.radius_m for c in circles], dtype=np.float64),
+            schedules=compile_schedules([a.schedule for a in rows]),
             subject=np.array([a.subject_id for a in rows], dtype=np.int64),
             assignment=np.array([a.id for a in rows], dtype=np.int64),
             zone=np.array([a.zone_id for a in rows], dtype=np.int64),
             inclusion=np.array([a.role is ZoneRole.INCLUSION for a in rows], dtype=np.bool_),
+            kind=np.array([where[a.zone_id][0] for a in rows], dtype=np.int8),
+            row=np.array([where[a.zone_id][1] for a in rows], dtype=np.int64),
+            schedule=np.arange(len(rows), dtype=np.int64),
         )
 
     def pairs(self, subject: Ids) -> tuple[Ids, Ids]:
@@ -63,21 +118,47 @@ class ZoneIndex:
         return fix, np.repeat(lo, counts) + offset
 
     def evaluate(self, batch: FixBatch) -> Evaluation:
-        fix, row = self.pairs(batch.subject)
-        zone = self.zone[row]
+        fix, arow = self.pairs(batch.subject)
+        on = active(self.schedules, self.schedule[arow], batch.time[fix])
+        fix, arow = fix[on], arow[on]
+        kind, zrow = self.kind[arow], self.row[arow]
+        lon, lat, acc = batch.lon[fix], batch.lat[fix], batch.accuracy[fix]
         status = np.empty(fix.shape[0], dtype=np.int8)
-        distance = np.empty(fix.shape[0], dtype=np.float64)
-        for zone_id in np.unique(zone):
-            sel = np.flatnonzero(zone == zone_id)
-            f = fix[sel]
-            status[sel], distance[sel] = evaluate_zone(
-                self.zones[int(zone_id)], batch.lon[f], batch.lat[f], batch.accuracy[f]
-            )
+
+        poly = np.flatnonzero(kind == _POLYGON)
+        x, y = self.polygon_planes.project(zrow[poly], lon[poly], lat[poly])
+        status[poly] = evaluate_polygons(self.grid, zrow[poly], x, y, acc[poly])
+
+        circ = np.flatnonzero(kind == _CIRCLE)
+        gap = self._circle_gap(zrow[circ], lon[circ], lat[circ])
+        status[circ] = np.where(
+            np.abs(gap) <= acc[circ] + BOUNDARY_TOLERANCE_M,
+            ZoneStatus.UNCERTAIN,
+            np.where(gap < 0, ZoneStatus.INSIDE, ZoneStatus.OUTSIDE),
+        )
+
+        def boundary_distance(rows: Ids) -> Metres:
+            out = np.empty(rows.shape[0])
+            p = kind[rows] == _POLYGON
+            r = rows[p]
+            px, py = self.polygon_planes.project(zrow[r], lon[r], lat[r])
+            out[p] = zone_edges_test(self.grid, zrow[r], px, py)[1]
+            r = rows[~p]
+            out[~p] = np.abs(self._circle_gap(zrow[r], lon[r], lat[r]))
+            return out
+
         return Evaluation(
             fix=fix,
-            assignment=self.assignment[row],
-            zone=zone,
-            inclusion=self.inclusion[row],
+            assignment=self.assignment[arow],
+            zone=self.zone[arow],
+            inclusion=self.inclusion[arow],
             status=status,
-            distance=distance,
+            boundary_distance=boundary_distance,
         )
+
+    def _circle_gap(
+        self, row: Ids, lon: NDArray[np.float64], lat: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Distance from the circle's edge: negative inside."""
+        cx, cy = self.circle_planes.project(row, lon, lat)
+        return np.hypot(cx, cy) - self.circle_radius[row]

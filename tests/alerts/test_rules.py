@@ -37,7 +37,7 @@ def make(
         zone=a,
         inclusion=np.full(n, inclusion),
         status=np.array([r[2] for r in rows], dtype=np.int8),
-        distance=np.full(n, 123.0),
+        boundary_distance=lambda rows: np.full(rows.shape[0], 123.0),
     )
     return batch, ev
 

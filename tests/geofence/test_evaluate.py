@@ -1,4 +1,4 @@
-"""The vectorised evaluation agrees with shapely, edges and vertices included."""
+"""The grid-indexed evaluation agrees with shapely, edges and vertices included."""
 
 from __future__ import annotations
 
@@ -11,9 +11,17 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping
 
-from domain import Assignment, FixBatch, FixSource, Zone, ZoneRole, ZoneStatus
-from geofence import BOUNDARY_TOLERANCE_M, ZoneError, ZoneIndex, compile_zone, evaluate_zone
-from geofence.compile import EARTH_RADIUS_M, CompiledZone
+from domain import Assignment, Zone, ZoneRole, ZoneStatus
+from geofence import (
+    BOUNDARY_TOLERANCE_M,
+    EARTH_RADIUS_M,
+    Plane,
+    ZoneError,
+    ZoneIndex,
+    compile_shape,
+    polygon_from_wkt,
+)
+from tests.geofence.zones import batch, classify
 
 M_PER_DEG = EARTH_RADIUS_M * math.pi / 180
 
@@ -34,7 +42,7 @@ def zones(draw: st.DrawFn) -> Polygon | MultiPolygon:
     cx = draw(st.floats(-170, 170))
     cy = draw(st.floats(-60, 60))
     scale = draw(st.sampled_from([10.0, 500.0, 5_000.0, 300_000.0]))
-    radii = draw(st.lists(st.floats(0.4, 1.0), min_size=3, max_size=30))
+    radii = draw(st.lists(st.floats(0.4, 1.0), min_size=3, max_size=60))
     turn = draw(st.floats(0, 2 * math.pi))
     shape_kind = draw(st.sampled_from(["plain", "hole", "multi", "sliver"]))
     outer = star(cx, cy, scale, radii, turn)
@@ -53,10 +61,9 @@ def zones(draw: st.DrawFn) -> Polygon | MultiPolygon:
     return geom
 
 
-def projected(zone: CompiledZone, geom: Polygon | MultiPolygon) -> Polygon | MultiPolygon:
+def in_plane(plane: Plane, geom: Polygon | MultiPolygon) -> Polygon | MultiPolygon:
     def to_plane(coords: np.ndarray) -> np.ndarray:
-        x, y = zone.project(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
+        return np.column_stack(plane.project(coords[:, 0], coords[:, 1]))
 
     return shapely.transform(geom, to_plane)
 
@@ -66,43 +73,40 @@ def projected(zone: CompiledZone, geom: Polygon | MultiPolygon) -> Polygon | Mul
 def test_status_and_distance_agree_with_shapely(
     geom: Polygon | MultiPolygon, data: st.DataObject
 ) -> None:
-    zone = compile_zone(Zone(id=1, name="z", geometry=mapping(geom)))
+    plane = compile_shape(1, mapping(geom)).plane
     minx, miny, maxx, maxy = geom.bounds
     w, h = maxx - minx, maxy - miny
-    n = 60
-    lon = np.array(
-        data.draw(st.lists(st.floats(minx - w / 2, maxx + w / 2), min_size=n, max_size=n))
-    )
-    lat = np.array(
-        data.draw(st.lists(st.floats(miny - h / 2, maxy + h / 2), min_size=n, max_size=n))
-    )
-    scale = max(w * zone.m_per_deg_lon, h * M_PER_DEG)
-    accuracy = np.array(data.draw(st.lists(st.floats(0, scale / 4), min_size=n, max_size=n)))
+    n = 80
+    floats = st.floats(0, 1)
+    u = np.array(data.draw(st.lists(floats, min_size=n, max_size=n)))
+    v = np.array(data.draw(st.lists(floats, min_size=n, max_size=n)))
+    lon, lat = minx - w / 2 + 2 * w * u, miny - h / 2 + 2 * h * v
+    scale = max(w * plane.m_per_deg_lon, h * M_PER_DEG)
+    # Mostly GNSS-like accuracy, some fixes wider than the whole zone.
+    acc_scale = data.draw(st.sampled_from([0.0, scale / 100, scale / 4, scale * 2]))
+    accuracy = np.array(data.draw(st.lists(st.floats(0, 1), min_size=n, max_size=n))) * acc_scale
 
-    status, distance = evaluate_zone(zone, lon, lat, accuracy)
+    status, distance = classify(mapping(geom), lon, lat, accuracy)
 
-    plane = projected(zone, geom)
-    x, y = zone.project(lon, lat)
+    x, y = plane.project(lon, lat)
     points = shapely.points(x, y)
-    expected_distance = shapely.distance(plane.boundary, points)
-    np.testing.assert_allclose(distance, expected_distance, rtol=1e-7, atol=1e-7 * scale)
+    local = in_plane(plane, geom)
+    expected_distance = shapely.distance(local.boundary, points)
     reach = accuracy + BOUNDARY_TOLERANCE_M
     tie = np.abs(expected_distance - reach) < 1e-6 * scale
-    inside = shapely.contains(plane, points)
-    expected = np.where(inside, ZoneStatus.INSIDE, ZoneStatus.OUTSIDE)
+    expected = np.where(shapely.contains(local, points), ZoneStatus.INSIDE, ZoneStatus.OUTSIDE)
     expected[expected_distance <= reach] = ZoneStatus.UNCERTAIN
     assert np.array_equal(status[~tie], expected[~tie])
+    np.testing.assert_allclose(distance, expected_distance, rtol=1e-7, atol=1e-7 * scale)
 
 
 @settings(max_examples=100, deadline=None)
 @given(geom=zones())
 def test_points_on_vertices_and_edges_are_uncertain(geom: Polygon | MultiPolygon) -> None:
-    zone = compile_zone(Zone(id=1, name="z", geometry=mapping(geom)))
     rings = [shapely.get_coordinates(r) for r in shapely.get_rings(shapely.get_parts(geom))]
     pts = np.vstack([np.vstack([c, (c[:-1] + c[1:]) / 2]) for c in rings])
     # Even a fix claiming perfect accuracy proves neither side when it is on the boundary.
-    status, distance = evaluate_zone(zone, pts[:, 0], pts[:, 1], np.zeros(len(pts)))
-    assert np.all(distance < BOUNDARY_TOLERANCE_M)
+    status, _ = classify(mapping(geom), pts[:, 0], pts[:, 1], np.zeros(len(pts)))
     assert np.all(status == ZoneStatus.UNCERTAIN)
 
 
@@ -126,56 +130,92 @@ def test_distance_within_half_a_percent_of_the_sphere_across_a_city(lat: float) 
             (-half, lat + half_lat),
         ]
     )
-    zone = compile_zone(Zone(id=1, name="z", geometry=mapping(box)))
     for metres in (50.0, 500.0, 5000.0):
         east = half + metres / (M_PER_DEG * math.cos(math.radians(lat)))
         north = lat + half_lat + metres / M_PER_DEG
-        lon = np.array([east, 0.0])
-        la = np.array([lat, north])
-        _, d = evaluate_zone(zone, lon, la, np.zeros(2))
+        _, d = classify(mapping(box), np.array([east, 0.0]), np.array([lat, north]), np.zeros(2))
         truth = [haversine_m(half, lat, east, lat), haversine_m(0.0, lat + half_lat, 0.0, north)]
         np.testing.assert_allclose(d, truth, rtol=0.005)
 
 
-def test_an_invalid_zone_is_refused_with_the_problem_and_where() -> None:
-    bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
-    with pytest.raises(ZoneError, match=r"Self-intersection\[0.5 0.5\]"):
-        compile_zone(Zone(id=1, name="bowtie", geometry=bowtie))
+def test_an_accuracy_circle_across_the_border_is_uncertain() -> None:
+    """A 1,500 m cell fix 200 m outside proves neither a violation nor compliance."""
+    box = Polygon([(0, 0), (0.1, 0), (0.1, 0.1), (0, 0.1)])
+    lon = np.array([0.1 + 200 / M_PER_DEG, 0.1 + 200 / M_PER_DEG, 0.05])
+    status, _ = classify(mapping(box), lon, np.full(3, 0.05), np.array([1500.0, 20.0, 1500.0]))
+    assert status.tolist() == [ZoneStatus.UNCERTAIN, ZoneStatus.OUTSIDE, ZoneStatus.INSIDE]
 
 
-def test_a_point_is_not_a_zone() -> None:
-    with pytest.raises(ZoneError, match="Polygon or MultiPolygon, got Point"):
-        compile_zone(Zone(id=1, name="p", geometry=mapping(Point(0, 0))))
+def test_circles_are_exact() -> None:
+    circle = {"type": "Circle", "center": [116.4, 39.9], "radius_m": 300.0}
+    k = M_PER_DEG * math.cos(math.radians(39.9))
+    metres = np.array([0.0, 250.0, 295.0, 310.0, 1000.0])
+    status, distance = classify(circle, 116.4 + metres / k, np.full(5, 39.9), np.full(5, 10.0))
+    assert status.tolist() == [1, 1, 3, 3, 2]
+    np.testing.assert_allclose(distance, [300.0, 50.0, 5.0, 10.0, 700.0], rtol=1e-9)
 
 
-def test_index_pairs_every_fix_with_every_assignment_of_its_subject() -> None:
-    sq = Polygon([(0, 0), (0.01, 0), (0.01, 0.01), (0, 0.01)])
+def test_a_corridor_is_its_route_widened() -> None:
+    """An approved route: 2 km east then 2 km north, 200 m wide."""
+    k = M_PER_DEG * math.cos(math.radians(30.6))
+    route = [[104.0, 30.6], [104.0 + 2000 / k, 30.6], [104.0 + 2000 / k, 30.6 + 2000 / M_PER_DEG]]
+    corridor = {"type": "Corridor", "coordinates": route, "width_m": 200.0}
+    east = np.array([1000.0, 1000.0, 1000.0, 2050.0, 2300.0])
+    north = np.array([0.0, 80.0, 150.0, 1000.0, 1000.0])
+    status, _ = classify(corridor, 104.0 + east / k, 30.6 + north / M_PER_DEG, np.full(5, 5.0))
+    assert status.tolist() == [1, 1, 2, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "message"),
+    [
+        (
+            {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},
+            r"Self-intersection\[0.5 0.5\]",
+        ),
+        (mapping(Point(0, 0)), "Polygon or MultiPolygon, got Point"),
+        ({"type": "Circle", "center": [0, 0], "radius_m": -5}, "radius_m > 0"),
+        ({"type": "Circle", "center": [200, 0], "radius_m": 5}, "WGS-84"),
+        ({"type": "Corridor", "coordinates": [[0, 0]], "width_m": 10}, "Corridor coordinates"),
+        ({"type": "Corridor", "coordinates": [[0, 0], [1, 1]], "width_m": 0}, "width_m > 0"),
+    ],
+)
+def test_a_bad_zone_is_refused_with_the_problem(geometry: dict[str, object], message: str) -> None:
+    with pytest.raises(ZoneError, match=message):
+        compile_shape(1, geometry)
+
+
+def test_wkt_zones_are_accepted_and_checked() -> None:
+    geojson = polygon_from_wkt("POLYGON ((0 0, 1 0, 1 1, 0 1, 0 0))")
+    assert geojson["type"] == "Polygon"
+    with pytest.raises(ZoneError, match="Self-intersection"):
+        polygon_from_wkt("POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))")
+    with pytest.raises(ZoneError, match="not WKT"):
+        polygon_from_wkt("POLYGON ((0 0, 1")
+
+
+def test_a_shared_zone_is_compiled_once_and_pairs_follow_assignments() -> None:
+    sq = mapping(Polygon([(0, 0), (0.01, 0), (0.01, 0.01), (0, 0.01)]))
     index = ZoneIndex.build(
-        [Zone(1, "a", mapping(sq)), Zone(2, "b", mapping(sq))],
+        [Zone(1, "county", sq), Zone(2, "school", sq)],
         [
             Assignment(10, subject_id=7, zone_id=1, role=ZoneRole.INCLUSION),
             Assignment(11, subject_id=7, zone_id=2, role=ZoneRole.EXCLUSION),
             Assignment(12, subject_id=8, zone_id=1, role=ZoneRole.INCLUSION),
         ],
     )
-    n = 3
-    batch = FixBatch(
-        subject=np.array([8, 9, 7]),
-        device=np.zeros(n, np.int64),
-        time=np.zeros(n),
-        lon=np.full(n, 0.005),
-        lat=np.full(n, 0.005),
-        accuracy=np.ones(n),
-        source=[FixSource.GNSS] * n,
-        battery=np.zeros(n, np.int16),
-        seq=np.zeros(n, np.int64),
-        received=np.zeros(n),
+    assert index.grid.nx.shape == (2,)  # two zones compiled, whatever the assignments
+    fixes = batch(np.full(3, 0.005), np.full(3, 0.005), np.ones(3))
+    fixes = type(fixes)(
+        **{
+            **{f: getattr(fixes, f) for f in fixes.__dataclass_fields__},
+            "subject": np.array([8, 9, 7]),
+        }
     )
-    ev = index.evaluate(batch)
+    ev = index.evaluate(fixes)
     assert sorted(zip(ev.fix.tolist(), ev.assignment.tolist(), strict=True)) == [
         (0, 12),
         (2, 10),
         (2, 11),
     ]
-    assert ev.inclusion.tolist() == [a != 11 for a in ev.assignment.tolist()]
     assert np.all(ev.status == ZoneStatus.INSIDE)

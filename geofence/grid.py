@@ -1,0 +1,372 @@
+"""Polygon zones compiled into one grid index, evaluated for many zones in one numpy pass.
+
+Each zone's bounding box (in its local metric plane) is cut into about as many cells as it has
+edges. A cell knows the edges that touch it, whether a reference point inside it is inside
+the zone, and (for cells no edge touches) a lower bound on the distance from anywhere in the
+cell to the boundary. Most fixes are then decided by one cell lookup; fixes in a cell the
+boundary crosses are decided against that cell's few edges; the rest (accuracy circle wider
+than the known clearance) fall back to every edge of the zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from domain import ZoneStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+Bool = NDArray[np.bool_]
+
+# No position resolves a millimetre: a fix this close to the boundary is on it, whatever
+# floating point says about which side.
+BOUNDARY_TOLERANCE_M = 0.001
+# Where in its cell the reference point sits (fractions of the cell): off-centre, so that
+# regular shapes (grids, symmetric polygons) do not pass an edge through it.
+_REF_FX, _REF_FY = 0.6180339887, 0.5772156649
+_MAX_CELLS_PER_AXIS = 1024
+# Accuracy circles up to this many cells wide are checked against the cells around the fix;
+# wider ones against every edge of the zone.
+_MAX_BLOCK = 3
+# (pair, edge) rows materialised at once in the fallback: bounds temporary memory.
+_CHUNK = 1 << 21
+
+
+@dataclass(frozen=True, slots=True)
+class Rings:
+    """One zone's rings in its local plane: closed rings concatenated (first vertex repeated
+    at the end of each), metres east / north of the zone's origin."""
+
+    x: F64
+    y: F64
+    ring_end: I64  # index of each ring's closing vertex
+
+
+@dataclass(frozen=True, slots=True)
+class PolygonGrid:
+    """All polygon zones; per-zone arrays are indexed by the zone's row."""
+
+    x0: F64
+    y0: F64
+    cw: F64
+    ch: F64
+    nx: I64
+    ny: I64
+    cell_base: I64
+    vert_base: I64
+    vert_end: I64
+    cell_inside: Bool  # is the cell's reference point inside the zone
+    # -1 where the boundary crosses the cell; else the distance from the cell's centre to the
+    # nearest crossed cell's centre: the boundary is then between gap - diagonal and
+    # gap + diagonal away from anywhere in the cell.
+    cell_gap: NDArray[np.float32]
+    cell_ptr: I64  # CSR: edges of cell c are cell_edges[cell_ptr[c]:cell_ptr[c + 1]]
+    cell_edges: NDArray[np.int32]  # an edge is its first vertex's index into vx, vy
+    vx: F64
+    vy: F64
+    edge_ok: Bool  # False where vertex i is a ring's last (no edge i -> i + 1)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(getattr(self, f).nbytes for f in self.__dataclass_fields__ if f != "nbytes")
+
+
+def _grid_shape(n_edges: int, w: float, h: float) -> tuple[int, int]:
+    aspect = w / h
+    nx = int(np.clip(np.ceil(np.sqrt(n_edges * aspect)), 1, _MAX_CELLS_PER_AXIS))
+    ny = int(np.clip(np.ceil(np.sqrt(n_edges / aspect)), 1, _MAX_CELLS_PER_AXIS))
+    return nx, ny
+
+
+def _segment_distance(px: F64, py: F64, ax: F64, ay: F64, bx: F64, by: F64) -> F64:
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    t = np.clip(((px - ax) * dx + (py - ay) * dy) / np.where(len2 == 0, 1.0, len2), 0.0, 1.0)
+    ex, ey = ax + t * dx - px, ay + t * dy - py
+    return np.sqrt(ex * ex + ey * ey)
+
+
+@dataclass(frozen=True, slots=True)
+class _ZoneCells:
+    nx: int
+    ny: int
+    x0: float
+    y0: float
+    cw: float
+    ch: float
+    inside: Bool
+    gap: NDArray[np.float32]
+    ptr: I64
+    edges: I64  # local vertex indices
+
+
+def _edge_cells(rings: Rings, g: tuple[int, int, float, float, float, float]) -> tuple[I64, I64]:
+    """(cell, edge) for every cell an edge may touch: the cells of its bounding box, kept
+    where the cell centre is within half a cell diagonal of the edge."""
+    nx, ny, x0, y0, cw, ch = g
+    edge = np.flatnonzero(np.ones(rings.x.shape[0] - 1, dtype=np.bool_))
+    edge = np.setdiff1d(edge, rings.ring_end[:-1], assume_unique=True)
+    ax, ay, bx, by = rings.x[edge], rings.y[edge], rings.x[edge + 1], rings.y[edge + 1]
+    ix0 = np.clip(np.floor((np.minimum(ax, bx) - x0) / cw), 0, nx - 1).astype(np.int64)
+    ix1 = np.clip(np.floor((np.maximum(ax, bx) - x0) / cw), 0, nx - 1).astype(np.int64)
+    iy0 = np.clip(np.floor((np.minimum(ay, by) - y0) / ch), 0, ny - 1).astype(np.int64)
+    iy1 = np.clip(np.floor((np.maximum(ay, by) - y0) / ch), 0, ny - 1).astype(np.int64)
+    wx, wy = ix1 - ix0 + 1, iy1 - iy0 + 1
+    counts = wx * wy
+    rep = np.repeat(np.arange(edge.shape[0]), counts)
+    k = np.arange(rep.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+    cx = ix0[rep] + k % wx[rep]
+    cy = iy0[rep] + k // wx[rep]
+    centre_x, centre_y = x0 + (cx + 0.5) * cw, y0 + (cy + 0.5) * ch
+    d = _segment_distance(centre_x, centre_y, ax[rep], ay[rep], bx[rep], by[rep])
+    keep = d <= 0.5 * np.hypot(cw, ch) * (1 + 1e-9)
+    return cy[keep] * nx + cx[keep], edge[rep[keep]]
+
+
+def _reference_inside(rings: Rings, g: tuple[int, int, float, float, float, float]) -> Bool:
+    """Even-odd state of every cell's reference point: one scanline per row of cells."""
+    nx, ny, x0, y0, cw, ch = g
+    ry = y0 + (np.arange(ny) + _REF_FY) * ch
+    rx = x0 + (np.arange(nx) + _REF_FX) * cw
+    ax, ay, bx, by = rings.x[:-1], rings.y[:-1], rings.x[1:], rings.y[1:]
+    valid = np.ones(ax.shape[0], dtype=np.bool_)
+    valid[rings.ring_end[:-1]] = False
+    ax, ay, bx, by = ax[valid], ay[valid], bx[valid], by[valid]
+    straddle = (ay[None, :] > ry[:, None]) != (by[None, :] > ry[:, None])
+    row, e = np.nonzero(straddle)
+    xc = ax[e] + (ry[row] - ay[e]) * (bx[e] - ax[e]) / (by[e] - ay[e])
+    span = (rx[-1] - x0) + (np.max(np.abs(xc - x0)) if xc.size else 0.0) + 1.0
+    keys = np.sort(row * 2 * span + (xc - x0) + span)
+    row_start = np.searchsorted(keys, np.arange(ny) * 2 * span)
+    q = (np.arange(ny)[:, None] * 2 * span + (rx[None, :] - x0) + span).ravel()
+    left = np.searchsorted(keys, q) - np.repeat(row_start, nx)
+    total = np.diff(np.append(row_start, keys.shape[0]))
+    right = np.repeat(total, nx) - left
+    odd: Bool = (right % 2) == 1
+    return odd
+
+
+def _compile_cells(rings: Rings) -> _ZoneCells:
+    minx, maxx = float(rings.x.min()), float(rings.x.max())
+    miny, maxy = float(rings.y.min()), float(rings.y.max())
+    pad = 1e-9 * max(maxx - minx, maxy - miny, 1.0)
+    minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+    n_edges = rings.x.shape[0] - rings.ring_end.shape[0]
+    nx, ny = _grid_shape(n_edges, maxx - minx, maxy - miny)
+    g = (nx, ny, minx, miny, (maxx - minx) / nx, (maxy - miny) / ny)
+    cell, edge = _edge_cells(rings, g)
+    order = np.argsort(cell, kind="stable")
+    ptr = np.zeros(nx * ny + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(np.bincount(cell, minlength=nx * ny))
+    crossed = (ptr[1:] - ptr[:-1]) > 0
+    cw, ch = g[4], g[5]
+    edt = ndimage.distance_transform_edt(~crossed.reshape(ny, nx), sampling=(ch, cw))
+    gap = np.asarray(edt).ravel().astype(np.float32)
+    gap[crossed] = -1.0
+    return _ZoneCells(
+        nx=nx,
+        ny=ny,
+        x0=minx,
+        y0=miny,
+        cw=cw,
+        ch=ch,
+        inside=_reference_inside(rings, g),
+        gap=gap,
+        ptr=ptr,
+        edges=edge[order],
+    )
+
+
+def build_grid(zones: Sequence[Rings]) -> PolygonGrid:
+    """Compile every zone's rings into one index; zone row i is zones[i]."""
+    parts = [_compile_cells(r) for r in zones]
+    n_verts = np.array([r.x.shape[0] for r in zones], dtype=np.int64)
+    vert_base = np.cumsum(n_verts) - n_verts
+    n_cells = np.array([p.nx * p.ny for p in parts], dtype=np.int64)
+    cell_base = np.cumsum(n_cells) - n_cells
+    edge_ok = np.ones(int(n_verts.sum()), dtype=np.bool_)
+    for r, base in zip(zones, vert_base.tolist(), strict=True):
+        edge_ok[base + r.ring_end] = False
+    counts = np.concatenate([np.diff(p.ptr) for p in parts]) if parts else np.zeros(0, np.int64)
+    ptr = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(counts)
+    return PolygonGrid(
+        x0=np.array([p.x0 for p in parts]),
+        y0=np.array([p.y0 for p in parts]),
+        cw=np.array([p.cw for p in parts]),
+        ch=np.array([p.ch for p in parts]),
+        nx=np.array([p.nx for p in parts], dtype=np.int64),
+        ny=np.array([p.ny for p in parts], dtype=np.int64),
+        cell_base=cell_base,
+        vert_base=vert_base,
+        vert_end=vert_base + n_verts,
+        cell_inside=np.concatenate([p.inside for p in parts]) if parts else np.zeros(0, bool),
+        cell_gap=np.concatenate([p.gap for p in parts]) if parts else np.zeros(0, np.float32),
+        cell_ptr=ptr,
+        cell_edges=np.concatenate(
+            [p.edges + b for p, b in zip(parts, vert_base, strict=True)]
+        ).astype(np.int32)
+        if parts
+        else np.zeros(0, np.int32),
+        vx=np.concatenate([r.x for r in zones]) if zones else np.zeros(0),
+        vy=np.concatenate([r.y for r in zones]) if zones else np.zeros(0),
+        edge_ok=edge_ok,
+    )
+
+
+def _expand(counts: I64) -> tuple[I64, I64]:
+    """For rows with `counts` items each: (row of every item, its rank within the row)."""
+    row = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
+    rank = np.arange(row.shape[0], dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return row, rank
+
+
+def _orient(ax: F64, ay: F64, bx: F64, by: F64, cx: F64, cy: F64) -> F64:
+    return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+
+
+def _cell_test(grid: PolygonGrid, cell: I64, x: F64, y: F64, rx: F64, ry: F64) -> tuple[Bool, F64]:
+    """Inside (parity of edges crossing reference point -> fix, flipped from the reference
+    state) and distance to the nearest edge of the fix's cell."""
+    counts = grid.cell_ptr[cell + 1] - grid.cell_ptr[cell]
+    row, rank = _expand(counts)
+    e = grid.cell_edges[grid.cell_ptr[cell][row] + rank].astype(np.int64)
+    ax, ay, bx, by = grid.vx[e], grid.vy[e], grid.vx[e + 1], grid.vy[e + 1]
+    px, py, qx, qy = rx[row], ry[row], x[row], y[row]
+    crosses = ((_orient(px, py, qx, qy, ax, ay) > 0) != (_orient(px, py, qx, qy, bx, by) > 0)) & (
+        (_orient(ax, ay, bx, by, px, py) > 0) != (_orient(ax, ay, bx, by, qx, qy) > 0)
+    )
+    starts = np.cumsum(counts) - counts
+    flips = np.add.reduceat(crosses.astype(np.int64), starts) % 2 == 1
+    dist = np.minimum.reduceat(_segment_distance(qx, qy, ax, ay, bx, by), starts)
+    return grid.cell_inside[cell] ^ flips, dist
+
+
+def zone_edges_test(grid: PolygonGrid, zone: I64, x: F64, y: F64) -> tuple[Bool, F64]:
+    """Exact inside test and boundary distance against every edge of each pair's zone: the
+    obvious even-odd ray cast, used where the grid cannot decide (and for alert distances)."""
+    inside = np.zeros(zone.shape[0], dtype=np.bool_)
+    dist = np.zeros(zone.shape[0])
+    n = grid.vert_end[zone] - grid.vert_base[zone] - 1
+    cum = np.cumsum(n)
+    cuts = np.searchsorted(cum, np.arange(_CHUNK, int(cum[-1]) if cum.size else 0, _CHUNK))
+    for part in np.split(np.arange(zone.shape[0]), np.unique(cuts[cuts > 0])):
+        if part.size == 0:
+            continue
+        row, rank = _expand(n[part])
+        v = grid.vert_base[zone[part]][row] + rank
+        ok = grid.edge_ok[v]
+        row, v = row[ok], v[ok]
+        ax, ay, bx, by = grid.vx[v], grid.vy[v], grid.vx[v + 1], grid.vy[v + 1]
+        px, py = x[part][row], y[part][row]
+        straddle = (ay > py) != (by > py)
+        dy = np.where(straddle, by - ay, 1.0)
+        hit = straddle & (px < ax + (py - ay) * (bx - ax) / dy)
+        starts = np.searchsorted(row, np.arange(part.size))
+        inside[part] = np.add.reduceat(hit.astype(np.int64), starts) % 2 == 1
+        dist[part] = np.minimum.reduceat(_segment_distance(px, py, ax, ay, bx, by), starts)
+    return inside, dist
+
+
+def _block_distance(grid: PolygonGrid, zone: I64, ix: I64, iy: I64, k: I64, x: F64, y: F64) -> F64:
+    """Distance to the nearest edge in the (2k+1)^2 cells around each pair's cell (inf if
+    none): exact whenever the true nearest edge is within k cells."""
+    side = 2 * k + 1
+    row, rank = _expand(side * side)
+    cx = ix[row] + rank % side[row] - k[row]
+    cy = iy[row] + rank // side[row] - k[row]
+    z = zone[row]
+    ok = (cx >= 0) & (cy >= 0) & (cx < grid.nx[z]) & (cy < grid.ny[z])
+    row, cell = row[ok], grid.cell_base[z[ok]] + cy[ok] * grid.nx[z[ok]] + cx[ok]
+    counts = grid.cell_ptr[cell + 1] - grid.cell_ptr[cell]
+    item, r = _expand(counts)
+    e = grid.cell_edges[grid.cell_ptr[cell][item] + r].astype(np.int64)
+    owner = row[item]
+    d = _segment_distance(
+        x[owner], y[owner], grid.vx[e], grid.vy[e], grid.vx[e + 1], grid.vy[e + 1]
+    )
+    best = np.full(zone.shape[0], np.inf)
+    np.minimum.at(best, owner, d)
+    return best
+
+
+def _decide_by_distance(
+    status: NDArray[np.int8], rows: I64, inside: Bool, dist: F64, reach: F64
+) -> None:
+    status[rows] = np.where(
+        dist <= reach,
+        ZoneStatus.UNCERTAIN,
+        np.where(inside, ZoneStatus.INSIDE, ZoneStatus.OUTSIDE),
+    )
+
+
+def evaluate_polygons(
+    grid: PolygonGrid, zone: I64, x: F64, y: F64, accuracy: F64
+) -> NDArray[np.int8]:
+    """Status of each (zone row, local x, y, accuracy) pair.
+
+    Side: the cell's reference state, flipped by the edges between it and the fix (cells the
+    boundary crosses). Uncertain: whether an edge lies within the accuracy reach, known from
+    the cell's clearance, else from the edges of the cells around, else from every edge.
+    """
+    reach = accuracy + BOUNDARY_TOLERANCE_M
+    status = np.full(zone.shape[0], ZoneStatus.UNCERTAIN, dtype=np.int8)
+    gx = (x - grid.x0[zone]) / grid.cw[zone]
+    gy = (y - grid.y0[zone]) / grid.ch[zone]
+    nx, ny = grid.nx[zone], grid.ny[zone]
+    inb = (gx >= 0) & (gy >= 0) & (gx < nx) & (gy < ny)
+
+    # Outside the box: outside; decided when the box is farther than the accuracy reaches.
+    dx = np.maximum(np.maximum(-gx, gx - nx), 0.0) * grid.cw[zone]
+    dy = np.maximum(np.maximum(-gy, gy - ny), 0.0) * grid.ch[zone]
+    out = ~inb
+    status[out & (np.hypot(dx, dy) > reach)] = ZoneStatus.OUTSIDE
+    everywhere = np.flatnonzero(out & (np.hypot(dx, dy) <= reach))
+
+    ib = np.flatnonzero(inb)
+    ix, iy = gx[ib].astype(np.int64), gy[ib].astype(np.int64)
+    cell = grid.cell_base[zone[ib]] + iy * nx[ib] + ix
+    gap = grid.cell_gap[cell]
+    diagonal = np.hypot(grid.cw[zone[ib]], grid.ch[zone[ib]])
+    inside = grid.cell_inside[cell].copy()
+    sure = gap - diagonal > reach[ib]
+    status[ib[sure]] = np.where(inside[sure], ZoneStatus.INSIDE, ZoneStatus.OUTSIDE)
+    reached = (gap >= 0) & (gap + diagonal <= reach[ib])  # status stays UNCERTAIN
+
+    need = ~sure & ~reached  # side known from the cell; is an edge within reach?
+    crossed = np.flatnonzero(gap < 0)
+    if crossed.size:
+        b = ib[crossed]
+        z = zone[b]
+        rx = grid.x0[z] + (ix[crossed] + _REF_FX) * grid.cw[z]
+        ry = grid.y0[z] + (iy[crossed] + _REF_FY) * grid.ch[z]
+        inside[crossed], d = _cell_test(grid, cell[crossed], x[b], y[b], rx, ry)
+        fx, fy = gx[b] - ix[crossed], gy[b] - iy[crossed]
+        border = np.minimum(
+            np.minimum(fx, 1 - fx) * grid.cw[z], np.minimum(fy, 1 - fy) * grid.ch[z]
+        )
+        local = (d <= reach[b]) | (border > reach[b])
+        _decide_by_distance(status, b[local], inside[crossed][local], d[local], reach[b][local])
+        need[crossed[local]] = False
+
+    todo = np.flatnonzero(need)
+    if todo.size:
+        b = ib[todo]
+        k = np.ceil(reach[b] / np.minimum(grid.cw[zone[b]], grid.ch[zone[b]])).astype(np.int64)
+        near = k <= _MAX_BLOCK
+        n = todo[near]
+        d = _block_distance(grid, zone[b[near]], ix[n], iy[n], k[near], x[b[near]], y[b[near]])
+        _decide_by_distance(status, b[near], inside[n], d, reach[b[near]])
+        everywhere = np.concatenate([everywhere, b[~near]])
+    if everywhere.size:
+        side, d = zone_edges_test(grid, zone[everywhere], x[everywhere], y[everywhere])
+        _decide_by_distance(status, everywhere, side, d, reach[everywhere])
+    return status
