@@ -12,7 +12,7 @@ from geofence.compile import (
 )
 from geofence.grid import BOUNDARY_TOLERANCE_M
 from geofence.index import Evaluation, ZoneIndex
-from geofence.schedules import ScheduleError
+from geofence.schedules import ScheduleError, check_schedule
 
 __all__ = [
     "BOUNDARY_TOLERANCE_M",
@@ -24,6 +24,7 @@ __all__ = [
     "ScheduleError",
     "ZoneError",
     "ZoneIndex",
+    "check_schedule",
     "compile_shape",
     "parse_zone_geometry",
     "polygon_from_wkt",

@@ -10,7 +10,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from domain import Codes, Ids, Metres, ZoneRole, ZoneStatus
-from geofence.compile import M_PER_DEG, CompiledCircle, CompiledPolygon, compile_shape
+from geofence.compile import (
+    M_PER_DEG,
+    CompiledCircle,
+    CompiledPolygon,
+    CompiledShape,
+    ZoneError,
+    compile_shape,
+)
 from geofence.grid import (
     BOUNDARY_TOLERANCE_M,
     PolygonGrid,
@@ -18,7 +25,13 @@ from geofence.grid import (
     evaluate_polygons,
     zone_edges_test,
 )
-from geofence.schedules import Schedules, active, compile_schedules
+from geofence.schedules import (
+    ScheduleError,
+    Schedules,
+    active,
+    check_schedule,
+    compile_schedules,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -84,14 +97,32 @@ class ZoneIndex:
     row: Ids  # the zone's row among polygons or circles
     schedule: Ids
 
+    problems: tuple[str, ...]  # zones and assignments left out, and why
+
     @classmethod
     def build(cls, zones: Iterable[Zone], assignments: Iterable[Assignment]) -> ZoneIndex:
-        compiled = {z.id: compile_shape(z.id, z.geometry) for z in zones}
+        """Compile what is valid; a bad zone or schedule is left out (with its reason in
+        `problems`) rather than stopping every other subject's monitoring."""
+        problems: list[str] = []
+        compiled: dict[int, CompiledShape] = {}
+        for z in zones:
+            try:
+                compiled[z.id] = compile_shape(z.id, z.geometry)
+            except ZoneError as exc:
+                problems.append(f"zone {z.id} ({z.name}) left out: {exc}")
+        usable = []
+        for a in assignments:
+            try:
+                check_schedule(a.schedule)
+            except ScheduleError as exc:
+                problems.append(f"assignment {a.id} left out: {exc}")
+            else:
+                usable.append(a)
         polygons = [c for c in compiled.values() if isinstance(c, CompiledPolygon)]
         circles = [c for c in compiled.values() if isinstance(c, CompiledCircle)]
         where = {c.zone_id: (_POLYGON, i) for i, c in enumerate(polygons)}
         where |= {c.zone_id: (_CIRCLE, i) for i, c in enumerate(circles)}
-        rows = sorted((a for a in assignments if a.zone_id in where), key=lambda a: a.subject_id)
+        rows = sorted((a for a in usable if a.zone_id in where), key=lambda a: a.subject_id)
         return cls(
             grid=build_grid([p.rings for p in polygons]),
             polygon_planes=_Planes.of(polygons),
@@ -105,6 +136,7 @@ class ZoneIndex:
             kind=np.array([where[a.zone_id][0] for a in rows], dtype=np.int8),
             row=np.array([where[a.zone_id][1] for a in rows], dtype=np.int64),
             schedule=np.arange(len(rows), dtype=np.int64),
+            problems=tuple(problems),
         )
 
     def pairs(self, subject: Ids) -> tuple[Ids, Ids]:

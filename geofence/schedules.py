@@ -82,6 +82,11 @@ def _ptr(counts: list[int]) -> NDArray[np.int64]:
     return ptr
 
 
+def check_schedule(schedule: Schedule) -> None:
+    """Raise ScheduleError if the schedule cannot be compiled."""
+    compile_schedules([schedule])
+
+
 def compile_schedules(schedules: Sequence[Schedule]) -> Schedules:
     names: dict[str, int] = {}
     zones: list[ZoneInfo] = []

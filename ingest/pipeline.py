@@ -80,7 +80,10 @@ class Pipeline:
             zones = await store.load_zones(conn)
             assignments = await store.load_assignments(conn)
             live = await store.live_alert_assignments(conn)
-        self._index = await asyncio.to_thread(ZoneIndex.build, zones, assignments)
+        index = await asyncio.to_thread(ZoneIndex.build, zones, assignments)
+        for problem in set(index.problems) - set(self._index.problems):
+            log.warning("%s", problem)
+        self._index = index
         self._devices = {d.code: d for d in devices}
         state = {a: replace(s, alert_open=a in live) for a, s in self._state.items()}
         for a in live - state.keys():

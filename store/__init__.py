@@ -16,6 +16,8 @@ from store.registry import (
     load_assignments,
     load_devices,
     load_zones,
+    schedule_from_json,
+    schedule_to_json,
     subject_exists,
 )
 from store.users import create_user, password_hash, set_password_hash
@@ -46,6 +48,8 @@ __all__ = [
     "open_alerts",
     "password_hash",
     "quarantine",
+    "schedule_from_json",
+    "schedule_to_json",
     "set_password_hash",
     "subject_exists",
     "timescale_available",

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time
 from typing import TYPE_CHECKING, Any, LiteralString
 
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from domain import Assignment, Device, DeviceKind, Zone, ZoneRole
+from domain import (
+    ALWAYS,
+    Assignment,
+    Device,
+    DeviceKind,
+    OneOffWindow,
+    Schedule,
+    WeeklyWindow,
+    Zone,
+    ZoneRole,
+)
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -63,13 +74,52 @@ async def create_zone(conn: AsyncConnection[Any], *, name: str, geometry: dict[s
     )
 
 
+def schedule_to_json(schedule: Schedule) -> dict[str, Any] | None:
+    """The stored form of a schedule (see migration 0002); None for always."""
+    if schedule.always:
+        return None
+    return {
+        "timezone": schedule.timezone,
+        "weekly": [
+            {"days": list(w.days), "start": f"{w.start:%H:%M}", "end": f"{w.end:%H:%M}"}
+            for w in schedule.weekly
+        ],
+        "once": [{"start": w.start.isoformat(), "end": w.end.isoformat()} for w in schedule.once],
+    }
+
+
+def schedule_from_json(data: dict[str, Any] | None) -> Schedule:
+    if data is None:
+        return ALWAYS
+    return Schedule(
+        timezone=data.get("timezone", ALWAYS.timezone),
+        weekly=tuple(
+            WeeklyWindow(
+                tuple(w["days"]), time.fromisoformat(w["start"]), time.fromisoformat(w["end"])
+            )
+            for w in data.get("weekly", [])
+        ),
+        once=tuple(
+            OneOffWindow(datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"]))
+            for w in data.get("once", [])
+        ),
+    )
+
+
 async def assign_zone(
-    conn: AsyncConnection[Any], *, subject_id: int, zone_id: int, role: ZoneRole
+    conn: AsyncConnection[Any],
+    *,
+    subject_id: int,
+    zone_id: int,
+    role: ZoneRole,
+    schedule: Schedule = ALWAYS,
 ) -> int:
+    data = schedule_to_json(schedule)
     return await _inserted_id(
         conn,
-        "INSERT INTO zone_assignments (subject_id, zone_id, role) VALUES (%s, %s, %s) RETURNING id",
-        (subject_id, zone_id, role.value),
+        "INSERT INTO zone_assignments (subject_id, zone_id, role, schedule)"
+        " VALUES (%s, %s, %s, %s) RETURNING id",
+        (subject_id, zone_id, role.value, None if data is None else Jsonb(data)),
     )
 
 
@@ -87,10 +137,12 @@ async def load_zones(conn: AsyncConnection[Any]) -> list[Zone]:
 
 
 async def load_assignments(conn: AsyncConnection[Any]) -> list[Assignment]:
-    cur = await conn.execute("SELECT id, subject_id, zone_id, role FROM zone_assignments")
+    cur = await conn.execute("SELECT id, subject_id, zone_id, role, schedule FROM zone_assignments")
     return [
-        Assignment(id=i, subject_id=s, zone_id=z, role=ZoneRole(r))
-        for i, s, z, r in await cur.fetchall()
+        Assignment(
+            id=i, subject_id=s, zone_id=z, role=ZoneRole(r), schedule=schedule_from_json(sch)
+        )
+        for i, s, z, r, sch in await cur.fetchall()
     ]
 
 

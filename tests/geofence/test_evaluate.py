@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping
 
-from domain import Assignment, Zone, ZoneRole, ZoneStatus
+from domain import Assignment, Schedule, Zone, ZoneRole, ZoneStatus
 from geofence import (
     BOUNDARY_TOLERANCE_M,
     EARTH_RADIUS_M,
@@ -219,3 +219,28 @@ def test_a_shared_zone_is_compiled_once_and_pairs_follow_assignments() -> None:
         (2, 11),
     ]
     assert np.all(ev.status == ZoneStatus.INSIDE)
+
+
+def test_a_bad_zone_or_schedule_is_left_out_and_the_rest_still_monitored() -> None:
+    sq = mapping(Polygon([(0, 0), (0.01, 0), (0.01, 0.01), (0, 0.01)]))
+    bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+    index = ZoneIndex.build(
+        [Zone(1, "good", sq), Zone(2, "bowtie", bowtie)],
+        [
+            Assignment(10, subject_id=1, zone_id=1, role=ZoneRole.INCLUSION),
+            Assignment(11, subject_id=1, zone_id=2, role=ZoneRole.INCLUSION),
+            Assignment(
+                12,
+                subject_id=1,
+                zone_id=1,
+                role=ZoneRole.EXCLUSION,
+                schedule=Schedule(timezone="Nowhere/City"),
+            ),
+        ],
+    )
+    assert index.problems == (
+        "zone 2 (bowtie) left out: invalid zone geometry: Self-intersection[0.5 0.5]",
+        "assignment 12 left out: unknown time zone 'Nowhere/City'",
+    )
+    ev = index.evaluate(batch(np.array([0.005]), np.array([0.005]), np.array([5.0])))
+    assert ev.assignment.tolist() == [10]

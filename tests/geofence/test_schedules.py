@@ -9,8 +9,8 @@ import pytest
 from shapely.geometry import Polygon, mapping
 
 from domain import Assignment, OneOffWindow, Schedule, WeeklyWindow, Zone, ZoneRole, ZoneStatus
-from geofence import ScheduleError, ZoneIndex
-from tests.geofence.zones import batch, classify
+from geofence import ScheduleError, ZoneIndex, check_schedule
+from tests.geofence.zones import batch
 
 HOME = mapping(Polygon([(0, 0), (0.01, 0), (0.01, 0.01), (0, 0.01)]))
 EVERY_DAY = tuple(range(7))
@@ -117,6 +117,13 @@ def test_a_one_off_window_is_half_open() -> None:
         ),
     ],
 )
-def test_bad_schedules_are_refused(schedule: Schedule, message: str) -> None:
+def test_bad_schedules_are_refused_with_the_reason(schedule: Schedule, message: str) -> None:
     with pytest.raises(ScheduleError, match=message):
-        classify(HOME, np.zeros(1), np.zeros(1), np.zeros(1), schedule=schedule)
+        check_schedule(schedule)
+    index = ZoneIndex.build(
+        [Zone(1, "home", HOME)],
+        [Assignment(7, subject_id=1, zone_id=1, role=ZoneRole.INCLUSION, schedule=schedule)],
+    )
+    assert len(index.problems) == 1
+    assert index.problems[0].startswith("assignment 7 left out: ")
+    assert message in index.problems[0]

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import psycopg
 
 import store
-from domain import AlertKind, AlertState, FixBatch, FixSource, NewAlert, Severity
+from domain import (
+    AlertKind,
+    AlertState,
+    FixBatch,
+    FixSource,
+    NewAlert,
+    OneOffWindow,
+    Schedule,
+    Severity,
+    WeeklyWindow,
+    ZoneRole,
+)
 from tests.helpers import seed_subject
 
 if TYPE_CHECKING:
@@ -19,7 +31,10 @@ async def test_migrations_are_recorded_and_applied_once(database_url: str) -> No
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         assert await store.migrate(conn) == []
         cur = await conn.execute("SELECT version, name FROM schema_migrations")
-        assert await cur.fetchall() == [(1, "0001_foundation.sql")]
+        assert await cur.fetchall() == [
+            (1, "0001_foundation.sql"),
+            (2, "0002_assignment_schedules.sql"),
+        ]
 
 
 def batch_of(subject: int, device: int, times: list[float]) -> FixBatch:
@@ -82,3 +97,28 @@ async def test_one_live_alert_per_assignment_and_kind(pool: AsyncConnectionPool[
         )
         assert await cur.fetchall() == [("opened", "test")]
     assert [(r.id, r.zone_name) for r in rows] == [(first[0], "zone for store-alert")]
+
+
+async def test_schedules_round_trip(pool: AsyncConnectionPool[Any]) -> None:
+    seeded = await seed_subject(pool, code="store-schedule")
+    curfew = Schedule(
+        timezone="Asia/Shanghai",
+        weekly=(WeeklyWindow((0, 1, 2, 3, 4), time(22, 0), time(6, 0)),),
+        once=(
+            OneOffWindow(
+                datetime(2026, 12, 1, 8, tzinfo=UTC), datetime(2026, 12, 3, 20, tzinfo=UTC)
+            ),
+        ),
+    )
+    async with pool.connection() as conn:
+        zone_id = (await store.load_assignments(conn))[0].zone_id
+        new = await store.assign_zone(
+            conn,
+            subject_id=seeded.subject_id,
+            zone_id=zone_id,
+            role=ZoneRole.EXCLUSION,
+            schedule=curfew,
+        )
+        loaded = {a.id: a for a in await store.load_assignments(conn)}
+    assert loaded[new].schedule == curfew
+    assert loaded[seeded.assignment_id].schedule.always
