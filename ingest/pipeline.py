@@ -20,7 +20,7 @@ from ingest.wire import DecodedFix, Limits, decode_fix
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
-    from domain import Device, FixBatch, NewAlert
+    from domain import Assignment, Device, FixBatch, NewAlert, Zone
     from geofence import Evaluation
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,15 @@ class Pipeline:
         self._config = config
         self._devices: dict[str, Device] = {}
         self._index = ZoneIndex.build([], [])
+        self._compiled_from: tuple[list[Zone], list[Assignment]] = ([], [])
         self._state: dict[int, ZoneState] = {}
         self._refreshed_at = float("-inf")
         self.stats = PipelineStats()
+
+    @property
+    def index(self) -> ZoneIndex:
+        """The zone index in use; replaced whole when zones or assignments change."""
+        return self._index
 
     async def refresh(self) -> None:
         """Reload devices, zones, assignments and which alerts are live (officers close them)."""
@@ -80,10 +86,13 @@ class Pipeline:
             zones = await store.load_zones(conn)
             assignments = await store.load_assignments(conn)
             live = await store.live_alert_assignments(conn)
-        index = await asyncio.to_thread(ZoneIndex.build, zones, assignments)
-        for problem in set(index.problems) - set(self._index.problems):
-            log.warning("%s", problem)
-        self._index = index
+        if (zones, assignments) != self._compiled_from:
+            # Compiling is seconds for thousands of zones: only when something changed.
+            index = await asyncio.to_thread(ZoneIndex.build, zones, assignments)
+            for problem in set(index.problems) - set(self._index.problems):
+                log.warning("%s", problem)
+            self._index = index
+            self._compiled_from = (zones, assignments)
         self._devices = {d.code: d for d in devices}
         state = {a: replace(s, alert_open=a in live) for a, s in self._state.items()}
         for a in live - state.keys():

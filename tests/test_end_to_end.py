@@ -178,3 +178,15 @@ async def test_duplicate_delivery_is_stored_once(
 async def _total(pipeline: Pipeline, n: int) -> bool:
     s = pipeline.stats
     return s.stored + s.duplicates + s.quarantined >= n
+
+
+async def test_the_zone_index_is_rebuilt_only_when_zones_change(
+    pool: AsyncConnectionPool[Any], pipeline: Pipeline
+) -> None:
+    await pipeline.refresh()
+    first = pipeline.index
+    await pipeline.refresh()
+    assert pipeline.index is first
+    await seed_subject(pool, code="e2e-new-zone")
+    await pipeline.refresh()
+    assert pipeline.index is not first
