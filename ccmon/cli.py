@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import logging
 import signal
 from pathlib import Path
@@ -19,6 +20,9 @@ from ccmon.settings import Settings, load_settings
 if TYPE_CHECKING:
     from collections.abc import Coroutine
     from typing import Any
+
+log = logging.getLogger("ccmon")
+_STOP_GRACE_S = 5
 
 
 def _demo(settings: Settings, _args: argparse.Namespace) -> Coroutine[Any, Any, None]:
@@ -91,16 +95,44 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _until_signalled(run: Coroutine[Any, Any, None]) -> None:
+async def until_signalled(
+    run: Coroutine[Any, Any, None], *, grace_s: float = _STOP_GRACE_S
+) -> None:
     """Run a command; SIGINT (Ctrl-C) or SIGTERM cancels it, so every `async with` and
     `finally` on the way out runs: embedded servers stop, connections close."""
-    task = asyncio.current_task()
-    assert task is not None
+    main = asyncio.current_task()
+    assert main is not None
     loop = asyncio.get_running_loop()
+    watchdog: list[asyncio.Task[None]] = []
+
+    def stop() -> None:
+        main.cancel()
+        if not watchdog:
+            watchdog.append(loop.create_task(_finish_stopping(main, grace_s)))
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, stop)
     with contextlib.suppress(asyncio.CancelledError):
         await run
+
+
+async def _finish_stopping(main: asyncio.Task[Any], grace_s: float) -> None:
+    """Stopping must finish. A library can swallow a cancellation (asyncio.wait_for on
+    Python 3.11 does when it races a result); if the run is still stopping after a grace
+    period, log where every task waits and cancel them all again."""
+    waited = 0.0
+    while not main.done():
+        await asyncio.sleep(grace_s)
+        waited += grace_s
+        if main.done():
+            return
+        stuck = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        stacks = io.StringIO()
+        for t in stuck:
+            t.print_stack(limit=8, file=stacks)
+        log.warning("still stopping after %.0f s; cancelling again:\n%s", waited, stacks.getvalue())
+        for t in stuck:
+            t.cancel()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -113,4 +145,4 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("transitions").setLevel(logging.WARNING)
     logging.getLogger("amqtt").setLevel(logging.WARNING)
     settings = load_settings(args.env_file)
-    asyncio.run(_until_signalled(args.run(settings, args)))
+    asyncio.run(until_signalled(args.run(settings, args)))

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_BROKER_SHUTDOWN_S = 5
+
 
 def start_postgres(data_dir: Path) -> Any:
     """Start (or reuse) the embedded server for `data_dir`; returns its handle."""
@@ -62,4 +64,10 @@ async def embedded_broker(host: str, port: int) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await broker.shutdown()
+        # amqtt waits for every client socket to close, and a client cancelled while
+        # connecting never closes its own: bound the wait so Ctrl-C always finishes.
+        try:
+            async with asyncio.timeout(_BROKER_SHUTDOWN_S):
+                await broker.shutdown()
+        except TimeoutError:
+            log.warning("embedded broker did not shut down within %d s", _BROKER_SHUTDOWN_S)

@@ -88,6 +88,7 @@ def api_server(pool: AsyncConnectionPool[Any], settings: Settings) -> uvicorn.Se
         port=settings.api_port,
         log_level="warning",
         lifespan="off",
+        timeout_graceful_shutdown=5,
     )
     return _ApiServer(config)
 

@@ -49,7 +49,7 @@ async def start_demo(
 async def stop(proc: asyncio.subprocess.Process, sig: signal.Signals) -> str:
     proc.send_signal(sig)
     assert proc.stdout is not None
-    async with asyncio.timeout(30):
+    async with asyncio.timeout(60):
         rest = (await proc.stdout.read()).decode()
         assert await proc.wait() == 0
     return rest
