@@ -3,7 +3,7 @@
 from ingest.errors import IngestError, RejectedInputError
 from ingest.mqtt import BatchConfig, MqttConfig, run_ingest
 from ingest.pipeline import Message, Pipeline, PipelineConfig, PipelineStats
-from ingest.wire import FIX_TOPIC, DecodedFix, FixV1, Limits, decode_fix
+from ingest.wire import FIX_TOPIC, DecodedFix, FixV1, Limits, RejectedItem, decode_fixes
 
 __all__ = [
     "FIX_TOPIC",
@@ -18,6 +18,7 @@ __all__ = [
     "PipelineConfig",
     "PipelineStats",
     "RejectedInputError",
-    "decode_fix",
+    "RejectedItem",
+    "decode_fixes",
     "run_ingest",
 ]

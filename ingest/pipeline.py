@@ -15,7 +15,7 @@ from alerts import ZoneState, zone_alerts
 from geofence import ZoneIndex
 from ingest.batch import to_batch
 from ingest.errors import RejectedInputError
-from ingest.wire import DecodedFix, Limits, decode_fix
+from ingest.wire import DecodedFix, Limits, decode_fixes
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -124,17 +124,18 @@ class Pipeline:
         out = _Decoded()
         for m in messages:
             try:
-                out.fixes.append(
-                    decode_fix(
-                        m.topic,
-                        m.payload,
-                        received=m.received,
-                        devices=self._devices,
-                        limits=self._config.limits,
-                    )
+                fixes, items = decode_fixes(
+                    m.topic,
+                    m.payload,
+                    received=m.received,
+                    devices=self._devices,
+                    limits=self._config.limits,
                 )
             except RejectedInputError as exc:
                 out.rejected.append(store.Rejected(m.topic, m.payload, str(exc)))
+                continue
+            out.fixes.extend(fixes)
+            out.rejected.extend(store.Rejected(m.topic, i.raw, i.reason) for i in items)
         return out
 
     async def _evaluate(self, batch: FixBatch) -> Evaluation:

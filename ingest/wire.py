@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 import msgspec
 
 from domain import FixSource
+from domain.crs import Crs
 from ingest.errors import RejectedInputError
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ _TOPIC = re.compile(r"^cc/v1/devices/([A-Za-z0-9_.-]{1,64})/fix$")
 
 
 class FixV1(msgspec.Struct, frozen=True):
-    """`cc/v1/devices/{device}/fix` payload (JSON). Unknown fields are ignored."""
+    """One fix on `cc/v1/devices/{device}/fix` (JSON). Unknown fields are ignored."""
 
     time: datetime
     lat: float
@@ -31,9 +32,13 @@ class FixV1(msgspec.Struct, frozen=True):
     source: Literal["gnss", "wifi", "cell"]
     battery: int | None = None
     seq: int | None = None
+    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
 
 
-_decoder = msgspec.json.Decoder(FixV1)
+# A message is one fix object, or an array of them (a device uploading what it buffered);
+# array items are decoded one by one so one bad item does not cost the others.
+_message = msgspec.json.Decoder(FixV1 | list[msgspec.Raw])
+_item = msgspec.json.Decoder(FixV1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,7 @@ class DecodedFix:
     battery: int
     seq: int
     received: float
+    crs: Crs  # of lon / lat; the batch converts to WGS-84 in one vectorised step
 
 
 def device_code(topic: str) -> str:
@@ -106,28 +112,19 @@ def _device(code: str, devices: Mapping[str, Device]) -> tuple[int, int]:
     return device.id, device.subject_id
 
 
-def decode_fix(
-    topic: str,
-    payload: bytes,
-    *,
-    received: float,
-    devices: Mapping[str, Device],
-    limits: Limits,
-) -> DecodedFix:
-    """Topic + raw payload -> DecodedFix, or RejectedInputError with the reason."""
-    code = device_code(topic)
-    try:
-        fix = _decoder.decode(payload)
-    except msgspec.ValidationError as exc:
-        raise RejectedInputError(f"invalid v1 fix: {exc}") from exc
-    except msgspec.DecodeError as exc:
-        raise RejectedInputError(f"not JSON: {exc}") from exc
-    t = _check(fix, received=received, limits=limits)
-    device_id, subject_id = _device(code, devices)
+@dataclass(frozen=True, slots=True)
+class RejectedItem:
+    """One item of a batch message that was refused; the rest of the message is kept."""
+
+    raw: bytes
+    reason: str
+
+
+def _decoded(fix: FixV1, device: tuple[int, int], *, received: float, limits: Limits) -> DecodedFix:
     return DecodedFix(
-        device_id=device_id,
-        subject_id=subject_id,
-        time=t,
+        device_id=device[0],
+        subject_id=device[1],
+        time=_check(fix, received=received, limits=limits),
         lon=fix.lon,
         lat=fix.lat,
         accuracy=fix.accuracy,
@@ -135,4 +132,40 @@ def decode_fix(
         battery=-1 if fix.battery is None else fix.battery,
         seq=-1 if fix.seq is None else fix.seq,
         received=received,
+        crs=Crs(fix.crs),
     )
+
+
+def decode_fixes(
+    topic: str,
+    payload: bytes,
+    *,
+    received: float,
+    devices: Mapping[str, Device],
+    limits: Limits,
+) -> tuple[list[DecodedFix], list[RejectedItem]]:
+    """Topic + raw payload -> its fixes, and the refused items of a batch message.
+
+    Raises RejectedInputError when the whole message is refused (topic, JSON, device, or a
+    single fix that is invalid).
+    """
+    code = device_code(topic)
+    try:
+        message = _message.decode(payload)
+    except msgspec.ValidationError as exc:
+        raise RejectedInputError(f"invalid v1 fix: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise RejectedInputError(f"not JSON: {exc}") from exc
+    device = _device(code, devices)
+    if isinstance(message, FixV1):
+        return [_decoded(message, device, received=received, limits=limits)], []
+    fixes, rejected = [], []
+    for i, raw in enumerate(message):
+        try:
+            fix = _item.decode(raw)
+            fixes.append(_decoded(fix, device, received=received, limits=limits))
+        except msgspec.ValidationError as exc:
+            rejected.append(RejectedItem(bytes(raw), f"batch item {i}: invalid v1 fix: {exc}"))
+        except RejectedInputError as exc:
+            rejected.append(RejectedItem(bytes(raw), f"batch item {i}: {exc}"))
+    return fixes, rejected

@@ -1,7 +1,7 @@
 """Devices that publish over MQTT like real ones; speaks only the documented wire format."""
 
 from simulators.city import City, District, SimDevice, SimSubject, generate_city
-from simulators.devices import SimulationReport, fix_payload, simulate_city
+from simulators.devices import SimulationReport, city_round, fix_payload, simulate_city
 
 __all__ = [
     "City",
@@ -9,6 +9,7 @@ __all__ = [
     "SimDevice",
     "SimSubject",
     "SimulationReport",
+    "city_round",
     "fix_payload",
     "generate_city",
     "simulate_city",

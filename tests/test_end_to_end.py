@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import aiomqtt
@@ -12,6 +14,7 @@ import pytest
 import store
 from api import create_app, hash_password
 from domain import AlertState
+from domain.crs import Crs
 from ingest import BatchConfig, Limits, MqttConfig, Pipeline, PipelineConfig, run_ingest
 from simulators import fix_payload
 from tests.helpers import Seeded, now_minus, offset, seed_subject, until
@@ -190,3 +193,32 @@ async def test_the_zone_index_is_rebuilt_only_when_zones_change(
     await seed_subject(pool, code="e2e-new-zone")
     await pipeline.refresh()
     assert pipeline.index is not first
+
+
+async def test_a_batch_in_chinese_map_coordinates_is_stored_in_wgs84(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker, pipeline: Pipeline
+) -> None:
+    """A wristband uploads what it buffered as one batch; its items come in three CRSs."""
+    seeded = await seed_subject(pool, code="e2e-batch")
+    await pipeline.refresh()
+    lon, lat = offset(100.0, 200.0)
+    items = [
+        json.loads(
+            fix_payload(
+                when=now_minus(30 - i), lon=lon, lat=lat, accuracy=8.0, battery=60, seq=i, crs=crs
+            )
+        )
+        for i, crs in enumerate([Crs.WGS84, Crs.GCJ02, Crs.BD09])
+    ]
+    await publish(mosquitto, [("cc/v1/devices/e2e-batch/fix", json.dumps(items).encode())])
+    await until(lambda: _total(pipeline, 3), what="the batch's fixes processed")
+    async with pool.connection() as conn:
+        stored = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10)
+    assert [f.seq for f in stored] == [2, 1, 0]
+    assert {f.device_code for f in stored} == {"e2e-batch"}
+    for f in stored:
+        assert f.lon == pytest.approx(lon, abs=1e-7)
+        assert f.lat == pytest.approx(lat, abs=1e-7)
+    assert [round(f.time.timestamp()) for f in stored] == [
+        round(datetime.fromisoformat(items[i]["time"]).timestamp()) for i in (2, 1, 0)
+    ]

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from domain import Device, DeviceKind, FixSource
-from ingest import Limits, RejectedInputError, decode_fix
+from domain.crs import Crs, gcj02_to_bd09, wgs84_to_gcj02
+from ingest import Limits, RejectedInputError, decode_fixes
+from ingest.batch import to_batch
 
 NOW = time.time()
 LIMITS = Limits(max_future_s=300, max_age_s=86400, max_accuracy_m=50_000)
@@ -39,7 +41,10 @@ def payload(**changes: Any) -> bytes:
 
 
 def decode(body: bytes, topic: str = "cc/v1/devices/ph-1/fix") -> Any:
-    return decode_fix(topic, body, received=NOW, devices=DEVICES, limits=LIMITS)
+    fixes, rejected = decode_fixes(topic, body, received=NOW, devices=DEVICES, limits=LIMITS)
+    assert len(fixes) == 1
+    assert rejected == []
+    return fixes[0]
 
 
 def test_a_good_fix_decodes() -> None:
@@ -59,7 +64,7 @@ def test_optional_fields_may_be_absent_and_unknown_fields_are_ignored() -> None:
     ("body", "reason"),
     [
         (b'{"time": ', "not JSON"),
-        (b"[1, 2]", "invalid v1 fix: Expected `object`, got `array`"),
+        (b'"a string"', "invalid v1 fix: Expected `object | array`, got `str`"),
         (payload(lat=...), "invalid v1 fix: Object missing required field `lat`"),
         (payload(lat="30.6"), "invalid v1 fix: Expected `float`, got `str` - at `$.lat`"),
         (payload(source="bluetooth"), "invalid v1 fix: Invalid enum value 'bluetooth'"),
@@ -95,3 +100,36 @@ def test_bad_payloads_are_rejected_with_a_reason(body: bytes, reason: str) -> No
 def test_devices_that_may_not_report_are_rejected(topic: str, reason: str) -> None:
     with pytest.raises(RejectedInputError, match=reason):
         decode(payload(), topic=topic)
+
+
+def test_a_batch_keeps_its_good_items_and_refuses_the_bad_ones_one_by_one() -> None:
+    good = json.loads(payload())
+    body = json.dumps([good, {**good, "lat": 91}, {**good, "seq": 1043}, 7]).encode()
+    fixes, rejected = decode_fixes(
+        "cc/v1/devices/ph-1/fix", body, received=NOW, devices=DEVICES, limits=LIMITS
+    )
+    assert [f.seq for f in fixes] == [1042, 1043]
+    assert [r.reason for r in rejected] == [
+        "batch item 1: lat 91 is outside -90..90",
+        "batch item 3: invalid v1 fix: Expected `object`, got `int`",
+    ]
+    assert json.loads(rejected[0].raw)["lat"] == 91
+
+
+def test_a_batch_from_an_unknown_device_is_refused_whole() -> None:
+    with pytest.raises(RejectedInputError, match="unknown device 'nobody'"):
+        decode_fixes(
+            "cc/v1/devices/nobody/fix", b"[]", received=NOW, devices=DEVICES, limits=LIMITS
+        )
+
+
+@pytest.mark.parametrize("crs", ["gcj02", "bd09"])
+def test_chinese_map_coordinates_are_converted_to_wgs84(crs: str) -> None:
+    """A phone SDK reports Tiananmen in GCJ-02 (or BD-09); ccmon stores WGS-84."""
+    glon, glat = wgs84_to_gcj02(116.397428, 39.90923)
+    lon, lat = (glon, glat) if crs == "gcj02" else gcj02_to_bd09(glon, glat)
+    fix = decode(payload(lon=float(lon), lat=float(lat), crs=crs))
+    assert fix.crs is Crs(crs)
+    batch = to_batch([fix])
+    assert batch.lon[0] == pytest.approx(116.397428, abs=2e-6)
+    assert batch.lat[0] == pytest.approx(39.90923, abs=2e-6)
