@@ -20,7 +20,7 @@ from ingest.wire import DecodedFix, Limits, decode_fixes
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
-    from domain import Assignment, Device, FixBatch, NewAlert, Zone
+    from domain import Device, FixBatch, NewAlert
     from geofence import Evaluation
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class Pipeline:
         self._config = config
         self._devices: dict[str, Device] = {}
         self._index = ZoneIndex.build([], [])
-        self._compiled_from: tuple[list[Zone], list[Assignment]] = ([], [])
+        self._registry_version = -1
         self._state: dict[int, ZoneState] = {}
         self._refreshed_at = float("-inf")
         self.stats = PipelineStats()
@@ -80,20 +80,24 @@ class Pipeline:
         return self._index
 
     async def refresh(self) -> None:
-        """Reload devices, zones, assignments and which alerts are live (officers close them)."""
+        """Reload devices, zones and assignments when they changed (one cheap version read
+        otherwise), and which alerts are live (officers close them)."""
         async with self._pool.connection() as conn:
-            devices = await store.load_devices(conn)
-            zones = await store.load_zones(conn)
-            assignments = await store.load_assignments(conn)
+            version = await store.registry_version(conn)
+            changed = version != self._registry_version
+            if changed:
+                devices = await store.load_devices(conn)
+                zones = await store.load_zones(conn)
+                assignments = await store.load_assignments(conn)
             live = await store.live_alert_assignments(conn)
-        if (zones, assignments) != self._compiled_from:
+        if changed:
             # Compiling is seconds for thousands of zones: only when something changed.
             index = await asyncio.to_thread(ZoneIndex.build, zones, assignments)
             for problem in set(index.problems) - set(self._index.problems):
                 log.warning("%s", problem)
             self._index = index
-            self._compiled_from = (zones, assignments)
-        self._devices = {d.code: d for d in devices}
+            self._devices = {d.code: d for d in devices}
+            self._registry_version = version
         state = {a: replace(s, alert_open=a in live) for a, s in self._state.items()}
         for a in live - state.keys():
             state[a] = ZoneState(alert_open=True)

@@ -173,3 +173,11 @@ async def list_subjects(conn: AsyncConnection[Any]) -> list[SubjectRow]:
 async def subject_exists(conn: AsyncConnection[Any], *, subject_id: int) -> bool:
     cur = await conn.execute("SELECT 1 FROM subjects WHERE id = %s", (subject_id,))
     return await cur.fetchone() is not None
+
+
+async def registry_version(conn: AsyncConnection[Any]) -> int:
+    """Moves whenever devices, zones or zone assignments change (migration 0003)."""
+    cur = await conn.execute("SELECT version FROM registry_version")
+    row = await cur.fetchone()
+    assert row is not None, "registry_version has its one row from migration 0003"
+    return int(row[0])

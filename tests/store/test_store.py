@@ -34,6 +34,7 @@ async def test_migrations_are_recorded_and_applied_once(database_url: str) -> No
         assert await cur.fetchall() == [
             (1, "0001_foundation.sql"),
             (2, "0002_assignment_schedules.sql"),
+            (3, "0003_registry_version.sql"),
         ]
 
 
@@ -122,3 +123,24 @@ async def test_schedules_round_trip(pool: AsyncConnectionPool[Any]) -> None:
         loaded = {a.id: a for a in await store.load_assignments(conn)}
     assert loaded[new].schedule == curfew
     assert loaded[seeded.assignment_id].schedule.always
+
+
+async def test_the_registry_version_moves_with_devices_zones_and_assignments(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    async with pool.connection() as conn:
+        before = await store.registry_version(conn)
+    seeded = await seed_subject(pool, code="store-version")  # zone, device, assignment
+    async with pool.connection() as conn:
+        after_seed = await store.registry_version(conn)
+        devices = {d.code: d.id for d in await store.load_devices(conn)}
+        async with conn.transaction():
+            await store.copy_fixes(
+                conn, batch_of(seeded.subject_id, devices["store-version"], [1.7e9])
+            )
+        after_fix = await store.registry_version(conn)
+        await conn.execute("UPDATE devices SET active = false WHERE code = 'store-version'")
+        after_update = await store.registry_version(conn)
+    assert after_seed >= before + 3
+    assert after_fix == after_seed
+    assert after_update == after_fix + 1
