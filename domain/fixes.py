@@ -52,3 +52,18 @@ class FixBatch:
 
     def __len__(self) -> int:
         return int(self.subject.shape[0])
+
+    def take(self, rows: Ids) -> FixBatch:
+        """The batch's rows `rows`, in that order."""
+        return FixBatch(
+            subject=self.subject[rows],
+            device=self.device[rows],
+            time=self.time[rows],
+            lon=self.lon[rows],
+            lat=self.lat[rows],
+            accuracy=self.accuracy[rows],
+            source=[self.source[i] for i in rows.tolist()],
+            battery=self.battery[rows],
+            seq=self.seq[rows],
+            received=self.received[rows],
+        )

@@ -21,10 +21,14 @@ class DeviceKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Device:
-    """A registered device; `code` is the id it uses in its MQTT topic."""
+    """A registered device; `code` is the id it uses in its MQTT topic. An OwnTracks phone
+    also has `owntracks_topic` (`user/device` of owntracks/user/device) and, if the app
+    encrypts, the passphrase it encrypts with."""
 
     id: int
     code: str
     kind: DeviceKind
     subject_id: int | None
     active: bool
+    owntracks_topic: str | None = None
+    owntracks_key: str | None = None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import aiomqtt
 
+from ingest.owntracks import OWNTRACKS_TOPICS
 from ingest.pipeline import Message
 from ingest.wire import FIX_TOPIC
 
@@ -62,13 +63,14 @@ async def _read(
                 username=config.username,
                 password=config.password,
             ) as client:
-                await client.subscribe(FIX_TOPIC, qos=1)
-                log.info("subscribed to %s on %s:%d", FIX_TOPIC, config.host, config.port)
+                for topic in (FIX_TOPIC, *OWNTRACKS_TOPICS):
+                    await client.subscribe(topic, qos=1)
+                log.info("subscribed on %s:%d", config.host, config.port)
                 connected.set()
                 delay = 0.5
                 async for m in client.messages:
                     payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
-                    await queue.put(Message(m.topic.value, payload, time.time()))
+                    await queue.put(Message(m.topic.value, payload, time.time(), m.retain))
         except aiomqtt.MqttError as exc:
             task = asyncio.current_task()
             if task is not None and task.cancelling():

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import psycopg
 
 import store
@@ -15,6 +16,7 @@ from alerts import ZoneState, zone_alerts
 from geofence import ZoneIndex
 from ingest.batch import to_batch
 from ingest.errors import RejectedInputError
+from ingest.owntracks import decode_owntracks
 from ingest.wire import DecodedFix, Limits, decode_fixes
 
 if TYPE_CHECKING:
@@ -32,9 +34,13 @@ _THREAD_THRESHOLD = 2_000
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """A message as the broker delivered it. `retained`: the broker's stored last message,
+    replayed on subscribe: possibly old news, so it is stored but not judged as current."""
+
     topic: str
     payload: bytes
     received: float
+    retained: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,7 @@ class PipelineStats:
 @dataclass(slots=True)
 class _Decoded:
     fixes: list[DecodedFix] = field(default_factory=list)
+    retained: list[bool] = field(default_factory=list)
     rejected: list[store.Rejected] = field(default_factory=list)
 
 
@@ -68,6 +75,7 @@ class Pipeline:
         self._pool = pool
         self._config = config
         self._devices: dict[str, Device] = {}
+        self._owntracks: dict[str, Device] = {}
         self._index = ZoneIndex.build([], [])
         self._registry_version = -1
         self._state: dict[int, ZoneState] = {}
@@ -97,6 +105,7 @@ class Pipeline:
                 log.warning("%s", problem)
             self._index = index
             self._devices = {d.code: d for d in devices}
+            self._owntracks = {d.owntracks_topic: d for d in devices if d.owntracks_topic}
             self._registry_version = version
         state = {a: replace(s, alert_open=a in live) for a, s in self._state.items()}
         for a in live - state.keys():
@@ -113,9 +122,10 @@ class Pipeline:
         decoded = self._decode(messages)
         try:
             batch = to_batch(decoded.fixes)
-            ev = await self._evaluate(batch)
+            current = batch.take(np.flatnonzero(~np.array(decoded.retained, dtype=np.bool_)))
+            ev = await self._evaluate(current)
             alerts, new_state = zone_alerts(
-                batch, ev, self._state, confirm_fixes=self._config.confirm_fixes
+                current, ev, self._state, confirm_fixes=self._config.confirm_fixes
             )
         except Exception as exc:
             log.exception("pipeline step failed; quarantining the batch")
@@ -127,18 +137,21 @@ class Pipeline:
     def _decode(self, messages: list[Message]) -> _Decoded:
         out = _Decoded()
         for m in messages:
+            owntracks = m.topic.startswith("owntracks/")
+            decode = decode_owntracks if owntracks else decode_fixes
             try:
-                fixes, items = decode_fixes(
+                fixes, items = decode(
                     m.topic,
                     m.payload,
                     received=m.received,
-                    devices=self._devices,
+                    devices=self._owntracks if owntracks else self._devices,
                     limits=self._config.limits,
                 )
             except RejectedInputError as exc:
                 out.rejected.append(store.Rejected(m.topic, m.payload, str(exc)))
                 continue
             out.fixes.extend(fixes)
+            out.retained.extend([m.retained] * len(fixes))
             out.rejected.extend(store.Rejected(m.topic, i.raw, i.reason) for i in items)
         return out
 

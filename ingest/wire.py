@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 import msgspec
@@ -74,35 +74,54 @@ def device_code(topic: str) -> str:
     return match.group(1)
 
 
+def check_fix(
+    *,
+    t: float,
+    lat: float,
+    lon: float,
+    accuracy: float,
+    battery: int | None,
+    seq: int | None,
+    received: float,
+    limits: Limits,
+) -> None:
+    """The checks every fix passes, whatever format it came in."""
+    if not -90.0 <= lat <= 90.0:
+        raise RejectedInputError(f"lat {lat:g} is outside -90..90")
+    if not -180.0 <= lon <= 180.0:
+        raise RejectedInputError(f"lon {lon:g} is outside -180..180")
+    if not 0.0 <= accuracy <= limits.max_accuracy_m:
+        raise RejectedInputError(f"accuracy {accuracy:g} m is outside 0..{limits.max_accuracy_m:g}")
+    stamp = datetime.fromtimestamp(t, UTC).isoformat()
+    if t > received + limits.max_future_s:
+        raise RejectedInputError(f"time {stamp} is {t - received:.0f} s in the future")
+    if t < received - limits.max_age_s:
+        raise RejectedInputError(f"time {stamp} is older than {limits.max_age_s:.0f} s")
+    if battery is not None and not 0 <= battery <= 100:
+        raise RejectedInputError(f"battery {battery} is outside 0..100")
+    if seq is not None and seq < 0:
+        raise RejectedInputError(f"seq {seq} is negative")
+
+
 def _check(fix: FixV1, *, received: float, limits: Limits) -> float:
     if fix.time.tzinfo is None:
         raise RejectedInputError("time has no UTC offset: send RFC 3339 like 2026-11-25T08:00:00Z")
     t = fix.time.timestamp()
-    if not -90.0 <= fix.lat <= 90.0:
-        raise RejectedInputError(f"lat {fix.lat:g} is outside -90..90")
-    if not -180.0 <= fix.lon <= 180.0:
-        raise RejectedInputError(f"lon {fix.lon:g} is outside -180..180")
-    if not 0.0 <= fix.accuracy <= limits.max_accuracy_m:
-        raise RejectedInputError(
-            f"accuracy {fix.accuracy:g} m is outside 0..{limits.max_accuracy_m:g}"
-        )
-    if t > received + limits.max_future_s:
-        raise RejectedInputError(
-            f"time {fix.time.isoformat()} is {t - received:.0f} s in the future"
-        )
-    if t < received - limits.max_age_s:
-        raise RejectedInputError(
-            f"time {fix.time.isoformat()} is older than {limits.max_age_s:.0f} s"
-        )
-    if fix.battery is not None and not 0 <= fix.battery <= 100:
-        raise RejectedInputError(f"battery {fix.battery} is outside 0..100")
-    if fix.seq is not None and fix.seq < 0:
-        raise RejectedInputError(f"seq {fix.seq} is negative")
+    check_fix(
+        t=t,
+        lat=fix.lat,
+        lon=fix.lon,
+        accuracy=fix.accuracy,
+        battery=fix.battery,
+        seq=fix.seq,
+        received=received,
+        limits=limits,
+    )
     return t
 
 
-def _device(code: str, devices: Mapping[str, Device]) -> tuple[int, int]:
-    device = devices.get(code)
+def bound_device(code: str, device: Device | None) -> tuple[int, int]:
+    """(device id, subject id) of a device that may report, else the reason it may not."""
     if device is None:
         raise RejectedInputError(f"unknown device {code!r}: not registered")
     if not device.active:
@@ -156,7 +175,7 @@ def decode_fixes(
         raise RejectedInputError(f"invalid v1 fix: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise RejectedInputError(f"not JSON: {exc}") from exc
-    device = _device(code, devices)
+    device = bound_device(code, devices.get(code))
     if isinstance(message, FixV1):
         return [_decoded(message, device, received=received, limits=limits)], []
     fixes, rejected = [], []

@@ -57,12 +57,19 @@ async def create_subject(
 
 
 async def create_device(
-    conn: AsyncConnection[Any], *, code: str, kind: DeviceKind, subject_id: int | None
+    conn: AsyncConnection[Any],
+    *,
+    code: str,
+    kind: DeviceKind,
+    subject_id: int | None,
+    owntracks_topic: str | None = None,
+    owntracks_key: str | None = None,
 ) -> int:
     return await _inserted_id(
         conn,
-        "INSERT INTO devices (code, kind, subject_id) VALUES (%s, %s, %s) RETURNING id",
-        (code, kind.value, subject_id),
+        "INSERT INTO devices (code, kind, subject_id, owntracks_topic, owntracks_key)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (code, kind.value, subject_id, owntracks_topic, owntracks_key),
     )
 
 
@@ -124,10 +131,20 @@ async def assign_zone(
 
 
 async def load_devices(conn: AsyncConnection[Any]) -> list[Device]:
-    cur = await conn.execute("SELECT id, code, kind, subject_id, active FROM devices")
+    cur = await conn.execute(
+        "SELECT id, code, kind, subject_id, active, owntracks_topic, owntracks_key FROM devices"
+    )
     return [
-        Device(id=i, code=c, kind=DeviceKind(k), subject_id=s, active=a)
-        for i, c, k, s, a in await cur.fetchall()
+        Device(
+            id=i,
+            code=c,
+            kind=DeviceKind(k),
+            subject_id=s,
+            active=a,
+            owntracks_topic=ot,
+            owntracks_key=key,
+        )
+        for i, c, k, s, a, ot, key in await cur.fetchall()
     ]
 
 

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import aiomqtt
 import httpx
+import nacl.utils
 import pytest
 
 import store
 from api import create_app, hash_password
-from domain import AlertState
+from domain import AlertState, DeviceKind
 from domain.crs import Crs
 from ingest import BatchConfig, Limits, MqttConfig, Pipeline, PipelineConfig, run_ingest
+from ingest.owntracks import secret_box
 from simulators import fix_payload
 from tests.helpers import Seeded, now_minus, offset, seed_subject, until
 
@@ -222,3 +226,93 @@ async def test_a_batch_in_chinese_map_coordinates_is_stored_in_wgs84(
     assert [round(f.time.timestamp()) for f in stored] == [
         round(datetime.fromisoformat(items[i]["time"]).timestamp()) for i in (2, 1, 0)
     ]
+
+
+async def seed_owntracks_phone(pool: AsyncConnectionPool[Any], name: str) -> Seeded:
+    seeded = await seed_subject(pool, code=f"{name}-native")
+    async with pool.connection() as conn:
+        await store.create_device(
+            conn,
+            code=name,
+            kind=DeviceKind.PHONE,
+            subject_id=seeded.subject_id,
+            owntracks_topic=f"{name}/phone",
+            owntracks_key="s3cret",
+        )
+    return seeded
+
+
+def owntracks_location(east_m: float, *, seconds_ago: float) -> dict[str, object]:
+    lon, lat = offset(east_m, 0.0)
+    return {
+        "_type": "location",
+        "tst": int(time.time() - seconds_ago),
+        "lat": lat,
+        "lon": lon,
+        "acc": 12,
+        "batt": 70,
+        "conn": "m",
+    }
+
+
+async def test_an_encrypted_owntracks_location_is_stored_where_it_was(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker, pipeline: Pipeline
+) -> None:
+    seeded = await seed_owntracks_phone(pool, "otenc")
+    await pipeline.refresh()
+    body = owntracks_location(250.0, seconds_ago=5)
+    box = secret_box("s3cret")
+    sealed = box.encrypt(json.dumps(body).encode(), nacl.utils.random(box.NONCE_SIZE))
+    payload = json.dumps({"_type": "encrypted", "data": base64.b64encode(sealed).decode()})
+    await publish(mosquitto, [("owntracks/otenc/phone", payload.encode())])
+    await until(lambda: _total(pipeline, 1), what="the OwnTracks message processed")
+    async with pool.connection() as conn:
+        (fix,) = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
+    assert fix.device_code == "otenc"
+    assert (fix.lon, fix.lat, fix.accuracy, fix.battery) == (body["lon"], body["lat"], 12, 70)
+    assert fix.time.timestamp() == body["tst"]
+
+
+async def test_a_retained_owntracks_location_is_stored_but_not_judged_as_now(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker
+) -> None:
+    """OwnTracks publishes with retain: a new subscriber first gets the last location the
+    broker kept, perhaps from yesterday. It is recorded, but raises no alert."""
+    seeded = await seed_owntracks_phone(pool, "otretained")
+    async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:
+        stale = json.dumps(owntracks_location(5000.0, seconds_ago=3600)).encode()
+        await client.publish("owntracks/otretained/phone", stale, qos=1, retain=True)
+    eager = Pipeline(
+        pool,
+        PipelineConfig(
+            limits=Limits(max_future_s=300, max_age_s=86400, max_accuracy_m=50_000),
+            confirm_fixes=1,
+            refresh_s=0.2,
+        ),
+    )
+    connected = asyncio.Event()
+    task = asyncio.create_task(
+        run_ingest(
+            eager,
+            MqttConfig(mosquitto.host, mosquitto.port, client_id="ingest-retained"),
+            BatchConfig(size=100, wait_s=0.05),
+            connected=connected,
+        )
+    )
+    try:
+        await asyncio.wait_for(connected.wait(), 10)
+        await until(lambda: _total(eager, 1), what="the retained message processed")
+        assert await open_alerts(pool, seeded.subject_id) == []
+        fresh = json.dumps(owntracks_location(5000.0, seconds_ago=1)).encode()
+        await publish(mosquitto, [("owntracks/otretained/phone", fresh)])
+        await until(lambda: _total(eager, 2), what="the fresh message processed")
+        assert [a.kind for a in await open_alerts(pool, seeded.subject_id)] == ["zone_exit"]
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:
+            await client.publish("owntracks/otretained/phone", b"", qos=1, retain=True)
+    async with pool.connection() as conn:
+        stored = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
+    assert len(stored) == 2
