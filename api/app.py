@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -16,7 +17,8 @@ class Health(BaseModel):
     database: bool
 
 
-def create_app(pool: AsyncConnectionPool[Any]) -> FastAPI:
+def create_app(pool: AsyncConnectionPool[Any], *, routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """`routers`: more endpoints under /api/v1 that other parts own (HTTP ingest)."""
     app = FastAPI(
         title="ccmon",
         summary="Location monitoring for community correction",
@@ -27,6 +29,8 @@ def create_app(pool: AsyncConnectionPool[Any]) -> FastAPI:
     v1.include_router(alerts.router)
     v1.include_router(subjects.router)
     v1.include_router(quarantine.router)
+    for router in routers:
+        v1.include_router(router)
 
     @v1.get("/health", tags=["health"])
     async def health(conn: Conn) -> Health:

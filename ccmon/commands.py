@@ -9,10 +9,8 @@ import store
 from ccmon.demo import seed_city as seed_city_into
 from ccmon.embedded import embedded_database
 from ccmon.services import (
-    api_server,
     connection_pool,
-    ingest_task,
-    pipeline_for,
+    monitoring,
     prepare_database,
     run_until_stopped,
 )
@@ -40,9 +38,9 @@ async def serve(settings: Settings) -> None:
         if password is not None:
             print(f"created user admin with password {password} (shown once)", flush=True)
         async with connection_pool(url) as pool:
-            server = api_server(pool, settings)
+            server, ingest = monitoring(pool, settings)
             print(f"ccmon API on http://{settings.api_host}:{settings.api_port}", flush=True)
-            await run_until_stopped(server, ingest_task(pipeline_for(pool, settings), settings))
+            await run_until_stopped(server, ingest)
 
 
 async def migrate(settings: Settings) -> None:

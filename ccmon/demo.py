@@ -9,10 +9,8 @@ from typing import TYPE_CHECKING, Any
 import store
 from ccmon.embedded import embedded_broker, embedded_database
 from ccmon.services import (
-    api_server,
     connection_pool,
-    ingest_task,
-    pipeline_for,
+    monitoring,
     prepare_database,
     run_until_stopped,
 )
@@ -80,7 +78,7 @@ async def _run_demo(settings: Settings) -> None:
                 if await store.count_subjects(conn) == 0:
                     await seed_city(conn, city)
             async with embedded_broker(settings.mqtt_host, settings.mqtt_port):
-                server = api_server(pool, settings)
+                server, ingest = monitoring(pool, settings)
                 base = f"http://{settings.api_host}:{settings.api_port}"
                 print(
                     f"ccmon demo running (data in {data_dir})\n"
@@ -94,7 +92,7 @@ async def _run_demo(settings: Settings) -> None:
                 )
                 await run_until_stopped(
                     server,
-                    ingest_task(pipeline_for(pool, settings), settings),
+                    ingest,
                     simulate_city(
                         city,
                         host=settings.mqtt_host,

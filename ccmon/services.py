@@ -13,10 +13,21 @@ from psycopg_pool import AsyncConnectionPool
 
 import store
 from api import create_app, ensure_admin
-from ingest import BatchConfig, Limits, MqttConfig, Pipeline, PipelineConfig, run_ingest
+from ingest import (
+    BatchConfig,
+    Limits,
+    Message,
+    MqttConfig,
+    Pipeline,
+    PipelineConfig,
+    owntracks_http,
+    run_ingest,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Coroutine, Iterator
+    from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+
+    from fastapi import APIRouter
 
     from ccmon.settings import Settings
 
@@ -58,7 +69,19 @@ def pipeline_for(pool: AsyncConnectionPool[Any], settings: Settings) -> Pipeline
     )
 
 
-def ingest_task(pipeline: Pipeline, settings: Settings) -> Coroutine[Any, Any, None]:
+def monitoring(
+    pool: AsyncConnectionPool[Any], settings: Settings
+) -> tuple[uvicorn.Server, Coroutine[Any, Any, None]]:
+    """The API server (with HTTP ingest) and the ingest loop, sharing one pipeline queue."""
+    pipeline = pipeline_for(pool, settings)
+    queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=settings.batch_size * 4)
+    server = api_server(pool, settings, routers=[owntracks_http(queue, pipeline)])
+    return server, ingest_task(pipeline, settings, queue)
+
+
+def ingest_task(
+    pipeline: Pipeline, settings: Settings, queue: asyncio.Queue[Message]
+) -> Coroutine[Any, Any, None]:
     return run_ingest(
         pipeline,
         MqttConfig(
@@ -69,6 +92,7 @@ def ingest_task(pipeline: Pipeline, settings: Settings) -> Coroutine[Any, Any, N
             password=settings.mqtt_password,
         ),
         BatchConfig(size=settings.batch_size, wait_s=settings.batch_wait_ms / 1000),
+        queue=queue,
     )
 
 
@@ -81,9 +105,11 @@ class _ApiServer(uvicorn.Server):
         yield
 
 
-def api_server(pool: AsyncConnectionPool[Any], settings: Settings) -> uvicorn.Server:
+def api_server(
+    pool: AsyncConnectionPool[Any], settings: Settings, *, routers: Sequence[APIRouter]
+) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(pool),
+        create_app(pool, routers=routers),
         host=settings.api_host,
         port=settings.api_port,
         log_level="warning",

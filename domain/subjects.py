@@ -32,3 +32,4 @@ class Device:
     active: bool
     owntracks_topic: str | None = None
     owntracks_key: str | None = None
+    http_password_hash: str | None = None  # argon2, for posting fixes over HTTP

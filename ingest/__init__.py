@@ -1,6 +1,7 @@
 """MQTT subscription, wire formats, validation, quarantine, batching and the pipeline loop."""
 
 from ingest.errors import IngestError, RejectedInputError
+from ingest.http import owntracks_http
 from ingest.mqtt import BatchConfig, MqttConfig, run_ingest
 from ingest.pipeline import Message, Pipeline, PipelineConfig, PipelineStats
 from ingest.wire import FIX_TOPIC, DecodedFix, FixV1, Limits, RejectedItem, decode_fixes
@@ -20,5 +21,6 @@ __all__ = [
     "RejectedInputError",
     "RejectedItem",
     "decode_fixes",
+    "owntracks_http",
     "run_ingest",
 ]

@@ -88,11 +88,13 @@ async def run_ingest(
     mqtt: MqttConfig,
     batching: BatchConfig,
     *,
+    queue: asyncio.Queue[Message] | None = None,
     connected: asyncio.Event | None = None,
 ) -> None:
-    """Read MQTT and run the pipeline until cancelled. The queue outlives reconnects, and its
-    bound pushes back on the reader while the store is slow."""
-    queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=batching.size * 4)
+    """Read MQTT and run the pipeline until cancelled. The queue (pass one to share it with
+    other ingest edges, such as HTTP) outlives reconnects, and its bound pushes back on the
+    readers while the store is slow."""
+    queue = queue or asyncio.Queue(maxsize=batching.size * 4)
     await pipeline.refresh()
     async with asyncio.TaskGroup() as tg:
         tg.create_task(_read(mqtt, queue, connected or asyncio.Event()))

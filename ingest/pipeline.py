@@ -20,6 +20,8 @@ from ingest.owntracks import decode_owntracks
 from ingest.wire import DecodedFix, Limits, decode_fixes
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from psycopg_pool import AsyncConnectionPool
 
     from domain import Device, FixBatch, NewAlert
@@ -81,6 +83,11 @@ class Pipeline:
         self._state: dict[int, ZoneState] = {}
         self._refreshed_at = float("-inf")
         self.stats = PipelineStats()
+
+    @property
+    def owntracks_devices(self) -> Mapping[str, Device]:
+        """Registered OwnTracks phones by `user/device`."""
+        return self._owntracks
 
     @property
     def index(self) -> ZoneIndex:

@@ -64,12 +64,14 @@ async def create_device(
     subject_id: int | None,
     owntracks_topic: str | None = None,
     owntracks_key: str | None = None,
+    http_password_hash: str | None = None,
 ) -> int:
     return await _inserted_id(
         conn,
-        "INSERT INTO devices (code, kind, subject_id, owntracks_topic, owntracks_key)"
-        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-        (code, kind.value, subject_id, owntracks_topic, owntracks_key),
+        "INSERT INTO devices"
+        " (code, kind, subject_id, owntracks_topic, owntracks_key, http_password_hash)"
+        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+        (code, kind.value, subject_id, owntracks_topic, owntracks_key, http_password_hash),
     )
 
 
@@ -132,7 +134,8 @@ async def assign_zone(
 
 async def load_devices(conn: AsyncConnection[Any]) -> list[Device]:
     cur = await conn.execute(
-        "SELECT id, code, kind, subject_id, active, owntracks_topic, owntracks_key FROM devices"
+        "SELECT id, code, kind, subject_id, active, owntracks_topic, owntracks_key,"
+        " http_password_hash FROM devices"
     )
     return [
         Device(
@@ -143,8 +146,9 @@ async def load_devices(conn: AsyncConnection[Any]) -> list[Device]:
             active=a,
             owntracks_topic=ot,
             owntracks_key=key,
+            http_password_hash=h,
         )
-        for i, c, k, s, a, ot, key in await cur.fetchall()
+        for i, c, k, s, a, ot, key, h in await cur.fetchall()
     ]
 
 

@@ -18,7 +18,16 @@ import store
 from api import create_app, hash_password
 from domain import AlertState, DeviceKind
 from domain.crs import Crs
-from ingest import BatchConfig, Limits, MqttConfig, Pipeline, PipelineConfig, run_ingest
+from ingest import (
+    BatchConfig,
+    Limits,
+    Message,
+    MqttConfig,
+    Pipeline,
+    PipelineConfig,
+    owntracks_http,
+    run_ingest,
+)
 from ingest.owntracks import secret_box
 from simulators import fix_payload
 from tests.helpers import Seeded, now_minus, offset, seed_subject, until
@@ -316,3 +325,69 @@ async def test_a_retained_owntracks_location_is_stored_but_not_judged_as_now(
     async with pool.connection() as conn:
         stored = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
     assert len(stored) == 2
+
+
+async def test_a_phone_in_owntracks_http_mode_posts_with_its_own_password(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker
+) -> None:
+    seeded = await seed_subject(pool, code="othttp-native")
+    async with pool.connection() as conn:
+        await store.create_device(
+            conn,
+            code="othttp",
+            kind=DeviceKind.PHONE,
+            subject_id=seeded.subject_id,
+            owntracks_topic="carol/phone",
+            http_password_hash=hash_password("phone-secret"),
+        )
+    queue: asyncio.Queue[Message] = asyncio.Queue()
+    p = Pipeline(
+        pool,
+        PipelineConfig(
+            limits=Limits(max_future_s=300, max_age_s=86400, max_accuracy_m=50_000),
+            confirm_fixes=2,
+            refresh_s=0.2,
+        ),
+    )
+    task = asyncio.create_task(
+        run_ingest(
+            p,
+            MqttConfig(mosquitto.host, mosquitto.port, client_id="ingest-http"),
+            BatchConfig(size=100, wait_s=0.05),
+            queue=queue,
+        )
+    )
+    app = create_app(pool, routers=[owntracks_http(queue, p)])
+    headers = {"X-Limit-U": "carol", "X-Limit-D": "phone"}
+    body = owntracks_location(100.0, seconds_ago=2)
+    try:
+        await until(lambda: _has_devices(p), what="the registry loaded")
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://ccmon"
+        ) as http:
+            wrong = await http.post(
+                "/api/v1/owntracks", json=body, headers=headers, auth=("carol", "guess")
+            )
+            other = await http.post(
+                "/api/v1/owntracks",
+                json=body,
+                headers={**headers, "X-Limit-D": "tablet"},
+                auth=("carol", "phone-secret"),
+            )
+            ok = await http.post(
+                "/api/v1/owntracks", json=body, headers=headers, auth=("carol", "phone-secret")
+            )
+        assert (wrong.status_code, other.status_code) == (401, 401)
+        assert (ok.status_code, ok.json()) == (200, [])
+        await until(lambda: _total(p, 1), what="the posted fix processed")
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    async with pool.connection() as conn:
+        (fix,) = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
+    assert (fix.device_code, fix.lon, fix.lat) == ("othttp", body["lon"], body["lat"])
+
+
+async def _has_devices(p: Pipeline) -> bool:
+    return "carol/phone" in p.owntracks_devices
