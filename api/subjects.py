@@ -29,3 +29,16 @@ async def subject_fixes(
     if not await store.subject_exists(conn, subject_id=subject_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no subject {subject_id}")
     return await store.last_fixes(conn, subject_id=subject_id, limit=limit)
+
+
+@router.get("/{subject_id}/events")
+async def subject_events(
+    subject_id: int,
+    conn: Conn,
+    _user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+) -> list[store.EventRow]:
+    """What the subject's devices reported about themselves, newest first."""
+    if not await store.subject_exists(conn, subject_id=subject_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no subject {subject_id}")
+    return await store.subject_events(conn, subject_id=subject_id, limit=limit)

@@ -1,6 +1,7 @@
 """The supervision vocabulary as plain typed data; imports nothing of ours."""
 
 from domain.alerts import AlertKind, AlertState, NewAlert, Severity
+from domain.events import DeviceEvent
 from domain.fixes import (
     Codes,
     EpochSeconds,
@@ -30,6 +31,7 @@ __all__ = [
     "Assignment",
     "Codes",
     "Device",
+    "DeviceEvent",
     "DeviceKind",
     "EpochSeconds",
     "FixBatch",

@@ -4,11 +4,22 @@ from ingest.errors import IngestError, RejectedInputError
 from ingest.http import owntracks_http
 from ingest.mqtt import BatchConfig, MqttConfig, run_ingest
 from ingest.pipeline import Message, Pipeline, PipelineConfig, PipelineStats
-from ingest.wire import FIX_TOPIC, DecodedFix, FixV1, Limits, RejectedItem, decode_fixes
+from ingest.status import STATUS_TOPIC, StatusV1, decode_status
+from ingest.wire import (
+    FIX_TOPIC,
+    Decoded,
+    DecodedFix,
+    FixV1,
+    Limits,
+    RejectedItem,
+    decode_fixes,
+)
 
 __all__ = [
     "FIX_TOPIC",
+    "STATUS_TOPIC",
     "BatchConfig",
+    "Decoded",
     "DecodedFix",
     "FixV1",
     "IngestError",
@@ -20,7 +31,9 @@ __all__ = [
     "PipelineStats",
     "RejectedInputError",
     "RejectedItem",
+    "StatusV1",
     "decode_fixes",
+    "decode_status",
     "owntracks_http",
     "run_ingest",
 ]

@@ -13,6 +13,7 @@ import aiomqtt
 
 from ingest.owntracks import OWNTRACKS_TOPICS
 from ingest.pipeline import Message
+from ingest.status import STATUS_TOPIC
 from ingest.wire import FIX_TOPIC
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ async def _read(
                 username=config.username,
                 password=config.password,
             ) as client:
-                for topic in (FIX_TOPIC, *OWNTRACKS_TOPICS):
+                for topic in (FIX_TOPIC, STATUS_TOPIC, *OWNTRACKS_TOPICS):
                     await client.subscribe(topic, qos=1)
                 log.info("subscribed on %s:%d", config.host, config.port)
                 connected.set()

@@ -1,8 +1,8 @@
 """OwnTracks, as its open-source phone apps publish it: `owntracks/{user}/{device}`.
 
-Locations (plain or libsodium-encrypted) become fixes. Other message types are recognised
-and kept in quarantine with a reason until ccmon handles them: `lwt` (the app went offline)
-and `transition` (a region event, on `.../event`) belong to device status events.
+Locations (plain or libsodium-encrypted) become fixes; `lwt` (the broker saw the app's
+connection drop) becomes an `offline` device event. Other message types (`transition` on
+`.../event`, waypoints, commands) are recognised and kept in quarantine with a reason.
 Numbers that arrive as strings (an iOS lwt's `tst`) are accepted; absent fields mean zero,
 as the apps omit zeros.
 """
@@ -18,10 +18,11 @@ import msgspec
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 
-from domain import FixSource
+from domain import DeviceEvent, FixSource
 from domain.crs import Crs
 from ingest.errors import RejectedInputError
-from ingest.wire import DecodedFix, RejectedItem, bound_device, check_fix
+from ingest.wire import Decoded, DecodedFix, RejectedItem, bound_device, check_fix
+from store import NewEvent
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -50,10 +51,15 @@ class _Encrypted(msgspec.Struct):
     data: str
 
 
+class _Lwt(msgspec.Struct):
+    tst: Number
+
+
 _message = msgspec.json.Decoder(_Kind | list[msgspec.Raw])
 _kind = msgspec.json.Decoder(_Kind)
 _location = msgspec.json.Decoder(_Location)
 _encrypted = msgspec.json.Decoder(_Encrypted)
+_lwt = msgspec.json.Decoder(_Lwt)
 
 
 def owntracks_device(topic: str) -> str:
@@ -93,13 +99,23 @@ def _decrypt(raw: bytes, device: Device) -> bytes:
         raise RejectedInputError(f"cannot decrypt: {exc or type(exc).__name__}") from exc
 
 
-def _fix(
-    raw: bytes, device: Device, ids: tuple[int, int], *, received: float, limits: Limits
-) -> DecodedFix:
+def _one(
+    raw: bytes,
+    device: Device,
+    ids: tuple[int, int],
+    out: Decoded,
+    *,
+    received: float,
+    limits: Limits,
+) -> None:
     kind = _kind.decode(raw).type
     if kind == "encrypted":
         raw = _decrypt(raw, device)
         kind = _kind.decode(raw).type
+    if kind == "lwt":
+        t = _number(_lwt.decode(raw).tst, "tst")
+        out.events.append(NewEvent(ids[0], ids[1], t, DeviceEvent.OFFLINE, None, None, received))
+        return
     if kind != "location":
         raise RejectedInputError(f"OwnTracks {kind!r} message kept: only locations are handled")
     loc = _location.decode(raw)
@@ -116,18 +132,20 @@ def _fix(
         received=received,
         limits=limits,
     )
-    return DecodedFix(
-        device_id=ids[0],
-        subject_id=ids[1],
-        time=t,
-        lon=lon,
-        lat=lat,
-        accuracy=acc,
-        source=_source(acc),
-        battery=-1 if battery is None else battery,
-        seq=-1,
-        received=received,
-        crs=Crs.WGS84,
+    out.fixes.append(
+        DecodedFix(
+            device_id=ids[0],
+            subject_id=ids[1],
+            time=t,
+            lon=lon,
+            lat=lat,
+            accuracy=acc,
+            source=_source(acc),
+            battery=-1 if battery is None else battery,
+            seq=-1,
+            received=received,
+            crs=Crs.WGS84,
+        )
     )
 
 
@@ -138,8 +156,8 @@ def decode_owntracks(
     received: float,
     devices: Mapping[str, Device],
     limits: Limits,
-) -> tuple[list[DecodedFix], list[RejectedItem]]:
-    """Topic + raw payload -> fixes, and the refused items of an array message.
+) -> Decoded:
+    """Topic + raw payload -> fixes and events, and the refused items of an array message.
 
     `devices` maps `user/device` to the registered device. Raises RejectedInputError when
     the whole message is refused.
@@ -154,17 +172,20 @@ def decode_owntracks(
         raise RejectedInputError(f"invalid OwnTracks message: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise RejectedInputError(f"not JSON: {exc}") from exc
+    out = Decoded()
     if not isinstance(message, list):
         try:
-            return [_fix(payload, device, ids, received=received, limits=limits)], []
+            _one(payload, device, ids, out, received=received, limits=limits)
         except msgspec.ValidationError as exc:
             raise RejectedInputError(f"invalid OwnTracks message: {exc}") from exc
-    fixes, rejected = [], []
+        return out
     for i, raw in enumerate(message):
         try:
-            fixes.append(_fix(bytes(raw), device, ids, received=received, limits=limits))
+            _one(bytes(raw), device, ids, out, received=received, limits=limits)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            rejected.append(RejectedItem(bytes(raw), f"item {i}: invalid OwnTracks message: {exc}"))
+            out.rejected.append(
+                RejectedItem(bytes(raw), f"item {i}: invalid OwnTracks message: {exc}")
+            )
         except RejectedInputError as exc:
-            rejected.append(RejectedItem(bytes(raw), f"item {i}: {exc}"))
-    return fixes, rejected
+            out.rejected.append(RejectedItem(bytes(raw), f"item {i}: {exc}"))
+    return out

@@ -17,6 +17,7 @@ from geofence import ZoneIndex
 from ingest.batch import to_batch
 from ingest.errors import RejectedInputError
 from ingest.owntracks import decode_owntracks
+from ingest.status import decode_status
 from ingest.wire import DecodedFix, Limits, decode_fixes
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ class PipelineStats:
     stored: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    events: int = 0
     alerts_opened: int = 0
     batches: int = 0
 
@@ -67,6 +69,7 @@ class PipelineStats:
 class _Decoded:
     fixes: list[DecodedFix] = field(default_factory=list)
     retained: list[bool] = field(default_factory=list)
+    events: list[store.NewEvent] = field(default_factory=list)
     rejected: list[store.Rejected] = field(default_factory=list)
 
 
@@ -136,18 +139,21 @@ class Pipeline:
             )
         except Exception as exc:
             log.exception("pipeline step failed; quarantining the batch")
-            await self._write_with_retry(None, self._as_rejected(messages, exc), [])
+            await self._write_with_retry(None, [], self._as_rejected(messages, exc), [])
             return
-        await self._write_with_retry(batch, decoded.rejected, alerts)
+        await self._write_with_retry(batch, decoded.events, decoded.rejected, alerts)
         self._state.update(new_state)
 
     def _decode(self, messages: list[Message]) -> _Decoded:
         out = _Decoded()
         for m in messages:
             owntracks = m.topic.startswith("owntracks/")
-            decode = decode_owntracks if owntracks else decode_fixes
+            if owntracks:
+                decode = decode_owntracks
+            else:
+                decode = decode_status if m.topic.endswith("/status") else decode_fixes
             try:
-                fixes, items = decode(
+                got = decode(
                     m.topic,
                     m.payload,
                     received=m.received,
@@ -157,9 +163,10 @@ class Pipeline:
             except RejectedInputError as exc:
                 out.rejected.append(store.Rejected(m.topic, m.payload, str(exc)))
                 continue
-            out.fixes.extend(fixes)
-            out.retained.extend([m.retained] * len(fixes))
-            out.rejected.extend(store.Rejected(m.topic, i.raw, i.reason) for i in items)
+            out.fixes.extend(got.fixes)
+            out.retained.extend([m.retained] * len(got.fixes))
+            out.events.extend(got.events)
+            out.rejected.extend(store.Rejected(m.topic, i.raw, i.reason) for i in got.rejected)
         return out
 
     async def _evaluate(self, batch: FixBatch) -> Evaluation:
@@ -172,14 +179,18 @@ class Pipeline:
         return [store.Rejected(m.topic, m.payload, f"pipeline error: {exc!r}") for m in messages]
 
     async def _write_with_retry(
-        self, batch: FixBatch | None, rejected: list[store.Rejected], alerts: list[NewAlert]
+        self,
+        batch: FixBatch | None,
+        events: list[store.NewEvent],
+        rejected: list[store.Rejected],
+        alerts: list[NewAlert],
     ) -> None:
         """Retry while the database is unreachable: the batch stays in memory meanwhile and
         the bounded queue upstream pushes back on the MQTT reader."""
         delay = 0.5
         while True:
             try:
-                await self._write(batch, rejected, alerts)
+                await self._write(batch, events, rejected, alerts)
                 return
             except psycopg.OperationalError as exc:
                 log.warning("store unavailable (%s); retrying in %.1f s", exc, delay)
@@ -187,10 +198,15 @@ class Pipeline:
                 delay = min(delay * 2, 30.0)
 
     async def _write(
-        self, batch: FixBatch | None, rejected: list[store.Rejected], alerts: list[NewAlert]
+        self,
+        batch: FixBatch | None,
+        events: list[store.NewEvent],
+        rejected: list[store.Rejected],
+        alerts: list[NewAlert],
     ) -> None:
         async with self._pool.connection() as conn, conn.transaction():
             stored = await store.copy_fixes(conn, batch) if batch is not None and len(batch) else 0
+            self.stats.events += await store.insert_events(conn, events)
             await store.quarantine(conn, rejected)
             opened = await store.open_alerts(conn, alerts, actor=self._config.actor)
         self.stats.stored += stored

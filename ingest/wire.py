@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -12,6 +12,7 @@ import msgspec
 from domain import FixSource
 from domain.crs import Crs
 from ingest.errors import RejectedInputError
+from store import NewEvent
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -139,6 +140,15 @@ class RejectedItem:
     reason: str
 
 
+@dataclass(slots=True)
+class Decoded:
+    """What one message held: fixes, device events, and refused items of a batch."""
+
+    fixes: list[DecodedFix] = field(default_factory=list)
+    events: list[NewEvent] = field(default_factory=list)
+    rejected: list[RejectedItem] = field(default_factory=list)
+
+
 def _decoded(fix: FixV1, device: tuple[int, int], *, received: float, limits: Limits) -> DecodedFix:
     return DecodedFix(
         device_id=device[0],
@@ -162,7 +172,7 @@ def decode_fixes(
     received: float,
     devices: Mapping[str, Device],
     limits: Limits,
-) -> tuple[list[DecodedFix], list[RejectedItem]]:
+) -> Decoded:
     """Topic + raw payload -> its fixes, and the refused items of a batch message.
 
     Raises RejectedInputError when the whole message is refused (topic, JSON, device, or a
@@ -176,15 +186,16 @@ def decode_fixes(
     except msgspec.DecodeError as exc:
         raise RejectedInputError(f"not JSON: {exc}") from exc
     device = bound_device(code, devices.get(code))
+    out = Decoded()
     if isinstance(message, FixV1):
-        return [_decoded(message, device, received=received, limits=limits)], []
-    fixes, rejected = [], []
+        out.fixes.append(_decoded(message, device, received=received, limits=limits))
+        return out
     for i, raw in enumerate(message):
         try:
             fix = _item.decode(raw)
-            fixes.append(_decoded(fix, device, received=received, limits=limits))
+            out.fixes.append(_decoded(fix, device, received=received, limits=limits))
         except msgspec.ValidationError as exc:
-            rejected.append(RejectedItem(bytes(raw), f"batch item {i}: invalid v1 fix: {exc}"))
+            out.rejected.append(RejectedItem(bytes(raw), f"batch item {i}: invalid v1 fix: {exc}"))
         except RejectedInputError as exc:
-            rejected.append(RejectedItem(bytes(raw), f"batch item {i}: {exc}"))
-    return fixes, rejected
+            out.rejected.append(RejectedItem(bytes(raw), f"batch item {i}: {exc}"))
+    return out

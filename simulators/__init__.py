@@ -1,7 +1,14 @@
 """Devices that publish over MQTT like real ones; speaks only the documented wire format."""
 
 from simulators.city import City, District, SimDevice, SimSubject, generate_city
-from simulators.devices import SimulationReport, city_round, fix_payload, simulate_city
+from simulators.devices import (
+    SimulationReport,
+    city_round,
+    fix_payload,
+    power_on,
+    simulate_city,
+    status_payload,
+)
 
 __all__ = [
     "City",
@@ -12,5 +19,7 @@ __all__ = [
     "city_round",
     "fix_payload",
     "generate_city",
+    "power_on",
     "simulate_city",
+    "status_payload",
 ]

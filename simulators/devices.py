@@ -58,6 +58,31 @@ def fix_payload(
     return json.dumps(body).encode()
 
 
+def status_payload(*, when: datetime, event: str, battery: int, seq: int) -> bytes:
+    """A native v1 status event, exactly as documented in the README."""
+    return json.dumps(
+        {
+            "time": when.isoformat().replace("+00:00", "Z"),
+            "event": event,
+            "battery": battery,
+            "seq": seq,
+        }
+    ).encode()
+
+
+def power_on(city: City, *, when: datetime) -> list[tuple[str, bytes]]:
+    """What every wristband says when it starts: it is on, and how full its battery is."""
+    return [
+        (
+            f"cc/v1/devices/{d.code}/status",
+            status_payload(when=when, event="power_on", battery=100, seq=0),
+        )
+        for s in city.subjects
+        for d in s.devices
+        if d.kind is DeviceKind.WRISTBAND
+    ]
+
+
 def city_round(
     city: City, *, t: float, when: datetime, seq: int, rng: random.Random
 ) -> list[tuple[str, bytes]]:
@@ -96,6 +121,9 @@ async def simulate_city(
     report = report or SimulationReport()
     started = time.monotonic()
     async with aiomqtt.Client(host, port, identifier=f"ccmon-sim-{seed}") as client:
+        for topic, payload in power_on(city, when=datetime.now(UTC)):
+            await client.publish(topic, payload, qos=1)
+            report.published += 1
         while duration_s is None or time.monotonic() - started < duration_s:
             t = time.monotonic() - started
             messages = city_round(city, t=t, when=datetime.now(UTC), seq=report.rounds, rng=rng)

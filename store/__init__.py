@@ -1,6 +1,7 @@
 """PostgreSQL schema, migrations and queries (psycopg 3); callers own the transactions."""
 
 from store.alerts import AlertRow, list_alerts, live_alert_assignments, open_alerts
+from store.events import EventRow, NewEvent, insert_events, subject_events
 from store.fixes import FixRow, copy_fixes, last_fixes
 from store.migrate import migrate, timescale_available
 from store.quarantine import QuarantineRow, Rejected, list_quarantine, quarantine
@@ -25,7 +26,9 @@ from store.users import create_user, password_hash, set_password_hash
 
 __all__ = [
     "AlertRow",
+    "EventRow",
     "FixRow",
+    "NewEvent",
     "QuarantineRow",
     "Rejected",
     "SubjectRow",
@@ -37,6 +40,7 @@ __all__ = [
     "create_subject",
     "create_user",
     "create_zone",
+    "insert_events",
     "last_fixes",
     "list_alerts",
     "list_quarantine",
@@ -53,6 +57,7 @@ __all__ = [
     "schedule_from_json",
     "schedule_to_json",
     "set_password_hash",
+    "subject_events",
     "subject_exists",
     "timescale_available",
 ]

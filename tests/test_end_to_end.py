@@ -29,7 +29,7 @@ from ingest import (
     run_ingest,
 )
 from ingest.owntracks import secret_box
-from simulators import fix_payload
+from simulators import fix_payload, status_payload
 from tests.helpers import Seeded, now_minus, offset, seed_subject, until
 
 if TYPE_CHECKING:
@@ -391,3 +391,35 @@ async def test_a_phone_in_owntracks_http_mode_posts_with_its_own_password(
 
 async def _has_devices(p: Pipeline) -> bool:
     return "carol/phone" in p.owntracks_devices
+
+
+async def test_status_events_and_an_owntracks_lwt_are_stored_as_device_events(
+    pool: AsyncConnectionPool[Any],
+    mosquitto: Broker,
+    pipeline: Pipeline,
+    api: httpx.AsyncClient,
+) -> None:
+    seeded = await seed_owntracks_phone(pool, "otlwt")
+    await pipeline.refresh()
+    when = now_minus(3)
+    cut = status_payload(when=when, event="strap_cut", battery=55, seq=3)
+    lwt = json.dumps({"_type": "lwt", "tst": str(int(time.time()) - 2)}).encode()
+    await publish(
+        mosquitto,
+        [
+            ("cc/v1/devices/otlwt-native/status", cut),
+            ("cc/v1/devices/otlwt-native/status", cut),  # a QoS 1 redelivery
+            ("owntracks/otlwt/phone", lwt),
+        ],
+    )
+    await until(lambda: _events(pipeline, 2), what="the events stored")
+    response = await api.get(f"/api/v1/subjects/{seeded.subject_id}/events")
+    assert response.status_code == 200
+    assert [(e["device_code"], e["event"], e["battery"]) for e in response.json()] == [
+        ("otlwt", "offline", None),
+        ("otlwt-native", "strap_cut", 55),
+    ]
+
+
+async def _events(pipeline: Pipeline, n: int) -> bool:
+    return pipeline.stats.events >= n and pipeline.stats.received >= 3

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import nacl.utils
 import pytest
 
-from domain import Device, DeviceKind, FixSource
+from domain import Device, DeviceEvent, DeviceKind, FixSource
 from ingest import Limits, RejectedInputError
 from ingest.owntracks import decode_owntracks, secret_box
 
@@ -33,7 +33,9 @@ DEVICES = {"alice/phone": PHONE}
 
 
 def decode(payload: bytes, topic: str = "owntracks/alice/phone") -> Any:
-    return decode_owntracks(topic, payload, received=NOW, devices=DEVICES, limits=LIMITS)
+    """(fixes, refused items) of one message."""
+    got = decode_owntracks(topic, payload, received=NOW, devices=DEVICES, limits=LIMITS)
+    return got.fixes, got.rejected
 
 
 def real(realdata: Path) -> list[dict[str, Any]]:
@@ -69,7 +71,21 @@ def test_the_real_array_of_locations_gives_both(realdata: Path) -> None:
     assert rejected == []
 
 
-@pytest.mark.parametrize("kind", ["lwt", "transition", "waypoint", "waypoints", "cmd"])
+def test_the_real_lwt_is_an_offline_event_even_with_a_string_tst(realdata: Path) -> None:
+    entry = next(e for e in real(realdata) if e["_type"] == "lwt")
+    got = decode_owntracks(
+        "owntracks/alice/phone",
+        entry["raw"].encode(),
+        received=NOW,
+        devices=DEVICES,
+        limits=LIMITS,
+    )
+    assert got.fixes == []
+    (event,) = got.events
+    assert (event.event, event.time, event.device_id) == (DeviceEvent.OFFLINE, 1440363922, 4)
+
+
+@pytest.mark.parametrize("kind", ["transition", "waypoint", "waypoints", "cmd"])
 def test_real_messages_that_are_not_locations_are_kept_with_a_reason(
     realdata: Path, kind: str
 ) -> None:

@@ -41,10 +41,10 @@ def payload(**changes: Any) -> bytes:
 
 
 def decode(body: bytes, topic: str = "cc/v1/devices/ph-1/fix") -> Any:
-    fixes, rejected = decode_fixes(topic, body, received=NOW, devices=DEVICES, limits=LIMITS)
-    assert len(fixes) == 1
-    assert rejected == []
-    return fixes[0]
+    got = decode_fixes(topic, body, received=NOW, devices=DEVICES, limits=LIMITS)
+    assert len(got.fixes) == 1
+    assert got.rejected == []
+    return got.fixes[0]
 
 
 def test_a_good_fix_decodes() -> None:
@@ -105,9 +105,8 @@ def test_devices_that_may_not_report_are_rejected(topic: str, reason: str) -> No
 def test_a_batch_keeps_its_good_items_and_refuses_the_bad_ones_one_by_one() -> None:
     good = json.loads(payload())
     body = json.dumps([good, {**good, "lat": 91}, {**good, "seq": 1043}, 7]).encode()
-    fixes, rejected = decode_fixes(
-        "cc/v1/devices/ph-1/fix", body, received=NOW, devices=DEVICES, limits=LIMITS
-    )
+    got = decode_fixes("cc/v1/devices/ph-1/fix", body, received=NOW, devices=DEVICES, limits=LIMITS)
+    fixes, rejected = got.fixes, got.rejected
     assert [f.seq for f in fixes] == [1042, 1043]
     assert [r.reason for r in rejected] == [
         "batch item 1: lat 91 is outside -90..90",

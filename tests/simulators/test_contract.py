@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from referencing import Registry, Resource
 
-from domain import Device, DeviceKind
+from domain import Device, DeviceEvent, DeviceKind
 from ingest import Limits, decode_fixes
 from ingest.batch import to_batch
-from simulators import city_round, generate_city
+from simulators import city_round, generate_city, power_on
 from simulators.movement import true_position
 
 
@@ -57,6 +57,20 @@ def test_every_simulated_payload_validates_against_the_schema(validators) -> Non
     assert {b.get("crs", "wgs84") for b in bodies} == {"gcj02", "wgs84"}
 
 
+def test_simulated_status_events_validate_against_the_schema() -> None:
+    validator = jsonschema.Draft202012Validator(
+        schema("status.v1.schema.json"),
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+    events = power_on(generate_city(3), when=datetime.now(UTC))
+    assert len(events) == 10
+    for topic, payload in events:
+        assert topic.endswith("/status")
+        validator.validate(json.loads(payload))
+    enum = schema("status.v1.schema.json")["properties"]["event"]["enum"]  # type: ignore[index]
+    assert enum == [e.value for e in DeviceEvent]
+
+
 def test_the_schema_refuses_what_ingest_refuses(validators) -> None:
     single, _ = validators
     good = {
@@ -94,7 +108,7 @@ def test_phone_and_wristband_of_one_person_land_on_the_same_spot() -> None:
     fixes = [
         f
         for t, p in ours
-        for f in decode_fixes(t, p, received=time.time(), devices=devices, limits=limits)[0]
+        for f in decode_fixes(t, p, received=time.time(), devices=devices, limits=limits).fixes
     ]
     batch = to_batch(fixes)
     truth = true_position(city, strict, 0, 0.0)

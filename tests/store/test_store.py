@@ -37,6 +37,7 @@ async def test_migrations_are_recorded_and_applied_once(database_url: str) -> No
             (3, "0003_registry_version.sql"),
             (4, "0004_owntracks_devices.sql"),
             (5, "0005_device_http_passwords.sql"),
+            (6, "0006_device_events.sql"),
         ]
 
 
