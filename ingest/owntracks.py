@@ -21,7 +21,14 @@ from nacl.secret import SecretBox
 from domain import DeviceEvent, FixSource
 from domain.crs import Crs
 from ingest.errors import RejectedInputError
-from ingest.wire import Decoded, DecodedFix, RejectedItem, bound_device, check_fix
+from ingest.wire import (
+    Decoded,
+    DecodedFix,
+    RejectedItem,
+    bound_device,
+    check_fix,
+    decode_json,
+)
 from store import NewEvent
 
 if TYPE_CHECKING:
@@ -166,12 +173,7 @@ def decode_owntracks(
     device = devices.get(name)
     ids = bound_device(name, device)
     assert device is not None
-    try:
-        message = _message.decode(payload)
-    except msgspec.ValidationError as exc:
-        raise RejectedInputError(f"invalid OwnTracks message: {exc}") from exc
-    except msgspec.DecodeError as exc:
-        raise RejectedInputError(f"not JSON: {exc}") from exc
+    message = decode_json(_message, payload, "OwnTracks message")
     out = Decoded()
     if not isinstance(message, list):
         try:

@@ -11,7 +11,7 @@ import msgspec
 
 from domain import DeviceEvent
 from ingest.errors import RejectedInputError
-from ingest.wire import Decoded, bound_device
+from ingest.wire import Decoded, bound_device, decode_json
 from store import NewEvent
 
 if TYPE_CHECKING:
@@ -49,12 +49,7 @@ def decode_status(
     if match is None:
         raise RejectedInputError(f"topic {topic!r} is not cc/v1/devices/<device id>/status")
     code = match.group(1)
-    try:
-        status = _decoder.decode(payload)
-    except msgspec.ValidationError as exc:
-        raise RejectedInputError(f"invalid v1 status: {exc}") from exc
-    except msgspec.DecodeError as exc:
-        raise RejectedInputError(f"not JSON: {exc}") from exc
+    status = decode_json(_decoder, payload, "v1 status")
     if status.time.tzinfo is None:
         raise RejectedInputError("time has no UTC offset: send RFC 3339 like 2026-11-25T08:00:00Z")
     t = status.time.timestamp()

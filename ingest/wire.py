@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import msgspec
 
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from domain import Device
+
+T = TypeVar("T")
 
 FIX_TOPIC = "cc/v1/devices/+/fix"
 _TOPIC = re.compile(r"^cc/v1/devices/([A-Za-z0-9_.-]{1,64})/fix$")
@@ -73,6 +75,16 @@ def device_code(topic: str) -> str:
     if match is None:
         raise RejectedInputError(f"topic {topic!r} is not cc/v1/devices/<device id>/fix")
     return match.group(1)
+
+
+def decode_json(decoder: msgspec.json.Decoder[T], payload: bytes, what: str) -> T:
+    """Decode at the edge; a failure becomes a quarantine reason naming what was expected."""
+    try:
+        return decoder.decode(payload)
+    except msgspec.ValidationError as exc:
+        raise RejectedInputError(f"invalid {what}: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise RejectedInputError(f"not JSON: {exc}") from exc
 
 
 def check_fix(
@@ -179,12 +191,7 @@ def decode_fixes(
     single fix that is invalid).
     """
     code = device_code(topic)
-    try:
-        message = _message.decode(payload)
-    except msgspec.ValidationError as exc:
-        raise RejectedInputError(f"invalid v1 fix: {exc}") from exc
-    except msgspec.DecodeError as exc:
-        raise RejectedInputError(f"not JSON: {exc}") from exc
+    message = decode_json(_message, payload, "v1 fix")
     device = bound_device(code, devices.get(code))
     out = Decoded()
     if isinstance(message, FixV1):

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import time
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,15 +43,21 @@ if TYPE_CHECKING:
 PASSWORD = "officer-password"
 
 
-@pytest.fixture
-async def pipeline(
-    pool: AsyncConnectionPool[Any], mosquitto: Broker, request: pytest.FixtureRequest
+@asynccontextmanager
+async def running_pipeline(
+    pool: AsyncConnectionPool[Any],
+    mosquitto: Broker,
+    *,
+    client_id: str,
+    confirm_fixes: int = 2,
+    queue: asyncio.Queue[Message] | None = None,
 ) -> AsyncIterator[Pipeline]:
+    """A pipeline subscribed to the test broker (connected when this yields)."""
     p = Pipeline(
         pool,
         PipelineConfig(
             limits=Limits(max_future_s=300, max_age_s=86400, max_accuracy_m=50_000),
-            confirm_fixes=2,
+            confirm_fixes=confirm_fixes,
             refresh_s=0.2,
         ),
     )
@@ -58,16 +65,27 @@ async def pipeline(
     task = asyncio.create_task(
         run_ingest(
             p,
-            MqttConfig(mosquitto.host, mosquitto.port, client_id=f"ingest-{request.node.name}"),
+            MqttConfig(mosquitto.host, mosquitto.port, client_id=client_id),
             BatchConfig(size=100, wait_s=0.05),
+            queue=queue,
             connected=connected,
         )
     )
-    await asyncio.wait_for(connected.wait(), 10)
-    yield p
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    try:
+        await asyncio.wait_for(connected.wait(), 10)
+        yield p
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+@pytest.fixture
+async def pipeline(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker, request: pytest.FixtureRequest
+) -> AsyncIterator[Pipeline]:
+    async with running_pipeline(pool, mosquitto, client_id=f"ingest-{request.node.name}") as p:
+        yield p
 
 
 @pytest.fixture
@@ -291,35 +309,17 @@ async def test_a_retained_owntracks_location_is_stored_but_not_judged_as_now(
     async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:
         stale = json.dumps(owntracks_location(5000.0, seconds_ago=3600)).encode()
         await client.publish("owntracks/otretained/phone", stale, qos=1, retain=True)
-    eager = Pipeline(
-        pool,
-        PipelineConfig(
-            limits=Limits(max_future_s=300, max_age_s=86400, max_accuracy_m=50_000),
-            confirm_fixes=1,
-            refresh_s=0.2,
-        ),
-    )
-    connected = asyncio.Event()
-    task = asyncio.create_task(
-        run_ingest(
-            eager,
-            MqttConfig(mosquitto.host, mosquitto.port, client_id="ingest-retained"),
-            BatchConfig(size=100, wait_s=0.05),
-            connected=connected,
-        )
-    )
     try:
-        await asyncio.wait_for(connected.wait(), 10)
-        await until(lambda: _total(eager, 1), what="the retained message processed")
-        assert await open_alerts(pool, seeded.subject_id) == []
-        fresh = json.dumps(owntracks_location(5000.0, seconds_ago=1)).encode()
-        await publish(mosquitto, [("owntracks/otretained/phone", fresh)])
-        await until(lambda: _total(eager, 2), what="the fresh message processed")
-        assert [a.kind for a in await open_alerts(pool, seeded.subject_id)] == ["zone_exit"]
+        async with running_pipeline(
+            pool, mosquitto, client_id="ingest-retained", confirm_fixes=1
+        ) as eager:
+            await until(lambda: _total(eager, 1), what="the retained message processed")
+            assert await open_alerts(pool, seeded.subject_id) == []
+            fresh = json.dumps(owntracks_location(5000.0, seconds_ago=1)).encode()
+            await publish(mosquitto, [("owntracks/otretained/phone", fresh)])
+            await until(lambda: _total(eager, 2), what="the fresh message processed")
+            assert [a.kind for a in await open_alerts(pool, seeded.subject_id)] == ["zone_exit"]
     finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
         async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:
             await client.publish("owntracks/otretained/phone", b"", qos=1, retain=True)
     async with pool.connection() as conn:
@@ -341,26 +341,10 @@ async def test_a_phone_in_owntracks_http_mode_posts_with_its_own_password(
             http_password_hash=hash_password("phone-secret"),
         )
     queue: asyncio.Queue[Message] = asyncio.Queue()
-    p = Pipeline(
-        pool,
-        PipelineConfig(
-            limits=Limits(max_future_s=300, max_age_s=86400, max_accuracy_m=50_000),
-            confirm_fixes=2,
-            refresh_s=0.2,
-        ),
-    )
-    task = asyncio.create_task(
-        run_ingest(
-            p,
-            MqttConfig(mosquitto.host, mosquitto.port, client_id="ingest-http"),
-            BatchConfig(size=100, wait_s=0.05),
-            queue=queue,
-        )
-    )
-    app = create_app(pool, routers=[owntracks_http(queue, p)])
     headers = {"X-Limit-U": "carol", "X-Limit-D": "phone"}
     body = owntracks_location(100.0, seconds_ago=2)
-    try:
+    async with running_pipeline(pool, mosquitto, client_id="ingest-http", queue=queue) as p:
+        app = create_app(pool, routers=[owntracks_http(queue, p)])
         await until(lambda: _has_devices(p), what="the registry loaded")
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://ccmon"
@@ -380,10 +364,6 @@ async def test_a_phone_in_owntracks_http_mode_posts_with_its_own_password(
         assert (wrong.status_code, other.status_code) == (401, 401)
         assert (ok.status_code, ok.json()) == (200, [])
         await until(lambda: _total(p, 1), what="the posted fix processed")
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
     async with pool.connection() as conn:
         (fix,) = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
     assert (fix.device_code, fix.lon, fix.lat) == ("othttp", body["lon"], body["lat"])
