@@ -39,8 +39,10 @@ async def serve(settings: Settings) -> None:
             print(f"created user admin with password {password} (shown once)", flush=True)
         async with connection_pool(url) as pool:
             server, ingest = monitoring(pool, settings)
-            print(f"ccmon API on http://{settings.api_host}:{settings.api_port}", flush=True)
-            await run_until_stopped(server, ingest)
+            api_url = f"http://{settings.api_host}:{settings.api_port}"
+            await run_until_stopped(
+                server, ingest, ready=lambda: print(f"ccmon API on {api_url}", flush=True)
+            )
 
 
 async def migrate(settings: Settings) -> None:
@@ -72,4 +74,8 @@ async def simulate(
         duration_s=duration_s,
         seed=seed,
     )
-    print(f"published {report.published} fixes in {report.rounds} rounds", flush=True)
+    print(
+        f"{report.devices} devices published {report.fixes} fixes"
+        f" ({report.batches} batches after outages) and {report.statuses} status events",
+        flush=True,
+    )

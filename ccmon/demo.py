@@ -15,7 +15,7 @@ from ccmon.services import (
     run_until_stopped,
 )
 from domain import ZoneRole
-from simulators import City, generate_city, simulate_city
+from simulators import City, Outage, generate_city, simulate_city
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from ccmon.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# One wristband loses its link for a while, then uploads what it buffered as one batch.
+DEMO_OUTAGES = {"wb-0005": Outage(start_s=15.0, end_s=35.0)}
 
 
 async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
@@ -61,6 +64,20 @@ def _demo_password(data_dir: Path, new_password: str | None) -> str:
     return path.read_text(encoding="utf-8").strip() if path.exists() else "(see first run)"
 
 
+def _banner(settings: Settings, data_dir: Path, password: str) -> None:
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    print(
+        f"ccmon demo running (data in {data_dir})\n"
+        f"  API       {base}/api/v1/alerts\n"
+        f"  API docs  {base}/docs\n"
+        f"  user      admin\n"
+        f"  password  {password}\n"
+        f"  MQTT      {settings.mqtt_host}:{settings.mqtt_port}\n"
+        "Ctrl-C stops everything.",
+        flush=True,
+    )
+
+
 async def run_demo(settings: Settings) -> None:
     try:
         await _run_demo(settings)
@@ -79,17 +96,7 @@ async def _run_demo(settings: Settings) -> None:
                     await seed_city(conn, city)
             async with embedded_broker(settings.mqtt_host, settings.mqtt_port):
                 server, ingest = monitoring(pool, settings)
-                base = f"http://{settings.api_host}:{settings.api_port}"
-                print(
-                    f"ccmon demo running (data in {data_dir})\n"
-                    f"  API       {base}/api/v1/alerts\n"
-                    f"  API docs  {base}/docs\n"
-                    f"  user      admin\n"
-                    f"  password  {_demo_password(data_dir, new_password)}\n"
-                    f"  MQTT      {settings.mqtt_host}:{settings.mqtt_port}\n"
-                    "Ctrl-C stops everything.",
-                    flush=True,
-                )
+                password = _demo_password(data_dir, new_password)
                 await run_until_stopped(
                     server,
                     ingest,
@@ -99,5 +106,7 @@ async def _run_demo(settings: Settings) -> None:
                         port=settings.mqtt_port,
                         interval_s=settings.demo_interval_s,
                         seed=settings.demo_seed,
+                        outages=DEMO_OUTAGES,
                     ),
+                    ready=lambda: _banner(settings, data_dir, password),
                 )

@@ -25,7 +25,7 @@ from ingest import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+    from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 
     from fastapi import APIRouter
 
@@ -120,14 +120,25 @@ def api_server(
 
 
 async def run_until_stopped(
-    server: uvicorn.Server, *background: Coroutine[Any, Any, object]
+    server: uvicorn.Server,
+    *background: Coroutine[Any, Any, object],
+    ready: Callable[[], None] = lambda: None,
 ) -> None:
-    """Serve the API with `background` beside it until cancelled (Ctrl-C, SIGTERM); a
-    background task that fails stops everything with its error."""
-    tasks = [asyncio.create_task(c) for c in background]
+    """Serve the API; once it listens, call `ready` and start `background` beside it; run
+    until cancelled (Ctrl-C, SIGTERM). A background task that fails stops everything with
+    its error."""
     serving = asyncio.create_task(server.serve())
-    pending: set[asyncio.Task[Any]] = {serving, *tasks}
+    tasks: list[asyncio.Task[Any]] = []
     try:
+        # uvicorn exposes readiness only as a flag.
+        while not server.started and not serving.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+        if serving.done():
+            serving.result()
+            return
+        ready()
+        tasks = [asyncio.create_task(c) for c in background]
+        pending: set[asyncio.Task[Any]] = {serving, *tasks}
         while serving in pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for t in done - {serving}:

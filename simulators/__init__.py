@@ -2,10 +2,10 @@
 
 from simulators.city import City, District, SimDevice, SimSubject, generate_city
 from simulators.devices import (
+    Outage,
     SimulationReport,
     city_round,
     fix_payload,
-    power_on,
     simulate_city,
     status_payload,
 )
@@ -13,13 +13,13 @@ from simulators.devices import (
 __all__ = [
     "City",
     "District",
+    "Outage",
     "SimDevice",
     "SimSubject",
     "SimulationReport",
     "city_round",
     "fix_payload",
     "generate_city",
-    "power_on",
     "simulate_city",
     "status_payload",
 ]

@@ -1,4 +1,5 @@
-"""Simulated devices publishing native v1 fixes over MQTT, as real phones and wristbands do."""
+"""Simulated devices publishing native v1 fixes and status over MQTT, as real phones and
+wristbands do: each its own client, at its level's rate, buffering through outages."""
 
 from __future__ import annotations
 
@@ -12,18 +13,40 @@ from typing import TYPE_CHECKING
 
 import aiomqtt
 
-from domain import DeviceKind
+from domain import DeviceKind, SupervisionLevel
 from domain.crs import Crs, gcj02_to_bd09, wgs84_to_gcj02
 from simulators.movement import observed, true_position
 
 if TYPE_CHECKING:
-    from simulators.city import City
+    from collections.abc import Mapping
+
+    from simulators.city import City, SimDevice
 
 
 @dataclass(slots=True)
 class SimulationReport:
-    published: int = 0
-    rounds: int = 0
+    """What was sent, for the summary at the end."""
+
+    fixes: int = 0
+    batches: int = 0  # array messages a device uploaded after an outage
+    statuses: int = 0
+    devices: int = 0
+
+    @property
+    def published(self) -> int:
+        return self.fixes + self.statuses
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """A device out of reach from `start_s` to `end_s` into the run: it keeps taking fixes
+    and uploads them as one batch when it is back."""
+
+    start_s: float
+    end_s: float
+
+
+_LEVEL_FACTOR = {SupervisionLevel.STRICT: 1.0, SupervisionLevel.NORMAL: 2.0}
 
 
 def fix_payload(
@@ -70,40 +93,86 @@ def status_payload(*, when: datetime, event: str, battery: int, seq: int) -> byt
     ).encode()
 
 
-def power_on(city: City, *, when: datetime) -> list[tuple[str, bytes]]:
-    """What every wristband says when it starts: it is on, and how full its battery is."""
-    return [
-        (
-            f"cc/v1/devices/{d.code}/status",
-            status_payload(when=when, event="power_on", battery=100, seq=0),
-        )
-        for s in city.subjects
-        for d in s.devices
-        if d.kind is DeviceKind.WRISTBAND
-    ]
+def _device_fix(
+    city: City,
+    index: int,
+    device: SimDevice,
+    *,
+    t: float,
+    when: datetime,
+    seq: int,
+    rng: random.Random,
+) -> bytes:
+    """One fix of a device `t` seconds into the simulation: phones in GCJ-02 (as their map
+    SDK reports), wristbands in WGS-84."""
+    subject = city.subjects[index]
+    (lon, lat), accuracy = observed(rng, true_position(city, subject, index, t))
+    return fix_payload(
+        when=when,
+        lon=lon,
+        lat=lat,
+        accuracy=accuracy,
+        battery=max(5, 100 - int(t / 60)),
+        seq=seq,
+        crs=Crs.GCJ02 if device.kind is DeviceKind.PHONE else Crs.WGS84,
+    )
 
 
 def city_round(
     city: City, *, t: float, when: datetime, seq: int, rng: random.Random
 ) -> list[tuple[str, bytes]]:
-    """One fix from every device of the city, `t` seconds into the simulation: phones in
-    GCJ-02 (as their map SDK reports), wristbands in WGS-84."""
-    messages = []
-    for i, subject in enumerate(city.subjects):
-        position = true_position(city, subject, i, t)
-        for device in subject.devices:
-            (lon, lat), accuracy = observed(rng, position)
-            payload = fix_payload(
-                when=when,
-                lon=lon,
-                lat=lat,
-                accuracy=accuracy,
-                battery=max(5, 100 - int(t / 60)),
-                seq=seq,
-                crs=Crs.GCJ02 if device.kind is DeviceKind.PHONE else Crs.WGS84,
+    """One fix from every device of the city, `t` seconds into the simulation."""
+    return [
+        (
+            f"cc/v1/devices/{d.code}/fix",
+            _device_fix(city, i, d, t=t, when=when, seq=seq, rng=rng),
+        )
+        for i, s in enumerate(city.subjects)
+        for d in s.devices
+    ]
+
+
+async def _run_device(
+    city: City,
+    index: int,
+    device: SimDevice,
+    *,
+    broker: tuple[str, int],
+    interval_s: float,
+    until: float,
+    outage: Outage | None,
+    rng: random.Random,
+    report: SimulationReport,
+) -> None:
+    """One device: its own MQTT client, its level's rate, its own sequence numbers."""
+    started = time.monotonic()
+    held: list[object] = []
+    seq = 0
+    async with aiomqtt.Client(*broker, identifier=device.code) as client:
+        if device.kind is DeviceKind.WRISTBAND:
+            now = datetime.now(UTC)
+            await client.publish(
+                f"cc/v1/devices/{device.code}/status",
+                status_payload(when=now, event="power_on", battery=100, seq=0),
+                qos=1,
             )
-            messages.append((f"cc/v1/devices/{device.code}/fix", payload))
-    return messages
+            report.statuses += 1
+        while time.monotonic() < until:
+            t = time.monotonic() - started
+            fix = _device_fix(city, index, device, t=t, when=datetime.now(UTC), seq=seq, rng=rng)
+            seq += 1
+            topic = f"cc/v1/devices/{device.code}/fix"
+            if outage is not None and outage.start_s <= t < outage.end_s:
+                held.append(json.loads(fix))
+            else:
+                if held:
+                    await client.publish(topic, json.dumps(held).encode(), qos=1)
+                    report.fixes += len(held)
+                    report.batches += 1
+                    held.clear()
+                await client.publish(topic, fix, qos=1)
+                report.fixes += 1
+            await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started - t)))
 
 
 async def simulate_city(
@@ -114,22 +183,29 @@ async def simulate_city(
     interval_s: float,
     duration_s: float | None = None,
     seed: int = 0,
+    outages: Mapping[str, Outage] | None = None,
     report: SimulationReport | None = None,
 ) -> SimulationReport:
-    """Publish one fix per device every `interval_s` until `duration_s` (or cancelled)."""
-    rng = random.Random(seed)
+    """Every device its own MQTT client, reporting every `interval_s` (strict supervision)
+    or twice that (normal), until `duration_s` has passed (or cancelled)."""
     report = report or SimulationReport()
-    started = time.monotonic()
-    async with aiomqtt.Client(host, port, identifier=f"ccmon-sim-{seed}") as client:
-        for topic, payload in power_on(city, when=datetime.now(UTC)):
-            await client.publish(topic, payload, qos=1)
-            report.published += 1
-        while duration_s is None or time.monotonic() - started < duration_s:
-            t = time.monotonic() - started
-            messages = city_round(city, t=t, when=datetime.now(UTC), seq=report.rounds, rng=rng)
-            for topic, payload in messages:
-                await client.publish(topic, payload, qos=1)
-                report.published += 1
-            report.rounds += 1
-            await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started - t)))
+    until = time.monotonic() + (duration_s if duration_s is not None else float("inf"))
+    outages = outages or {}
+    async with asyncio.TaskGroup() as tg:
+        for i, subject in enumerate(city.subjects):
+            for device in subject.devices:
+                report.devices += 1
+                tg.create_task(
+                    _run_device(
+                        city,
+                        i,
+                        device,
+                        broker=(host, port),
+                        interval_s=interval_s * _LEVEL_FACTOR.get(subject.level, 4.0),
+                        until=until,
+                        outage=outages.get(device.code),
+                        rng=random.Random(f"{seed}/{device.code}"),
+                        report=report,
+                    )
+                )
     return report
