@@ -25,9 +25,11 @@ class District:
     ring: list[tuple[float, float]]
     min_radius_m: float
     narrow_angle: float
+    hole: list[tuple[float, float]] | None = None  # an enclave of another district
 
     def geojson(self) -> dict[str, Any]:
-        return {"type": "Polygon", "coordinates": [[list(p) for p in self.ring]]}
+        rings = [self.ring] if self.hole is None else [self.ring, self.hole]
+        return {"type": "Polygon", "coordinates": [[list(p) for p in r] for r in rings]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,28 @@ def offset(point: tuple[float, float], east_m: float, north_m: float) -> tuple[f
     )
 
 
-def _district(rng: random.Random, name: str, centre: tuple[float, float]) -> District:
+_ENCLAVE_AT = 0.85  # of the district's smallest radius: beyond where anyone wanders
+_ENCLAVE_R_M = 200.0
+
+
+def _enclave(centre: tuple[float, float], min_radius_m: float) -> list[tuple[float, float]]:
+    """A small hole near the district's edge, wound against the outer ring."""
+    middle = offset(centre, 0.0, -_ENCLAVE_AT * min_radius_m)
+    n = 24
+    ring = [
+        offset(
+            middle,
+            _ENCLAVE_R_M * math.cos(-2 * math.pi * i / n),
+            _ENCLAVE_R_M * math.sin(-2 * math.pi * i / n),
+        )
+        for i in range(n)
+    ]
+    return [*ring, ring[0]]
+
+
+def _district(
+    rng: random.Random, name: str, centre: tuple[float, float], *, with_hole: bool
+) -> District:
     """Radius wobbles smoothly around 4.5 km: a few low harmonics with random phases."""
     vertices = 180
     harmonics = [(k, rng.uniform(0, 2 * math.pi), rng.uniform(150, 500)) for k in (2, 3, 5, 9)]
@@ -77,12 +100,14 @@ def _district(rng: random.Random, name: str, centre: tuple[float, float]) -> Dis
         ring.append(offset(centre, r * math.cos(a), r * math.sin(a)))
     ring.append(ring[0])
     narrowest = min(range(vertices), key=radii.__getitem__)
+    min_radius = radii[narrowest] * math.cos(math.pi / vertices)
     return District(
         name=name,
         centre=centre,
         ring=ring,
-        min_radius_m=radii[narrowest] * math.cos(math.pi / vertices),
+        min_radius_m=min_radius,
         narrow_angle=2 * math.pi * narrowest / vertices,
+        hole=_enclave(centre, min_radius) if with_hole else None,
     )
 
 
@@ -98,7 +123,7 @@ def generate_city(
     strict supervision and wear a wristband; the first `violators` leave their district."""
     rng = random.Random(seed)
     districts = [
-        _district(rng, f"District {i + 1}", offset(centre, dx, dy))
+        _district(rng, f"District {i + 1}", offset(centre, dx, dy), with_hole=i == 3)
         for i, (dx, dy) in enumerate([(-6000, 6000), (6000, 6000), (-6000, -6000), (6000, -6000)])
     ]
     people = []

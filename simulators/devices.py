@@ -15,7 +15,7 @@ import aiomqtt
 
 from domain import DeviceKind, SupervisionLevel
 from domain.crs import Crs, gcj02_to_bd09, wgs84_to_gcj02
-from simulators.movement import observed, true_position
+from simulators.movement import indoors, observed, true_position
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -58,6 +58,7 @@ def fix_payload(
     battery: int,
     seq: int,
     crs: Crs = Crs.WGS84,
+    source: str = "gnss",
 ) -> bytes:
     """A native v1 fix, exactly as documented in the README; `lon`, `lat` are WGS-84 and are
     sent in `crs`, as a phone with a Chinese map SDK sends GCJ-02."""
@@ -72,7 +73,7 @@ def fix_payload(
         "lat": round(lat, 7),
         "lon": round(lon, 7),
         "accuracy": round(accuracy, 1),
-        "source": "gnss",
+        "source": source,
         "battery": battery,
         "seq": seq,
     }
@@ -104,17 +105,20 @@ def _device_fix(
     rng: random.Random,
 ) -> bytes:
     """One fix of a device `t` seconds into the simulation: phones in GCJ-02 (as their map
-    SDK reports), wristbands in WGS-84."""
+    SDK reports) from GNSS, Wi-Fi or the cell; wristbands GNSS only, in WGS-84."""
     subject = city.subjects[index]
-    (lon, lat), accuracy = observed(rng, true_position(city, subject, index, t))
+    position = true_position(city, subject, index, t)
+    phone = device.kind is DeviceKind.PHONE
+    r = observed(rng, position, inside_building=indoors(subject, position), gnss_only=not phone)
     return fix_payload(
         when=when,
-        lon=lon,
-        lat=lat,
-        accuracy=accuracy,
+        lon=r.lon,
+        lat=r.lat,
+        accuracy=r.accuracy,
         battery=max(5, 100 - int(t / 60)),
         seq=seq,
-        crs=Crs.GCJ02 if device.kind is DeviceKind.PHONE else Crs.WGS84,
+        crs=Crs.GCJ02 if phone else Crs.WGS84,
+        source=r.source,
     )
 
 

@@ -1,8 +1,9 @@
-"""Where a simulated subject is at a given second, and what its GNSS reports."""
+"""Where a simulated subject is at a given second, and what its device reports."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from simulators.city import BORDER_GAP_M, offset
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
 
     from simulators.city import City, SimSubject
 
+_M_PER_DEG = 111_195.0
 _WANDER_M = 800.0
 _DRIVE_M_PER_S = 20.0
 _DRIVE_PAST_BORDER_M = 1500.0
@@ -32,10 +34,43 @@ def true_position(city: City, subject: SimSubject, index: int, t: float) -> tupl
     return offset(subject.home, r * math.cos(a), r * math.sin(a))
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    lon: float
+    lat: float
+    accuracy: float
+    source: str  # gnss, wifi or cell, as the v1 format names them
+
+
+_INDOOR_M = 150.0  # this close to home counts as indoors
+_MULTIPATH = 0.01  # share of outdoor GNSS fixes thrown 60-150 m by reflections
+
+
+def indoors(subject: SimSubject, position: tuple[float, float]) -> bool:
+    k = _M_PER_DEG * math.cos(math.radians(position[1]))
+    east = (position[0] - subject.home[0]) * k
+    north = (position[1] - subject.home[1]) * _M_PER_DEG
+    return math.hypot(east, north) < _INDOOR_M
+
+
 def observed(
-    rng: random.Random, position: tuple[float, float]
-) -> tuple[tuple[float, float], float]:
-    """A GNSS reading: the true position plus noise, and the accuracy the device reports."""
-    accuracy = rng.uniform(5.0, 15.0)
-    noisy = offset(position, rng.gauss(0, accuracy / 2), rng.gauss(0, accuracy / 2))
-    return noisy, accuracy
+    rng: random.Random, position: tuple[float, float], *, inside_building: bool, gnss_only: bool
+) -> Reading:
+    """What a device reports for a true position. Outdoors: GNSS, metres off, now and then
+    thrown by multipath while still claiming metres. Indoors (phones): Wi-Fi tens of metres,
+    sometimes only the cell tower, a kilometre or so."""
+    if inside_building and not gnss_only:
+        if rng.random() < 0.85:
+            accuracy, source = rng.uniform(20.0, 60.0), "wifi"
+        else:
+            accuracy, source = rng.uniform(300.0, 1500.0), "cell"
+        spread = accuracy / 2
+    else:
+        accuracy, source = rng.uniform(5.0, 15.0), "gnss"
+        spread = accuracy / 2
+        if rng.random() < _MULTIPATH:
+            spread = rng.uniform(60.0, 150.0)
+    a = rng.uniform(0, 2 * math.pi)
+    r = abs(rng.gauss(0, spread))
+    lon, lat = offset(position, r * math.cos(a), r * math.sin(a))
+    return Reading(lon, lat, accuracy, source)
