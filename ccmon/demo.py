@@ -31,15 +31,19 @@ DEMO_OUTAGES = {"wb-0005": Outage(start_s=15.0, end_s=35.0)}
 
 
 async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
-    """Register the city in the store: a county bureau, one justice office and one inclusion
-    zone per district, every subject with its devices."""
+    """Register the city in the store: a county bureau, and per district a justice office, the
+    district as an inclusion zone and its school as an exclusion zone (each shared by all the
+    district's subjects); every subject with its devices."""
     county = await store.create_office(conn, name="County Justice Bureau")
-    offices, zones = [], []
+    offices, zones, schools = [], [], []
     for d in city.districts:
         offices.append(
             await store.create_office(conn, name=f"{d.name} Justice Office", parent_id=county)
         )
         zones.append(await store.create_zone(conn, name=d.name, geometry=d.geojson()))
+        schools.append(
+            await store.create_zone(conn, name=f"{d.name} school", geometry=d.school_zone())
+        )
     for s in city.subjects:
         subject_id = await store.create_subject(
             conn, office_id=offices[s.district], name=s.name, level=s.level
@@ -50,6 +54,9 @@ async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
             )
         await store.assign_zone(
             conn, subject_id=subject_id, zone_id=zones[s.district], role=ZoneRole.INCLUSION
+        )
+        await store.assign_zone(
+            conn, subject_id=subject_id, zone_id=schools[s.district], role=ZoneRole.EXCLUSION
         )
 
 

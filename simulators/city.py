@@ -11,6 +11,9 @@ from domain import DeviceKind, SupervisionLevel
 
 _M_PER_DEG = 111_195.0
 BORDER_GAP_M = 300.0  # how far inside the border a violator lives
+SCHOOL_AT = 0.8  # of the district's smallest radius, due north of its centre
+SCHOOL_RADIUS_M = 150.0
+SCHOOL_GAP_M = 500.0  # how far from the school the one who visits it lives
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
 
@@ -27,6 +30,15 @@ class District:
     narrow_angle: float
     hole: list[tuple[float, float]] | None = None  # an enclave of another district
 
+    @property
+    def school(self) -> tuple[float, float]:
+        """A school every subject of the district must keep away from (an exclusion zone),
+        north of the centre, beyond where anyone wanders."""
+        return offset(self.centre, 0.0, SCHOOL_AT * self.min_radius_m)
+
+    def school_zone(self) -> dict[str, Any]:
+        return {"type": "Circle", "center": list(self.school), "radius_m": SCHOOL_RADIUS_M}
+
     def geojson(self) -> dict[str, Any]:
         rings = [self.ring] if self.hole is None else [self.ring, self.hole]
         return {"type": "Polygon", "coordinates": [[list(p) for p in r] for r in rings]}
@@ -41,7 +53,8 @@ class SimDevice:
 @dataclass(frozen=True, slots=True)
 class SimSubject:
     """`leaves_after_s` set: this subject lives near the border and drives out of the
-    district that long after the simulation starts."""
+    district that long after the simulation starts. `visits_school_after_s` set: lives near
+    the district's school and goes there, where the court said not to."""
 
     name: str
     level: SupervisionLevel
@@ -49,6 +62,7 @@ class SimSubject:
     home: tuple[float, float]
     devices: tuple[SimDevice, ...]
     leaves_after_s: float | None
+    visits_school_after_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +134,8 @@ def generate_city(
     centre: tuple[float, float] = (104.066, 30.657),
 ) -> City:
     """Four districts on a 2 x 2 grid 12 km apart; the first `wristbands` subjects are under
-    strict supervision and wear a wristband; the first `violators` leave their district."""
+    strict supervision and wear a wristband; the first `violators` leave their district and
+    the next one (if strict) visits the school it must keep away from."""
     rng = random.Random(seed)
     districts = [
         _district(rng, f"District {i + 1}", offset(centre, dx, dy), with_hole=i == 3)
@@ -131,8 +146,11 @@ def generate_city(
         d = i % len(districts)
         district = districts[d]
         leaves = i < violators
+        visits = i == violators and i < wristbands
         if leaves:
             a, r = district.narrow_angle, district.min_radius_m - BORDER_GAP_M
+        elif visits:
+            a, r = math.pi / 2, SCHOOL_AT * district.min_radius_m - SCHOOL_GAP_M
         else:
             a, r = rng.uniform(0, 2 * math.pi), rng.uniform(0, district.min_radius_m * 0.45)
         home = offset(district.centre, r * math.cos(a), r * math.sin(a))
@@ -148,6 +166,7 @@ def generate_city(
                 home=home,
                 devices=tuple(devices),
                 leaves_after_s=5.0 + 5.0 * i if leaves else None,
+                visits_school_after_s=10.0 if visits else None,
             )
         )
     return City(districts=districts, subjects=people)

@@ -28,6 +28,15 @@ def true_position(city: City, subject: SimSubject, index: int, t: float) -> tupl
         d = district.min_radius_m - BORDER_GAP_M + min(driven, BORDER_GAP_M + _DRIVE_PAST_BORDER_M)
         a = district.narrow_angle
         return offset(district.centre, d * math.cos(a), d * math.sin(a))
+    if subject.visits_school_after_s is not None:
+        # Waits at home, then goes straight to the school and stays.
+        school = city.districts[subject.district].school
+        gone = max(0.0, t - subject.visits_school_after_s) * _DRIVE_M_PER_S
+        k = _M_PER_DEG * math.cos(math.radians(subject.home[1]))
+        east = (school[0] - subject.home[0]) * k
+        north = (school[1] - subject.home[1]) * _M_PER_DEG
+        share = min(1.0, gone / math.hypot(east, north))
+        return offset(subject.home, share * east, share * north)
     phase = index * 0.7
     a = t / 600.0 + phase
     r = _WANDER_M * (0.5 + 0.5 * math.sin(t / 900.0 + phase))

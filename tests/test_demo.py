@@ -65,13 +65,20 @@ async def test_demo_shows_alerts_stops_cleanly_and_reuses_its_data(tmp_path: Pat
 
             async def alerts_shown() -> bool:
                 response = await http.get(f"{base}/alerts")
-                return response.status_code == 200 and len(response.json()) > 0
+                return response.status_code == 200 and len(response.json()) >= 4
 
-            await until(alerts_shown, timeout=60, what="an alert in GET /api/v1/alerts")
+            await until(alerts_shown, timeout=60, what="the scripted alerts in GET /api/v1/alerts")
             alerts = (await http.get(f"{base}/alerts")).json()
     finally:
         rest = await stop(proc, signal.SIGINT)
-    assert {a["kind"] for a in alerts} == {"zone_exit"}
+    # Three subjects drive out of their district; one goes to the school it must avoid.
+    assert sorted(a["kind"] for a in alerts) == [
+        "zone_entry",
+        "zone_exit",
+        "zone_exit",
+        "zone_exit",
+    ]
+    assert alerts[0]["severity"] == "critical"  # the queue shows critical first
     assert "ccmon demo stopped." in rest
     assert not (data_dir / "postgres" / "postmaster.pid").exists(), "PostgreSQL left running"
 

@@ -48,3 +48,17 @@ def test_home_is_indoors_and_the_street_is_not() -> None:
     s = city.subjects[5]
     assert indoors(s, s.home)
     assert not indoors(s, (s.home[0] + 0.01, s.home[1]))
+
+
+def test_only_the_scripted_visitor_comes_near_a_school() -> None:
+    city = generate_city(11)
+    schools = [Point(d.school).buffer(0.003) for d in city.districts]  # ~300 m: well clear
+    visitors = [s for s in city.subjects if s.visits_school_after_s is not None]
+    assert len(visitors) == 1
+    for i, s in enumerate(city.subjects):
+        for t in range(0, 3600, 30):
+            near = schools[s.district].contains(Point(true_position(city, s, i, float(t))))
+            if s.visits_school_after_s is None:
+                assert not near, (s.name, t)
+            elif t >= 60:
+                assert near
