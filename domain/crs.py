@@ -32,14 +32,14 @@ def _in_china(lon: F64, lat: F64) -> NDArray[np.bool_]:
 
 def _offset(lon: F64, lat: F64) -> tuple[F64, F64]:
     x, y = lon - 105.0, lat - 35.0
-    sx, sy = np.sqrt(np.abs(x)), np.pi
+    sx, pi = np.sqrt(np.abs(x)), np.pi
     dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * sx
     dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * sx
-    common = (20.0 * np.sin(6.0 * x * sy) + 20.0 * np.sin(2.0 * x * sy)) * 2.0 / 3.0
-    dlat += common + (20.0 * np.sin(y * sy) + 40.0 * np.sin(y / 3.0 * sy)) * 2.0 / 3.0
-    dlat += (160.0 * np.sin(y / 12.0 * sy) + 320.0 * np.sin(y * sy / 30.0)) * 2.0 / 3.0
-    dlon += common + (20.0 * np.sin(x * sy) + 40.0 * np.sin(x / 3.0 * sy)) * 2.0 / 3.0
-    dlon += (150.0 * np.sin(x / 12.0 * sy) + 300.0 * np.sin(x / 30.0 * sy)) * 2.0 / 3.0
+    common = (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
+    dlat += common + (20.0 * np.sin(y * pi) + 40.0 * np.sin(y / 3.0 * pi)) * 2.0 / 3.0
+    dlat += (160.0 * np.sin(y / 12.0 * pi) + 320.0 * np.sin(y * pi / 30.0)) * 2.0 / 3.0
+    dlon += common + (20.0 * np.sin(x * pi) + 40.0 * np.sin(x / 3.0 * pi)) * 2.0 / 3.0
+    dlon += (150.0 * np.sin(x / 12.0 * pi) + 300.0 * np.sin(x / 30.0 * pi)) * 2.0 / 3.0
     rad = lat / 180.0 * np.pi
     magic = 1.0 - _EE * np.sin(rad) ** 2
     sqrt_magic = np.sqrt(magic)

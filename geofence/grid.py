@@ -58,6 +58,7 @@ class PolygonGrid:
     y0: F64
     cw: F64
     ch: F64
+    diagonal: F64  # of a cell
     nx: I64
     ny: I64
     cell_base: I64
@@ -203,6 +204,7 @@ def build_grid(zones: Sequence[Rings]) -> PolygonGrid:
         y0=np.array([p.y0 for p in parts]),
         cw=np.array([p.cw for p in parts]),
         ch=np.array([p.ch for p in parts]),
+        diagonal=np.array([np.hypot(p.cw, p.ch) for p in parts], dtype=np.float64),
         nx=np.array([p.nx for p in parts], dtype=np.int64),
         ny=np.array([p.ny for p in parts], dtype=np.int64),
         cell_base=cell_base,
@@ -335,7 +337,7 @@ def evaluate_polygons(
     ix, iy = gx[ib].astype(np.int64), gy[ib].astype(np.int64)
     cell = grid.cell_base[zone[ib]] + iy * nx[ib] + ix
     gap = grid.cell_gap[cell]
-    diagonal = np.hypot(grid.cw[zone[ib]], grid.ch[zone[ib]])
+    diagonal = grid.diagonal[zone[ib]]
     inside = grid.cell_inside[cell].copy()
     sure = gap - diagonal > reach[ib]
     status[ib[sure]] = np.where(inside[sure], ZoneStatus.INSIDE, ZoneStatus.OUTSIDE)

@@ -94,8 +94,10 @@ class ZoneIndex:
     zone: Ids
     inclusion: NDArray[np.bool_]
     kind: NDArray[np.int8]
-    row: Ids  # the zone's row among polygons or circles
-    schedule: Ids
+    row: Ids  # the zone's row among polygons or circles; schedule row = table row
+    # first[s] .. first[s + 1] are subject s's table rows, when subject ids are dense enough
+    # for a table; None: binary search.
+    first: Ids | None
 
     problems: tuple[str, ...]  # zones and assignments left out, and why
 
@@ -123,42 +125,40 @@ class ZoneIndex:
         where = {c.zone_id: (_POLYGON, i) for i, c in enumerate(polygons)}
         where |= {c.zone_id: (_CIRCLE, i) for i, c in enumerate(circles)}
         rows = sorted((a for a in usable if a.zone_id in where), key=lambda a: a.subject_id)
+        subject_ids = np.array([a.subject_id for a in rows], dtype=np.int64)
         return cls(
             grid=build_grid([p.rings for p in polygons]),
             polygon_planes=_Planes.of(polygons),
             circle_planes=_Planes.of(circles),
             circle_radius=np.array([c.radius_m for c in circles], dtype=np.float64),
             schedules=compile_schedules([a.schedule for a in rows]),
-            subject=np.array([a.subject_id for a in rows], dtype=np.int64),
+            subject=subject_ids,
             assignment=np.array([a.id for a in rows], dtype=np.int64),
             zone=np.array([a.zone_id for a in rows], dtype=np.int64),
             inclusion=np.array([a.role is ZoneRole.INCLUSION for a in rows], dtype=np.bool_),
             kind=np.array([where[a.zone_id][0] for a in rows], dtype=np.int8),
             row=np.array([where[a.zone_id][1] for a in rows], dtype=np.int64),
-            schedule=np.arange(len(rows), dtype=np.int64),
+            first=_first_rows(subject_ids),
             problems=tuple(problems),
         )
 
     def pairs(self, subject: Ids) -> tuple[Ids, Ids]:
         """(fix row, assignment-table row) for every assignment of every fix's subject."""
-        top = int(self.subject[-1]) + 1 if self.subject.size else 0
-        if top <= 4 * subject.shape[0] + 100_000:
-            # Dense database ids: a table of first rows beats two binary searches per fix.
-            first = np.searchsorted(self.subject, np.arange(top + 2))
-            s = np.clip(subject, 0, top)
-            lo, hi = first[s], first[s + 1]
+        if self.first is not None:
+            s = np.clip(subject, 0, self.first.shape[0] - 2)
+            lo, hi = self.first[s], self.first[s + 1]
         else:
             lo = np.searchsorted(self.subject, subject, side="left")
             hi = np.searchsorted(self.subject, subject, side="right")
         counts = hi - lo
         fix = np.repeat(np.arange(subject.shape[0], dtype=np.int64), counts)
-        first = np.cumsum(counts) - counts
-        offset = np.arange(fix.shape[0], dtype=np.int64) - np.repeat(first, counts)
+        starts = np.cumsum(counts) - counts
+        offset = np.arange(fix.shape[0], dtype=np.int64) - np.repeat(starts, counts)
         return fix, np.repeat(lo, counts) + offset
 
     def evaluate(self, batch: FixBatch) -> Evaluation:
         fix, arow = self.pairs(batch.subject)
-        on = active(self.schedules, self.schedule[arow], batch.time[fix])
+        on = active(self.schedules, arow, batch.time[fix])
         fix, arow = fix[on], arow[on]
         kind, zrow = self.kind[arow], self.row[arow]
         lon, lat, acc = batch.lon[fix], batch.lat[fix], batch.accuracy[fix]
@@ -201,3 +201,12 @@ class ZoneIndex:
         """Distance from the circle's edge: negative inside."""
         cx, cy = self.circle_planes.project(row, lon, lat)
         return np.hypot(cx, cy) - self.circle_radius[row]
+
+
+def _first_rows(subject: Ids) -> Ids | None:
+    """Dense database ids: a table of first rows beats two binary searches per fix. The last
+    entry stands for every id beyond the table: no rows."""
+    top = int(subject[-1]) + 1 if subject.size else 0
+    if top > 4 * subject.shape[0] + 100_000:
+        return None
+    return np.searchsorted(subject, np.arange(top + 2)).astype(np.int64)

@@ -82,9 +82,18 @@ def _ptr(counts: list[int]) -> NDArray[np.int64]:
     return ptr
 
 
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ScheduleError(f"unknown time zone {name!r}") from exc
+
+
 def check_schedule(schedule: Schedule) -> None:
     """Raise ScheduleError if the schedule cannot be compiled."""
-    compile_schedules([schedule])
+    _zone(schedule.timezone)
+    _weekly_intervals(schedule)
+    _once_intervals(schedule)
 
 
 def compile_schedules(schedules: Sequence[Schedule]) -> Schedules:
@@ -92,10 +101,7 @@ def compile_schedules(schedules: Sequence[Schedule]) -> Schedules:
     zones: list[ZoneInfo] = []
     for s in schedules:
         if s.timezone not in names:
-            try:
-                zones.append(ZoneInfo(s.timezone))
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ScheduleError(f"unknown time zone {s.timezone!r}") from exc
+            zones.append(_zone(s.timezone))
             names[s.timezone] = len(zones) - 1
     weekly = [_weekly_intervals(s) for s in schedules]
     once = [_once_intervals(s) for s in schedules]

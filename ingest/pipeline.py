@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Batches with more (fix, zone edge) work than this go to a worker thread, so the event
-# loop keeps reading MQTT while numpy runs.
+# Batches of more fixes than this are evaluated in a worker thread, so the event loop keeps
+# reading MQTT while numpy runs.
 _THREAD_THRESHOLD = 2_000
 
 
@@ -132,7 +132,12 @@ class Pipeline:
         decoded = self._decode(messages)
         try:
             batch = to_batch(decoded.fixes)
-            current = batch.take(np.flatnonzero(~np.array(decoded.retained, dtype=np.bool_)))
+            # Replayed (retained) messages are stored but not judged as current.
+            current = (
+                batch.take(np.flatnonzero(~np.array(decoded.retained, dtype=np.bool_)))
+                if any(decoded.retained)
+                else batch
+            )
             ev = await self._evaluate(current)
             alerts, new_state = zone_alerts(
                 current, ev, self._state, confirm_fixes=self._config.confirm_fixes

@@ -4,7 +4,7 @@ from simulators.city import City, District, SimDevice, SimSubject, generate_city
 from simulators.devices import (
     Outage,
     SimulationReport,
-    city_round,
+    device_fix,
     fix_payload,
     simulate_city,
     status_payload,
@@ -17,7 +17,7 @@ __all__ = [
     "SimDevice",
     "SimSubject",
     "SimulationReport",
-    "city_round",
+    "device_fix",
     "fix_payload",
     "generate_city",
     "simulate_city",

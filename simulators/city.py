@@ -83,6 +83,14 @@ _ENCLAVE_AT = 0.85  # of the district's smallest radius: beyond where anyone wan
 _ENCLAVE_R_M = 200.0
 
 
+def metres_between(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    """(east, north) metres from a to b: the inverse of `offset`, fine within a city."""
+    return (
+        (b[0] - a[0]) * _M_PER_DEG * math.cos(math.radians(a[1])),
+        (b[1] - a[1]) * _M_PER_DEG,
+    )
+
+
 def _enclave(centre: tuple[float, float], min_radius_m: float) -> list[tuple[float, float]]:
     """A small hole near the district's edge, wound against the outer ring."""
     middle = offset(centre, 0.0, -_ENCLAVE_AT * min_radius_m)

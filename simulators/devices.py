@@ -32,10 +32,6 @@ class SimulationReport:
     statuses: int = 0
     devices: int = 0
 
-    @property
-    def published(self) -> int:
-        return self.fixes + self.statuses
-
 
 @dataclass(frozen=True, slots=True)
 class Outage:
@@ -94,7 +90,7 @@ def status_payload(*, when: datetime, event: str, battery: int, seq: int) -> byt
     ).encode()
 
 
-def _device_fix(
+def device_fix(
     city: City,
     index: int,
     device: SimDevice,
@@ -120,20 +116,6 @@ def _device_fix(
         crs=Crs.GCJ02 if phone else Crs.WGS84,
         source=r.source,
     )
-
-
-def city_round(
-    city: City, *, t: float, when: datetime, seq: int, rng: random.Random
-) -> list[tuple[str, bytes]]:
-    """One fix from every device of the city, `t` seconds into the simulation."""
-    return [
-        (
-            f"cc/v1/devices/{d.code}/fix",
-            _device_fix(city, i, d, t=t, when=when, seq=seq, rng=rng),
-        )
-        for i, s in enumerate(city.subjects)
-        for d in s.devices
-    ]
 
 
 async def _run_device(
@@ -163,7 +145,7 @@ async def _run_device(
             report.statuses += 1
         while time.monotonic() < until:
             t = time.monotonic() - started
-            fix = _device_fix(city, index, device, t=t, when=datetime.now(UTC), seq=seq, rng=rng)
+            fix = device_fix(city, index, device, t=t, when=datetime.now(UTC), seq=seq, rng=rng)
             seq += 1
             topic = f"cc/v1/devices/{device.code}/fix"
             if outage is not None and outage.start_s <= t < outage.end_s:

@@ -6,14 +6,13 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from simulators.city import BORDER_GAP_M, offset
+from simulators.city import BORDER_GAP_M, metres_between, offset
 
 if TYPE_CHECKING:
     import random
 
     from simulators.city import City, SimSubject
 
-_M_PER_DEG = 111_195.0
 _WANDER_M = 800.0
 _DRIVE_M_PER_S = 20.0
 _DRIVE_PAST_BORDER_M = 1500.0
@@ -32,9 +31,7 @@ def true_position(city: City, subject: SimSubject, index: int, t: float) -> tupl
         # Waits at home, then goes straight to the school and stays.
         school = city.districts[subject.district].school
         gone = max(0.0, t - subject.visits_school_after_s) * _DRIVE_M_PER_S
-        k = _M_PER_DEG * math.cos(math.radians(subject.home[1]))
-        east = (school[0] - subject.home[0]) * k
-        north = (school[1] - subject.home[1]) * _M_PER_DEG
+        east, north = metres_between(subject.home, school)
         share = min(1.0, gone / math.hypot(east, north))
         return offset(subject.home, share * east, share * north)
     phase = index * 0.7
@@ -56,10 +53,7 @@ _MULTIPATH = 0.01  # share of outdoor GNSS fixes thrown 60-150 m by reflections
 
 
 def indoors(subject: SimSubject, position: tuple[float, float]) -> bool:
-    k = _M_PER_DEG * math.cos(math.radians(position[1]))
-    east = (position[0] - subject.home[0]) * k
-    north = (position[1] - subject.home[1]) * _M_PER_DEG
-    return math.hypot(east, north) < _INDOOR_M
+    return math.hypot(*metres_between(subject.home, position)) < _INDOOR_M
 
 
 def observed(

@@ -3,7 +3,7 @@
 from store.alerts import AlertRow, list_alerts, live_alert_assignments, open_alerts
 from store.events import EventRow, NewEvent, insert_events, subject_events
 from store.fixes import FixRow, copy_fixes, last_fixes
-from store.migrate import migrate, timescale_available
+from store.migrate import migrate
 from store.quarantine import QuarantineRow, Rejected, list_quarantine, quarantine
 from store.registry import (
     SubjectRow,
@@ -22,7 +22,7 @@ from store.registry import (
     schedule_to_json,
     subject_exists,
 )
-from store.users import create_user, password_hash, set_password_hash
+from store.users import create_user, password_hash
 
 __all__ = [
     "AlertRow",
@@ -56,8 +56,6 @@ __all__ = [
     "registry_version",
     "schedule_from_json",
     "schedule_to_json",
-    "set_password_hash",
     "subject_events",
     "subject_exists",
-    "timescale_available",
 ]

@@ -38,24 +38,27 @@ class EventRow:
 async def insert_events(conn: AsyncConnection[Any], events: list[NewEvent]) -> int:
     """Store events; one already stored (same device, time, event, seq) is skipped.
     Returns how many were new."""
-    new = 0
-    for e in events:
-        cur = await conn.execute(
+    if not events:
+        return 0
+    async with conn.cursor() as cur:
+        await cur.executemany(
             "INSERT INTO device_events"
             " (time, device_id, subject_id, event, battery, seq, received_at)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            (
-                datetime.fromtimestamp(e.time, UTC),
-                e.device_id,
-                e.subject_id,
-                e.event.value,
-                e.battery,
-                e.seq,
-                datetime.fromtimestamp(e.received, UTC),
-            ),
+            [
+                (
+                    datetime.fromtimestamp(e.time, UTC),
+                    e.device_id,
+                    e.subject_id,
+                    e.event.value,
+                    e.battery,
+                    e.seq,
+                    datetime.fromtimestamp(e.received, UTC),
+                )
+                for e in events
+            ],
         )
-        new += cur.rowcount
-    return new
+        return cur.rowcount
 
 
 async def subject_events(

@@ -22,7 +22,7 @@ def _migration_files() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
-async def timescale_available(conn: AsyncConnection[Any]) -> bool:
+async def _timescale_available(conn: AsyncConnection[Any]) -> bool:
     cur = await conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
     return await cur.fetchone() is not None
 
@@ -54,7 +54,7 @@ async def migrate(conn: AsyncConnection[Any]) -> list[str]:
                 continue
             async with conn.transaction():
                 await conn.execute(sql.encode())
-                if version == 1 and await timescale_available(conn):
+                if version == 1 and await _timescale_available(conn):
                     await _make_fixes_hypertable(conn)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",

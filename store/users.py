@@ -24,12 +24,3 @@ async def password_hash(conn: AsyncConnection[Any], *, username: str) -> str | N
     cur = await conn.execute("SELECT password_hash FROM users WHERE username = %s", (username,))
     row = await cur.fetchone()
     return None if row is None else str(row[0])
-
-
-async def set_password_hash(
-    conn: AsyncConnection[Any], *, username: str, password_hash: str
-) -> bool:
-    cur = await conn.execute(
-        "UPDATE users SET password_hash = %s WHERE username = %s", (password_hash, username)
-    )
-    return cur.rowcount == 1

@@ -30,6 +30,9 @@ async def client(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncCli
 
 async def test_reads_need_a_valid_password(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/alerts")).status_code == 401
+    # Even whether a subject exists is only told to a signed-in user.
+    assert (await client.get("/api/v1/subjects/999999/fixes")).status_code == 401
+    assert (await client.get("/api/v1/subjects/999999/events")).status_code == 401
     wrong = await client.get("/api/v1/alerts", auth=("duty", "guess"))
     assert wrong.status_code == 401
     assert wrong.json() == {"detail": "wrong username or password"}

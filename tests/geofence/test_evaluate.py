@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -206,12 +207,8 @@ def test_a_shared_zone_is_compiled_once_and_pairs_follow_assignments() -> None:
         ],
     )
     assert index.grid.nx.shape == (2,)  # two zones compiled, whatever the assignments
-    fixes = batch(np.full(3, 0.005), np.full(3, 0.005), np.ones(3))
-    fixes = type(fixes)(
-        **{
-            **{f: getattr(fixes, f) for f in fixes.__dataclass_fields__},
-            "subject": np.array([8, 9, 7]),
-        }
+    fixes = replace(
+        batch(np.full(3, 0.005), np.full(3, 0.005), np.ones(3)), subject=np.array([8, 9, 7])
     )
     ev = index.evaluate(fixes)
     assert sorted(zip(ev.fix.tolist(), ev.assignment.tolist(), strict=True)) == [

@@ -17,7 +17,7 @@ from referencing import Registry, Resource
 from domain import Device, DeviceEvent, DeviceKind
 from ingest import Limits, decode_fixes
 from ingest.batch import to_batch
-from simulators import city_round, generate_city, status_payload
+from simulators import City, device_fix, generate_city, status_payload
 from simulators.movement import true_position
 
 
@@ -25,6 +25,16 @@ def schema(name: str) -> dict[str, object]:
     text = (resources.files("ingest") / "schemas" / name).read_text(encoding="utf-8")
     loaded: dict[str, object] = json.loads(text)
     return loaded
+
+
+def city_round(city: City, *, t: float, seq: int, rng: random.Random) -> list[tuple[str, bytes]]:
+    """One fix from every device of the city, as each device sends it."""
+    now = datetime.now(UTC)
+    return [
+        (f"cc/v1/devices/{d.code}/fix", device_fix(city, i, d, t=t, when=now, seq=seq, rng=rng))
+        for i, s in enumerate(city.subjects)
+        for d in s.devices
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +54,7 @@ def test_every_simulated_payload_validates_against_the_schema(validators) -> Non
     single, many = validators
     city = generate_city(3)
     rng = random.Random(3)
-    messages = [
-        m
-        for r in range(3)
-        for m in city_round(city, t=r * 5.0, when=datetime.now(UTC), seq=r, rng=rng)
-    ]
+    messages = [m for r in range(3) for m in city_round(city, t=r * 5.0, seq=r, rng=rng)]
     assert len(messages) == 3 * 60
     bodies = [json.loads(payload) for _, payload in messages]
     for body in bodies:
@@ -101,7 +107,7 @@ def test_phone_and_wristband_of_one_person_land_on_the_same_spot() -> None:
         for i, c in enumerate(codes)
     }
     limits = Limits(max_future_s=300, max_age_s=86400, max_accuracy_m=50_000)
-    messages = city_round(city, t=0.0, when=datetime.now(UTC), seq=1, rng=random.Random(5))
+    messages = city_round(city, t=0.0, seq=1, rng=random.Random(5))
     ours = [(t, p) for t, p in messages if t.split("/")[3] in codes]
     fixes = [
         f
