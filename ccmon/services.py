@@ -63,8 +63,9 @@ def pipeline_for(pool: AsyncConnectionPool[Any], settings: Settings) -> Pipeline
                 max_age_s=settings.fix_max_age_s,
                 max_accuracy_m=settings.fix_max_accuracy_m,
             ),
-            confirm_fixes=settings.zone_confirm_fixes,
+            levels=settings.levels,
             refresh_s=settings.registry_refresh_s,
+            escalate_after_s=settings.escalate_after_s,
         ),
     )
 
@@ -93,6 +94,7 @@ def ingest_task(
         ),
         BatchConfig(size=settings.batch_size, wait_s=settings.batch_wait_ms / 1000),
         queue=queue,
+        tick_s=settings.rules_tick_s,
     )
 
 

@@ -2,10 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain import LevelPolicy, SupervisionLevel
+
+# Per supervision level (严管 / 普管 / 宽管); override all three at once with CCMON_LEVELS (JSON).
+DEFAULT_LEVELS = {
+    SupervisionLevel.STRICT: LevelPolicy(
+        phone_interval_s=60,
+        wristband_interval_s=60,
+        silence_grace_s=120,
+        confirm_fixes=2,
+        confirm_s=60,
+        separation_m=100,
+        separation_s=120,
+    ),
+    SupervisionLevel.NORMAL: LevelPolicy(
+        phone_interval_s=300,
+        wristband_interval_s=300,
+        silence_grace_s=300,
+        confirm_fixes=3,
+        confirm_s=180,
+        separation_m=200,
+        separation_s=300,
+    ),
+    SupervisionLevel.LENIENT: LevelPolicy(
+        phone_interval_s=900,
+        wristband_interval_s=900,
+        silence_grace_s=900,
+        confirm_fixes=3,
+        confirm_s=600,
+        separation_m=200,
+        separation_s=600,
+    ),
+}
 
 
 class Settings(BaseSettings):
@@ -31,8 +65,15 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=500, ge=1, description="fixes per micro-batch at most")
     batch_wait_ms: int = Field(default=200, ge=1, description="longest wait to fill a batch")
     registry_refresh_s: float = Field(default=5.0, gt=0, description="reload devices and zones")
-    zone_confirm_fixes: int = Field(
-        default=2, ge=1, description="consecutive decisive fixes that confirm a zone violation"
+    levels: dict[SupervisionLevel, LevelPolicy] = Field(
+        default_factory=lambda: dict(DEFAULT_LEVELS),
+        description="per-level reporting intervals, grace and confirmation (all three levels)",
+    )
+    escalate_after_s: float = Field(
+        default=600.0, gt=0, description="a critical alert still open this long is escalated"
+    )
+    rules_tick_s: float = Field(
+        default=1.0, gt=0, description="how often the clock rules (silence, curfew start) run"
     )
     fix_max_future_s: float = Field(default=300.0, ge=0, description="clock skew tolerated")
     fix_max_age_s: float = Field(default=7 * 86400.0, gt=0, description="older fixes rejected")
@@ -40,6 +81,20 @@ class Settings(BaseSettings):
 
     demo_seed: int = 1
     demo_interval_s: float = Field(default=5.0, gt=0, description="simulated device fix interval")
+
+    @field_validator("levels")
+    @classmethod
+    def _every_level_positive(
+        cls, levels: dict[SupervisionLevel, LevelPolicy]
+    ) -> dict[SupervisionLevel, LevelPolicy]:
+        missing = set(SupervisionLevel) - levels.keys()
+        if missing:
+            raise ValueError(f"levels must define {sorted(missing)} too")
+        for level, policy in levels.items():
+            for f in fields(policy):
+                if getattr(policy, f.name) <= 0:
+                    raise ValueError(f"levels.{level}.{f.name} must be > 0")
+        return levels
 
 
 def load_settings(env_file: Path | None = None) -> Settings:

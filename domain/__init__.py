@@ -1,6 +1,16 @@
 """The supervision vocabulary as plain typed data; imports nothing of ours."""
 
-from domain.alerts import AlertKind, AlertState, NewAlert, Severity
+from domain.alerts import (
+    LIVE_STATES,
+    SEVERITY,
+    AlertKind,
+    AlertState,
+    Finding,
+    LastFix,
+    RunState,
+    SeparationState,
+    Severity,
+)
 from domain.events import DeviceEvent
 from domain.fixes import (
     Codes,
@@ -13,6 +23,7 @@ from domain.fixes import (
     Metres,
     ZoneStatus,
 )
+from domain.levels import LevelPolicy
 from domain.subjects import Device, DeviceKind, SupervisionLevel
 from domain.zones import (
     ALWAYS,
@@ -26,6 +37,8 @@ from domain.zones import (
 
 __all__ = [
     "ALWAYS",
+    "LIVE_STATES",
+    "SEVERITY",
     "AlertKind",
     "AlertState",
     "Assignment",
@@ -34,15 +47,19 @@ __all__ = [
     "DeviceEvent",
     "DeviceKind",
     "EpochSeconds",
+    "Finding",
     "FixBatch",
     "FixSource",
     "Ids",
+    "LastFix",
     "Lat",
+    "LevelPolicy",
     "Lon",
     "Metres",
-    "NewAlert",
     "OneOffWindow",
+    "RunState",
     "Schedule",
+    "SeparationState",
     "Severity",
     "SupervisionLevel",
     "WeeklyWindow",

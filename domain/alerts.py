@@ -9,6 +9,15 @@ from enum import StrEnum
 class AlertKind(StrEnum):
     ZONE_EXIT = "zone_exit"  # left an inclusion zone
     ZONE_ENTRY = "zone_entry"  # entered an exclusion zone
+    CURFEW = "curfew"  # away from home during a curfew window (宵禁)
+    SEPARATION = "separation"  # phone and wristband apart (人机分离)
+    DEVICE_SILENT = "device_silent"  # one device silent past its level's limit
+    SUBJECT_SILENT = "subject_silent"  # every device of the subject silent (失联)
+    TAMPER = "tamper"  # wristband strap opened or cut
+    DEVICE_REMOVED = "device_removed"  # wristband off the wrist
+    POWER_OFF = "power_off"
+    LOW_BATTERY = "low_battery"  # remind the person to charge
+    SOS = "sos"
 
 
 class Severity(StrEnum):
@@ -17,26 +26,87 @@ class Severity(StrEnum):
     NORMAL = "normal"
 
 
+SEVERITY: dict[AlertKind, Severity] = {
+    AlertKind.ZONE_EXIT: Severity.HIGH,
+    AlertKind.ZONE_ENTRY: Severity.CRITICAL,
+    AlertKind.CURFEW: Severity.HIGH,
+    AlertKind.SEPARATION: Severity.HIGH,
+    AlertKind.DEVICE_SILENT: Severity.HIGH,
+    AlertKind.SUBJECT_SILENT: Severity.CRITICAL,
+    AlertKind.TAMPER: Severity.CRITICAL,
+    AlertKind.DEVICE_REMOVED: Severity.CRITICAL,
+    AlertKind.POWER_OFF: Severity.HIGH,
+    AlertKind.LOW_BATTERY: Severity.NORMAL,
+    AlertKind.SOS: Severity.CRITICAL,
+}
+
+
 class AlertState(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
-    DISMISSED = "dismissed"
+    DISMISSED = "dismissed"  # a false alarm
+
+
+LIVE_STATES = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
 
 
 @dataclass(frozen=True, slots=True)
-class NewAlert:
-    """An alert a rule decided to open, before the store gives it an id.
+class Finding:
+    """What a rule found: a condition arising (`cleared` False) or ending by itself.
 
-    `fix_time` is the epoch second of the fix that confirmed it; `assignment_id` ties a zone
-    alert to the assignment it breaks, so one excursion opens one alert.
+    An arising condition opens an alert, or counts as a repeat on the one already live for
+    the same (subject, kind, assignment, device); an ending one is recorded on the live alert,
+    which still needs an officer. `time` is the epoch second of the fix or event that decided
+    it (or the moment a timer decided it); the position is the one that decided it, if any.
     """
 
     kind: AlertKind
-    severity: Severity
     subject_id: int
-    assignment_id: int | None
-    fix_time: float
+    time: float
+    message: str
+    assignment_id: int | None = None
+    device_id: int | None = None
+    lon: float | None = None
+    lat: float | None = None
+    cleared: bool = False
+
+    @property
+    def severity(self) -> Severity:
+        return SEVERITY[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class RunState:
+    """How far one condition (a zone violation, a separation) has got, per key.
+
+    `active` is the confirmed condition; the trailing run is `run` consecutive decisive
+    observations that all show the condition (`run_active`) or all do not, the first at
+    `run_start`; `last_time` is the newest decisive observation: anything not newer is late
+    and changes nothing. Kept in the store so a restart resumes instead of starting over.
+    """
+
+    active: bool = False
+    run: int = 0
+    run_active: bool = False
+    run_start: float = float("-inf")
+    last_time: float = float("-inf")
+
+
+@dataclass(frozen=True, slots=True)
+class LastFix:
+    """A device's newest fix, as a rule remembers it between batches."""
+
+    time: float
     lon: float
     lat: float
-    message: str
+    accuracy: float
+
+
+@dataclass(frozen=True, slots=True)
+class SeparationState:
+    """Per subject: the separation condition and each device kind's newest fix."""
+
+    run: RunState = RunState()
+    phone: LastFix | None = None
+    wristband: LastFix | None = None

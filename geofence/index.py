@@ -156,6 +156,14 @@ class ZoneIndex:
         offset = np.arange(fix.shape[0], dtype=np.int64) - np.repeat(starts, counts)
         return fix, np.repeat(lo, counts) + offset
 
+    def starting(self, since: float, now: float) -> Ids:
+        """Assignments whose schedule began to apply in (since, now]: off at `since`, on at
+        `now` (a window shorter than that gap is missed)."""
+        rows = np.flatnonzero(~self.schedules.always)
+        before = active(self.schedules, rows, np.full(rows.shape[0], since))
+        after = active(self.schedules, rows, np.full(rows.shape[0], now))
+        return self.assignment[rows[after & ~before]]
+
     def evaluate(self, batch: FixBatch) -> Evaluation:
         fix, arow = self.pairs(batch.subject)
         on = active(self.schedules, arow, batch.time[fix])

@@ -84,6 +84,16 @@ async def _read(
             delay = min(delay * 2, 30.0)
 
 
+async def _tick(pipeline: Pipeline, every_s: float) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await pipeline.tick(time.time())
+        except Exception:
+            # A failing clock rule must not stop ingest; the next tick tries again.
+            log.exception("clock rules failed")
+
+
 async def run_ingest(
     pipeline: Pipeline,
     mqtt: MqttConfig,
@@ -91,13 +101,15 @@ async def run_ingest(
     *,
     queue: asyncio.Queue[Message] | None = None,
     connected: asyncio.Event | None = None,
+    tick_s: float = 1.0,
 ) -> None:
-    """Read MQTT and run the pipeline until cancelled. The queue (pass one to share it with
-    other ingest edges, such as HTTP) outlives reconnects, and its bound pushes back on the
-    readers while the store is slow."""
+    """Read MQTT and run the pipeline until cancelled, with the clock rules every `tick_s`.
+    The queue (pass one to share it with other ingest edges, such as HTTP) outlives
+    reconnects, and its bound pushes back on the readers while the store is slow."""
     queue = queue or asyncio.Queue(maxsize=batching.size * 4)
     await pipeline.refresh()
     async with asyncio.TaskGroup() as tg:
         tg.create_task(_read(mqtt, queue, connected or asyncio.Event()))
+        tg.create_task(_tick(pipeline, tick_s))
         while True:
             await pipeline.process(await _collect(queue, batching))

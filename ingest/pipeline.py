@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import psycopg
 
 import store
-from alerts import ZoneState, zone_alerts
+from alerts import Memory, Registry, RuleBook, Verdict
+from domain import LevelPolicy, SupervisionLevel
 from geofence import ZoneIndex
 from ingest.batch import to_batch
 from ingest.errors import RejectedInputError
@@ -21,11 +23,9 @@ from ingest.status import decode_status
 from ingest.wire import DecodedFix, Limits, decode_fixes
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from psycopg_pool import AsyncConnectionPool
 
-    from domain import Device, FixBatch, NewAlert
+    from domain import Device, FixBatch
     from geofence import Evaluation
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,9 @@ class Message:
 @dataclass(frozen=True, slots=True)
 class PipelineConfig:
     limits: Limits
-    confirm_fixes: int
+    levels: Mapping[SupervisionLevel, LevelPolicy]
     refresh_s: float
+    escalate_after_s: float
     actor: str = "ccmon-ingest"
 
 
@@ -62,6 +63,7 @@ class PipelineStats:
     quarantined: int = 0
     events: int = 0
     alerts_opened: int = 0
+    alert_changes: int = 0  # opened, repeated, cleared, escalated
     batches: int = 0
 
 
@@ -74,17 +76,21 @@ class _Decoded:
 
 
 class Pipeline:
-    """Holds what a restart can rebuild: the device registry, the zone index, rule state."""
+    """Holds what a restart can rebuild: the device registry, the zone index, rule memory.
+
+    Batches and clock ticks take turns (one lock), so each decides from the state the other
+    left and rule state is never written twice at once.
+    """
 
     def __init__(self, pool: AsyncConnectionPool[Any], config: PipelineConfig) -> None:
         self._pool = pool
         self._config = config
         self._devices: dict[str, Device] = {}
         self._owntracks: dict[str, Device] = {}
-        self._index = ZoneIndex.build([], [])
+        self._rules: RuleBook | None = None
         self._registry_version = -1
-        self._state: dict[int, ZoneState] = {}
         self._refreshed_at = float("-inf")
+        self._turn = asyncio.Lock()
         self.stats = PipelineStats()
 
     @property
@@ -95,32 +101,46 @@ class Pipeline:
     @property
     def index(self) -> ZoneIndex:
         """The zone index in use; replaced whole when zones or assignments change."""
-        return self._index
+        return self._rulebook.registry.index
+
+    @property
+    def _rulebook(self) -> RuleBook:
+        if self._rules is None:
+            raise RuntimeError("refresh() the pipeline before use")
+        return self._rules
 
     async def refresh(self) -> None:
-        """Reload devices, zones and assignments when they changed (one cheap version read
-        otherwise), and which alerts are live (officers close them)."""
+        """Reload devices, zones, assignments and levels when they changed (one cheap
+        version read otherwise); on the first call, what the rules remember."""
         async with self._pool.connection() as conn:
             version = await store.registry_version(conn)
-            changed = version != self._registry_version
-            if changed:
-                devices = await store.load_devices(conn)
-                zones = await store.load_zones(conn)
-                assignments = await store.load_assignments(conn)
-            live = await store.live_alert_assignments(conn)
-        if changed:
-            # Compiling is seconds for thousands of zones: only when something changed.
-            index = await asyncio.to_thread(ZoneIndex.build, zones, assignments)
-            for problem in set(index.problems) - set(self._index.problems):
-                log.warning("%s", problem)
-            self._index = index
-            self._devices = {d.code: d for d in devices}
-            self._owntracks = {d.owntracks_topic: d for d in devices if d.owntracks_topic}
-            self._registry_version = version
-        state = {a: replace(s, alert_open=a in live) for a, s in self._state.items()}
-        for a in live - state.keys():
-            state[a] = ZoneState(alert_open=True)
-        self._state = state
+            if version == self._registry_version:
+                self._refreshed_at = time.monotonic()
+                return
+            devices = await store.load_devices(conn)
+            zones = await store.load_zones(conn)
+            assignments = await store.load_assignments(conn)
+            levels = await store.subject_levels(conn)
+            memory = await Memory.load(conn) if self._rules is None else None
+        # Compiling is seconds for thousands of zones: only when something changed.
+        index = await asyncio.to_thread(ZoneIndex.build, zones, assignments)
+        old = set() if self._rules is None else set(self.index.problems)
+        for problem in set(index.problems) - old:
+            log.warning("%s", problem)
+        registry = Registry.build(
+            index,
+            devices=devices,
+            assignments=assignments,
+            levels=levels,
+            policy=self._config.levels,
+        )
+        if memory is not None:
+            self._rules = RuleBook(registry, memory, watching_since=time.time())
+        else:
+            self._rulebook.registry = registry
+        self._devices = {d.code: d for d in devices}
+        self._owntracks = {d.owntracks_topic: d for d in devices if d.owntracks_topic}
+        self._registry_version = version
         self._refreshed_at = time.monotonic()
 
     async def process(self, messages: list[Message]) -> None:
@@ -130,24 +150,46 @@ class Pipeline:
         self.stats.received += len(messages)
         self.stats.batches += 1
         decoded = self._decode(messages)
-        try:
-            batch = to_batch(decoded.fixes)
-            # Replayed (retained) messages are stored but not judged as current.
-            current = (
-                batch.take(np.flatnonzero(~np.array(decoded.retained, dtype=np.bool_)))
-                if any(decoded.retained)
-                else batch
-            )
-            ev = await self._evaluate(current)
-            alerts, new_state = zone_alerts(
-                current, ev, self._state, confirm_fixes=self._config.confirm_fixes
-            )
-        except Exception as exc:
-            log.exception("pipeline step failed; quarantining the batch")
-            await self._write_with_retry(None, [], self._as_rejected(messages, exc), [])
-            return
-        await self._write_with_retry(batch, decoded.events, decoded.rejected, alerts)
-        self._state.update(new_state)
+        async with self._turn:
+            try:
+                batch = to_batch(decoded.fixes)
+                # Replayed (retained) messages are stored but not judged as current.
+                current = (
+                    batch.take(np.flatnonzero(~np.array(decoded.retained, dtype=np.bool_)))
+                    if any(decoded.retained)
+                    else batch
+                )
+                verdict = self._rulebook.judge(current, await self._evaluate(current))
+            except Exception as exc:
+                log.exception("pipeline step failed; quarantining the batch")
+                await self._write_with_retry(None, [], self._as_rejected(messages, exc), None)
+                return
+            try:
+                await self._write_with_retry(batch, decoded.events, decoded.rejected, verdict)
+            except psycopg.Error as exc:
+                # Not the database being away (that is retried) but a write it refuses:
+                # keep the messages, with the reason, and go on with the next batch.
+                log.exception("storing the batch failed; quarantining it")
+                await self._write_with_retry(None, [], self._as_rejected(messages, exc), None)
+
+    async def tick(self, now: float) -> None:
+        """The clock's rules (silence, curfew start) and escalation of unacknowledged
+        critical alerts."""
+        async with self._turn:
+            verdict = self._rulebook.tick(now)
+            while True:
+                try:
+                    async with self._pool.connection() as conn, conn.transaction():
+                        changes = await verdict.save(conn, actor=self._config.actor)
+                        changes += await store.escalate_unacknowledged(
+                            conn, after_s=self._config.escalate_after_s, actor=self._config.actor
+                        )
+                    break
+                except psycopg.OperationalError as exc:
+                    log.warning("store unavailable (%s); clock rules wait", exc)
+                    await asyncio.sleep(1.0)
+            self._rulebook.apply(verdict, now=now)
+            self._count(changes)
 
     def _decode(self, messages: list[Message]) -> _Decoded:
         out = _Decoded()
@@ -176,8 +218,8 @@ class Pipeline:
 
     async def _evaluate(self, batch: FixBatch) -> Evaluation:
         if len(batch) < _THREAD_THRESHOLD:
-            return self._index.evaluate(batch)
-        return await asyncio.to_thread(self._index.evaluate, batch)
+            return self.index.evaluate(batch)
+        return await asyncio.to_thread(self.index.evaluate, batch)
 
     @staticmethod
     def _as_rejected(messages: list[Message], exc: Exception) -> list[store.Rejected]:
@@ -188,14 +230,14 @@ class Pipeline:
         batch: FixBatch | None,
         events: list[store.NewEvent],
         rejected: list[store.Rejected],
-        alerts: list[NewAlert],
+        verdict: Verdict | None,
     ) -> None:
         """Retry while the database is unreachable: the batch stays in memory meanwhile and
         the bounded queue upstream pushes back on the MQTT reader."""
         delay = 0.5
         while True:
             try:
-                await self._write(batch, events, rejected, alerts)
+                await self._write(batch, events, rejected, verdict)
                 return
             except psycopg.OperationalError as exc:
                 log.warning("store unavailable (%s); retrying in %.1f s", exc, delay)
@@ -207,16 +249,30 @@ class Pipeline:
         batch: FixBatch | None,
         events: list[store.NewEvent],
         rejected: list[store.Rejected],
-        alerts: list[NewAlert],
+        verdict: Verdict | None,
     ) -> None:
+        """One transaction: fixes, events, quarantine, and what the rules made of them."""
+        actor = self._config.actor
         async with self._pool.connection() as conn, conn.transaction():
             stored = await store.copy_fixes(conn, batch) if batch is not None and len(batch) else 0
-            self.stats.events += await store.insert_events(conn, events)
+            new_events = await store.insert_events(conn, events)
             await store.quarantine(conn, rejected)
-            opened = await store.open_alerts(conn, alerts, actor=self._config.actor)
+            heard = self._rulebook.hear(new_events)
+            changes = await heard.save(conn, actor=actor)
+            if verdict is not None:
+                changes += await verdict.save(conn, actor=actor)
+        self._rulebook.apply(heard)
+        if verdict is not None:
+            self._rulebook.apply(verdict)
         self.stats.stored += stored
         self.stats.duplicates += (len(batch) if batch is not None else 0) - stored
+        self.stats.events += len(new_events)
         self.stats.quarantined += len(rejected)
-        self.stats.alerts_opened += len(opened)
-        for alert_id in opened:
-            log.info("alert %d opened", alert_id)
+        self._count(changes)
+
+    def _count(self, changes: list[store.AlertChange]) -> None:
+        self.stats.alert_changes += len(changes)
+        for c in changes:
+            if c.action == "opened":
+                self.stats.alerts_opened += 1
+            log.info("alert %d %s", c.alert_id, c.action)

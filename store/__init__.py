@@ -1,6 +1,18 @@
 """PostgreSQL schema, migrations and queries (psycopg 3); callers own the transactions."""
 
-from store.alerts import AlertRow, list_alerts, live_alert_assignments, open_alerts
+from store.alerts import (
+    AlertChange,
+    AlertEventRow,
+    AlertRow,
+    add_event,
+    alert_events,
+    escalate_unacknowledged,
+    get_alert,
+    list_alerts,
+    live_silences,
+    record_findings,
+    set_state,
+)
 from store.events import EventRow, NewEvent, insert_events, subject_events
 from store.fixes import FixRow, copy_fixes, last_fixes
 from store.migrate import migrate
@@ -21,10 +33,21 @@ from store.registry import (
     schedule_from_json,
     schedule_to_json,
     subject_exists,
+    subject_levels,
+)
+from store.rule_state import (
+    last_positions,
+    last_reports,
+    load_separation_state,
+    load_zone_state,
+    save_separation_state,
+    save_zone_state,
 )
 from store.users import create_user, password_hash
 
 __all__ = [
+    "AlertChange",
+    "AlertEventRow",
     "AlertRow",
     "EventRow",
     "FixRow",
@@ -32,6 +55,8 @@ __all__ = [
     "QuarantineRow",
     "Rejected",
     "SubjectRow",
+    "add_event",
+    "alert_events",
     "assign_zone",
     "copy_fixes",
     "count_subjects",
@@ -40,22 +65,32 @@ __all__ = [
     "create_subject",
     "create_user",
     "create_zone",
+    "escalate_unacknowledged",
+    "get_alert",
     "insert_events",
     "last_fixes",
+    "last_positions",
+    "last_reports",
     "list_alerts",
     "list_quarantine",
     "list_subjects",
-    "live_alert_assignments",
+    "live_silences",
     "load_assignments",
     "load_devices",
+    "load_separation_state",
+    "load_zone_state",
     "load_zones",
     "migrate",
-    "open_alerts",
     "password_hash",
     "quarantine",
+    "record_findings",
     "registry_version",
+    "save_separation_state",
+    "save_zone_state",
     "schedule_from_json",
     "schedule_to_json",
+    "set_state",
     "subject_events",
     "subject_exists",
+    "subject_levels",
 ]

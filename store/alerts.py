@@ -1,4 +1,4 @@
-"""Alerts and their events."""
+"""Alerts and their append-only events: findings become alerts, officers move them on."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from psycopg.rows import class_row
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-    from domain import AlertState, NewAlert
+    from domain import AlertKind, AlertState, Finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,74 +20,222 @@ class AlertRow:
     kind: str
     severity: str
     state: str
+    condition: str  # 'active', or 'cleared' when it ended by itself
     subject_id: int
     subject_name: str
+    assignment_id: int | None
     zone_name: str | None
-    fix_time: datetime
-    lon: float
-    lat: float
+    device_code: str | None
+    fix_time: datetime  # the fix or event that opened it
+    last_time: datetime  # the newest that repeated it
+    count: int
+    lon: float | None
+    lat: float | None
     message: str
     opened_at: datetime
     updated_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    closed_at: datetime | None
+    closed_by: str | None
+    escalated_at: datetime | None
 
 
-async def open_alerts(
-    conn: AsyncConnection[Any], alerts: list[NewAlert], *, actor: str
-) -> list[int]:
-    """Insert new alerts with their 'opened' event; one already live for the same
-    assignment and kind is not duplicated. Returns the ids actually opened."""
-    opened: list[int] = []
-    for a in alerts:
-        cur = await conn.execute(
-            "INSERT INTO alerts (kind, severity, subject_id, assignment_id, fix_time, lon, lat,"
-            " message) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (assignment_id, kind) WHERE state IN ('open', 'acknowledged')"
-            " DO NOTHING RETURNING id",
-            (
-                a.kind.value,
-                a.severity.value,
-                a.subject_id,
-                a.assignment_id,
-                datetime.fromtimestamp(a.fix_time, UTC),
-                a.lon,
-                a.lat,
-                a.message,
-            ),
-        )
-        row = await cur.fetchone()
-        if row is None:
-            continue
-        await conn.execute(
-            "INSERT INTO alert_events (alert_id, action, actor, note)"
-            " VALUES (%s, 'opened', %s, %s)",
-            (row[0], actor, a.message),
-        )
-        opened.append(int(row[0]))
-    return opened
+@dataclass(frozen=True, slots=True)
+class AlertEventRow:
+    id: int
+    alert_id: int
+    at: datetime
+    action: str
+    actor: str
+    note: str | None
 
 
-async def live_alert_assignments(conn: AsyncConnection[Any]) -> set[int]:
-    """Assignments with an open or acknowledged alert: the rules must not open another."""
-    cur = await conn.execute(
-        "SELECT DISTINCT assignment_id FROM alerts"
-        " WHERE state IN ('open', 'acknowledged') AND assignment_id IS NOT NULL"
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """One event written: alert `alert_id` was `action` (opened, repeated, cleared, ...)."""
+
+    alert_id: int
+    action: str
+
+
+_SELECT = (
+    "SELECT a.id, a.kind, a.severity, a.state, a.condition, a.subject_id,"
+    " s.name AS subject_name, a.assignment_id, z.name AS zone_name, d.code AS device_code,"
+    " a.fix_time, a.last_time, a.count, a.lon, a.lat, a.message, a.opened_at, a.updated_at,"
+    " a.acknowledged_at, a.acknowledged_by, a.closed_at, a.closed_by, a.escalated_at"
+    " FROM alerts a JOIN subjects s ON s.id = a.subject_id"
+    " LEFT JOIN zone_assignments za ON za.id = a.assignment_id"
+    " LEFT JOIN zones z ON z.id = za.zone_id"
+    " LEFT JOIN devices d ON d.id = a.device_id"
+)
+_LIVE_KEY = (
+    "state IN ('open', 'acknowledged') AND subject_id = %s AND kind = %s"
+    " AND COALESCE(assignment_id, 0) = COALESCE(%s, 0) AND COALESCE(device_id, 0) = COALESCE(%s, 0)"
+)
+
+
+def _at(epoch_s: float) -> datetime:
+    return datetime.fromtimestamp(epoch_s, UTC)
+
+
+async def add_event(
+    conn: AsyncConnection[Any], *, alert_id: int, action: str, actor: str, note: str | None
+) -> None:
+    await conn.execute(
+        "INSERT INTO alert_events (alert_id, action, actor, note) VALUES (%s, %s, %s, %s)",
+        (alert_id, action, actor, note),
     )
-    return {int(r[0]) for r in await cur.fetchall()}
+
+
+async def record_findings(
+    conn: AsyncConnection[Any], findings: list[Finding], *, actor: str
+) -> list[AlertChange]:
+    """An arising condition opens an alert or repeats the live one (count, newest time); an
+    ending one is recorded on the live alert, unless that alert has seen something newer."""
+    changes = []
+    for f in findings:
+        change = await (_clear(conn, f) if f.cleared else _raise(conn, f))
+        if change is not None:
+            await add_event(
+                conn, alert_id=change.alert_id, action=change.action, actor=actor, note=f.message
+            )
+            changes.append(change)
+    return changes
+
+
+async def _raise(conn: AsyncConnection[Any], f: Finding) -> AlertChange | None:
+    cur = await conn.execute(
+        "INSERT INTO alerts (kind, severity, subject_id, assignment_id, device_id, fix_time,"
+        " last_time, lon, lat, message) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (subject_id, kind, COALESCE(assignment_id, 0), COALESCE(device_id, 0))"
+        " WHERE state IN ('open', 'acknowledged')"
+        " DO UPDATE SET count = alerts.count + 1, condition = 'active', updated_at = now(),"
+        " last_time = GREATEST(alerts.last_time, EXCLUDED.last_time)"
+        " RETURNING id, xmax = 0",
+        (
+            f.kind.value,
+            f.severity.value,
+            f.subject_id,
+            f.assignment_id,
+            f.device_id,
+            _at(f.time),
+            _at(f.time),
+            f.lon,
+            f.lat,
+            f.message,
+        ),
+    )
+    row = await cur.fetchone()
+    assert row is not None, "INSERT ... ON CONFLICT DO UPDATE returns its row"
+    return AlertChange(int(row[0]), "opened" if row[1] else "repeated")
+
+
+async def _clear(conn: AsyncConnection[Any], f: Finding) -> AlertChange | None:
+    cur = await conn.execute(
+        "UPDATE alerts SET condition = 'cleared', updated_at = now()"  # noqa: S608
+        f" WHERE {_LIVE_KEY} AND condition = 'active' AND last_time <= %s RETURNING id",
+        (f.subject_id, f.kind.value, f.assignment_id, f.device_id, _at(f.time)),
+    )
+    row = await cur.fetchone()
+    return None if row is None else AlertChange(int(row[0]), "cleared")
+
+
+async def get_alert(
+    conn: AsyncConnection[Any], *, alert_id: int, lock: bool = False
+) -> AlertRow | None:
+    """One alert; `lock` holds it (FOR UPDATE) until the transaction ends."""
+    cur = conn.cursor(row_factory=class_row(AlertRow))
+    await cur.execute(
+        _SELECT + " WHERE a.id = %s" + (" FOR UPDATE OF a" if lock else ""),
+        (alert_id,),
+    )
+    return await cur.fetchone()
+
+
+async def set_state(
+    conn: AsyncConnection[Any], *, alert_id: int, state: AlertState, actor: str
+) -> None:
+    """Move an alert to `state`, stamping who and when (the caller checked the move)."""
+    column = "acknowledged" if state.value == "acknowledged" else "closed"
+    await conn.execute(
+        f"UPDATE alerts SET state = %s, {column}_at = now(), {column}_by = %s,"  # noqa: S608
+        " updated_at = now() WHERE id = %s",
+        (state.value, actor, alert_id),
+    )
+
+
+async def escalate_unacknowledged(
+    conn: AsyncConnection[Any], *, after_s: float, actor: str
+) -> list[AlertChange]:
+    """Critical alerts still open (not acknowledged) `after_s` seconds after opening get one
+    escalation event each."""
+    cur = await conn.execute(
+        "UPDATE alerts SET escalated_at = now(), updated_at = now()"
+        " WHERE state = 'open' AND severity = 'critical' AND escalated_at IS NULL"
+        " AND opened_at < now() - make_interval(secs => %s) RETURNING id",
+        (after_s,),
+    )
+    ids = [int(r[0]) for r in await cur.fetchall()]
+    for alert_id in ids:
+        await add_event(
+            conn,
+            alert_id=alert_id,
+            action="escalated",
+            actor=actor,
+            note=f"critical alert not acknowledged within {after_s / 60:.0f} min",
+        )
+    return [AlertChange(i, "escalated") for i in ids]
+
+
+async def live_silences(conn: AsyncConnection[Any]) -> tuple[set[int], set[int]]:
+    """(devices, subjects) with a live silence alert whose condition is still active: the
+    silence rule's state, rebuilt on start."""
+    cur = await conn.execute(
+        "SELECT kind, device_id, subject_id FROM alerts WHERE state IN ('open', 'acknowledged')"
+        " AND condition = 'active' AND kind IN ('device_silent', 'subject_silent')"
+    )
+    devices, subjects = set(), set()
+    for kind, device, subject in await cur.fetchall():
+        if kind == "device_silent":
+            devices.add(int(device))
+        else:
+            subjects.add(int(subject))
+    return devices, subjects
 
 
 async def list_alerts(
-    conn: AsyncConnection[Any], *, states: list[AlertState], subject_id: int | None, limit: int
+    conn: AsyncConnection[Any],
+    *,
+    states: list[AlertState],
+    subject_id: int | None,
+    kinds: list[AlertKind] | None = None,
+    limit: int,
 ) -> list[AlertRow]:
     """Alerts in the given states, critical first, then newest."""
     cur = conn.cursor(row_factory=class_row(AlertRow))
     await cur.execute(
-        "SELECT a.id, a.kind, a.severity, a.state, a.subject_id, s.name AS subject_name,"
-        " z.name AS zone_name, a.fix_time, a.lon, a.lat, a.message, a.opened_at, a.updated_at"
-        " FROM alerts a JOIN subjects s ON s.id = a.subject_id"
-        " LEFT JOIN zone_assignments za ON za.id = a.assignment_id"
-        " LEFT JOIN zones z ON z.id = za.zone_id"
-        " WHERE a.state = ANY(%s) AND (%s::bigint IS NULL OR a.subject_id = %s)"
+        _SELECT + " WHERE a.state = ANY(%s) AND (%s::bigint IS NULL OR a.subject_id = %s)"
+        " AND (%s::text[] IS NULL OR a.kind = ANY(%s))"
         " ORDER BY a.severity = 'critical' DESC, a.opened_at DESC, a.id DESC LIMIT %s",
-        ([s.value for s in states], subject_id, subject_id, limit),
+        (
+            [s.value for s in states],
+            subject_id,
+            subject_id,
+            None if kinds is None else [k.value for k in kinds],
+            None if kinds is None else [k.value for k in kinds],
+            limit,
+        ),
+    )
+    return await cur.fetchall()
+
+
+async def alert_events(conn: AsyncConnection[Any], *, alert_id: int) -> list[AlertEventRow]:
+    """An alert's history, oldest first."""
+    cur = conn.cursor(row_factory=class_row(AlertEventRow))
+    await cur.execute(
+        "SELECT id, alert_id, at, action, actor, note FROM alert_events"
+        " WHERE alert_id = %s ORDER BY id",
+        (alert_id,),
     )
     return await cur.fetchall()

@@ -35,30 +35,35 @@ class EventRow:
     received_at: datetime
 
 
-async def insert_events(conn: AsyncConnection[Any], events: list[NewEvent]) -> int:
+async def insert_events(conn: AsyncConnection[Any], events: list[NewEvent]) -> list[NewEvent]:
     """Store events; one already stored (same device, time, event, seq) is skipped.
-    Returns how many were new."""
+    Returns the events that were new."""
     if not events:
-        return 0
-    async with conn.cursor() as cur:
-        await cur.executemany(
-            "INSERT INTO device_events"
-            " (time, device_id, subject_id, event, battery, seq, received_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            [
-                (
-                    datetime.fromtimestamp(e.time, UTC),
-                    e.device_id,
-                    e.subject_id,
-                    e.event.value,
-                    e.battery,
-                    e.seq,
-                    datetime.fromtimestamp(e.received, UTC),
-                )
-                for e in events
-            ],
-        )
-        return cur.rowcount
+        return []
+    cur = await conn.execute(
+        "INSERT INTO device_events"
+        " (time, device_id, subject_id, event, battery, seq, received_at)"
+        " SELECT * FROM unnest(%s::timestamptz[], %s::bigint[], %s::bigint[], %s::text[],"
+        " %s::smallint[], %s::bigint[], %s::timestamptz[])"
+        " ON CONFLICT DO NOTHING RETURNING device_id, time, event, seq",
+        (
+            [datetime.fromtimestamp(e.time, UTC) for e in events],
+            [e.device_id for e in events],
+            [e.subject_id for e in events],
+            [e.event.value for e in events],
+            [e.battery for e in events],
+            [e.seq for e in events],
+            [datetime.fromtimestamp(e.received, UTC) for e in events],
+        ),
+    )
+    new = {tuple(row) for row in await cur.fetchall()}
+    out = []
+    for e in events:  # the first of duplicates within `events` is the new one
+        key = (e.device_id, datetime.fromtimestamp(e.time, UTC), e.event.value, e.seq)
+        if key in new:
+            new.remove(key)
+            out.append(e)
+    return out
 
 
 async def subject_events(

@@ -16,6 +16,7 @@ from domain import (
     DeviceKind,
     OneOffWindow,
     Schedule,
+    SupervisionLevel,
     WeeklyWindow,
     Zone,
     ZoneRole,
@@ -23,8 +24,6 @@ from domain import (
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
-
-    from domain import SupervisionLevel
 
 
 async def _inserted_id(
@@ -202,3 +201,8 @@ async def registry_version(conn: AsyncConnection[Any]) -> int:
     row = await cur.fetchone()
     assert row is not None, "registry_version has its one row from migration 0003"
     return int(row[0])
+
+
+async def subject_levels(conn: AsyncConnection[Any]) -> dict[int, SupervisionLevel]:
+    cur = await conn.execute("SELECT id, level FROM subjects")
+    return {int(i): SupervisionLevel(level) for i, level in await cur.fetchall()}

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import psycopg
 import pytest
 from psycopg import sql
@@ -24,11 +25,17 @@ from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 import store
+from api import create_app, hash_password
 from ccmon.embedded import start_postgres, stop_postgres
 from ccmon.mosquitto import mosquitto_config
+from tests.running import running_pipeline
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
+
+    from ingest import Pipeline
+
+OFFICER_PASSWORD = "officer-password"
 
 
 @dataclass(frozen=True)
@@ -129,3 +136,29 @@ def realdata() -> Path:
     if not folder.is_dir():
         pytest.skip(f"real data not present at {folder} (only in the development workspace)")
     return folder
+
+
+@pytest.fixture
+async def pipeline(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker, request: pytest.FixtureRequest
+) -> AsyncIterator[Pipeline]:
+    """The real pipeline on the test broker and the module's database, connected."""
+    async with running_pipeline(pool, mosquitto, client_id=f"ingest-{request.node.name}") as p:
+        yield p
+
+
+@pytest.fixture
+async def api(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in-process, logged in as an officer."""
+    async with pool.connection() as conn:
+        await store.create_user(
+            conn,
+            username="officer",
+            password_hash=hash_password(OFFICER_PASSWORD),
+            role="officer",
+        )
+    transport = httpx.ASGITransport(app=create_app(pool))
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://ccmon", auth=("officer", OFFICER_PASSWORD)
+    ) as client:
+        yield client

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 import time
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,114 +16,18 @@ import pytest
 
 import store
 from api import create_app, hash_password
-from domain import AlertState, DeviceKind
+from domain import DeviceKind
 from domain.crs import Crs
-from ingest import (
-    BatchConfig,
-    Limits,
-    Message,
-    MqttConfig,
-    Pipeline,
-    PipelineConfig,
-    owntracks_http,
-    run_ingest,
-)
+from ingest import Message, Pipeline, owntracks_http
 from ingest.owntracks import secret_box
 from simulators import fix_payload, status_payload
 from tests.helpers import Seeded, now_minus, offset, seed_subject, until
+from tests.running import levels, live_alerts, processed, publish, running_pipeline, walk
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from psycopg_pool import AsyncConnectionPool
 
     from tests.conftest import Broker
-
-PASSWORD = "officer-password"
-
-
-@asynccontextmanager
-async def running_pipeline(
-    pool: AsyncConnectionPool[Any],
-    mosquitto: Broker,
-    *,
-    client_id: str,
-    confirm_fixes: int = 2,
-    queue: asyncio.Queue[Message] | None = None,
-) -> AsyncIterator[Pipeline]:
-    """A pipeline subscribed to the test broker (connected when this yields)."""
-    p = Pipeline(
-        pool,
-        PipelineConfig(
-            limits=Limits(max_future_s=300, max_age_s=86400, max_accuracy_m=50_000),
-            confirm_fixes=confirm_fixes,
-            refresh_s=0.2,
-        ),
-    )
-    connected = asyncio.Event()
-    task = asyncio.create_task(
-        run_ingest(
-            p,
-            MqttConfig(mosquitto.host, mosquitto.port, client_id=client_id),
-            BatchConfig(size=100, wait_s=0.05),
-            queue=queue,
-            connected=connected,
-        )
-    )
-    try:
-        await asyncio.wait_for(connected.wait(), 10)
-        yield p
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-
-@pytest.fixture
-async def pipeline(
-    pool: AsyncConnectionPool[Any], mosquitto: Broker, request: pytest.FixtureRequest
-) -> AsyncIterator[Pipeline]:
-    async with running_pipeline(pool, mosquitto, client_id=f"ingest-{request.node.name}") as p:
-        yield p
-
-
-@pytest.fixture
-async def api(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
-    async with pool.connection() as conn:
-        await store.create_user(
-            conn, username="officer", password_hash=hash_password(PASSWORD), role="officer"
-        )
-    transport = httpx.ASGITransport(app=create_app(pool))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://ccmon", auth=("officer", PASSWORD)
-    ) as client:
-        yield client
-
-
-async def publish(broker: Broker, items: list[tuple[str, bytes]]) -> None:
-    async with aiomqtt.Client(broker.host, broker.port) as client:
-        for topic, payload in items:
-            await client.publish(topic, payload, qos=1)
-
-
-def walk(seeded: Seeded, east_m: list[float], *, accuracy: float = 10.0) -> list[tuple[str, bytes]]:
-    """One fix per position, a second apart, ending now, along the east axis of the zone."""
-    n = len(east_m)
-    out = []
-    for i, e in enumerate(east_m):
-        lon, lat = offset(e, 0.0)
-        payload = fix_payload(
-            when=now_minus(n - i), lon=lon, lat=lat, accuracy=accuracy, battery=80, seq=i
-        )
-        out.append((f"cc/v1/devices/{seeded.device_code}/fix", payload))
-    return out
-
-
-async def open_alerts(pool: AsyncConnectionPool[Any], subject_id: int) -> list[store.AlertRow]:
-    async with pool.connection() as conn:
-        return await store.list_alerts(
-            conn, states=[AlertState.OPEN], subject_id=subject_id, limit=100
-        )
 
 
 async def test_walking_out_of_the_district_opens_exactly_one_alert(
@@ -139,15 +42,15 @@ async def test_walking_out_of_the_district_opens_exactly_one_alert(
     # east border is at +1000 m.
     path = [0, 300, 600, 1200, 700, 900, 1300, 1500, 1700, 1900, 2100]
     await publish(mosquitto, walk(seeded, [float(e) for e in path]))
-    await until(lambda: _received(pipeline, len(path)), what="all fixes processed")
+    await until(lambda: processed(pipeline, len(path)), what="all fixes processed")
 
-    alerts = await open_alerts(pool, seeded.subject_id)
+    alerts = await live_alerts(pool, seeded.subject_id)
     assert len(alerts) == 1
     alert = alerts[0]
     assert alert.kind == "zone_exit"
     assert alert.zone_name == "zone for e2e-walker"
     # The spike at +1200 m was not confirmed; +1300 m then +1500 m were: 500 m outside.
-    assert alert.message == "left the inclusion zone: 500 m outside"
+    assert alert.message == "outside the inclusion zone: 500 m from its boundary"
 
     response = await api.get("/api/v1/alerts", params={"subject_id": seeded.subject_id})
     assert response.status_code == 200
@@ -175,7 +78,7 @@ async def test_bad_input_is_quarantined_and_the_pipeline_keeps_going(
             *good,
         ],
     )
-    await until(lambda: _received(pipeline, 3), what="all messages processed")
+    await until(lambda: processed(pipeline, 3), what="all messages processed")
 
     response = await api.get("/api/v1/quarantine")
     assert response.status_code == 200
@@ -191,10 +94,6 @@ async def test_bad_input_is_quarantined_and_the_pipeline_keeps_going(
     assert len(fixes.json()) == 1
 
 
-async def _received(pipeline: Pipeline, n: int) -> bool:
-    return pipeline.stats.stored + pipeline.stats.quarantined >= n
-
-
 async def test_duplicate_delivery_is_stored_once(
     pool: AsyncConnectionPool[Any], mosquitto: Broker, pipeline: Pipeline
 ) -> None:
@@ -202,16 +101,11 @@ async def test_duplicate_delivery_is_stored_once(
     await pipeline.refresh()
     fixes = walk(seeded, [0.0, 10.0])
     await publish(mosquitto, fixes + fixes)
-    await until(lambda: _total(pipeline, 4), what="all deliveries processed")
+    await until(lambda: processed(pipeline, 4), what="all deliveries processed")
     async with pool.connection() as conn:
         stored = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10)
     assert len(stored) == 2
     assert pipeline.stats.duplicates >= 2
-
-
-async def _total(pipeline: Pipeline, n: int) -> bool:
-    s = pipeline.stats
-    return s.stored + s.duplicates + s.quarantined >= n
 
 
 async def test_the_zone_index_is_rebuilt_only_when_zones_change(
@@ -242,7 +136,7 @@ async def test_a_batch_in_chinese_map_coordinates_is_stored_in_wgs84(
         for i, crs in enumerate([Crs.WGS84, Crs.GCJ02, Crs.BD09])
     ]
     await publish(mosquitto, [("cc/v1/devices/e2e-batch/fix", json.dumps(items).encode())])
-    await until(lambda: _total(pipeline, 3), what="the batch's fixes processed")
+    await until(lambda: processed(pipeline, 3), what="the batch's fixes processed")
     async with pool.connection() as conn:
         stored = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10)
     assert [f.seq for f in stored] == [2, 1, 0]
@@ -292,7 +186,7 @@ async def test_an_encrypted_owntracks_location_is_stored_where_it_was(
     sealed = box.encrypt(json.dumps(body).encode(), nacl.utils.random(box.NONCE_SIZE))
     payload = json.dumps({"_type": "encrypted", "data": base64.b64encode(sealed).decode()})
     await publish(mosquitto, [("owntracks/otenc/phone", payload.encode())])
-    await until(lambda: _total(pipeline, 1), what="the OwnTracks message processed")
+    await until(lambda: processed(pipeline, 1), what="the OwnTracks message processed")
     async with pool.connection() as conn:
         (fix,) = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
     assert fix.device_code == "otenc"
@@ -311,14 +205,14 @@ async def test_a_retained_owntracks_location_is_stored_but_not_judged_as_now(
         await client.publish("owntracks/otretained/phone", stale, qos=1, retain=True)
     try:
         async with running_pipeline(
-            pool, mosquitto, client_id="ingest-retained", confirm_fixes=1
+            pool, mosquitto, client_id="ingest-retained", policy=levels(confirm_fixes=1)
         ) as eager:
-            await until(lambda: _total(eager, 1), what="the retained message processed")
-            assert await open_alerts(pool, seeded.subject_id) == []
+            await until(lambda: processed(eager, 1), what="the retained message processed")
+            assert await live_alerts(pool, seeded.subject_id) == []
             fresh = json.dumps(owntracks_location(5000.0, seconds_ago=1)).encode()
             await publish(mosquitto, [("owntracks/otretained/phone", fresh)])
-            await until(lambda: _total(eager, 2), what="the fresh message processed")
-            assert [a.kind for a in await open_alerts(pool, seeded.subject_id)] == ["zone_exit"]
+            await until(lambda: processed(eager, 2), what="the fresh message processed")
+            assert [a.kind for a in await live_alerts(pool, seeded.subject_id)] == ["zone_exit"]
     finally:
         async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:
             await client.publish("owntracks/otretained/phone", b"", qos=1, retain=True)
@@ -363,7 +257,7 @@ async def test_a_phone_in_owntracks_http_mode_posts_with_its_own_password(
             )
         assert (wrong.status_code, other.status_code) == (401, 401)
         assert (ok.status_code, ok.json()) == (200, [])
-        await until(lambda: _total(p, 1), what="the posted fix processed")
+        await until(lambda: processed(p, 1), what="the posted fix processed")
     async with pool.connection() as conn:
         (fix,) = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
     assert (fix.device_code, fix.lon, fix.lat) == ("othttp", body["lon"], body["lat"])

@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import psycopg
+import pytest
 
 import store
 from domain import (
     AlertKind,
     AlertState,
+    Finding,
     FixBatch,
     FixSource,
-    NewAlert,
     OneOffWindow,
     Schedule,
-    Severity,
     WeeklyWindow,
     ZoneRole,
 )
@@ -38,6 +38,7 @@ async def test_migrations_are_recorded_and_applied_once(database_url: str) -> No
             (4, "0004_owntracks_devices.sql"),
             (5, "0005_device_http_passwords.sql"),
             (6, "0006_device_events.sql"),
+            (7, "0007_alert_lifecycle.sql"),
         ]
 
 
@@ -75,32 +76,66 @@ async def test_copy_stores_each_fix_once_and_reads_back_newest_first(
     assert rows[0].device_code == "store-copy"
 
 
-async def test_one_live_alert_per_assignment_and_kind(pool: AsyncConnectionPool[Any]) -> None:
+async def test_a_condition_opens_one_alert_repeats_count_and_clearing_is_recorded(
+    pool: AsyncConnectionPool[Any],
+) -> None:
     seeded = await seed_subject(pool, code="store-alert")
-    alert = NewAlert(
-        kind=AlertKind.ZONE_EXIT,
-        severity=Severity.HIGH,
-        subject_id=seeded.subject_id,
-        assignment_id=seeded.assignment_id,
-        fix_time=1.7e9,
-        lon=104.0,
-        lat=30.6,
-        message="left the inclusion zone: 80 m outside",
-    )
+
+    def finding(t: float, *, cleared: bool = False) -> Finding:
+        return Finding(
+            kind=AlertKind.ZONE_EXIT,
+            subject_id=seeded.subject_id,
+            time=t,
+            message="back inside" if cleared else "left the inclusion zone: 80 m outside",
+            assignment_id=seeded.assignment_id,
+            lon=104.0,
+            lat=30.6,
+            cleared=cleared,
+        )
+
     async with pool.connection() as conn:
-        first = await store.open_alerts(conn, [alert], actor="test")
-        again = await store.open_alerts(conn, [alert], actor="test")
-        assert len(first) == 1
-        assert again == []
-        assert await store.live_alert_assignments(conn) >= {seeded.assignment_id}
+        record = store.record_findings
+        opened = await record(conn, [finding(1.7e9)], actor="test")
+        cleared = await record(conn, [finding(1.7e9 + 60, cleared=True)], actor="test")
+        late_clear = await record(conn, [finding(1.7e9 + 30, cleared=True)], actor="test")
+        again = await record(conn, [finding(1.7e9 + 120)], actor="test")
         rows = await store.list_alerts(
             conn, states=[AlertState.OPEN], subject_id=seeded.subject_id, limit=10
         )
-        cur = await conn.execute(
-            "SELECT action, actor FROM alert_events WHERE alert_id = %s", (first[0],)
+        events = await store.alert_events(conn, alert_id=opened[0].alert_id)
+    assert [c.action for c in opened + cleared + again] == ["opened", "cleared", "repeated"]
+    assert late_clear == []
+    assert len({c.alert_id for c in opened + cleared + again}) == 1
+    (alert,) = rows
+    assert (alert.zone_name, alert.count, alert.condition) == ("zone for store-alert", 2, "active")
+    assert alert.last_time == datetime.fromtimestamp(1.7e9 + 120, UTC)
+    assert [(e.action, e.actor) for e in events] == [
+        ("opened", "test"),
+        ("cleared", "test"),
+        ("repeated", "test"),
+    ]
+
+
+async def test_alert_history_cannot_be_rewritten(pool: AsyncConnectionPool[Any]) -> None:
+    seeded = await seed_subject(pool, code="store-history")
+    async with pool.connection() as conn:
+        (change,) = await store.record_findings(
+            conn,
+            [Finding(AlertKind.SOS, seeded.subject_id, 1.7e9, "SOS button pressed")],
+            actor="test",
         )
-        assert await cur.fetchall() == [("opened", "test")]
-    assert [(r.id, r.zone_name) for r in rows] == [(first[0], "zone for store-alert")]
+    for statement in (
+        "UPDATE alert_events SET note = 'edited'",
+        "DELETE FROM alert_events",
+        "TRUNCATE alert_events CASCADE",
+        "DELETE FROM alerts",
+    ):
+        async with pool.connection() as conn:
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                await conn.execute(statement)
+    async with pool.connection() as conn:
+        events = await store.alert_events(conn, alert_id=change.alert_id)
+    assert [e.note for e in events] == ["SOS button pressed"]
 
 
 async def test_schedules_round_trip(pool: AsyncConnectionPool[Any]) -> None:

@@ -1,0 +1,193 @@
+"""Phone-wristband separation (人机分离): the phone must stay with the person.
+
+Each fix is paired with the newest earlier fix of the subject's other device (from this batch
+or remembered from earlier ones) if it is at most `pair_window_s` older. A pair whose
+distance exceeds both accuracies plus `separation_m` observes separation; the condition is
+confirmed after `separation_s` of such pairs, and ends after as long of pairs close
+together. Both positions are WGS-84 by now, so GCJ-02 phones do not drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from alerts.confirm import confirm
+from domain import AlertKind, Finding, LastFix, SeparationState
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from numpy.typing import NDArray
+
+    from alerts.policy import Policies
+    from domain import FixBatch, Ids, RunState
+
+_EARTH_RADIUS_M = 6_371_008.8
+_NEVER = np.iinfo(np.int64).max  # a run length no run reaches: separation confirms by time
+
+
+def metres_apart(
+    lon1: NDArray[np.float64],
+    lat1: NDArray[np.float64],
+    lon2: NDArray[np.float64],
+    lat2: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Great-circle distance (haversine)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    a = (
+        np.sin((p2 - p1) / 2) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    )
+    distance: NDArray[np.float64] = 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+    return distance
+
+
+def separation_findings(
+    batch: FixBatch,
+    wristband: NDArray[np.bool_],
+    state: Mapping[int, SeparationState],
+    *,
+    policies: Policies,
+    paired: Ids,
+) -> tuple[list[Finding], dict[int, SeparationState]]:
+    """`wristband[i]`: fix i comes from a wristband (else a phone). `paired`: sorted ids of
+    the subjects that carry both; other subjects' fixes are ignored."""
+    mine = np.flatnonzero(np.isin(batch.subject, paired))
+    subjects = np.unique(batch.subject[mine])
+    obs = _Observations.of(batch, wristband, mine, subjects, state)
+    partner, valid = obs.partners(policies)
+    apart = metres_apart(obs.lon, obs.lat, obs.lon[partner], obs.lat[partner])
+    margin = apart - obs.accuracy - obs.accuracy[partner]
+    t = confirm(
+        obs.subject,
+        obs.time,
+        margin > policies.column(obs.subject, "separation_m"),
+        valid,
+        {s: state[s].run for s in subjects.tolist() if s in state},
+        min_run=np.full(obs.subject.shape[0], _NEVER, dtype=np.int64),
+        min_span_s=policies.column(obs.subject, "separation_s"),
+    )
+    findings = []
+    for row, active in zip(t.rows.tolist(), t.active.tolist(), strict=True):
+        band = row if obs.band[row] else int(partner[row])
+        findings.append(
+            Finding(
+                kind=AlertKind.SEPARATION,
+                subject_id=int(obs.subject[row]),
+                time=float(obs.time[row]),
+                message=(
+                    f"phone and wristband {apart[row]:.0f} m apart"
+                    if active
+                    else f"phone and wristband together again ({apart[row]:.0f} m)"
+                ),
+                lon=float(obs.lon[band]),
+                lat=float(obs.lat[band]),
+                cleared=not active,
+            )
+        )
+    return findings, obs.new_state(state, t.state)
+
+
+class _Observations:
+    """Remembered fixes (one phone, one wristband per subject) followed by the batch's,
+    sorted by (subject, time); remembered rows are partners only, never observations."""
+
+    def __init__(
+        self,
+        subject: Ids,
+        time: NDArray[np.float64],
+        lon: NDArray[np.float64],
+        lat: NDArray[np.float64],
+        accuracy: NDArray[np.float64],
+        band: NDArray[np.bool_],
+        remembered: NDArray[np.bool_],
+    ) -> None:
+        order = np.lexsort((~remembered, time, subject))
+        self.subject, self.time = subject[order], time[order]
+        self.lon, self.lat, self.accuracy = lon[order], lat[order], accuracy[order]
+        self.band, self.remembered = band[order], remembered[order]
+
+    @classmethod
+    def of(
+        cls,
+        batch: FixBatch,
+        wristband: NDArray[np.bool_],
+        rows: Ids,
+        subjects: Ids,
+        state: Mapping[int, SeparationState],
+    ) -> _Observations:
+        kept = [
+            (s, f, band)
+            for s in subjects.tolist()
+            if s in state
+            for f, band in ((state[s].phone, False), (state[s].wristband, True))
+            if f is not None
+        ]
+        fixes = [f for _, f, _ in kept]
+
+        def col(values: list[float], batch_values: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.concatenate([np.array(values, dtype=np.float64), batch_values[rows]])
+
+        return cls(
+            subject=np.concatenate(
+                [np.array([s for s, _, _ in kept], np.int64), batch.subject[rows]]
+            ),
+            time=col([f.time for f in fixes], batch.time),
+            lon=col([f.lon for f in fixes], batch.lon),
+            lat=col([f.lat for f in fixes], batch.lat),
+            accuracy=col([f.accuracy for f in fixes], batch.accuracy),
+            band=np.concatenate([np.array([b for _, _, b in kept], np.bool_), wristband[rows]]),
+            remembered=np.arange(len(kept) + rows.shape[0]) < len(kept),
+        )
+
+    def _newest(self, of_kind: NDArray[np.bool_]) -> Ids:
+        """Per row: the newest row so far of the subject with `of_kind`, else -1."""
+        n = self.subject.shape[0]
+        idx = np.arange(n, dtype=np.int64)
+        first = np.ones(n, dtype=np.bool_)
+        first[1:] = self.subject[1:] != self.subject[:-1]
+        start = np.maximum.accumulate(np.where(first, idx, 0))
+        newest = np.maximum.accumulate(np.where(of_kind, idx, -1))
+        return np.where(newest >= start, newest, -1)
+
+    def partners(self, policies: Policies) -> tuple[Ids, NDArray[np.bool_]]:
+        partner = np.where(self.band, self._newest(~self.band), self._newest(self.band))
+        window = policies.column(self.subject, "pair_window_s")
+        valid = (
+            ~self.remembered
+            & (partner >= 0)
+            & (self.time - self.time[np.maximum(partner, 0)] <= window)
+        )
+        return np.maximum(partner, 0), valid
+
+    def new_state(
+        self, state: Mapping[int, SeparationState], runs: Mapping[int, RunState]
+    ) -> dict[int, SeparationState]:
+        phone, band = self._newest(~self.band), self._newest(self.band)
+        out: dict[int, SeparationState] = {}
+        n = self.subject.shape[0]
+        ends = np.flatnonzero(np.append(self.subject[1:] != self.subject[:-1], n > 0))
+        for end in ends.tolist():
+            s = int(self.subject[end])
+            old = state.get(s, SeparationState())
+            new = replace(
+                old,
+                phone=self._fix(int(phone[end])) or old.phone,
+                wristband=self._fix(int(band[end])) or old.wristband,
+            )
+            run = runs.get(s)
+            out[s] = new if run is None else replace(new, run=run)
+        return out
+
+    def _fix(self, row: int) -> LastFix | None:
+        if row < 0:
+            return None
+        return LastFix(
+            float(self.time[row]),
+            float(self.lon[row]),
+            float(self.lat[row]),
+            float(self.accuracy[row]),
+        )

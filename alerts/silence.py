@@ -1,0 +1,99 @@
+"""No signal (失联): a device silent past its level's interval plus grace, and the subject
+silent on every device (a separate, more severe alert). Decided on a timer, so silence is
+noticed when nothing arrives at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from domain import AlertKind, DeviceKind, Finding, Ids
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from alerts.policy import Policies
+
+
+@dataclass(frozen=True, slots=True)
+class Watched:
+    """The devices watched for silence (active, bound), as parallel arrays."""
+
+    device: Ids
+    subject: Ids
+    wristband: NDArray[np.bool_]
+
+    def limits(self, policies: Policies) -> NDArray[np.float64]:
+        """Seconds of silence allowed per device."""
+        interval = np.where(
+            self.wristband,
+            policies.column(self.subject, "wristband_interval_s"),
+            policies.column(self.subject, "phone_interval_s"),
+        )
+        return interval + policies.column(self.subject, "silence_grace_s")
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """Which devices and which subjects are silent now."""
+
+    devices: frozenset[int] = frozenset()
+    subjects: frozenset[int] = frozenset()
+
+
+def silence_findings(
+    now: float,
+    watched: Watched,
+    last_seen: Mapping[int, float],
+    before: Silence,
+    *,
+    policies: Policies,
+    watching_since: float,
+) -> tuple[list[Finding], Silence]:
+    """Findings for devices and subjects that went silent or came back since `before`. A
+    device never heard from counts as heard at `watching_since` (when monitoring began)."""
+    seen = np.array(
+        [last_seen.get(d, watching_since) for d in watched.device.tolist()], dtype=np.float64
+    )
+    limit = watched.limits(policies)
+    quiet = now - seen > limit
+    subjects = np.unique(watched.subject)
+    talking = np.unique(watched.subject[~quiet])
+    silent_subjects = frozenset(np.setdiff1d(subjects, talking).tolist())
+    silent_devices = frozenset(watched.device[quiet].tolist())
+
+    was = np.isin(watched.device, np.fromiter(before.devices, dtype=np.int64))
+    findings = []
+    for i in np.flatnonzero(quiet != was).tolist():
+        went = bool(quiet[i])
+        kind = DeviceKind.WRISTBAND if watched.wristband[i] else DeviceKind.PHONE
+        findings.append(
+            Finding(
+                kind=AlertKind.DEVICE_SILENT,
+                subject_id=int(watched.subject[i]),
+                time=float(seen[i] + limit[i]) if went else float(seen[i]),
+                message=(
+                    f"{kind} silent for over {limit[i] / 60:.0f} min"
+                    if went
+                    else f"{kind} reporting again"
+                ),
+                device_id=int(watched.device[i]),
+                cleared=not went,
+            )
+        )
+    for s in sorted(silent_subjects ^ (before.subjects & frozenset(subjects.tolist()))):
+        went = s in silent_subjects
+        mine = watched.subject == s
+        findings.append(
+            Finding(
+                kind=AlertKind.SUBJECT_SILENT,
+                subject_id=s,
+                time=float((seen[mine] + limit[mine]).max() if went else seen[mine].max()),
+                message="no device of the subject reports" if went else "a device reports again",
+                cleared=not went,
+            )
+        )
+    return findings, Silence(silent_devices, silent_subjects)

@@ -1,0 +1,52 @@
+"""Device status rule: what a device says about itself, as findings.
+
+Tamper and SOS are raised at once (a single event is the whole evidence); a later event that
+undoes one (power on after power off, charging after low battery) is recorded as the
+condition clearing. `offline` (the broker's last will) is left to the silence rule, which
+decides by the level's limits rather than a dropped connection.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from domain import AlertKind, DeviceEvent, Finding
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from store import NewEvent
+
+_RULES: dict[DeviceEvent, tuple[AlertKind, bool, str]] = {
+    DeviceEvent.STRAP_OPENED: (AlertKind.TAMPER, False, "wristband strap opened"),
+    DeviceEvent.STRAP_CUT: (AlertKind.TAMPER, False, "wristband strap cut"),
+    DeviceEvent.REMOVED: (AlertKind.DEVICE_REMOVED, False, "wristband taken off the wrist"),
+    DeviceEvent.POWER_OFF: (AlertKind.POWER_OFF, False, "device switched off"),
+    DeviceEvent.POWER_ON: (AlertKind.POWER_OFF, True, "device switched on again"),
+    DeviceEvent.LOW_BATTERY: (AlertKind.LOW_BATTERY, False, "battery low: remind the subject"),
+    DeviceEvent.CHARGING: (AlertKind.LOW_BATTERY, True, "device charging"),
+    DeviceEvent.SOS: (AlertKind.SOS, False, "SOS button pressed"),
+}
+
+
+def status_findings(events: Iterable[NewEvent]) -> list[Finding]:
+    """One finding per event that means something to an officer, in event-time order."""
+    out = []
+    for e in sorted(events, key=lambda e: e.time):
+        rule = _RULES.get(e.event)
+        if rule is None:
+            continue
+        kind, cleared, message = rule
+        if e.battery is not None:
+            message = f"{message} (battery {e.battery}%)"
+        out.append(
+            Finding(
+                kind=kind,
+                subject_id=e.subject_id,
+                time=e.time,
+                message=message,
+                device_id=e.device_id,
+                cleared=cleared,
+            )
+        )
+    return out

@@ -1,0 +1,24 @@
+"""Supervision levels (严管 / 普管 / 宽管) as the rules see them: how often each device must
+report and how fast a violation is confirmed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class LevelPolicy:
+    """Per level. A device is silent after `*_interval_s + silence_grace_s` without a report;
+    a zone violation is confirmed by `confirm_fixes` consecutive decisive fixes, or by at
+    least two spanning `confirm_s`; phone and wristband are apart when their fixes (at most
+    `pair_window_s` apart in time) are more than `separation_m` apart beyond both accuracies
+    for `separation_s`."""
+
+    phone_interval_s: float
+    wristband_interval_s: float
+    silence_grace_s: float
+    confirm_fixes: int
+    confirm_s: float
+    separation_m: float
+    separation_s: float
+    pair_window_s: float = 120.0

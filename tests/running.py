@@ -1,0 +1,126 @@
+"""Running the real pipeline in a test: subscribed to the test Mosquitto, writing to the
+module's PostgreSQL, with rule timings short enough for a test."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import aiomqtt
+import pytest
+
+import store
+from domain import AlertState, LevelPolicy, SupervisionLevel
+from ingest import BatchConfig, Limits, MqttConfig, Pipeline, PipelineConfig, run_ingest
+from simulators import fix_payload
+from tests.helpers import now_minus, offset
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from psycopg_pool import AsyncConnectionPool
+
+    from tests.conftest import Broker
+    from tests.helpers import Seeded
+
+# Zone violations confirmed by two fixes; separation after 3 s; nobody silent within a test
+# unless the test shortens the intervals.
+TEST_POLICY = LevelPolicy(
+    phone_interval_s=3600,
+    wristband_interval_s=3600,
+    silence_grace_s=3600,
+    confirm_fixes=2,
+    confirm_s=1e9,
+    separation_m=100,
+    separation_s=3,
+    pair_window_s=60,
+)
+
+
+def levels(**changes: Any) -> dict[SupervisionLevel, LevelPolicy]:
+    """Every level with TEST_POLICY and `changes`."""
+    return dict.fromkeys(SupervisionLevel, replace(TEST_POLICY, **changes))
+
+
+@asynccontextmanager
+async def running_pipeline(
+    pool: AsyncConnectionPool[Any],
+    mosquitto: Broker,
+    *,
+    client_id: str,
+    policy: dict[SupervisionLevel, LevelPolicy] | None = None,
+    escalate_after_s: float = 3600,
+    queue: asyncio.Queue[Any] | None = None,
+) -> AsyncIterator[Pipeline]:
+    """A pipeline subscribed to the test broker (connected when this yields)."""
+    p = Pipeline(
+        pool,
+        PipelineConfig(
+            limits=Limits(max_future_s=300, max_age_s=86400, max_accuracy_m=50_000),
+            levels=policy or levels(),
+            refresh_s=0.2,
+            escalate_after_s=escalate_after_s,
+        ),
+    )
+    connected = asyncio.Event()
+    task = asyncio.create_task(
+        run_ingest(
+            p,
+            MqttConfig(mosquitto.host, mosquitto.port, client_id=client_id),
+            BatchConfig(size=100, wait_s=0.05),
+            queue=queue,
+            connected=connected,
+            tick_s=0.2,
+        )
+    )
+    try:
+        await asyncio.wait_for(connected.wait(), 10)
+        yield p
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def publish(broker: Broker, items: list[tuple[str, bytes]]) -> None:
+    async with aiomqtt.Client(broker.host, broker.port) as client:
+        for topic, payload in items:
+            await client.publish(topic, payload, qos=1)
+
+
+def walk(
+    seeded: Seeded,
+    east_m: list[float],
+    *,
+    accuracy: float = 10.0,
+    device: str | None = None,
+    step_s: float = 1.0,
+) -> list[tuple[str, bytes]]:
+    """One fix per position, `step_s` apart, ending now, along the east axis of the zone."""
+    n = len(east_m)
+    out = []
+    for i, e in enumerate(east_m):
+        lon, lat = offset(e, 0.0)
+        payload = fix_payload(
+            when=now_minus((n - i) * step_s), lon=lon, lat=lat, accuracy=accuracy, battery=80, seq=i
+        )
+        out.append((f"cc/v1/devices/{device or seeded.device_code}/fix", payload))
+    return out
+
+
+async def live_alerts(pool: AsyncConnectionPool[Any], subject_id: int) -> list[store.AlertRow]:
+    async with pool.connection() as conn:
+        return await store.list_alerts(
+            conn,
+            states=[AlertState.OPEN, AlertState.ACKNOWLEDGED],
+            subject_id=subject_id,
+            limit=100,
+        )
+
+
+async def processed(pipeline: Pipeline, n: int) -> bool:
+    """Have `n` messages' fixes been stored, skipped as duplicates or quarantined?"""
+    s = pipeline.stats
+    return s.stored + s.duplicates + s.quarantined >= n
