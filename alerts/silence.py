@@ -74,7 +74,7 @@ def silence_findings(
             Finding(
                 kind=AlertKind.DEVICE_SILENT,
                 subject_id=int(watched.subject[i]),
-                time=float(seen[i] + limit[i]) if went else float(seen[i]),
+                time=float(seen[i] + limit[i]) if went else now,
                 message=(
                     f"{kind} silent for over {limit[i] / 60:.0f} min"
                     if went
@@ -91,7 +91,7 @@ def silence_findings(
             Finding(
                 kind=AlertKind.SUBJECT_SILENT,
                 subject_id=s,
-                time=float((seen[mine] + limit[mine]).max() if went else seen[mine].max()),
+                time=float((seen[mine] + limit[mine]).max()) if went else now,
                 message="no device of the subject reports" if went else "a device reports again",
                 cleared=not went,
             )

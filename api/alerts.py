@@ -1,17 +1,25 @@
-"""Alerts as the duty officer's queue."""
+"""Alerts as the duty officer's queue, and the steps officers take on them."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field
 
+import alerts
 import store
 from api.auth import CurrentUser
 from api.deps import Conn
-from domain import AlertState
+from domain import AlertKind, AlertState
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
+
+
+class Step(BaseModel):
+    """A note is required to resolve or dismiss a critical alert, and for a plain note."""
+
+    note: Annotated[str | None, Field(max_length=4000)] = None
 
 
 @router.get("")
@@ -19,8 +27,65 @@ async def list_alerts(
     conn: Conn,
     _user: CurrentUser,
     state: Annotated[list[AlertState], Query()] = [AlertState.OPEN],  # noqa: B006
+    kind: Annotated[list[AlertKind] | None, Query()] = None,
     subject_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[store.AlertRow]:
     """Alerts in the given states (default: open), critical first, then newest."""
-    return await store.list_alerts(conn, states=state, subject_id=subject_id, limit=limit)
+    return await store.list_alerts(
+        conn, states=state, kinds=kind, subject_id=subject_id, limit=limit
+    )
+
+
+@router.get("/{alert_id}")
+async def get_alert(alert_id: int, conn: Conn, _user: CurrentUser) -> store.AlertRow:
+    alert = await store.get_alert(conn, alert_id=alert_id)
+    if alert is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
+    return alert
+
+
+@router.get("/{alert_id}/events")
+async def alert_events(alert_id: int, conn: Conn, user: CurrentUser) -> list[store.AlertEventRow]:
+    """The alert's whole history, oldest first: opened, repeats, cleared, each step."""
+    await get_alert(alert_id, conn, user)
+    return await store.alert_events(conn, alert_id=alert_id)
+
+
+async def _step(
+    alert_id: int, action: alerts.Action, step: Step, conn: Conn, user: str
+) -> store.AlertRow:
+    try:
+        return await alerts.act(conn, alert_id=alert_id, action=action, actor=user, note=step.note)
+    except alerts.AlertNotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    except alerts.WrongStateError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    except alerts.NoteRequiredError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.post("/{alert_id}/acknowledge")
+async def acknowledge(
+    alert_id: int, conn: Conn, user: CurrentUser, step: Step | None = None
+) -> store.AlertRow:
+    """I have seen it and am on it."""
+    return await _step(alert_id, alerts.Action.ACKNOWLEDGE, step or Step(), conn, user)
+
+
+@router.post("/{alert_id}/resolve")
+async def resolve(alert_id: int, step: Step, conn: Conn, user: CurrentUser) -> store.AlertRow:
+    """Handled; the note says how (required for a critical alert)."""
+    return await _step(alert_id, alerts.Action.RESOLVE, step, conn, user)
+
+
+@router.post("/{alert_id}/dismiss")
+async def dismiss(alert_id: int, step: Step, conn: Conn, user: CurrentUser) -> store.AlertRow:
+    """A false alarm; the note says why (required for a critical alert)."""
+    return await _step(alert_id, alerts.Action.DISMISS, step, conn, user)
+
+
+@router.post("/{alert_id}/notes")
+async def add_note(alert_id: int, step: Step, conn: Conn, user: CurrentUser) -> store.AlertRow:
+    """A note on the record, in any state."""
+    return await _step(alert_id, alerts.Action.NOTE, step, conn, user)

@@ -52,9 +52,11 @@ async def running_pipeline(
     client_id: str,
     policy: dict[SupervisionLevel, LevelPolicy] | None = None,
     escalate_after_s: float = 3600,
+    tick_s: float = 0.2,
     queue: asyncio.Queue[Any] | None = None,
 ) -> AsyncIterator[Pipeline]:
-    """A pipeline subscribed to the test broker (connected when this yields)."""
+    """A pipeline subscribed to the test broker (connected when this yields); its clock
+    rules run every `tick_s`."""
     p = Pipeline(
         pool,
         PipelineConfig(
@@ -72,7 +74,7 @@ async def running_pipeline(
             BatchConfig(size=100, wait_s=0.05),
             queue=queue,
             connected=connected,
-            tick_s=0.2,
+            tick_s=tick_s,
         )
     )
     try:
