@@ -14,18 +14,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import store
-from alerts.curfew import curfew_start_findings
+from alerts.orders import OrderBook, order_reminders
 from alerts.policy import Policies
 from alerts.separation import separation_findings
 from alerts.silence import Silence, Watched, silence_findings
 from alerts.status import status_findings
+from alerts.windows import curfew_start_findings, leave_end_findings
 from alerts.zones import zone_findings
 from domain import (
+    AlertKind,
     DeviceEvent,
     DeviceKind,
     Finding,
     Ids,
     LastFix,
+    Leave,
+    LeaveState,
     RunState,
     SeparationState,
     ZoneRole,
@@ -35,27 +39,42 @@ from geofence import ZoneIndex
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from numpy.typing import NDArray
     from psycopg import AsyncConnection
 
     from domain import (
         Assignment,
         Device,
+        EpochSeconds,
         FixBatch,
         LevelPolicy,
+        MonitoringOrder,
         SupervisionLevel,
     )
     from geofence import Evaluation
 
+# An order's supervisor is reminded this long before it ends (Art. 29: review, then renew).
+ORDER_WARNING_S = 7 * 86400.0
+
+
+def _ids(values: Iterable[int]) -> Ids:
+    return np.array(sorted(values), dtype=np.int64)
+
 
 @dataclass(frozen=True, slots=True)
 class Registry:
-    """What the rules know of subjects, devices and zones; rebuilt when those change."""
+    """What the rules know of subjects, devices, zones, orders and leaves; rebuilt when
+    those change."""
 
     index: ZoneIndex
     policies: Policies
-    curfews: Ids  # sorted assignment ids: inclusion zones on weekly windows (home at night)
-    paired: Ids  # sorted subject ids carrying both a phone and a wristband
-    wristbands: Ids  # sorted device ids
+    orders: OrderBook
+    curfews: Ids  # inclusion zones on weekly windows (home at night)
+    districts: Ids  # inclusion zones at all times (suspended during leaves)
+    leaves: tuple[Leave, ...]  # approved
+    destinations: dict[int, int]  # leave id -> the assignment of its destination
+    paired: Ids  # subjects carrying both a phone and a wristband
+    wristbands: Ids  # device ids
     watched: Watched
 
     @classmethod
@@ -65,6 +84,8 @@ class Registry:
         *,
         devices: Iterable[Device],
         assignments: Iterable[Assignment],
+        orders: Iterable[MonitoringOrder],
+        leaves: Iterable[Leave],
         levels: Mapping[int, SupervisionLevel],
         policy: Mapping[SupervisionLevel, LevelPolicy],
     ) -> Registry:
@@ -72,18 +93,17 @@ class Registry:
         kinds: dict[int, set[DeviceKind]] = {}
         for d in bound:
             kinds.setdefault(d.subject_id or 0, set()).add(d.kind)
-
-        def ids(values: Iterable[int]) -> Ids:
-            return np.array(sorted(values), dtype=np.int64)
-
+        inclusion = [a for a in assignments if a.role is ZoneRole.INCLUSION]
         return cls(
             index=index,
             policies=Policies.build(levels, policy),
-            curfews=ids(
-                a.id for a in assignments if a.role is ZoneRole.INCLUSION and a.schedule.weekly
-            ),
-            paired=ids(s for s, k in kinds.items() if len(k) == len(DeviceKind)),
-            wristbands=ids(d.id for d in bound if d.kind is DeviceKind.WRISTBAND),
+            orders=OrderBook.build(orders),
+            curfews=_ids(a.id for a in inclusion if a.schedule.weekly),
+            districts=_ids(a.id for a in inclusion if a.schedule.always and a.leave_id is None),
+            leaves=tuple(lv for lv in leaves if lv.state is LeaveState.APPROVED),
+            destinations={a.leave_id: a.id for a in inclusion if a.leave_id is not None},
+            paired=_ids(s for s, k in kinds.items() if len(k) == len(DeviceKind)),
+            wristbands=_ids(d.id for d in bound if d.kind is DeviceKind.WRISTBAND),
             watched=Watched(
                 device=np.array([d.id for d in bound], dtype=np.int64),
                 subject=np.array([d.subject_id for d in bound], dtype=np.int64),
@@ -95,13 +115,15 @@ class Registry:
 @dataclass(slots=True)
 class Memory:
     """What the rules remember; the run states are stored, the rest is rebuilt from fixes,
-    events and live alerts."""
+    events, reminders and live alerts."""
 
     zones: dict[int, RunState] = field(default_factory=dict)
     separation: dict[int, SeparationState] = field(default_factory=dict)
     last_seen: dict[int, float] = field(default_factory=dict)  # device -> newest report
     last_fix: dict[int, LastFix] = field(default_factory=dict)  # subject -> newest fix
     silence: Silence = field(default_factory=Silence)
+    overdue: dict[int, int] = field(default_factory=dict)  # subject -> leave destination
+    reminded: set[tuple[int, float]] = field(default_factory=set)  # (order, its end)
 
     @classmethod
     async def load(cls, conn: AsyncConnection[Any]) -> Memory:
@@ -112,6 +134,8 @@ class Memory:
             last_seen=await store.last_reports(conn),
             last_fix=await store.last_positions(conn),
             silence=Silence(frozenset(devices), frozenset(subjects)),
+            overdue=await store.live_overdue(conn),
+            reminded=await store.load_reminded(conn),
         )
 
 
@@ -123,12 +147,20 @@ class Verdict:
     last_seen: dict[int, float] = field(default_factory=dict)
     last_fix: dict[int, LastFix] = field(default_factory=dict)
     silence: Silence | None = None
+    overdue: dict[int, int | None] = field(default_factory=dict)  # None: back in time
+    reminders: list[tuple[int, float, Finding]] = field(default_factory=list)
 
     async def save(self, conn: AsyncConnection[Any], *, actor: str) -> list[store.AlertChange]:
-        """Write the findings and the state they lead to (inside the caller's transaction)."""
+        """Write the findings and the state they lead to (inside the caller's transaction).
+        A reminder another process already sent is not sent again."""
         await store.save_zone_state(conn, self.zones)
         await store.save_separation_state(conn, self.separation)
-        return await store.record_findings(conn, self.findings, actor=actor)
+        reminders = [
+            f
+            for order, ends, f in self.reminders
+            if await store.mark_reminded(conn, order_id=order, ends=ends)
+        ]
+        return await store.record_findings(conn, self.findings + reminders, actor=actor)
 
 
 class RuleBook:
@@ -137,6 +169,10 @@ class RuleBook:
         self._memory = memory
         self._watching_since = watching_since
         self._ticked_at = watching_since
+
+    def under_order(self, subject: Ids, time: EpochSeconds) -> NDArray[np.bool_]:
+        """Is subject[i] under an active monitoring order at time[i]?"""
+        return self.registry.orders.covered(subject, time)
 
     def judge(self, batch: FixBatch, ev: Evaluation) -> Verdict:
         """Zone and separation rules over a batch of current fixes."""
@@ -151,13 +187,37 @@ class RuleBook:
             policies=reg.policies,
             paired=reg.paired,
         )
+        back = self._back_from_leave(zone)
         return Verdict(
-            findings=zone + apart,
+            findings=zone + apart + back,
             zones=zone_state,
             separation=separation_state,
             last_seen=_newest_per(batch.device, batch.time),
             last_fix=_last_fixes(batch),
+            overdue=dict.fromkeys((f.subject_id for f in back), None),
         )
+
+    def _back_from_leave(self, zone: list[Finding]) -> list[Finding]:
+        """An overdue subject confirmed back inside the district ends the overdue alert's
+        condition."""
+        overdue, districts = self._memory.overdue, self.registry.districts
+        return [
+            Finding(
+                kind=AlertKind.LEAVE_OVERDUE,
+                subject_id=f.subject_id,
+                time=f.time,
+                message="back in the district after the leave",
+                assignment_id=overdue[f.subject_id],
+                lon=f.lon,
+                lat=f.lat,
+                cleared=True,
+            )
+            for f in zone
+            if f.cleared
+            and f.kind is AlertKind.ZONE_EXIT
+            and f.subject_id in overdue
+            and f.assignment_id in districts
+        ]
 
     def hear(self, events: list[store.NewEvent]) -> Verdict:
         """Device status rule over events stored for the first time."""
@@ -168,19 +228,40 @@ class RuleBook:
         return Verdict(findings=status_findings(events), last_seen=heard)
 
     def tick(self, now: float) -> Verdict:
-        """Rules decided by the clock: silence, and curfews whose window just opened."""
-        reg, mem = self.registry, self._memory
+        """Rules decided by the clock: silence (of subjects under an order), order
+        reminders, curfews that begin and leaves that end."""
+        reg, mem, since = self.registry, self._memory, self._ticked_at
+        watched = reg.watched.where(
+            reg.orders.covered(reg.watched.subject, np.full(reg.watched.subject.shape[0], now))
+        )
         silent, silence = silence_findings(
             now,
-            reg.watched,
+            watched,
             mem.last_seen,
             mem.silence,
             policies=reg.policies,
             watching_since=self._watching_since,
         )
-        starting = np.intersect1d(reg.index.starting(self._ticked_at, now), reg.curfews)
-        curfew, zone_state = curfew_start_findings(now, starting, reg.index, mem.last_fix)
-        return Verdict(findings=silent + curfew, zones=zone_state, silence=silence)
+        starting = np.intersect1d(reg.index.starting(since, now), reg.curfews)
+        curfew, curfew_state = curfew_start_findings(now, starting, reg.index, mem.last_fix)
+        ended = [lv for lv in reg.leaves if since < lv.ends <= now]
+        overdue, district_state = leave_end_findings(
+            now,
+            ended,
+            districts=reg.districts,
+            destinations=reg.destinations,
+            index=reg.index,
+            last_fix=mem.last_fix,
+        )
+        reminders = order_reminders(now, reg.orders, mem.reminded, warn_s=ORDER_WARNING_S)
+        ends = {o.id: o.ends for o in reg.orders.orders}
+        return Verdict(
+            findings=silent + curfew + overdue,
+            zones={**curfew_state, **district_state},
+            silence=silence,
+            overdue={f.subject_id: f.assignment_id or 0 for f in overdue},
+            reminders=[(f.order_id or 0, ends[f.order_id or 0], f) for f in reminders],
+        )
 
     def apply(self, verdict: Verdict, *, now: float | None = None) -> None:
         """Remember a verdict once it is stored; `now`: the tick it came from."""
@@ -195,6 +276,12 @@ class RuleBook:
                 mem.last_fix[subject] = fix
         if verdict.silence is not None:
             mem.silence = verdict.silence
+        for subject, destination in verdict.overdue.items():
+            if destination is None:
+                mem.overdue.pop(subject, None)
+            else:
+                mem.overdue[subject] = destination
+        mem.reminded.update((order, ends) for order, ends, _ in verdict.reminders)
         if now is not None:
             self._ticked_at = now
 

@@ -26,6 +26,10 @@ class Watched:
     subject: Ids
     wristband: NDArray[np.bool_]
 
+    def where(self, keep: NDArray[np.bool_]) -> Watched:
+        """Only the devices where `keep` holds."""
+        return Watched(self.device[keep], self.subject[keep], self.wristband[keep])
+
     def limits(self, policies: Policies) -> NDArray[np.float64]:
         """Seconds of silence allowed per device."""
         interval = np.where(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import store
@@ -14,7 +15,7 @@ from ccmon.services import (
     prepare_database,
     run_until_stopped,
 )
-from domain import ZoneRole
+from domain import ORDER_MAX_MONTHS, ZoneRole, add_months
 from simulators import City, Outage, generate_city, simulate_city
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_SEEDER = "demo-seed"
+
 # One wristband loses its link for a while, then uploads what it buffered as one batch.
 DEMO_OUTAGES = {"wb-0005": Outage(start_s=15.0, end_s=35.0)}
 
@@ -33,7 +36,9 @@ DEMO_OUTAGES = {"wb-0005": Outage(start_s=15.0, end_s=35.0)}
 async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
     """Register the city in the store: a county bureau, and per district a justice office, the
     district as an inclusion zone and its school as an exclusion zone (each shared by all the
-    district's subjects); every subject with its devices."""
+    district's subjects); every subject with its devices and a monitoring order of the
+    longest allowed period, from today."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     county = await store.create_office(conn, name="County Justice Bureau")
     offices, zones, schools = [], [], []
     for d in city.districts:
@@ -50,8 +55,17 @@ async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
         )
         for device in s.devices:
             await store.create_device(
-                conn, code=device.code, kind=device.kind, subject_id=subject_id
+                conn, code=device.code, kind=device.kind, subject_id=subject_id, actor=_SEEDER
             )
+        await store.create_order(
+            conn,
+            subject_id=subject_id,
+            approved_by="County Justice Bureau head (demo)",
+            reason=f"demo: {s.level} supervision with electronic monitoring",
+            starts_at=today,
+            ends_at=add_months(today, ORDER_MAX_MONTHS),
+            actor=_SEEDER,
+        )
         await store.assign_zone(
             conn, subject_id=subject_id, zone_id=zones[s.district], role=ZoneRole.INCLUSION
         )

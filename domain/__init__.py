@@ -24,6 +24,15 @@ from domain.fixes import (
     ZoneStatus,
 )
 from domain.levels import LevelPolicy
+from domain.orders import (
+    ORDER_MAX_MONTHS,
+    Leave,
+    LeaveState,
+    MonitoringOrder,
+    OrderError,
+    add_months,
+    check_period,
+)
 from domain.subjects import Device, DeviceKind, SupervisionLevel
 from domain.zones import (
     ALWAYS,
@@ -38,6 +47,7 @@ from domain.zones import (
 __all__ = [
     "ALWAYS",
     "LIVE_STATES",
+    "ORDER_MAX_MONTHS",
     "SEVERITY",
     "AlertKind",
     "AlertState",
@@ -53,10 +63,14 @@ __all__ = [
     "Ids",
     "LastFix",
     "Lat",
+    "Leave",
+    "LeaveState",
     "LevelPolicy",
     "Lon",
     "Metres",
+    "MonitoringOrder",
     "OneOffWindow",
+    "OrderError",
     "RunState",
     "Schedule",
     "SeparationState",
@@ -66,4 +80,6 @@ __all__ = [
     "Zone",
     "ZoneRole",
     "ZoneStatus",
+    "add_months",
+    "check_period",
 ]

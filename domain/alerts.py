@@ -18,6 +18,8 @@ class AlertKind(StrEnum):
     POWER_OFF = "power_off"
     LOW_BATTERY = "low_battery"  # remind the person to charge
     SOS = "sos"
+    LEAVE_OVERDUE = "leave_overdue"  # not back in the district when the leave ended
+    ORDER_ENDING = "order_ending"  # the monitoring order ends within days: review it
 
 
 class Severity(StrEnum):
@@ -38,6 +40,8 @@ SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.POWER_OFF: Severity.HIGH,
     AlertKind.LOW_BATTERY: Severity.NORMAL,
     AlertKind.SOS: Severity.CRITICAL,
+    AlertKind.LEAVE_OVERDUE: Severity.HIGH,
+    AlertKind.ORDER_ENDING: Severity.NORMAL,
 }
 
 
@@ -70,6 +74,7 @@ class Finding:
     lon: float | None = None
     lat: float | None = None
     cleared: bool = False
+    order_id: int | None = None  # the order a reminder is about
 
     @property
     def severity(self) -> Severity:

@@ -44,14 +44,18 @@ class OneOffWindow:
 
 @dataclass(frozen=True, slots=True)
 class Schedule:
-    """When an assignment applies. No windows at all: always."""
+    """When an assignment applies. No windows at all: always. `suspended`: periods it does
+    not apply even so (the district while the subject is on an approved leave); derived from
+    leaves when loaded, never stored with the assignment."""
 
     timezone: str = "Asia/Shanghai"
     weekly: tuple[WeeklyWindow, ...] = ()
     once: tuple[OneOffWindow, ...] = ()
+    suspended: tuple[OneOffWindow, ...] = ()
 
     @property
     def always(self) -> bool:
+        """No windows: applies at all times (apart from `suspended`)."""
         return not self.weekly and not self.once
 
 
@@ -67,3 +71,4 @@ class Assignment:
     zone_id: int
     role: ZoneRole
     schedule: Schedule = field(default=ALWAYS)
+    leave_id: int | None = None  # the destination of this approved leave

@@ -159,7 +159,8 @@ class ZoneIndex:
     def starting(self, since: float, now: float) -> Ids:
         """Assignments whose schedule began to apply in (since, now]: off at `since`, on at
         `now` (a window shorter than that gap is missed)."""
-        rows = np.flatnonzero(~self.schedules.always)
+        ptr = self.schedules.suspended_ptr
+        rows = np.flatnonzero(~self.schedules.always | (ptr[1:] > ptr[:-1]))
         before = active(self.schedules, rows, np.full(rows.shape[0], since))
         after = active(self.schedules, rows, np.full(rows.shape[0], now))
         return self.assignment[rows[after & ~before]]

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from domain import Schedule
+    from domain import OneOffWindow, Schedule
 
 _WEEK_MIN = 7 * 1440
 # 1970-01-01 was a Thursday: minute-of-week counts from Monday 00:00.
@@ -45,6 +45,9 @@ class Schedules:
     once_ptr: NDArray[np.int64]
     once_start: NDArray[np.float64]
     once_end: NDArray[np.float64]
+    suspended_ptr: NDArray[np.int64]
+    suspended_start: NDArray[np.float64]
+    suspended_end: NDArray[np.float64]
 
 
 def _weekly_intervals(schedule: Schedule) -> list[tuple[int, int]]:
@@ -65,9 +68,11 @@ def _weekly_intervals(schedule: Schedule) -> list[tuple[int, int]]:
     return out
 
 
-def _once_intervals(schedule: Schedule) -> list[tuple[float, float]]:
+def _once_intervals(
+    schedule: Schedule, windows: Sequence[OneOffWindow] | None = None
+) -> list[tuple[float, float]]:
     out = []
-    for w in schedule.once:
+    for w in schedule.once if windows is None else windows:
         if w.start.tzinfo is None or w.end.tzinfo is None:
             raise ScheduleError("one-off windows need times with a UTC offset")
         if w.end <= w.start:
@@ -94,6 +99,7 @@ def check_schedule(schedule: Schedule) -> None:
     _zone(schedule.timezone)
     _weekly_intervals(schedule)
     _once_intervals(schedule)
+    _once_intervals(schedule, schedule.suspended)
 
 
 def compile_schedules(schedules: Sequence[Schedule]) -> Schedules:
@@ -105,6 +111,7 @@ def compile_schedules(schedules: Sequence[Schedule]) -> Schedules:
             names[s.timezone] = len(zones) - 1
     weekly = [_weekly_intervals(s) for s in schedules]
     once = [_once_intervals(s) for s in schedules]
+    suspended = [_once_intervals(s, s.suspended) for s in schedules]
     return Schedules(
         always=np.array([s.always for s in schedules], dtype=np.bool_),
         tz=np.array([names[s.timezone] for s in schedules], dtype=np.int64),
@@ -115,6 +122,9 @@ def compile_schedules(schedules: Sequence[Schedule]) -> Schedules:
         once_ptr=_ptr([len(o) for o in once]),
         once_start=np.array([a for o in once for a, _ in o], dtype=np.float64),
         once_end=np.array([b for o in once for _, b in o], dtype=np.float64),
+        suspended_ptr=_ptr([len(o) for o in suspended]),
+        suspended_start=np.array([a for o in suspended for a, _ in o], dtype=np.float64),
+        suspended_end=np.array([b for o in suspended for _, b in o], dtype=np.float64),
     )
 
 
@@ -155,12 +165,23 @@ def active(
     """Does schedule `row[i]` apply at epoch second `time[i]`?"""
     result = schedules.always[row].copy()
     todo = np.flatnonzero(~result)
-    if todo.size == 0:
-        return result
-    r, t = row[todo], time[todo]
-    local = t + _utc_offsets(schedules.tz[r], t, schedules.zones)
-    minute = (np.floor(local / 60).astype(np.int64) + _EPOCH_MINUTE_OF_WEEK) % _WEEK_MIN
-    weekly = _any_interval(r, minute, schedules.week_ptr, schedules.week_start, schedules.week_end)
-    once = _any_interval(r, t, schedules.once_ptr, schedules.once_start, schedules.once_end)
-    result[todo] = weekly | once
+    if todo.size:
+        r, t = row[todo], time[todo]
+        local = t + _utc_offsets(schedules.tz[r], t, schedules.zones)
+        minute = (np.floor(local / 60).astype(np.int64) + _EPOCH_MINUTE_OF_WEEK) % _WEEK_MIN
+        weekly = _any_interval(
+            r, minute, schedules.week_ptr, schedules.week_start, schedules.week_end
+        )
+        once = _any_interval(r, t, schedules.once_ptr, schedules.once_start, schedules.once_end)
+        result[todo] = weekly | once
+    ptr = schedules.suspended_ptr
+    held = np.flatnonzero(result & (ptr[row + 1] > ptr[row]))
+    if held.size:
+        result[held] = ~_any_interval(
+            row[held],
+            time[held],
+            ptr,
+            schedules.suspended_start,
+            schedules.suspended_end,
+        )
     return result

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -69,9 +70,12 @@ class PipelineStats:
 
 @dataclass(slots=True)
 class _Decoded:
+    """Decoded messages; `origin[i]` is the message fix i came from."""
+
     fixes: list[DecodedFix] = field(default_factory=list)
-    retained: list[bool] = field(default_factory=list)
+    origin: list[int] = field(default_factory=list)
     events: list[store.NewEvent] = field(default_factory=list)
+    event_origin: list[int] = field(default_factory=list)
     rejected: list[store.Rejected] = field(default_factory=list)
 
 
@@ -121,6 +125,8 @@ class Pipeline:
             zones = await store.load_zones(conn)
             assignments = await store.load_assignments(conn)
             levels = await store.subject_levels(conn)
+            orders = await store.load_orders(conn)
+            leaves = await store.load_leaves(conn)
             memory = await Memory.load(conn) if self._rules is None else None
         # Compiling is seconds for thousands of zones: only when something changed.
         index = await asyncio.to_thread(ZoneIndex.build, zones, assignments)
@@ -131,6 +137,8 @@ class Pipeline:
             index,
             devices=devices,
             assignments=assignments,
+            orders=orders,
+            leaves=leaves,
             levels=levels,
             policy=self._config.levels,
         )
@@ -152,20 +160,18 @@ class Pipeline:
         decoded = self._decode(messages)
         async with self._turn:
             try:
-                batch = to_batch(decoded.fixes)
+                batch, events = self._under_orders(decoded, messages)
                 # Replayed (retained) messages are stored but not judged as current.
-                current = (
-                    batch.take(np.flatnonzero(~np.array(decoded.retained, dtype=np.bool_)))
-                    if any(decoded.retained)
-                    else batch
-                )
+                replayed = np.array([m.retained for m in messages], dtype=np.bool_)
+                retained = replayed[np.array(decoded.origin, dtype=np.int64)]
+                current = batch.take(np.flatnonzero(~retained)) if retained.any() else batch
                 verdict = self._rulebook.judge(current, await self._evaluate(current))
             except Exception as exc:
                 log.exception("pipeline step failed; quarantining the batch")
                 await self._write_with_retry(None, [], self._as_rejected(messages, exc), None)
                 return
             try:
-                await self._write_with_retry(batch, decoded.events, decoded.rejected, verdict)
+                await self._write_with_retry(batch, events, decoded.rejected, verdict)
             except psycopg.Error as exc:
                 # Not the database being away (that is retried) but a write it refuses:
                 # keep the messages, with the reason, and go on with the next batch.
@@ -193,7 +199,7 @@ class Pipeline:
 
     def _decode(self, messages: list[Message]) -> _Decoded:
         out = _Decoded()
-        for m in messages:
+        for i, m in enumerate(messages):
             owntracks = m.topic.startswith("owntracks/")
             if owntracks:
                 decode = decode_owntracks
@@ -211,10 +217,43 @@ class Pipeline:
                 out.rejected.append(store.Rejected(m.topic, m.payload, str(exc)))
                 continue
             out.fixes.extend(got.fixes)
-            out.retained.extend([m.retained] * len(got.fixes))
+            out.origin.extend([i] * len(got.fixes))
             out.events.extend(got.events)
+            out.event_origin.extend([i] * len(got.events))
             out.rejected.extend(store.Rejected(m.topic, i.raw, i.reason) for i in got.rejected)
         return out
+
+    def _under_orders(
+        self, decoded: _Decoded, messages: list[Message]
+    ) -> tuple[FixBatch, list[store.NewEvent]]:
+        """The batch and events of subjects under an active monitoring order at their time.
+        The rest is not stored (Art. 29): its messages go to quarantine with the reason, and
+        `decoded` keeps only what is covered."""
+        batch = to_batch(decoded.fixes)
+        covered = self._rulebook.under_order(batch.subject, batch.time)
+        event_covered = self._rulebook.under_order(
+            np.array([e.subject_id for e in decoded.events], dtype=np.int64),
+            np.array([e.time for e in decoded.events], dtype=np.float64),
+        )
+        refused: dict[int, tuple[int, float]] = {}
+        for row in np.flatnonzero(~covered).tolist():
+            refused.setdefault(
+                decoded.origin[row], (int(batch.subject[row]), float(batch.time[row]))
+            )
+        for row in np.flatnonzero(~event_covered).tolist():
+            e = decoded.events[row]
+            refused.setdefault(decoded.event_origin[row], (e.subject_id, e.time))
+        for i, (subject, t) in sorted(refused.items()):
+            m = messages[i]
+            when = datetime.fromtimestamp(t, UTC).isoformat()
+            reason = f"no active order: subject {subject} is not under monitoring at {when}"
+            decoded.rejected.append(store.Rejected(m.topic, m.payload, reason))
+        if not refused:
+            return batch, decoded.events
+        keep = np.flatnonzero(covered)
+        decoded.origin = [decoded.origin[k] for k in keep.tolist()]
+        events = [e for e, ok in zip(decoded.events, event_covered.tolist(), strict=True) if ok]
+        return batch.take(keep), events
 
     async def _evaluate(self, batch: FixBatch) -> Evaluation:
         if len(batch) < _THREAD_THRESHOLD:

@@ -106,8 +106,9 @@ async def record_findings(
 
 async def _raise(conn: AsyncConnection[Any], f: Finding) -> AlertChange | None:
     cur = await conn.execute(
-        "INSERT INTO alerts (kind, severity, subject_id, assignment_id, device_id, fix_time,"
-        " last_time, lon, lat, message) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        "INSERT INTO alerts (kind, severity, subject_id, assignment_id, device_id, order_id,"
+        " fix_time, last_time, lon, lat, message)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (subject_id, kind, COALESCE(assignment_id, 0), COALESCE(device_id, 0))"
         " WHERE state IN ('open', 'acknowledged')"
         " DO UPDATE SET count = alerts.count + 1, condition = 'active', updated_at = now(),"
@@ -119,6 +120,7 @@ async def _raise(conn: AsyncConnection[Any], f: Finding) -> AlertChange | None:
             f.subject_id,
             f.assignment_id,
             f.device_id,
+            f.order_id,
             _at(f.time),
             _at(f.time),
             f.lon,
@@ -202,6 +204,16 @@ async def live_silences(conn: AsyncConnection[Any]) -> tuple[set[int], set[int]]
         else:
             subjects.add(int(subject))
     return devices, subjects
+
+
+async def live_overdue(conn: AsyncConnection[Any]) -> dict[int, int]:
+    """Subject -> leave destination assignment, for live overdue alerts whose subject is
+    not back yet: the leave rule's state, rebuilt on start."""
+    cur = await conn.execute(
+        "SELECT subject_id, assignment_id FROM alerts WHERE state IN ('open', 'acknowledged')"
+        " AND condition = 'active' AND kind = 'leave_overdue'"
+    )
+    return {int(s): int(a) for s, a in await cur.fetchall()}
 
 
 async def list_alerts(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any, LiteralString
 
@@ -64,14 +64,18 @@ async def create_device(
     owntracks_topic: str | None = None,
     owntracks_key: str | None = None,
     http_password_hash: str | None = None,
+    actor: str,
 ) -> int:
-    return await _inserted_id(
+    """Register a device, bound to `subject_id` (recorded as a binding by `actor`) or not."""
+    device_id = await _inserted_id(
         conn,
-        "INSERT INTO devices"
-        " (code, kind, subject_id, owntracks_topic, owntracks_key, http_password_hash)"
-        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-        (code, kind.value, subject_id, owntracks_topic, owntracks_key, http_password_hash),
+        "INSERT INTO devices (code, kind, owntracks_topic, owntracks_key, http_password_hash)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (code, kind.value, owntracks_topic, owntracks_key, http_password_hash),
     )
+    if subject_id is not None:
+        await bind_device(conn, device_id=device_id, subject_id=subject_id, actor=actor)
+    return device_id
 
 
 async def create_zone(conn: AsyncConnection[Any], *, name: str, geometry: dict[str, Any]) -> int:
@@ -157,13 +161,28 @@ async def load_zones(conn: AsyncConnection[Any]) -> list[Zone]:
 
 
 async def load_assignments(conn: AsyncConnection[Any]) -> list[Assignment]:
-    cur = await conn.execute("SELECT id, subject_id, zone_id, role, schedule FROM zone_assignments")
-    return [
-        Assignment(
-            id=i, subject_id=s, zone_id=z, role=ZoneRole(r), schedule=schedule_from_json(sch)
+    """Every assignment; a subject's inclusion zones other than a leave's destination are
+    suspended during the subject's approved leaves."""
+    cur = await conn.execute(
+        "SELECT id, subject_id, zone_id, role, schedule, leave_id FROM zone_assignments"
+    )
+    rows = await cur.fetchall()
+    cur = await conn.execute(
+        "SELECT subject_id, starts_at, ends_at FROM leaves WHERE state = 'approved'"
+    )
+    away: dict[int, list[OneOffWindow]] = {}
+    for subject, starts, ends in await cur.fetchall():
+        away.setdefault(subject, []).append(OneOffWindow(starts, ends))
+    out = []
+    for i, s, z, r, sch, leave in rows:
+        role = ZoneRole(r)
+        schedule = schedule_from_json(sch)
+        if role is ZoneRole.INCLUSION and leave is None and s in away:
+            schedule = replace(schedule, suspended=tuple(away[s]))
+        out.append(
+            Assignment(id=i, subject_id=s, zone_id=z, role=role, schedule=schedule, leave_id=leave)
         )
-        for i, s, z, r, sch in await cur.fetchall()
-    ]
+    return out
 
 
 async def count_subjects(conn: AsyncConnection[Any]) -> int:
@@ -206,3 +225,45 @@ async def registry_version(conn: AsyncConnection[Any]) -> int:
 async def subject_levels(conn: AsyncConnection[Any]) -> dict[int, SupervisionLevel]:
     cur = await conn.execute("SELECT id, level FROM subjects")
     return {int(i): SupervisionLevel(level) for i, level in await cur.fetchall()}
+
+
+# Device bindings --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BindingRow:
+    device_code: str
+    subject_id: int
+    bound_at: datetime
+    bound_by: str
+    unbound_at: datetime | None
+    unbound_by: str | None
+
+
+async def bind_device(
+    conn: AsyncConnection[Any], *, device_id: int, subject_id: int | None, actor: str
+) -> None:
+    """Bind a device to `subject_id` (None: to nobody), closing its current binding."""
+    await conn.execute(
+        "UPDATE device_bindings SET unbound_at = now(), unbound_by = %s"
+        " WHERE device_id = %s AND unbound_at IS NULL",
+        (actor, device_id),
+    )
+    if subject_id is not None:
+        await conn.execute(
+            "INSERT INTO device_bindings (device_id, subject_id, bound_by) VALUES (%s, %s, %s)",
+            (device_id, subject_id, actor),
+        )
+    await conn.execute("UPDATE devices SET subject_id = %s WHERE id = %s", (subject_id, device_id))
+
+
+async def device_bindings(conn: AsyncConnection[Any], *, subject_id: int) -> list[BindingRow]:
+    """Every device the subject carried, newest binding first."""
+    cur = conn.cursor(row_factory=class_row(BindingRow))
+    await cur.execute(
+        "SELECT d.code AS device_code, b.subject_id, b.bound_at, b.bound_by, b.unbound_at,"
+        " b.unbound_by FROM device_bindings b JOIN devices d ON d.id = b.device_id"
+        " WHERE b.subject_id = %s ORDER BY b.bound_at DESC, b.id DESC",
+        (subject_id,),
+    )
+    return await cur.fetchall()

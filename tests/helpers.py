@@ -6,7 +6,7 @@ import asyncio
 import math
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import store
@@ -47,24 +47,40 @@ class Seeded:
     subject_id: int
     assignment_id: int
     device_code: str
+    order_id: int | None
 
 
 async def seed_subject(
-    pool: AsyncConnectionPool[Any], *, code: str, half_m: float = 1000.0
+    pool: AsyncConnectionPool[Any], *, code: str, half_m: float = 1000.0, order: bool = True
 ) -> Seeded:
     """One office, one square inclusion zone of side 2*half_m around CENTRE, one subject with
-    a phone called `code`."""
+    a phone called `code`, under a monitoring order from yesterday for two months (unless
+    `order` is False)."""
     async with pool.connection() as conn:
         office = await store.create_office(conn, name=f"office for {code}")
         zone = await store.create_zone(conn, name=f"zone for {code}", geometry=square(half_m))
         subject = await store.create_subject(
             conn, office_id=office, name=f"subject {code}", level=SupervisionLevel.NORMAL
         )
-        await store.create_device(conn, code=code, kind=DeviceKind.PHONE, subject_id=subject)
+        await store.create_device(
+            conn, actor="test", code=code, kind=DeviceKind.PHONE, subject_id=subject
+        )
         assignment = await store.assign_zone(
             conn, subject_id=subject, zone_id=zone, role=ZoneRole.INCLUSION
         )
-    return Seeded(subject, assignment, code)
+        order_id = None
+        if order:
+            yesterday = datetime.now(UTC) - timedelta(days=1)
+            order_id = await store.create_order(
+                conn,
+                subject_id=subject,
+                approved_by="bureau head",
+                reason="test",
+                starts_at=yesterday,
+                ends_at=yesterday + timedelta(days=60),
+                actor="test",
+            )
+    return Seeded(subject, assignment, code, order_id)
 
 
 def now_minus(seconds: float) -> datetime:

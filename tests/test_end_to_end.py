@@ -154,6 +154,7 @@ async def seed_owntracks_phone(pool: AsyncConnectionPool[Any], name: str) -> See
     async with pool.connection() as conn:
         await store.create_device(
             conn,
+            actor="test",
             code=name,
             kind=DeviceKind.PHONE,
             subject_id=seeded.subject_id,
@@ -228,6 +229,7 @@ async def test_a_phone_in_owntracks_http_mode_posts_with_its_own_password(
     async with pool.connection() as conn:
         await store.create_device(
             conn,
+            actor="test",
             code="othttp",
             kind=DeviceKind.PHONE,
             subject_id=seeded.subject_id,

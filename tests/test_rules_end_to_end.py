@@ -225,7 +225,7 @@ async def seed_wristband(pool: AsyncConnectionPool[Any], seeded: Seeded) -> str:
     code = f"{seeded.device_code}-band"
     async with pool.connection() as conn:
         await store.create_device(
-            conn, code=code, kind=DeviceKind.WRISTBAND, subject_id=seeded.subject_id
+            conn, actor="test", code=code, kind=DeviceKind.WRISTBAND, subject_id=seeded.subject_id
         )
     return code
 

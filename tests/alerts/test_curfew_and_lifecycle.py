@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from alerts import Action, NoteRequiredError, WrongStateError, next_state
-from alerts.curfew import curfew_start_findings
+from alerts.windows import curfew_start_findings
 from domain import (
     AlertState,
     Assignment,

@@ -1,0 +1,163 @@
+"""Monitoring orders and their extensions, and leaves."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, LiteralString
+
+from psycopg.types.json import Jsonb
+
+from domain import Leave, LeaveState, MonitoringOrder, OrderError, check_period
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+
+async def _one(conn: AsyncConnection[Any], query: LiteralString, params: tuple[object, ...]) -> Any:
+    cur = await conn.execute(query, params)
+    row = await cur.fetchone()
+    return None if row is None else row[0]
+
+
+# Orders -----------------------------------------------------------------------------------
+
+_EFFECTIVE_END = (
+    "COALESCE((SELECT max(e.ends_at) FROM order_extensions e WHERE e.order_id = o.id), o.ends_at)"
+)
+
+
+async def create_order(
+    conn: AsyncConnection[Any],
+    *,
+    subject_id: int,
+    approved_by: str,
+    reason: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    actor: str,
+) -> int:
+    """A new order; OrderError if the period is not allowed (the table checks it too)."""
+    check_period(starts_at, ends_at)
+    return int(
+        await _one(
+            conn,
+            "INSERT INTO monitoring_orders"
+            " (subject_id, approved_by, reason, starts_at, ends_at, created_by)"
+            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+            (subject_id, approved_by, reason, starts_at, ends_at, actor),
+        )
+    )
+
+
+async def extend_order(
+    conn: AsyncConnection[Any],
+    *,
+    order_id: int,
+    approved_by: str,
+    reason: str,
+    ends_at: datetime,
+    actor: str,
+) -> int:
+    """Extend an order from its current end by at most 3 months after review."""
+    current = await _one(
+        conn,
+        f"SELECT {_EFFECTIVE_END} FROM monitoring_orders o WHERE o.id = %s FOR UPDATE",  # noqa: S608
+        (order_id,),
+    )
+    if current is None:
+        raise OrderError(f"no order {order_id}")
+    check_period(current, ends_at)
+    return int(
+        await _one(
+            conn,
+            "INSERT INTO order_extensions"
+            " (order_id, approved_by, reason, previous_end, ends_at, created_by)"
+            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+            (order_id, approved_by, reason, current, ends_at, actor),
+        )
+    )
+
+
+async def load_orders(conn: AsyncConnection[Any]) -> list[MonitoringOrder]:
+    cur = await conn.execute(
+        f"SELECT o.id, o.subject_id, o.starts_at, {_EFFECTIVE_END} FROM monitoring_orders o"  # noqa: S608
+    )
+    return [
+        MonitoringOrder(id=i, subject_id=s, starts=a.timestamp(), ends=b.timestamp())
+        for i, s, a, b in await cur.fetchall()
+    ]
+
+
+async def load_reminded(conn: AsyncConnection[Any]) -> set[tuple[int, float]]:
+    """(order, end) pairs already reminded of."""
+    cur = await conn.execute("SELECT order_id, ends_at FROM order_reminders")
+    return {(int(o), e.timestamp()) for o, e in await cur.fetchall()}
+
+
+async def mark_reminded(conn: AsyncConnection[Any], *, order_id: int, ends: float) -> bool:
+    """Note that the order's end at `ends` was reminded of; False if it already was."""
+    cur = await conn.execute(
+        "INSERT INTO order_reminders (order_id, ends_at) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (order_id, datetime.fromtimestamp(ends, UTC)),
+    )
+    return cur.rowcount == 1
+
+
+# Leaves -----------------------------------------------------------------------------------
+
+
+async def request_leave(
+    conn: AsyncConnection[Any],
+    *,
+    subject_id: int,
+    destination_zone_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str,
+    actor: str,
+) -> int:
+    if ends_at <= starts_at:
+        raise OrderError("a leave must end after it starts")
+    return int(
+        await _one(
+            conn,
+            "INSERT INTO leaves (subject_id, destination, starts_at, ends_at, reason,"
+            " requested_by) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+            (subject_id, destination_zone_id, starts_at, ends_at, reason, actor),
+        )
+    )
+
+
+async def decide_leave(
+    conn: AsyncConnection[Any], *, leave_id: int, approve: bool, actor: str
+) -> None:
+    """Approve or reject a requested leave. Approving makes its destination an inclusion
+    assignment for exactly the leave's window (the district is suspended meanwhile)."""
+    cur = await conn.execute(
+        "UPDATE leaves SET state = %s, decided_by = %s, decided_at = now()"
+        " WHERE id = %s AND state = 'requested'"
+        " RETURNING subject_id, destination, starts_at, ends_at",
+        ("approved" if approve else "rejected", actor, leave_id),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise OrderError(f"leave {leave_id} is not waiting for a decision")
+    if not approve:
+        return
+    subject_id, destination, starts_at, ends_at = row
+    window = {"once": [{"start": starts_at.isoformat(), "end": ends_at.isoformat()}]}
+    await conn.execute(
+        "INSERT INTO zone_assignments (subject_id, zone_id, role, schedule, leave_id)"
+        " VALUES (%s, %s, 'inclusion', %s, %s)",
+        (subject_id, destination, Jsonb(window), leave_id),
+    )
+
+
+async def load_leaves(conn: AsyncConnection[Any]) -> list[Leave]:
+    cur = await conn.execute(
+        "SELECT id, subject_id, destination, starts_at, ends_at, state FROM leaves"
+    )
+    return [
+        Leave(i, s, d, a.timestamp(), b.timestamp(), LeaveState(st))
+        for i, s, d, a, b, st in await cur.fetchall()
+    ]

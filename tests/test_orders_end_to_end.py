@@ -1,0 +1,126 @@
+"""Orders and leaves through the real parts: nothing stored outside an order, a leave that
+moves the zone and ends overdue, a reminder before an order ends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import store
+from tests.helpers import offset, seed_subject, until
+from tests.running import live_alerts, processed, publish, walk
+
+if TYPE_CHECKING:
+    import httpx
+    from psycopg_pool import AsyncConnectionPool
+
+    from ingest import Pipeline
+    from tests.conftest import Broker
+
+
+async def test_outside_an_active_order_nothing_is_stored_and_nothing_alerts(
+    pool: AsyncConnectionPool[Any],
+    mosquitto: Broker,
+    pipeline: Pipeline,
+    api: httpx.AsyncClient,
+) -> None:
+    seeded = await seed_subject(pool, code="orders-none", order=False)
+    await pipeline.refresh()
+    await publish(mosquitto, walk(seeded, [1500.0, 1600.0, 1700.0]))
+    await until(lambda: processed(pipeline, 3), what="the fixes handled")
+    async with pool.connection() as conn:
+        assert await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10) == []
+    assert await live_alerts(pool, seeded.subject_id) == []
+    quarantined = (await api.get("/api/v1/quarantine")).json()
+    mine = [q for q in quarantined if q["topic"] == f"cc/v1/devices/{seeded.device_code}/fix"]
+    assert len(mine) == 3
+    assert all(
+        q["reason"].startswith(f"no active order: subject {seeded.subject_id}") for q in mine
+    )
+
+    async with pool.connection() as conn:
+        await store.create_order(
+            conn,
+            subject_id=seeded.subject_id,
+            approved_by="bureau head",
+            reason="approved today",
+            starts_at=datetime.now(UTC) - timedelta(minutes=5),
+            ends_at=datetime.now(UTC) + timedelta(days=30),
+            actor="supervisor",
+        )
+    await pipeline.refresh()
+    await publish(mosquitto, walk(seeded, [0.0]))
+    await until(lambda: processed(pipeline, 4), what="the fix under the new order")
+    async with pool.connection() as conn:
+        assert len(await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10)) == 1
+
+
+async def test_on_leave_the_destination_applies_and_a_late_return_is_overdue(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker, pipeline: Pipeline
+) -> None:
+    seeded = await seed_subject(pool, code="orders-leave")
+    destination = offset(8000.0, 0.0)
+    now = datetime.now(UTC)
+    async with pool.connection() as conn:
+        zone = await store.create_zone(
+            conn,
+            name="hospital town",
+            geometry={"type": "Circle", "center": list(destination), "radius_m": 1000.0},
+        )
+        leave = await store.request_leave(
+            conn,
+            subject_id=seeded.subject_id,
+            destination_zone_id=zone,
+            starts_at=now - timedelta(minutes=1),
+            ends_at=now + timedelta(seconds=3),
+            reason="mother in hospital",
+            actor="officer",
+        )
+        await store.decide_leave(conn, leave_id=leave, approve=True, actor="supervisor")
+    await pipeline.refresh()
+    # At the destination, 8 km outside the district: allowed during the leave.
+    await publish(mosquitto, walk(seeded, [8000.0, 8100.0, 8050.0]))
+    await until(lambda: processed(pipeline, 3), what="the fixes on leave")
+    assert await live_alerts(pool, seeded.subject_id) == []
+
+    # Still there when the leave ends.
+    await until(lambda: _has_alert(pool, seeded.subject_id), what="the overdue alert")
+    (overdue,) = await live_alerts(pool, seeded.subject_id)
+    assert (overdue.kind, overdue.severity, overdue.condition) == (
+        "leave_overdue",
+        "high",
+        "active",
+    )
+    assert overdue.zone_name == "hospital town"
+
+    # Back home: the overdue alert records it; no second alert for the same absence.
+    await publish(mosquitto, walk(seeded, [100.0, 50.0], step_s=0.01))
+    await until(lambda: processed(pipeline, 5), what="the fixes back home")
+    (back,) = await live_alerts(pool, seeded.subject_id)
+    assert (back.id, back.condition) == (overdue.id, "cleared")
+
+
+async def _has_alert(pool: AsyncConnectionPool[Any], subject_id: int) -> bool:
+    return bool(await live_alerts(pool, subject_id))
+
+
+async def test_the_supervisor_is_reminded_once_before_an_order_ends(
+    pool: AsyncConnectionPool[Any], pipeline: Pipeline
+) -> None:
+    seeded = await seed_subject(pool, code="orders-remind", order=False)
+    async with pool.connection() as conn:
+        order = await store.create_order(
+            conn,
+            subject_id=seeded.subject_id,
+            approved_by="bureau head",
+            reason="strict supervision",
+            starts_at=datetime.now(UTC) - timedelta(days=87),
+            ends_at=datetime.now(UTC) + timedelta(days=3),
+            actor="supervisor",
+        )
+    await pipeline.refresh()
+    await until(lambda: _has_alert(pool, seeded.subject_id), what="the reminder")
+    await pipeline.tick(datetime.now(UTC).timestamp())
+    (reminder,) = await live_alerts(pool, seeded.subject_id)
+    assert (reminder.kind, reminder.severity, reminder.count) == ("order_ending", "normal", 1)
+    assert reminder.message.startswith(f"monitoring order {order} ends")
