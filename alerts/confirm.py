@@ -87,13 +87,15 @@ def confirm(
     _, last_rev = np.unique(kk[::-1], return_index=True)
     last = n - 1 - last_rev
     new_state = {
-        int(keys[kk[i]]): RunState(
-            active=bool(active[i]),
-            run=int(run[i]),
-            run_active=bool(v[i]),
-            run_start=float(start_time[i]),
-            last_time=float(t[i]),
+        k: RunState(active=a, run=r, run_active=ra, run_start=rs, last_time=lt)
+        for k, a, r, ra, rs, lt in zip(
+            keys[kk[last]].tolist(),
+            active[last].tolist(),
+            run[last].tolist(),
+            v[last].tolist(),
+            start_time[last].tolist(),
+            t[last].tolist(),
+            strict=True,
         )
-        for i in last.tolist()
     }
     return Transitions(rows=rows[flip], active=active[flip], state=new_state)

@@ -302,11 +302,13 @@ def _last_fixes(batch: FixBatch) -> dict[int, LastFix]:
     s = batch.subject[order]
     rows = order[np.append(s[1:] != s[:-1], True)]
     return {
-        int(batch.subject[r]): LastFix(
-            float(batch.time[r]),
-            float(batch.lon[r]),
-            float(batch.lat[r]),
-            float(batch.accuracy[r]),
+        subject: LastFix(t, lon, lat, acc)
+        for subject, t, lon, lat, acc in zip(
+            batch.subject[rows].tolist(),
+            batch.time[rows].tolist(),
+            batch.lon[rows].tolist(),
+            batch.lat[rows].tolist(),
+            batch.accuracy[rows].tolist(),
+            strict=True,
         )
-        for r in rows.tolist()
     }

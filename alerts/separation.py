@@ -9,7 +9,6 @@ together. Both positions are WGS-84 by now, so GCJ-02 phones do not drift apart.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
 
 _EARTH_RADIUS_M = 6_371_008.8
 _NEVER = np.iinfo(np.int64).max  # a run length no run reaches: separation confirms by time
+_NOTHING_YET = SeparationState()
 
 
 def metres_apart(
@@ -166,28 +166,31 @@ class _Observations:
     def new_state(
         self, state: Mapping[int, SeparationState], runs: Mapping[int, RunState]
     ) -> dict[int, SeparationState]:
-        phone, band = self._newest(~self.band), self._newest(self.band)
-        out: dict[int, SeparationState] = {}
         n = self.subject.shape[0]
         ends = np.flatnonzero(np.append(self.subject[1:] != self.subject[:-1], n > 0))
-        for end in ends.tolist():
-            s = int(self.subject[end])
-            old = state.get(s, SeparationState())
-            new = replace(
-                old,
-                phone=self._fix(int(phone[end])) or old.phone,
-                wristband=self._fix(int(band[end])) or old.wristband,
+        phones = self._fixes(self._newest(~self.band)[ends])
+        bands = self._fixes(self._newest(self.band)[ends])
+        out: dict[int, SeparationState] = {}
+        for s, phone, band in zip(self.subject[ends].tolist(), phones, bands, strict=True):
+            old = state.get(s, _NOTHING_YET)
+            out[s] = SeparationState(
+                run=runs.get(s, old.run),
+                phone=phone or old.phone,
+                wristband=band or old.wristband,
             )
-            run = runs.get(s)
-            out[s] = new if run is None else replace(new, run=run)
         return out
 
-    def _fix(self, row: int) -> LastFix | None:
-        if row < 0:
-            return None
-        return LastFix(
-            float(self.time[row]),
-            float(self.lon[row]),
-            float(self.lat[row]),
-            float(self.accuracy[row]),
-        )
+    def _fixes(self, rows: Ids) -> list[LastFix | None]:
+        """The fix at each row (None for -1)."""
+        r = np.maximum(rows, 0)
+        return [
+            LastFix(t, lon, lat, acc) if row >= 0 else None
+            for row, t, lon, lat, acc in zip(
+                rows.tolist(),
+                self.time[r].tolist(),
+                self.lon[r].tolist(),
+                self.lat[r].tolist(),
+                self.accuracy[r].tolist(),
+                strict=True,
+            )
+        ]

@@ -16,6 +16,8 @@ from domain import AlertKind, Finding, ZoneStatus
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from numpy.typing import NDArray
+
     from alerts.policy import Policies
     from domain import FixBatch, Ids, RunState
     from geofence import Evaluation
@@ -47,45 +49,47 @@ def zone_findings(
         min_run=policies.column(subject, "confirm_fixes").astype(np.int64),
         min_span_s=policies.column(subject, "confirm_s"),
     )
-    distances = ev.boundary_distance(t.rows)
+    rows = t.rows
+    f = ev.fix[rows]
     findings = [
-        _finding(batch, ev, row, active=active, distance=d, curfews=curfews)
-        for row, active, d in zip(
-            t.rows.tolist(), t.active.tolist(), distances.tolist(), strict=True
+        Finding(
+            kind=kind,
+            subject_id=subject_id,
+            time=fix_time,
+            message=_message(kind, active=active, distance=distance),
+            assignment_id=assignment,
+            lon=lon,
+            lat=lat,
+            cleared=not active,
+        )
+        for kind, subject_id, fix_time, active, distance, assignment, lon, lat in zip(
+            _kinds(ev.inclusion[rows], np.isin(ev.assignment[rows], curfews)),
+            batch.subject[f].tolist(),
+            batch.time[f].tolist(),
+            t.active.tolist(),
+            ev.boundary_distance(rows).tolist(),
+            ev.assignment[rows].tolist(),
+            batch.lon[f].tolist(),
+            batch.lat[f].tolist(),
+            strict=True,
         )
     ]
     return findings, t.state
 
 
-def _finding(
-    batch: FixBatch, ev: Evaluation, row: int, *, active: bool, distance: float, curfews: Ids
-) -> Finding:
-    f = int(ev.fix[row])
-    assignment = int(ev.assignment[row])
-    if not ev.inclusion[row]:
-        kind = AlertKind.ZONE_ENTRY
-        message = (
-            f"entered the exclusion zone: {distance:.0f} m inside"
-            if active
-            else f"left the exclusion zone: {distance:.0f} m outside"
-        )
-    else:
-        i = np.searchsorted(curfews, assignment)
-        curfew = i < curfews.shape[0] and curfews[i] == assignment
-        kind = AlertKind.CURFEW if curfew else AlertKind.ZONE_EXIT
-        place = "home zone during curfew" if curfew else "inclusion zone"
-        message = (
-            f"outside the {place}: {distance:.0f} m from its boundary"
-            if active
-            else f"back inside the {place}"
-        )
-    return Finding(
-        kind=kind,
-        subject_id=int(batch.subject[f]),
-        time=float(batch.time[f]),
-        message=message,
-        assignment_id=assignment,
-        lon=float(batch.lon[f]),
-        lat=float(batch.lat[f]),
-        cleared=not active,
-    )
+def _kinds(inclusion: NDArray[np.bool_], curfew: NDArray[np.bool_]) -> list[AlertKind]:
+    return [
+        AlertKind.CURFEW if c else AlertKind.ZONE_EXIT if i else AlertKind.ZONE_ENTRY
+        for i, c in zip(inclusion.tolist(), curfew.tolist(), strict=True)
+    ]
+
+
+def _message(kind: AlertKind, *, active: bool, distance: float) -> str:
+    if kind is AlertKind.ZONE_ENTRY:
+        if active:
+            return f"entered the exclusion zone: {distance:.0f} m inside"
+        return f"left the exclusion zone: {distance:.0f} m outside"
+    place = "home zone during curfew" if kind is AlertKind.CURFEW else "inclusion zone"
+    if active:
+        return f"outside the {place}: {distance:.0f} m from its boundary"
+    return f"back inside the {place}"

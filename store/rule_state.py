@@ -74,35 +74,37 @@ async def save_separation_state(
 ) -> None:
     if not state:
         return
+    ids = list(state)
+    runs = [state[s].run for s in ids]
 
-    def fix_params(f: LastFix | None) -> tuple[float | None, ...]:
-        return (None,) * 4 if f is None else (f.time, f.lon, f.lat, f.accuracy)
+    def column(kind: str, field: str) -> list[float | None]:
+        fixes = [getattr(state[s], kind) for s in ids]
+        return [None if f is None else getattr(f, field) for f in fixes]
 
-    async with conn.cursor() as cur:
-        await cur.executemany(
-            f"INSERT INTO separation_rule_state (subject_id, {_RUN}, {_FIXES})"  # noqa: S608
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (subject_id) DO UPDATE SET active = EXCLUDED.active,"
-            " run = EXCLUDED.run, run_active = EXCLUDED.run_active,"
-            " run_start = EXCLUDED.run_start, last_time = EXCLUDED.last_time,"
-            " phone_time = EXCLUDED.phone_time, phone_lon = EXCLUDED.phone_lon,"
-            " phone_lat = EXCLUDED.phone_lat, phone_accuracy = EXCLUDED.phone_accuracy,"
-            " band_time = EXCLUDED.band_time, band_lon = EXCLUDED.band_lon,"
-            " band_lat = EXCLUDED.band_lat, band_accuracy = EXCLUDED.band_accuracy",
-            [
-                (
-                    s,
-                    st.run.active,
-                    st.run.run,
-                    st.run.run_active,
-                    st.run.run_start,
-                    st.run.last_time,
-                    *fix_params(st.phone),
-                    *fix_params(st.wristband),
-                )
-                for s, st in state.items()
-            ],
-        )
+    fields = ("time", "lon", "lat", "accuracy")
+    await conn.execute(
+        f"INSERT INTO separation_rule_state (subject_id, {_RUN}, {_FIXES})"  # noqa: S608
+        " SELECT * FROM unnest(%s::bigint[], %s::boolean[], %s::int[], %s::boolean[],"
+        " %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::float8[],"
+        " %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::float8[])"
+        " ON CONFLICT (subject_id) DO UPDATE SET active = EXCLUDED.active,"
+        " run = EXCLUDED.run, run_active = EXCLUDED.run_active,"
+        " run_start = EXCLUDED.run_start, last_time = EXCLUDED.last_time,"
+        " phone_time = EXCLUDED.phone_time, phone_lon = EXCLUDED.phone_lon,"
+        " phone_lat = EXCLUDED.phone_lat, phone_accuracy = EXCLUDED.phone_accuracy,"
+        " band_time = EXCLUDED.band_time, band_lon = EXCLUDED.band_lon,"
+        " band_lat = EXCLUDED.band_lat, band_accuracy = EXCLUDED.band_accuracy",
+        (
+            ids,
+            [r.active for r in runs],
+            [r.run for r in runs],
+            [r.run_active for r in runs],
+            [r.run_start for r in runs],
+            [r.last_time for r in runs],
+            *(column("phone", f) for f in fields),
+            *(column("wristband", f) for f in fields),
+        ),
+    )
 
 
 async def last_reports(conn: AsyncConnection[Any]) -> dict[int, float]:

@@ -17,8 +17,11 @@ from domain import (
     Finding,
     FixBatch,
     FixSource,
+    LastFix,
     OneOffWindow,
+    RunState,
     Schedule,
+    SeparationState,
     WeeklyWindow,
     ZoneRole,
 )
@@ -178,3 +181,22 @@ async def test_the_registry_version_moves_with_devices_zones_and_assignments(
     assert after_seed >= before + 3
     assert after_fix == after_seed
     assert after_update == after_fix + 1
+
+
+async def test_rule_state_round_trips(pool: AsyncConnectionPool[Any]) -> None:
+    seeded = await seed_subject(pool, code="store-rule-state")
+    zone = {seeded.assignment_id: RunState(True, 3, True, 1.7e9, 1.7e9 + 20)}
+    fresh = RunState()  # -inf times: nothing seen yet
+    separation = {
+        seeded.subject_id: SeparationState(
+            run=fresh, phone=LastFix(1.7e9, 104.0, 30.6, 12.5), wristband=None
+        )
+    }
+    async with pool.connection() as conn:
+        await store.save_zone_state(conn, zone)
+        await store.save_separation_state(conn, separation)
+        await store.save_zone_state(conn, {seeded.assignment_id: fresh})
+        zones = await store.load_zone_state(conn)
+        separations = await store.load_separation_state(conn)
+    assert zones[seeded.assignment_id] == fresh
+    assert separations[seeded.subject_id] == separation[seeded.subject_id]
