@@ -13,6 +13,21 @@ if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
 _RUN = "active, run, run_active, run_start, last_time"
+_RUN_TYPES = "%s::boolean[], %s::int[], %s::boolean[], %s::float8[], %s::float8[]"
+_UPDATE_RUN = (
+    "active = EXCLUDED.active, run = EXCLUDED.run, run_active = EXCLUDED.run_active,"
+    " run_start = EXCLUDED.run_start, last_time = EXCLUDED.last_time"
+)
+
+
+def _run_columns(runs: list[RunState]) -> tuple[list[Any], ...]:
+    return (
+        [r.active for r in runs],
+        [r.run for r in runs],
+        [r.run_active for r in runs],
+        [r.run_start for r in runs],
+        [r.last_time for r in runs],
+    )
 
 
 def _run(row: tuple[Any, ...]) -> RunState:
@@ -35,22 +50,12 @@ async def save_zone_state(conn: AsyncConnection[Any], state: Mapping[int, RunSta
     runs = [state[i] for i in ids]
     await conn.execute(
         f"INSERT INTO zone_rule_state (assignment_id, {_RUN})"  # noqa: S608
-        " SELECT * FROM unnest(%s::bigint[], %s::boolean[], %s::int[], %s::boolean[],"
-        " %s::float8[], %s::float8[]) AS u (assignment_id, active, run, run_active,"
-        " run_start, last_time)"
+        f" SELECT * FROM unnest(%s::bigint[], {_RUN_TYPES})"
+        f" AS u (assignment_id, {_RUN})"
         # an assignment deleted meanwhile has nothing left to remember
         " WHERE EXISTS (SELECT 1 FROM zone_assignments za WHERE za.id = u.assignment_id)"
-        " ON CONFLICT (assignment_id) DO UPDATE SET active = EXCLUDED.active,"
-        " run = EXCLUDED.run, run_active = EXCLUDED.run_active,"
-        " run_start = EXCLUDED.run_start, last_time = EXCLUDED.last_time",
-        (
-            ids,
-            [r.active for r in runs],
-            [r.run for r in runs],
-            [r.run_active for r in runs],
-            [r.run_start for r in runs],
-            [r.last_time for r in runs],
-        ),
+        f" ON CONFLICT (assignment_id) DO UPDATE SET {_UPDATE_RUN}",
+        (ids, *_run_columns(runs)),
     )
 
 
@@ -84,23 +89,15 @@ async def save_separation_state(
     fields = ("time", "lon", "lat", "accuracy")
     await conn.execute(
         f"INSERT INTO separation_rule_state (subject_id, {_RUN}, {_FIXES})"  # noqa: S608
-        " SELECT * FROM unnest(%s::bigint[], %s::boolean[], %s::int[], %s::boolean[],"
-        " %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::float8[],"
-        " %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::float8[])"
-        " ON CONFLICT (subject_id) DO UPDATE SET active = EXCLUDED.active,"
-        " run = EXCLUDED.run, run_active = EXCLUDED.run_active,"
-        " run_start = EXCLUDED.run_start, last_time = EXCLUDED.last_time,"
+        f" SELECT * FROM unnest(%s::bigint[], {_RUN_TYPES}, {', '.join(['%s::float8[]'] * 8)})"
+        f" ON CONFLICT (subject_id) DO UPDATE SET {_UPDATE_RUN},"
         " phone_time = EXCLUDED.phone_time, phone_lon = EXCLUDED.phone_lon,"
         " phone_lat = EXCLUDED.phone_lat, phone_accuracy = EXCLUDED.phone_accuracy,"
         " band_time = EXCLUDED.band_time, band_lon = EXCLUDED.band_lon,"
         " band_lat = EXCLUDED.band_lat, band_accuracy = EXCLUDED.band_accuracy",
         (
             ids,
-            [r.active for r in runs],
-            [r.run for r in runs],
-            [r.run_active for r in runs],
-            [r.run_start for r in runs],
-            [r.last_time for r in runs],
+            *_run_columns(runs),
             *(column("phone", f) for f in fields),
             *(column("wristband", f) for f in fields),
         ),
