@@ -11,7 +11,7 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ccmon import bench_geofence
+from ccmon import bench_geofence, bench_rules
 from ccmon.commands import migrate, seed_city, serve, simulate
 from ccmon.demo import run_demo
 from ccmon.mosquitto import mosquitto_config
@@ -55,6 +55,12 @@ async def _bench_geofence(_settings: Settings, args: argparse.Namespace) -> None
     )
 
 
+async def _bench_rules(settings: Settings, args: argparse.Namespace) -> None:
+    bench_rules.run(
+        subjects=args.subjects, fixes=args.fixes, batches=args.batches, policy=settings.levels
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccmon",
@@ -92,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     geo.add_argument("--batches", type=int, default=5, help="timed repetitions; best is shown")
     geo.add_argument("--seed", type=int, default=1)
     geo.set_defaults(run=_bench_geofence)
+    rules = kinds.add_parser("rules", help="order check, geofence and rules per batch")
+    rules.add_argument("--subjects", type=int, default=10_000)
+    rules.add_argument("--fixes", type=int, default=50_000, help="fixes per batch")
+    rules.add_argument("--batches", type=int, default=10, help="timed batches; best is shown")
+    rules.set_defaults(run=_bench_rules)
     return parser
 
 
