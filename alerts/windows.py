@@ -4,6 +4,9 @@
 - a curfew begins: a subject away from home is alerted at the window start;
 - a leave ends: a subject not back inside the district is overdue.
 
+The finding carries the time and place of that newest fix: a fix from between it and now
+that shows the subject where they should be clears it.
+
 Either way the zone's confirmation starts afresh from that position, so the zone rule does
 not alert a second time for the same absence.
 """
@@ -82,7 +85,7 @@ def curfew_start_findings(
         Finding(
             kind=AlertKind.CURFEW,
             subject_id=j.subject,
-            time=now,
+            time=j.fix.time,  # the position it is decided from
             message=(
                 f"not home when the curfew began (newest fix {(now - j.fix.time) / 60:.0f} min old)"
             ),
@@ -118,7 +121,7 @@ def leave_end_findings(
         Finding(
             kind=AlertKind.LEAVE_OVERDUE,
             subject_id=s,
-            time=now,
+            time=j.fix.time,  # the position it is decided from
             message=(
                 f"leave {leaves[s].id} ended and the subject is not back in the district"
                 f" (newest fix {(now - j.fix.time) / 60:.0f} min old)"

@@ -47,7 +47,7 @@ def test_a_subject_away_when_the_curfew_begins_is_alerted_at_its_start() -> None
     }
     findings, state = curfew_start_findings(start, starting, index, last)
     assert [(f.kind, f.subject_id, f.time, f.assignment_id) for f in findings] == [
-        ("curfew", 1, start, 11)
+        ("curfew", 1, start - 600, 11)
     ]
     assert "10 min old" in findings[0].message
     assert state[11].active
