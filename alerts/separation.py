@@ -1,10 +1,12 @@
 """Phone-wristband separation (人机分离): the phone must stay with the person.
 
 Each fix is paired with the newest earlier fix of the subject's other device (from this batch
-or remembered from earlier ones) if it is at most `pair_window_s` older. A pair whose
-distance exceeds both accuracies plus `separation_m` observes separation; the condition is
-confirmed after `separation_s` of such pairs, and ends after as long of pairs close
-together. Both positions are WGS-84 by now, so GCJ-02 phones do not drift apart.
+or remembered from earlier ones) if it is at most `pair_window_s` older. A pair farther
+apart than `separation_m` plus both accuracies observes separation; one within
+`separation_m` even with both accuracies added observes the two together; a pair in between
+(a cell fix a kilometre wide) proves neither. The condition is confirmed after
+`separation_s` of separation and ends after as long together. Both positions are WGS-84 by
+now, so GCJ-02 phones do not drift apart.
 """
 
 from __future__ import annotations
@@ -60,12 +62,14 @@ def separation_findings(
     obs = _Observations.of(batch, wristband, mine, subjects, state)
     partner, valid = obs.partners(policies)
     apart = metres_apart(obs.lon, obs.lat, obs.lon[partner], obs.lat[partner])
-    margin = apart - obs.accuracy - obs.accuracy[partner]
+    slack = obs.accuracy + obs.accuracy[partner]
+    limit = policies.column(obs.subject, "separation_m")
+    far, near = apart - slack > limit, apart + slack <= limit
     t = confirm(
         obs.subject,
         obs.time,
-        margin > policies.column(obs.subject, "separation_m"),
-        valid,
+        far,
+        valid & (far | near),
         {s: state[s].run for s in subjects.tolist() if s in state},
         min_run=np.full(obs.subject.shape[0], _NEVER, dtype=np.int64),
         min_span_s=policies.column(obs.subject, "separation_s"),

@@ -53,10 +53,12 @@ def test_apart_for_long_enough_raises_once_and_together_again_clears() -> None:
     assert state[1].run.active is False
 
 
-def test_within_both_accuracies_is_together() -> None:
+def test_a_distance_the_accuracies_could_explain_proves_nothing() -> None:
     fixes = [(1, float(t), PHONE, 0.0) for t in range(0, 60, 5)]
-    fixes += [(1, t + 1.0, BAND, 110.0) for t in range(0, 60, 5)]  # 110 m - 2 x 10 m < 100 m
-    assert judge(fixes)[0] == []
+    fixes += [(1, t + 1.0, BAND, 110.0) for t in range(0, 60, 5)]  # 110 m -/+ 2 x 10 m
+    found, state = judge(fixes)
+    assert found == []
+    assert state[1].run.run == 0
 
 
 def test_fixes_too_far_apart_in_time_are_not_compared() -> None:
@@ -104,7 +106,8 @@ def slow_pairs(
                 )[0]
             )
             within = t - ot <= POLICY.pair_window_s
-            out.append((s, t, apart - 20.0 > POLICY.separation_m, within))
+            far, near = apart - 20.0 > POLICY.separation_m, apart + 20.0 <= POLICY.separation_m
+            out.append((s, t, far, within and (far or near)))
         else:
             out.append((s, t, False, False))
         history.append((t, d, east))
