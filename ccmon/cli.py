@@ -8,14 +8,16 @@ import contextlib
 import io
 import logging
 import signal
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccmon import bench_geofence, bench_rules
-from ccmon.commands import migrate, seed_city, serve, simulate
+from ccmon.commands import migrate, seed, serve, simulate
 from ccmon.demo import run_demo
 from ccmon.mosquitto import mosquitto_config
 from ccmon.settings import Settings, load_settings
+from simulators import Kind, Plan, ScenarioError, load_plan, parse_scenario
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -37,12 +39,45 @@ def _migrate(settings: Settings, _args: argparse.Namespace) -> Coroutine[Any, An
     return migrate(settings)
 
 
+def _plan(args: argparse.Namespace) -> Plan:
+    """The simulation plan: a scenario file, or the defaults, plus scenarios given inline."""
+    try:
+        plan = load_plan(args.scenario_file) if args.scenario_file else Plan(seed=args.seed)
+        extra = tuple(parse_scenario(s) for s in args.scenario)
+    except ScenarioError as exc:
+        raise SystemExit(f"ccmon: {exc}") from None
+    scenarios = plan.scenarios + extra
+    return replace(
+        plan,
+        scenarios=scenarios,
+        subjects=max(plan.subjects, len(scenarios)),
+        interval_s=args.interval or plan.interval_s,
+        time_scale=args.time_scale or plan.time_scale,
+    )
+
+
 def _seed_city(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, Any, None]:
-    return seed_city(settings, seed=args.seed)
+    return seed(settings, _plan(args))
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, Any, None]:
-    return simulate(settings, seed=args.seed, interval_s=args.interval, duration_s=args.duration)
+    return simulate(settings, _plan(args), duration_s=args.duration)
+
+
+def _plan_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=1, help="the city (without a file)")
+    parser.add_argument(
+        "--scenario-file", type=Path, help="a YAML or JSON plan: city size, pace, scenarios"
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="KIND[@SECONDS]",
+        help=f"add a scenario (repeatable): {', '.join(k.value for k in Kind)}",
+    )
+    parser.add_argument("--interval", type=float, help="seconds between a strict device's fixes")
+    parser.add_argument("--time-scale", type=float, help="movement runs this many times faster")
 
 
 async def _mosquitto_config(_settings: Settings, args: argparse.Namespace) -> None:
@@ -77,12 +112,13 @@ def _parser() -> argparse.ArgumentParser:
         "serve", help="pipeline + API against CCMON_DATABASE_URL and the MQTT broker configured"
     ).set_defaults(run=_serve)
     sub.add_parser("migrate", help="apply database migrations and exit").set_defaults(run=_migrate)
-    seed = sub.add_parser("seed-city", help="register the synthetic city's subjects and devices")
-    seed.add_argument("--seed", type=int, default=1)
-    seed.set_defaults(run=_seed_city)
-    sim = sub.add_parser("simulate", help="publish the synthetic city's fixes to the broker")
-    sim.add_argument("--seed", type=int, default=1)
-    sim.add_argument("--interval", type=float, default=5.0, help="seconds between fixes")
+    seeding = sub.add_parser(
+        "seed-city", help="register the synthetic city (and what its scenarios need)"
+    )
+    _plan_arguments(seeding)
+    seeding.set_defaults(run=_seed_city)
+    sim = sub.add_parser("simulate", help="publish the synthetic city's devices to the broker")
+    _plan_arguments(sim)
     sim.add_argument("--duration", type=float, default=None, help="seconds; default: forever")
     sim.set_defaults(run=_simulate)
     conf = sub.add_parser("mosquitto-config", help="print a mosquitto.conf that drops nothing")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import store
-from ccmon.demo import seed_city as seed_city_into
+from ccmon.city import prepare_run, progress_line, seed_city, summary
 from ccmon.embedded import embedded_database
 from ccmon.services import (
     connection_pool,
@@ -14,12 +15,13 @@ from ccmon.services import (
     prepare_database,
     run_until_stopped,
 )
-from simulators import generate_city, simulate_city
+from simulators import City, SimulationReport, generate_city, simulate_city
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from ccmon.settings import Settings
+    from simulators import Plan
 
 
 @contextlib.asynccontextmanager
@@ -52,30 +54,46 @@ async def migrate(settings: Settings) -> None:
             print(f"created user admin with password {password} (shown once)", flush=True)
 
 
-async def seed_city(settings: Settings, *, seed: int) -> None:
+def plan_city(plan: Plan) -> City:
+    return generate_city(
+        plan.seed, subjects=plan.subjects, wristbands=plan.wristbands, scenarios=plan.scenarios
+    )
+
+
+async def seed(settings: Settings, plan: Plan) -> None:
+    """Register the plan's city in an empty store, with what its scenarios need from now on
+    (so run `ccmon simulate` with the same plan right after)."""
+    city = plan_city(plan)
     async with database(settings) as url, connection_pool(url) as pool:
         async with pool.connection() as conn:
             if await store.count_subjects(conn) > 0:
                 raise SystemExit(
                     "the store already has subjects; seed-city only seeds an empty one"
                 )
-            await seed_city_into(conn, generate_city(seed))
-        print("seeded the synthetic city", flush=True)
+            await seed_city(conn, city)
+            await prepare_run(conn, city, start=datetime.now(UTC), time_scale=plan.time_scale)
+        print(
+            f"seeded the synthetic city: {len(city.subjects)} subjects,"
+            f" {len(plan.scenarios)} playing scenarios",
+            flush=True,
+        )
 
 
-async def simulate(
-    settings: Settings, *, seed: int, interval_s: float, duration_s: float | None
-) -> None:
-    report = await simulate_city(
-        generate_city(seed),
-        host=settings.mqtt_host,
-        port=settings.mqtt_port,
-        interval_s=interval_s,
-        duration_s=duration_s,
-        seed=seed,
-    )
-    print(
-        f"{report.devices} devices published {report.fixes} fixes"
-        f" ({report.batches} batches after outages) and {report.statuses} status events",
-        flush=True,
-    )
+async def simulate(settings: Settings, plan: Plan, *, duration_s: float | None) -> None:
+    """Publish the plan's devices to the broker, with a progress line every 5 s and a
+    summary per scenario at the end (also when stopped with Ctrl-C)."""
+    report = SimulationReport()
+    try:
+        await simulate_city(
+            plan_city(plan),
+            host=settings.mqtt_host,
+            port=settings.mqtt_port,
+            interval_s=plan.interval_s,
+            duration_s=duration_s,
+            seed=plan.seed,
+            time_scale=plan.time_scale,
+            report=report,
+            progress=lambda r, elapsed: print(progress_line(r, elapsed), flush=True),
+        )
+    finally:
+        print(summary(report), flush=True)

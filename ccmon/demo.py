@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import os
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import store
+from ccmon.city import prepare_run, seed_city
 from ccmon.embedded import embedded_broker, embedded_database
 from ccmon.services import (
     connection_pool,
@@ -15,63 +16,17 @@ from ccmon.services import (
     prepare_database,
     run_until_stopped,
 )
-from domain import ORDER_MAX_MONTHS, ZoneRole, add_months
-from simulators import City, Outage, generate_city, simulate_city
+from simulators import DEMO_SCENARIOS, Outage, generate_city, simulate_city
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from psycopg import AsyncConnection
 
     from ccmon.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_SEEDER = "demo-seed"
-
 # One wristband loses its link for a while, then uploads what it buffered as one batch.
-DEMO_OUTAGES = {"wb-0005": Outage(start_s=15.0, end_s=35.0)}
-
-
-async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
-    """Register the city in the store: a county bureau, and per district a justice office, the
-    district as an inclusion zone and its school as an exclusion zone (each shared by all the
-    district's subjects); every subject with its devices and a monitoring order of the
-    longest allowed period, from today."""
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    county = await store.create_office(conn, name="County Justice Bureau")
-    offices, zones, schools = [], [], []
-    for d in city.districts:
-        offices.append(
-            await store.create_office(conn, name=f"{d.name} Justice Office", parent_id=county)
-        )
-        zones.append(await store.create_zone(conn, name=d.name, geometry=d.geojson()))
-        schools.append(
-            await store.create_zone(conn, name=f"{d.name} school", geometry=d.school_zone())
-        )
-    for s in city.subjects:
-        subject_id = await store.create_subject(
-            conn, office_id=offices[s.district], name=s.name, level=s.level
-        )
-        for device in s.devices:
-            await store.create_device(
-                conn, code=device.code, kind=device.kind, subject_id=subject_id, actor=_SEEDER
-            )
-        await store.create_order(
-            conn,
-            subject_id=subject_id,
-            approved_by="County Justice Bureau head (demo)",
-            reason=f"demo: {s.level} supervision with electronic monitoring",
-            starts_at=today,
-            ends_at=add_months(today, ORDER_MAX_MONTHS),
-            actor=_SEEDER,
-        )
-        await store.assign_zone(
-            conn, subject_id=subject_id, zone_id=zones[s.district], role=ZoneRole.INCLUSION
-        )
-        await store.assign_zone(
-            conn, subject_id=subject_id, zone_id=schools[s.district], role=ZoneRole.EXCLUSION
-        )
+DEMO_OUTAGES = {"wb-0013": Outage(start_s=15.0, end_s=35.0)}
 
 
 def _demo_password(data_dir: Path, new_password: str | None) -> str:
@@ -108,13 +63,14 @@ async def run_demo(settings: Settings) -> None:
 
 async def _run_demo(settings: Settings) -> None:
     data_dir = settings.data_dir.resolve()
-    city = generate_city(settings.demo_seed)
+    city = generate_city(settings.demo_seed, scenarios=DEMO_SCENARIOS)
     async with embedded_database(data_dir / "postgres") as url:
         new_password = await prepare_database(url)
         async with connection_pool(url) as pool:
             async with pool.connection() as conn:
                 if await store.count_subjects(conn) == 0:
                     await seed_city(conn, city)
+                await prepare_run(conn, city, start=datetime.now(UTC), time_scale=1.0)
             async with embedded_broker(settings.mqtt_host, settings.mqtt_port):
                 server, ingest = monitoring(pool, settings)
                 password = _demo_password(data_dir, new_password)

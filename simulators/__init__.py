@@ -3,23 +3,45 @@
 from simulators.city import City, District, SimDevice, SimSubject, generate_city
 from simulators.devices import (
     Outage,
+    Sent,
     SimulationReport,
     device_fix,
     fix_payload,
     simulate_city,
     status_payload,
 )
+from simulators.scenarios import (
+    DEMO_SCENARIOS,
+    EXPECTED_ALERTS,
+    LEAVE_ENDS_S,
+    Kind,
+    Plan,
+    Scenario,
+    ScenarioError,
+    load_plan,
+    parse_scenario,
+)
 
 __all__ = [
+    "DEMO_SCENARIOS",
+    "EXPECTED_ALERTS",
+    "LEAVE_ENDS_S",
     "City",
     "District",
+    "Kind",
     "Outage",
+    "Plan",
+    "Scenario",
+    "ScenarioError",
+    "Sent",
     "SimDevice",
     "SimSubject",
     "SimulationReport",
     "device_fix",
     "fix_payload",
     "generate_city",
+    "load_plan",
+    "parse_scenario",
     "simulate_city",
     "status_payload",
 ]

@@ -1,4 +1,5 @@
-"""A small synthetic city from a seed: districts, subjects with homes, their devices."""
+"""A small synthetic city from a seed: districts, subjects with homes, workplaces and
+errands, their devices, and the scenarios some of them play out."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain import DeviceKind, SupervisionLevel
+from simulators.scenarios import NEEDS_WRISTBAND, Kind, Scenario
 
 _M_PER_DEG = 111_195.0
 BORDER_GAP_M = 300.0  # how far inside the border a violator lives
@@ -52,17 +54,22 @@ class SimDevice:
 
 @dataclass(frozen=True, slots=True)
 class SimSubject:
-    """`leaves_after_s` set: this subject lives near the border and drives out of the
-    district that long after the simulation starts. `visits_school_after_s` set: lives near
-    the district's school and goes there, where the court said not to."""
+    """A person: lives at `home`, works at `work`, runs errands at `errand` (all inside the
+    district), and may play out a `scenario`."""
 
     name: str
     level: SupervisionLevel
     district: int
     home: tuple[float, float]
+    work: tuple[float, float]
+    errand: tuple[float, float]
     devices: tuple[SimDevice, ...]
-    leaves_after_s: float | None
-    visits_school_after_s: float | None = None
+    scenario: Scenario | None = None
+
+    @property
+    def label(self) -> str:
+        """How progress and summaries name the subject."""
+        return self.scenario.kind.value if self.scenario else "routine"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,48 +140,65 @@ def _district(
     )
 
 
+_ROUTINE_R = 0.45  # of the district's smallest radius: where ordinary life happens
+
+
+def _home(rng: random.Random, district: District, kind: Kind | None) -> tuple[float, float]:
+    """Near the border for those who leave, near the school for its visitor, else anywhere in
+    the middle of the district."""
+    if kind in (Kind.WALK_OUT, Kind.LATE_RETURN):
+        a, r = district.narrow_angle, district.min_radius_m - BORDER_GAP_M
+    elif kind is Kind.ENTER_EXCLUSION:
+        a, r = math.pi / 2, SCHOOL_AT * district.min_radius_m - SCHOOL_GAP_M
+    else:
+        a, r = rng.uniform(0, 2 * math.pi), rng.uniform(0, district.min_radius_m * _ROUTINE_R)
+    return offset(district.centre, r * math.cos(a), r * math.sin(a))
+
+
+def _somewhere(rng: random.Random, district: District) -> tuple[float, float]:
+    a, r = rng.uniform(0, 2 * math.pi), rng.uniform(0, district.min_radius_m * _ROUTINE_R)
+    return offset(district.centre, r * math.cos(a), r * math.sin(a))
+
+
 def generate_city(
     seed: int,
     *,
     subjects: int = 50,
     wristbands: int = 10,
-    violators: int = 3,
+    scenarios: tuple[Scenario, ...] = (),
     centre: tuple[float, float] = (104.066, 30.657),
 ) -> City:
-    """Four districts on a 2 x 2 grid 12 km apart; the first `wristbands` subjects are under
-    strict supervision and wear a wristband; the first `violators` leave their district and
-    the next one (if strict) visits the school it must keep away from."""
+    """Four districts on a 2 x 2 grid 12 km apart. Subject i plays scenarios[i], if any, under
+    strict supervision (with a wristband where the scenario needs one); of the others, the
+    first `wristbands` are strict and wear one, the rest are under normal supervision. There
+    are `subjects` in all, or as many as there are scenarios."""
     rng = random.Random(seed)
     districts = [
         _district(rng, f"District {i + 1}", offset(centre, dx, dy), with_hole=i == 3)
         for i, (dx, dy) in enumerate([(-6000, 6000), (6000, 6000), (-6000, -6000), (6000, -6000)])
     ]
     people = []
-    for i in range(subjects):
+    for i in range(max(subjects, len(scenarios))):
         d = i % len(districts)
-        district = districts[d]
-        leaves = i < violators
-        visits = i == violators and i < wristbands
-        if leaves:
-            a, r = district.narrow_angle, district.min_radius_m - BORDER_GAP_M
-        elif visits:
-            a, r = math.pi / 2, SCHOOL_AT * district.min_radius_m - SCHOOL_GAP_M
+        scenario = scenarios[i] if i < len(scenarios) else None
+        if scenario is not None:
+            strict = True
+            band = scenario.kind in NEEDS_WRISTBAND
         else:
-            a, r = rng.uniform(0, 2 * math.pi), rng.uniform(0, district.min_radius_m * 0.45)
-        home = offset(district.centre, r * math.cos(a), r * math.sin(a))
-        strict = i < wristbands
+            strict = band = i - len(scenarios) < wristbands
         devices = [SimDevice(f"ph-{i + 1:04d}", DeviceKind.PHONE)]
-        if strict:
+        if band:
             devices.append(SimDevice(f"wb-{i + 1:04d}", DeviceKind.WRISTBAND))
         people.append(
             SimSubject(
                 name=rng.choice(_SURNAMES) + rng.choice(_GIVEN) + rng.choice(_GIVEN),
                 level=SupervisionLevel.STRICT if strict else SupervisionLevel.NORMAL,
                 district=d,
-                home=home,
+                home=_home(rng, districts[d], scenario.kind if scenario else None),
+                work=_somewhere(rng, districts[d]),
+                errand=_somewhere(rng, districts[d]),
                 devices=tuple(devices),
-                leaves_after_s=5.0 + 5.0 * i if leaves else None,
-                visits_school_after_s=10.0 if visits else None,
+                scenario=scenario,
             )
         )
     return City(districts=districts, subjects=people)

@@ -1,5 +1,6 @@
 """Simulated devices publishing native v1 fixes and status over MQTT, as real phones and
-wristbands do: each its own client, at its level's rate, buffering through outages."""
+wristbands do: each its own client (with its own credentials, if given), at its level's rate,
+buffering through outages, and misbehaving as its subject's scenario says."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import json
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -15,22 +16,47 @@ import aiomqtt
 
 from domain import DeviceKind, SupervisionLevel
 from domain.crs import Crs, gcj02_to_bd09, wgs84_to_gcj02
-from simulators.movement import indoors, observed, true_position
+from simulators.city import City, SimDevice
+from simulators.movement import observed, phone_whereabouts, whereabouts
+from simulators.scenarios import Kind
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
-    from simulators.city import City, SimDevice
+    from simulators.city import SimSubject
+
+
+@dataclass(slots=True)
+class Sent:
+    """What one group of devices sent."""
+
+    fixes: int = 0
+    batches: int = 0  # array messages uploaded after an outage
+    statuses: int = 0
+    duplicates: int = 0  # fixes sent a second time
+    out_of_order: int = 0  # fixes sent after a newer one
+    malformed: int = 0  # payloads meant to be refused
+    gaps: int = 0  # moments a device got no fix (indoors, GNSS only)
+    stopped: int = 0  # devices that went quiet for good
 
 
 @dataclass(slots=True)
 class SimulationReport:
-    """What was sent, for the summary at the end."""
+    """What was sent, per scenario (`routine` for everyone else), for progress and summary."""
 
-    fixes: int = 0
-    batches: int = 0  # array messages a device uploaded after an outage
-    statuses: int = 0
     devices: int = 0
+    by_label: dict[str, Sent] = field(default_factory=dict)
+
+    def of(self, label: str) -> Sent:
+        return self.by_label.setdefault(label, Sent())
+
+    @property
+    def total(self) -> Sent:
+        out = Sent()
+        for sent in self.by_label.values():
+            for name in Sent.__dataclass_fields__:
+                setattr(out, name, getattr(out, name) + getattr(sent, name))
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +69,16 @@ class Outage:
 
 
 _LEVEL_FACTOR = {SupervisionLevel.STRICT: 1.0, SupervisionLevel.NORMAL: 2.0}
+_BATTERY_LOW = 9
+_POWER_OFF_AFTER_S = 20.0  # simulation seconds from low battery to power off
+# Payloads a broken app or a tampered device might send; each must be quarantined.
+_MALFORMED = (
+    b'{"time": "2026-11-25T08:00:00Z", "lat": ',
+    b'{"lat": 30.6, "lon": 104.0, "accuracy": 10, "source": "gnss"}',
+    b'{"time": "2026-11-25T08:00:00Z", "lat": 91.5, "lon": 104.0, "accuracy": 10,'
+    b' "source": "gnss"}',
+    b'{"time": "2026-11-25T08:00:00", "lat": 30.6, "lon": 104.0, "accuracy": 10, "source": "gnss"}',
+)
 
 
 def fix_payload(
@@ -90,6 +126,14 @@ def status_payload(*, when: datetime, event: str, battery: int, seq: int) -> byt
     ).encode()
 
 
+def _battery(subject: SimSubject, t: float) -> int:
+    scenario = subject.scenario
+    if scenario is not None and scenario.kind is Kind.BATTERY_DIES:
+        share = min(1.0, t / max(scenario.after_s, 1.0))
+        return max(_BATTERY_LOW, round(60 - (60 - _BATTERY_LOW) * share))
+    return max(5, 100 - int(t / 60))
+
+
 def device_fix(
     city: City,
     index: int,
@@ -99,23 +143,113 @@ def device_fix(
     when: datetime,
     seq: int,
     rng: random.Random,
-) -> bytes:
-    """One fix of a device `t` seconds into the simulation: phones in GCJ-02 (as their map
-    SDK reports) from GNSS, Wi-Fi or the cell; wristbands GNSS only, in WGS-84."""
+) -> bytes | None:
+    """One fix of a device `t` simulation seconds into the run (None: no fix this time):
+    phones in GCJ-02 (as their map SDK reports) from GNSS, Wi-Fi or the cell; wristbands
+    GNSS only, in WGS-84."""
     subject = city.subjects[index]
-    position = true_position(city, subject, index, t)
     phone = device.kind is DeviceKind.PHONE
-    r = observed(rng, position, inside_building=indoors(subject, position), gnss_only=not phone)
+    place = (phone_whereabouts if phone else whereabouts)(city, subject, index, t)
+    r = observed(rng, place.position, inside_building=place.indoors, gnss_only=not phone)
+    if r is None:
+        return None
     return fix_payload(
         when=when,
         lon=r.lon,
         lat=r.lat,
         accuracy=r.accuracy,
-        battery=max(5, 100 - int(t / 60)),
+        battery=_battery(subject, t),
         seq=seq,
         crs=Crs.GCJ02 if phone else Crs.WGS84,
         source=r.source,
     )
+
+
+@dataclass(slots=True)
+class _Device:
+    """One device's run: its clock, its counters, what it holds back."""
+
+    city: City
+    index: int
+    device: SimDevice
+    client: aiomqtt.Client
+    sent: Sent
+    rng: random.Random
+    time_scale: float
+    started: float = field(default_factory=time.monotonic)
+    seq: int = 0
+    status_seq: int = 0
+    held: list[object] = field(default_factory=list)  # buffered through an outage
+    late: bytes | None = None  # held back to be sent after the next one
+
+    @property
+    def subject(self) -> SimSubject:
+        return self.city.subjects[self.index]
+
+    @property
+    def topic(self) -> str:
+        return f"cc/v1/devices/{self.device.code}"
+
+    def sim_t(self) -> float:
+        return (time.monotonic() - self.started) * self.time_scale
+
+    async def status(self, event: str, battery: int) -> None:
+        payload = status_payload(
+            when=datetime.now(UTC), event=event, battery=battery, seq=self.status_seq
+        )
+        self.status_seq += 1
+        await self.client.publish(f"{self.topic}/status", payload, qos=1)
+        self.sent.statuses += 1
+
+    async def publish_fix(self, fix: bytes) -> None:
+        kind = self.subject.scenario.kind if self.subject.scenario else None
+        if kind is Kind.DUPLICATES:
+            if self.late is None and self.seq % 3 == 0:
+                self.late = fix  # sent after the next one: out of order
+                return
+            await self._send(fix)
+            await self._send(fix)  # and again, as a QoS 1 redelivery would
+            self.sent.duplicates += 1
+            if self.late is not None:
+                await self._send(self.late)
+                self.sent.out_of_order += 1
+                self.late = None
+            return
+        await self._send(fix)
+        if kind is Kind.MALFORMED and self.seq % 3 == 0:
+            bad = _MALFORMED[(self.seq // 3) % len(_MALFORMED)]
+            await self.client.publish(f"{self.topic}/fix", bad, qos=1)
+            self.sent.malformed += 1
+
+    async def _send(self, fix: bytes) -> None:
+        await self.client.publish(f"{self.topic}/fix", fix, qos=1)
+        self.sent.fixes += 1
+
+    async def flush(self) -> None:
+        if self.held:
+            await self.client.publish(f"{self.topic}/fix", json.dumps(self.held).encode(), qos=1)
+            self.sent.fixes += len(self.held)
+            self.sent.batches += 1
+            self.held.clear()
+
+
+async def _scenario_step(d: _Device, t: float) -> bool:
+    """Scenario actions due at `t`; False once the device has gone quiet for good."""
+    scenario = d.subject.scenario
+    if scenario is None or t < scenario.after_s:
+        return True
+    kind, phone = scenario.kind, d.device.kind is DeviceKind.PHONE
+    if kind is Kind.GO_SILENT:
+        return False
+    if kind is Kind.CUT_STRAP and not phone and d.status_seq < 2:
+        await d.status("strap_cut", _battery(d.subject, t))
+    if kind is Kind.BATTERY_DIES and phone:
+        if d.status_seq == 0:
+            await d.status("low_battery", _BATTERY_LOW)
+        if t >= scenario.after_s + _POWER_OFF_AFTER_S:
+            await d.status("power_off", 2)
+            return False
+    return True
 
 
 async def _run_device(
@@ -124,41 +258,41 @@ async def _run_device(
     device: SimDevice,
     *,
     broker: tuple[str, int],
+    credentials: tuple[str, str] | None,
     interval_s: float,
     until: float,
     outage: Outage | None,
     rng: random.Random,
-    report: SimulationReport,
+    sent: Sent,
+    time_scale: float,
 ) -> None:
     """One device: its own MQTT client, its level's rate, its own sequence numbers."""
-    started = time.monotonic()
-    held: list[object] = []
-    seq = 0
-    async with aiomqtt.Client(*broker, identifier=device.code) as client:
+    username, password = credentials or (None, None)
+    async with aiomqtt.Client(
+        *broker, identifier=device.code, username=username, password=password
+    ) as client:
+        d = _Device(city, index, device, client, sent, rng, time_scale)
         if device.kind is DeviceKind.WRISTBAND:
-            now = datetime.now(UTC)
-            await client.publish(
-                f"cc/v1/devices/{device.code}/status",
-                status_payload(when=now, event="power_on", battery=100, seq=0),
-                qos=1,
-            )
-            report.statuses += 1
+            await d.status("power_on", 100)
         while time.monotonic() < until:
-            t = time.monotonic() - started
-            fix = device_fix(city, index, device, t=t, when=datetime.now(UTC), seq=seq, rng=rng)
-            seq += 1
-            topic = f"cc/v1/devices/{device.code}/fix"
-            if outage is not None and outage.start_s <= t < outage.end_s:
-                held.append(json.loads(fix))
+            t = d.sim_t()
+            if not await _scenario_step(d, t):
+                sent.stopped += 1
+                return
+            fix = device_fix(city, index, device, t=t, when=datetime.now(UTC), seq=d.seq, rng=rng)
+            if fix is None:
+                sent.gaps += 1
             else:
-                if held:
-                    await client.publish(topic, json.dumps(held).encode(), qos=1)
-                    report.fixes += len(held)
-                    report.batches += 1
-                    held.clear()
-                await client.publish(topic, fix, qos=1)
-                report.fixes += 1
-            await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started - t)))
+                d.seq += 1
+                real_t = t / time_scale
+                if outage is not None and outage.start_s <= real_t < outage.end_s:
+                    d.held.append(json.loads(fix))
+                else:
+                    await d.flush()
+                    await d.publish_fix(fix)
+            await asyncio.sleep(
+                max(0.0, interval_s - (time.monotonic() - d.started - t / time_scale))
+            )
 
 
 async def simulate_city(
@@ -169,29 +303,60 @@ async def simulate_city(
     interval_s: float,
     duration_s: float | None = None,
     seed: int = 0,
+    time_scale: float = 1.0,
     outages: Mapping[str, Outage] | None = None,
+    credentials: Mapping[str, tuple[str, str]] | None = None,
     report: SimulationReport | None = None,
+    progress: Callable[[SimulationReport, float], None] | None = None,
+    progress_every_s: float = 5.0,
 ) -> SimulationReport:
-    """Every device its own MQTT client, reporting every `interval_s` (strict supervision)
-    or twice that (normal), until `duration_s` has passed (or cancelled)."""
+    """Every device its own MQTT client (with `credentials[code]` = (username, password) if
+    given), reporting every `interval_s` (strict supervision) or twice that (normal), until
+    `duration_s` has passed (or cancelled). Movement runs `time_scale` times real time;
+    `progress(report, elapsed_s)` is called every `progress_every_s`."""
     report = report or SimulationReport()
-    until = time.monotonic() + (duration_s if duration_s is not None else float("inf"))
+    started = time.monotonic()
+    until = started + (duration_s if duration_s is not None else float("inf"))
     outages = outages or {}
-    async with asyncio.TaskGroup() as tg:
-        for i, subject in enumerate(city.subjects):
-            for device in subject.devices:
-                report.devices += 1
-                tg.create_task(
-                    _run_device(
-                        city,
-                        i,
-                        device,
-                        broker=(host, port),
-                        interval_s=interval_s * _LEVEL_FACTOR.get(subject.level, 4.0),
-                        until=until,
-                        outage=outages.get(device.code),
-                        rng=random.Random(f"{seed}/{device.code}"),
-                        report=report,
-                    )
-                )
+    credentials = credentials or {}
+    async with asyncio.TaskGroup() as outer:
+        ticker = (
+            outer.create_task(_progress(report, progress, progress_every_s, started))
+            if progress is not None
+            else None
+        )
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for i, subject in enumerate(city.subjects):
+                    for device in subject.devices:
+                        report.devices += 1
+                        tg.create_task(
+                            _run_device(
+                                city,
+                                i,
+                                device,
+                                broker=(host, port),
+                                credentials=credentials.get(device.code),
+                                interval_s=interval_s * _LEVEL_FACTOR.get(subject.level, 4.0),
+                                until=until,
+                                outage=outages.get(device.code),
+                                rng=random.Random(f"{seed}/{device.code}"),
+                                sent=report.of(subject.label),
+                                time_scale=time_scale,
+                            )
+                        )
+        finally:
+            if ticker is not None:
+                ticker.cancel()
     return report
+
+
+async def _progress(
+    report: SimulationReport,
+    show: Callable[[SimulationReport, float], None],
+    every_s: float,
+    started: float,
+) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        show(report, time.monotonic() - started)

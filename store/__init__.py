@@ -46,6 +46,7 @@ from store.registry import (
     registry_version,
     schedule_from_json,
     schedule_to_json,
+    set_schedule,
     subject_exists,
     subject_levels,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "save_zone_state",
     "schedule_from_json",
     "schedule_to_json",
+    "set_schedule",
     "set_state",
     "subject_events",
     "subject_exists",

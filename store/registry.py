@@ -135,6 +135,16 @@ async def assign_zone(
     )
 
 
+async def set_schedule(
+    conn: AsyncConnection[Any], *, assignment_id: int, schedule: Schedule
+) -> None:
+    data = schedule_to_json(schedule)
+    await conn.execute(
+        "UPDATE zone_assignments SET schedule = %s WHERE id = %s",
+        (None if data is None else Jsonb(data), assignment_id),
+    )
+
+
 async def load_devices(conn: AsyncConnection[Any]) -> list[Device]:
     cur = await conn.execute(
         "SELECT id, code, kind, subject_id, active, owntracks_topic, owntracks_key,"

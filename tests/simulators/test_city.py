@@ -1,28 +1,49 @@
-"""The synthetic city is plausible: valid districts (one with an enclave), homes inside,
-readings whose error matches what the device claims."""
+"""The synthetic city is plausible: valid districts (one with an enclave), everyone's day
+inside their district (bar those whose scenario takes them out), readings whose error matches
+what the device claims, indoor gaps for GNSS-only devices."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
 from shapely.geometry import Point, Polygon
 
-from simulators import generate_city
-from simulators.movement import indoors, observed, true_position
+from simulators import DEMO_SCENARIOS, Kind, Scenario, generate_city
+from simulators.movement import DAY_S, Place, observed, phone_whereabouts, whereabouts
+
+LEAVING = {Kind.WALK_OUT, Kind.LATE_RETURN}
 
 
-def test_districts_are_valid_one_has_a_hole_and_everyone_lives_inside() -> None:
-    city = generate_city(11)
+def test_districts_are_valid_one_has_a_hole_and_everyone_stays_inside() -> None:
+    city = generate_city(11, scenarios=DEMO_SCENARIOS)
     zones = [Polygon(d.ring, [d.hole] if d.hole else []) for d in city.districts]
     assert all(z.is_valid for z in zones)
     assert [len(z.interiors) for z in zones] == [0, 0, 0, 1]
     assert all(len(z.exterior.coords) > 100 for z in zones)
     for i, s in enumerate(city.subjects):
-        zone = zones[s.district]
-        for t in range(0, 3600, 60):
-            if s.leaves_after_s is None:
-                assert zone.contains(Point(true_position(city, s, i, float(t)))), (s.name, t)
+        if s.scenario is not None and s.scenario.kind in LEAVING:
+            continue
+        for t in range(0, int(DAY_S), 20):
+            position = whereabouts(city, s, i, float(t)).position
+            assert zones[s.district].contains(Point(position)), (s.name, s.label, t)
+
+
+def test_an_ordinary_day_goes_to_work_and_back_at_town_speed() -> None:
+    city = generate_city(11)
+    s = city.subjects[20]
+    midnight = (DAY_S - 20 * 137.0) % DAY_S  # each subject's day is shifted by its index
+    places = [whereabouts(city, s, 20, midnight + t) for t in range(0, int(DAY_S), 5)]
+    assert places[0] == Place(s.home, indoors=True)
+    assert any(not p.indoors for p in places)  # on the road at some point
+    k = 111_195.0 * math.cos(math.radians(30.6))
+    steps = [
+        math.hypot((b.position[0] - a.position[0]) * k, (b.position[1] - a.position[1]) * 111_195)
+        for a, b in itertools.pairwise(places)
+    ]
+    assert max(steps) <= 10.0 * 5 + 1  # never faster than 10 m/s
+    assert whereabouts(city, s, 20, midnight + DAY_S * 0.45) == Place(s.work, indoors=True)
 
 
 def test_readings_stay_mostly_within_their_claimed_accuracy() -> None:
@@ -33,32 +54,36 @@ def test_readings_stay_mostly_within_their_claimed_accuracy() -> None:
         (True, False, {"wifi", "cell"}),
         (True, True, {"gnss"}),
     ):
-        readings = [
+        tries = [
             observed(rng, (104.0, 30.6), inside_building=inside, gnss_only=gnss_only)
             for _ in range(2000)
         ]
+        readings = [r for r in tries if r is not None]
         assert {r.source for r in readings} == sources
         errors = [math.hypot((r.lon - 104.0) * k, (r.lat - 30.6) * 111_195.0) for r in readings]
         within = sum(e <= r.accuracy for e, r in zip(errors, readings, strict=True)) / len(errors)
         assert within > 0.8  # a few outliers (multipath) claim more than they deliver
+        gaps = (len(tries) - len(readings)) / len(tries)
+        assert (0.5 < gaps < 0.7) if inside and gnss_only else gaps == 0
 
 
-def test_home_is_indoors_and_the_street_is_not() -> None:
-    city = generate_city(11)
-    s = city.subjects[5]
-    assert indoors(s, s.home)
-    assert not indoors(s, (s.home[0] + 0.01, s.home[1]))
-
-
-def test_only_the_scripted_visitor_comes_near_a_school() -> None:
-    city = generate_city(11)
+def test_only_the_school_visitor_comes_near_a_school() -> None:
+    city = generate_city(11, scenarios=DEMO_SCENARIOS)
     schools = [Point(d.school).buffer(0.003) for d in city.districts]  # ~300 m: well clear
-    visitors = [s for s in city.subjects if s.visits_school_after_s is not None]
-    assert len(visitors) == 1
     for i, s in enumerate(city.subjects):
-        for t in range(0, 3600, 30):
-            near = schools[s.district].contains(Point(true_position(city, s, i, float(t))))
-            if s.visits_school_after_s is None:
-                assert not near, (s.name, t)
-            elif t >= 60:
+        visitor = s.scenario is not None and s.scenario.kind is Kind.ENTER_EXCLUSION
+        for t in range(0, int(DAY_S), 30):
+            near = schools[s.district].contains(Point(whereabouts(city, s, i, float(t)).position))
+            if not visitor:
+                assert not near, (s.name, s.label, t)
+            elif t >= s.scenario.after_s + 60:  # type: ignore[union-attr]
                 assert near
+
+
+def test_a_phone_left_at_home_stays_there_while_its_owner_leaves() -> None:
+    city = generate_city(2, scenarios=(Scenario(Kind.PHONE_LEFT_HOME, after_s=10.0),))
+    s = city.subjects[0]
+    assert [d.kind for d in s.devices] == ["phone", "wristband"]
+    assert phone_whereabouts(city, s, 0, 500.0).position == s.home
+    person = whereabouts(city, s, 0, 500.0).position
+    assert abs(person[1] - s.home[1]) * 111_195 > 700

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiomqtt
 
-from simulators import Outage, generate_city, simulate_city
+from simulators import Kind, Outage, Scenario, generate_city, simulate_city
 
 if TYPE_CHECKING:
     from tests.conftest import Broker
@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 async def test_devices_report_at_their_rate_and_buffer_through_an_outage(
     mosquitto: Broker,
 ) -> None:
-    city = generate_city(7, subjects=3, wristbands=1, violators=0)
+    # Subject 1 (strict) walks off from the start: its wristband is outdoors, never in a gap.
+    city = generate_city(
+        7, subjects=3, wristbands=0, scenarios=(Scenario(Kind.PHONE_LEFT_HOME, after_s=0.0),)
+    )
     received: dict[str, list[Any]] = defaultdict(list)
     async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="sim-listener") as c:
         await c.subscribe("cc/v1/devices/#", qos=1)
@@ -53,8 +56,9 @@ async def test_devices_report_at_their_rate_and_buffer_through_an_outage(
     normal_phone = len(received["cc/v1/devices/ph-0002/fix"])
     assert strict_phone >= 2 * normal_phone - 1
     assert report.devices == 4
-    assert report.batches == 1
-    assert report.fixes == sum(
+    assert report.total.batches == 1
+    assert report.of("phone_left_home").batches == 1
+    assert report.total.fixes == sum(
         len(m) if isinstance(m, list) else 1
         for k, v in received.items()
         if k.endswith("/fix")
