@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import io
+import json
 import logging
 import signal
 from dataclasses import replace
@@ -61,7 +62,18 @@ def _seed_city(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, A
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, Any, None]:
-    return simulate(settings, _plan(args), duration_s=args.duration)
+    credentials: dict[str, tuple[str, str]] = {}
+    if args.credentials:
+        try:
+            passwords = json.loads(args.credentials.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise SystemExit(f"ccmon: {args.credentials}: {exc}") from None
+        if not isinstance(passwords, dict) or not all(
+            isinstance(v, str) for v in passwords.values()
+        ):
+            raise SystemExit(f'ccmon: {args.credentials}: expected {{"device code": "password"}}')
+        credentials = {code: (code, password) for code, password in passwords.items()}
+    return simulate(settings, _plan(args), duration_s=args.duration, credentials=credentials)
 
 
 def _plan_arguments(parser: argparse.ArgumentParser) -> None:
@@ -120,6 +132,11 @@ def _parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulate", help="publish the synthetic city's devices to the broker")
     _plan_arguments(sim)
     sim.add_argument("--duration", type=float, default=None, help="seconds; default: forever")
+    sim.add_argument(
+        "--credentials",
+        type=Path,
+        help='JSON {"device code": "password"}: each device logs in as its code',
+    )
     sim.set_defaults(run=_simulate)
     conf = sub.add_parser("mosquitto-config", help="print a mosquitto.conf that drops nothing")
     conf.add_argument("--port", type=int, default=1883)

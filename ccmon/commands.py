@@ -18,7 +18,7 @@ from ccmon.services import (
 from simulators import City, SimulationReport, generate_city, simulate_city
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Mapping
 
     from ccmon.settings import Settings
     from simulators import Plan
@@ -79,9 +79,16 @@ async def seed(settings: Settings, plan: Plan) -> None:
         )
 
 
-async def simulate(settings: Settings, plan: Plan, *, duration_s: float | None) -> None:
-    """Publish the plan's devices to the broker, with a progress line every 5 s and a
-    summary per scenario at the end (also when stopped with Ctrl-C)."""
+async def simulate(
+    settings: Settings,
+    plan: Plan,
+    *,
+    duration_s: float | None,
+    credentials: Mapping[str, tuple[str, str]],
+) -> None:
+    """Publish the plan's devices to the broker (each device with its `credentials`, if
+    any), with a progress line every 5 s and a summary per scenario at the end (also when
+    stopped with Ctrl-C)."""
     report = SimulationReport()
     try:
         await simulate_city(
@@ -92,6 +99,7 @@ async def simulate(settings: Settings, plan: Plan, *, duration_s: float | None) 
             duration_s=duration_s,
             seed=plan.seed,
             time_scale=plan.time_scale,
+            credentials=credentials,
             report=report,
             progress=lambda r, elapsed: print(progress_line(r, elapsed), flush=True),
         )

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import subprocess
+import tempfile
 from collections import defaultdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiomqtt
+import pytest
 
+from ccmon.mosquitto import mosquitto_config
 from simulators import Kind, Outage, Scenario, generate_city, simulate_city
+from tests.conftest import Broker, free_port, wait_for_port
 
 if TYPE_CHECKING:
-    from tests.conftest import Broker
+    from collections.abc import Iterator
 
 
 async def test_devices_report_at_their_rate_and_buffer_through_an_outage(
@@ -64,3 +71,63 @@ async def test_devices_report_at_their_rate_and_buffer_through_an_outage(
         if k.endswith("/fix")
         for m in v
     )
+
+
+@pytest.fixture
+def secured_broker(tmp_path: Path) -> Iterator[Broker]:
+    """A Mosquitto that admits only the users in its password file: a listener, and the
+    simulated phone ph-0001. (Started as root, Mosquitto reads that file as the `mosquitto`
+    user, so it lives in a folder anyone may read, not in pytest's private tmp_path.)"""
+    shared = Path(tempfile.mkdtemp(prefix="ccmon-mosquitto-"))
+    shared.chmod(0o755)
+    passwords = shared / "passwords"
+    for i, (user, password) in enumerate([("listener", "l1st3n"), ("ph-0001", "ph-secret")]):
+        create = ["-c"] if i == 0 else []
+        subprocess.run(
+            ["mosquitto_passwd", "-b", *create, str(passwords), user, password], check=True
+        )
+    passwords.chmod(0o644)
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    config = mosquitto_config(port=port, persistence_dir=None)
+    conf.write_text(
+        config.replace("allow_anonymous true", f"allow_anonymous false\npassword_file {passwords}")
+    )
+    exe = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
+    assert exe is not None
+    proc = subprocess.Popen([exe, "-c", str(conf)], stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, proc)
+        yield Broker("127.0.0.1", port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        shutil.rmtree(shared)
+
+
+async def test_each_device_connects_with_its_own_credentials(secured_broker: Broker) -> None:
+    city = generate_city(7, subjects=1, wristbands=0)
+    b = secured_broker
+    async with aiomqtt.Client(b.host, b.port, username="listener", password="l1st3n") as c:
+        await c.subscribe("cc/v1/devices/#", qos=1)
+        report = await simulate_city(
+            city,
+            host=b.host,
+            port=b.port,
+            interval_s=0.2,
+            duration_s=0.5,
+            credentials={"ph-0001": ("ph-0001", "ph-secret")},
+        )
+        first = await anext(aiter(c.messages))
+    assert first.topic.value == "cc/v1/devices/ph-0001/fix"
+    assert report.total.fixes >= 2
+    with pytest.raises(ExceptionGroup) as refused:
+        await simulate_city(
+            city,
+            host=b.host,
+            port=b.port,
+            interval_s=0.2,
+            duration_s=0.5,
+            credentials={"ph-0001": ("ph-0001", "guess")},
+        )
+    assert refused.group_contains(aiomqtt.MqttError)
