@@ -117,7 +117,7 @@ def _district(
     rng: random.Random, name: str, centre: tuple[float, float], *, with_hole: bool
 ) -> District:
     """Radius wobbles smoothly around 4.5 km: a few low harmonics with random phases."""
-    vertices = 180
+    vertices = 360
     harmonics = [(k, rng.uniform(0, 2 * math.pi), rng.uniform(150, 500)) for k in (2, 3, 5, 9)]
     ring = []
     radii = []
