@@ -1,6 +1,7 @@
 """Rules over fix batches, events and the clock (pure), and the alert lifecycle."""
 
 from alerts.confirm import Transitions, confirm
+from alerts.delivery import DELIVERED, Channel, DeliveryConfig, DeliveryWorker, Outcome, retry_delay
 from alerts.lifecycle import (
     Action,
     AlertNotFoundError,
@@ -14,28 +15,42 @@ from alerts.policy import Policies
 from alerts.rulebook import Memory, Registry, RuleBook, Verdict
 from alerts.separation import metres_apart, separation_findings
 from alerts.silence import Silence, Watched, silence_findings
+from alerts.sms import SmsChannel, SmsTemplate, message
 from alerts.status import status_findings
+from alerts.webhooks import WebhookChannel, http_call, signature
 from alerts.zones import zone_findings
 
 __all__ = [
+    "DELIVERED",
     "Action",
     "AlertNotFoundError",
+    "Channel",
+    "DeliveryConfig",
+    "DeliveryWorker",
     "LifecycleError",
     "Memory",
     "NoteRequiredError",
+    "Outcome",
     "Policies",
     "Registry",
     "RuleBook",
     "Silence",
+    "SmsChannel",
+    "SmsTemplate",
     "Transitions",
     "Verdict",
     "Watched",
+    "WebhookChannel",
     "WrongStateError",
     "act",
     "confirm",
+    "http_call",
+    "message",
     "metres_apart",
     "next_state",
+    "retry_delay",
     "separation_findings",
+    "signature",
     "silence_findings",
     "status_findings",
     "zone_findings",

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
-from api import alerts, quarantine, subjects
+from api import alerts, deliveries, quarantine, subjects
 from api.deps import Conn
 
 
@@ -29,6 +29,7 @@ def create_app(pool: AsyncConnectionPool[Any], *, routers: Sequence[APIRouter] =
     v1.include_router(alerts.router)
     v1.include_router(subjects.router)
     v1.include_router(quarantine.router)
+    v1.include_router(deliveries.router)
     for router in routers:
         v1.include_router(router)
 

@@ -40,10 +40,10 @@ async def serve(settings: Settings) -> None:
         if password is not None:
             print(f"created user admin with password {password} (shown once)", flush=True)
         async with connection_pool(url) as pool:
-            server, ingest = monitoring(pool, settings)
+            server, background = monitoring(pool, settings)
             api_url = f"http://{settings.api_host}:{settings.api_port}"
             await run_until_stopped(
-                server, ingest, ready=lambda: print(f"ccmon API on {api_url}", flush=True)
+                server, *background, ready=lambda: print(f"ccmon API on {api_url}", flush=True)
             )
 
 

@@ -72,11 +72,11 @@ async def _run_demo(settings: Settings) -> None:
                     await seed_city(conn, city)
                 await prepare_run(conn, city, start=datetime.now(UTC), time_scale=1.0)
             async with embedded_broker(settings.mqtt_host, settings.mqtt_port):
-                server, ingest = monitoring(pool, settings)
+                server, background = monitoring(pool, settings)
                 password = _demo_password(data_dir, new_password)
                 await run_until_stopped(
                     server,
-                    ingest,
+                    *background,
                     simulate_city(
                         city,
                         host=settings.mqtt_host,

@@ -7,11 +7,13 @@ import logging
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import psycopg
 import uvicorn
 from psycopg_pool import AsyncConnectionPool
 
 import store
+from alerts import DeliveryConfig, DeliveryWorker, SmsChannel, SmsTemplate, WebhookChannel
 from api import create_app, ensure_admin
 from ingest import (
     BatchConfig,
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
     from fastapi import APIRouter
 
+    from alerts import Channel
     from ccmon.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,12 +75,49 @@ def pipeline_for(pool: AsyncConnectionPool[Any], settings: Settings) -> Pipeline
 
 def monitoring(
     pool: AsyncConnectionPool[Any], settings: Settings
-) -> tuple[uvicorn.Server, Coroutine[Any, Any, None]]:
-    """The API server (with HTTP ingest) and the ingest loop, sharing one pipeline queue."""
+) -> tuple[uvicorn.Server, list[Coroutine[Any, Any, None]]]:
+    """The API server (with HTTP ingest), and beside it the ingest loop (sharing one pipeline
+    queue with HTTP ingest) and the alert delivery worker."""
     pipeline = pipeline_for(pool, settings)
     queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=settings.batch_size * 4)
     server = api_server(pool, settings, routers=[owntracks_http(queue, pipeline)])
-    return server, ingest_task(pipeline, settings, queue)
+    return server, [ingest_task(pipeline, settings, queue), delivery_task(pool, settings)]
+
+
+def delivery_config(settings: Settings) -> DeliveryConfig:
+    return DeliveryConfig(
+        concurrency=settings.delivery_concurrency,
+        per_subscription=settings.delivery_per_subscription,
+        lease_s=max(60.0, 4 * settings.webhook_timeout_s),
+        retry_base_s=settings.delivery_retry_base_s,
+        retry_max_s=settings.delivery_retry_max_s,
+        max_age_s=settings.delivery_max_age_s,
+        sms_per_phone=settings.sms_per_phone,
+        sms_window_s=settings.sms_window_s,
+    )
+
+
+async def delivery_task(pool: AsyncConnectionPool[Any], settings: Settings) -> None:
+    """Send what the outbox holds until cancelled: webhooks always, texts when an SMS
+    gateway is configured."""
+    async with httpx.AsyncClient() as client:
+        channels: dict[str, Channel] = {
+            "webhook": WebhookChannel(client, timeout_s=settings.webhook_timeout_s)
+        }
+        if settings.sms_gateway_url:
+            template = SmsTemplate(
+                url=settings.sms_gateway_url,
+                method=settings.sms_gateway_method,
+                headers=settings.sms_gateway_headers,
+                body=settings.sms_gateway_body,
+            )
+            channels["sms"] = SmsChannel(
+                client,
+                template,
+                language=settings.sms_language,
+                timeout_s=settings.webhook_timeout_s,
+            )
+        await DeliveryWorker(pool, channels, delivery_config(settings)).run()
 
 
 def ingest_task(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -78,6 +79,27 @@ class Settings(BaseSettings):
     fix_max_future_s: float = Field(default=300.0, ge=0, description="clock skew tolerated")
     fix_max_age_s: float = Field(default=7 * 86400.0, gt=0, description="older fixes rejected")
     fix_max_accuracy_m: float = Field(default=50_000.0, gt=0)
+
+    webhook_timeout_s: float = Field(default=5.0, gt=0, description="per delivery attempt")
+    delivery_concurrency: int = Field(default=64, ge=1, description="deliveries in flight")
+    delivery_per_subscription: int = Field(
+        default=4, ge=1, description="in flight to one receiver, so a slow one blocks no other"
+    )
+    delivery_retry_base_s: float = Field(default=1.0, gt=0)
+    delivery_retry_max_s: float = Field(default=300.0, gt=0)
+    delivery_max_age_s: float = Field(
+        default=86400.0, gt=0, description="retry this long, then a dead letter"
+    )
+    sms_gateway_url: str | None = Field(default=None, description="unset: no text messages")
+    sms_gateway_method: str = "POST"
+    sms_gateway_headers: dict[str, str] = Field(default_factory=dict)
+    sms_gateway_body: str = Field(
+        default='{"to": "{phone}", "text": "{message}"}',
+        description="JSON (values inserted escaped) or form data (URL-encoded)",
+    )
+    sms_language: Literal["zh", "en"] = "zh"
+    sms_per_phone: int = Field(default=5, ge=1, description="texts to one number per window")
+    sms_window_s: float = Field(default=600.0, gt=0)
 
     demo_seed: int = 1
     demo_interval_s: float = Field(default=5.0, gt=0, description="simulated device fix interval")

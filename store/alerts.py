@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import class_row
 
+from store.outbox import ENQUEUE
+
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
@@ -82,10 +84,10 @@ def _at(epoch_s: float) -> datetime:
 async def add_event(
     conn: AsyncConnection[Any], *, alert_id: int, action: str, actor: str, note: str | None
 ) -> None:
-    await conn.execute(
-        "INSERT INTO alert_events (alert_id, action, actor, note) VALUES (%s, %s, %s, %s)",
-        (alert_id, action, actor, note),
-    )
+    """Append an event to the alert's history and, in the same statement, enqueue what must
+    go out about it (store/outbox.py): nothing is sent that was not committed, and nothing
+    committed is left unsent."""
+    await conn.execute(ENQUEUE, (alert_id, action, actor, note))
 
 
 async def record_findings(

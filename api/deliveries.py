@@ -1,0 +1,85 @@
+"""Webhook subscriptions, and the deliveries of alert events (dead letters, resend)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import AnyHttpUrl, BaseModel, Field
+
+import store
+from api.auth import CurrentUser
+from api.deps import Conn
+from domain import AlertKind, Severity
+
+router = APIRouter(tags=["delivery"])
+
+
+class NewSubscription(BaseModel):
+    url: AnyHttpUrl
+    office_id: int | None = Field(
+        default=None, description="this office and the offices under it; unset: every office"
+    )
+    kinds: list[AlertKind] | None = Field(default=None, description="unset: every kind")
+    min_severity: Severity = Severity.NORMAL
+    secret: Annotated[str | None, Field(min_length=16, max_length=200)] = Field(
+        default=None, description="the HMAC key; unset: one is generated and returned once"
+    )
+
+
+class CreatedSubscription(BaseModel):
+    subscription: store.SubscriptionRow
+    secret: str = Field(description="shown only now: verify X-Ccmon-Signature with it")
+
+
+@router.post("/webhooks", status_code=status.HTTP_201_CREATED)
+async def create_webhook(
+    new: NewSubscription, conn: Conn, user: CurrentUser
+) -> CreatedSubscription:
+    """Subscribe a URL to alert events (every change of every matching alert)."""
+    secret = new.secret or secrets.token_urlsafe(32)
+    row = await store.create_subscription(
+        conn,
+        url=str(new.url),
+        secret=secret,
+        office_id=new.office_id,
+        kinds=None if new.kinds is None else [k.value for k in new.kinds],
+        min_severity=new.min_severity.value,
+        actor=user,
+    )
+    return CreatedSubscription(subscription=row, secret=secret)
+
+
+@router.get("/webhooks")
+async def list_webhooks(conn: Conn, _user: CurrentUser) -> list[store.SubscriptionRow]:
+    return await store.list_subscriptions(conn)
+
+
+@router.delete("/webhooks/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def stop_webhook(subscription_id: int, conn: Conn, _user: CurrentUser) -> None:
+    """Stop sending to it; what was sent stays on record."""
+    if not await store.deactivate_subscription(conn, subscription_id=subscription_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook subscription {subscription_id}")
+
+
+@router.get("/deliveries")
+async def list_deliveries(
+    conn: Conn,
+    _user: CurrentUser,
+    state: Literal["pending", "delivered", "dead", "suppressed"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[store.DeliveryRow]:
+    """Newest first, with attempts and the last error; `state=dead` lists dead letters."""
+    return await store.list_deliveries(conn, state=state, limit=limit)
+
+
+@router.post("/deliveries/{delivery_id}/resend")
+async def resend(delivery_id: int, conn: Conn, _user: CurrentUser) -> store.DeliveryRow:
+    """Queue a dead or suppressed delivery again, due now, with the same ids."""
+    row = await store.resend(conn, outbox_id=delivery_id)
+    if row is None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"delivery {delivery_id} is not dead or suppressed"
+        )
+    return row

@@ -1,0 +1,196 @@
+"""The delivery outbox: every alert event enqueues what must go out in the same transaction
+as the event; delivery workers claim due rows, and record each attempt's outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from psycopg.rows import class_row
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+# One statement per event, run by store.alerts.add_event: the event row, a webhook row per
+# matching active subscription (office or an office above it, kind, severity at least), a
+# text message per on-duty officer of the subject's office for a new high or critical alert,
+# and per supervisor of the office for an escalation. Bodies are the alert as it stands
+# right after the event.
+ENQUEUE = """
+WITH RECURSIVE event AS (
+    INSERT INTO alert_events (alert_id, action, actor, note) VALUES (%s, %s, %s, %s)
+    RETURNING id, alert_id, at, action, actor, note
+), alert AS (
+    SELECT a.*, s.name AS subject_name, s.office_id, z.name AS zone_name, d.code AS device_code,
+           CASE a.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 ELSE 1 END AS rank
+    FROM alerts a JOIN subjects s ON s.id = a.subject_id
+    LEFT JOIN zone_assignments za ON za.id = a.assignment_id
+    LEFT JOIN zones z ON z.id = za.zone_id
+    LEFT JOIN devices d ON d.id = a.device_id
+    WHERE a.id = (SELECT alert_id FROM event)
+), above (id, parent_id) AS (
+    SELECT o.id, o.parent_id FROM offices o WHERE o.id = (SELECT office_id FROM alert)
+    UNION ALL
+    SELECT o.id, o.parent_id FROM offices o JOIN above ON o.id = above.parent_id
+), body AS (
+    SELECT jsonb_build_object(
+        'event', jsonb_build_object('id', e.id, 'action', e.action, 'actor', e.actor,
+                                    'note', e.note, 'at', e.at),
+        'alert', jsonb_build_object(
+            'id', a.id, 'kind', a.kind, 'severity', a.severity, 'state', a.state,
+            'condition', a.condition, 'count', a.count,
+            'subject', jsonb_build_object('id', a.subject_id, 'name', a.subject_name,
+                                          'office_id', a.office_id),
+            'zone', a.zone_name, 'device', a.device_code, 'fix_time', a.fix_time,
+            'last_time', a.last_time, 'lon', a.lon, 'lat', a.lat, 'message', a.message,
+            'opened_at', a.opened_at)) AS doc,
+        e.id AS event_id, e.action, a.rank, a.kind, a.office_id
+    FROM event e, alert a
+), hooks AS (
+    INSERT INTO outbox (event_id, channel, subscription_id, body)
+    SELECT b.event_id, 'webhook', w.id, b.doc FROM body b JOIN webhook_subscriptions w
+      ON w.active
+     AND (w.office_id IS NULL OR w.office_id IN (SELECT id FROM above))
+     AND (w.kinds IS NULL OR b.kind = ANY (w.kinds))
+     AND b.rank >= CASE w.min_severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 ELSE 1 END
+)
+INSERT INTO outbox (event_id, channel, phone, body)
+SELECT DISTINCT ON (u.phone) b.event_id, 'sms', u.phone, b.doc FROM body b JOIN users u
+  ON u.office_id = b.office_id AND u.phone IS NOT NULL
+ AND ((b.action = 'opened' AND b.rank >= 2 AND u.on_duty)
+      OR (b.action = 'escalated' AND u.role = 'supervisor'))
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One claimed outbox row: what to send, where, and how many times it was tried."""
+
+    id: int
+    event_id: int
+    channel: str
+    subscription_id: int | None
+    url: str | None
+    secret: str | None
+    phone: str | None
+    body: dict[str, Any]
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """An outbox row as the API shows it (no secret)."""
+
+    id: int
+    event_id: int
+    channel: str
+    subscription_id: int | None
+    url: str | None
+    phone: str | None
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+async def claim(
+    conn: AsyncConnection[Any], *, limit: int, lease_s: float, busy: list[int]
+) -> list[Delivery]:
+    """Take up to `limit` due rows (oldest due first), skipping subscriptions in `busy`, and
+    lease them for `lease_s`: a worker that dies meanwhile leaves them due again, to be sent
+    again with the same ids."""
+    cur = conn.cursor(row_factory=class_row(Delivery))
+    await cur.execute(
+        "WITH due AS (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= now()"
+        " AND (subscription_id IS NULL OR subscription_id <> ALL (%s::bigint[]))"
+        " ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED),"
+        " leased AS (UPDATE outbox o SET next_attempt_at = now() + make_interval(secs => %s)"
+        " FROM due WHERE o.id = due.id RETURNING o.*)"
+        " SELECT l.id, l.event_id, l.channel, l.subscription_id, w.url, w.secret, l.phone,"
+        " l.body, l.attempts, l.created_at"
+        " FROM leased l LEFT JOIN webhook_subscriptions w ON w.id = l.subscription_id",
+        (busy, limit, lease_s),
+    )
+    return await cur.fetchall()
+
+
+async def delivered(conn: AsyncConnection[Any], *, outbox_id: int) -> None:
+    await conn.execute(
+        "UPDATE outbox SET state = 'delivered', delivered_at = now(), attempts = attempts + 1,"
+        " last_error = NULL WHERE id = %s",
+        (outbox_id,),
+    )
+
+
+async def failed(
+    conn: AsyncConnection[Any], *, outbox_id: int, error: str, retry_in_s: float | None
+) -> None:
+    """An attempt failed: try again in `retry_in_s`, or (None) give up: a dead letter."""
+    if retry_in_s is None:
+        await conn.execute(
+            "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = %s"
+            " WHERE id = %s",
+            (error, outbox_id),
+        )
+    else:
+        await conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = %s,"
+            " next_attempt_at = now() + make_interval(secs => %s) WHERE id = %s",
+            (error, retry_in_s, outbox_id),
+        )
+
+
+async def suppress(conn: AsyncConnection[Any], *, outbox_id: int, reason: str) -> None:
+    await conn.execute(
+        "UPDATE outbox SET state = 'suppressed', last_error = %s WHERE id = %s",
+        (reason, outbox_id),
+    )
+
+
+async def texts_sent(conn: AsyncConnection[Any], *, phone: str, within_s: float) -> int:
+    """Text messages delivered to `phone` in the last `within_s` seconds."""
+    cur = await conn.execute(
+        "SELECT count(*) FROM outbox WHERE channel = 'sms' AND phone = %s"
+        " AND delivered_at > now() - make_interval(secs => %s)",
+        (phone, within_s),
+    )
+    row = await cur.fetchone()
+    return 0 if row is None else int(row[0])
+
+
+_ROW = (
+    "SELECT o.id, o.event_id, o.channel, o.subscription_id, w.url, o.phone, o.state,"
+    " o.attempts, o.next_attempt_at, o.last_error, o.delivered_at, o.created_at"
+    " FROM outbox o LEFT JOIN webhook_subscriptions w ON w.id = o.subscription_id"
+)
+
+
+async def list_deliveries(
+    conn: AsyncConnection[Any], *, state: str | None, limit: int
+) -> list[DeliveryRow]:
+    """Newest first; `state` 'dead' lists the dead letters."""
+    cur = conn.cursor(row_factory=class_row(DeliveryRow))
+    await cur.execute(
+        _ROW + " WHERE (%s::text IS NULL OR o.state = %s) ORDER BY o.id DESC LIMIT %s",
+        (state, state, limit),
+    )
+    return await cur.fetchall()
+
+
+async def resend(conn: AsyncConnection[Any], *, outbox_id: int) -> DeliveryRow | None:
+    """Put a dead or suppressed delivery back in the queue, due now (same id: a receiver
+    that got it before can drop it)."""
+    cur = await conn.execute(
+        "UPDATE outbox SET state = 'pending', next_attempt_at = now()"
+        " WHERE id = %s AND state IN ('dead', 'suppressed') RETURNING id",
+        (outbox_id,),
+    )
+    if await cur.fetchone() is None:
+        return None
+    rows = conn.cursor(row_factory=class_row(DeliveryRow))
+    await rows.execute(_ROW + " WHERE o.id = %s", (outbox_id,))
+    return await rows.fetchone()
