@@ -78,8 +78,12 @@ async def list_deliveries(
 async def resend(delivery_id: int, conn: Conn, _user: CurrentUser) -> store.DeliveryRow:
     """Queue a dead or suppressed delivery again, due now, with the same ids."""
     row = await store.resend(conn, outbox_id=delivery_id)
-    if row is None:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"delivery {delivery_id} is not dead or suppressed"
-        )
-    return row
+    if row is not None:
+        return row
+    existing = await store.get_delivery(conn, outbox_id=delivery_id)
+    if existing is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no delivery {delivery_id}")
+    raise HTTPException(
+        status.HTTP_409_CONFLICT,
+        f"delivery {delivery_id} is {existing.state}: only dead or suppressed ones are resent",
+    )

@@ -181,9 +181,15 @@ async def list_deliveries(
     return await cur.fetchall()
 
 
+async def get_delivery(conn: AsyncConnection[Any], *, outbox_id: int) -> DeliveryRow | None:
+    cur = conn.cursor(row_factory=class_row(DeliveryRow))
+    await cur.execute(_ROW + " WHERE o.id = %s", (outbox_id,))
+    return await cur.fetchone()
+
+
 async def resend(conn: AsyncConnection[Any], *, outbox_id: int) -> DeliveryRow | None:
     """Put a dead or suppressed delivery back in the queue, due now (same id: a receiver
-    that got it before can drop it)."""
+    that got it before can drop it); None if it is neither."""
     cur = await conn.execute(
         "UPDATE outbox SET state = 'pending', next_attempt_at = now()"
         " WHERE id = %s AND state IN ('dead', 'suppressed') RETURNING id",
@@ -191,6 +197,4 @@ async def resend(conn: AsyncConnection[Any], *, outbox_id: int) -> DeliveryRow |
     )
     if await cur.fetchone() is None:
         return None
-    rows = conn.cursor(row_factory=class_row(DeliveryRow))
-    await rows.execute(_ROW + " WHERE o.id = %s", (outbox_id,))
-    return await rows.fetchone()
+    return await get_delivery(conn, outbox_id=outbox_id)
