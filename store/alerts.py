@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +59,7 @@ class AlertChange:
 
     alert_id: int
     action: str
+    event_id: int = 0
 
 
 _SELECT = (
@@ -83,11 +84,14 @@ def _at(epoch_s: float) -> datetime:
 
 async def add_event(
     conn: AsyncConnection[Any], *, alert_id: int, action: str, actor: str, note: str | None
-) -> None:
+) -> int:
     """Append an event to the alert's history and, in the same statement, enqueue what must
     go out about it (store/outbox.py): nothing is sent that was not committed, and nothing
-    committed is left unsent."""
-    await conn.execute(ENQUEUE, (alert_id, action, actor, note))
+    committed is left unsent. Returns the event's id."""
+    cur = await conn.execute(ENQUEUE, (alert_id, action, actor, note))
+    row = await cur.fetchone()
+    assert row is not None, "the statement returns the event it inserted"
+    return int(row[0])
 
 
 async def record_findings(
@@ -99,10 +103,10 @@ async def record_findings(
     for f in findings:
         change = await (_clear(conn, f) if f.cleared else _raise(conn, f))
         if change is not None:
-            await add_event(
+            event_id = await add_event(
                 conn, alert_id=change.alert_id, action=change.action, actor=actor, note=f.message
             )
-            changes.append(change)
+            changes.append(replace(change, event_id=event_id))
     return changes
 
 
@@ -180,16 +184,17 @@ async def escalate_unacknowledged(
         " AND opened_at < now() - make_interval(secs => %s) RETURNING id",
         (after_s,),
     )
-    ids = [int(r[0]) for r in await cur.fetchall()]
-    for alert_id in ids:
-        await add_event(
+    changes = []
+    for (alert_id,) in await cur.fetchall():
+        event_id = await add_event(
             conn,
             alert_id=alert_id,
             action="escalated",
             actor=actor,
             note=f"critical alert not acknowledged within {after_s / 60:.0f} min",
         )
-    return [AlertChange(i, "escalated") for i in ids]
+        changes.append(AlertChange(int(alert_id), "escalated", event_id))
+    return changes
 
 
 async def live_silences(conn: AsyncConnection[Any]) -> tuple[set[int], set[int]]:

@@ -54,12 +54,14 @@ WITH RECURSIVE event AS (
      AND (w.office_id IS NULL OR w.office_id IN (SELECT id FROM above))
      AND (w.kinds IS NULL OR b.kind = ANY (w.kinds))
      AND b.rank >= CASE w.min_severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 ELSE 1 END
+), texts AS (
+    INSERT INTO outbox (event_id, channel, phone, body)
+    SELECT DISTINCT ON (u.phone) b.event_id, 'sms', u.phone, b.doc FROM body b JOIN users u
+      ON u.office_id = b.office_id AND u.phone IS NOT NULL
+     AND ((b.action = 'opened' AND b.rank >= 2 AND u.on_duty)
+          OR (b.action = 'escalated' AND u.role = 'supervisor'))
 )
-INSERT INTO outbox (event_id, channel, phone, body)
-SELECT DISTINCT ON (u.phone) b.event_id, 'sms', u.phone, b.doc FROM body b JOIN users u
-  ON u.office_id = b.office_id AND u.phone IS NOT NULL
- AND ((b.action = 'opened' AND b.rank >= 2 AND u.on_duty)
-      OR (b.action = 'escalated' AND u.role = 'supervisor'))
+SELECT id FROM event
 """
 
 

@@ -1,0 +1,210 @@
+"""`ccmon bench delivery`: alert events through the outbox to a webhook receiver on loopback.
+
+Two phases against one receiver in a separate process (answering 200 at once):
+- drain: N events committed at once, then timed until all have arrived (deliveries/s);
+- paced: events committed at a steady rate (default 1,000/s) while the worker delivers; the
+  time from each event's commit to its arrival at the receiver (p50 / p99 / max).
+PostgreSQL is CCMON_DATABASE_URL, or a throw-away embedded server; the database gets the
+schema and a bench office, subject and subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import secrets
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import numpy as np
+import psycopg
+import uvicorn
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+import store
+from alerts import DeliveryConfig, DeliveryWorker, WebhookChannel
+from ccmon.embedded import embedded_database
+from ccmon.services import connection_pool
+from domain import AlertKind, Finding, SupervisionLevel
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from psycopg_pool import AsyncConnectionPool
+    from starlette.requests import Request
+
+_KINDS = list(AlertKind)
+
+
+def _receiver(port: int) -> None:
+    """The receiving end, in its own process: notes each event id and when it arrived."""
+    arrived: list[tuple[int, float]] = []
+
+    async def hook(request: Request) -> Response:
+        arrived.append((int(request.headers["x-ccmon-event"]), time.time()))
+        await request.body()
+        return Response(status_code=204)
+
+    async def results(_request: Request) -> JSONResponse:
+        return JSONResponse(arrived)
+
+    app = Starlette(routes=[Route("/hook", hook, methods=["POST"]), Route("/results", results)])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+@contextlib.asynccontextmanager
+async def _database(url: str | None) -> AsyncIterator[str]:
+    if url:
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix="ccmon-bench-") as folder:
+        async with embedded_database(Path(folder) / "postgres") as embedded:
+            yield embedded
+
+
+@dataclass(frozen=True)
+class _Target:
+    subject_id: int
+
+
+async def _prepare(url: str, port: int) -> _Target:
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await store.migrate(conn)
+        office = await store.create_office(conn, name="bench office")
+        subject = await store.create_subject(
+            conn, office_id=office, name="bench subject", level=SupervisionLevel.STRICT
+        )
+        await store.create_subscription(
+            conn,
+            url=f"http://127.0.0.1:{port}/hook",
+            secret=secrets.token_urlsafe(32),
+            office_id=office,
+            kinds=None,
+            min_severity="normal",
+            actor="bench",
+        )
+    return _Target(subject)
+
+
+async def _commit(pool: AsyncConnectionPool[Any], target: _Target, n: int) -> dict[int, float]:
+    """n events in one transaction: event id -> commit time."""
+    findings = [
+        Finding(_KINDS[i % len(_KINDS)], target.subject_id, time.time(), "bench") for i in range(n)
+    ]
+    async with pool.connection() as conn:
+        async with conn.transaction():
+            changes = await store.record_findings(conn, findings, actor="bench")
+        committed = time.time()
+    return {c.event_id: committed for c in changes}
+
+
+async def _paced(
+    pool: AsyncConnectionPool[Any], target: _Target, rate: float, seconds: float
+) -> dict[int, float]:
+    """Commit `rate` events a second for `seconds`, in 10 ms slices."""
+    committed: dict[int, float] = {}
+    start = time.monotonic()
+    sent = 0
+    while (elapsed := time.monotonic() - start) < seconds:
+        due = int(elapsed * rate) - sent
+        if due > 0:
+            committed |= await _commit(pool, target, due)
+            sent += due
+        await asyncio.sleep(0.01)
+    return committed
+
+
+async def _arrivals(client: httpx.AsyncClient, port: int) -> dict[int, float]:
+    got = (await client.get(f"http://127.0.0.1:{port}/results")).json()
+    return {int(e): float(t) for e, t in got}
+
+
+async def _until_arrived(
+    client: httpx.AsyncClient, port: int, events: set[int], timeout_s: float
+) -> dict[int, float]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        arrived = await _arrivals(client, port)
+        if events <= arrived.keys() or time.monotonic() > deadline:
+            return arrived
+        await asyncio.sleep(0.2)
+
+
+async def _run(url: str | None, port: int, drain: int, rate: float, seconds: float) -> None:
+    async with _database(url) as dsn:
+        target = await _prepare(dsn, port)
+        async with connection_pool(dsn) as pool, httpx.AsyncClient() as client:
+            w = DeliveryWorker(
+                pool, {"webhook": WebhookChannel(client, timeout_s=5.0)}, DeliveryConfig()
+            )
+            # Drain: everything committed first, the worker started after.
+            backlog = await _commit(pool, target, drain)
+            started = time.time()
+            task = asyncio.create_task(w.run())
+            arrived = await _until_arrived(client, port, set(backlog), 120)
+            drained = max(arrived[e] for e in backlog) - started
+            got_backlog = len(backlog.keys() & arrived.keys())
+            # Paced: events committed at `rate` while the worker delivers.
+            paced = await _paced(pool, target, rate, seconds)
+            arrived = await _until_arrived(client, port, set(paced), 60)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    late = np.array([arrived[e] - c for e, c in paced.items() if e in arrived]) * 1000
+    rows = [
+        ("drain: events committed, then delivered", f"{got_backlog:,} of {len(backlog):,}"),
+        ("drain: deliveries/s", f"{got_backlog / drained:,.0f}"),
+        (f"paced: events at {rate:,.0f}/s for {seconds:g} s", f"{len(paced):,}"),
+        ("paced: delivered", f"{late.size:,} of {len(paced):,}"),
+        ("paced: commit -> received p50 / p99 / max", _ms(late)),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+
+
+def _ms(values: np.ndarray[Any, np.dtype[np.float64]]) -> str:
+    if values.size == 0:
+        return "nothing arrived"
+    p50, p99 = np.percentile(values, [50, 99])
+    return f"{p50:,.0f} / {p99:,.0f} / {values.max():,.0f} ms"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(*, database_url: str | None, drain: int, rate: float, seconds: float) -> None:
+    port = _free_port()
+    receiver = multiprocessing.get_context("spawn").Process(
+        target=_receiver, args=(port,), daemon=True
+    )
+    receiver.start()
+    try:
+        _wait_listening(port)
+        asyncio.run(_run(database_url, port, drain, rate, seconds))
+    finally:
+        receiver.terminate()
+        receiver.join(5)
+
+
+def _wait_listening(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/results", timeout=1)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+        else:
+            return
+    raise SystemExit("the bench receiver did not start")
