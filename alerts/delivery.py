@@ -10,6 +10,7 @@ event and delivery ids, which receivers use to drop the duplicate.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -47,7 +48,7 @@ class Channel(Protocol):
 @dataclass(frozen=True, slots=True)
 class DeliveryConfig:
     concurrency: int = 64  # deliveries in flight at once
-    per_subscription: int = 4  # in flight to one webhook receiver at once
+    per_subscription: int = 6  # in flight to one webhook receiver at once
     lease_s: float = 60.0  # longer than any attempt may take
     poll_s: float = 0.1
     retry_base_s: float = 1.0
@@ -77,6 +78,7 @@ class DeliveryWorker:
         self._rng = random.Random()
         self._per_subscription: dict[int, int] = {}
         self._phone_locks: dict[str, asyncio.Lock] = {}
+        self._done: list[tuple[store.Delivery, Outcome | str]] = []
         self.delivered = 0
 
     async def run(self) -> None:
@@ -99,10 +101,16 @@ class DeliveryWorker:
                         t.result()
                 elif not claimed:
                     await asyncio.sleep(self._config.poll_s)
+                try:
+                    await self._flush()
+                except psycopg.OperationalError as exc:
+                    log.warning("delivery outcomes not written yet (%s)", exc)
         finally:
             for t in running:
                 t.cancel()
             await asyncio.gather(*running, return_exceptions=True)
+            with contextlib.suppress(psycopg.Error):
+                await self._flush()  # what is not written stays leased: it goes out again
 
     async def _claim(self, room: int) -> list[store.Delivery]:
         if room <= 0:
@@ -117,19 +125,22 @@ class DeliveryWorker:
             return []
 
     async def _deliver(self, d: store.Delivery) -> None:
+        """Send one delivery; its outcome is written with the others by `_flush` (texts at
+        once, so the rate limit counts every one sent)."""
+        if d.channel == "sms" and d.phone is not None:
+            async with self._phone_locks.setdefault(d.phone, asyncio.Lock()):
+                outcome = await self._text(d, d.phone)
+                self._done.append((d, outcome))
+                with contextlib.suppress(psycopg.OperationalError):
+                    await self._flush()
+            return
         try:
-            if d.channel == "sms" and d.phone is not None:
-                # One text to a number at a time, so the rate limit counts every one sent.
-                async with self._phone_locks.setdefault(d.phone, asyncio.Lock()):
-                    await self._record(d, await self._text(d, d.phone))
-            else:
-                await self._record(d, await self._send(d))
-        except psycopg.OperationalError as exc:
-            # The lease runs out and the row is sent again: nothing lost.
-            log.warning("delivery %d not recorded (%s); it will be retried", d.id, exc)
+            outcome = await self._send(d)
         finally:
             if d.subscription_id is not None:
                 self._per_subscription[d.subscription_id] -= 1
+        # Appended only after the await: `_flush` swaps the list meanwhile.
+        self._done.append((d, outcome))
 
     async def _text(self, d: store.Delivery, phone: str) -> Outcome | str:
         """The channel's outcome, or the reason the text is held back."""
@@ -148,21 +159,33 @@ class DeliveryWorker:
             return f"no {d.channel} channel configured"
         return await channel.send(d)
 
-    async def _record(self, d: store.Delivery, outcome: Outcome | str) -> None:
-        async with self._pool.connection() as conn, conn.transaction():
+    async def _flush(self) -> None:
+        """Write every outcome gathered since the last flush in one transaction; if that
+        fails they stay to be written next time (and their rows stay leased meanwhile)."""
+        if not self._done:
+            return
+        done, self._done = self._done, []
+        delivered, retry, dead, held = [], [], [], []
+        for d, outcome in done:
             if isinstance(outcome, str):
-                await store.suppress(conn, outbox_id=d.id, reason=outcome)
-                return
-            if outcome.ok:
-                await store.delivered(conn, outbox_id=d.id)
-                self.delivered += 1
-                return
-            delay = retry_delay(d.attempts, self._config, self._rng)
-            age = time.time() - d.created_at.timestamp()
-            give_up = not outcome.retry or age + delay > self._config.max_age_s
-            error = outcome.error or "failed"
-            await store.failed(
-                conn, outbox_id=d.id, error=error, retry_in_s=None if give_up else delay
-            )
-            if give_up:
-                log.warning("delivery %d is a dead letter: %s", d.id, error)
+                held.append((d.id, outcome))
+            elif outcome.ok:
+                delivered.append(d.id)
+            else:
+                delay = retry_delay(d.attempts, self._config, self._rng)
+                age = time.time() - d.created_at.timestamp()
+                error = outcome.error or "failed"
+                if not outcome.retry or age + delay > self._config.max_age_s:
+                    log.warning("delivery %d is a dead letter: %s", d.id, error)
+                    dead.append((d.id, error))
+                else:
+                    retry.append((d.id, error, delay))
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                await store.record_outcomes(conn, delivered=delivered, retry=retry, dead=dead)
+                for outbox_id, reason in held:
+                    await store.suppress(conn, outbox_id=outbox_id, reason=reason)
+        except psycopg.Error:
+            self._done = done + self._done
+            raise
+        self.delivered += len(delivered)

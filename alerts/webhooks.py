@@ -35,15 +35,38 @@ def body_bytes(delivery: store.Delivery) -> bytes:
 
 
 class WebhookChannel:
-    """POSTs each delivery to its subscription's URL with a per-attempt `timeout_s`."""
+    """POSTs each delivery to its subscription's URL with a per-attempt `timeout_s`.
 
-    def __init__(self, client: httpx.AsyncClient, *, timeout_s: float) -> None:
-        self._client = client
+    Each subscription has a connection pool of its own, of `connections` (as many as the
+    worker lets it have in flight): a slow receiver cannot take connections from the others,
+    and a small pool is cheap to manage (httpx scans its whole pool on every request).
+    """
+
+    def __init__(self, *, timeout_s: float, connections: int) -> None:
         self._timeout = timeout_s
+        self._limits = httpx.Limits(
+            max_connections=connections, max_keepalive_connections=connections
+        )
+        self._clients: dict[int, httpx.AsyncClient] = {}
+
+    async def __aenter__(self) -> WebhookChannel:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+    def _client(self, subscription_id: int) -> httpx.AsyncClient:
+        client = self._clients.get(subscription_id)
+        if client is None:
+            client = self._clients[subscription_id] = httpx.AsyncClient(limits=self._limits)
+        return client
 
     async def send(self, delivery: store.Delivery) -> Outcome:
         assert delivery.url is not None
         assert delivery.secret is not None
+        assert delivery.subscription_id is not None
         body = body_bytes(delivery)
         timestamp = str(int(time.time()))
         headers = {
@@ -54,7 +77,7 @@ class WebhookChannel:
             "X-Ccmon-Signature": signature(delivery.secret, timestamp, body),
         }
         return await http_call(
-            self._client,
+            self._client(delivery.subscription_id),
             "POST",
             delivery.url,
             content=body,

@@ -141,10 +141,13 @@ async def _until_arrived(
 async def _run(url: str | None, port: int, drain: int, rate: float, seconds: float) -> None:
     async with _database(url) as dsn:
         target = await _prepare(dsn, port)
-        async with connection_pool(dsn) as pool, httpx.AsyncClient() as client:
-            w = DeliveryWorker(
-                pool, {"webhook": WebhookChannel(client, timeout_s=5.0)}, DeliveryConfig()
-            )
+        config = DeliveryConfig()
+        async with (
+            connection_pool(dsn) as pool,
+            httpx.AsyncClient() as client,
+            WebhookChannel(timeout_s=5.0, connections=config.per_subscription) as webhooks,
+        ):
+            w = DeliveryWorker(pool, {"webhook": webhooks}, config)
             # Drain: everything committed first, the worker started after.
             backlog = await _commit(pool, target, drain)
             started = time.time()

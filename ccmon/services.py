@@ -100,10 +100,14 @@ def delivery_config(settings: Settings) -> DeliveryConfig:
 async def delivery_task(pool: AsyncConnectionPool[Any], settings: Settings) -> None:
     """Send what the outbox holds until cancelled: webhooks always, texts when an SMS
     gateway is configured."""
-    async with httpx.AsyncClient() as client:
-        channels: dict[str, Channel] = {
-            "webhook": WebhookChannel(client, timeout_s=settings.webhook_timeout_s)
-        }
+    async with (
+        httpx.AsyncClient() as client,
+        WebhookChannel(
+            timeout_s=settings.webhook_timeout_s,
+            connections=settings.delivery_per_subscription,
+        ) as webhooks,
+    ):
+        channels: dict[str, Channel] = {"webhook": webhooks}
         if settings.sms_gateway_url:
             template = SmsTemplate(
                 url=settings.sms_gateway_url,

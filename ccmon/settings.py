@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     webhook_timeout_s: float = Field(default=5.0, gt=0, description="per delivery attempt")
     delivery_concurrency: int = Field(default=64, ge=1, description="deliveries in flight")
     delivery_per_subscription: int = Field(
-        default=4, ge=1, description="in flight to one receiver, so a slow one blocks no other"
+        default=6, ge=1, description="in flight to one receiver, so a slow one blocks no other"
     )
     delivery_retry_base_s: float = Field(default=1.0, gt=0)
     delivery_retry_max_s: float = Field(default=300.0, gt=0)

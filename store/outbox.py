@@ -120,29 +120,34 @@ async def claim(
     return await cur.fetchall()
 
 
-async def delivered(conn: AsyncConnection[Any], *, outbox_id: int) -> None:
-    await conn.execute(
-        "UPDATE outbox SET state = 'delivered', delivered_at = now(), attempts = attempts + 1,"
-        " last_error = NULL WHERE id = %s",
-        (outbox_id,),
-    )
-
-
-async def failed(
-    conn: AsyncConnection[Any], *, outbox_id: int, error: str, retry_in_s: float | None
+async def record_outcomes(
+    conn: AsyncConnection[Any],
+    *,
+    delivered: list[int],
+    retry: list[tuple[int, str, float]],
+    dead: list[tuple[int, str]],
 ) -> None:
-    """An attempt failed: try again in `retry_in_s`, or (None) give up: a dead letter."""
-    if retry_in_s is None:
+    """Many attempts' outcomes in at most three statements: delivered ids; (id, error, retry
+    in s); (id, error) given up on."""
+    if delivered:
         await conn.execute(
-            "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = %s"
-            " WHERE id = %s",
-            (error, outbox_id),
+            "UPDATE outbox SET state = 'delivered', delivered_at = now(),"
+            " attempts = attempts + 1, last_error = NULL WHERE id = ANY (%s)",
+            (delivered,),
         )
-    else:
+    if retry:
         await conn.execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = %s,"
-            " next_attempt_at = now() + make_interval(secs => %s) WHERE id = %s",
-            (error, retry_in_s, outbox_id),
+            "UPDATE outbox o SET attempts = o.attempts + 1, last_error = r.error,"
+            " next_attempt_at = now() + make_interval(secs => r.delay)"
+            " FROM unnest(%s::bigint[], %s::text[], %s::float8[]) AS r (id, error, delay)"
+            " WHERE o.id = r.id",
+            ([r[0] for r in retry], [r[1] for r in retry], [r[2] for r in retry]),
+        )
+    if dead:
+        await conn.execute(
+            "UPDATE outbox o SET state = 'dead', attempts = o.attempts + 1, last_error = r.error"
+            " FROM unnest(%s::bigint[], %s::text[]) AS r (id, error) WHERE o.id = r.id",
+            ([d[0] for d in dead], [d[1] for d in dead]),
         )
 
 

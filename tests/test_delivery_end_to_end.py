@@ -48,10 +48,11 @@ async def worker(
     timeout_s: float = 1.0,
     sms: SmsTemplate | None = None,
 ) -> AsyncIterator[DeliveryWorker]:
-    async with httpx.AsyncClient() as client:
-        channels: dict[str, alerts.Channel] = {
-            "webhook": WebhookChannel(client, timeout_s=timeout_s)
-        }
+    async with (
+        httpx.AsyncClient() as client,
+        WebhookChannel(timeout_s=timeout_s, connections=config.per_subscription) as webhooks,
+    ):
+        channels: dict[str, alerts.Channel] = {"webhook": webhooks}
         if sms is not None:
             channels["sms"] = SmsChannel(client, sms, language="zh", timeout_s=timeout_s)
         w = DeliveryWorker(pool, channels, config)
