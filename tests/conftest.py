@@ -7,6 +7,7 @@ the embedded one; each test module gets a database of its own there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -62,18 +63,17 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 10.
     raise RuntimeError(f"mosquitto did not listen on {port} within {timeout} s")
 
 
-@pytest.fixture(scope="session")
-def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+@contextlib.contextmanager
+def started_mosquitto(folder: Path, config: str, port: int) -> Iterator[Broker]:
+    """A Mosquitto with `config` (listening on `port`), logging into `folder`."""
     exe = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
     if exe is None:
         pytest.fail(
             "the mosquitto broker is not installed: `apt-get install mosquitto` "
             "(the README's test command installs it when run as root)"
         )
-    folder = tmp_path_factory.mktemp("mosquitto")
-    port = free_port()
     conf = folder / "mosquitto.conf"
-    conf.write_text(mosquitto_config(port=port, persistence_dir=None))
+    conf.write_text(config)
     with (folder / "mosquitto.log").open("wb") as log:
         proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
         try:
@@ -82,6 +82,14 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    port = free_port()
+    config = mosquitto_config(port=port, persistence_dir=None)
+    with started_mosquitto(tmp_path_factory.mktemp("mosquitto"), config, port) as broker:
+        yield broker
 
 
 @pytest.fixture(scope="session")

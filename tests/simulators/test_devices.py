@@ -17,7 +17,7 @@ import pytest
 
 from ccmon.mosquitto import mosquitto_config
 from simulators import Kind, Outage, Scenario, generate_city, simulate_city
-from tests.conftest import Broker, free_port, wait_for_port
+from tests.conftest import Broker, free_port, started_mosquitto
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -74,7 +74,7 @@ async def test_devices_report_at_their_rate_and_buffer_through_an_outage(
 
 
 @pytest.fixture
-def secured_broker(tmp_path: Path) -> Iterator[Broker]:
+def secured_broker() -> Iterator[Broker]:
     """A Mosquitto that admits only the users in its password file: a listener, and the
     simulated phone ph-0001. (Started as root, Mosquitto reads that file as the `mosquitto`
     user, so it lives in a folder anyone may read, not in pytest's private tmp_path.)"""
@@ -88,20 +88,14 @@ def secured_broker(tmp_path: Path) -> Iterator[Broker]:
         )
     passwords.chmod(0o644)
     port = free_port()
-    conf = tmp_path / "mosquitto.conf"
     config = mosquitto_config(port=port, persistence_dir=None)
-    conf.write_text(
-        config.replace("allow_anonymous true", f"allow_anonymous false\npassword_file {passwords}")
+    secured = config.replace(
+        "allow_anonymous true", f"allow_anonymous false\npassword_file {passwords}"
     )
-    exe = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
-    assert exe is not None
-    proc = subprocess.Popen([exe, "-c", str(conf)], stderr=subprocess.DEVNULL)
     try:
-        wait_for_port(port, proc)
-        yield Broker("127.0.0.1", port)
+        with started_mosquitto(shared, secured, port) as broker:
+            yield broker
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         shutil.rmtree(shared)
 
 
