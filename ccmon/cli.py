@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccmon import bench_delivery, bench_geofence, bench_rules
-from ccmon.commands import migrate, seed, serve, simulate
+from ccmon.commands import (
+    device_credentials,
+    migrate,
+    mosquitto_auth,
+    seed,
+    serve,
+    simulate,
+)
 from ccmon.demo import run_demo
 from ccmon.mosquitto import mosquitto_config
 from ccmon.settings import Settings, load_settings
@@ -93,7 +100,22 @@ def _plan_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _mosquitto_config(_settings: Settings, args: argparse.Namespace) -> None:
-    print(mosquitto_config(port=args.port, host=args.host, persistence_dir=args.persistence_dir))
+    print(
+        mosquitto_config(
+            port=args.port,
+            host=args.host,
+            persistence_dir=args.persistence_dir,
+            auth_dir=args.auth_dir,
+        )
+    )
+
+
+def _mosquitto_auth(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, Any, None]:
+    return mosquitto_auth(settings, folder=args.dir)
+
+
+def _device_credentials(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, Any, None]:
+    return device_credentials(settings, code=args.code)
 
 
 async def _bench_geofence(_settings: Settings, args: argparse.Namespace) -> None:
@@ -152,7 +174,18 @@ def _parser() -> argparse.ArgumentParser:
     conf.add_argument("--port", type=int, default=1883)
     conf.add_argument("--host", default="127.0.0.1")
     conf.add_argument("--persistence-dir", type=Path, default=None)
+    conf.add_argument(
+        "--auth-dir", type=Path, default=None, help="require the accounts `mosquitto-auth` writes"
+    )
     conf.set_defaults(run=_mosquitto_config)
+    auth = sub.add_parser(
+        "mosquitto-auth", help="write the broker's password file and ACL from the registry"
+    )
+    auth.add_argument("--dir", type=Path, required=True)
+    auth.set_defaults(run=_mosquitto_auth)
+    creds = sub.add_parser("device-credentials", help="a new MQTT password for a device")
+    creds.add_argument("code", help="the device's code (its MQTT username)")
+    creds.set_defaults(run=_device_credentials)
     bench = sub.add_parser("bench", help="benchmarks: programs that print numbers")
     kinds = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
     geo = kinds.add_parser("geofence", help="zone evaluation against shapely 2")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 import store
 from ccmon.city import prepare_run, progress_line, seed_city, summary
 from ccmon.embedded import embedded_database
+from ccmon.mosquitto import ACL_FILE, PASSWORD_FILE, new_device_password, write_auth_files
 from ccmon.services import (
     connection_pool,
     monitoring,
@@ -19,6 +21,7 @@ from simulators import City, SimulationReport, generate_city, simulate_city
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
+    from pathlib import Path
 
     from ccmon.settings import Settings
     from simulators import Plan
@@ -105,3 +108,46 @@ async def simulate(
         )
     finally:
         print(summary(report), flush=True)
+
+
+async def device_credentials(settings: Settings, *, code: str) -> None:
+    """Give a device a broker account: a new password, printed once, its hash stored."""
+    password, hashed = new_device_password()
+    async with (
+        database(settings) as url,
+        connection_pool(url) as pool,
+        pool.connection() as conn,
+    ):
+        if not await store.set_mqtt_password(conn, code=code, password_hash=hashed):
+            raise SystemExit(f"ccmon: no device {code!r}")
+    print(
+        f"device {code}: MQTT username {code}, password {password} (shown once;"
+        " run `ccmon mosquitto-auth` and reload the broker to let it in)",
+        flush=True,
+    )
+
+
+async def mosquitto_auth(settings: Settings, *, folder: Path) -> None:
+    """Write the broker's password file and ACL from the device registry, with ingest's own
+    account (CCMON_MQTT_USERNAME / CCMON_MQTT_PASSWORD)."""
+    if not settings.mqtt_username or not settings.mqtt_password:
+        raise SystemExit(
+            "ccmon: set CCMON_MQTT_USERNAME and CCMON_MQTT_PASSWORD: ingest's own account"
+        )
+    async with (
+        database(settings) as url,
+        connection_pool(url) as pool,
+        pool.connection() as conn,
+    ):
+        accounts = await store.broker_accounts(conn)
+    await asyncio.to_thread(
+        write_auth_files,
+        folder,
+        accounts,
+        ingest=(settings.mqtt_username, settings.mqtt_password),
+    )
+    print(
+        f"wrote {folder / PASSWORD_FILE} and {folder / ACL_FILE}: ingest and"
+        f" {len(accounts)} devices; reload the broker (kill -HUP) to apply",
+        flush=True,
+    )

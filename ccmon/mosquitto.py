@@ -1,23 +1,52 @@
-"""The Mosquitto configuration ccmon runs against: nothing a slow subscriber misses is dropped."""
+"""The Mosquitto configuration ccmon runs against: nothing a slow subscriber misses is
+dropped, and (with an auth folder) every device may publish only to its own topics."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
+    from store import BrokerAccount
 
-def mosquitto_config(*, port: int, host: str = "127.0.0.1", persistence_dir: Path | None) -> str:
+# Device passwords are random 32-character tokens: the hash's work factor guards little, and
+# the broker pays it on every connect.
+_PBKDF2_ITERATIONS = 1000
+PASSWORD_FILE = "passwords"  # noqa: S105 (a file name)
+ACL_FILE = "acl"
+INGEST_READS = ("cc/v1/devices/+/fix", "cc/v1/devices/+/status", "owntracks/#")
+
+
+def mosquitto_config(
+    *,
+    port: int,
+    host: str = "127.0.0.1",
+    persistence_dir: Path | None,
+    auth_dir: Path | None = None,
+) -> str:
     """A mosquitto.conf for ccmon's ingest.
 
     Mosquitto's default `max_queued_messages 1000` silently drops QoS 1 messages for a
     subscriber that falls behind; 0 means no limit, so a backlog waits in the broker instead.
     With `persistence_dir`, queued messages and persistent sessions survive a broker restart.
+    With `auth_dir` (written by `ccmon mosquitto-auth`), only known users connect, each
+    limited by the ACL there.
     """
-    lines = [
-        f"listener {port} {host}",
-        "allow_anonymous true",
+    lines = [f"listener {port} {host}"]
+    if auth_dir is None:
+        lines.append("allow_anonymous true")
+    else:
+        lines += [
+            "allow_anonymous false",
+            f"password_file {auth_dir / PASSWORD_FILE}",
+            f"acl_file {auth_dir / ACL_FILE}",
+        ]
+    lines += [
         "max_queued_messages 0",
         "max_queued_bytes 0",
         "max_inflight_messages 0",
@@ -31,3 +60,58 @@ def mosquitto_config(*, port: int, host: str = "127.0.0.1", persistence_dir: Pat
     else:
         lines.append("persistence false")
     return "\n".join(lines) + "\n"
+
+
+def password_hash(password: str, *, salt: bytes | None = None) -> str:
+    """`password` as Mosquitto 2's password file holds it: PBKDF2-SHA512 in its `$7$` form
+    (iterations, 12-byte salt and 64-byte digest, base64), as `mosquitto_passwd` writes."""
+    salt = salt if salt is not None else secrets.token_bytes(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, _PBKDF2_ITERATIONS)
+    return (
+        f"$7${_PBKDF2_ITERATIONS}${base64.b64encode(salt).decode()}"
+        f"${base64.b64encode(digest).decode()}"
+    )
+
+
+def new_device_password() -> tuple[str, str]:
+    """(password to hand to the device, its hash to store)."""
+    password = secrets.token_urlsafe(24)
+    return password, password_hash(password)
+
+
+def password_file(accounts: Iterable[BrokerAccount], *, ingest: tuple[str, str]) -> str:
+    """Every device account, and ingest's own (`ingest` = username, password hash)."""
+    rows = [f"{ingest[0]}:{ingest[1]}"] + [f"{a.username}:{a.password_hash}" for a in accounts]
+    return "\n".join(rows) + "\n"
+
+
+def acl_file(accounts: Iterable[BrokerAccount], *, ingest_user: str) -> str:
+    """Ingest reads every device topic; each device publishes to its own topics and reads its
+    own command topic, nothing else (Mosquitto drops what a user may not publish)."""
+    ingest = [f"user {ingest_user}", *(f"topic read {t}" for t in INGEST_READS)]
+    devices = [
+        [
+            f"user {a.username}",
+            *(f"topic write {t}" for t in a.publish),
+            *(f"topic read {t}" for t in a.read),
+        ]
+        for a in accounts
+    ]
+    return "\n\n".join("\n".join(block) for block in [ingest, *devices]) + "\n"
+
+
+def write_auth_files(
+    folder: Path, accounts: Iterable[BrokerAccount], *, ingest: tuple[str, str]
+) -> None:
+    """The password file and ACL in `folder` (mode 640: give the broker's user read access),
+    for the devices' `accounts` and ingest's (username, password)."""
+    accounts = list(accounts)
+    folder.mkdir(parents=True, exist_ok=True)
+    user, password = ingest
+    for name, text in (
+        (PASSWORD_FILE, password_file(accounts, ingest=(user, password_hash(password)))),
+        (ACL_FILE, acl_file(accounts, ingest_user=user)),
+    ):
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o640)

@@ -145,6 +145,43 @@ async def set_schedule(
     )
 
 
+async def set_mqtt_password(conn: AsyncConnection[Any], *, code: str, password_hash: str) -> bool:
+    """Give the device `code` a broker account; False if there is no such device."""
+    cur = await conn.execute(
+        "UPDATE devices SET mqtt_password_hash = %s WHERE code = %s", (password_hash, code)
+    )
+    return cur.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerAccount:
+    """A device's broker account and the topics it may publish to and read from."""
+
+    username: str
+    password_hash: str
+    publish: tuple[str, ...]
+    read: tuple[str, ...]
+
+
+async def broker_accounts(conn: AsyncConnection[Any]) -> list[BrokerAccount]:
+    """Every active device with an MQTT password: its own v1 topics, and its OwnTracks
+    topics if it is an OwnTracks phone; nothing else."""
+    cur = await conn.execute(
+        "SELECT code, mqtt_password_hash, owntracks_topic FROM devices"
+        " WHERE active AND mqtt_password_hash IS NOT NULL ORDER BY code"
+    )
+    accounts = []
+    for code, password_hash, owntracks in await cur.fetchall():
+        publish = [f"cc/v1/devices/{code}/fix", f"cc/v1/devices/{code}/status"]
+        if owntracks:
+            publish += [f"owntracks/{owntracks}", f"owntracks/{owntracks}/event"]
+        read = (f"cc/v1/devices/{code}/cmd",) + (
+            (f"owntracks/{owntracks}/cmd",) if owntracks else ()
+        )
+        accounts.append(BrokerAccount(code, password_hash, tuple(publish), read))
+    return accounts
+
+
 async def load_devices(conn: AsyncConnection[Any]) -> list[Device]:
     cur = await conn.execute(
         "SELECT id, code, kind, subject_id, active, owntracks_topic, owntracks_key,"

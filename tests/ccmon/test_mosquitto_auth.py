@@ -1,0 +1,142 @@
+"""The broker accounts ccmon writes from its registry, in a real Mosquitto: each device
+publishes only to its own topics, ingest reads them all, strangers are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiomqtt
+import pytest
+
+import store
+from ccmon.mosquitto import (
+    ACL_FILE,
+    PASSWORD_FILE,
+    mosquitto_config,
+    new_device_password,
+    password_hash,
+    write_auth_files,
+)
+from domain import DeviceKind
+from tests.conftest import free_port, started_mosquitto
+from tests.helpers import seed_subject
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from psycopg_pool import AsyncConnectionPool
+
+    from tests.conftest import Broker
+
+INGEST = ("ccmon-ingest", "ingest-password-for-the-test")
+
+
+def test_the_hash_is_mosquittos_pbkdf2_sha512_form() -> None:
+    hashed = password_hash("secret", salt=b"0123456789ab")
+    algorithm, iterations, salt, digest = hashed.split("$")[1:]
+    assert (algorithm, base64.b64decode(salt)) == ("7", b"0123456789ab")
+    expected = hashlib.pbkdf2_hmac("sha512", b"secret", b"0123456789ab", int(iterations))
+    assert base64.b64decode(digest) == expected
+
+
+def auth_folder(accounts: list[store.BrokerAccount]) -> Path:
+    """The files in a folder Mosquitto can read: started as root, it reads them as the
+    `mosquitto` user."""
+    folder = Path(tempfile.mkdtemp(prefix="ccmon-auth-"))
+    folder.chmod(0o755)
+    write_auth_files(folder, accounts, ingest=INGEST)
+    for name in (PASSWORD_FILE, ACL_FILE):
+        (folder / name).chmod(0o644)
+    return folder
+
+
+@pytest.fixture
+async def secured(
+    pool: AsyncConnectionPool[Any], request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[Broker, dict[str, str]]]:
+    """Phones a and b with broker accounts (b also an OwnTracks phone as bob/phone); a
+    Mosquitto that knows only them and ingest. Codes carry the test's name: one database
+    serves the module."""
+    tag = request.node.name[-12:]
+    a, b = f"a-{tag}", f"b-{tag}"
+    seeded = await seed_subject(pool, code=a)
+    passwords = {}
+    async with pool.connection() as conn:
+        await store.create_device(
+            conn,
+            code=b,
+            kind=DeviceKind.PHONE,
+            subject_id=seeded.subject_id,
+            owntracks_topic=f"bob-{tag}/phone",
+            actor="test",
+        )
+        for code in (a, b):
+            password, hashed = new_device_password()
+            assert await store.set_mqtt_password(conn, code=code, password_hash=hashed)
+            passwords[code] = password
+        accounts = await store.broker_accounts(conn)
+    folder = auth_folder(accounts)
+    port = free_port()
+    config = mosquitto_config(port=port, persistence_dir=None, auth_dir=folder)
+    try:
+        with started_mosquitto(folder, config, port) as broker:
+            yield broker, passwords
+    finally:
+        shutil.rmtree(folder)
+
+
+async def publish_as(broker: Broker, username: str, password: str, topic: str) -> None:
+    """One QoS 1 publish on a connection of its own; a broker that refuses it may say so
+    (MQTT 5) or drop it silently (3.1.1): either way it must not reach ingest."""
+    with contextlib.suppress(aiomqtt.MqttError):
+        async with aiomqtt.Client(
+            broker.host, broker.port, username=username, password=password
+        ) as client:
+            await client.publish(topic, f"{username} -> {topic}".encode(), qos=1)
+
+
+async def test_devices_publish_only_to_their_own_topics(
+    secured: tuple[Broker, dict[str, str]],
+) -> None:
+    broker, passwords = secured
+    a, b = sorted(passwords)
+    bob = f"owntracks/bob-{b[2:]}/phone"
+    user, password = INGEST
+    async with aiomqtt.Client(broker.host, broker.port, username=user, password=password) as ingest:
+        for topic in ("cc/v1/devices/+/fix", "owntracks/#"):
+            await ingest.subscribe(topic, qos=1)
+        await publish_as(broker, a, passwords[a], f"cc/v1/devices/{b}/fix")  # not its own
+        await publish_as(broker, a, passwords[a], bob)  # not its own
+        await publish_as(broker, a, passwords[a], f"cc/v1/devices/{a}/fix")
+        await publish_as(broker, b, passwords[b], bob)
+        got = []
+        async with asyncio.timeout(5):
+            async for m in ingest.messages:
+                assert isinstance(m.payload, bytes)
+                got.append(m.payload.decode())
+                if len(got) == 2:
+                    break
+        with pytest.raises(TimeoutError):  # and nothing else arrives
+            async with asyncio.timeout(0.5):
+                await anext(aiter(ingest.messages))
+    assert got == [f"{a} -> cc/v1/devices/{a}/fix", f"{b} -> {bob}"]
+
+
+async def test_strangers_and_wrong_passwords_are_refused(
+    secured: tuple[Broker, dict[str, str]],
+) -> None:
+    broker, passwords = secured
+    a = min(passwords)
+    for username, password in ((None, None), (a, "guess"), ("somebody", "x")):
+        with pytest.raises(aiomqtt.MqttError):
+            async with aiomqtt.Client(
+                broker.host, broker.port, username=username, password=password
+            ):
+                pass
