@@ -28,6 +28,8 @@ def test_help_lists_the_commands() -> None:
         "seed-city",
         "simulate",
         "mosquitto-config",
+        "mosquitto-auth",
+        "device-credentials",
         "bench",
     ):
         assert command in out
