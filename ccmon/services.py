@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 import store
 from alerts import DeliveryConfig, DeliveryWorker, SmsChannel, SmsTemplate, WebhookChannel
 from api import create_app, ensure_admin
+from ccmon.metrics import metrics_router
 from ingest import (
     BatchConfig,
     Limits,
@@ -80,7 +81,11 @@ def monitoring(
     queue with HTTP ingest) and the alert delivery worker."""
     pipeline = pipeline_for(pool, settings)
     queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=settings.batch_size * 4)
-    server = api_server(pool, settings, routers=[owntracks_http(queue, pipeline)])
+    server = api_server(
+        pool,
+        settings,
+        routers=[owntracks_http(queue, pipeline), metrics_router(pool, pipeline, queue)],
+    )
     return server, [ingest_task(pipeline, settings, queue), delivery_task(pool, settings)]
 
 

@@ -66,6 +66,12 @@ class PipelineStats:
     alerts_opened: int = 0
     alert_changes: int = 0  # opened, repeated, cleared, escalated
     batches: int = 0
+    latency_sum_s: float = 0.0  # received -> committed, over all batches
+    latency_max_s: float = 0.0  # the worst batch since start
+
+    def observe_latency(self, seconds: float) -> None:
+        self.latency_sum_s += seconds
+        self.latency_max_s = max(self.latency_max_s, seconds)
 
 
 @dataclass(slots=True)
@@ -177,6 +183,8 @@ class Pipeline:
                 # keep the messages, with the reason, and go on with the next batch.
                 log.exception("storing the batch failed; quarantining it")
                 await self._write_with_retry(None, [], self._as_rejected(messages, exc), None)
+        # From the batch's oldest message reaching ccmon to its batch being committed.
+        self.stats.observe_latency(time.time() - min(m.received for m in messages))
 
     async def tick(self, now: float) -> None:
         """The clock's rules (silence, curfew start) and escalation of unacknowledged

@@ -258,3 +258,12 @@ async def alert_events(conn: AsyncConnection[Any], *, alert_id: int) -> list[Ale
         (alert_id,),
     )
     return await cur.fetchall()
+
+
+async def live_alert_counts(conn: AsyncConnection[Any]) -> dict[tuple[str, str], int]:
+    """(state, severity) -> how many alerts are open or acknowledged."""
+    cur = await conn.execute(
+        "SELECT state, severity, count(*) FROM alerts"
+        " WHERE state IN ('open', 'acknowledged') GROUP BY state, severity"
+    )
+    return {(str(st), str(sev)): int(n) for st, sev, n in await cur.fetchall()}

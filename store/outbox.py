@@ -205,3 +205,24 @@ async def resend(conn: AsyncConnection[Any], *, outbox_id: int) -> DeliveryRow |
     if await cur.fetchone() is None:
         return None
     return await get_delivery(conn, outbox_id=outbox_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What waits in the outbox: due now or later, and how long the oldest due one waits."""
+
+    pending: int
+    oldest_due_s: float
+    dead: int
+
+
+async def delivery_backlog(conn: AsyncConnection[Any]) -> Backlog:
+    cur = await conn.execute(
+        "SELECT count(*) FILTER (WHERE state = 'pending'),"
+        " COALESCE(EXTRACT(EPOCH FROM now() - min(next_attempt_at)"
+        "   FILTER (WHERE state = 'pending' AND next_attempt_at <= now())), 0),"
+        " count(*) FILTER (WHERE state = 'dead') FROM outbox"
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return Backlog(int(row[0]), float(row[1]), int(row[2]))
