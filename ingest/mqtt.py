@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -55,15 +56,21 @@ async def _read(
     """Keep a persistent session subscribed, reconnecting with back-off."""
     delay = 0.5
     while True:
+        client = aiomqtt.Client(
+            config.host,
+            config.port,
+            identifier=config.client_id,
+            clean_session=False,
+            username=config.username,
+            password=config.password,
+        )
+        # Acknowledge each message only once its batch is stored: a crash before that has
+        # the broker deliver it again (and the store keeps it once). aiomqtt has no public
+        # switch for paho's manual acknowledgement, hence its client underneath.
+        paho = client._client
+        paho.manual_ack_set(True)
         try:
-            async with aiomqtt.Client(
-                config.host,
-                config.port,
-                identifier=config.client_id,
-                clean_session=False,
-                username=config.username,
-                password=config.password,
-            ) as client:
+            async with client:
                 for topic in (FIX_TOPIC, STATUS_TOPIC, *OWNTRACKS_TOPICS):
                     await client.subscribe(topic, qos=1)
                 log.info("subscribed on %s:%d", config.host, config.port)
@@ -71,7 +78,8 @@ async def _read(
                 delay = 0.5
                 async for m in client.messages:
                     payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
-                    await queue.put(Message(m.topic.value, payload, time.time(), m.retain))
+                    ack = functools.partial(paho.ack, m.mid, m.qos) if m.qos else None
+                    await queue.put(Message(m.topic.value, payload, time.time(), m.retain, ack))
         except aiomqtt.MqttError as exc:
             task = asyncio.current_task()
             if task is not None and task.cancelling():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -45,6 +45,9 @@ class Message:
     payload: bytes
     received: float
     retained: bool = False
+    # Tells the broker the message is safe (MQTT PUBACK): called only once it is stored or
+    # quarantined, so a crash before that has the broker deliver it again.
+    ack: Callable[[], object] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,12 @@ class _Decoded:
     events: list[store.NewEvent] = field(default_factory=list)
     event_origin: list[int] = field(default_factory=list)
     rejected: list[store.Rejected] = field(default_factory=list)
+
+
+def _acknowledge(messages: list[Message]) -> None:
+    for m in messages:
+        if m.ack is not None:
+            m.ack()
 
 
 class Pipeline:
@@ -175,6 +184,7 @@ class Pipeline:
             except Exception as exc:
                 log.exception("pipeline step failed; quarantining the batch")
                 await self._write_with_retry(None, [], self._as_rejected(messages, exc), None)
+                _acknowledge(messages)
                 return
             try:
                 await self._write_with_retry(batch, events, decoded.rejected, verdict)
@@ -183,6 +193,7 @@ class Pipeline:
                 # keep the messages, with the reason, and go on with the next batch.
                 log.exception("storing the batch failed; quarantining it")
                 await self._write_with_retry(None, [], self._as_rejected(messages, exc), None)
+        _acknowledge(messages)
         # From the batch's oldest message reaching ccmon to its batch being committed.
         self.stats.observe_latency(time.time() - min(m.received for m in messages))
 

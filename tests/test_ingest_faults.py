@@ -1,0 +1,111 @@
+"""Faults through the real parts: `ccmon serve` killed with SIGKILL in the middle of a stream
+and started again stores every fix the device sent, exactly once (the broker's message is
+acknowledged only after its batch is committed; a redelivery is stored once)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import aiomqtt
+
+from simulators import fix_payload
+from tests.conftest import free_port
+from tests.helpers import offset, seed_subject, until
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from psycopg_pool import AsyncConnectionPool
+
+    from tests.conftest import Broker
+
+FIXES = 3000
+
+
+async def serve(database_url: str, broker: Broker, log: Path) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "CCMON_DATABASE_URL": database_url,
+        "CCMON_MQTT_HOST": broker.host,
+        "CCMON_MQTT_PORT": str(broker.port),
+        "CCMON_MQTT_CLIENT_ID": "ccmon-ingest-faults",  # the same session after a restart
+        "CCMON_API_PORT": str(free_port()),
+        "CCMON_BATCH_SIZE": "100",
+    }
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ccmon", "serve", env=env, stdout=out, stderr=out
+        )
+
+
+async def stored(pool: AsyncConnectionPool[Any], subject_id: int) -> tuple[int, int]:
+    """(rows, distinct sequence numbers) stored for the subject."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT count(*), count(DISTINCT seq) FROM fixes WHERE subject_id = %s",
+            (subject_id,),
+        )
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+async def test_ingest_killed_mid_stream_loses_nothing_and_doubles_nothing(
+    pool: AsyncConnectionPool[Any], database_url: str, mosquitto: Broker, tmp_path: Path
+) -> None:
+    seeded = await seed_subject(pool, code="faults-kill")
+    lon, lat = offset(0.0, 0.0)
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    payloads = [
+        fix_payload(
+            when=start + timedelta(milliseconds=100 * i),
+            lon=lon,
+            lat=lat,
+            accuracy=10,
+            battery=80,
+            seq=i,
+        )
+        for i in range(FIXES)
+    ]
+    topic = f"cc/v1/devices/{seeded.device_code}/fix"
+    log = tmp_path / "serve.log"
+    server = await serve(database_url, mosquitto, log)
+    try:
+        # Its persistent session exists from its first subscription on.
+        await until(lambda: _subscribed(log), timeout=60, what="ccmon serve subscribed")
+        async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="faults-phone") as c:
+            await c.publish(topic, payloads[0], qos=1)
+            await until(lambda: _at_least(pool, seeded.subject_id, 1), timeout=60, what="serving")
+            for p in payloads[1:]:
+                await c.publish(topic, p, qos=1)
+                if await _at_least(pool, seeded.subject_id, FIXES // 3):
+                    break
+            server.send_signal(signal.SIGKILL)  # mid-stream: batches in flight, unacknowledged
+            await server.wait()
+            sent_before_kill = payloads.index(p) + 1
+            for p in payloads[sent_before_kill:]:
+                await c.publish(topic, p, qos=1)
+        rows, _ = await stored(pool, seeded.subject_id)
+        assert rows < FIXES, "the kill came too late to test anything"
+        server = await serve(database_url, mosquitto, log)
+        await until(lambda: _at_least(pool, seeded.subject_id, FIXES), timeout=60, what="every fix")
+        await asyncio.sleep(1.0)  # redeliveries still arriving would show up now
+        assert await stored(pool, seeded.subject_id) == (FIXES, FIXES)
+    finally:
+        if server.returncode is None:
+            server.send_signal(signal.SIGTERM)
+            await server.wait()
+
+
+async def _at_least(pool: AsyncConnectionPool[Any], subject_id: int, n: int) -> bool:
+    return (await stored(pool, subject_id))[0] >= n
+
+
+async def _subscribed(log: Path) -> bool:
+    text = await asyncio.to_thread(log.read_text, encoding="utf-8", errors="replace")
+    return "subscribed on" in text
