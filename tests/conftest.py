@@ -13,6 +13,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,15 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 10.
                 return
         time.sleep(0.05)
     raise RuntimeError(f"mosquitto did not listen on {port} within {timeout} s")
+
+
+def shared_folder(prefix: str, mode: int = 0o755) -> Path:
+    """A temporary folder Mosquitto's own user can use: started as root, Mosquitto reads its
+    files (and writes its persistence) as the `mosquitto` user, which pytest's private
+    tmp_path does not let in. The caller removes it."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(mode)
+    return folder
 
 
 @contextlib.contextmanager

@@ -5,7 +5,9 @@ acknowledged only after its batch is committed; a redelivery is stored once)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import shutil
 import signal
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import aiomqtt
 
+from ccmon.mosquitto import mosquitto_config
 from simulators import fix_payload
-from tests.conftest import free_port
+from tests.conftest import free_port, shared_folder, started_mosquitto
 from tests.helpers import offset, seed_subject, until
+from tests.running import processed, publish, running_pipeline
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -109,3 +113,58 @@ async def _at_least(pool: AsyncConnectionPool[Any], subject_id: int, n: int) -> 
 async def _subscribed(log: Path) -> bool:
     text = await asyncio.to_thread(log.read_text, encoding="utf-8", errors="replace")
     return "subscribed on" in text
+
+
+async def test_a_broker_restart_is_ridden_out(pool: AsyncConnectionPool[Any]) -> None:
+    """Ingest reconnects with back-off to a restarted broker (persistent, same port) and
+    what was published meanwhile arrives."""
+    seeded = await seed_subject(pool, code="faults-broker")
+    port = free_port()
+    folder = shared_folder("ccmon-broker-", mode=0o777)  # the broker writes persistence
+    config = mosquitto_config(port=port, persistence_dir=folder)
+    lon, lat = offset(0.0, 0.0)
+    now = datetime.now(UTC)
+    payloads = [
+        fix_payload(
+            when=now - timedelta(seconds=60 - i), lon=lon, lat=lat, accuracy=10, battery=80, seq=i
+        )
+        for i in range(40)
+    ]
+    topic = f"cc/v1/devices/{seeded.device_code}/fix"
+    with contextlib.ExitStack() as first_broker:
+        broker = first_broker.enter_context(started_mosquitto(folder, config, port))
+        async with running_pipeline(pool, broker, client_id="faults-broker") as p:
+            await publish(broker, [(topic, x) for x in payloads[:20]])
+            await until(lambda: processed(p, 20), what="the first 20 fixes")
+            first_broker.close()  # the broker goes away under the running pipeline
+            await asyncio.sleep(1.0)
+            with started_mosquitto(folder, config, port):
+                await publish(broker, [(topic, x) for x in payloads[20:]])
+                await until(
+                    lambda: _at_least(pool, seeded.subject_id, 40),
+                    timeout=30,
+                    what="all 40 fixes after the restart",
+                )
+    assert await stored(pool, seeded.subject_id) == (40, 40)
+    shutil.rmtree(folder)
+
+
+async def test_a_flood_of_malformed_payloads_is_quarantined_and_good_fixes_flow(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker
+) -> None:
+    seeded = await seed_subject(pool, code="faults-flood")
+    topic = f"cc/v1/devices/{seeded.device_code}/fix"
+    lon, lat = offset(0.0, 0.0)
+    now = datetime.now(UTC)
+    junk = [b"{", b'[{"lat": 1}]', b'{"lat": 91}', b"\xff\xfe", b'{"time": "yesterday"}']
+    messages = []
+    for i in range(200):
+        when = now - timedelta(seconds=300 - i)
+        good = fix_payload(when=when, lon=lon, lat=lat, accuracy=10, battery=80, seq=i)
+        messages.append((topic, good))
+        messages += [(topic, junk[(i + k) % len(junk)]) for k in range(10)]
+    async with running_pipeline(pool, mosquitto, client_id="faults-flood") as p:
+        await publish(mosquitto, messages)
+        await until(lambda: processed(p, len(messages)), timeout=60, what="the flood")
+        assert (p.stats.stored, p.stats.quarantined) == (200, 2000)
+    assert await stored(pool, seeded.subject_id) == (200, 200)

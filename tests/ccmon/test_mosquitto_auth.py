@@ -8,8 +8,6 @@ import base64
 import contextlib
 import hashlib
 import shutil
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiomqtt
@@ -25,11 +23,12 @@ from ccmon.mosquitto import (
     write_auth_files,
 )
 from domain import DeviceKind
-from tests.conftest import free_port, started_mosquitto
+from tests.conftest import free_port, shared_folder, started_mosquitto
 from tests.helpers import seed_subject
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from pathlib import Path
 
     from psycopg_pool import AsyncConnectionPool
 
@@ -49,8 +48,7 @@ def test_the_hash_is_mosquittos_pbkdf2_sha512_form() -> None:
 def auth_folder(accounts: list[store.BrokerAccount]) -> Path:
     """The files in a folder Mosquitto can read: started as root, it reads them as the
     `mosquitto` user."""
-    folder = Path(tempfile.mkdtemp(prefix="ccmon-auth-"))
-    folder.chmod(0o755)
+    folder = shared_folder("ccmon-auth-")
     write_auth_files(folder, accounts, ingest=INGEST)
     for name in (PASSWORD_FILE, ACL_FILE):
         (folder / name).chmod(0o644)

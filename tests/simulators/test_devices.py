@@ -7,9 +7,7 @@ import asyncio
 import json
 import shutil
 import subprocess
-import tempfile
 from collections import defaultdict
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiomqtt
@@ -17,7 +15,7 @@ import pytest
 
 from ccmon.mosquitto import mosquitto_config
 from simulators import Kind, Outage, Scenario, generate_city, simulate_city
-from tests.conftest import Broker, free_port, started_mosquitto
+from tests.conftest import Broker, free_port, shared_folder, started_mosquitto
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -78,8 +76,7 @@ def secured_broker() -> Iterator[Broker]:
     """A Mosquitto that admits only the users in its password file: a listener, and the
     simulated phone ph-0001. (Started as root, Mosquitto reads that file as the `mosquitto`
     user, so it lives in a folder anyone may read, not in pytest's private tmp_path.)"""
-    shared = Path(tempfile.mkdtemp(prefix="ccmon-mosquitto-"))
-    shared.chmod(0o755)
+    shared = shared_folder("ccmon-mosquitto-")
     passwords = shared / "passwords"
     for i, (user, password) in enumerate([("listener", "l1st3n"), ("ph-0001", "ph-secret")]):
         create = ["-c"] if i == 0 else []
