@@ -169,7 +169,12 @@ class Pipeline:
     async def process(self, messages: list[Message]) -> None:
         """Run one micro-batch through every step; a failing step quarantines, never drops."""
         if time.monotonic() - self._refreshed_at >= self._config.refresh_s:
-            await self.refresh()
+            try:
+                await self.refresh()
+            except psycopg.OperationalError as exc:
+                # The store is away: go on with the registry as it was; the write below
+                # waits for the store to come back.
+                log.warning("registry not refreshed (%s)", exc)
         self.stats.received += len(messages)
         self.stats.batches += 1
         decoded = self._decode(messages)
