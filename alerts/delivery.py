@@ -79,7 +79,6 @@ class DeliveryWorker:
         self._per_subscription: dict[int, int] = {}
         self._phone_locks: dict[str, asyncio.Lock] = {}
         self._done: list[tuple[store.Delivery, Outcome | str]] = []
-        self.delivered = 0
 
     async def run(self) -> None:
         """Deliver until cancelled."""
@@ -188,4 +187,3 @@ class DeliveryWorker:
         except psycopg.Error:
             self._done = done + self._done
             raise
-        self.delivered += len(delivered)

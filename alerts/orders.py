@@ -59,7 +59,7 @@ class OrderBook:
 
 def order_reminders(
     now: float, book: OrderBook, reminded: Set[tuple[int, float]], *, warn_s: float
-) -> list[Finding]:
+) -> list[tuple[MonitoringOrder, Finding]]:
     """A reminder for each order ending within `warn_s` that no later order continues and
     that was not reminded of at this end (an extension moves the end: a new reminder)."""
     due = [
@@ -74,15 +74,19 @@ def order_reminders(
         np.array([o.ends for o in due], dtype=np.float64),
     )
     return [
-        Finding(
-            kind=AlertKind.ORDER_ENDING,
-            subject_id=o.subject_id,
-            time=now,
-            message=(
-                f"monitoring order {o.id} ends {datetime.fromtimestamp(o.ends, UTC):%Y-%m-%d %H:%M}"
-                f" UTC, in {(o.ends - now) / 86400:.1f} days: review, extend or end it"
+        (
+            o,
+            Finding(
+                kind=AlertKind.ORDER_ENDING,
+                subject_id=o.subject_id,
+                time=now,
+                message=(
+                    f"monitoring order {o.id} ends"
+                    f" {datetime.fromtimestamp(o.ends, UTC):%Y-%m-%d %H:%M} UTC,"
+                    f" in {(o.ends - now) / 86400:.1f} days: review, extend or end it"
+                ),
+                order_id=o.id,
             ),
-            order_id=o.id,
         )
         for o, continued in zip(due, after.tolist(), strict=True)
         if not continued

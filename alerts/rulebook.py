@@ -254,13 +254,12 @@ class RuleBook:
             last_fix=mem.last_fix,
         )
         reminders = order_reminders(now, reg.orders, mem.reminded, warn_s=ORDER_WARNING_S)
-        ends = {o.id: o.ends for o in reg.orders.orders}
         return Verdict(
             findings=silent + curfew + overdue,
             zones={**curfew_state, **district_state},
             silence=silence,
             overdue={f.subject_id: f.assignment_id or 0 for f in overdue},
-            reminders=[(f.order_id or 0, ends[f.order_id or 0], f) for f in reminders],
+            reminders=[(o.id, o.ends, f) for o, f in reminders],
         )
 
     def apply(self, verdict: Verdict, *, now: float | None = None) -> None:

@@ -17,7 +17,6 @@ import secrets
 import socket
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,12 +69,8 @@ async def _database(url: str | None) -> AsyncIterator[str]:
             yield embedded
 
 
-@dataclass(frozen=True)
-class _Target:
-    subject_id: int
-
-
-async def _prepare(url: str, port: int) -> _Target:
+async def _prepare(url: str, port: int) -> int:
+    """The bench subject, whose office the one subscription covers."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await store.migrate(conn)
         office = await store.create_office(conn, name="bench office")
@@ -91,13 +86,13 @@ async def _prepare(url: str, port: int) -> _Target:
             min_severity="normal",
             actor="bench",
         )
-    return _Target(subject)
+    return subject
 
 
-async def _commit(pool: AsyncConnectionPool[Any], target: _Target, n: int) -> dict[int, float]:
+async def _commit(pool: AsyncConnectionPool[Any], subject_id: int, n: int) -> dict[int, float]:
     """n events in one transaction: event id -> commit time."""
     findings = [
-        Finding(_KINDS[i % len(_KINDS)], target.subject_id, time.time(), "bench") for i in range(n)
+        Finding(_KINDS[i % len(_KINDS)], subject_id, time.time(), "bench") for i in range(n)
     ]
     async with pool.connection() as conn:
         async with conn.transaction():
@@ -107,7 +102,7 @@ async def _commit(pool: AsyncConnectionPool[Any], target: _Target, n: int) -> di
 
 
 async def _paced(
-    pool: AsyncConnectionPool[Any], target: _Target, rate: float, seconds: float
+    pool: AsyncConnectionPool[Any], subject_id: int, rate: float, seconds: float
 ) -> dict[int, float]:
     """Commit `rate` events a second for `seconds`, in 10 ms slices."""
     committed: dict[int, float] = {}
@@ -116,7 +111,7 @@ async def _paced(
     while (elapsed := time.monotonic() - start) < seconds:
         due = int(elapsed * rate) - sent
         if due > 0:
-            committed |= await _commit(pool, target, due)
+            committed |= await _commit(pool, subject_id, due)
             sent += due
         await asyncio.sleep(0.01)
     return committed
@@ -140,7 +135,7 @@ async def _until_arrived(
 
 async def _run(url: str | None, port: int, drain: int, rate: float, seconds: float) -> None:
     async with _database(url) as dsn:
-        target = await _prepare(dsn, port)
+        subject_id = await _prepare(dsn, port)
         config = DeliveryConfig()
         async with (
             connection_pool(dsn) as pool,
@@ -149,14 +144,14 @@ async def _run(url: str | None, port: int, drain: int, rate: float, seconds: flo
         ):
             w = DeliveryWorker(pool, {"webhook": webhooks}, config)
             # Drain: everything committed first, the worker started after.
-            backlog = await _commit(pool, target, drain)
+            backlog = await _commit(pool, subject_id, drain)
             started = time.time()
             task = asyncio.create_task(w.run())
             arrived = await _until_arrived(client, port, set(backlog), 120)
             drained = max(arrived[e] for e in backlog) - started
             got_backlog = len(backlog.keys() & arrived.keys())
             # Paced: events committed at `rate` while the worker delivers.
-            paced = await _paced(pool, target, rate, seconds)
+            paced = await _paced(pool, subject_id, rate, seconds)
             arrived = await _until_arrived(client, port, set(paced), 60)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

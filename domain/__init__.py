@@ -1,7 +1,6 @@
 """The supervision vocabulary as plain typed data; imports nothing of ours."""
 
 from domain.alerts import (
-    LIVE_STATES,
     SEVERITY,
     AlertKind,
     AlertState,
@@ -46,7 +45,6 @@ from domain.zones import (
 
 __all__ = [
     "ALWAYS",
-    "LIVE_STATES",
     "ORDER_MAX_MONTHS",
     "SEVERITY",
     "AlertKind",

@@ -52,9 +52,6 @@ class AlertState(StrEnum):
     DISMISSED = "dismissed"  # a false alarm
 
 
-LIVE_STATES = (AlertState.OPEN, AlertState.ACKNOWLEDGED)
-
-
 @dataclass(frozen=True, slots=True)
 class Finding:
     """What a rule found: a condition arising (`cleared` False) or ending by itself.

@@ -37,7 +37,6 @@ class Sent:
     out_of_order: int = 0  # fixes sent after a newer one
     malformed: int = 0  # payloads meant to be refused
     gaps: int = 0  # moments a device got no fix (indoors, GNSS only)
-    stopped: int = 0  # devices that went quiet for good
 
 
 @dataclass(slots=True)
@@ -277,7 +276,6 @@ async def _run_device(
         while time.monotonic() < until:
             t = d.sim_t()
             if not await _scenario_step(d, t):
-                sent.stopped += 1
                 return
             fix = device_fix(city, index, device, t=t, when=datetime.now(UTC), seq=d.seq, rng=rng)
             if fix is None:

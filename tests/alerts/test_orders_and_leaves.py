@@ -62,7 +62,8 @@ def test_a_reminder_comes_once_per_end_and_not_when_a_new_order_follows() -> Non
     renewed = MonitoringOrder(3, subject_id=3, starts=now - 80 * DAY, ends=now + 2 * DAY)
     follow_up = MonitoringOrder(4, subject_id=3, starts=now + 2 * DAY, ends=now + 60 * DAY)
     book = OrderBook.build([ending, later, renewed, follow_up])
-    (reminder,) = order_reminders(now, book, set(), warn_s=7 * DAY)
+    ((order, reminder),) = order_reminders(now, book, set(), warn_s=7 * DAY)
+    assert order == ending
     assert (reminder.kind, reminder.subject_id, reminder.order_id) == ("order_ending", 1, 1)
     assert "in 5.0 days" in reminder.message
     assert order_reminders(now, book, {(1, ending.ends)}, warn_s=7 * DAY) == []

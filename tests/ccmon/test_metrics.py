@@ -67,6 +67,7 @@ async def test_metrics_count_what_ingest_did_and_what_waits(
     assert got["ccmon_fixes_stored_total"] == 2
     assert got["ccmon_quarantined_total"] == 1
     assert got["ccmon_messages_received_total"] == 3
+    assert got["ccmon_alerts_opened_total"] == 0  # fixes inside the zone: the rules opened none
     assert got["ccmon_batch_latency_seconds_count"] == got["ccmon_batches_total"] >= 1
     assert 0 < got["ccmon_batch_latency_seconds_sum"] < 10
     assert got["ccmon_live_alerts{severity=critical,state=open}"] == 2
