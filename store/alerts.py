@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +59,7 @@ class AlertChange:
 
     alert_id: int
     action: str
-    event_id: int = 0
+    event_id: int
 
 
 _SELECT = (
@@ -103,14 +103,16 @@ async def record_findings(
     for f in findings:
         change = await (_clear(conn, f) if f.cleared else _raise(conn, f))
         if change is not None:
+            alert_id, action = change
             event_id = await add_event(
-                conn, alert_id=change.alert_id, action=change.action, actor=actor, note=f.message
+                conn, alert_id=alert_id, action=action, actor=actor, note=f.message
             )
-            changes.append(replace(change, event_id=event_id))
+            changes.append(AlertChange(alert_id, action, event_id))
     return changes
 
 
-async def _raise(conn: AsyncConnection[Any], f: Finding) -> AlertChange | None:
+async def _raise(conn: AsyncConnection[Any], f: Finding) -> tuple[int, str]:
+    """(alert id, 'opened' or 'repeated')."""
     cur = await conn.execute(
         "INSERT INTO alerts (kind, severity, subject_id, assignment_id, device_id, order_id,"
         " fix_time, last_time, lon, lat, message)"
@@ -136,17 +138,18 @@ async def _raise(conn: AsyncConnection[Any], f: Finding) -> AlertChange | None:
     )
     row = await cur.fetchone()
     assert row is not None, "INSERT ... ON CONFLICT DO UPDATE returns its row"
-    return AlertChange(int(row[0]), "opened" if row[1] else "repeated")
+    return int(row[0]), "opened" if row[1] else "repeated"
 
 
-async def _clear(conn: AsyncConnection[Any], f: Finding) -> AlertChange | None:
+async def _clear(conn: AsyncConnection[Any], f: Finding) -> tuple[int, str] | None:
+    """(alert id, 'cleared'), or None when no live alert takes it."""
     cur = await conn.execute(
         "UPDATE alerts SET condition = 'cleared', updated_at = now()"  # noqa: S608
         f" WHERE {_LIVE_KEY} AND condition = 'active' AND last_time <= %s RETURNING id",
         (f.subject_id, f.kind.value, f.assignment_id, f.device_id, _at(f.time)),
     )
     row = await cur.fetchone()
-    return None if row is None else AlertChange(int(row[0]), "cleared")
+    return None if row is None else (int(row[0]), "cleared")
 
 
 async def get_alert(
