@@ -55,6 +55,9 @@ if TYPE_CHECKING:
 
 # An order's supervisor is reminded this long before it ends (Art. 29: review, then renew).
 ORDER_WARNING_S = 7 * 86400.0
+# A process taking the clock rules over judges the window edges (curfew start, leave end)
+# since the last tick of the process before it, unless that is longer ago than this.
+CLOCK_CATCH_UP_S = 600.0
 
 
 def _ids(values: Iterable[int]) -> Ids:
@@ -115,7 +118,8 @@ class Registry:
 @dataclass(slots=True)
 class Memory:
     """What the rules remember; the run states are stored, the rest is rebuilt from fixes,
-    events, reminders and live alerts."""
+    events, reminders and live alerts. `versions`: per subject, the version of the stored
+    state this memory reflects (another process judging the subject moves it on)."""
 
     zones: dict[int, RunState] = field(default_factory=dict)
     separation: dict[int, SeparationState] = field(default_factory=dict)
@@ -124,19 +128,39 @@ class Memory:
     silence: Silence = field(default_factory=Silence)
     overdue: dict[int, int] = field(default_factory=dict)  # subject -> leave destination
     reminded: set[tuple[int, float]] = field(default_factory=set)  # (order, its end)
+    versions: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     async def load(cls, conn: AsyncConnection[Any]) -> Memory:
-        devices, subjects = await store.live_silences(conn)
-        return cls(
-            zones=await store.load_zone_state(conn),
-            separation=await store.load_separation_state(conn),
-            last_seen=await store.last_reports(conn),
-            last_fix=await store.last_positions(conn),
-            silence=Silence(frozenset(devices), frozenset(subjects)),
-            overdue=await store.live_overdue(conn),
+        """Everything, consistently: call under `store.lock_rules(conn, alone=True)`."""
+        memory = cls(
+            silence=await _silence(conn),
             reminded=await store.load_reminded(conn),
+            versions=await store.rule_versions(conn),
         )
+        await memory.reload(conn, None)
+        return memory
+
+    async def reload(self, conn: AsyncConnection[Any], subjects: list[int] | None) -> None:
+        """Take the stored state of these subjects (None: all), which another process
+        may have moved on. State is only ever added to or replaced, never removed,
+        except an overdue leave's."""
+        self.zones.update(await store.load_zone_state(conn, subjects))
+        self.separation.update(await store.load_separation_state(conn, subjects))
+        for device, t in (await store.last_reports(conn, subjects)).items():
+            self.last_seen[device] = max(self.last_seen.get(device, t), t)
+        for subject, fix in (await store.last_positions(conn, subjects)).items():
+            old = self.last_fix.get(subject)
+            if old is None or fix.time > old.time:
+                self.last_fix[subject] = fix
+        for subject in list(self.overdue) if subjects is None else subjects:
+            self.overdue.pop(subject, None)
+        self.overdue.update(await store.live_overdue(conn, subjects))
+
+
+async def _silence(conn: AsyncConnection[Any]) -> Silence:
+    devices, subjects = await store.live_silences(conn)
+    return Silence(frozenset(devices), frozenset(subjects))
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +193,46 @@ class RuleBook:
         self._memory = memory
         self._watching_since = watching_since
         self._ticked_at = watching_since
+        self._caught_up_to = -1  # rule state versions up to this one are known
+
+    async def claim(self, conn: AsyncConnection[Any], subjects: Iterable[int]) -> dict[int, int]:
+        """Lock these subjects' rule state for the caller's transaction (one process
+        decides for a subject at a time) and reload what another process judged since this
+        one last did; returns the subjects' new versions, for `apply` after the commit."""
+        claimed = await store.claim_subjects(conn, sorted(set(subjects)))
+        mem = self._memory
+        stale = [s for s, (old, _) in claimed.items() if mem.versions.get(s, 0) != old]
+        if stale:
+            await mem.reload(conn, stale)
+            mem.versions.update((s, claimed[s][0]) for s in stale)
+        return {s: new for s, (_, new) in claimed.items()}
+
+    async def catch_up(self, conn: AsyncConnection[Any], *, now: float | None = None) -> None:
+        """Before the clock rules, under `store.lock_rules(conn, alone=True)`: reload every
+        subject another process judged since. With `now`: this process has just taken the
+        clock rules over; it goes on from the last tick of whichever process ran them
+        (unless that is older than `CLOCK_CATCH_UP_S`), with the stored silences."""
+        if now is not None:
+            self._memory.silence = await _silence(conn)
+            ticked = await store.clock_time(conn)
+            if ticked is not None and now - CLOCK_CATCH_UP_S <= ticked <= now:
+                self._ticked_at = ticked
+            self._caught_up_to = -1
+        changed = await store.rule_versions(conn, above=self._caught_up_to)
+        mem = self._memory
+        stale = [s for s, v in changed.items() if mem.versions.get(s, 0) != v]
+        if stale:
+            await mem.reload(conn, stale)
+            mem.versions.update((s, changed[s]) for s in stale)
+        # Nothing else holds a version now, so none below this one can still appear.
+        self._caught_up_to = max(changed.values(), default=self._caught_up_to)
+
+    def subjects_of(self, verdict: Verdict) -> set[int]:
+        """The subjects whose remembered state a verdict changes."""
+        index = self.registry.index
+        zones = np.fromiter(verdict.zones, dtype=np.int64, count=len(verdict.zones))
+        owners = index.subject[np.isin(index.assignment, zones)]
+        return set(owners.tolist()) | set(verdict.overdue) | set(verdict.separation)
 
     def under_order(self, subject: Ids, time: EpochSeconds) -> NDArray[np.bool_]:
         """Is subject[i] under an active monitoring order at time[i]?"""
@@ -262,9 +326,13 @@ class RuleBook:
             reminders=[(o.id, o.ends, f) for o, f in reminders],
         )
 
-    def apply(self, verdict: Verdict, *, now: float | None = None) -> None:
-        """Remember a verdict once it is stored; `now`: the tick it came from."""
+    def apply(
+        self, verdict: Verdict, *, versions: Mapping[int, int], now: float | None = None
+    ) -> None:
+        """Remember a verdict once it is stored, with the versions `claim` gave its
+        subjects; `now`: the tick it came from."""
         mem = self._memory
+        mem.versions.update(versions)
         mem.zones.update(verdict.zones)
         mem.separation.update(verdict.separation)
         for device, t in verdict.last_seen.items():

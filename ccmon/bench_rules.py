@@ -141,10 +141,10 @@ def run(
         _timed(partial(rules.under_order, batch.subject, batch.time), order_t)
         ev = _timed(partial(rules.registry.index.evaluate, batch), geo_t)
         verdict = _timed(partial(rules.judge, batch, ev), judge_t)
-        rules.apply(verdict)
+        rules.apply(verdict, versions={})
         clock = now + 10 * i + 5
         tick = _timed(partial(rules.tick, clock), tick_t)
-        rules.apply(tick, now=clock)
+        rules.apply(tick, versions={}, now=clock)
         findings += len(verdict.findings) + len(tick.findings)
     ms = 1000
     total = min(order_t) + min(geo_t) + min(judge_t)

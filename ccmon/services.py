@@ -140,6 +140,7 @@ def ingest_task(
             client_id=settings.mqtt_client_id,
             username=settings.mqtt_username,
             password=settings.mqtt_password,
+            share_group=settings.mqtt_share_group,
         ),
         BatchConfig(size=settings.batch_size, wait_s=settings.batch_wait_ms / 1000),
         queue=queue,

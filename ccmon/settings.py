@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     mqtt_client_id: str = Field(
         default="ccmon-ingest", description="fixed: the broker keeps the session across restarts"
     )
+    mqtt_share_group: str | None = Field(
+        default=None,
+        description="MQTT 5 shared subscription group: several ingest processes (each with"
+        " its own client id) share the devices' messages",
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

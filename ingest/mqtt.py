@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from ingest.owntracks import OWNTRACKS_TOPICS
 from ingest.pipeline import Message
@@ -23,13 +25,52 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# MQTT 5 session expiry meaning "never" (as MQTT 3.1.1 persistent sessions): an expired
+# session's queued messages would be dropped.
+_NEVER = 0xFFFFFFFF
+
+
 @dataclass(frozen=True, slots=True)
 class MqttConfig:
+    """`share_group`: subscribe through MQTT 5 shared subscriptions of this group, so
+    several ingest processes (each its own `client_id`) share the messages."""
+
     host: str
     port: int
     client_id: str
     username: str | None = None
     password: str | None = None
+    share_group: str | None = None
+
+    def topics(self) -> list[str]:
+        topics = [FIX_TOPIC, STATUS_TOPIC, *OWNTRACKS_TOPICS]
+        if self.share_group is None:
+            return topics
+        return [f"$share/{self.share_group}/{t}" for t in topics]
+
+    def client(self) -> aiomqtt.Client:
+        """A client with a persistent session (MQTT 3.1.1, or 5 when sharing)."""
+        if self.share_group is None:
+            return aiomqtt.Client(
+                self.host,
+                self.port,
+                identifier=self.client_id,
+                clean_session=False,
+                username=self.username,
+                password=self.password,
+            )
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = _NEVER
+        return aiomqtt.Client(
+            self.host,
+            self.port,
+            identifier=self.client_id,
+            protocol=aiomqtt.ProtocolVersion.V5,
+            clean_start=False,
+            properties=properties,
+            username=self.username,
+            password=self.password,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +97,7 @@ async def _read(
     """Keep a persistent session subscribed, reconnecting with back-off."""
     delay = 0.5
     while True:
-        client = aiomqtt.Client(
-            config.host,
-            config.port,
-            identifier=config.client_id,
-            clean_session=False,
-            username=config.username,
-            password=config.password,
-        )
+        client = config.client()
         # Acknowledge each message only once its batch is stored: a crash before that has
         # the broker deliver it again (and the store keeps it once). aiomqtt has no public
         # switch for paho's manual acknowledgement, hence its client underneath.
@@ -71,7 +105,7 @@ async def _read(
         paho.manual_ack_set(True)
         try:
             async with client:
-                for topic in (FIX_TOPIC, STATUS_TOPIC, *OWNTRACKS_TOPICS):
+                for topic in config.topics():
                     await client.subscribe(topic, qos=1)
                 log.info("subscribed on %s:%d", config.host, config.port)
                 connected.set()
@@ -116,8 +150,11 @@ async def run_ingest(
     reconnects, and its bound pushes back on the readers while the store is slow."""
     queue = queue or asyncio.Queue(maxsize=batching.size * 4)
     await pipeline.refresh()
-    async with asyncio.TaskGroup() as tg:
-        tg.create_task(_read(mqtt, queue, connected or asyncio.Event()))
-        tg.create_task(_tick(pipeline, tick_s))
-        while True:
-            await pipeline.process(await _collect(queue, batching))
+    try:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(_read(mqtt, queue, connected or asyncio.Event()))
+            tg.create_task(_tick(pipeline, tick_s))
+            while True:
+                await pipeline.process(await _collect(queue, batching))
+    finally:
+        await pipeline.close()

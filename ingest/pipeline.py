@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -14,9 +15,9 @@ import numpy as np
 import psycopg
 
 import store
-from alerts import Memory, Registry, RuleBook, Verdict
-from domain import LevelPolicy, SupervisionLevel
-from geofence import ZoneIndex
+from alerts import Memory, Registry, RuleBook
+from domain import FixBatch, LevelPolicy, SupervisionLevel
+from geofence import Evaluation, ZoneIndex
 from ingest.batch import to_batch
 from ingest.errors import RejectedInputError
 from ingest.owntracks import decode_owntracks
@@ -26,8 +27,7 @@ from ingest.wire import DecodedFix, Limits, decode_fixes
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
-    from domain import Device, FixBatch
-    from geofence import Evaluation
+    from domain import Device
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,18 @@ class _Decoded:
     rejected: list[store.Rejected] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class _Write:
+    """What one transaction stores; `current`: the fixes judged as current, against
+    `evaluation` (None: nothing judged)."""
+
+    batch: FixBatch = field(default_factory=lambda: to_batch([]))
+    events: list[store.NewEvent] = field(default_factory=list)
+    rejected: list[store.Rejected] = field(default_factory=list)
+    current: FixBatch = field(default_factory=lambda: to_batch([]))
+    evaluation: Evaluation | None = None
+
+
 def _acknowledge(messages: list[Message]) -> None:
     for m in messages:
         if m.ack is not None:
@@ -110,6 +122,8 @@ class Pipeline:
         self._registry_version = -1
         self._refreshed_at = float("-inf")
         self._turn = asyncio.Lock()
+        self._clock: psycopg.AsyncConnection[Any] | None = None  # held while leading
+        self._taking_over = False
         self.stats = PipelineStats()
 
     @property
@@ -142,7 +156,11 @@ class Pipeline:
             levels = await store.subject_levels(conn)
             orders = await store.load_orders(conn)
             leaves = await store.load_leaves(conn)
-            memory = await Memory.load(conn) if self._rules is None else None
+            memory = None
+            if self._rules is None:
+                async with conn.transaction():
+                    await store.lock_rules(conn, alone=True)
+                    memory = await Memory.load(conn)
         # Compiling is seconds for thousands of zones: only when something changed.
         index = await asyncio.to_thread(ZoneIndex.build, zones, assignments)
         old = set() if self._rules is None else set(self.index.problems)
@@ -166,6 +184,14 @@ class Pipeline:
         self._registry_version = version
         self._refreshed_at = time.monotonic()
 
+    async def close(self) -> None:
+        """Let another process take the clock rules over."""
+        conn, self._clock = self._clock, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                await conn.execute("SELECT pg_advisory_unlock_all()")
+            await self._release(conn)
+
     async def process(self, messages: list[Message]) -> None:
         """Run one micro-batch through every step; a failing step quarantines, never drops."""
         if time.monotonic() - self._refreshed_at >= self._config.refresh_s:
@@ -185,41 +211,76 @@ class Pipeline:
                 replayed = np.array([m.retained for m in messages], dtype=np.bool_)
                 retained = replayed[np.array(decoded.origin, dtype=np.int64)]
                 current = batch.take(np.flatnonzero(~retained)) if retained.any() else batch
-                verdict = self._rulebook.judge(current, await self._evaluate(current))
+                evaluation = await self._evaluate(current)
+                await self._write_with_retry(
+                    _Write(batch, events, decoded.rejected, current, evaluation)
+                )
             except Exception as exc:
+                # Not the database being away (that is retried) but a step that fails or a
+                # write the store refuses: keep the messages, with the reason, and go on.
                 log.exception("pipeline step failed; quarantining the batch")
-                await self._write_with_retry(None, [], self._as_rejected(messages, exc), None)
-                _acknowledge(messages)
-                return
-            try:
-                await self._write_with_retry(batch, events, decoded.rejected, verdict)
-            except psycopg.Error as exc:
-                # Not the database being away (that is retried) but a write it refuses:
-                # keep the messages, with the reason, and go on with the next batch.
-                log.exception("storing the batch failed; quarantining it")
-                await self._write_with_retry(None, [], self._as_rejected(messages, exc), None)
+                await self._write_with_retry(_Write(rejected=self._as_rejected(messages, exc)))
         _acknowledge(messages)
         # From the batch's oldest message reaching ccmon to its batch being committed.
         self.stats.observe_latency(time.time() - min(m.received for m in messages))
 
     async def tick(self, now: float) -> None:
         """The clock's rules (silence, curfew start) and escalation of unacknowledged
-        critical alerts."""
+        critical alerts, in the one process leading; the others only try to lead."""
         async with self._turn:
-            verdict = self._rulebook.tick(now)
+            if not await self._leading():
+                return
+            rules = self._rulebook
             while True:
                 try:
                     async with self._pool.connection() as conn, conn.transaction():
+                        await store.lock_rules(conn, alone=True)
+                        await rules.catch_up(conn, now=now if self._taking_over else None)
+                        verdict = rules.tick(now)
+                        versions = await rules.claim(conn, rules.subjects_of(verdict))
                         changes = await verdict.save(conn, actor=self._config.actor)
                         changes += await store.escalate_unacknowledged(
                             conn, after_s=self._config.escalate_after_s, actor=self._config.actor
                         )
+                        await store.set_clock_time(conn, now)
                     break
                 except psycopg.OperationalError as exc:
                     log.warning("store unavailable (%s); clock rules wait", exc)
                     await asyncio.sleep(1.0)
-            self._rulebook.apply(verdict, now=now)
+            self._taking_over = False
+            rules.apply(verdict, versions=versions, now=now)
             self._count(changes)
+
+    async def _leading(self) -> bool:
+        """Does this process run the clock rules? Becomes the one that does when none
+        does (or the one that did has gone: its connection closed, its lock with it)."""
+        if self._clock is not None:
+            try:
+                await self._clock.execute("SELECT 1")
+                return True
+            except psycopg.Error as exc:
+                log.warning("lost the clock rules (%s)", exc)
+                await self.close()
+        try:
+            conn = await self._pool.getconn()
+        except psycopg.OperationalError as exc:
+            log.warning("store unavailable (%s); clock rules wait", exc)
+            return False
+        try:
+            await conn.set_autocommit(True)  # held for long: never idle in a transaction
+            if await store.lead(conn):
+                log.info("running the clock rules")
+                self._clock, self._taking_over = conn, True
+                return True
+        except psycopg.OperationalError as exc:
+            log.warning("store unavailable (%s); clock rules wait", exc)
+        await self._release(conn)
+        return False
+
+    async def _release(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        with contextlib.suppress(psycopg.Error):
+            await conn.set_autocommit(False)
+        await self._pool.putconn(conn)
 
     def _decode(self, messages: list[Message]) -> _Decoded:
         out = _Decoded()
@@ -288,49 +349,43 @@ class Pipeline:
     def _as_rejected(messages: list[Message], exc: Exception) -> list[store.Rejected]:
         return [store.Rejected(m.topic, m.payload, f"pipeline error: {exc!r}") for m in messages]
 
-    async def _write_with_retry(
-        self,
-        batch: FixBatch | None,
-        events: list[store.NewEvent],
-        rejected: list[store.Rejected],
-        verdict: Verdict | None,
-    ) -> None:
+    async def _write_with_retry(self, write: _Write) -> None:
         """Retry while the database is unreachable: the batch stays in memory meanwhile and
         the bounded queue upstream pushes back on the MQTT reader."""
         delay = 0.5
         while True:
             try:
-                await self._write(batch, events, rejected, verdict)
+                await self._write(write)
                 return
             except psycopg.OperationalError as exc:
                 log.warning("store unavailable (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
 
-    async def _write(
-        self,
-        batch: FixBatch | None,
-        events: list[store.NewEvent],
-        rejected: list[store.Rejected],
-        verdict: Verdict | None,
-    ) -> None:
-        """One transaction: fixes, events, quarantine, and what the rules made of them."""
-        actor = self._config.actor
+    async def _write(self, write: _Write) -> None:
+        """One transaction: fixes, events, quarantine, and what the rules make of them,
+        decided while the batch's subjects are locked (another ingest process waits)."""
+        actor, rules, batch = self._config.actor, self._rulebook, write.batch
         async with self._pool.connection() as conn, conn.transaction():
-            stored = await store.copy_fixes(conn, batch) if batch is not None and len(batch) else 0
-            new_events = await store.insert_events(conn, events)
-            await store.quarantine(conn, rejected)
-            heard = self._rulebook.hear(new_events)
+            await store.lock_rules(conn, alone=False)
+            subjects = {e.subject_id for e in write.events} | set(batch.subject.tolist())
+            versions = await rules.claim(conn, subjects)
+            stored = await store.copy_fixes(conn, batch) if len(batch) else 0
+            new_events = await store.insert_events(conn, write.events)
+            await store.quarantine(conn, write.rejected)
+            heard = rules.hear(new_events)
+            verdict = None
             changes = await heard.save(conn, actor=actor)
-            if verdict is not None:
+            if write.evaluation is not None:
+                verdict = rules.judge(write.current, write.evaluation)
                 changes += await verdict.save(conn, actor=actor)
-        self._rulebook.apply(heard)
+        rules.apply(heard, versions=versions)
         if verdict is not None:
-            self._rulebook.apply(verdict)
+            rules.apply(verdict, versions=versions)
         self.stats.stored += stored
-        self.stats.duplicates += (len(batch) if batch is not None else 0) - stored
+        self.stats.duplicates += len(batch) - stored
         self.stats.events += len(new_events)
-        self.stats.quarantined += len(rejected)
+        self.stats.quarantined += len(write.rejected)
         self._count(changes)
 
     def _count(self, changes: list[store.AlertChange]) -> None:

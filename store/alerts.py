@@ -11,6 +11,8 @@ from psycopg.rows import class_row
 from store.outbox import ENQUEUE
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from psycopg import AsyncConnection
 
     from domain import AlertKind, AlertState, Finding
@@ -216,12 +218,16 @@ async def live_silences(conn: AsyncConnection[Any]) -> tuple[set[int], set[int]]
     return devices, subjects
 
 
-async def live_overdue(conn: AsyncConnection[Any]) -> dict[int, int]:
+async def live_overdue(
+    conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
+) -> dict[int, int]:
     """Subject -> leave destination assignment, for live overdue alerts whose subject is
-    not back yet: the leave rule's state, rebuilt on start."""
+    not back yet: the leave rule's state, rebuilt on start (of `subjects`; None: all)."""
     cur = await conn.execute(
         "SELECT subject_id, assignment_id FROM alerts WHERE state IN ('open', 'acknowledged')"
         " AND condition = 'active' AND kind = 'leave_overdue'"
+        " AND (%s::bigint[] IS NULL OR subject_id = ANY(%s))",
+        (subjects and list(subjects), subjects and list(subjects)),
     )
     return {int(s): int(a) for s, a in await cur.fetchall()}
 

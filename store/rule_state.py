@@ -1,5 +1,13 @@
 """What the rules remember between batches, kept so a restarted pipeline resumes: confirmation
-runs per zone assignment and per subject (separation), and what was last heard."""
+runs per zone assignment and per subject (separation), and what was last heard.
+
+Several ingest processes share the subjects: a batch locks the rule state of its subjects
+(`claim_subjects`) and moves them to new versions, so a process that remembers an older
+version of a subject reloads it (the loaders take `subjects`) before deciding. The clock
+rules run in one process at a time, the one `lead`ing; they lock out every batch while they
+run (`lock_rules`).
+
+All rule state of these subjects is loaded when `subjects` is None."""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from domain import LastFix, RunState, SeparationState
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from psycopg import AsyncConnection
 
@@ -38,8 +46,27 @@ def _fix(row: tuple[Any, ...]) -> LastFix | None:
     return None if row[0] is None else LastFix(*(float(v) for v in row))
 
 
-async def load_zone_state(conn: AsyncConnection[Any]) -> dict[int, RunState]:
-    cur = await conn.execute(f"SELECT assignment_id, {_RUN} FROM zone_rule_state")  # noqa: S608
+# Advisory lock keys (any fixed numbers): batches share _RULES, the clock takes it alone;
+# the leading process holds _CLOCK for as long as its connection lives.
+_RULES = 0x6363_7275_6C65
+_CLOCK = 0x6363_636C_6B
+
+
+def _only(column: str, subjects: Sequence[int] | None) -> tuple[str, tuple[Any, ...]]:
+    if subjects is None:
+        return "", ()
+    return f" WHERE {column} = ANY(%s)", (list(subjects),)
+
+
+async def load_zone_state(
+    conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
+) -> dict[int, RunState]:
+    where, args = _only("za.subject_id", subjects)
+    cur = await conn.execute(
+        f"SELECT z.assignment_id, {_RUN} FROM zone_rule_state z"  # noqa: S608
+        f" JOIN zone_assignments za ON za.id = z.assignment_id{where}",
+        args,
+    )
     return {int(r[0]): _run(r[1:]) for r in await cur.fetchall()}
 
 
@@ -64,9 +91,13 @@ _FIXES = (
 )
 
 
-async def load_separation_state(conn: AsyncConnection[Any]) -> dict[int, SeparationState]:
+async def load_separation_state(
+    conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
+) -> dict[int, SeparationState]:
+    where, args = _only("subject_id", subjects)
     cur = await conn.execute(
-        f"SELECT subject_id, {_RUN}, {_FIXES} FROM separation_rule_state"  # noqa: S608
+        f"SELECT subject_id, {_RUN}, {_FIXES} FROM separation_rule_state{where}",  # noqa: S608
+        args,
     )
     return {
         int(r[0]): SeparationState(_run(r[1:6]), _fix(r[6:10]), _fix(r[10:14]))
@@ -104,25 +135,87 @@ async def save_separation_state(
     )
 
 
-async def last_reports(conn: AsyncConnection[Any]) -> dict[int, float]:
-    """Per device, the time of its newest fix or status event."""
+async def last_reports(
+    conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
+) -> dict[int, float]:
+    """Per device (bound to one of `subjects`), the time of its newest fix or status event."""
+    where, args = _only("d.subject_id", subjects)
     cur = await conn.execute(
-        "SELECT d.id, GREATEST("
+        "SELECT d.id, GREATEST("  # noqa: S608
         " (SELECT max(time) FROM fixes f WHERE f.device_id = d.id),"
         " (SELECT max(time) FROM device_events e WHERE e.device_id = d.id))"
-        " FROM devices d"
+        f" FROM devices d{where}",
+        args,
     )
     return {int(d): t.timestamp() for d, t in await cur.fetchall() if t is not None}
 
 
-async def last_positions(conn: AsyncConnection[Any]) -> dict[int, LastFix]:
+async def last_positions(
+    conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
+) -> dict[int, LastFix]:
     """Per subject, the newest stored fix."""
+    where, args = _only("s.id", subjects)
     cur = await conn.execute(
-        "SELECT s.id, f.time, f.lon, f.lat, f.accuracy FROM subjects s CROSS JOIN LATERAL"
+        "SELECT s.id, f.time, f.lon, f.lat, f.accuracy FROM subjects s CROSS JOIN LATERAL"  # noqa: S608
         " (SELECT time, lon, lat, accuracy FROM fixes WHERE subject_id = s.id"
-        "  ORDER BY time DESC LIMIT 1) f"
+        f"  ORDER BY time DESC LIMIT 1) f{where}",
+        args,
     )
     return {
         int(s): LastFix(t.timestamp(), float(lon), float(lat), float(acc))
         for s, t, lon, lat, acc in await cur.fetchall()
     }
+
+
+async def rule_versions(conn: AsyncConnection[Any], *, above: int = -1) -> dict[int, int]:
+    """Subject -> the version of its rule state, for versions above `above`."""
+    cur = await conn.execute(
+        "SELECT subject_id, version FROM rule_versions WHERE version > %s", (above,)
+    )
+    return {int(s): int(v) for s, v in await cur.fetchall()}
+
+
+async def claim_subjects(
+    conn: AsyncConnection[Any], subjects: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """Lock the subjects' rule state until the transaction ends (in subject order, so two
+    batches never deadlock) and give each a new version: subject -> (old, new)."""
+    if not subjects:
+        return {}
+    cur = await conn.execute(
+        "WITH old AS (SELECT subject_id, version FROM rule_versions WHERE subject_id = ANY(%s)"
+        "  ORDER BY subject_id FOR UPDATE)"
+        " UPDATE rule_versions r SET version = nextval('rule_version_seq') FROM old"
+        " WHERE r.subject_id = old.subject_id RETURNING r.subject_id, old.version, r.version",
+        (list(subjects),),
+    )
+    return {int(s): (int(old), int(new)) for s, old, new in await cur.fetchall()}
+
+
+async def lock_rules(conn: AsyncConnection[Any], *, alone: bool) -> None:
+    """Until the transaction ends: batches hold this together, the clock rules `alone`."""
+    lock = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
+    await conn.execute(f"SELECT {lock}(%s)", (_RULES,))
+
+
+async def lead(conn: AsyncConnection[Any]) -> bool:
+    """Become the process that runs the clock rules, unless another is; held for as long
+    as `conn` stays open. Call once per connection."""
+    cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (_CLOCK,))
+    row = await cur.fetchone()
+    return bool(row and row[0])
+
+
+async def clock_time(conn: AsyncConnection[Any]) -> float | None:
+    """When the clock rules last ran (in whichever process)."""
+    cur = await conn.execute("SELECT ticked_at FROM rule_clock")
+    row = await cur.fetchone()
+    return None if row is None else float(row[0].timestamp())
+
+
+async def set_clock_time(conn: AsyncConnection[Any], at: float) -> None:
+    await conn.execute(
+        "INSERT INTO rule_clock (ticked_at) VALUES (to_timestamp(%s))"
+        " ON CONFLICT (one) DO UPDATE SET ticked_at = EXCLUDED.ticked_at",
+        (at,),
+    )
