@@ -4,6 +4,8 @@ module's PostgreSQL, with rule timings short enough for a test."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,7 @@ from tests.helpers import now_minus, offset
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+    from pathlib import Path
 
     from psycopg_pool import AsyncConnectionPool
 
@@ -126,3 +129,35 @@ async def processed(pipeline: Pipeline, n: int) -> bool:
     """Have `n` messages' fixes been stored, skipped as duplicates or quarantined?"""
     s = pipeline.stats
     return s.stored + s.duplicates + s.quarantined >= n
+
+
+async def serve(
+    database_url: str,
+    broker: Broker,
+    log: Path,
+    *,
+    client_id: str,
+    api_port: int,
+    env: dict[str, str] | None = None,
+) -> asyncio.subprocess.Process:
+    """`ccmon serve` in a process of its own, writing to `log`."""
+    settings = {
+        **os.environ,
+        "CCMON_DATABASE_URL": database_url,
+        "CCMON_MQTT_HOST": broker.host,
+        "CCMON_MQTT_PORT": str(broker.port),
+        "CCMON_MQTT_CLIENT_ID": client_id,
+        "CCMON_API_PORT": str(api_port),
+        "CCMON_BATCH_SIZE": "100",
+        **(env or {}),
+    }
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ccmon", "serve", env=settings, stdout=out, stderr=out
+        )
+
+
+async def subscribed(log: Path) -> bool:
+    """Has the `ccmon serve` writing to `log` subscribed?"""
+    text = await asyncio.to_thread(log.read_text, encoding="utf-8", errors="replace")
+    return "subscribed on" in text

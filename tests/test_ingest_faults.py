@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
 import signal
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +17,7 @@ from ccmon.mosquitto import mosquitto_config
 from simulators import fix_payload
 from tests.conftest import free_port, shared_folder, started_mosquitto
 from tests.helpers import offset, seed_subject, until
-from tests.running import processed, publish, running_pipeline
+from tests.running import processed, publish, running_pipeline, serve, subscribed
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,22 +27,6 @@ if TYPE_CHECKING:
     from tests.conftest import Broker
 
 FIXES = 3000
-
-
-async def serve(database_url: str, broker: Broker, log: Path) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "CCMON_DATABASE_URL": database_url,
-        "CCMON_MQTT_HOST": broker.host,
-        "CCMON_MQTT_PORT": str(broker.port),
-        "CCMON_MQTT_CLIENT_ID": "ccmon-ingest-faults",  # the same session after a restart
-        "CCMON_API_PORT": str(free_port()),
-        "CCMON_BATCH_SIZE": "100",
-    }
-    with log.open("ab") as out:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "ccmon", "serve", env=env, stdout=out, stderr=out
-        )
 
 
 async def stored(pool: AsyncConnectionPool[Any], subject_id: int) -> tuple[int, int]:
@@ -78,10 +60,13 @@ async def test_ingest_killed_mid_stream_loses_nothing_and_doubles_nothing(
     ]
     topic = f"cc/v1/devices/{seeded.device_code}/fix"
     log = tmp_path / "serve.log"
-    server = await serve(database_url, mosquitto, log)
+    # The same client id after the restart: the same broker session.
+    server = await serve(
+        database_url, mosquitto, log, client_id="ccmon-ingest-faults", api_port=free_port()
+    )
     try:
         # Its persistent session exists from its first subscription on.
-        await until(lambda: _subscribed(log), timeout=60, what="ccmon serve subscribed")
+        await until(lambda: subscribed(log), timeout=60, what="ccmon serve subscribed")
         async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="faults-phone") as c:
             await c.publish(topic, payloads[0], qos=1)
             await until(lambda: _at_least(pool, seeded.subject_id, 1), timeout=60, what="serving")
@@ -96,7 +81,9 @@ async def test_ingest_killed_mid_stream_loses_nothing_and_doubles_nothing(
                 await c.publish(topic, p, qos=1)
         rows, _ = await stored(pool, seeded.subject_id)
         assert rows < FIXES, "the kill came too late to test anything"
-        server = await serve(database_url, mosquitto, log)
+        server = await serve(
+            database_url, mosquitto, log, client_id="ccmon-ingest-faults", api_port=free_port()
+        )
         await until(lambda: _at_least(pool, seeded.subject_id, FIXES), timeout=60, what="every fix")
         await asyncio.sleep(1.0)  # redeliveries still arriving would show up now
         assert await stored(pool, seeded.subject_id) == (FIXES, FIXES)
@@ -108,11 +95,6 @@ async def test_ingest_killed_mid_stream_loses_nothing_and_doubles_nothing(
 
 async def _at_least(pool: AsyncConnectionPool[Any], subject_id: int, n: int) -> bool:
     return (await stored(pool, subject_id))[0] >= n
-
-
-async def _subscribed(log: Path) -> bool:
-    text = await asyncio.to_thread(log.read_text, encoding="utf-8", errors="replace")
-    return "subscribed on" in text
 
 
 async def test_a_broker_restart_is_ridden_out(pool: AsyncConnectionPool[Any]) -> None:

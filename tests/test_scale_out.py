@@ -1,0 +1,126 @@
+"""Two `ccmon serve` processes share the devices' messages through an MQTT 5 shared
+subscription: every fix is stored once, and each subject's alert is decided exactly as one
+process would decide it, although consecutive fixes of a subject reach different processes."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import signal
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import aiomqtt
+import httpx
+
+from simulators import fix_payload
+from tests.conftest import free_port
+from tests.helpers import offset, seed_subject, until
+from tests.running import serve, subscribed
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from psycopg_pool import AsyncConnectionPool
+
+    from tests.conftest import Broker
+
+# An odd number, so that consecutive rounds of one message per subject do not send a subject's
+# fixes to the same process every time under the broker's round robin.
+SUBJECTS = 41
+# Per subject, one fix a second: inside, then outside (the normal level confirms an exit by
+# its third fix outside), then inside again (the third fix inside clears it).
+PATH_M = [0.0] * 4 + [1500.0] * 6 + [0.0] * 6
+OPENED_AT, CLEARED_AT = 6, 12  # the fixes that confirm
+
+
+async def _count(pool: AsyncConnectionPool[Any], query: str) -> int:
+    async with pool.connection() as conn:
+        row = await (await conn.execute(query)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def _stored_by(api_port: int) -> int:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"http://127.0.0.1:{api_port}/api/v1/metrics")).text
+    found = re.search(r"^ccmon_fixes_stored_total (\S+)$", text, re.MULTILINE)
+    assert found is not None, text
+    return int(float(found.group(1)))
+
+
+async def test_two_ingest_processes_lose_nothing_and_double_nothing(
+    pool: AsyncConnectionPool[Any], database_url: str, mosquitto: Broker, tmp_path: Path
+) -> None:
+    seeded = [await seed_subject(pool, code=f"shared-{i}") for i in range(SUBJECTS)]
+    start = datetime.now(UTC) - timedelta(seconds=60)
+    ports = [free_port(), free_port()]
+    logs = [tmp_path / "serve-a.log", tmp_path / "serve-b.log"]
+    servers = [
+        await serve(
+            database_url,
+            mosquitto,
+            log,
+            client_id=f"ccmon-shared-{i}",
+            api_port=port,
+            env={"CCMON_MQTT_SHARE_GROUP": "ccmon"},
+        )
+        for i, (log, port) in enumerate(zip(logs, ports, strict=True))
+    ]
+    rng = random.Random(7)
+    stored_at: list[datetime] = []  # when each round was seen stored
+    try:
+        for log in logs:
+            await until(partial(subscribed, log), timeout=60, what="both subscribed")
+        async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="shared-pub") as c:
+            for step, east in enumerate(PATH_M):
+                lon, lat = offset(east, 0.0)
+                payload = fix_payload(
+                    when=start + timedelta(seconds=step),
+                    lon=lon,
+                    lat=lat,
+                    accuracy=10,
+                    battery=80,
+                    seq=step,
+                )
+                for s in rng.sample(seeded, len(seeded)):
+                    await c.publish(f"cc/v1/devices/{s.device_code}/fix", payload, qos=1)
+                # One round at a time: a subject's next fix is sent once its last is stored.
+                total = SUBJECTS * (step + 1)
+                stored = partial(_at_least, pool, "SELECT count(*) FROM fixes", total)
+                await until(stored, timeout=30, what=f"round {step} stored")
+                stored_at.append(datetime.now(UTC))
+        await asyncio.sleep(1.0)  # anything stored twice or decided late would show now
+        assert await _count(pool, "SELECT count(*) FROM fixes") == SUBJECTS * len(PATH_M)
+        assert await _count(
+            pool, "SELECT count(*) FROM (SELECT DISTINCT device_id, time, seq FROM fixes) f"
+        ) == SUBJECTS * len(PATH_M)
+        by_process = [await _stored_by(port) for port in ports]
+        assert sum(by_process) == SUBJECTS * len(PATH_M)
+        assert min(by_process) > 0, f"one process did all the work: {by_process}"
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT a.subject_id, a.kind, a.fix_time, a.condition,"
+                " array_agg(e.action ORDER BY e.id), array_agg(e.at ORDER BY e.id)"
+                " FROM alerts a JOIN alert_events e ON e.alert_id = a.id"
+                " GROUP BY a.id ORDER BY a.subject_id"
+            )
+            alerts = await cur.fetchall()
+        assert [a[0] for a in alerts] == [s.subject_id for s in seeded]
+        for _, kind, fix_time, condition, actions, (opened, cleared) in alerts:
+            assert (kind, condition, actions) == ("zone_exit", "cleared", ["opened", "cleared"])
+            # Decided by the very fixes that confirm, in their rounds, as one process would.
+            assert fix_time == start + timedelta(seconds=OPENED_AT)
+            assert stored_at[OPENED_AT - 1] < opened <= stored_at[OPENED_AT]
+            assert stored_at[CLEARED_AT - 1] < cleared <= stored_at[CLEARED_AT]
+    finally:
+        for server in servers:
+            if server.returncode is None:
+                server.send_signal(signal.SIGTERM)
+                await server.wait()
+
+
+async def _at_least(pool: AsyncConnectionPool[Any], query: str, n: int) -> bool:
+    return await _count(pool, query) >= n
