@@ -58,18 +58,19 @@ def silence_findings(
     watching_since: float,
 ) -> tuple[list[Finding], Silence]:
     """Findings for devices and subjects that went silent or came back since `before`. A
-    device never heard from counts as heard at `watching_since` (when monitoring began)."""
-    seen = np.array(
-        [last_seen.get(d, watching_since) for d in watched.device.tolist()], dtype=np.float64
-    )
+    device never heard from counts as heard at `watching_since` (when monitoring began),
+    unless it is silent already (a restart or another process taking over found it so)."""
+    devices = watched.device.tolist()
+    seen = np.array([last_seen.get(d, watching_since) for d in devices], dtype=np.float64)
+    heard = np.array([d in last_seen for d in devices], dtype=np.bool_)
+    was = np.isin(watched.device, np.fromiter(before.devices, dtype=np.int64))
     limit = watched.limits(policies)
-    quiet = now - seen > limit
+    quiet = (now - seen > limit) | (was & ~heard)
     subjects = np.unique(watched.subject)
     talking = np.unique(watched.subject[~quiet])
     silent_subjects = frozenset(np.setdiff1d(subjects, talking).tolist())
     silent_devices = frozenset(watched.device[quiet].tolist())
 
-    was = np.isin(watched.device, np.fromiter(before.devices, dtype=np.int64))
     findings = []
     for i in np.flatnonzero(quiet != was).tolist():
         went = bool(quiet[i])

@@ -14,10 +14,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import secrets
-import socket
-import tempfile
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -30,13 +27,11 @@ from starlette.routing import Route
 
 import store
 from alerts import DeliveryConfig, DeliveryWorker, WebhookChannel
-from ccmon.embedded import embedded_database
+from ccmon.benching import free_port, ms, print_table, scratch_database
 from ccmon.services import connection_pool
 from domain import AlertKind, Finding, SupervisionLevel
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
     from psycopg_pool import AsyncConnectionPool
     from starlette.requests import Request
 
@@ -57,16 +52,6 @@ def _receiver(port: int) -> None:
 
     app = Starlette(routes=[Route("/hook", hook, methods=["POST"]), Route("/results", results)])
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-@contextlib.asynccontextmanager
-async def _database(url: str | None) -> AsyncIterator[str]:
-    if url:
-        yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="ccmon-bench-") as folder:
-        async with embedded_database(Path(folder) / "postgres") as embedded:
-            yield embedded
 
 
 async def _prepare(url: str, port: int) -> int:
@@ -134,7 +119,7 @@ async def _until_arrived(
 
 
 async def _run(url: str | None, port: int, drain: int, rate: float, seconds: float) -> None:
-    async with _database(url) as dsn:
+    async with scratch_database(url) as dsn:
         subject_id = await _prepare(dsn, port)
         config = DeliveryConfig()
         async with (
@@ -156,34 +141,19 @@ async def _run(url: str | None, port: int, drain: int, rate: float, seconds: flo
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    late = np.array([arrived[e] - c for e, c in paced.items() if e in arrived]) * 1000
+    late = np.array([arrived[e] - c for e, c in paced.items() if e in arrived])
     rows = [
         ("drain: events committed, then delivered", f"{got_backlog:,} of {len(backlog):,}"),
         ("drain: deliveries/s", f"{got_backlog / drained:,.0f}"),
         (f"paced: events at {rate:,.0f}/s for {seconds:g} s", f"{len(paced):,}"),
         ("paced: delivered", f"{late.size:,} of {len(paced):,}"),
-        ("paced: commit -> received p50 / p99 / max", _ms(late)),
+        ("paced: commit -> received p50 / p99 / max", ms(late)),
     ]
-    width = max(len(r[0]) for r in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
-
-
-def _ms(values: np.ndarray[Any, np.dtype[np.float64]]) -> str:
-    if values.size == 0:
-        return "nothing arrived"
-    p50, p99 = np.percentile(values, [50, 99])
-    return f"{p50:,.0f} / {p99:,.0f} / {values.max():,.0f} ms"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    print_table(rows)
 
 
 def run(*, database_url: str | None, drain: int, rate: float, seconds: float) -> None:
-    port = _free_port()
+    port = free_port()
     receiver = multiprocessing.get_context("spawn").Process(
         target=_receiver, args=(port,), daemon=True
     )

@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
+from ccmon.benching import print_table
 from domain import Assignment, FixBatch, FixSource, Zone, ZoneRole
 from geofence import ZoneIndex
 
@@ -219,6 +220,4 @@ def run(*, subjects: int, fixes: int, batches: int, seed: int) -> None:
         ("peak traced memory of one batch", f"{eval_peak / 2**20:,.0f} MiB"),
         ("peak process memory (world, index, baselines)", f"{_peak_rss_mib():,.0f} MiB"),
     ]
-    width = max(len(r[0]) for r in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_table(rows)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from alerts import Memory, Registry, RuleBook
+from ccmon.benching import print_table
 from domain import (
     Assignment,
     Device,
@@ -158,6 +159,4 @@ def run(
         ("fixes/s through order check + geofence + rules", f"{fixes / total:,.0f}"),
         ("findings over all batches", f"{findings:,}"),
     ]
-    width = max(len(r[0]) for r in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_table(rows)

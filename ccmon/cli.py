@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ccmon import bench_delivery, bench_geofence, bench_rules
+from ccmon import bench_delivery, bench_e2e, bench_geofence, bench_rules
 from ccmon.commands import (
     device_credentials,
     migrate,
@@ -130,6 +130,18 @@ async def _bench_rules(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+async def _bench_e2e(settings: Settings, args: argparse.Namespace) -> None:
+    await asyncio.to_thread(
+        bench_e2e.run,
+        settings,
+        subjects=args.subjects,
+        single=args.single,
+        batched=args.batched,
+        paced_rate=args.rate,
+        paced_s=args.seconds,
+    )
+
+
 async def _bench_delivery(settings: Settings, args: argparse.Namespace) -> None:
     await asyncio.to_thread(
         bench_delivery.run,
@@ -186,7 +198,11 @@ def _parser() -> argparse.ArgumentParser:
     creds = sub.add_parser("device-credentials", help="a new MQTT password for a device")
     creds.add_argument("code", help="the device's code (its MQTT username)")
     creds.set_defaults(run=_device_credentials)
-    bench = sub.add_parser("bench", help="benchmarks: programs that print numbers")
+    _bench_parsers(sub.add_parser("bench", help="benchmarks: programs that print numbers"))
+    return parser
+
+
+def _bench_parsers(bench: argparse.ArgumentParser) -> None:
     kinds = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
     geo = kinds.add_parser("geofence", help="zone evaluation against shapely 2")
     geo.add_argument("--subjects", type=int, default=10_000)
@@ -204,7 +220,13 @@ def _parser() -> argparse.ArgumentParser:
     deliver.add_argument("--rate", type=float, default=1000.0, help="events/s, paced phase")
     deliver.add_argument("--seconds", type=float, default=10.0, help="paced phase length")
     deliver.set_defaults(run=_bench_delivery)
-    return parser
+    e2e = kinds.add_parser("e2e", help="devices -> Mosquitto -> ingest -> PostgreSQL")
+    e2e.add_argument("--subjects", type=int, default=2000, help="a quarter wear a wristband")
+    e2e.add_argument("--single", type=int, default=200_000, help="one-fix messages")
+    e2e.add_argument("--batched", type=int, default=20_000, help="50-fix messages")
+    e2e.add_argument("--rate", type=float, default=5000.0, help="fixes/s, paced phase")
+    e2e.add_argument("--seconds", type=float, default=20.0, help="paced phase length")
+    e2e.set_defaults(run=_bench_e2e)
 
 
 async def until_signalled(

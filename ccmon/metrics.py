@@ -68,6 +68,13 @@ def _pipeline_metrics(pipeline: Pipeline, queue: asyncio.Queue[Message]) -> list
             "ccmon_ingest_queue", "messages received but not yet in a batch", queue.qsize()
         )
     )
+    out.append(
+        GaugeMetricFamily(
+            "ccmon_clock_rules_leading",
+            "1 in the one ingest process running the clock rules (silence, curfew start)",
+            int(pipeline.leading),
+        )
+    )
     return out
 
 

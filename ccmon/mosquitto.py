@@ -4,12 +4,17 @@ dropped, and (with an auth folder) every device may publish only to its own topi
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import secrets
+import shutil
+import socket
+import subprocess
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
     from pathlib import Path
 
     from store import BrokerAccount
@@ -115,3 +120,44 @@ def write_auth_files(
         path = folder / name
         path.write_text(text, encoding="utf-8")
         path.chmod(0o640)
+
+
+class MosquittoError(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def running_mosquitto(
+    folder: Path, config: str, port: int, *, timeout_s: float = 10.0
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The Mosquitto broker (Debian package `mosquitto`) with `config`, listening on
+    loopback `port`, logging into `folder`; stopped on exit. Started as root, it reads its
+    files and writes persistence as the `mosquitto` user: `folder` must let that user in."""
+    exe = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
+    if exe is None:
+        raise MosquittoError("the mosquitto broker is not installed: `apt-get install mosquitto`")
+    conf = folder / "mosquitto.conf"
+    conf.write_text(config, encoding="utf-8")
+    with (folder / "mosquitto.log").open("wb") as log:
+        # the installed broker with a config ccmon wrote
+        proc = subprocess.Popen(  # noqa: S603
+            [exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            _wait_for_port(port, proc, timeout_s)
+            yield proc
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise MosquittoError(f"mosquitto exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise MosquittoError(f"mosquitto did not listen on {port} within {timeout_s} s")

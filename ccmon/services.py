@@ -58,19 +58,16 @@ async def connection_pool(url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
         await pool.close()
 
 
-def pipeline_for(pool: AsyncConnectionPool[Any], settings: Settings) -> Pipeline:
-    return Pipeline(
-        pool,
-        PipelineConfig(
-            limits=Limits(
-                max_future_s=settings.fix_max_future_s,
-                max_age_s=settings.fix_max_age_s,
-                max_accuracy_m=settings.fix_max_accuracy_m,
-            ),
-            levels=settings.levels,
-            refresh_s=settings.registry_refresh_s,
-            escalate_after_s=settings.escalate_after_s,
+def pipeline_config(settings: Settings) -> PipelineConfig:
+    return PipelineConfig(
+        limits=Limits(
+            max_future_s=settings.fix_max_future_s,
+            max_age_s=settings.fix_max_age_s,
+            max_accuracy_m=settings.fix_max_accuracy_m,
         ),
+        levels=settings.levels,
+        refresh_s=settings.registry_refresh_s,
+        escalate_after_s=settings.escalate_after_s,
     )
 
 
@@ -79,7 +76,7 @@ def monitoring(
 ) -> tuple[uvicorn.Server, list[Coroutine[Any, Any, None]]]:
     """The API server (with HTTP ingest), and beside it the ingest loop (sharing one pipeline
     queue with HTTP ingest) and the alert delivery worker."""
-    pipeline = pipeline_for(pool, settings)
+    pipeline = Pipeline(pool, pipeline_config(settings))
     queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=settings.batch_size * 4)
     server = api_server(
         pool,
@@ -130,7 +127,11 @@ async def delivery_task(pool: AsyncConnectionPool[Any], settings: Settings) -> N
 
 
 def ingest_task(
-    pipeline: Pipeline, settings: Settings, queue: asyncio.Queue[Message]
+    pipeline: Pipeline,
+    settings: Settings,
+    queue: asyncio.Queue[Message],
+    *,
+    connected: asyncio.Event | None = None,
 ) -> Coroutine[Any, Any, None]:
     return run_ingest(
         pipeline,
@@ -144,6 +145,7 @@ def ingest_task(
         ),
         BatchConfig(size=settings.batch_size, wait_s=settings.batch_wait_ms / 1000),
         queue=queue,
+        connected=connected,
         tick_s=settings.rules_tick_s,
     )
 

@@ -110,10 +110,16 @@ async def _read(
                 log.info("subscribed on %s:%d", config.host, config.port)
                 connected.set()
                 delay = 0.5
-                async for m in client.messages:
-                    payload = m.payload if isinstance(m.payload, bytes) else str(m.payload).encode()
-                    ack = functools.partial(paho.ack, m.mid, m.qos) if m.qos else None
-                    await queue.put(Message(m.topic.value, payload, time.time(), m.retain, ack))
+                try:
+                    async for m in client.messages:
+                        raw = m.payload
+                        payload = raw if isinstance(raw, bytes) else str(raw).encode()
+                        ack = functools.partial(paho.ack, m.mid, m.qos) if m.qos else None
+                        await queue.put(Message(m.topic.value, payload, time.time(), m.retain, ack))
+                except asyncio.CancelledError:
+                    if config.share_group is not None:
+                        await _leave(client, config)
+                    raise
         except aiomqtt.MqttError as exc:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
@@ -124,6 +130,15 @@ async def _read(
             log.warning("MQTT connection lost (%s); reconnecting in %.1f s", exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
+
+
+async def _leave(client: aiomqtt.Client, config: MqttConfig) -> None:
+    """Stopping: leave the shared subscription, or the broker (Mosquitto) would go on
+    queueing this member's share of the messages for its return. What it was sent and did
+    not store stays in its session, delivered again when it connects once more."""
+    with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+        async with asyncio.timeout(2.0):
+            await client.unsubscribe(config.topics())
 
 
 async def _tick(pipeline: Pipeline, every_s: float) -> None:

@@ -132,6 +132,11 @@ class Pipeline:
         return self._owntracks
 
     @property
+    def leading(self) -> bool:
+        """Does this process run the clock rules (one ingest process at a time does)?"""
+        return self._clock is not None
+
+    @property
     def index(self) -> ZoneIndex:
         """The zone index in use; replaced whole when zones or assignments change."""
         return self._rulebook.registry.index

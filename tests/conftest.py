@@ -10,11 +10,8 @@ import asyncio
 import contextlib
 import os
 import re
-import shutil
 import socket
-import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +26,7 @@ from psycopg_pool import AsyncConnectionPool
 import store
 from api import create_app, hash_password
 from ccmon.embedded import start_postgres, stop_postgres
-from ccmon.mosquitto import mosquitto_config
+from ccmon.mosquitto import MosquittoError, mosquitto_config, running_mosquitto
 from tests.running import running_pipeline
 
 if TYPE_CHECKING:
@@ -52,18 +49,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"mosquitto exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"mosquitto did not listen on {port} within {timeout} s")
-
-
 def shared_folder(prefix: str, mode: int = 0o755) -> Path:
     """A temporary folder Mosquitto's own user can use: started as root, Mosquitto reads its
     files (and writes its persistence) as the `mosquitto` user, which pytest's private
@@ -76,22 +61,11 @@ def shared_folder(prefix: str, mode: int = 0o755) -> Path:
 @contextlib.contextmanager
 def started_mosquitto(folder: Path, config: str, port: int) -> Iterator[Broker]:
     """A Mosquitto with `config` (listening on `port`), logging into `folder`."""
-    exe = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin")
-    if exe is None:
-        pytest.fail(
-            "the mosquitto broker is not installed: `apt-get install mosquitto` "
-            "(the README's test command installs it when run as root)"
-        )
-    conf = folder / "mosquitto.conf"
-    conf.write_text(config)
-    with (folder / "mosquitto.log").open("wb") as log:
-        proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for_port(port, proc)
+    try:
+        with running_mosquitto(folder, config, port):
             yield Broker("127.0.0.1", port)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    except MosquittoError as exc:
+        pytest.fail(f"{exc} (the README's test command installs it when run as root)")
 
 
 @pytest.fixture(scope="session")

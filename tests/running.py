@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -57,6 +58,7 @@ async def running_pipeline(
     escalate_after_s: float = 3600,
     tick_s: float = 0.2,
     queue: asyncio.Queue[Any] | None = None,
+    share_group: str | None = None,
 ) -> AsyncIterator[Pipeline]:
     """A pipeline subscribed to the test broker (connected when this yields); its clock
     rules run every `tick_s`."""
@@ -73,7 +75,9 @@ async def running_pipeline(
     task = asyncio.create_task(
         run_ingest(
             p,
-            MqttConfig(mosquitto.host, mosquitto.port, client_id=client_id),
+            MqttConfig(
+                mosquitto.host, mosquitto.port, client_id=client_id, share_group=share_group
+            ),
             BatchConfig(size=100, wait_s=0.05),
             queue=queue,
             connected=connected,
@@ -113,6 +117,12 @@ def walk(
         )
         out.append((f"cc/v1/devices/{device or seeded.device_code}/fix", payload))
     return out
+
+
+async def history(pool: AsyncConnectionPool[Any], alert_id: int) -> list[str]:
+    """An alert's steps, oldest first."""
+    async with pool.connection() as conn:
+        return [e.action for e in await store.alert_events(conn, alert_id=alert_id)]
 
 
 async def live_alerts(pool: AsyncConnectionPool[Any], subject_id: int) -> list[store.AlertRow]:
@@ -161,3 +171,17 @@ async def subscribed(log: Path) -> bool:
     """Has the `ccmon serve` writing to `log` subscribed?"""
     text = await asyncio.to_thread(log.read_text, encoding="utf-8", errors="replace")
     return "subscribed on" in text
+
+
+async def stop(server: asyncio.subprocess.Process, *, within_s: float = 30.0) -> None:
+    """SIGTERM, as a service manager stops it; a process that does not end in time is
+    killed and fails the test."""
+    if server.returncode is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(server.wait(), within_s)
+    except TimeoutError:
+        server.kill()
+        await server.wait()
+        raise AssertionError(f"ccmon serve did not stop within {within_s} s of SIGTERM") from None

@@ -17,7 +17,7 @@ from ccmon.mosquitto import mosquitto_config
 from simulators import fix_payload
 from tests.conftest import free_port, shared_folder, started_mosquitto
 from tests.helpers import offset, seed_subject, until
-from tests.running import processed, publish, running_pipeline, serve, subscribed
+from tests.running import processed, publish, running_pipeline, serve, stop, subscribed
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -88,9 +88,7 @@ async def test_ingest_killed_mid_stream_loses_nothing_and_doubles_nothing(
         await asyncio.sleep(1.0)  # redeliveries still arriving would show up now
         assert await stored(pool, seeded.subject_id) == (FIXES, FIXES)
     finally:
-        if server.returncode is None:
-            server.send_signal(signal.SIGTERM)
-            await server.wait()
+        await stop(server)
 
 
 async def _at_least(pool: AsyncConnectionPool[Any], subject_id: int, n: int) -> bool:

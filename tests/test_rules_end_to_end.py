@@ -13,7 +13,15 @@ from domain import DeviceKind, Schedule, WeeklyWindow, ZoneRole
 from domain.crs import Crs
 from simulators import fix_payload, status_payload
 from tests.helpers import now_minus, offset, seed_subject, until
-from tests.running import levels, live_alerts, processed, publish, running_pipeline, walk
+from tests.running import (
+    history,
+    levels,
+    live_alerts,
+    processed,
+    publish,
+    running_pipeline,
+    walk,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -26,11 +34,6 @@ if TYPE_CHECKING:
 
 async def alert_kinds(pool: AsyncConnectionPool[Any], subject_id: int) -> list[str]:
     return sorted(a.kind for a in await live_alerts(pool, subject_id))
-
-
-async def history(pool: AsyncConnectionPool[Any], alert_id: int) -> list[str]:
-    async with pool.connection() as conn:
-        return [e.action for e in await store.alert_events(conn, alert_id=alert_id)]
 
 
 async def test_an_exit_is_alerted_once_coming_back_is_recorded_and_officers_close_it(

@@ -1,13 +1,14 @@
-"""Two `ccmon serve` processes share the devices' messages through an MQTT 5 shared
-subscription: every fix is stored once, and each subject's alert is decided exactly as one
-process would decide it, although consecutive fixes of a subject reach different processes."""
+"""Ingest processes sharing the devices' messages through an MQTT 5 shared subscription:
+every fix is stored once, each subject's alert is decided exactly as one process would decide
+it (although consecutive fixes of a subject reach different processes), and the clock rules
+move to another process when the one running them stops."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import re
-import signal
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -18,13 +19,25 @@ import httpx
 from simulators import fix_payload
 from tests.conftest import free_port
 from tests.helpers import offset, seed_subject, until
-from tests.running import serve, subscribed
+from tests.running import (
+    history,
+    levels,
+    live_alerts,
+    publish,
+    running_pipeline,
+    serve,
+    stop,
+    subscribed,
+    walk,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
     from pathlib import Path
 
     from psycopg_pool import AsyncConnectionPool
 
+    from ingest import Pipeline
     from tests.conftest import Broker
 
 # An odd number, so that consecutive rounds of one message per subject do not send a subject's
@@ -65,7 +78,7 @@ async def test_two_ingest_processes_lose_nothing_and_double_nothing(
             log,
             client_id=f"ccmon-shared-{i}",
             api_port=port,
-            env={"CCMON_MQTT_SHARE_GROUP": "ccmon"},
+            env={"CCMON_MQTT_SHARE_GROUP": "ccmon-two"},
         )
         for i, (log, port) in enumerate(zip(logs, ports, strict=True))
     ]
@@ -117,10 +130,55 @@ async def test_two_ingest_processes_lose_nothing_and_double_nothing(
             assert stored_at[CLEARED_AT - 1] < cleared <= stored_at[CLEARED_AT]
     finally:
         for server in servers:
-            if server.returncode is None:
-                server.send_signal(signal.SIGTERM)
-                await server.wait()
+            await stop(server)
 
 
 async def _at_least(pool: AsyncConnectionPool[Any], query: str, n: int) -> bool:
     return await _count(pool, query) >= n
+
+
+async def test_the_clock_rules_move_to_the_other_process_with_what_they_know(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker
+) -> None:
+    """The process running the clock rules stops; the other takes them over at its next
+    tick, knows the silences already raised (no repeat) and goes on (clears one)."""
+    seeded = await seed_subject(pool, code="shared-clock")
+    quick = levels(phone_interval_s=1.0, silence_grace_s=1.0)
+    sharing = partial(running_pipeline, pool, mosquitto, policy=quick, share_group="ccmon-clock")
+    async with contextlib.AsyncExitStack() as first:
+        a = await first.enter_async_context(sharing(client_id="clock-a"))
+        await until(partial(_leads, a), what="the first process leading")
+        silent = partial(_histories, pool, seeded.subject_id)
+        await until(
+            partial(_equals, silent, {"device_silent": ["opened"], "subject_silent": ["opened"]}),
+            what="the silences raised",
+        )
+        async with sharing(client_id="clock-b") as b:
+            await asyncio.sleep(0.5)
+            assert not b.leading
+            await first.aclose()
+            await until(partial(_leads, b), what="the second process taking over")
+            await asyncio.sleep(1.0)  # ticks enough to have repeated anything it did not know
+            assert await silent() == {"device_silent": ["opened"], "subject_silent": ["opened"]}
+            await publish(mosquitto, walk(seeded, [0.0]))
+            await until(
+                partial(_contains, silent, "cleared"), what="the silence cleared by the second"
+            )
+
+
+async def _leads(p: Pipeline) -> bool:
+    return p.leading
+
+
+async def _histories(pool: AsyncConnectionPool[Any], subject_id: int) -> dict[str, list[str]]:
+    return {a.kind: await history(pool, a.id) for a in await live_alerts(pool, subject_id)}
+
+
+async def _equals(
+    histories: Callable[[], Awaitable[dict[str, list[str]]]], expected: dict[str, list[str]]
+) -> bool:
+    return await histories() == expected
+
+
+async def _contains(histories: Callable[[], Awaitable[dict[str, list[str]]]], step: str) -> bool:
+    return all(step in h for h in (await histories()).values())

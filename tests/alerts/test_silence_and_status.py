@@ -44,6 +44,23 @@ def test_a_device_never_heard_counts_from_when_watching_began() -> None:
     assert found == [("device_silent", 1, 11, False)]
 
 
+def test_a_device_found_silent_and_never_heard_stays_silent_for_a_new_watcher() -> None:
+    """A restart (or another process taking the clock rules over) begins watching anew,
+    but a device already silent is not cleared by that alone."""
+    silent = Silence(devices=frozenset({11}), subjects=frozenset())
+    (
+        found,
+        _,
+    ) = silence_findings(
+        80.0, WATCHED, {10: 79.0, 20: 79.0}, silent, policies=policies([1, 2]), watching_since=75.0
+    )
+    assert found == []
+    found, _ = silence_findings(
+        80.0, WATCHED, {10: 79.0, 11: 79.5}, silent, policies=policies([1, 2]), watching_since=75.0
+    )
+    assert [(f.kind, f.device_id, f.cleared) for f in found] == [("device_silent", 11, True)]
+
+
 def event(kind: DeviceEvent, t: float, battery: int | None = None) -> NewEvent:
     return NewEvent(
         device_id=11, subject_id=1, time=t, event=kind, battery=battery, seq=None, received=t
