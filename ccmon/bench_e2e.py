@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import resource
 import tempfile
 import time
@@ -166,14 +167,15 @@ async def _run_ingest(
     out.send(
         {
             "batches": np.array(pipeline.batches, dtype=np.float64).reshape(-1, 3),
-            "peak_kib": usage.ru_maxrss,
+            # not ru_maxrss: that keeps the parent's size at the fork before the exec
+            "peak_kib": _peak_kib(os.getpid()),
             "cpu_s": usage.ru_utime + usage.ru_stime,
         }
     )
 
 
 def _peak_kib(pid: int) -> int:
-    """A process's peak resident memory (VmHWM)."""
+    """A process's peak resident memory since it started its program (VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1])

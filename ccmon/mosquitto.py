@@ -33,11 +33,15 @@ def mosquitto_config(
     host: str = "127.0.0.1",
     persistence_dir: Path | None,
     auth_dir: Path | None = None,
+    in_flight: int = 2000,
 ) -> str:
     """A mosquitto.conf for ccmon's ingest.
 
     Mosquitto's default `max_queued_messages 1000` silently drops QoS 1 messages for a
     subscriber that falls behind; 0 means no limit, so a backlog waits in the broker instead.
+    `in_flight`: messages sent to a subscriber and not yet acknowledged, at most. Ingest
+    acknowledges once stored, so this bounds what it holds while the store is slow or away
+    (the rest waits in the broker); keep it at least ingest's queue (4 x CCMON_BATCH_SIZE).
     With `persistence_dir`, queued messages and persistent sessions survive a broker restart.
     With `auth_dir` (written by `ccmon mosquitto-auth`), only known users connect, each
     limited by the ACL there.
@@ -54,7 +58,7 @@ def mosquitto_config(
     lines += [
         "max_queued_messages 0",
         "max_queued_bytes 0",
-        "max_inflight_messages 0",
+        f"max_inflight_messages {in_flight}",
         "persistent_client_expiration 7d",
         "log_dest stderr",
         "log_type error",

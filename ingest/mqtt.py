@@ -48,8 +48,11 @@ class MqttConfig:
             return topics
         return [f"$share/{self.share_group}/{t}" for t in topics]
 
-    def client(self) -> aiomqtt.Client:
-        """A client with a persistent session (MQTT 3.1.1, or 5 when sharing)."""
+    def client(self, *, window: int) -> aiomqtt.Client:
+        """A client with a persistent session (MQTT 3.1.1, or 5 when sharing). `window`:
+        messages the broker may send unacknowledged (MQTT 5's receive maximum; over MQTT
+        3.1.1 the broker's own limit applies): ingest acknowledges once stored, so this is
+        what it holds at most while the store is slow."""
         if self.share_group is None:
             return aiomqtt.Client(
                 self.host,
@@ -61,6 +64,7 @@ class MqttConfig:
             )
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = _NEVER
+        properties.ReceiveMaximum = min(window, 65535)
         return aiomqtt.Client(
             self.host,
             self.port,
@@ -80,14 +84,18 @@ class BatchConfig:
 
 
 async def _collect(queue: asyncio.Queue[Message], config: BatchConfig) -> list[Message]:
-    """Wait for one message, then take more until the batch is full or `wait_s` has passed."""
+    """Wait for one message, then take more until the batch is full or `wait_s` has passed
+    (what is waiting already is taken without waiting)."""
     batch = [await queue.get()]
     # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
     # coincides with a message arriving, and shutdown then hangs.
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(config.wait_s):
             while len(batch) < config.size:
-                batch.append(await queue.get())
+                if queue.empty():
+                    batch.append(await queue.get())
+                else:
+                    batch.append(queue.get_nowait())
     return batch
 
 
@@ -97,7 +105,7 @@ async def _read(
     """Keep a persistent session subscribed, reconnecting with back-off."""
     delay = 0.5
     while True:
-        client = config.client()
+        client = config.client(window=queue.maxsize)
         # Acknowledge each message only once its batch is stored: a crash before that has
         # the broker deliver it again (and the store keeps it once). aiomqtt has no public
         # switch for paho's manual acknowledgement, hence its client underneath.
@@ -115,7 +123,11 @@ async def _read(
                         raw = m.payload
                         payload = raw if isinstance(raw, bytes) else str(raw).encode()
                         ack = functools.partial(paho.ack, m.mid, m.qos) if m.qos else None
-                        await queue.put(Message(m.topic.value, payload, time.time(), m.retain, ack))
+                        message = Message(m.topic.value, payload, time.time(), m.retain, ack)
+                        if queue.full():
+                            await queue.put(message)  # the pipeline pushes back
+                        else:
+                            queue.put_nowait(message)
                 except asyncio.CancelledError:
                     if config.share_group is not None:
                         await _leave(client, config)

@@ -105,15 +105,18 @@ def check_fix(
         raise RejectedInputError(f"lon {lon:g} is outside -180..180")
     if not 0.0 <= accuracy <= limits.max_accuracy_m:
         raise RejectedInputError(f"accuracy {accuracy:g} m is outside 0..{limits.max_accuracy_m:g}")
-    stamp = datetime.fromtimestamp(t, UTC).isoformat()
     if t > received + limits.max_future_s:
-        raise RejectedInputError(f"time {stamp} is {t - received:.0f} s in the future")
+        raise RejectedInputError(f"time {_stamp(t)} is {t - received:.0f} s in the future")
     if t < received - limits.max_age_s:
-        raise RejectedInputError(f"time {stamp} is older than {limits.max_age_s:.0f} s")
+        raise RejectedInputError(f"time {_stamp(t)} is older than {limits.max_age_s:.0f} s")
     if battery is not None and not 0 <= battery <= 100:
         raise RejectedInputError(f"battery {battery} is outside 0..100")
     if seq is not None and seq < 0:
         raise RejectedInputError(f"seq {seq} is negative")
+
+
+def _stamp(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat()
 
 
 def _check(fix: FixV1, *, received: float, limits: Limits) -> float:

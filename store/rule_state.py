@@ -132,6 +132,7 @@ async def save_separation_state(
             *(column("phone", f) for f in fields),
             *(column("wristband", f) for f in fields),
         ),
+        binary=True,
     )
 
 
@@ -188,6 +189,7 @@ async def claim_subjects(
         " UPDATE rule_versions r SET version = nextval('rule_version_seq') FROM old"
         " WHERE r.subject_id = old.subject_id RETURNING r.subject_id, old.version, r.version",
         (list(subjects),),
+        binary=True,
     )
     return {int(s): (int(old), int(new)) for s, old, new in await cur.fetchall()}
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import store
 from domain import (
@@ -25,6 +27,7 @@ from domain import (
     WeeklyWindow,
     ZoneRole,
 )
+from store.fixes import stamps
 from tests.helpers import seed_subject
 
 if TYPE_CHECKING:
@@ -200,3 +203,12 @@ async def test_rule_state_round_trips(pool: AsyncConnectionPool[Any]) -> None:
         separations = await store.load_separation_state(conn)
     assert zones[seeded.assignment_id] == fresh
     assert separations[seeded.subject_id] == separation[seeded.subject_id]
+
+
+@settings(max_examples=500)
+@given(st.floats(min_value=0.0, max_value=4_102_444_800.0))  # up to 2100
+def test_copy_timestamps_round_like_datetime(t: float) -> None:
+    """COPY text and the rules (via datetime) must name the same microsecond, or an alert's
+    fix time would not match its fix."""
+    (text,) = stamps(np.array([t]))
+    assert datetime.fromisoformat(text) == datetime.fromtimestamp(t, UTC)
