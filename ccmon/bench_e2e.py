@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import multiprocessing
 import os
 import resource
@@ -127,17 +128,19 @@ def _phase(
 
 
 class _TimedPipeline(Pipeline):
-    """Notes, per batch, the first and last receive time of its messages and when it was
-    committed; counts what is stored for the publisher to see."""
+    """Notes when each message's batch was committed (by its receive time); counts what is
+    stored for the publisher to see."""
 
     def __init__(self, *args: Any, stored: Synchronized[int], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.batches: list[tuple[float, float, float]] = []
+        self.received: list[float] = []
+        self.committed: list[float] = []
         self._stored = stored
 
     async def process(self, messages: list[Message]) -> None:
         await super().process(messages)
-        self.batches.append((messages[0].received, messages[-1].received, time.time()))
+        self.received.extend(m.received for m in messages)
+        self.committed.extend(itertools.repeat(time.time(), len(messages)))
         self._stored.value = self.stats.stored
 
 
@@ -165,13 +168,42 @@ async def _run_ingest(
             await task
     usage = resource.getrusage(resource.RUSAGE_SELF)
     out.send(
-        {
-            "batches": np.array(pipeline.batches, dtype=np.float64).reshape(-1, 3),
+        _Ingested(
+            np.array(pipeline.received),
+            np.array(pipeline.committed),
             # not ru_maxrss: that keeps the parent's size at the fork before the exec
-            "peak_kib": _peak_kib(os.getpid()),
-            "cpu_s": usage.ru_utime + usage.ru_stime,
-        }
+            _peak_kib(os.getpid()),
+            usage.ru_utime + usage.ru_stime,
+        )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Ingested:
+    """What one ingest process did: per message, when received and when committed."""
+
+    received: NDArray[np.float64]
+    committed: NDArray[np.float64]
+    peak_kib: int
+    cpu_s: float
+
+    @classmethod
+    def merge(cls, parts: list[_Ingested]) -> _Ingested:
+        received = np.concatenate([p.received for p in parts])
+        order = np.argsort(received, kind="stable")
+        return cls(
+            received[order],
+            np.concatenate([p.committed for p in parts])[order],
+            sum(p.peak_kib for p in parts),
+            sum(p.cpu_s for p in parts),
+        )
+
+    def commits(self, received: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The commit time of the messages received at these times (as stored, to the
+        microsecond); NaN where none matches."""
+        i = np.clip(np.searchsorted(self.received, received - 1e-6), 0, self.received.size - 1)
+        found = np.abs(self.received[i] - received) <= 1e-6
+        return np.where(found, self.committed[i], np.nan)
 
 
 def _peak_kib(pid: int) -> int:
@@ -215,18 +247,13 @@ async def _exits(url: str, phase: _Phase) -> NDArray[np.float64]:
 
 
 def _latency(
-    rows: NDArray[np.float64],
-    phase: _Phase,
-    published: NDArray[np.float64],
-    batches: NDArray[np.float64],
+    rows: NDArray[np.float64], phase: _Phase, published: NDArray[np.float64], ingested: _Ingested
 ) -> NDArray[np.float64]:
     """Per stored row (seq, received): its batch's commit time minus its message's publish
-    time. Batches cover consecutive receive times (one queue, one consumer)."""
+    time."""
     message = ((rows[:, 0] - phase.first_seq) // phase.per_message).astype(np.int64)
-    batch = np.searchsorted(batches[:, 1] + 1e-6, rows[:, 1])
-    ok = batch < batches.shape[0]
-    latency: NDArray[np.float64] = batches[batch[ok], 2] - published[message[ok]]
-    return latency
+    latency: NDArray[np.float64] = ingested.commits(rows[:, 1]) - published[message]
+    return latency[~np.isnan(latency)]
 
 
 def run(
@@ -237,27 +264,21 @@ def run(
     batched: int,
     paced_rate: float,
     paced_s: float,
+    processes: int,
 ) -> None:
     with tempfile.TemporaryDirectory(prefix="ccmon-e2e-") as folder:
         Path(folder).chmod(0o755)  # Mosquitto reads its config as its own user
-        asyncio.run(_run(settings, Path(folder), subjects, single, batched, paced_rate, paced_s))
+        city = generate_city(1, subjects=subjects, wristbands=subjects // 4)
+        phases = _phases(_Devices.of(city), single, batched, paced_rate, paced_s)
+        asyncio.run(_run(settings, Path(folder), city, phases, processes))
 
 
-async def _run(
-    settings: Settings,
-    folder: Path,
-    subjects: int,
-    single: int,
-    batched: int,
-    paced_rate: float,
-    paced_s: float,
-) -> None:
-    city = generate_city(1, subjects=subjects, wristbands=subjects // 4)
-    devices = _Devices.of(city)
-    walkers = np.full(len(city.subjects), np.inf)
+def _phases(
+    devices: _Devices, single: int, batched: int, paced_rate: float, paced_s: float
+) -> list[_Phase]:
+    walkers = np.full(int(devices.subject.max()) + 1, np.inf)
     walkers[::4] = np.linspace(0.1, 0.8, walkers[::4].size)  # a quarter walk out, spread
-    paced_messages = int(paced_rate * paced_s)
-    phases = [
+    return [
         _phase(
             "single",
             devices,
@@ -279,7 +300,7 @@ async def _run(
         _phase(
             "paced",
             devices,
-            messages=paced_messages,
+            messages=int(paced_rate * paced_s),
             per_message=1,
             rate=paced_rate,
             nominal_fixes_s=paced_rate,
@@ -287,68 +308,86 @@ async def _run(
             away_from=walkers,
         ),
     ]
+
+
+async def _run(
+    settings: Settings, folder: Path, city: City, phases: list[_Phase], processes: int
+) -> None:
     port = free_port()
     config = mosquitto_config(port=port, persistence_dir=None)
     async with scratch_database(settings.database_url) as url:
-        print(f"registering {len(city.subjects):,} subjects, {len(devices.code):,} devices")
+        devices = sum(len(s.devices) for s in city.subjects)
+        print(f"registering {len(city.subjects):,} subjects, {devices:,} devices")
         await _seed(url, city)
         with running_mosquitto(folder, config, port) as broker:
-            ingest = settings.model_copy(
-                update={
-                    "database_url": url,
-                    "mqtt_host": "127.0.0.1",
-                    "mqtt_port": port,
-                    "mqtt_username": None,
-                    "mqtt_password": None,
-                    "mqtt_share_group": None,
-                }
-            )
+            ingest = [
+                settings.model_copy(
+                    update={
+                        "database_url": url,
+                        "mqtt_host": "127.0.0.1",
+                        "mqtt_port": port,
+                        "mqtt_username": None,
+                        "mqtt_password": None,
+                        "mqtt_client_id": f"ccmon-e2e-{i}",
+                        "mqtt_share_group": "ccmon-e2e" if processes > 1 else None,
+                    }
+                )
+                for i in range(processes)
+            ]
             rows = await asyncio.to_thread(_measure, ingest, phases, url, broker.pid)
     print_table(rows)
 
 
 def _measure(
-    settings: Settings, phases: list[_Phase], url: str, broker_pid: int
+    settings: list[Settings], phases: list[_Phase], url: str, broker_pid: int
 ) -> list[tuple[str, str]]:
     spawn = multiprocessing.get_context("spawn")
-    stored = spawn.Value("q", 0)
-    ready, stop = spawn.Event(), spawn.Event()
-    receive, send = spawn.Pipe(duplex=False)
-    child = spawn.Process(target=_ingest, args=(settings, stored, ready, stop, send))
-    child.start()
-    published: dict[str, tuple[float, NDArray[np.float64]]] = {}
+    stored = [spawn.Value("q", 0) for _ in settings]
+    ready = [spawn.Event() for _ in settings]
+    stop = spawn.Event()
+    pipes = [spawn.Pipe(duplex=False) for _ in settings]
+    children = [
+        spawn.Process(target=_ingest, args=(s, n, r, stop, send))
+        for s, n, r, (_, send) in zip(settings, stored, ready, pipes, strict=True)
+    ]
+    for child in children:
+        child.start()
+    published: dict[str, NDArray[np.float64]] = {}
     try:
-        if not ready.wait(120):
+        if not all(r.wait(120) for r in ready):
             raise SystemExit("ingest did not start")
         expected = 0
         for phase in phases:
             print(f"{phase.name}: publishing {len(phase.load):,} messages")
-            sent = publish_load("127.0.0.1", settings.mqtt_port, phase.load, rate=phase.rate)
-            published[phase.name] = (time.time(), sent)
+            port = settings[0].mqtt_port
+            published[phase.name] = publish_load("127.0.0.1", port, phase.load, rate=phase.rate)
             expected += phase.fixes
             deadline = time.monotonic() + _PHASE_TIMEOUT_S
-            while stored.value < expected and time.monotonic() < deadline:
+            while sum(n.value for n in stored) < expected and time.monotonic() < deadline:
                 time.sleep(0.05)
-            print(f"{phase.name}: {stored.value - expected + phase.fixes:,} fixes stored")
+            got = sum(n.value for n in stored) - expected + phase.fixes
+            print(f"{phase.name}: {got:,} fixes stored")
         broker_kib = _peak_kib(broker_pid)
         stop.set()
-        result = receive.recv()
+        ingested = _Ingested.merge([receive.recv() for receive, _ in pipes])
     finally:
         stop.set()
-        child.join(30)
+        for child in children:
+            child.join(30)
+    first = settings[0]
     rows: list[tuple[str, str]] = [
+        ("ingest processes (MQTT 5 shared subscription when more)", f"{len(settings)}"),
         (
-            "ingest micro-batch (fixes at most / wait)",
-            f"{settings.batch_size:,} / {settings.batch_wait_ms} ms",
+            "ingest micro-batch (messages at most / wait)",
+            f"{first.batch_size:,} / {first.batch_wait_ms} ms",
         ),
     ]
-    batches = result["batches"]
     for phase in phases:
-        rows += _phase_rows(phase, published[phase.name][1], batches, url)
+        rows += _phase_rows(phase, published[phase.name], ingested, url)
     rows += [
         (
-            "ingest process: peak memory / CPU time",
-            f"{result['peak_kib'] / 1024:,.0f} MiB / {result['cpu_s']:,.1f} s",
+            "ingest: peak memory (all processes) / CPU time",
+            f"{ingested.peak_kib / 1024:,.0f} MiB / {ingested.cpu_s:,.1f} s",
         ),
         ("Mosquitto: peak memory", f"{broker_kib / 1024:,.0f} MiB"),
     ]
@@ -356,13 +395,11 @@ def _measure(
 
 
 def _phase_rows(
-    phase: _Phase, sent: NDArray[np.float64], batches: NDArray[np.float64], url: str
+    phase: _Phase, sent: NDArray[np.float64], ingested: _Ingested, url: str
 ) -> list[tuple[str, str]]:
     rows_n, distinct, rows = asyncio.run(_stored(url, phase))
-    committed = batches[:, 2]
-    last = committed[np.searchsorted(batches[:, 1] + 1e-6, rows[:, 1])].max() if rows_n else 0
-    span = last - sent[0]
-    latency = _latency(rows, phase, sent, batches)
+    committed = ingested.commits(rows[:, 1])
+    span = np.nanmax(committed) - sent[0] if rows_n else np.nan
     out = [
         (
             f"{phase.name}: fixes published / stored / distinct",
@@ -370,12 +407,15 @@ def _phase_rows(
             + ("  (each exactly once)" if rows_n == distinct == phase.fixes else "  MISMATCH"),
         ),
         (
-            f"{phase.name}: messages/s published ({phase.per_message} fix each)",
+            f"{phase.name}: messages/s handed to the broker ({phase.per_message} fix each)",
             f"{len(sent) / (sent[-1] - sent[0]):,.0f}"
             + ("" if phase.rate is None else f" (paced at {phase.rate:,.0f})"),
         ),
         (f"{phase.name}: fixes/s stored, sustained", f"{rows_n / span:,.0f}"),
-        (f"{phase.name}: publish -> stored p50 / p99 / max", ms(latency)),
+        (
+            f"{phase.name}: publish -> stored p50 / p99 / max",
+            ms(_latency(rows, phase, sent, ingested)),
+        ),
     ]
     if phase.name == "paced":
         exits = asyncio.run(_exits(url, phase))
@@ -383,7 +423,7 @@ def _phase_rows(
             (f"{phase.name}: zone exits alerted", f"{exits.shape[0]:,}"),
             (
                 f"{phase.name}: publish -> alert committed p50 / p99 / max",
-                ms(_latency(exits, phase, sent, batches)),
+                ms(_latency(exits, phase, sent, ingested)),
             ),
         ]
     return out

@@ -139,6 +139,7 @@ async def _bench_e2e(settings: Settings, args: argparse.Namespace) -> None:
         batched=args.batched,
         paced_rate=args.rate,
         paced_s=args.seconds,
+        processes=args.ingest,
     )
 
 
@@ -226,6 +227,7 @@ def _bench_parsers(bench: argparse.ArgumentParser) -> None:
     e2e.add_argument("--batched", type=int, default=20_000, help="50-fix messages")
     e2e.add_argument("--rate", type=float, default=5000.0, help="fixes/s, paced phase")
     e2e.add_argument("--seconds", type=float, default=20.0, help="paced phase length")
+    e2e.add_argument("--ingest", type=int, default=1, help="ingest processes (shared sub.)")
     e2e.set_defaults(run=_bench_e2e)
 
 

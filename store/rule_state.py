@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
 _RUN = "active, run, run_active, run_start, last_time"
-_RUN_TYPES = "%s::boolean[], %s::int[], %s::boolean[], %s::float8[], %s::float8[]"
+# Binary (%b): arrays dump several times faster than as text.
+_RUN_TYPES = "%b::boolean[], %b::int[], %b::boolean[], %b::float8[], %b::float8[]"
 _UPDATE_RUN = (
     "active = EXCLUDED.active, run = EXCLUDED.run, run_active = EXCLUDED.run_active,"
     " run_start = EXCLUDED.run_start, last_time = EXCLUDED.last_time"
@@ -77,7 +78,7 @@ async def save_zone_state(conn: AsyncConnection[Any], state: Mapping[int, RunSta
     runs = [state[i] for i in ids]
     await conn.execute(
         f"INSERT INTO zone_rule_state (assignment_id, {_RUN})"  # noqa: S608
-        f" SELECT * FROM unnest(%s::bigint[], {_RUN_TYPES})"
+        f" SELECT * FROM unnest(%b::bigint[], {_RUN_TYPES})"
         f" AS u (assignment_id, {_RUN})"
         # an assignment deleted meanwhile has nothing left to remember
         " WHERE EXISTS (SELECT 1 FROM zone_assignments za WHERE za.id = u.assignment_id)"
@@ -120,7 +121,8 @@ async def save_separation_state(
     fields = ("time", "lon", "lat", "accuracy")
     await conn.execute(
         f"INSERT INTO separation_rule_state (subject_id, {_RUN}, {_FIXES})"  # noqa: S608
-        f" SELECT * FROM unnest(%s::bigint[], {_RUN_TYPES}, {', '.join(['%s::float8[]'] * 8)})"
+        # (the fixes' columns may hold nothing but NULLs: text, whose arrays need no type)
+        f" SELECT * FROM unnest(%b::bigint[], {_RUN_TYPES}, {', '.join(['%s::float8[]'] * 8)})"
         f" ON CONFLICT (subject_id) DO UPDATE SET {_UPDATE_RUN},"
         " phone_time = EXCLUDED.phone_time, phone_lon = EXCLUDED.phone_lon,"
         " phone_lat = EXCLUDED.phone_lat, phone_accuracy = EXCLUDED.phone_accuracy,"
@@ -132,7 +134,6 @@ async def save_separation_state(
             *(column("phone", f) for f in fields),
             *(column("wristband", f) for f in fields),
         ),
-        binary=True,
     )
 
 
@@ -184,12 +185,11 @@ async def claim_subjects(
     if not subjects:
         return {}
     cur = await conn.execute(
-        "WITH old AS (SELECT subject_id, version FROM rule_versions WHERE subject_id = ANY(%s)"
+        "WITH old AS (SELECT subject_id, version FROM rule_versions WHERE subject_id = ANY(%b)"
         "  ORDER BY subject_id FOR UPDATE)"
         " UPDATE rule_versions r SET version = nextval('rule_version_seq') FROM old"
         " WHERE r.subject_id = old.subject_id RETURNING r.subject_id, old.version, r.version",
         (list(subjects),),
-        binary=True,
     )
     return {int(s): (int(old), int(new)) for s, old, new in await cur.fetchall()}
 
