@@ -103,17 +103,19 @@ def _phase(
     messages: int,
     per_message: int,
     rate: float | None,
+    starts: float,
     nominal_fixes_s: float,
     first_seq: int,
     away_from: NDArray[np.float64] | None = None,
 ) -> _Phase:
     """Message j comes from device j mod n with `per_message` consecutive fixes, stamped as
-    if sent at `nominal_fixes_s` from now on; with `away_from` (per subject, a fraction of
-    the phase, inf for never), a subject's fixes from then on are far outside its district."""
+    if sent at `nominal_fixes_s` from `starts` on; with `away_from` (per subject, a fraction
+    of the phase, inf for never), a subject's fixes from then on are far outside its
+    district."""
     n = len(devices.code)
     k = np.arange(messages * per_message, dtype=np.int64)
     device = (k // per_message) % n
-    when = time.time() + k / nominal_fixes_s
+    when = starts + k / nominal_fixes_s
     lon, lat = devices.lon[device], devices.lat[device]
     if away_from is not None:
         away = k / k.size >= away_from[devices.subject[device]]
@@ -278,6 +280,10 @@ def _phases(
 ) -> list[_Phase]:
     walkers = np.full(int(devices.subject.max()) + 1, np.inf)
     walkers[::4] = np.linspace(0.1, 0.8, walkers[::4].size)  # a quarter walk out, spread
+    # Device clocks run on from phase to phase: a fix older than one already judged for
+    # its subject would be ignored by the rules as late.
+    single_s, batched_s = single / 20_000, batched * _BATCH / 100_000
+    starts = time.time()
     return [
         _phase(
             "single",
@@ -285,6 +291,7 @@ def _phases(
             messages=single,
             per_message=1,
             rate=None,
+            starts=starts,
             nominal_fixes_s=20_000,
             first_seq=0,
         ),
@@ -294,6 +301,7 @@ def _phases(
             messages=batched,
             per_message=_BATCH,
             rate=None,
+            starts=starts + single_s,
             nominal_fixes_s=100_000,
             first_seq=single,
         ),
@@ -303,6 +311,7 @@ def _phases(
             messages=int(paced_rate * paced_s),
             per_message=1,
             rate=paced_rate,
+            starts=starts + single_s + batched_s,
             nominal_fixes_s=paced_rate,
             first_seq=single + batched * _BATCH,
             away_from=walkers,

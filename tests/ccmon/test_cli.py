@@ -72,3 +72,31 @@ def test_the_rules_benchmark_runs_and_finds_what_it_plants() -> None:
     assert rows["subjects (phone + wristband each) / fixes per batch"] == "200 / 2,000"
     assert rows["geofence"].endswith(" ms")
     assert int(rows["findings over all batches"].replace(",", "")) >= 4
+
+
+def test_the_end_to_end_benchmark_counts_every_fix_once_and_times_the_alerts(
+    database_url: str,
+) -> None:
+    """A small run with two ingest processes sharing the subscription: every phase stores
+    each published fix exactly once, and the walkers' exits are alerted and timed."""
+    out = subprocess.run(
+        [
+            *(sys.executable, "-m", "ccmon", "bench", "e2e", "--ingest", "2"),
+            *("--subjects", "40", "--single", "2000", "--batched", "100"),
+            *("--rate", "500", "--seconds", "4"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "CCMON_DATABASE_URL": database_url},
+    ).stdout
+    rows = {
+        name.strip(): value.strip()
+        for name, value in (line.split("  ", 1) for line in out.splitlines() if "  " in line)
+    }
+    assert rows["single: fixes published / stored / distinct"].startswith("2,000 / 2,000 / 2,000")
+    assert rows["batched: fixes published / stored / distinct"].startswith("5,000 / 5,000 / 5,000")
+    assert rows["paced: fixes published / stored / distinct"].startswith("2,000 / 2,000 / 2,000")
+    assert all("each exactly once" in v for k, v in rows.items() if k.endswith("distinct"))
+    assert rows["paced: zone exits alerted"] == "10"  # every fourth of 40 subjects walks out
+    assert rows["paced: publish -> alert committed p50 / p99 / max"].endswith(" ms")
