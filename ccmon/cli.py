@@ -106,6 +106,7 @@ async def _mosquitto_config(_settings: Settings, args: argparse.Namespace) -> No
             host=args.host,
             persistence_dir=args.persistence_dir,
             auth_dir=args.auth_dir,
+            in_flight=args.in_flight,
         )
     )
 
@@ -189,6 +190,12 @@ def _parser() -> argparse.ArgumentParser:
     conf.add_argument("--persistence-dir", type=Path, default=None)
     conf.add_argument(
         "--auth-dir", type=Path, default=None, help="require the accounts `mosquitto-auth` writes"
+    )
+    conf.add_argument(
+        "--in-flight",
+        type=int,
+        default=2000,
+        help="messages a subscriber holds unacknowledged, at most (>= 4 x CCMON_BATCH_SIZE)",
     )
     conf.set_defaults(run=_mosquitto_config)
     auth = sub.add_parser(

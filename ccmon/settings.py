@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
-    batch_size: int = Field(default=500, ge=1, description="fixes per micro-batch at most")
+    batch_size: int = Field(default=500, ge=1, description="messages per micro-batch at most")
     batch_wait_ms: int = Field(default=200, ge=1, description="longest wait to fill a batch")
     registry_refresh_s: float = Field(default=5.0, gt=0, description="reload devices and zones")
     levels: dict[SupervisionLevel, LevelPolicy] = Field(
