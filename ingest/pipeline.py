@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A batch waiting for the store tries again at least this often: officers learn of an alert
+# seconds after the store is back, not a long back-off later.
+_RETRY_MAX_S = 5.0
+
 # Batches of more fixes than this are evaluated in a worker thread, so the event loop keeps
 # reading MQTT while numpy runs.
 _THREAD_THRESHOLD = 2_000
@@ -365,7 +369,7 @@ class Pipeline:
             except psycopg.OperationalError as exc:
                 log.warning("store unavailable (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, _RETRY_MAX_S)
 
     async def _write(self, write: _Write) -> None:
         """One transaction: fixes, events, quarantine, and what the rules make of them,
