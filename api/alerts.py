@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 import alerts
 import store
-from api.auth import CurrentUser
+from api.auth import CurrentUser, Principal
 from api.deps import Conn
 from domain import AlertKind, AlertState
 
@@ -53,10 +53,12 @@ async def alert_events(alert_id: int, conn: Conn, user: CurrentUser) -> list[sto
 
 
 async def _step(
-    alert_id: int, action: alerts.Action, step: Step, conn: Conn, user: str
+    alert_id: int, action: alerts.Action, step: Step, conn: Conn, user: Principal
 ) -> store.AlertRow:
     try:
-        return await alerts.act(conn, alert_id=alert_id, action=action, actor=user, note=step.note)
+        return await alerts.act(
+            conn, alert_id=alert_id, action=action, actor=user.username, note=step.note
+        )
     except alerts.AlertNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except alerts.WrongStateError as exc:

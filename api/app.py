@@ -9,7 +9,8 @@ from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
-from api import alerts, deliveries, quarantine, subjects
+from api import alerts, auth, deliveries, quarantine, subjects
+from api.auth import AuthConfig
 from api.deps import Conn
 
 
@@ -17,7 +18,12 @@ class Health(BaseModel):
     database: bool
 
 
-def create_app(pool: AsyncConnectionPool[Any], *, routers: Sequence[APIRouter] = ()) -> FastAPI:
+def create_app(
+    pool: AsyncConnectionPool[Any],
+    *,
+    routers: Sequence[APIRouter] = (),
+    auth_config: AuthConfig | None = None,
+) -> FastAPI:
     """`routers`: more endpoints under /api/v1 that other parts own (HTTP ingest)."""
     app = FastAPI(
         title="ccmon",
@@ -25,7 +31,9 @@ def create_app(pool: AsyncConnectionPool[Any], *, routers: Sequence[APIRouter] =
         version="0.1.0",
     )
     app.state.pool = pool
+    app.state.auth = auth_config or AuthConfig()
     v1 = APIRouter(prefix="/api/v1")
+    v1.include_router(auth.router)
     v1.include_router(alerts.router)
     v1.include_router(subjects.router)
     v1.include_router(quarantine.router)

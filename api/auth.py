@@ -1,25 +1,65 @@
-"""Who is asking: HTTP Basic against argon2 hashes in the store."""
+"""Who is asking. A user signs in with username and password (argon2 hashes in the store) and
+gets a short-lived bearer token (JWT, naming its session) and a refresh token; logging out
+ends the session and with it every token it issued. Integrations use API tokens. Repeated
+wrong passwords lock the user out for a while. No password is built in: the first start
+generates the admin's and prints it once."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
+import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import Depends, HTTPException, status
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg import AsyncConnection
+from pydantic import BaseModel, Field
 
 import store
 from api.deps import Conn
 
 _hasher = PasswordHasher()
-_basic = HTTPBasic(realm="ccmon")
+_bearer = HTTPBearer(auto_error=False, description="an access token or an API token")
+_API_TOKEN_PREFIX = "ccm_"  # noqa: S105 (how API tokens are told from JWTs)
+_ALGORITHM = "HS256"
+# Verified against when the user does not exist, so a wrong name costs what a wrong
+# password costs and timing does not tell which names exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    access_ttl_s: float = 900.0
+    refresh_ttl_s: float = 12 * 3600.0  # a shift
+    max_failures: int = 5
+    lockout_s: float = 900.0
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user (or the user an API token acts as)."""
+
+    user_id: int
+    username: str
+    role: str
+    office_id: int | None
+    session_id: UUID | None  # None for an API token
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+def _token_hash(token: str) -> str:
+    """Refresh and API tokens are long random strings: a plain SHA-256 keeps them safe."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def ensure_admin(conn: AsyncConnection[Any]) -> str | None:
@@ -34,21 +74,205 @@ async def ensure_admin(conn: AsyncConnection[Any]) -> str | None:
     return password if created else None
 
 
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def _config(request: Request) -> AuthConfig:
+    config: AuthConfig = request.app.state.auth
+    return config
+
+
+async def _key(request: Request, conn: AsyncConnection[Any]) -> bytes:
+    """The signing key, read (or made) once per application."""
+    key: bytes | None = getattr(request.app.state, "signing_key", None)
+    if key is None:
+        key = await store.signing_key(conn)
+        request.app.state.signing_key = key
+    return key
+
+
 async def current_user(
-    credentials: Annotated[HTTPBasicCredentials, Depends(_basic)], conn: Conn
-) -> str:
-    stored = await store.password_hash(conn, username=credentials.username)
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    conn: Conn,
+    request: Request,
+) -> Principal:
+    if credentials is None:
+        raise _unauthorized("sign in: send 'Authorization: Bearer <token>'")
+    token = credentials.credentials
+    if token.startswith(_API_TOKEN_PREFIX):
+        user = await store.api_token_user(conn, token_hash=_token_hash(token))
+        if user is None:
+            raise _unauthorized("unknown or revoked API token")
+        return Principal(user.id, user.username, user.role, user.office_id, None)
     try:
-        if stored is None:
-            raise VerificationError
-        _hasher.verify(stored, credentials.password)
-    except (VerificationError, InvalidHashError):
+        claims = jwt.decode(
+            token,
+            await _key(request, conn),
+            algorithms=[_ALGORITHM],
+            options={"require": ["exp", "sid"]},
+        )
+        session_id = UUID(str(claims["sid"]))
+    except jwt.ExpiredSignatureError:
+        raise _unauthorized("the access token has expired: refresh it or sign in") from None
+    except (jwt.InvalidTokenError, ValueError):
+        raise _unauthorized("not a valid access token") from None
+    user = await store.session_user(conn, session_id=session_id)
+    if user is None:
+        raise _unauthorized("the session has ended: sign in again")
+    return Principal(user.id, user.username, user.role, user.office_id, session_id)
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+async def admin(user: CurrentUser) -> Principal:
+    if user.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin may do this")
+    return user
+
+
+Admin = Annotated[Principal, Depends(admin)]
+
+
+class Credentials(BaseModel):
+    username: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class Refresh(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class Tokens(BaseModel):
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105 (OAuth 2's word for it)
+    expires_in: int = Field(description="seconds the access token is good for")
+    refresh_token: str
+
+
+class NewApiToken(BaseModel):
+    name: str = Field(min_length=1, max_length=200, description="which system uses it")
+    username: str = Field(description="the user it acts as (its role and offices)")
+
+
+class ApiToken(BaseModel):
+    id: int
+    token: str = Field(description="shown this once; ccmon keeps only a hash")
+
+
+router = APIRouter(tags=["auth"])
+
+
+async def _tokens(
+    request: Request, conn: AsyncConnection[Any], session_id: UUID, refresh: str
+) -> Tokens:
+    config = _config(request)
+    now = time.time()
+    claims = {"sid": str(session_id), "iat": int(now), "exp": int(now + config.access_ttl_s)}
+    access = jwt.encode(claims, await _key(request, conn), algorithm=_ALGORITHM)
+    return Tokens(access_token=access, expires_in=int(config.access_ttl_s), refresh_token=refresh)
+
+
+@router.post("/auth/token")
+async def sign_in(body: Credentials, conn: Conn, request: Request) -> Tokens:
+    """Username and password -> an access token and a refresh token."""
+    config = _config(request)
+    failed: HTTPException | None = None
+    async with conn.transaction():
+        row = await store.login_row(conn, username=body.username)
+        if row is not None and row.locked_until is not None:
+            left = (row.locked_until - datetime.now(UTC)).total_seconds()
+            if left > 0:
+                raise HTTPException(
+                    status.HTTP_429_TOO_MANY_REQUESTS,
+                    f"too many wrong passwords: signing in is locked for {left:.0f} s more",
+                    headers={"Retry-After": str(int(left) + 1)},
+                )
+        try:
+            _hasher.verify(row.password_hash if row else _DUMMY_HASH, body.password)
+            if row is None:
+                raise VerificationError
+        except (VerificationError, InvalidHashError):
+            if row is not None:
+                await store.login_failed(
+                    conn,
+                    user_id=row.id,
+                    max_failures=config.max_failures,
+                    lockout_s=config.lockout_s,
+                )
+            failed = _unauthorized("wrong username or password")
+        else:
+            assert row is not None, "a password verified against a stored hash"
+            await store.login_succeeded(conn, user_id=row.id)
+            refresh = secrets.token_urlsafe(32)
+            session_id = await store.create_session(
+                conn, user_id=row.id, refresh_hash=_token_hash(refresh), ttl_s=config.refresh_ttl_s
+            )
+    # Raised outside the transaction, so the failure count is committed.
+    if failed is not None:
+        raise failed
+    return await _tokens(request, conn, session_id, refresh)
+
+
+@router.post("/auth/refresh")
+async def refresh(body: Refresh, conn: Conn, request: Request) -> Tokens:
+    """A refresh token -> a new access token and a new refresh token (the old one is used
+    up)."""
+    config = _config(request)
+    new = secrets.token_urlsafe(32)
+    renewed = await store.refresh_session(
+        conn,
+        refresh_hash=_token_hash(body.refresh_token),
+        new_hash=_token_hash(new),
+        ttl_s=config.refresh_ttl_s,
+    )
+    if renewed is None:
+        raise _unauthorized("unknown, used or expired refresh token: sign in again")
+    return await _tokens(request, conn, renewed[0], new)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(user: CurrentUser, conn: Conn) -> None:
+    """End the session: its access and refresh tokens stop working at once."""
+    if user.session_id is None:
         raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="wrong username or password",
-            headers={"WWW-Authenticate": 'Basic realm="ccmon"'},
-        ) from None
-    return credentials.username
+            status.HTTP_400_BAD_REQUEST, "an API token has no session: an admin revokes it"
+        )
+    await store.revoke_session(conn, session_id=user.session_id)
 
 
-CurrentUser = Annotated[str, Depends(current_user)]
+@router.get("/auth/me")
+async def me(user: CurrentUser) -> store.UserRow:
+    """Who the token belongs to."""
+    return store.UserRow(user.user_id, user.username, user.role, user.office_id)
+
+
+@router.post("/api-tokens", status_code=status.HTTP_201_CREATED)
+async def create_api_token(body: NewApiToken, conn: Conn, user: Admin) -> ApiToken:
+    """A token for another system, acting as `username`."""
+    token = _API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = await store.create_api_token(
+        conn,
+        name=body.name,
+        username=body.username,
+        token_hash=_token_hash(token),
+        actor=user.username,
+    )
+    if token_id is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no user {body.username!r}")
+    return ApiToken(id=token_id, token=token)
+
+
+@router.get("/api-tokens")
+async def list_api_tokens(conn: Conn, _user: Admin) -> list[store.ApiTokenRow]:
+    """Every API token (never the token itself)."""
+    return await store.list_api_tokens(conn)
+
+
+@router.delete("/api-tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_api_token(token_id: int, conn: Conn, _user: Admin) -> None:
+    if not await store.revoke_api_token(conn, token_id=token_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no live API token {token_id}")

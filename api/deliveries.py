@@ -46,7 +46,7 @@ async def create_webhook(
         office_id=new.office_id,
         kinds=None if new.kinds is None else [k.value for k in new.kinds],
         min_severity=new.min_severity.value,
-        actor=user,
+        actor=user.username,
     )
     return CreatedSubscription(subscription=row, secret=secret)
 

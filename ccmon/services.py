@@ -14,7 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 
 import store
 from alerts import DeliveryConfig, DeliveryWorker, SmsChannel, SmsTemplate, WebhookChannel
-from api import create_app, ensure_admin
+from api import AuthConfig, create_app, ensure_admin
 from ccmon.metrics import metrics_router
 from ingest import (
     BatchConfig,
@@ -163,7 +163,16 @@ def api_server(
     pool: AsyncConnectionPool[Any], settings: Settings, *, routers: Sequence[APIRouter]
 ) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(pool, routers=routers),
+        create_app(
+            pool,
+            routers=routers,
+            auth_config=AuthConfig(
+                access_ttl_s=settings.access_token_ttl_s,
+                refresh_ttl_s=settings.refresh_token_ttl_s,
+                max_failures=settings.login_max_failures,
+                lockout_s=settings.login_lockout_s,
+            ),
+        ),
         host=settings.api_host,
         port=settings.api_port,
         log_level="warning",

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    access_token_ttl_s: float = Field(default=900.0, gt=0, description="a bearer token's life")
+    refresh_token_ttl_s: float = Field(
+        default=12 * 3600.0, gt=0, description="a session unused this long ends (a shift)"
+    )
+    login_max_failures: int = Field(default=5, ge=1, description="wrong passwords in a row")
+    login_lockout_s: float = Field(default=900.0, gt=0, description="then no sign-in this long")
 
     batch_size: int = Field(default=500, ge=1, description="messages per micro-batch at most")
     batch_wait_ms: int = Field(default=200, ge=1, description="longest wait to fill a batch")

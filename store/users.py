@@ -1,26 +1,202 @@
-"""Console and API users. The store keeps hashes only; hashing lives at the API edge."""
+"""Console and API users, their sessions and API tokens. The store keeps hashes only;
+hashing and token signing live at the API edge."""
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from psycopg.rows import class_row
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
 
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: int
+    username: str
+    role: str
+    office_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRow:
+    id: int
+    password_hash: str
+    failed_logins: int
+    locked_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTokenRow:
+    id: int
+    name: str
+    username: str
+    created_by: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
 async def create_user(
-    conn: AsyncConnection[Any], *, username: str, password_hash: str, role: str
+    conn: AsyncConnection[Any],
+    *,
+    username: str,
+    password_hash: str,
+    role: str,
+    office_id: int | None = None,
 ) -> bool:
     """Create the user unless the name is taken; returns whether it was created."""
     cur = await conn.execute(
-        "INSERT INTO users (username, password_hash, role) VALUES (%s, %s, %s)"
+        "INSERT INTO users (username, password_hash, role, office_id) VALUES (%s, %s, %s, %s)"
         " ON CONFLICT (username) DO NOTHING",
-        (username, password_hash, role),
+        (username, password_hash, role, office_id),
     )
     return cur.rowcount == 1
 
 
-async def password_hash(conn: AsyncConnection[Any], *, username: str) -> str | None:
-    cur = await conn.execute("SELECT password_hash FROM users WHERE username = %s", (username,))
+async def login_row(conn: AsyncConnection[Any], *, username: str) -> LoginRow | None:
+    """The user's password hash and lock-out state, locked until the transaction ends."""
+    cur = conn.cursor(row_factory=class_row(LoginRow))
+    await cur.execute(
+        "SELECT id, password_hash, failed_logins, locked_until FROM users"
+        " WHERE username = %s FOR UPDATE",
+        (username,),
+    )
+    return await cur.fetchone()
+
+
+async def login_failed(
+    conn: AsyncConnection[Any], *, user_id: int, max_failures: int, lockout_s: float
+) -> datetime | None:
+    """Count a wrong password; at `max_failures` in a row, lock the user out. Returns the
+    end of the lock-out, if one starts now."""
+    cur = await conn.execute(
+        "UPDATE users SET failed_logins = failed_logins + 1,"
+        " locked_until = CASE WHEN failed_logins + 1 >= %s"
+        "  THEN now() + make_interval(secs => %s) END"
+        " WHERE id = %s RETURNING locked_until",
+        (max_failures, lockout_s, user_id),
+    )
     row = await cur.fetchone()
-    return None if row is None else str(row[0])
+    return None if row is None else row[0]
+
+
+async def login_succeeded(conn: AsyncConnection[Any], *, user_id: int) -> None:
+    await conn.execute(
+        "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = %s", (user_id,)
+    )
+
+
+async def get_user(conn: AsyncConnection[Any], *, user_id: int) -> UserRow | None:
+    cur = conn.cursor(row_factory=class_row(UserRow))
+    await cur.execute("SELECT id, username, role, office_id FROM users WHERE id = %s", (user_id,))
+    return await cur.fetchone()
+
+
+async def signing_key(conn: AsyncConnection[Any]) -> bytes:
+    """The key access tokens are signed with, made the first time it is asked for."""
+    await conn.execute(
+        "INSERT INTO signing_keys (secret) VALUES (%s) ON CONFLICT DO NOTHING",
+        (secrets.token_bytes(32),),
+    )
+    cur = await conn.execute("SELECT secret FROM signing_keys")
+    row = await cur.fetchone()
+    assert row is not None, "inserted just before"
+    return bytes(row[0])
+
+
+async def create_session(
+    conn: AsyncConnection[Any], *, user_id: int, refresh_hash: str, ttl_s: float
+) -> UUID:
+    cur = await conn.execute(
+        "INSERT INTO auth_sessions (user_id, refresh_hash, expires_at)"
+        " VALUES (%s, %s, now() + make_interval(secs => %s)) RETURNING id",
+        (user_id, refresh_hash, ttl_s),
+    )
+    row = await cur.fetchone()
+    assert row is not None, "INSERT ... RETURNING returns its row"
+    return UUID(str(row[0]))
+
+
+async def refresh_session(
+    conn: AsyncConnection[Any], *, refresh_hash: str, new_hash: str, ttl_s: float
+) -> tuple[UUID, int] | None:
+    """Swap a live session's refresh token for a new one and extend it: (session, user), or
+    None when the token is unknown, used already, expired or its session revoked."""
+    cur = await conn.execute(
+        "UPDATE auth_sessions SET refresh_hash = %s, refreshed_at = now(),"
+        " expires_at = now() + make_interval(secs => %s)"
+        " WHERE refresh_hash = %s AND revoked_at IS NULL AND expires_at > now()"
+        " RETURNING id, user_id",
+        (new_hash, ttl_s, refresh_hash),
+    )
+    row = await cur.fetchone()
+    return None if row is None else (UUID(str(row[0])), int(row[1]))
+
+
+async def revoke_session(conn: AsyncConnection[Any], *, session_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE auth_sessions SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL",
+        (session_id,),
+    )
+
+
+async def session_user(conn: AsyncConnection[Any], *, session_id: UUID) -> UserRow | None:
+    """The user of a live session (not revoked, not expired)."""
+    cur = conn.cursor(row_factory=class_row(UserRow))
+    await cur.execute(
+        "SELECT u.id, u.username, u.role, u.office_id FROM auth_sessions s"
+        " JOIN users u ON u.id = s.user_id"
+        " WHERE s.id = %s AND s.revoked_at IS NULL AND s.expires_at > now()",
+        (session_id,),
+    )
+    return await cur.fetchone()
+
+
+async def create_api_token(
+    conn: AsyncConnection[Any], *, name: str, username: str, token_hash: str, actor: str
+) -> int | None:
+    """A token acting as `username`; None when there is no such user."""
+    cur = await conn.execute(
+        "INSERT INTO api_tokens (name, user_id, token_hash, created_by)"
+        " SELECT %s, id, %s, %s FROM users WHERE username = %s RETURNING id",
+        (name, token_hash, actor, username),
+    )
+    row = await cur.fetchone()
+    return None if row is None else int(row[0])
+
+
+async def api_token_user(conn: AsyncConnection[Any], *, token_hash: str) -> UserRow | None:
+    """The user a live API token acts as (noting its use)."""
+    cur = conn.cursor(row_factory=class_row(UserRow))
+    await cur.execute(
+        "WITH used AS (UPDATE api_tokens SET last_used_at = now()"
+        "  WHERE token_hash = %s AND revoked_at IS NULL RETURNING user_id)"
+        " SELECT u.id, u.username, u.role, u.office_id FROM used"
+        " JOIN users u ON u.id = used.user_id",
+        (token_hash,),
+    )
+    return await cur.fetchone()
+
+
+async def list_api_tokens(conn: AsyncConnection[Any]) -> list[ApiTokenRow]:
+    cur = conn.cursor(row_factory=class_row(ApiTokenRow))
+    await cur.execute(
+        "SELECT t.id, t.name, u.username, t.created_by, t.created_at, t.last_used_at,"
+        " t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id"
+    )
+    return await cur.fetchall()
+
+
+async def revoke_api_token(conn: AsyncConnection[Any], *, token_id: int) -> bool:
+    """Whether a live token was revoked now."""
+    cur = await conn.execute(
+        "UPDATE api_tokens SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL",
+        (token_id,),
+    )
+    return cur.rowcount == 1

@@ -27,6 +27,7 @@ import store
 from api import create_app, hash_password
 from ccmon.embedded import start_postgres, stop_postgres
 from ccmon.mosquitto import MosquittoError, mosquitto_config, running_mosquitto
+from tests.helpers import sign_in
 from tests.running import running_pipeline
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ async def api(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient
             role="officer",
         )
     transport = httpx.ASGITransport(app=create_app(pool))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://ccmon", auth=("officer", OFFICER_PASSWORD)
-    ) as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://ccmon") as client:
+        token = await sign_in(client, "officer", OFFICER_PASSWORD)
+        client.headers["Authorization"] = f"Bearer {token}"
         yield client

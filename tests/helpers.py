@@ -15,6 +15,7 @@ from domain import DeviceKind, SupervisionLevel, ZoneRole
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    import httpx
     from psycopg_pool import AsyncConnectionPool
 
 M_PER_DEG = 111_195.0
@@ -95,3 +96,14 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def sign_in(
+    client: httpx.AsyncClient, username: str, password: str, *, base: str = ""
+) -> str:
+    """Sign in over the API; returns the access token."""
+    response = await client.post(
+        f"{base}/api/v1/auth/token", json={"username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])

@@ -14,7 +14,7 @@ import httpx
 
 from simulators import DEMO_SCENARIOS, EXPECTED_ALERTS
 from tests.conftest import free_port
-from tests.helpers import until
+from tests.helpers import sign_in, until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -64,12 +64,19 @@ FIRST_MINUTE = Counter({"zone_exit": 3, "zone_entry": 1, "tamper": 1, "curfew": 
 async def test_demo_shows_alerts_stops_cleanly_and_reuses_its_data(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     api_port, mqtt_port = free_port(), free_port()
-    base = f"http://127.0.0.1:{api_port}/api/v1"
+    root = f"http://127.0.0.1:{api_port}"
+    base = f"{root}/api/v1"
     proc, password = await start_demo(data_dir, api_port, mqtt_port)
     try:
-        async with httpx.AsyncClient(auth=("admin", password), timeout=5) as http:
+        async with httpx.AsyncClient(timeout=5) as http:
 
             async def alerts_shown() -> bool:
+                if "Authorization" not in http.headers:
+                    try:
+                        token = await sign_in(http, "admin", password, base=root)
+                    except (httpx.HTTPError, AssertionError):
+                        return False  # not listening yet
+                    http.headers["Authorization"] = f"Bearer {token}"
                 response = await http.get(f"{base}/alerts")
                 if response.status_code != 200:
                     return False
@@ -91,7 +98,9 @@ async def test_demo_shows_alerts_stops_cleanly_and_reuses_its_data(tmp_path: Pat
     proc, second_password = await start_demo(data_dir, api_port, mqtt_port)
     try:
         assert second_password == password
-        async with httpx.AsyncClient(auth=("admin", password), timeout=5) as http:
+        async with httpx.AsyncClient(timeout=5) as http:
+            token = await sign_in(http, "admin", password, base=root)
+            http.headers["Authorization"] = f"Bearer {token}"
             again = (await http.get(f"{base}/alerts")).json()
         assert {a["id"] for a in alerts} <= {a["id"] for a in again}
     finally:

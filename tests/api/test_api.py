@@ -9,6 +9,7 @@ import pytest
 
 import store
 from api import create_app, ensure_admin, hash_password
+from tests.helpers import sign_in
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -28,17 +29,19 @@ async def client(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncCli
         yield c
 
 
-async def test_reads_need_a_valid_password(client: httpx.AsyncClient) -> None:
+async def test_reads_need_a_valid_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/alerts")).status_code == 401
     # Even whether a subject exists is only told to a signed-in user.
     assert (await client.get("/api/v1/subjects/999999/fixes")).status_code == 401
     assert (await client.get("/api/v1/subjects/999999/events")).status_code == 401
-    wrong = await client.get("/api/v1/alerts", auth=("duty", "guess"))
-    assert wrong.status_code == 401
-    assert wrong.json() == {"detail": "wrong username or password"}
-    nobody = await client.get("/api/v1/alerts", auth=("nobody", "guess"))
-    assert nobody.status_code == 401
-    assert (await client.get("/api/v1/alerts", auth=("duty", "s3cret-night"))).status_code == 200
+    forged = await client.get("/api/v1/alerts", headers={"Authorization": "Bearer abc.def.ghi"})
+    assert forged.status_code == 401
+    assert forged.json() == {"detail": "not a valid access token"}
+    basic = await client.get("/api/v1/alerts", auth=("duty", "s3cret-night"))
+    assert basic.status_code == 401  # passwords go to /auth/token, not to every request
+    token = await sign_in(client, "duty", "s3cret-night")
+    signed = await client.get("/api/v1/alerts", headers={"Authorization": f"Bearer {token}"})
+    assert signed.status_code == 200
 
 
 async def test_health_is_open(client: httpx.AsyncClient) -> None:
@@ -47,13 +50,14 @@ async def test_health_is_open(client: httpx.AsyncClient) -> None:
 
 
 async def test_bad_requests_say_what_is_wrong(client: httpx.AsyncClient) -> None:
-    auth = ("duty", "s3cret-night")
-    bad_state = await client.get("/api/v1/alerts", params={"state": "forgotten"}, auth=auth)
+    token = await sign_in(client, "duty", "s3cret-night")
+    auth = {"Authorization": f"Bearer {token}"}
+    bad_state = await client.get("/api/v1/alerts", params={"state": "forgotten"}, headers=auth)
     assert bad_state.status_code == 422
     assert "open" in bad_state.json()["detail"][0]["msg"]
-    too_many = await client.get("/api/v1/alerts", params={"limit": 0}, auth=auth)
+    too_many = await client.get("/api/v1/alerts", params={"limit": 0}, headers=auth)
     assert too_many.status_code == 422
-    missing = await client.get("/api/v1/subjects/999999/fixes", auth=auth)
+    missing = await client.get("/api/v1/subjects/999999/fixes", headers=auth)
     assert missing.status_code == 404
     assert missing.json() == {"detail": "no subject 999999"}
 

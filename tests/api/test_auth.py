@@ -1,0 +1,137 @@
+"""Signing in against the real PostgreSQL: tokens, their expiry, refresh, logout, lock-out,
+API tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+import store
+from api import AuthConfig, create_app, hash_password
+from tests.helpers import sign_in
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from psycopg_pool import AsyncConnectionPool
+
+QUICK = AuthConfig(access_ttl_s=1.0, refresh_ttl_s=60.0, max_failures=3, lockout_s=2.0)
+
+
+@pytest.fixture
+async def client(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
+    async with pool.connection() as conn:
+        for name, role in (("night", "officer"), ("boss", "admin"), ("locky", "officer")):
+            await store.create_user(
+                conn, username=name, password_hash=hash_password(f"{name}-pw"), role=role
+            )
+    app = create_app(pool, auth_config=QUICK)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://ccmon"
+    ) as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_token_is_good_until_it_expires_and_a_refresh_renews_it(
+    client: httpx.AsyncClient,
+) -> None:
+    tokens = (
+        await client.post("/api/v1/auth/token", json={"username": "night", "password": "night-pw"})
+    ).json()
+    assert tokens["token_type"] == "bearer"
+    assert tokens["expires_in"] == 1
+    me = await client.get("/api/v1/auth/me", headers=bearer(tokens["access_token"]))
+    assert me.json() == {
+        "id": me.json()["id"],
+        "username": "night",
+        "role": "officer",
+        "office_id": None,
+    }
+    await asyncio.sleep(2.1)
+    expired = await client.get("/api/v1/alerts", headers=bearer(tokens["access_token"]))
+    assert expired.status_code == 401
+    assert "expired" in expired.json()["detail"]
+    renewed = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert renewed.status_code == 200
+    fresh = renewed.json()
+    assert (
+        await client.get("/api/v1/alerts", headers=bearer(fresh["access_token"]))
+    ).status_code == 200
+    # A refresh token works once: the old one is used up.
+    again = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert again.status_code == 401
+
+
+async def test_logout_ends_the_session_and_every_token_of_it(client: httpx.AsyncClient) -> None:
+    tokens = (
+        await client.post("/api/v1/auth/token", json={"username": "night", "password": "night-pw"})
+    ).json()
+    other = await sign_in(client, "night", "night-pw")  # another session of the same user
+    out = await client.post("/api/v1/auth/logout", headers=bearer(tokens["access_token"]))
+    assert out.status_code == 204
+    gone = await client.get("/api/v1/alerts", headers=bearer(tokens["access_token"]))
+    assert gone.status_code == 401
+    assert gone.json() == {"detail": "the session has ended: sign in again"}
+    refused = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert refused.status_code == 401
+    assert (await client.get("/api/v1/alerts", headers=bearer(other))).status_code == 200
+
+
+async def test_wrong_passwords_lock_the_user_out_for_a_while(client: httpx.AsyncClient) -> None:
+    def attempt(password: str) -> Any:
+        return client.post("/api/v1/auth/token", json={"username": "locky", "password": password})
+
+    unknown = await client.post("/api/v1/auth/token", json={"username": "ghost", "password": "x"})
+    wrong = await attempt("guess")
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json() == wrong.json() == {"detail": "wrong username or password"}
+    await attempt("guess")
+    await attempt("guess")  # the third in a row: locked
+    locked = await attempt("locky-pw")
+    assert locked.status_code == 429
+    assert "locked" in locked.json()["detail"]
+    assert int(locked.headers["Retry-After"]) >= 1
+    await asyncio.sleep(2.1)
+    assert (await attempt("locky-pw")).status_code == 200
+    # A success starts the count again: two more wrong ones do not lock.
+    await attempt("guess")
+    await attempt("guess")
+    assert (await attempt("locky-pw")).status_code == 200
+
+
+async def test_api_tokens_act_as_their_user_until_revoked(client: httpx.AsyncClient) -> None:
+    admin = bearer(await sign_in(client, "boss", "boss-pw"))
+    officer = bearer(await sign_in(client, "night", "night-pw"))
+    body = {"name": "county case system", "username": "night"}
+    assert (await client.post("/api/v1/api-tokens", json=body, headers=officer)).status_code == 403
+    created = await client.post("/api/v1/api-tokens", json=body, headers=admin)
+    assert created.status_code == 201
+    token = created.json()["token"]
+    assert token.startswith("ccm_")
+    me = (await client.get("/api/v1/auth/me", headers=bearer(token))).json()
+    assert (me["username"], me["role"]) == ("night", "officer")
+    listed = (await client.get("/api/v1/api-tokens", headers=admin)).json()
+    assert [(t["name"], t["username"]) for t in listed] == [("county case system", "night")]
+    assert listed[0]["last_used_at"] is not None
+    assert token not in str(listed)
+    nobody = {"name": "x", "username": "ghost"}
+    assert (await client.post("/api/v1/api-tokens", json=nobody, headers=admin)).status_code == 422
+    token_id = created.json()["id"]
+    assert (await client.delete(f"/api/v1/api-tokens/{token_id}", headers=admin)).status_code == 204
+    revoked = await client.get("/api/v1/alerts", headers=bearer(token))
+    assert revoked.status_code == 401
+    assert revoked.json() == {"detail": "unknown or revoked API token"}
+    assert (await client.delete(f"/api/v1/api-tokens/{token_id}", headers=admin)).status_code == 404
