@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 import alerts
 import store
-from api.auth import CurrentUser, Principal
+from api.auth import ActingUser, CurrentUser, Principal
 from api.deps import Conn
 from domain import AlertKind, AlertState
 
@@ -25,21 +25,23 @@ class Step(BaseModel):
 @router.get("")
 async def list_alerts(
     conn: Conn,
-    _user: CurrentUser,
+    user: CurrentUser,
     state: Annotated[list[AlertState], Query()] = [AlertState.OPEN],  # noqa: B006
     kind: Annotated[list[AlertKind] | None, Query()] = None,
     subject_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[store.AlertRow]:
-    """Alerts in the given states (default: open), critical first, then newest."""
+    """Alerts of the caller's offices in the given states (default: open), critical first,
+    then newest."""
     return await store.list_alerts(
-        conn, states=state, kinds=kind, subject_id=subject_id, limit=limit
+        conn, states=state, kinds=kind, subject_id=subject_id, limit=limit, offices=user.scope
     )
 
 
 @router.get("/{alert_id}")
-async def get_alert(alert_id: int, conn: Conn, _user: CurrentUser) -> store.AlertRow:
-    alert = await store.get_alert(conn, alert_id=alert_id)
+async def get_alert(alert_id: int, conn: Conn, user: CurrentUser) -> store.AlertRow:
+    """One alert of the caller's offices (404 for another office's: not told apart)."""
+    alert = await store.get_alert(conn, alert_id=alert_id, offices=user.scope)
     if alert is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
     return alert
@@ -55,6 +57,7 @@ async def alert_events(alert_id: int, conn: Conn, user: CurrentUser) -> list[sto
 async def _step(
     alert_id: int, action: alerts.Action, step: Step, conn: Conn, user: Principal
 ) -> store.AlertRow:
+    await get_alert(alert_id, conn, user)  # 404 unless it is the caller's offices'
     try:
         return await alerts.act(
             conn, alert_id=alert_id, action=action, actor=user.username, note=step.note
@@ -69,25 +72,25 @@ async def _step(
 
 @router.post("/{alert_id}/acknowledge")
 async def acknowledge(
-    alert_id: int, conn: Conn, user: CurrentUser, step: Step | None = None
+    alert_id: int, conn: Conn, user: ActingUser, step: Step | None = None
 ) -> store.AlertRow:
     """I have seen it and am on it."""
     return await _step(alert_id, alerts.Action.ACKNOWLEDGE, step or Step(), conn, user)
 
 
 @router.post("/{alert_id}/resolve")
-async def resolve(alert_id: int, step: Step, conn: Conn, user: CurrentUser) -> store.AlertRow:
+async def resolve(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.AlertRow:
     """Handled; the note says how (required for a critical alert)."""
     return await _step(alert_id, alerts.Action.RESOLVE, step, conn, user)
 
 
 @router.post("/{alert_id}/dismiss")
-async def dismiss(alert_id: int, step: Step, conn: Conn, user: CurrentUser) -> store.AlertRow:
+async def dismiss(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.AlertRow:
     """A false alarm; the note says why (required for a critical alert)."""
     return await _step(alert_id, alerts.Action.DISMISS, step, conn, user)
 
 
 @router.post("/{alert_id}/notes")
-async def add_note(alert_id: int, step: Step, conn: Conn, user: CurrentUser) -> store.AlertRow:
+async def add_note(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.AlertRow:
     """A note on the record, in any state."""
     return await _step(alert_id, alerts.Action.NOTE, step, conn, user)

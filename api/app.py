@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
-from api import alerts, auth, deliveries, quarantine, subjects
+from api import alerts, audit, auth, deliveries, quarantine, subjects
 from api.auth import AuthConfig
 from api.deps import Conn
 
@@ -35,6 +35,7 @@ def create_app(
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(auth.router)
     v1.include_router(alerts.router)
+    v1.include_router(audit.router)
     v1.include_router(subjects.router)
     v1.include_router(quarantine.router)
     v1.include_router(deliveries.router)

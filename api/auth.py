@@ -7,6 +7,7 @@ generates the admin's and prints it once."""
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -44,13 +45,21 @@ class AuthConfig:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The signed-in user (or the user an API token acts as)."""
+    """The signed-in user (or the user an API token acts as). `offices`: the offices whose
+    subjects they see, their own and every office below it; None for a user of no office
+    (the whole county)."""
 
     user_id: int
     username: str
     role: str
     office_id: int | None
     session_id: UUID | None  # None for an API token
+    offices: tuple[int, ...] | None
+
+    @property
+    def scope(self) -> list[int] | None:
+        """`offices` as the store's queries take them."""
+        return None if self.offices is None else list(self.offices)
 
 
 def hash_password(password: str) -> str:
@@ -106,7 +115,7 @@ async def current_user(
         user = await store.api_token_user(conn, token_hash=_token_hash(token))
         if user is None:
             raise _unauthorized("unknown or revoked API token")
-        return Principal(user.id, user.username, user.role, user.office_id, None)
+        return await _principal(conn, user, None)
     try:
         claims = jwt.decode(
             token,
@@ -122,10 +131,29 @@ async def current_user(
     user = await store.session_user(conn, session_id=session_id)
     if user is None:
         raise _unauthorized("the session has ended: sign in again")
-    return Principal(user.id, user.username, user.role, user.office_id, session_id)
+    return await _principal(conn, user, session_id)
+
+
+async def _principal(
+    conn: AsyncConnection[Any], user: store.UserRow, session_id: UUID | None
+) -> Principal:
+    offices = None
+    if user.office_id is not None:
+        offices = tuple(await store.offices_under(conn, office_id=user.office_id))
+    return Principal(user.id, user.username, user.role, user.office_id, session_id, offices)
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+async def acting_user(user: CurrentUser) -> Principal:
+    """A user who may act on alerts: everyone but an auditor, who only reads."""
+    if user.role == "auditor":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "an auditor reads; acting is for officers")
+    return user
+
+
+ActingUser = Annotated[Principal, Depends(acting_user)]
 
 
 async def admin(user: CurrentUser) -> Principal:
@@ -171,7 +199,12 @@ async def _tokens(
 ) -> Tokens:
     config = _config(request)
     now = time.time()
-    claims = {"sid": str(session_id), "iat": int(now), "exp": int(now + config.access_ttl_s)}
+    # exp rounded up: a token is good for at least its life, never a fraction less
+    claims = {
+        "sid": str(session_id),
+        "iat": int(now),
+        "exp": math.ceil(now + config.access_ttl_s),
+    }
     access = jwt.encode(claims, await _key(request, conn), algorithm=_ALGORITHM)
     return Tokens(access_token=access, expires_in=int(config.access_ttl_s), refresh_token=refresh)
 

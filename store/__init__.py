@@ -15,6 +15,7 @@ from store.alerts import (
     record_findings,
     set_state,
 )
+from store.audit import LocationReadRow, location_reads, record_location_read, trail
 from store.events import EventRow, NewEvent, insert_events, subject_events
 from store.fixes import FixRow, copy_fixes, last_fixes
 from store.migrate import migrate
@@ -59,6 +60,7 @@ from store.registry import (
     load_assignments,
     load_devices,
     load_zones,
+    offices_under,
     registry_version,
     schedule_from_json,
     schedule_to_json,
@@ -119,6 +121,7 @@ __all__ = [
     "DeliveryRow",
     "EventRow",
     "FixRow",
+    "LocationReadRow",
     "LoginRow",
     "NewEvent",
     "QuarantineRow",
@@ -179,14 +182,17 @@ __all__ = [
     "load_separation_state",
     "load_zone_state",
     "load_zones",
+    "location_reads",
     "lock_rules",
     "login_failed",
     "login_row",
     "login_succeeded",
     "mark_reminded",
     "migrate",
+    "offices_under",
     "quarantine",
     "record_findings",
+    "record_location_read",
     "record_outcomes",
     "refresh_session",
     "registry_version",
@@ -210,4 +216,5 @@ __all__ = [
     "subject_levels",
     "suppress",
     "texts_sent",
+    "trail",
 ]

@@ -155,13 +155,20 @@ async def _clear(conn: AsyncConnection[Any], f: Finding) -> tuple[int, str] | No
 
 
 async def get_alert(
-    conn: AsyncConnection[Any], *, alert_id: int, lock: bool = False
+    conn: AsyncConnection[Any],
+    *,
+    alert_id: int,
+    lock: bool = False,
+    offices: Sequence[int] | None = None,
 ) -> AlertRow | None:
-    """One alert; `lock` holds it (FOR UPDATE) until the transaction ends."""
+    """One alert of a subject of these offices (None: any); `lock` holds it (FOR UPDATE)
+    until the transaction ends."""
     cur = conn.cursor(row_factory=class_row(AlertRow))
     await cur.execute(
-        _SELECT + " WHERE a.id = %s" + (" FOR UPDATE OF a" if lock else ""),
-        (alert_id,),
+        _SELECT
+        + " WHERE a.id = %s AND (%s::bigint[] IS NULL OR s.office_id = ANY(%s))"
+        + (" FOR UPDATE OF a" if lock else ""),
+        (alert_id, offices, offices),
     )
     return await cur.fetchone()
 
@@ -239,12 +246,15 @@ async def list_alerts(
     subject_id: int | None,
     kinds: list[AlertKind] | None = None,
     limit: int,
+    offices: Sequence[int] | None = None,
 ) -> list[AlertRow]:
-    """Alerts in the given states, critical first, then newest."""
+    """Alerts in the given states of subjects of these offices (None: every office),
+    critical first, then newest."""
     cur = conn.cursor(row_factory=class_row(AlertRow))
     await cur.execute(
         _SELECT + " WHERE a.state = ANY(%s) AND (%s::bigint IS NULL OR a.subject_id = %s)"
         " AND (%s::text[] IS NULL OR a.kind = ANY(%s))"
+        " AND (%s::bigint[] IS NULL OR s.office_id = ANY(%s))"
         " ORDER BY a.severity = 'critical' DESC, a.opened_at DESC, a.id DESC LIMIT %s",
         (
             [s.value for s in states],
@@ -252,6 +262,8 @@ async def list_alerts(
             subject_id,
             None if kinds is None else [k.value for k in kinds],
             None if kinds is None else [k.value for k in kinds],
+            offices,
+            offices,
             limit,
         ),
     )

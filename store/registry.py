@@ -23,6 +23,8 @@ from domain import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from psycopg import AsyncConnection
 
 
@@ -247,17 +249,39 @@ class SubjectRow:
     office: str
 
 
-async def list_subjects(conn: AsyncConnection[Any]) -> list[SubjectRow]:
+async def offices_under(conn: AsyncConnection[Any], *, office_id: int) -> list[int]:
+    """The office and every office below it (a county bureau: its district offices)."""
+    cur = await conn.execute(
+        "WITH RECURSIVE under AS (SELECT id FROM offices WHERE id = %s"
+        " UNION SELECT o.id FROM offices o JOIN under u ON o.parent_id = u.id)"
+        " SELECT id FROM under ORDER BY id",
+        (office_id,),
+    )
+    return [int(r[0]) for r in await cur.fetchall()]
+
+
+async def list_subjects(
+    conn: AsyncConnection[Any], *, offices: Sequence[int] | None = None
+) -> list[SubjectRow]:
+    """Subjects of these offices (None: of every office)."""
     cur = conn.cursor(row_factory=class_row(SubjectRow))
     await cur.execute(
         "SELECT s.id, s.name, s.level, o.name AS office FROM subjects s"
-        " JOIN offices o ON o.id = s.office_id ORDER BY s.id"
+        " JOIN offices o ON o.id = s.office_id"
+        " WHERE %s::bigint[] IS NULL OR s.office_id = ANY(%s) ORDER BY s.id",
+        (offices, offices),
     )
     return await cur.fetchall()
 
 
-async def subject_exists(conn: AsyncConnection[Any], *, subject_id: int) -> bool:
-    cur = await conn.execute("SELECT 1 FROM subjects WHERE id = %s", (subject_id,))
+async def subject_exists(
+    conn: AsyncConnection[Any], *, subject_id: int, offices: Sequence[int] | None = None
+) -> bool:
+    """Is there such a subject in these offices (None: in any)?"""
+    cur = await conn.execute(
+        "SELECT 1 FROM subjects WHERE id = %s AND (%s::bigint[] IS NULL OR office_id = ANY(%s))",
+        (subject_id, offices, offices),
+    )
     return await cur.fetchone() is not None
 
 

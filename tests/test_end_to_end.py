@@ -56,7 +56,10 @@ async def test_walking_out_of_the_district_opens_exactly_one_alert(
     assert response.status_code == 200
     assert [a["id"] for a in response.json()] == [alert.id]
 
-    fixes = await api.get(f"/api/v1/subjects/{seeded.subject_id}/fixes", params={"limit": 5})
+    fixes = await api.get(
+        f"/api/v1/subjects/{seeded.subject_id}/fixes",
+        params={"limit": 5, "purpose": "checking the exit alert"},
+    )
     assert fixes.status_code == 200
     assert [f["seq"] for f in fixes.json()] == [10, 9, 8, 7, 6]
 
@@ -90,7 +93,9 @@ async def test_bad_input_is_quarantined_and_the_pipeline_keeps_going(
     assert rows["cc/v1/devices/nobody-here/fix"]["payload_text"] == good[0][1].decode()
     assert len(rows) == 2
 
-    fixes = await api.get(f"/api/v1/subjects/{seeded.subject_id}/fixes")
+    fixes = await api.get(
+        f"/api/v1/subjects/{seeded.subject_id}/fixes", params={"purpose": "test: stored once"}
+    )
     assert len(fixes.json()) == 1
 
 

@@ -4,6 +4,8 @@ API tokens."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -18,20 +20,35 @@ if TYPE_CHECKING:
 
     from psycopg_pool import AsyncConnectionPool
 
-QUICK = AuthConfig(access_ttl_s=1.0, refresh_ttl_s=60.0, max_failures=3, lockout_s=2.0)
+QUICK = AuthConfig(access_ttl_s=60.0, refresh_ttl_s=60.0, max_failures=3, lockout_s=2.0)
 
 
-@pytest.fixture
-async def client(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
+@asynccontextmanager
+async def serving(
+    pool: AsyncConnectionPool[Any], config: AuthConfig
+) -> AsyncIterator[httpx.AsyncClient]:
     async with pool.connection() as conn:
         for name, role in (("night", "officer"), ("boss", "admin"), ("locky", "officer")):
             await store.create_user(
                 conn, username=name, password_hash=hash_password(f"{name}-pw"), role=role
             )
-    app = create_app(pool, auth_config=QUICK)
+    app = create_app(pool, auth_config=config)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://ccmon"
     ) as c:
+        yield c
+
+
+@pytest.fixture
+async def client(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(pool, QUICK) as c:
+        yield c
+
+
+@pytest.fixture
+async def short_lived(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
+    """Access tokens good for two seconds."""
+    async with serving(pool, replace(QUICK, access_ttl_s=2.0)) as c:
         yield c
 
 
@@ -40,13 +57,14 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def test_a_token_is_good_until_it_expires_and_a_refresh_renews_it(
-    client: httpx.AsyncClient,
+    short_lived: httpx.AsyncClient,
 ) -> None:
+    client = short_lived
     tokens = (
         await client.post("/api/v1/auth/token", json={"username": "night", "password": "night-pw"})
     ).json()
     assert tokens["token_type"] == "bearer"
-    assert tokens["expires_in"] == 1
+    assert tokens["expires_in"] == 2
     me = await client.get("/api/v1/auth/me", headers=bearer(tokens["access_token"]))
     assert me.json() == {
         "id": me.json()["id"],
@@ -54,7 +72,7 @@ async def test_a_token_is_good_until_it_expires_and_a_refresh_renews_it(
         "role": "officer",
         "office_id": None,
     }
-    await asyncio.sleep(2.1)
+    await asyncio.sleep(3.1)
     expired = await client.get("/api/v1/alerts", headers=bearer(tokens["access_token"]))
     assert expired.status_code == 401
     assert "expired" in expired.json()["detail"]

@@ -1,0 +1,47 @@
+"""The audit trail, for auditors (and admins): who looked at whose locations, and why."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import AwareDatetime
+
+import store
+from api.auth import CurrentUser, Principal
+from api.deps import Conn
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+async def _auditor(user: CurrentUser) -> Principal:
+    if user.role not in ("auditor", "admin"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the audit trail is for auditors")
+    return user
+
+
+Auditor = Annotated[Principal, Depends(_auditor)]
+
+
+@router.get("/location-reads")
+async def location_reads(
+    conn: Conn,
+    user: Auditor,
+    subject_id: int | None = None,
+    username: str | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[store.LocationReadRow]:
+    """Every read of a location of the caller's offices' subjects, newest first: who, whose,
+    what (latest positions or a trail and its range), why, how many fixes, when. Nobody can
+    change or remove a row."""
+    return await store.location_reads(
+        conn,
+        offices=user.scope,
+        subject_id=subject_id,
+        username=username,
+        since=since,
+        until=until,
+        limit=limit,
+    )

@@ -1,0 +1,117 @@
+"""The audit trail of location reads (全程留痕): written with every read, never changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from psycopg.rows import class_row
+
+from store.fixes import FixRow
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from psycopg import AsyncConnection
+
+
+@dataclass(frozen=True, slots=True)
+class LocationReadRow:
+    id: int
+    at: datetime
+    username: str
+    subject_id: int
+    what: str  # 'latest' or 'trail'
+    from_time: datetime | None
+    to_time: datetime | None
+    purpose: str
+    fixes: int
+
+
+async def record_location_read(
+    conn: AsyncConnection[Any],
+    *,
+    username: str,
+    subject_id: int,
+    what: str,
+    purpose: str,
+    fixes: int,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO location_reads"
+        " (username, subject_id, what, from_time, to_time, purpose, fixes)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (username, subject_id, what, since, until, purpose, fixes),
+    )
+
+
+async def location_reads(
+    conn: AsyncConnection[Any],
+    *,
+    offices: Sequence[int] | None,
+    subject_id: int | None = None,
+    username: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int,
+) -> list[LocationReadRow]:
+    """Reads of the locations of subjects of these offices (None: all), newest first."""
+    cur = conn.cursor(row_factory=class_row(LocationReadRow))
+    await cur.execute(
+        "SELECT r.id, r.at, r.username, r.subject_id, r.what, r.from_time, r.to_time,"
+        " r.purpose, r.fixes FROM location_reads r JOIN subjects s ON s.id = r.subject_id"
+        " WHERE (%(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s))"
+        " AND (%(subject)s::bigint IS NULL OR r.subject_id = %(subject)s)"
+        " AND (%(username)s::text IS NULL OR r.username = %(username)s)"
+        " AND (%(since)s::timestamptz IS NULL OR r.at >= %(since)s)"
+        " AND (%(until)s::timestamptz IS NULL OR r.at < %(until)s)"
+        " ORDER BY r.id DESC LIMIT %(limit)s",
+        {
+            "offices": None if offices is None else list(offices),
+            "subject": subject_id,
+            "username": username,
+            "since": since,
+            "until": until,
+            "limit": limit,
+        },
+    )
+    return await cur.fetchall()
+
+
+# Which of the trail's equal spans a fix falls in.
+_SPAN = "floor(extract(epoch FROM f.time - %(since)s)::float8 / %(span)s::float8)"
+
+
+async def trail(
+    conn: AsyncConnection[Any],
+    *,
+    subject_id: int,
+    since: datetime,
+    until: datetime,
+    max_points: int,
+) -> tuple[int, list[FixRow]]:
+    """(fixes in [since, until), at most `max_points` of them oldest first): the range cut
+    into `max_points` equal spans, the most accurate fix of each span kept."""
+    cur = await conn.execute(
+        "SELECT count(*) FROM fixes WHERE subject_id = %s AND time >= %s AND time < %s",
+        (subject_id, since, until),
+    )
+    row = await cur.fetchone()
+    total = 0 if row is None else int(row[0])
+    span = (until - since).total_seconds() / max_points
+    points = conn.cursor(row_factory=class_row(FixRow))
+    await points.execute(
+        f"SELECT time, device_code, device_kind, lon, lat, accuracy, source, battery, seq,"  # noqa: S608
+        f" received_at FROM ("
+        f" SELECT DISTINCT ON ({_SPAN})"
+        "  f.time, d.code AS device_code, d.kind AS device_kind, f.lon, f.lat, f.accuracy,"
+        "  f.source, f.battery, f.seq, f.received_at"
+        "  FROM fixes f JOIN devices d ON d.id = f.device_id"
+        "  WHERE f.subject_id = %(subject)s AND f.time >= %(since)s AND f.time < %(until)s"
+        f"  ORDER BY {_SPAN}, f.accuracy, f.time) kept ORDER BY time",
+        {"since": since, "until": until, "span": span, "subject": subject_id},
+    )
+    return total, await points.fetchall()

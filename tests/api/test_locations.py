@@ -1,0 +1,140 @@
+"""Reading locations against the real PostgreSQL: every read states a purpose and leaves an
+audit row (who, whose, which range, why); a long trail is downsampled; auditors read the
+trail of reads, and nobody can change it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+import pytest
+
+import store
+from api import hash_password
+from tests.helpers import seed_subject, sign_in
+
+if TYPE_CHECKING:
+    import httpx
+    from psycopg_pool import AsyncConnectionPool
+
+START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+async def _subject_with_fixes(pool: AsyncConnectionPool[Any], code: str) -> int:
+    """A subject with 100 fixes a minute apart from START; accuracy cycles 5, 10, ... 50 m."""
+    seeded = await seed_subject(pool, code=code)
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO fixes (time, subject_id, device_id, lon, lat, accuracy, source,"
+            " received_at)"
+            " SELECT %s + make_interval(mins => i), s.id, d.id, 104.0, 30.6, 5 * (1 + i %% 10),"
+            " 'gnss', now() FROM generate_series(0, 99) i, subjects s"
+            " JOIN devices d ON d.subject_id = s.id WHERE s.id = %s",
+            (START, seeded.subject_id),
+        )
+    return seeded.subject_id
+
+
+async def _reads(pool: AsyncConnectionPool[Any], subject_id: int) -> list[store.LocationReadRow]:
+    async with pool.connection() as conn:
+        return await store.location_reads(conn, offices=None, subject_id=subject_id, limit=100)
+
+
+async def test_latest_positions_need_a_purpose_and_are_recorded(
+    api: httpx.AsyncClient, pool: AsyncConnectionPool[Any]
+) -> None:
+    subject = await _subject_with_fixes(pool, "loc-latest")
+    path = f"/api/v1/subjects/{subject}/fixes"
+    missing = await api.get(path)
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["query", "purpose"]
+    assert (await api.get(path, params={"purpose": "ok"})).status_code == 422  # too short
+    assert await _reads(pool, subject) == []  # refused reads read nothing
+    got = await api.get(path, params={"purpose": "alert 17: where is he now", "limit": 3})
+    assert got.status_code == 200
+    assert len(got.json()) == 3
+    (read,) = await _reads(pool, subject)
+    assert (read.username, read.what, read.purpose, read.fixes) == (
+        "officer",
+        "latest",
+        "alert 17: where is he now",
+        3,
+    )
+    assert (read.from_time, read.to_time) == (None, None)
+
+
+async def test_a_trail_is_downsampled_to_the_most_accurate_fix_per_span_and_recorded(
+    api: httpx.AsyncClient, pool: AsyncConnectionPool[Any]
+) -> None:
+    subject = await _subject_with_fixes(pool, "loc-trail")
+    since, until = START, START + timedelta(minutes=100)
+    trail = await api.get(
+        f"/api/v1/subjects/{subject}/trail",
+        params={
+            "purpose": "court report: week of 2026-11-16",
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "max_points": 10,
+        },
+    )
+    assert trail.status_code == 200
+    body = trail.json()
+    assert body["fixes_in_range"] == 100
+    points = body["points"]
+    # Ten spans of ten minutes; in each, the fix at minute 0 of the span is 5 m accurate.
+    assert [p["accuracy"] for p in points] == [5.0] * 10
+    times = [datetime.fromisoformat(p["time"]) for p in points]
+    assert times == [START + timedelta(minutes=10 * k) for k in range(10)]
+    assert {p["source"] for p in points} == {"gnss"}
+    (read,) = await _reads(pool, subject)
+    assert (read.what, read.from_time, read.to_time, read.fixes) == ("trail", since, until, 10)
+
+
+async def test_a_bad_trail_request_says_what_is_wrong(
+    api: httpx.AsyncClient, pool: AsyncConnectionPool[Any]
+) -> None:
+    subject = await _subject_with_fixes(pool, "loc-bad")
+    path = f"/api/v1/subjects/{subject}/trail"
+    why = "checking a report"
+    backwards = await api.get(
+        path,
+        params={"purpose": why, "since": "2026-11-20T10:00:00Z", "until": "2026-11-20T09:00:00Z"},
+    )
+    assert backwards.status_code == 422
+    assert backwards.json() == {"detail": "until must be after since"}
+    naive = await api.get(
+        path, params={"purpose": why, "since": "2026-11-20T09:00:00", "until": "2026-11-20T10:00"}
+    )
+    assert naive.status_code == 422
+    assert "timezone" in str(naive.json()["detail"])
+    assert await _reads(pool, subject) == []
+
+
+async def test_auditors_read_the_trail_of_reads_and_nobody_rewrites_it(
+    api: httpx.AsyncClient, pool: AsyncConnectionPool[Any]
+) -> None:
+    subject = await _subject_with_fixes(pool, "loc-audit")
+    await api.get(f"/api/v1/subjects/{subject}/fixes", params={"purpose": "night check"})
+    assert (await api.get("/api/v1/audit/location-reads")).status_code == 403  # an officer
+    async with pool.connection() as conn:
+        await store.create_user(
+            conn, username="auditor", password_hash=hash_password("audit-pw"), role="auditor"
+        )
+    token = await sign_in(api, "auditor", "audit-pw")
+    reads = await api.get(
+        "/api/v1/audit/location-reads",
+        params={"subject_id": subject},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert reads.status_code == 200
+    assert [(r["username"], r["purpose"]) for r in reads.json()] == [("officer", "night check")]
+    async with pool.connection() as conn:
+        for statement in (
+            "UPDATE location_reads SET purpose = 'nothing to see'",
+            "DELETE FROM location_reads",
+            "TRUNCATE location_reads",
+        ):
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                async with conn.transaction():
+                    await conn.execute(statement)
