@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
-from api import alerts, audit, auth, deliveries, quarantine, subjects
+from api import alerts, audit, auth, deliveries, quarantine, reports, subjects
 from api.auth import AuthConfig
 from api.deps import Conn
+from domain import DEFAULT_LEVELS, LevelPolicy, SupervisionLevel
 
 
 class Health(BaseModel):
@@ -23,8 +24,11 @@ def create_app(
     *,
     routers: Sequence[APIRouter] = (),
     auth_config: AuthConfig | None = None,
+    levels: Mapping[SupervisionLevel, LevelPolicy] = DEFAULT_LEVELS,
+    report_timezone: str = "Asia/Shanghai",
 ) -> FastAPI:
-    """`routers`: more endpoints under /api/v1 that other parts own (HTTP ingest)."""
+    """`routers`: more endpoints under /api/v1 that other parts own (HTTP ingest);
+    `levels`: the supervision levels' policies (the daily report's silence limits)."""
     app = FastAPI(
         title="ccmon",
         summary="Location monitoring for community correction",
@@ -32,12 +36,15 @@ def create_app(
     )
     app.state.pool = pool
     app.state.auth = auth_config or AuthConfig()
+    app.state.levels = dict(levels)
+    app.state.report_timezone = report_timezone
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(auth.router)
     v1.include_router(alerts.router)
     v1.include_router(audit.router)
     v1.include_router(subjects.router)
     v1.include_router(quarantine.router)
+    v1.include_router(reports.router)
     v1.include_router(deliveries.router)
     for router in routers:
         v1.include_router(router)

@@ -17,7 +17,6 @@ that confirms an exit to the commit of its alert. Then peak memory of ingest and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import multiprocessing
 import os
@@ -35,7 +34,13 @@ from numpy.typing import NDArray
 from ccmon.benching import free_port, ms, print_table, scratch_database
 from ccmon.city import seed_city
 from ccmon.mosquitto import mosquitto_config, running_mosquitto
-from ccmon.services import connection_pool, ingest_task, pipeline_config, prepare_database
+from ccmon.services import (
+    cancel_all,
+    connection_pool,
+    ingest_task,
+    pipeline_config,
+    prepare_database,
+)
 from ingest import Message, Pipeline
 from simulators import City, generate_city
 from simulators.city import offset
@@ -165,9 +170,7 @@ async def _run_ingest(
         ready.set()
         while not stop.is_set():  # noqa: ASYNC110 (a multiprocessing event)
             await asyncio.sleep(0.1)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_all([task])
     usage = resource.getrusage(resource.RUSAGE_SELF)
     out.send(
         _Ingested(

@@ -172,6 +172,8 @@ def api_server(
                 max_failures=settings.login_max_failures,
                 lockout_s=settings.login_lockout_s,
             ),
+            levels=settings.levels,
+            report_timezone=settings.report_timezone,
         ),
         host=settings.api_host,
         port=settings.api_port,
@@ -208,11 +210,11 @@ async def run_until_stopped(
                 t.result()
     finally:
         server.should_exit = True
-        await _cancel(tasks)
+        await cancel_all(tasks)
         await asyncio.gather(serving, return_exceptions=True)
 
 
-async def _cancel(tasks: list[asyncio.Task[Any]]) -> None:
+async def cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
     """Cancel until done: on Python 3.11, asyncio.wait_for inside a library (aiomqtt's
     publish) can swallow a cancellation that races with its result."""
     pending = {t for t in tasks if not t.done()}

@@ -9,38 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain import LevelPolicy, SupervisionLevel
-
-# Per supervision level (严管 / 普管 / 宽管); override all three at once with CCMON_LEVELS (JSON).
-DEFAULT_LEVELS = {
-    SupervisionLevel.STRICT: LevelPolicy(
-        phone_interval_s=60,
-        wristband_interval_s=60,
-        silence_grace_s=120,
-        confirm_fixes=2,
-        confirm_s=60,
-        separation_m=100,
-        separation_s=120,
-    ),
-    SupervisionLevel.NORMAL: LevelPolicy(
-        phone_interval_s=300,
-        wristband_interval_s=300,
-        silence_grace_s=300,
-        confirm_fixes=3,
-        confirm_s=180,
-        separation_m=200,
-        separation_s=300,
-    ),
-    SupervisionLevel.LENIENT: LevelPolicy(
-        phone_interval_s=900,
-        wristband_interval_s=900,
-        silence_grace_s=900,
-        confirm_fixes=3,
-        confirm_s=600,
-        separation_m=200,
-        separation_s=600,
-    ),
-}
+from domain import DEFAULT_LEVELS, LevelPolicy, SupervisionLevel
 
 
 class Settings(BaseSettings):
@@ -111,6 +80,10 @@ class Settings(BaseSettings):
     sms_language: Literal["zh", "en"] = "zh"
     sms_per_phone: int = Field(default=5, ge=1, description="texts to one number per window")
     sms_window_s: float = Field(default=600.0, gt=0)
+
+    report_timezone: str = Field(
+        default="Asia/Shanghai", description="where a daily report's day begins and ends"
+    )
 
     demo_seed: int = 1
     demo_interval_s: float = Field(default=5.0, gt=0, description="simulated device fix interval")

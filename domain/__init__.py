@@ -22,7 +22,7 @@ from domain.fixes import (
     Metres,
     ZoneStatus,
 )
-from domain.levels import LevelPolicy
+from domain.levels import DEFAULT_LEVELS, LevelPolicy
 from domain.orders import (
     ORDER_MAX_MONTHS,
     Leave,
@@ -45,6 +45,7 @@ from domain.zones import (
 
 __all__ = [
     "ALWAYS",
+    "DEFAULT_LEVELS",
     "ORDER_MAX_MONTHS",
     "SEVERITY",
     "AlertKind",

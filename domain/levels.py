@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.subjects import SupervisionLevel
+
 
 @dataclass(frozen=True, slots=True)
 class LevelPolicy:
@@ -22,3 +24,36 @@ class LevelPolicy:
     separation_m: float
     separation_s: float
     pair_window_s: float = 120.0
+
+
+# Per supervision level (严管 / 普管 / 宽管); ccmon's settings override all three at once
+# (CCMON_LEVELS, JSON).
+DEFAULT_LEVELS: dict[SupervisionLevel, LevelPolicy] = {
+    SupervisionLevel.STRICT: LevelPolicy(
+        phone_interval_s=60,
+        wristband_interval_s=60,
+        silence_grace_s=120,
+        confirm_fixes=2,
+        confirm_s=60,
+        separation_m=100,
+        separation_s=120,
+    ),
+    SupervisionLevel.NORMAL: LevelPolicy(
+        phone_interval_s=300,
+        wristband_interval_s=300,
+        silence_grace_s=300,
+        confirm_fixes=3,
+        confirm_s=180,
+        separation_m=200,
+        separation_s=300,
+    ),
+    SupervisionLevel.LENIENT: LevelPolicy(
+        phone_interval_s=900,
+        wristband_interval_s=900,
+        silence_grace_s=900,
+        confirm_fixes=3,
+        confirm_s=600,
+        separation_m=200,
+        separation_s=600,
+    ),
+}

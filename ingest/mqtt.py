@@ -105,6 +105,7 @@ async def _read(
     """Keep a persistent session subscribed, reconnecting with back-off."""
     delay = 0.5
     while True:
+        _honour_cancellation()
         client = config.client(window=queue.maxsize)
         # Acknowledge each message only once its batch is stored: a crash before that has
         # the broker deliver it again (and the store keeps it once). aiomqtt has no public
@@ -120,6 +121,7 @@ async def _read(
                 delay = 0.5
                 try:
                     async for m in client.messages:
+                        _honour_cancellation()
                         raw = m.payload
                         payload = raw if isinstance(raw, bytes) else str(raw).encode()
                         ack = functools.partial(paho.ack, m.mid, m.qos) if m.qos else None
@@ -153,8 +155,19 @@ async def _leave(client: aiomqtt.Client, config: MqttConfig) -> None:
             await client.unsubscribe(config.topics())
 
 
+def _honour_cancellation() -> None:
+    """Stop if this task was asked to: a library may swallow a cancellation that races with
+    its result (psycopg_pool's getconn hands over a connection that arrived as it was
+    cancelled), and a TaskGroup already stopping asks its tasks only once. The task still
+    counts the request."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def _tick(pipeline: Pipeline, every_s: float) -> None:
     while True:
+        _honour_cancellation()
         await asyncio.sleep(every_s)
         try:
             await pipeline.tick(time.time())
@@ -182,6 +195,7 @@ async def run_ingest(
             tg.create_task(_read(mqtt, queue, connected or asyncio.Event()))
             tg.create_task(_tick(pipeline, tick_s))
             while True:
+                _honour_cancellation()
                 await pipeline.process(await _collect(queue, batching))
     finally:
         await pipeline.close()

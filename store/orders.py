@@ -21,7 +21,8 @@ async def _one(conn: AsyncConnection[Any], query: LiteralString, params: tuple[o
 
 # Orders -----------------------------------------------------------------------------------
 
-_EFFECTIVE_END = (
+# An order's end, extensions included (SQL over `monitoring_orders o`).
+EFFECTIVE_END = (
     "COALESCE((SELECT max(e.ends_at) FROM order_extensions e WHERE e.order_id = o.id), o.ends_at)"
 )
 
@@ -61,7 +62,7 @@ async def extend_order(
     """Extend an order from its current end by at most 3 months after review."""
     current = await _one(
         conn,
-        f"SELECT {_EFFECTIVE_END} FROM monitoring_orders o WHERE o.id = %s FOR UPDATE",  # noqa: S608
+        f"SELECT {EFFECTIVE_END} FROM monitoring_orders o WHERE o.id = %s FOR UPDATE",  # noqa: S608
         (order_id,),
     )
     if current is None:
@@ -80,7 +81,7 @@ async def extend_order(
 
 async def load_orders(conn: AsyncConnection[Any]) -> list[MonitoringOrder]:
     cur = await conn.execute(
-        f"SELECT o.id, o.subject_id, o.starts_at, {_EFFECTIVE_END} FROM monitoring_orders o"  # noqa: S608
+        f"SELECT o.id, o.subject_id, o.starts_at, {EFFECTIVE_END} FROM monitoring_orders o"  # noqa: S608
     )
     return [
         MonitoringOrder(id=i, subject_id=s, starts=a.timestamp(), ends=b.timestamp())

@@ -249,6 +249,11 @@ class SubjectRow:
     office: str
 
 
+async def all_offices(conn: AsyncConnection[Any]) -> list[int]:
+    cur = await conn.execute("SELECT id FROM offices ORDER BY id")
+    return [int(r[0]) for r in await cur.fetchall()]
+
+
 async def offices_under(conn: AsyncConnection[Any], *, office_id: int) -> list[int]:
     """The office and every office below it (a county bureau: its district offices)."""
     cur = await conn.execute(
