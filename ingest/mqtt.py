@@ -105,7 +105,6 @@ async def _read(
     """Keep a persistent session subscribed, reconnecting with back-off."""
     delay = 0.5
     while True:
-        _honour_cancellation()
         client = config.client(window=queue.maxsize)
         # Acknowledge each message only once its batch is stored: a crash before that has
         # the broker deliver it again (and the store keeps it once). aiomqtt has no public
@@ -121,7 +120,6 @@ async def _read(
                 delay = 0.5
                 try:
                     async for m in client.messages:
-                        _honour_cancellation()
                         raw = m.payload
                         payload = raw if isinstance(raw, bytes) else str(raw).encode()
                         ack = functools.partial(paho.ack, m.mid, m.qos) if m.qos else None
@@ -156,10 +154,9 @@ async def _leave(client: aiomqtt.Client, config: MqttConfig) -> None:
 
 
 def _honour_cancellation() -> None:
-    """Stop if this task was asked to: a library may swallow a cancellation that races with
-    its result (psycopg_pool's getconn hands over a connection that arrived as it was
-    cancelled), and a TaskGroup already stopping asks its tasks only once. The task still
-    counts the request."""
+    """Stop if this task was asked to. psycopg_pool's getconn swallows a cancellation that
+    races with a connection being handed over, and a TaskGroup already stopping asks its
+    tasks only once; the task still counts the request. For the loops that use the pool."""
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError

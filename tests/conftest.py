@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import os
 import re
-import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +24,10 @@ from psycopg_pool import AsyncConnectionPool
 
 import store
 from api import create_app, hash_password
+from ccmon.benching import free_port
 from ccmon.embedded import start_postgres, stop_postgres
 from ccmon.mosquitto import MosquittoError, mosquitto_config, running_mosquitto
-from tests.helpers import sign_in
+from tests.helpers import bearer, sign_in
 from tests.running import running_pipeline
 
 if TYPE_CHECKING:
@@ -42,12 +42,6 @@ OFFICER_PASSWORD = "officer-password"
 class Broker:
     host: str
     port: int
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def shared_folder(prefix: str, mode: int = 0o755) -> Path:
@@ -153,5 +147,5 @@ async def api(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient
     transport = httpx.ASGITransport(app=create_app(pool))
     async with httpx.AsyncClient(transport=transport, base_url="http://ccmon") as client:
         token = await sign_in(client, "officer", OFFICER_PASSWORD)
-        client.headers["Authorization"] = f"Bearer {token}"
+        client.headers.update(bearer(token))
         yield client

@@ -98,6 +98,11 @@ async def until(
         await asyncio.sleep(0.05)
 
 
+def bearer(token: str) -> dict[str, str]:
+    """The header that carries an access (or API) token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 async def sign_in(
     client: httpx.AsyncClient, username: str, password: str, *, base: str = ""
 ) -> str:

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.conftest import free_port
+from ccmon.benching import free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

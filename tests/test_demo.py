@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from ccmon.benching import free_port
 from simulators import DEMO_SCENARIOS, EXPECTED_ALERTS
-from tests.conftest import free_port
-from tests.helpers import sign_in, until
+from tests.helpers import bearer, sign_in, until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -76,7 +76,7 @@ async def test_demo_shows_alerts_stops_cleanly_and_reuses_its_data(tmp_path: Pat
                         token = await sign_in(http, "admin", password, base=root)
                     except (httpx.HTTPError, AssertionError):
                         return False  # not listening yet
-                    http.headers["Authorization"] = f"Bearer {token}"
+                    http.headers.update(bearer(token))
                 response = await http.get(f"{base}/alerts")
                 if response.status_code != 200:
                     return False
@@ -100,7 +100,7 @@ async def test_demo_shows_alerts_stops_cleanly_and_reuses_its_data(tmp_path: Pat
         assert second_password == password
         async with httpx.AsyncClient(timeout=5) as http:
             token = await sign_in(http, "admin", password, base=root)
-            http.headers["Authorization"] = f"Bearer {token}"
+            http.headers.update(bearer(token))
             again = (await http.get(f"{base}/alerts")).json()
         assert {a["id"] for a in alerts} <= {a["id"] for a in again}
     finally:

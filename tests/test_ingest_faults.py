@@ -23,11 +23,12 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 import store
+from ccmon.benching import free_port
 from ccmon.embedded import start_postgres, stop_postgres
 from ccmon.mosquitto import mosquitto_config
 from ingest import MqttConfig
 from simulators import fix_payload
-from tests.conftest import Broker, free_port, shared_folder, started_mosquitto
+from tests.conftest import Broker, shared_folder, started_mosquitto
 from tests.helpers import offset, seed_subject, until
 from tests.running import processed, publish, running_pipeline, serve, stop, subscribed
 
@@ -37,35 +38,48 @@ if TYPE_CHECKING:
 FIXES = 3000
 
 
-async def stored(pool: AsyncConnectionPool[Any], subject_id: int) -> tuple[int, int]:
-    """(rows, distinct sequence numbers) stored for the subject."""
-    async with pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT count(*), count(DISTINCT seq) FROM fixes WHERE subject_id = %s",
-            (subject_id,),
-        )
-        row = await cur.fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1])
-
-
-async def test_ingest_killed_mid_stream_loses_nothing_and_doubles_nothing(
-    pool: AsyncConnectionPool[Any], database_url: str, mosquitto: Broker, tmp_path: Path
-) -> None:
-    seeded = await seed_subject(pool, code="faults-kill")
+def at_home(n: int, *, start: datetime, step_s: float) -> list[bytes]:
+    """n fixes of one device at the zone's centre, `step_s` apart from `start`, seq 0..n-1."""
     lon, lat = offset(0.0, 0.0)
-    start = datetime.now(UTC) - timedelta(minutes=10)
-    payloads = [
+    return [
         fix_payload(
-            when=start + timedelta(milliseconds=100 * i),
+            when=start + timedelta(seconds=step_s * i),
             lon=lon,
             lat=lat,
             accuracy=10,
             battery=80,
             seq=i,
         )
-        for i in range(FIXES)
+        for i in range(n)
     ]
+
+
+async def _counted(conn: psycopg.AsyncConnection[Any], subject_id: int) -> tuple[int, int]:
+    cur = await conn.execute(
+        "SELECT count(*), count(DISTINCT seq) FROM fixes WHERE subject_id = %s", (subject_id,)
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+async def stored(pool: AsyncConnectionPool[Any], subject_id: int) -> tuple[int, int]:
+    """(rows, distinct sequence numbers) stored for the subject."""
+    async with pool.connection() as conn:
+        return await _counted(conn, subject_id)
+
+
+async def stored_directly(url: str, subject_id: int) -> tuple[int, int]:
+    """`stored`, on a connection of its own rather than ingest's pool."""
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        return await _counted(conn, subject_id)
+
+
+async def test_ingest_killed_mid_stream_loses_nothing_and_doubles_nothing(
+    pool: AsyncConnectionPool[Any], database_url: str, mosquitto: Broker, tmp_path: Path
+) -> None:
+    seeded = await seed_subject(pool, code="faults-kill")
+    payloads = at_home(FIXES, start=datetime.now(UTC) - timedelta(minutes=10), step_s=0.1)
     topic = f"cc/v1/devices/{seeded.device_code}/fix"
     log = tmp_path / "serve.log"
     # The same client id after the restart: the same broker session.
@@ -110,14 +124,7 @@ async def test_a_broker_restart_is_ridden_out(pool: AsyncConnectionPool[Any]) ->
     port = free_port()
     folder = shared_folder("ccmon-broker-", mode=0o777)  # the broker writes persistence
     config = mosquitto_config(port=port, persistence_dir=folder)
-    lon, lat = offset(0.0, 0.0)
-    now = datetime.now(UTC)
-    payloads = [
-        fix_payload(
-            when=now - timedelta(seconds=60 - i), lon=lon, lat=lat, accuracy=10, battery=80, seq=i
-        )
-        for i in range(40)
-    ]
+    payloads = at_home(40, start=datetime.now(UTC) - timedelta(seconds=60), step_s=1.0)
     topic = f"cc/v1/devices/{seeded.device_code}/fix"
     with contextlib.ExitStack() as first_broker:
         broker = first_broker.enter_context(started_mosquitto(folder, config, port))
@@ -142,13 +149,11 @@ async def test_a_flood_of_malformed_payloads_is_quarantined_and_good_fixes_flow(
 ) -> None:
     seeded = await seed_subject(pool, code="faults-flood")
     topic = f"cc/v1/devices/{seeded.device_code}/fix"
-    lon, lat = offset(0.0, 0.0)
-    now = datetime.now(UTC)
     junk = [b"{", b'[{"lat": 1}]', b'{"lat": 91}', b"\xff\xfe", b'{"time": "yesterday"}']
     messages = []
-    for i in range(200):
-        when = now - timedelta(seconds=300 - i)
-        good = fix_payload(when=when, lon=lon, lat=lat, accuracy=10, battery=80, seq=i)
+    for i, good in enumerate(
+        at_home(200, start=datetime.now(UTC) - timedelta(seconds=300), step_s=1.0)
+    ):
         messages.append((topic, good))
         messages += [(topic, junk[(i + k) % len(junk)]) for k in range(10)]
     async with running_pipeline(pool, mosquitto, client_id="faults-flood") as p:
@@ -183,10 +188,7 @@ def _restart_postgres(server: Any, url: str) -> None:
 
 
 async def _stored_at_least(url: str, subject_id: int, n: int) -> bool:
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        cur = await conn.execute("SELECT count(*) FROM fixes WHERE subject_id = %s", (subject_id,))
-        row = await cur.fetchone()
-    return row is not None and int(row[0]) >= n
+    return (await stored_directly(url, subject_id))[0] >= n
 
 
 async def test_postgres_away_for_30_s_loses_nothing_and_holds_memory_bounded(
@@ -208,19 +210,7 @@ async def test_postgres_away_for_30_s_loses_nothing_and_holds_memory_bounded(
         try:
             seeded = await seed_subject(pool, code="faults-pg")
             topic = f"cc/v1/devices/{seeded.device_code}/fix"
-            lon, lat = offset(0.0, 0.0)
-            start = datetime.now(UTC) - timedelta(minutes=5)
-            payloads = [
-                fix_payload(
-                    when=start + timedelta(milliseconds=100 * i),
-                    lon=lon,
-                    lat=lat,
-                    accuracy=10,
-                    battery=80,
-                    seq=i,
-                )
-                for i in range(1000)
-            ]
+            payloads = at_home(1000, start=datetime.now(UTC) - timedelta(minutes=5), step_s=0.1)
             queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=200)
             async with running_pipeline(pool, mosquitto, client_id="faults-pg", queue=queue) as p:
                 await publish(mosquitto, [(topic, x) for x in payloads[:100]])
@@ -244,12 +234,7 @@ async def test_postgres_away_for_30_s_loses_nothing_and_holds_memory_bounded(
             # The queue filled: the reader was pushed back (and what the broker may have
             # in flight to ingest is bounded too: see the window test below).
             assert fullest == queue.maxsize
-            async with await psycopg.AsyncConnection.connect(url) as conn:
-                cur = await conn.execute(
-                    "SELECT count(*), count(DISTINCT seq) FROM fixes WHERE subject_id = %s",
-                    (seeded.subject_id,),
-                )
-                assert await cur.fetchone() == (1000, 1000)
+            assert await stored_directly(url, seeded.subject_id) == (1000, 1000)
         finally:
             await pool.close()
     finally:

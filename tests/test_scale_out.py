@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import aiomqtt
 import httpx
 
+from ccmon.benching import free_port
 from simulators import fix_payload
-from tests.conftest import free_port
 from tests.helpers import offset, seed_subject, until
 from tests.running import (
     history,

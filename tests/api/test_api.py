@@ -9,7 +9,7 @@ import pytest
 
 import store
 from api import create_app, ensure_admin, hash_password
-from tests.helpers import sign_in
+from tests.helpers import bearer, sign_in
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -40,7 +40,7 @@ async def test_reads_need_a_valid_token(client: httpx.AsyncClient) -> None:
     basic = await client.get("/api/v1/alerts", auth=("duty", "s3cret-night"))
     assert basic.status_code == 401  # passwords go to /auth/token, not to every request
     token = await sign_in(client, "duty", "s3cret-night")
-    signed = await client.get("/api/v1/alerts", headers={"Authorization": f"Bearer {token}"})
+    signed = await client.get("/api/v1/alerts", headers=bearer(token))
     assert signed.status_code == 200
 
 
@@ -51,7 +51,7 @@ async def test_health_is_open(client: httpx.AsyncClient) -> None:
 
 async def test_bad_requests_say_what_is_wrong(client: httpx.AsyncClient) -> None:
     token = await sign_in(client, "duty", "s3cret-night")
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = bearer(token)
     bad_state = await client.get("/api/v1/alerts", params={"state": "forgotten"}, headers=auth)
     assert bad_state.status_code == 422
     assert "open" in bad_state.json()["detail"][0]["msg"]

@@ -13,7 +13,7 @@ import pytest
 
 import store
 from api import AuthConfig, create_app, hash_password
-from tests.helpers import sign_in
+from tests.helpers import bearer, sign_in
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -50,10 +50,6 @@ async def short_lived(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.Asy
     """Access tokens good for two seconds."""
     async with serving(pool, replace(QUICK, access_ttl_s=2.0)) as c:
         yield c
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_a_token_is_good_until_it_expires_and_a_refresh_renews_it(

@@ -12,7 +12,7 @@ import pytest
 
 import store
 from api import hash_password
-from tests.helpers import seed_subject, sign_in
+from tests.helpers import bearer, seed_subject, sign_in
 
 if TYPE_CHECKING:
     import httpx
@@ -125,7 +125,7 @@ async def test_auditors_read_the_trail_of_reads_and_nobody_rewrites_it(
     reads = await api.get(
         "/api/v1/audit/location-reads",
         params={"subject_id": subject},
-        headers={"Authorization": f"Bearer {token}"},
+        headers=bearer(token),
     )
     assert reads.status_code == 200
     assert [(r["username"], r["purpose"]) for r in reads.json()] == [("officer", "night check")]

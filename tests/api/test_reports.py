@@ -16,7 +16,7 @@ import pytest
 import store
 from api import create_app, hash_password
 from domain import AlertKind, DeviceKind, Finding, SupervisionLevel
-from tests.helpers import sign_in
+from tests.helpers import bearer, sign_in
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -105,7 +105,7 @@ async def signed(pool: AsyncConnectionPool[Any]) -> AsyncIterator[Signed]:
         transport=httpx.ASGITransport(app=create_app(pool)), base_url="http://ccmon"
     ) as c:
         token = await sign_in(c, f"rep-officer-a-{bureau}", "pw-report")
-        c.headers["Authorization"] = f"Bearer {token}"
+        c.headers.update(bearer(token))
         yield Signed(c, office_b)
 
 

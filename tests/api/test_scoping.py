@@ -14,7 +14,7 @@ import pytest
 import store
 from api import create_app, hash_password
 from domain import AlertKind, Finding, SupervisionLevel
-from tests.helpers import sign_in
+from tests.helpers import bearer, sign_in
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -74,8 +74,7 @@ async def client(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncCli
 
 
 async def signed_in(client: httpx.AsyncClient, county: County, user: str) -> dict[str, str]:
-    token = await sign_in(client, user + county.suffix, f"{user}-pw")
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(await sign_in(client, user + county.suffix, f"{user}-pw"))
 
 
 async def test_an_officer_sees_nothing_of_another_office(

@@ -14,6 +14,7 @@ import aiomqtt
 import pytest
 
 import store
+from ccmon.benching import free_port
 from ccmon.mosquitto import (
     ACL_FILE,
     PASSWORD_FILE,
@@ -23,7 +24,7 @@ from ccmon.mosquitto import (
     write_auth_files,
 )
 from domain import DeviceKind
-from tests.conftest import free_port, shared_folder, started_mosquitto
+from tests.conftest import shared_folder, started_mosquitto
 from tests.helpers import seed_subject
 
 if TYPE_CHECKING:
