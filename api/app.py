@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
-from api import alerts, audit, auth, deliveries, quarantine, reports, subjects
+from api import (
+    alerts,
+    audit,
+    auth,
+    deliveries,
+    devices,
+    offices,
+    orders,
+    quarantine,
+    reports,
+    subjects,
+    zones,
+)
 from api.auth import AuthConfig
 from api.deps import Conn
 from domain import DEFAULT_LEVELS, LevelPolicy, SupervisionLevel
@@ -26,9 +38,12 @@ def create_app(
     auth_config: AuthConfig | None = None,
     levels: Mapping[SupervisionLevel, LevelPolicy] = DEFAULT_LEVELS,
     report_timezone: str = "Asia/Shanghai",
+    device_passwords: Callable[[], tuple[str, str]] | None = None,
 ) -> FastAPI:
     """`routers`: more endpoints under /api/v1 that other parts own (HTTP ingest);
-    `levels`: the supervision levels' policies (the daily report's silence limits)."""
+    `levels`: the supervision levels' policies (the daily report's silence limits);
+    `device_passwords`: makes a device's broker password and its hash, as the broker
+    keeps it (None: this server issues no broker accounts)."""
     app = FastAPI(
         title="ccmon",
         summary="Location monitoring for community correction",
@@ -38,11 +53,16 @@ def create_app(
     app.state.auth = auth_config or AuthConfig()
     app.state.levels = dict(levels)
     app.state.report_timezone = report_timezone
+    app.state.device_passwords = device_passwords
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(auth.router)
     v1.include_router(alerts.router)
     v1.include_router(audit.router)
+    v1.include_router(offices.router)
     v1.include_router(subjects.router)
+    v1.include_router(zones.router)
+    v1.include_router(orders.router)
+    v1.include_router(devices.router)
     v1.include_router(quarantine.router)
     v1.include_router(reports.router)
     v1.include_router(deliveries.router)

@@ -45,3 +45,29 @@ async def location_reads(
         until=until,
         limit=limit,
     )
+
+
+@router.get("/changes")
+async def changes(
+    conn: Conn,
+    user: Auditor,
+    target: str | None = Query(default=None, description="office, user, subject, device, ..."),
+    target_id: int | None = None,
+    username: str | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[store.ChangeRow]:
+    """Every change made through the API concerning the caller's offices, newest first:
+    who, what, to which object, with what was asked (never a password). Nobody can change
+    or remove a row."""
+    return await store.list_changes(
+        conn,
+        offices=user.scope,
+        target=target,
+        target_id=target_id,
+        username=username,
+        since=since,
+        until=until,
+        limit=limit,
+    )

@@ -24,6 +24,7 @@ from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
 
 import store
+from api.changes import record
 from api.deps import Conn
 
 _hasher = PasswordHasher()
@@ -60,6 +61,10 @@ class Principal:
     def scope(self) -> list[int] | None:
         """`offices` as the store's queries take them."""
         return None if self.offices is None else list(self.offices)
+
+    def sees(self, office_id: int | None) -> bool:
+        """Is this office (None: the county's own, as a shared zone) within the user's?"""
+        return self.offices is None or office_id in self.offices
 
 
 def hash_password(password: str) -> str:
@@ -163,6 +168,18 @@ async def admin(user: CurrentUser) -> Principal:
 
 
 Admin = Annotated[Principal, Depends(admin)]
+
+
+async def manager(user: CurrentUser) -> Principal:
+    """A user who may change the registry of their offices: a supervisor or an admin."""
+    if user.role not in ("supervisor", "admin"):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "only a supervisor or an admin may change this"
+        )
+    return user
+
+
+Manager = Annotated[Principal, Depends(manager)]
 
 
 class Credentials(BaseModel):
@@ -283,6 +300,28 @@ async def me(user: CurrentUser) -> store.UserRow:
     return store.UserRow(user.user_id, user.username, user.role, user.office_id)
 
 
+class NewPassword(BaseModel):
+    current_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=12, max_length=1000)
+
+
+@router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password(body: NewPassword, conn: Conn, user: CurrentUser) -> None:
+    """Change one's own password (at least 12 characters); every session of the user ends,
+    this one too: sign in again."""
+    current = await store.password_hash_of(conn, user_id=user.user_id)
+    try:
+        _hasher.verify(current or _DUMMY_HASH, body.current_password)
+    except (VerificationError, InvalidHashError):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "the current password is not right"
+        ) from None
+    await store.set_password(
+        conn, user_id=user.user_id, password_hash=hash_password(body.new_password)
+    )
+    await record(conn, user, "change password", "user", user.user_id, user.office_id)
+
+
 @router.post("/api-tokens", status_code=status.HTTP_201_CREATED)
 async def create_api_token(body: NewApiToken, conn: Conn, user: Admin) -> ApiToken:
     """A token for another system, acting as `username`."""
@@ -296,6 +335,7 @@ async def create_api_token(body: NewApiToken, conn: Conn, user: Admin) -> ApiTok
     )
     if token_id is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no user {body.username!r}")
+    await record(conn, user, "create", "api token", token_id, None, body)
     return ApiToken(id=token_id, token=token)
 
 
@@ -306,6 +346,7 @@ async def list_api_tokens(conn: Conn, _user: Admin) -> list[store.ApiTokenRow]:
 
 
 @router.delete("/api-tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_api_token(token_id: int, conn: Conn, _user: Admin) -> None:
+async def revoke_api_token(token_id: int, conn: Conn, user: Admin) -> None:
     if not await store.revoke_api_token(conn, token_id=token_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no live API token {token_id}")
+    await record(conn, user, "revoke", "api token", token_id, None)

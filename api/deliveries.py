@@ -9,7 +9,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 import store
-from api.auth import CurrentUser
+from api.auth import Admin
+from api.changes import record
 from api.deps import Conn
 from domain import AlertKind, Severity
 
@@ -34,9 +35,7 @@ class CreatedSubscription(BaseModel):
 
 
 @router.post("/webhooks", status_code=status.HTTP_201_CREATED)
-async def create_webhook(
-    new: NewSubscription, conn: Conn, user: CurrentUser
-) -> CreatedSubscription:
+async def create_webhook(new: NewSubscription, conn: Conn, user: Admin) -> CreatedSubscription:
     """Subscribe a URL to alert events (every change of every matching alert)."""
     secret = new.secret or secrets.token_urlsafe(32)
     row = await store.create_subscription(
@@ -48,25 +47,27 @@ async def create_webhook(
         min_severity=new.min_severity.value,
         actor=user.username,
     )
+    await record(conn, user, "create", "webhook", row.id, new.office_id, new, exclude={"secret"})
     return CreatedSubscription(subscription=row, secret=secret)
 
 
 @router.get("/webhooks")
-async def list_webhooks(conn: Conn, _user: CurrentUser) -> list[store.SubscriptionRow]:
+async def list_webhooks(conn: Conn, _user: Admin) -> list[store.SubscriptionRow]:
     return await store.list_subscriptions(conn)
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def stop_webhook(subscription_id: int, conn: Conn, _user: CurrentUser) -> None:
+async def stop_webhook(subscription_id: int, conn: Conn, user: Admin) -> None:
     """Stop sending to it; what was sent stays on record."""
     if not await store.deactivate_subscription(conn, subscription_id=subscription_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook subscription {subscription_id}")
+    await record(conn, user, "stop", "webhook", subscription_id, None)
 
 
 @router.get("/deliveries")
 async def list_deliveries(
     conn: Conn,
-    _user: CurrentUser,
+    _user: Admin,
     state: Literal["pending", "delivered", "dead", "suppressed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[store.DeliveryRow]:
@@ -75,10 +76,11 @@ async def list_deliveries(
 
 
 @router.post("/deliveries/{delivery_id}/resend")
-async def resend(delivery_id: int, conn: Conn, _user: CurrentUser) -> store.DeliveryRow:
+async def resend(delivery_id: int, conn: Conn, user: Admin) -> store.DeliveryRow:
     """Queue a dead or suppressed delivery again, due now, with the same ids."""
     row = await store.resend(conn, outbox_id=delivery_id)
     if row is not None:
+        await record(conn, user, "resend", "delivery", delivery_id, None)
         return row
     existing = await store.get_delivery(conn, outbox_id=delivery_id)
     if existing is None:

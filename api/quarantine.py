@@ -6,11 +6,11 @@ import base64
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
 import store
-from api.auth import CurrentUser
+from api.auth import Admin
 from api.deps import Conn
 
 router = APIRouter(prefix="/quarantine", tags=["quarantine"])
@@ -25,19 +25,31 @@ class QuarantinedInput(BaseModel):
     payload_base64: str  # the raw bytes exactly
 
 
+def _shown(row: store.QuarantineRow) -> QuarantinedInput:
+    return QuarantinedInput(
+        id=row.id,
+        received_at=row.received_at,
+        topic=row.topic,
+        reason=row.reason,
+        payload_text=row.payload.decode("utf-8", errors="replace"),
+        payload_base64=base64.b64encode(row.payload).decode("ascii"),
+    )
+
+
 @router.get("")
 async def list_quarantine(
-    conn: Conn, _user: CurrentUser, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    conn: Conn,
+    _user: Admin,
+    topic: str | None = Query(default=None, description="only input on this topic"),
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[QuarantinedInput]:
-    """Newest first."""
-    return [
-        QuarantinedInput(
-            id=r.id,
-            received_at=r.received_at,
-            topic=r.topic,
-            reason=r.reason,
-            payload_text=r.payload.decode("utf-8", errors="replace"),
-            payload_base64=base64.b64encode(r.payload).decode("ascii"),
-        )
-        for r in await store.list_quarantine(conn, limit=limit)
-    ]
+    """Newest first. Admins only: a payload may hold a position of anyone."""
+    return [_shown(r) for r in await store.list_quarantine(conn, limit=limit, topic=topic)]
+
+
+@router.get("/{quarantine_id}")
+async def inspect_quarantine(quarantine_id: int, conn: Conn, _user: Admin) -> QuarantinedInput:
+    rows = await store.list_quarantine(conn, limit=1, quarantine_id=quarantine_id)
+    if not rows:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no quarantined input {quarantine_id}")
+    return _shown(rows[0])

@@ -1,16 +1,19 @@
-"""Subjects and their latest positions."""
+"""Subjects: registering them, their details, and where they were (every look at a
+location recorded with its purpose)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 import store
-from api.auth import CurrentUser
+from api.auth import CurrentUser, Manager, Principal
+from api.changes import record
 from api.deps import Conn
+from domain import SupervisionLevel
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
@@ -19,6 +22,41 @@ router = APIRouter(prefix="/subjects", tags=["subjects"])
 async def list_subjects(conn: Conn, user: CurrentUser) -> list[store.SubjectRow]:
     """The subjects of the caller's offices."""
     return await store.list_subjects(conn, offices=user.scope)
+
+
+def office_in_scope(user: Principal, office_id: int) -> None:
+    """404 for an office outside the caller's (whether it exists is not told)."""
+    if not user.sees(office_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no office {office_id}")
+
+
+class NewSubject(BaseModel):
+    office_id: int
+    name: str = Field(min_length=1, max_length=200)
+    level: SupervisionLevel
+
+
+class SubjectPatch(BaseModel):
+    """Only what is given changes; moving to another office takes the devices along."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    level: SupervisionLevel | None = None
+    office_id: int | None = None
+
+
+async def _subject_row(conn: Conn, user: Principal, subject_id: int) -> store.SubjectRow:
+    (row,) = [s for s in await store.list_subjects(conn, offices=user.scope) if s.id == subject_id]
+    return row
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_subject(body: NewSubject, conn: Conn, user: Manager) -> store.SubjectRow:
+    office_in_scope(user, body.office_id)
+    subject_id = await store.create_subject(
+        conn, office_id=body.office_id, name=body.name, level=body.level
+    )
+    await record(conn, user, "create", "subject", subject_id, body.office_id, body)
+    return await _subject_row(conn, user, subject_id)
 
 
 async def _known_subject(subject_id: int, conn: Conn, user: CurrentUser) -> int:
@@ -31,6 +69,52 @@ async def _known_subject(subject_id: int, conn: Conn, user: CurrentUser) -> int:
 
 KnownSubject = Annotated[int, Depends(_known_subject)]
 Limit = Annotated[int, Query(ge=1, le=10_000)]
+
+
+class SubjectDetail(BaseModel):
+    """What a subject's page shows, without any position (that is a recorded read)."""
+
+    subject: store.SubjectRow
+    devices: list[store.DeviceRow]
+    device_history: list[store.BindingRow]
+    assignments: list[store.AssignmentRow]
+    orders: list[store.OrderRow]
+    active_order_id: int | None = Field(description="the order in force now, if any")
+    leaves: list[store.LeaveRow]
+
+
+@router.get("/{subject_id}")
+async def get_subject(subject_id: KnownSubject, conn: Conn, user: CurrentUser) -> SubjectDetail:
+    orders = await store.list_orders(conn, subject_id=subject_id)
+    now = datetime.now(UTC)
+    active = [o.id for o in orders if o.starts_at <= now < o.ends_at]
+    return SubjectDetail(
+        subject=await _subject_row(conn, user, subject_id),
+        devices=await store.list_devices(conn, offices=None, subject_id=subject_id),
+        device_history=await store.device_bindings(conn, subject_id=subject_id),
+        assignments=await store.list_assignments(conn, subject_id=subject_id),
+        orders=orders,
+        active_order_id=active[-1] if active else None,
+        leaves=await store.list_leaves(conn, offices=None, subject_id=subject_id),
+    )
+
+
+@router.patch("/{subject_id}")
+async def update_subject(
+    subject_id: KnownSubject, body: SubjectPatch, conn: Conn, user: Manager
+) -> store.SubjectRow:
+    if body.office_id is not None:
+        office_in_scope(user, body.office_id)
+    await store.update_subject(
+        conn,
+        subject_id=subject_id,
+        name=body.name,
+        level=None if body.level is None else body.level.value,
+        office_id=body.office_id,
+    )
+    row = await _subject_row(conn, user, subject_id)
+    await record(conn, user, "update", "subject", subject_id, row.office_id, body, set_only=True)
+    return row
 
 
 Purpose = Annotated[

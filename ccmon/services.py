@@ -16,6 +16,7 @@ import store
 from alerts import DeliveryConfig, DeliveryWorker, SmsChannel, SmsTemplate, WebhookChannel
 from api import AuthConfig, create_app, ensure_admin
 from ccmon.metrics import metrics_router
+from ccmon.mosquitto import new_device_password
 from ingest import (
     BatchConfig,
     Limits,
@@ -174,6 +175,7 @@ def api_server(
             ),
             levels=settings.levels,
             report_timezone=settings.report_timezone,
+            device_passwords=new_device_password,
         ),
         host=settings.api_host,
         port=settings.api_port,

@@ -66,7 +66,9 @@ def _copy_text(batch: FixBatch) -> bytes:
 async def copy_fixes(conn: AsyncConnection[Any], batch: FixBatch) -> int:
     """COPY a batch in; a fix already stored (same device, time, seq) is skipped.
 
-    Returns how many were new. Call inside a transaction: the staging table empties on commit.
+    Returns how many were new. Each device's newest fix also becomes its current position
+    (`device_positions`, which the live feed follows). Call inside a transaction: the
+    staging table empties on commit.
     """
     await conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS fix_stage (LIKE fixes) ON COMMIT DELETE ROWS"
@@ -77,7 +79,19 @@ async def copy_fixes(conn: AsyncConnection[Any], batch: FixBatch) -> int:
         f"INSERT INTO fixes ({_COLUMNS}) SELECT {_COLUMNS} FROM fix_stage"  # noqa: S608
         " ON CONFLICT DO NOTHING"
     )
-    return cur.rowcount
+    new = cur.rowcount
+    await conn.execute(
+        "INSERT INTO device_positions AS p (device_id, subject_id, time, lon, lat, accuracy,"
+        " source, battery, received_at)"
+        " SELECT DISTINCT ON (device_id) device_id, subject_id, time, lon, lat, accuracy,"
+        " source, battery, received_at FROM fix_stage ORDER BY device_id, time DESC"
+        " ON CONFLICT (device_id) DO UPDATE SET subject_id = excluded.subject_id,"
+        " time = excluded.time, lon = excluded.lon, lat = excluded.lat,"
+        " accuracy = excluded.accuracy, source = excluded.source,"
+        " battery = excluded.battery, received_at = excluded.received_at,"
+        " xid = pg_current_xact_id() WHERE excluded.time > p.time"
+    )
+    return new
 
 
 async def last_fixes(conn: AsyncConnection[Any], *, subject_id: int, limit: int) -> list[FixRow]:

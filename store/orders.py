@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, LiteralString
 
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from domain import Leave, LeaveState, MonitoringOrder, OrderError, check_period
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from psycopg import AsyncConnection
 
 
@@ -162,3 +166,112 @@ async def load_leaves(conn: AsyncConnection[Any]) -> list[Leave]:
         Leave(i, s, d, a.timestamp(), b.timestamp(), LeaveState(st))
         for i, s, d, a, b, st in await cur.fetchall()
     ]
+
+
+# Reading them back ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionRow:
+    id: int
+    approved_by: str
+    reason: str
+    previous_end: datetime
+    ends_at: datetime
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    id: int
+    subject_id: int
+    approved_by: str
+    reason: str
+    starts_at: datetime
+    first_end: datetime  # as approved, before any extension
+    ends_at: datetime  # after every extension
+    created_by: str
+    created_at: datetime
+    extensions: list[ExtensionRow]
+
+
+async def list_orders(
+    conn: AsyncConnection[Any], *, subject_id: int, order_id: int | None = None
+) -> list[OrderRow]:
+    """The subject's orders with their extensions, oldest first."""
+    cur = await conn.execute(
+        "SELECT e.order_id, e.id, e.approved_by, e.reason, e.previous_end, e.ends_at,"
+        " e.created_by, e.created_at FROM order_extensions e"
+        " JOIN monitoring_orders o ON o.id = e.order_id"
+        " WHERE o.subject_id = %s ORDER BY e.ends_at",
+        (subject_id,),
+    )
+    extensions: dict[int, list[ExtensionRow]] = {}
+    for order, *extension in await cur.fetchall():
+        extensions.setdefault(int(order), []).append(ExtensionRow(*extension))
+    rows = await conn.execute(
+        f"SELECT o.id, o.subject_id, o.approved_by, o.reason, o.starts_at, o.ends_at,"  # noqa: S608
+        f" {EFFECTIVE_END}, o.created_by, o.created_at FROM monitoring_orders o"
+        " WHERE o.subject_id = %s AND (%s::bigint IS NULL OR o.id = %s) ORDER BY o.starts_at",
+        (subject_id, order_id, order_id),
+    )
+    return [
+        OrderRow(i, s, by, why, start, first, end, creator, at, extensions.get(i, []))
+        for i, s, by, why, start, first, end, creator, at in await rows.fetchall()
+    ]
+
+
+async def order_subject(conn: AsyncConnection[Any], *, order_id: int) -> int | None:
+    subject = await _one(
+        conn, "SELECT subject_id FROM monitoring_orders WHERE id = %s", (order_id,)
+    )
+    return None if subject is None else int(subject)
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveRow:
+    id: int
+    subject_id: int
+    destination_zone_id: int
+    destination: str
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    state: str
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+async def list_leaves(
+    conn: AsyncConnection[Any],
+    *,
+    offices: Sequence[int] | None,
+    subject_id: int | None = None,
+    leave_id: int | None = None,
+    state: str | None = None,
+    limit: int = 1000,
+) -> list[LeaveRow]:
+    """Leaves of these offices' subjects, newest request first."""
+    cur = conn.cursor(row_factory=class_row(LeaveRow))
+    await cur.execute(
+        "SELECT l.id, l.subject_id, l.destination AS destination_zone_id,"
+        " z.name AS destination, l.starts_at, l.ends_at, l.reason, l.state, l.requested_by,"
+        " l.requested_at, l.decided_by, l.decided_at FROM leaves l"
+        " JOIN subjects s ON s.id = l.subject_id JOIN zones z ON z.id = l.destination"
+        " WHERE (%(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s))"
+        " AND (%(subject)s::bigint IS NULL OR l.subject_id = %(subject)s)"
+        " AND (%(leave)s::bigint IS NULL OR l.id = %(leave)s)"
+        " AND (%(state)s::text IS NULL OR l.state = %(state)s)"
+        " ORDER BY l.requested_at DESC, l.id DESC LIMIT %(limit)s",
+        {
+            "offices": offices,
+            "subject": subject_id,
+            "leave": leave_id,
+            "state": state,
+            "limit": limit,
+        },
+    )
+    return await cur.fetchall()

@@ -36,10 +36,19 @@ async def quarantine(conn: AsyncConnection[Any], rejected: list[Rejected]) -> No
             await copy.write_row((r.topic, r.payload, r.reason))
 
 
-async def list_quarantine(conn: AsyncConnection[Any], *, limit: int) -> list[QuarantineRow]:
+async def list_quarantine(
+    conn: AsyncConnection[Any],
+    *,
+    limit: int,
+    quarantine_id: int | None = None,
+    topic: str | None = None,
+) -> list[QuarantineRow]:
+    """Newest first; `topic`: only input on this topic."""
     cur = conn.cursor(row_factory=class_row(QuarantineRow))
     await cur.execute(
-        "SELECT id, received_at, topic, payload, reason FROM quarantine ORDER BY id DESC LIMIT %s",
-        (limit,),
+        "SELECT id, received_at, topic, payload, reason FROM quarantine"
+        " WHERE (%(id)s::bigint IS NULL OR id = %(id)s)"
+        " AND (%(topic)s::text IS NULL OR topic = %(topic)s) ORDER BY id DESC LIMIT %(limit)s",
+        {"id": quarantine_id, "topic": topic, "limit": limit},
     )
     return await cur.fetchall()

@@ -66,25 +66,44 @@ async def create_device(
     owntracks_topic: str | None = None,
     owntracks_key: str | None = None,
     http_password_hash: str | None = None,
+    office_id: int | None = None,
     actor: str,
 ) -> int:
-    """Register a device, bound to `subject_id` (recorded as a binding by `actor`) or not."""
+    """Register a device, bound to `subject_id` (recorded as a binding by `actor`) or not,
+    held by `office_id` (by default the subject's office; neither: the county's stock)."""
     device_id = await _inserted_id(
         conn,
-        "INSERT INTO devices (code, kind, owntracks_topic, owntracks_key, http_password_hash)"
-        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-        (code, kind.value, owntracks_topic, owntracks_key, http_password_hash),
+        "INSERT INTO devices (code, kind, owntracks_topic, owntracks_key, http_password_hash,"
+        " office_id) VALUES (%s, %s, %s, %s, %s,"
+        " COALESCE(%s, (SELECT office_id FROM subjects WHERE id = %s))) RETURNING id",
+        (
+            code,
+            kind.value,
+            owntracks_topic,
+            owntracks_key,
+            http_password_hash,
+            office_id,
+            subject_id,
+        ),
     )
     if subject_id is not None:
         await bind_device(conn, device_id=device_id, subject_id=subject_id, actor=actor)
     return device_id
 
 
-async def create_zone(conn: AsyncConnection[Any], *, name: str, geometry: dict[str, Any]) -> int:
+async def create_zone(
+    conn: AsyncConnection[Any],
+    *,
+    name: str,
+    geometry: dict[str, Any],
+    office_id: int | None = None,
+) -> int:
+    """A zone of `office_id`, or shared by every office (None: a county's or district's
+    boundary)."""
     return await _inserted_id(
         conn,
-        "INSERT INTO zones (name, geometry) VALUES (%s, %s) RETURNING id",
-        (name, Jsonb(geometry)),
+        "INSERT INTO zones (name, geometry, office_id) VALUES (%s, %s, %s) RETURNING id",
+        (name, Jsonb(geometry), office_id),
     )
 
 
@@ -210,10 +229,11 @@ async def load_zones(conn: AsyncConnection[Any]) -> list[Zone]:
 
 
 async def load_assignments(conn: AsyncConnection[Any]) -> list[Assignment]:
-    """Every assignment; a subject's inclusion zones other than a leave's destination are
+    """Every current assignment; a subject's inclusion zones other than a leave's destination are
     suspended during the subject's approved leaves."""
     cur = await conn.execute(
         "SELECT id, subject_id, zone_id, role, schedule, leave_id FROM zone_assignments"
+        " WHERE ended_at IS NULL"
     )
     rows = await cur.fetchall()
     cur = await conn.execute(
@@ -246,6 +266,7 @@ class SubjectRow:
     id: int
     name: str
     level: str
+    office_id: int
     office: str
 
 
@@ -271,7 +292,7 @@ async def list_subjects(
     """Subjects of these offices (None: of every office)."""
     cur = conn.cursor(row_factory=class_row(SubjectRow))
     await cur.execute(
-        "SELECT s.id, s.name, s.level, o.name AS office FROM subjects s"
+        "SELECT s.id, s.name, s.level, s.office_id, o.name AS office FROM subjects s"
         " JOIN offices o ON o.id = s.office_id"
         " WHERE %s::bigint[] IS NULL OR s.office_id = ANY(%s) ORDER BY s.id",
         (offices, offices),
@@ -319,7 +340,8 @@ class BindingRow:
 async def bind_device(
     conn: AsyncConnection[Any], *, device_id: int, subject_id: int | None, actor: str
 ) -> None:
-    """Bind a device to `subject_id` (None: to nobody), closing its current binding."""
+    """Bind a device to `subject_id` (None: to nobody), closing its current binding; a bound
+    device moves to its subject's office."""
     await conn.execute(
         "UPDATE device_bindings SET unbound_at = now(), unbound_by = %s"
         " WHERE device_id = %s AND unbound_at IS NULL",
@@ -330,7 +352,12 @@ async def bind_device(
             "INSERT INTO device_bindings (device_id, subject_id, bound_by) VALUES (%s, %s, %s)",
             (device_id, subject_id, actor),
         )
-    await conn.execute("UPDATE devices SET subject_id = %s WHERE id = %s", (subject_id, device_id))
+    await conn.execute(
+        "UPDATE devices SET subject_id = %s,"
+        " office_id = COALESCE((SELECT office_id FROM subjects WHERE id = %s), office_id)"
+        " WHERE id = %s",
+        (subject_id, subject_id, device_id),
+    )
 
 
 async def device_bindings(conn: AsyncConnection[Any], *, subject_id: int) -> list[BindingRow]:

@@ -49,14 +49,15 @@ async def create_user(
     password_hash: str,
     role: str,
     office_id: int | None = None,
-) -> bool:
-    """Create the user unless the name is taken; returns whether it was created."""
+) -> int | None:
+    """Create the user unless the name is taken: its id, or None."""
     cur = await conn.execute(
         "INSERT INTO users (username, password_hash, role, office_id) VALUES (%s, %s, %s, %s)"
-        " ON CONFLICT (username) DO NOTHING",
+        " ON CONFLICT (username) DO NOTHING RETURNING id",
         (username, password_hash, role, office_id),
     )
-    return cur.rowcount == 1
+    row = await cur.fetchone()
+    return None if row is None else int(row[0])
 
 
 async def login_row(conn: AsyncConnection[Any], *, username: str) -> LoginRow | None:
@@ -64,7 +65,7 @@ async def login_row(conn: AsyncConnection[Any], *, username: str) -> LoginRow | 
     cur = conn.cursor(row_factory=class_row(LoginRow))
     await cur.execute(
         "SELECT id, password_hash, failed_logins, locked_until FROM users"
-        " WHERE username = %s FOR UPDATE",
+        " WHERE username = %s AND disabled_at IS NULL FOR UPDATE",
         (username,),
     )
     return await cur.fetchone()
@@ -152,7 +153,8 @@ async def session_user(conn: AsyncConnection[Any], *, session_id: UUID) -> UserR
     await cur.execute(
         "SELECT u.id, u.username, u.role, u.office_id FROM auth_sessions s"
         " JOIN users u ON u.id = s.user_id"
-        " WHERE s.id = %s AND s.revoked_at IS NULL AND s.expires_at > now()",
+        " WHERE s.id = %s AND s.revoked_at IS NULL AND s.expires_at > now()"
+        " AND u.disabled_at IS NULL",
         (session_id,),
     )
     return await cur.fetchone()
@@ -178,7 +180,7 @@ async def api_token_user(conn: AsyncConnection[Any], *, token_hash: str) -> User
         "WITH used AS (UPDATE api_tokens SET last_used_at = now()"
         "  WHERE token_hash = %s AND revoked_at IS NULL RETURNING user_id)"
         " SELECT u.id, u.username, u.role, u.office_id FROM used"
-        " JOIN users u ON u.id = used.user_id",
+        " JOIN users u ON u.id = used.user_id WHERE u.disabled_at IS NULL",
         (token_hash,),
     )
     return await cur.fetchone()

@@ -134,18 +134,31 @@ async def pipeline(
         yield p
 
 
-@pytest.fixture
-async def api(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
-    """The API in-process, logged in as an officer."""
+@contextlib.asynccontextmanager
+async def signed_in_client(
+    pool: AsyncConnectionPool[Any], username: str, role: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in-process, signed in as a county-wide user of this role (created if new)."""
     async with pool.connection() as conn:
         await store.create_user(
-            conn,
-            username="officer",
-            password_hash=hash_password(OFFICER_PASSWORD),
-            role="officer",
+            conn, username=username, password_hash=hash_password(OFFICER_PASSWORD), role=role
         )
     transport = httpx.ASGITransport(app=create_app(pool))
     async with httpx.AsyncClient(transport=transport, base_url="http://ccmon") as client:
-        token = await sign_in(client, "officer", OFFICER_PASSWORD)
+        token = await sign_in(client, username, OFFICER_PASSWORD)
         client.headers.update(bearer(token))
+        yield client
+
+
+@pytest.fixture
+async def api(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in-process, signed in as an officer."""
+    async with signed_in_client(pool, "officer", "officer") as client:
+        yield client
+
+
+@pytest.fixture
+async def admin_api(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in-process, signed in as an admin (webhooks, deliveries, quarantine)."""
+    async with signed_in_client(pool, "test-admin", "admin") as client:
         yield client

@@ -213,7 +213,7 @@ async def test_a_slow_receiver_delays_no_other(
 
 
 async def test_a_dead_letter_can_be_seen_and_resent(
-    pool: AsyncConnectionPool[Any], receiver: Receiver, api: httpx.AsyncClient
+    pool: AsyncConnectionPool[Any], receiver: Receiver, admin_api: httpx.AsyncClient
 ) -> None:
     seeded = await seed_subject(pool, code="deliver-dead")
     office = await office_of(pool, seeded)
@@ -223,15 +223,15 @@ async def test_a_dead_letter_can_be_seen_and_resent(
     async with worker(pool, DeliveryConfig(retry_base_s=0.05, max_age_s=0.5, poll_s=0.02)):
         await raise_alert(pool, seeded)
         await until(lambda: _settled(pool, url), what="the dead letter")
-        dead = (await api.get("/api/v1/deliveries", params={"state": "dead"})).json()
+        dead = (await admin_api.get("/api/v1/deliveries", params={"state": "dead"})).json()
         (letter,) = [d for d in dead if d["url"] == url]
         assert letter["attempts"] >= 2
         assert letter["last_error"].startswith("HTTP 503")
         receiver.answers["/down"] = []  # back up
-        again = await api.post(f"/api/v1/deliveries/{letter['id']}/resend")
+        again = await admin_api.post(f"/api/v1/deliveries/{letter['id']}/resend")
         assert (again.status_code, again.json()["state"]) == (200, "pending")
         await until(lambda: _delivered(pool, url), what="the resent delivery")
-    twice = await api.post(f"/api/v1/deliveries/{letter['id']}/resend")
+    twice = await admin_api.post(f"/api/v1/deliveries/{letter['id']}/resend")
     assert twice.status_code == 409
     ids = {r.headers["x-ccmon-delivery"] for r in receiver.at("/down")}
     assert ids == {str(letter["id"])}

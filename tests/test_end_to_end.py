@@ -68,7 +68,7 @@ async def test_bad_input_is_quarantined_and_the_pipeline_keeps_going(
     pool: AsyncConnectionPool[Any],
     mosquitto: Broker,
     pipeline: Pipeline,
-    api: httpx.AsyncClient,
+    admin_api: httpx.AsyncClient,
 ) -> None:
     seeded = await seed_subject(pool, code="e2e-quarantine")
     await pipeline.refresh()
@@ -83,7 +83,7 @@ async def test_bad_input_is_quarantined_and_the_pipeline_keeps_going(
     )
     await until(lambda: processed(pipeline, 3), what="all messages processed")
 
-    response = await api.get("/api/v1/quarantine")
+    response = await admin_api.get("/api/v1/quarantine")
     assert response.status_code == 200
     rows = {r["topic"]: r for r in response.json()}
     assert rows["cc/v1/devices/e2e-quarantine/fix"]["reason"].startswith("not JSON")
@@ -93,7 +93,7 @@ async def test_bad_input_is_quarantined_and_the_pipeline_keeps_going(
     assert rows["cc/v1/devices/nobody-here/fix"]["payload_text"] == good[0][1].decode()
     assert len(rows) == 2
 
-    fixes = await api.get(
+    fixes = await admin_api.get(
         f"/api/v1/subjects/{seeded.subject_id}/fixes", params={"purpose": "test: stored once"}
     )
     assert len(fixes.json()) == 1

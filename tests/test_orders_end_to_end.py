@@ -22,7 +22,7 @@ async def test_outside_an_active_order_nothing_is_stored_and_nothing_alerts(
     pool: AsyncConnectionPool[Any],
     mosquitto: Broker,
     pipeline: Pipeline,
-    api: httpx.AsyncClient,
+    admin_api: httpx.AsyncClient,
 ) -> None:
     seeded = await seed_subject(pool, code="orders-none", order=False)
     await pipeline.refresh()
@@ -31,7 +31,7 @@ async def test_outside_an_active_order_nothing_is_stored_and_nothing_alerts(
     async with pool.connection() as conn:
         assert await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10) == []
     assert await live_alerts(pool, seeded.subject_id) == []
-    quarantined = (await api.get("/api/v1/quarantine")).json()
+    quarantined = (await admin_api.get("/api/v1/quarantine")).json()
     mine = [q for q in quarantined if q["topic"] == f"cc/v1/devices/{seeded.device_code}/fix"]
     assert len(mine) == 3
     assert all(

@@ -9,8 +9,8 @@ if TYPE_CHECKING:
     import httpx
 
 
-async def test_a_subscription_shows_its_secret_once(api: httpx.AsyncClient) -> None:
-    created = await api.post(
+async def test_a_subscription_shows_its_secret_once(admin_api: httpx.AsyncClient) -> None:
+    created = await admin_api.post(
         "/api/v1/webhooks",
         json={"url": "https://cases.example.org/ccmon", "kinds": ["tamper", "sos"]},
     )
@@ -22,31 +22,48 @@ async def test_a_subscription_shows_its_secret_once(api: httpx.AsyncClient) -> N
         ["tamper", "sos"],
         "normal",
         True,
-        "officer",
+        "test-admin",
     )
-    listed = (await api.get("/api/v1/webhooks")).json()
+    listed = (await admin_api.get("/api/v1/webhooks")).json()
     assert [s["id"] for s in listed] == [sub["id"]]
     assert "secret" not in listed[0]
-    assert (await api.delete(f"/api/v1/webhooks/{sub['id']}")).status_code == 204
-    assert (await api.get("/api/v1/webhooks")).json()[0]["active"] is False
-    assert (await api.delete("/api/v1/webhooks/999999")).status_code == 404
+    assert (await admin_api.delete(f"/api/v1/webhooks/{sub['id']}")).status_code == 204
+    assert (await admin_api.get("/api/v1/webhooks")).json()[0]["active"] is False
+    assert (await admin_api.delete("/api/v1/webhooks/999999")).status_code == 404
 
 
-async def test_bad_subscriptions_say_what_is_wrong(api: httpx.AsyncClient) -> None:
+async def test_bad_subscriptions_say_what_is_wrong(admin_api: httpx.AsyncClient) -> None:
     for payload, where in (
         ({"url": "ftp://x"}, "url"),
         ({"url": "https://x.example", "secret": "short"}, "secret"),
         ({"url": "https://x.example", "kinds": ["teleport"]}, "kinds"),
         ({"url": "https://x.example", "min_severity": "urgent"}, "min_severity"),
     ):
-        answer = await api.post("/api/v1/webhooks", json=payload)
+        answer = await admin_api.post("/api/v1/webhooks", json=payload)
         assert answer.status_code == 422, payload
         assert where in {str(p) for e in answer.json()["detail"] for p in e["loc"]}
 
 
 async def test_deliveries_filter_by_state_and_resend_needs_a_dead_one(
+    admin_api: httpx.AsyncClient,
+) -> None:
+    assert (await admin_api.get("/api/v1/deliveries", params={"state": "dead"})).json() == []
+    assert (await admin_api.get("/api/v1/deliveries", params={"state": "lost"})).status_code == 422
+    assert (await admin_api.post("/api/v1/deliveries/999999/resend")).status_code == 404
+
+
+async def test_only_admins_manage_webhooks_deliveries_and_quarantine(
     api: httpx.AsyncClient,
 ) -> None:
-    assert (await api.get("/api/v1/deliveries", params={"state": "dead"})).json() == []
-    assert (await api.get("/api/v1/deliveries", params={"state": "lost"})).status_code == 422
-    assert (await api.post("/api/v1/deliveries/999999/resend")).status_code == 404
+    """An officer (even a county-wide one) gets 403: integrations and raw device input,
+    which may hold anyone's position, are the admin's."""
+    for method, path in (
+        ("POST", "/api/v1/webhooks"),
+        ("GET", "/api/v1/webhooks"),
+        ("GET", "/api/v1/deliveries"),
+        ("POST", "/api/v1/deliveries/1/resend"),
+        ("GET", "/api/v1/quarantine"),
+        ("GET", "/api/v1/quarantine/1"),
+    ):
+        answer = await api.request(method, path, json={"url": "https://x.example"})
+        assert answer.status_code == 403, (method, path)

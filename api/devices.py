@@ -1,0 +1,158 @@
+"""Devices: registering phones and wristbands, binding them to subjects, retiring them, and
+issuing a device's broker account."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, HTTPException, Request, status
+from psycopg import errors
+from pydantic import BaseModel, Field
+
+import store
+from api.auth import CurrentUser, Manager, Principal
+from api.changes import record
+from api.deps import Conn
+from api.subjects import office_in_scope
+from domain import DeviceKind
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+router = APIRouter(prefix="/devices", tags=["devices"])
+
+
+class NewDevice(BaseModel):
+    code: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="its id on the wire (cc/v1/devices/{code}/...) and its MQTT username",
+    )
+    kind: DeviceKind
+    subject_id: int | None = Field(default=None, description="bind it to this subject now")
+    office_id: int | None = Field(
+        default=None, description="the office holding it (by default the subject's)"
+    )
+    owntracks_topic: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_.-]{1,64}$",
+        description="an OwnTracks phone's {user}/{device}",
+    )
+
+
+class DevicePatch(BaseModel):
+    """Only what is given changes; `subject_id: null` unbinds the device."""
+
+    subject_id: int | None = None
+    active: bool | None = Field(default=None, description="false: retired, its fixes refused")
+    office_id: int | None = None
+
+
+class MqttCredentials(BaseModel):
+    username: str
+    password: str = Field(description="shown this once")
+    note: str
+
+
+async def _device(conn: Conn, user: Principal, device_id: int) -> store.DeviceRow:
+    rows = await store.list_devices(conn, offices=user.scope, device_id=device_id)
+    if not rows:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device {device_id}")
+    return rows[0]
+
+
+async def _subject_office(conn: Conn, user: Principal, subject_id: int) -> int:
+    if not await store.subject_exists(conn, subject_id=subject_id, offices=user.scope):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no subject {subject_id}")
+    office = await store.subject_office(conn, subject_id=subject_id)
+    assert office is not None, "the subject exists"
+    return office
+
+
+@router.get("")
+async def list_devices(
+    conn: Conn, user: CurrentUser, subject_id: int | None = None
+) -> list[store.DeviceRow]:
+    """Devices held by the caller's offices, with when each last reported a fix and its
+    battery then."""
+    return await store.list_devices(conn, offices=user.scope, subject_id=subject_id)
+
+
+@router.get("/{device_id}")
+async def get_device(device_id: int, conn: Conn, user: CurrentUser) -> store.DeviceRow:
+    return await _device(conn, user, device_id)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_device(body: NewDevice, conn: Conn, user: Manager) -> store.DeviceRow:
+    office = body.office_id
+    if body.subject_id is not None:
+        office = await _subject_office(conn, user, body.subject_id)
+    if office is None:
+        if user.offices is not None:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, "give the office holding the device"
+            )
+    else:
+        office_in_scope(user, office)
+    try:
+        async with conn.transaction():
+            device_id = await store.create_device(
+                conn,
+                code=body.code,
+                kind=body.kind,
+                subject_id=body.subject_id,
+                owntracks_topic=body.owntracks_topic,
+                office_id=office,
+                actor=user.username,
+            )
+    except errors.UniqueViolation:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"a device {body.code!r} (or its OwnTracks topic) exists"
+        ) from None
+    await record(conn, user, "create", "device", device_id, office, body)
+    return await _device(conn, user, device_id)
+
+
+@router.patch("/{device_id}")
+async def update_device(
+    device_id: int, body: DevicePatch, conn: Conn, user: Manager
+) -> store.DeviceRow:
+    """Bind to another subject (the binding history keeps who carried it when), unbind,
+    retire or hand to another office."""
+    await _device(conn, user, device_id)
+    if body.office_id is not None:
+        office_in_scope(user, body.office_id)
+    if "subject_id" in body.model_fields_set:
+        if body.subject_id is not None:
+            await _subject_office(conn, user, body.subject_id)
+        await store.bind_device(
+            conn, device_id=device_id, subject_id=body.subject_id, actor=user.username
+        )
+    await store.update_device(
+        conn, device_id=device_id, active=body.active, office_id=body.office_id
+    )
+    device = await _device(conn, user, device_id)
+    await record(conn, user, "update", "device", device_id, device.office_id, body, set_only=True)
+    return device
+
+
+@router.post("/{device_id}/mqtt-credentials", status_code=status.HTTP_201_CREATED)
+async def issue_mqtt_credentials(
+    device_id: int, conn: Conn, user: Manager, request: Request
+) -> MqttCredentials:
+    """A new broker password for the device (any old one stops working once the broker's
+    files are rewritten); shown this once, only its hash is kept."""
+    device = await _device(conn, user, device_id)
+    new_password: Callable[[], tuple[str, str]] | None = request.app.state.device_passwords
+    if new_password is None:
+        raise HTTPException(
+            status.HTTP_501_NOT_IMPLEMENTED, "this server issues no broker accounts"
+        )
+    password, hashed = new_password()
+    await store.set_device_mqtt_password(conn, device_id=device_id, password_hash=hashed)
+    await record(conn, user, "issue MQTT credentials", "device", device_id, device.office_id)
+    return MqttCredentials(
+        username=device.code,
+        password=password,
+        note="the broker lets it in after `ccmon mosquitto-auth` and a reload (kill -HUP)",
+    )
