@@ -15,6 +15,7 @@ from api import (
     auth,
     deliveries,
     devices,
+    live,
     offices,
     orders,
     quarantine,
@@ -39,11 +40,14 @@ def create_app(
     levels: Mapping[SupervisionLevel, LevelPolicy] = DEFAULT_LEVELS,
     report_timezone: str = "Asia/Shanghai",
     device_passwords: Callable[[], tuple[str, str]] | None = None,
+    live_interval_s: float = 0.5,
+    live_heartbeat_s: float = 15.0,
 ) -> FastAPI:
     """`routers`: more endpoints under /api/v1 that other parts own (HTTP ingest);
     `levels`: the supervision levels' policies (the daily report's silence limits);
     `device_passwords`: makes a device's broker password and its hash, as the broker
-    keeps it (None: this server issues no broker accounts)."""
+    keeps it (None: this server issues no broker accounts); `live_interval_s`: how often
+    the live feed reads the store; `live_heartbeat_s`: the most it stays silent."""
     app = FastAPI(
         title="ccmon",
         summary="Location monitoring for community correction",
@@ -54,6 +58,8 @@ def create_app(
     app.state.levels = dict(levels)
     app.state.report_timezone = report_timezone
     app.state.device_passwords = device_passwords
+    app.state.feed = live.Feed(pool, interval_s=live_interval_s)
+    app.state.live_heartbeat_s = live_heartbeat_s
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(auth.router)
     v1.include_router(alerts.router)
@@ -63,6 +69,7 @@ def create_app(
     v1.include_router(zones.router)
     v1.include_router(orders.router)
     v1.include_router(devices.router)
+    v1.include_router(live.router)
     v1.include_router(quarantine.router)
     v1.include_router(reports.router)
     v1.include_router(deliveries.router)

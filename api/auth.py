@@ -18,7 +18,7 @@ from uuid import UUID
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
@@ -99,23 +99,17 @@ def _config(request: Request) -> AuthConfig:
     return config
 
 
-async def _key(request: Request, conn: AsyncConnection[Any]) -> bytes:
+async def _key(app: FastAPI, conn: AsyncConnection[Any]) -> bytes:
     """The signing key, read (or made) once per application."""
-    key: bytes | None = getattr(request.app.state, "signing_key", None)
+    key: bytes | None = getattr(app.state, "signing_key", None)
     if key is None:
         key = await store.signing_key(conn)
-        request.app.state.signing_key = key
+        app.state.signing_key = key
     return key
 
 
-async def current_user(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    conn: Conn,
-    request: Request,
-) -> Principal:
-    if credentials is None:
-        raise _unauthorized("sign in: send 'Authorization: Bearer <token>'")
-    token = credentials.credentials
+async def user_of_token(token: str, conn: AsyncConnection[Any], app: FastAPI) -> Principal:
+    """The user an access token or API token stands for; 401 when it does not (any more)."""
     if token.startswith(_API_TOKEN_PREFIX):
         user = await store.api_token_user(conn, token_hash=_token_hash(token))
         if user is None:
@@ -124,7 +118,7 @@ async def current_user(
     try:
         claims = jwt.decode(
             token,
-            await _key(request, conn),
+            await _key(app, conn),
             algorithms=[_ALGORITHM],
             options={"require": ["exp", "sid"]},
         )
@@ -137,6 +131,16 @@ async def current_user(
     if user is None:
         raise _unauthorized("the session has ended: sign in again")
     return await _principal(conn, user, session_id)
+
+
+async def current_user(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    conn: Conn,
+    request: Request,
+) -> Principal:
+    if credentials is None:
+        raise _unauthorized("sign in: send 'Authorization: Bearer <token>'")
+    return await user_of_token(credentials.credentials, conn, request.app)
 
 
 async def _principal(
@@ -222,7 +226,7 @@ async def _tokens(
         "iat": int(now),
         "exp": math.ceil(now + config.access_ttl_s),
     }
-    access = jwt.encode(claims, await _key(request, conn), algorithm=_ALGORITHM)
+    access = jwt.encode(claims, await _key(request.app, conn), algorithm=_ALGORITHM)
     return Tokens(access_token=access, expires_in=int(config.access_ttl_s), refresh_token=refresh)
 
 

@@ -5,6 +5,7 @@ from store.alerts import (
     AlertEventRow,
     AlertRow,
     add_event,
+    alert_changes,
     alert_events,
     escalate_unacknowledged,
     get_alert,
@@ -18,6 +19,7 @@ from store.alerts import (
 from store.audit import LocationReadRow, location_reads, record_location_read, trail
 from store.events import EventRow, NewEvent, insert_events, subject_events
 from store.fixes import FixRow, copy_fixes, last_fixes
+from store.live import PositionRow, feed_horizon, positions
 from store.management import (
     AssignmentRow,
     ChangeRow,
@@ -170,6 +172,7 @@ __all__ = [
     "OfficeRow",
     "OldAlert",
     "OrderRow",
+    "PositionRow",
     "QuarantineRow",
     "Rejected",
     "SilentSubject",
@@ -179,6 +182,7 @@ __all__ = [
     "UserRow",
     "ZoneRow",
     "add_event",
+    "alert_changes",
     "alert_events",
     "all_offices",
     "api_token_user",
@@ -210,6 +214,7 @@ __all__ = [
     "escalate_unacknowledged",
     "extend_order",
     "failed",
+    "feed_horizon",
     "get_alert",
     "get_delivery",
     "get_user",
@@ -255,6 +260,7 @@ __all__ = [
     "offices_under",
     "order_subject",
     "password_hash_of",
+    "positions",
     "quarantine",
     "record_change",
     "record_findings",

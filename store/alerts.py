@@ -288,3 +288,34 @@ async def live_alert_counts(conn: AsyncConnection[Any]) -> dict[tuple[str, str],
         " WHERE state IN ('open', 'acknowledged') GROUP BY state, severity"
     )
     return {(str(st), str(sev)): int(n) for st, sev, n in await cur.fetchall()}
+
+
+async def alert_changes(
+    conn: AsyncConnection[Any],
+    *,
+    after: int | None,
+    before: int,
+    offices: Sequence[int] | None,
+    limit: int,
+) -> list[tuple[AlertEventRow, AlertRow, int]]:
+    """(event, the alert as it is now, its subject's office) for every alert event whose
+    transaction is in [after, before) (transaction ids, see `store.feed_horizon`; `after`
+    None: from the first), in commit-safe order."""
+    cur = await conn.execute(
+        "SELECT e.id, e.alert_id, e.at, e.action, e.actor, e.note, s.office_id,"
+        + _SELECT.removeprefix("SELECT")
+        + " JOIN alert_events e ON e.alert_id = a.id"
+        " WHERE (%(after)s::text IS NULL OR e.xid >= %(after)s::text::xid8)"
+        " AND e.xid < %(before)s::text::xid8"
+        " AND (%(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s))"
+        " ORDER BY e.xid, e.id LIMIT %(limit)s",
+        {
+            "after": None if after is None else str(after),
+            "before": str(before),
+            "offices": offices,
+            "limit": limit,
+        },
+    )
+    return [
+        (AlertEventRow(*row[:6]), AlertRow(*row[7:]), int(row[6])) for row in await cur.fetchall()
+    ]

@@ -21,30 +21,41 @@ class LocationReadRow:
     id: int
     at: datetime
     username: str
-    subject_id: int
-    what: str  # 'latest' or 'trail'
+    subject_id: int | None  # None for a live feed: every subject of `offices`
+    what: str  # 'latest', 'trail' or 'live'
     from_time: datetime | None
     to_time: datetime | None
     purpose: str
-    fixes: int
+    fixes: int  # for a live feed: the positions shown on connecting
+    offices: list[int] | None  # a live feed's offices (None: all)
 
 
 async def record_location_read(
     conn: AsyncConnection[Any],
     *,
     username: str,
-    subject_id: int,
+    subject_id: int | None,
     what: str,
     purpose: str,
     fixes: int,
     since: datetime | None = None,
     until: datetime | None = None,
+    offices: Sequence[int] | None = None,
 ) -> None:
     await conn.execute(
         "INSERT INTO location_reads"
-        " (username, subject_id, what, from_time, to_time, purpose, fixes)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (username, subject_id, what, since, until, purpose, fixes),
+        " (username, subject_id, what, from_time, to_time, purpose, fixes, offices)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            username,
+            subject_id,
+            what,
+            since,
+            until,
+            purpose,
+            fixes,
+            None if offices is None else list(offices),
+        ),
     )
 
 
@@ -58,12 +69,15 @@ async def location_reads(
     until: datetime | None = None,
     limit: int,
 ) -> list[LocationReadRow]:
-    """Reads of the locations of subjects of these offices (None: all), newest first."""
+    """Reads of the locations of subjects of these offices (None: all), and the live feeds
+    that showed any of them, newest first."""
     cur = conn.cursor(row_factory=class_row(LocationReadRow))
     await cur.execute(
         "SELECT r.id, r.at, r.username, r.subject_id, r.what, r.from_time, r.to_time,"
-        " r.purpose, r.fixes FROM location_reads r JOIN subjects s ON s.id = r.subject_id"
-        " WHERE (%(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s))"
+        " r.purpose, r.fixes, r.offices"
+        " FROM location_reads r LEFT JOIN subjects s ON s.id = r.subject_id"
+        " WHERE (%(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s)"
+        "  OR (r.subject_id IS NULL AND (r.offices IS NULL OR r.offices && %(offices)s::bigint[])))"
         " AND (%(subject)s::bigint IS NULL OR r.subject_id = %(subject)s)"
         " AND (%(username)s::text IS NULL OR r.username = %(username)s)"
         " AND (%(since)s::timestamptz IS NULL OR r.at >= %(since)s)"
