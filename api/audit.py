@@ -71,3 +71,12 @@ async def changes(
         until=until,
         limit=limit,
     )
+
+
+@router.get("/purges")
+async def purges(
+    conn: Conn, user: Auditor, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
+) -> list[store.PurgeRow]:
+    """What retention deleted, newest first: whose fixes, of which order's period, how many,
+    when."""
+    return await store.list_purges(conn, offices=user.scope, limit=limit)

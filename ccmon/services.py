@@ -84,7 +84,31 @@ def monitoring(
         settings,
         routers=[owntracks_http(queue, pipeline), metrics_router(pool, pipeline, queue)],
     )
-    return server, [ingest_task(pipeline, settings, queue), delivery_task(pool, settings)]
+    return server, [
+        ingest_task(pipeline, settings, queue),
+        delivery_task(pool, settings),
+        retention_task(pool, settings),
+    ]
+
+
+async def retention_task(pool: AsyncConnectionPool[Any], settings: Settings) -> None:
+    """Every `retention_check_s`, delete the fixes of orders over for `retention_days`."""
+    age_s = settings.retention_days * 86400.0
+    while True:
+        try:
+            async with pool.connection() as conn:
+                while purges := await store.purge_expired_fixes(conn, age_s=age_s):
+                    for p in purges:
+                        log.info(
+                            "retention: deleted %d fixes of subject %d (order %d, over since %s)",
+                            p.fixes_deleted,
+                            p.subject_id,
+                            p.order_id,
+                            p.period_end.isoformat(),
+                        )
+        except psycopg.Error:
+            log.exception("retention: the store failed; trying again later")
+        await asyncio.sleep(settings.retention_check_s)
 
 
 def delivery_config(settings: Settings) -> DeliveryConfig:

@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     fix_max_age_s: float = Field(default=7 * 86400.0, gt=0, description="older fixes rejected")
     fix_max_accuracy_m: float = Field(default=50_000.0, gt=0)
 
+    retention_days: float = Field(
+        default=180.0,
+        gt=0,
+        description="an order's fixes are deleted this long after it ends (alerts and audit"
+        " trails are kept)",
+    )
+    retention_check_s: float = Field(default=3600.0, gt=0, description="how often to look")
+
     webhook_timeout_s: float = Field(default=5.0, gt=0, description="per delivery attempt")
     delivery_concurrency: int = Field(default=64, ge=1, description="deliveries in flight")
     delivery_per_subscription: int = Field(

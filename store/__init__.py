@@ -107,6 +107,7 @@ from store.registry import (
     subject_levels,
 )
 from store.reports import AlertCount, DailyReport, OldAlert, SilentSubject, daily_report
+from store.retention import PurgeRow, list_purges, purge_expired_fixes
 from store.rule_state import (
     claim_subjects,
     clock_time,
@@ -173,6 +174,7 @@ __all__ = [
     "OldAlert",
     "OrderRow",
     "PositionRow",
+    "PurgeRow",
     "QuarantineRow",
     "Rejected",
     "SilentSubject",
@@ -233,6 +235,7 @@ __all__ = [
     "list_leaves",
     "list_offices",
     "list_orders",
+    "list_purges",
     "list_quarantine",
     "list_subjects",
     "list_subscriptions",
@@ -261,6 +264,7 @@ __all__ = [
     "order_subject",
     "password_hash_of",
     "positions",
+    "purge_expired_fixes",
     "quarantine",
     "record_change",
     "record_findings",

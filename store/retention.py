@@ -1,0 +1,94 @@
+"""Retention: an order's fixes are deleted once the order (with its extensions) has been
+over for the configured age (Art. 29: location data serves the correction work only).
+Alerts, their events and the audit trails are kept; each purge leaves a row saying what went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from psycopg.rows import class_row
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from psycopg import AsyncConnection
+
+
+# Rows of a subject in [start, end], unless also inside another period of the subject that
+# has not been over for the age yet. {table}: a constant, fixes or device_positions.
+_EXPIRED = (
+    "DELETE FROM {table} x WHERE x.subject_id = %(subject)s"
+    " AND x.time BETWEEN %(start)s AND %(end)s"
+    " AND NOT EXISTS (SELECT 1 FROM order_periods o WHERE o.subject_id = %(subject)s"
+    "  AND o.order_id <> %(order)s AND o.ends_at >= now() - make_interval(secs => %(age)s)"
+    "  AND x.time BETWEEN o.starts_at AND o.ends_at)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeRow:
+    id: int
+    order_id: int
+    subject_id: int
+    period_start: datetime
+    period_end: datetime
+    purged_at: datetime
+    fixes_deleted: int
+
+
+async def purge_expired_fixes(
+    conn: AsyncConnection[Any], *, age_s: float, orders: int = 10
+) -> list[PurgeRow]:
+    """Delete the fixes of up to `orders` periods over for more than `age_s` (one transaction
+    each, oldest first); a fix also inside another order's period that is not over that long
+    stays. Returns the purges made (call again until it returns none)."""
+    cur = await conn.execute(
+        "SELECT p.order_id, p.subject_id, p.starts_at, p.ends_at FROM order_periods p"
+        " WHERE p.ends_at < now() - make_interval(secs => %s)"
+        " AND NOT EXISTS (SELECT 1 FROM fix_purges f"
+        "  WHERE f.order_id = p.order_id AND f.period_end = p.ends_at)"
+        " ORDER BY p.ends_at LIMIT %s",
+        (age_s, orders),
+    )
+    purges = []
+    for order_id, subject_id, start, end in await cur.fetchall():
+        async with conn.transaction():
+            args = {
+                "subject": subject_id,
+                "order": order_id,
+                "age": age_s,
+                "start": start,
+                "end": end,
+            }
+            deleted = await conn.execute(_EXPIRED.format(table="fixes"), args)
+            await conn.execute(_EXPIRED.format(table="device_positions"), args)
+            row = conn.cursor(row_factory=class_row(PurgeRow))
+            await row.execute(
+                "INSERT INTO fix_purges"
+                " (order_id, subject_id, period_start, period_end, fixes_deleted)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+                " RETURNING id, order_id, subject_id, period_start, period_end, purged_at,"
+                " fixes_deleted",
+                (order_id, subject_id, start, end, deleted.rowcount),
+            )
+            purge = await row.fetchone()
+            if purge is not None:
+                purges.append(purge)
+    return purges
+
+
+async def list_purges(
+    conn: AsyncConnection[Any], *, offices: Sequence[int] | None, limit: int
+) -> list[PurgeRow]:
+    """Purges of these offices' subjects, newest first."""
+    cur = conn.cursor(row_factory=class_row(PurgeRow))
+    await cur.execute(
+        "SELECT p.id, p.order_id, p.subject_id, p.period_start, p.period_end, p.purged_at,"
+        " p.fixes_deleted FROM fix_purges p JOIN subjects s ON s.id = p.subject_id"
+        " WHERE %(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s)"
+        " ORDER BY p.id DESC LIMIT %(limit)s",
+        {"offices": offices, "limit": limit},
+    )
+    return await cur.fetchall()
