@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from psycopg import errors
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
@@ -83,4 +85,22 @@ def create_app(
         return Health(database=True)
 
     app.include_router(v1)
+    app.add_exception_handler(errors.IntegrityError, _refused_by_store)
+    app.add_exception_handler(errors.DataError, _refused_by_store)
     return app
+
+
+async def _refused_by_store(_request: Request, exc: Exception) -> JSONResponse:
+    """What the store's constraints refused (the request's transaction rolled back): a
+    duplicate is a 409, anything else the request's fault (422), with the store's reason."""
+    assert isinstance(exc, errors.Error)
+    code = (
+        status.HTTP_409_CONFLICT
+        if isinstance(exc, errors.UniqueViolation)
+        else status.HTTP_422_UNPROCESSABLE_CONTENT
+    )
+    diag = exc.diag
+    detail = diag.message_primary or "refused by the store"
+    if diag.message_detail:
+        detail = f"{detail}: {diag.message_detail}"
+    return JSONResponse({"detail": detail}, status_code=code)

@@ -96,14 +96,22 @@ async def update_user(
     """Change what is given (`move_office`: set the office, None meaning the whole county).
     Disabling ends the user's sessions and API tokens at once; enabling lifts a lock-out."""
     await conn.execute(
-        "UPDATE users SET role = COALESCE(%s, role),"
-        " office_id = CASE WHEN %s THEN %s ELSE office_id END,"
-        " disabled_at = CASE WHEN %s IS NULL THEN disabled_at"
-        "  WHEN %s THEN COALESCE(disabled_at, now()) END,"
-        " failed_logins = CASE WHEN %s IS FALSE THEN 0 ELSE failed_logins END,"
-        " locked_until = CASE WHEN %s IS FALSE THEN NULL ELSE locked_until END"
-        " WHERE id = %s",
-        (role, move_office, office_id, disabled, disabled, disabled, disabled, user_id),
+        "UPDATE users SET role = COALESCE(%(role)s::text, role),"
+        " office_id = CASE WHEN %(move)s THEN %(office)s::bigint ELSE office_id END,"
+        " disabled_at = CASE WHEN %(disabled)s::boolean IS NULL THEN disabled_at"
+        "  WHEN %(disabled)s::boolean THEN COALESCE(disabled_at, now()) END,"
+        " failed_logins = CASE WHEN %(disabled)s::boolean IS FALSE THEN 0"
+        "  ELSE failed_logins END,"
+        " locked_until = CASE WHEN %(disabled)s::boolean IS FALSE THEN NULL"
+        "  ELSE locked_until END"
+        " WHERE id = %(id)s",
+        {
+            "role": role,
+            "move": move_office,
+            "office": office_id,
+            "disabled": disabled,
+            "id": user_id,
+        },
     )
     if disabled:
         await end_sessions(conn, user_id=user_id)
@@ -148,8 +156,8 @@ async def update_subject(
 ) -> None:
     """Change what is given. A subject moving office takes its devices along."""
     await conn.execute(
-        "UPDATE subjects SET name = COALESCE(%s, name), level = COALESCE(%s, level),"
-        " office_id = COALESCE(%s, office_id) WHERE id = %s",
+        "UPDATE subjects SET name = COALESCE(%s::text, name), level = COALESCE(%s::text, level),"
+        " office_id = COALESCE(%s::bigint, office_id) WHERE id = %s",
         (name, level, office_id, subject_id),
     )
     if office_id is not None:
@@ -218,7 +226,8 @@ async def update_device(
     office_id: int | None = None,
 ) -> None:
     await conn.execute(
-        "UPDATE devices SET active = COALESCE(%s, active), office_id = COALESCE(%s, office_id)"
+        "UPDATE devices SET active = COALESCE(%s::boolean, active),"
+        " office_id = COALESCE(%s::bigint, office_id)"
         " WHERE id = %s",
         (active, office_id, device_id),
     )
