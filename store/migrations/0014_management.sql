@@ -40,7 +40,9 @@ CREATE TRIGGER changes_no_truncate BEFORE TRUNCATE ON changes
 
 -- Each device's newest fix, written with every batch. `xid` is the writing transaction:
 -- the live feed hands out what committed below the oldest running transaction, so what it
--- has sent is never overtaken by an earlier transaction committing late.
+-- has sent is never overtaken by an earlier transaction committing late. One row per
+-- device: the feed scans it; without an index on xid (and with room in each page) a new
+-- position is a HOT update that touches no index.
 CREATE TABLE device_positions (
     device_id   bigint PRIMARY KEY REFERENCES devices (id),
     subject_id  bigint NOT NULL REFERENCES subjects (id),
@@ -52,8 +54,7 @@ CREATE TABLE device_positions (
     battery     smallint,
     received_at timestamptz NOT NULL,
     xid         xid8 NOT NULL DEFAULT pg_current_xact_id()
-);
-CREATE INDEX device_positions_xid ON device_positions (xid);
+) WITH (fillfactor = 50);
 INSERT INTO device_positions
     (device_id, subject_id, time, lon, lat, accuracy, source, battery, received_at)
     SELECT DISTINCT ON (f.device_id) f.device_id, f.subject_id, f.time, f.lon, f.lat,
