@@ -45,7 +45,7 @@ class SubjectPatch(BaseModel):
 
 
 async def _subject_row(conn: Conn, user: Principal, subject_id: int) -> store.SubjectRow:
-    (row,) = [s for s in await store.list_subjects(conn, offices=user.scope) if s.id == subject_id]
+    (row,) = await store.list_subjects(conn, offices=user.scope, subject_id=subject_id)
     return row
 
 

@@ -287,15 +287,19 @@ async def offices_under(conn: AsyncConnection[Any], *, office_id: int) -> list[i
 
 
 async def list_subjects(
-    conn: AsyncConnection[Any], *, offices: Sequence[int] | None = None
+    conn: AsyncConnection[Any],
+    *,
+    offices: Sequence[int] | None = None,
+    subject_id: int | None = None,
 ) -> list[SubjectRow]:
-    """Subjects of these offices (None: of every office)."""
+    """Subjects of these offices (None: of every office); `subject_id`: only that one."""
     cur = conn.cursor(row_factory=class_row(SubjectRow))
     await cur.execute(
         "SELECT s.id, s.name, s.level, s.office_id, o.name AS office FROM subjects s"
         " JOIN offices o ON o.id = s.office_id"
-        " WHERE %s::bigint[] IS NULL OR s.office_id = ANY(%s) ORDER BY s.id",
-        (offices, offices),
+        " WHERE (%(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s))"
+        " AND (%(subject)s::bigint IS NULL OR s.id = %(subject)s) ORDER BY s.id",
+        {"offices": offices, "subject": subject_id},
     )
     return await cur.fetchall()
 
