@@ -15,6 +15,7 @@ from api import (
     alerts,
     audit,
     auth,
+    console,
     deliveries,
     devices,
     live,
@@ -44,12 +45,14 @@ def create_app(
     device_passwords: Callable[[], tuple[str, str]] | None = None,
     live_interval_s: float = 0.5,
     live_heartbeat_s: float = 15.0,
+    console_config: console.ConsoleConfig | None = None,
 ) -> FastAPI:
     """`routers`: more endpoints under /api/v1 that other parts own (HTTP ingest);
     `levels`: the supervision levels' policies (the daily report's silence limits);
     `device_passwords`: makes a device's broker password and its hash, as the broker
     keeps it (None: this server issues no broker accounts); `live_interval_s`: how often
-    the live feed reads the store; `live_heartbeat_s`: the most it stays silent."""
+    the live feed reads the store; `live_heartbeat_s`: the most it stays silent;
+    `console_config`: the console's basemap and display settings."""
     app = FastAPI(
         title="ccmon",
         summary="Location monitoring for community correction",
@@ -62,6 +65,7 @@ def create_app(
     app.state.device_passwords = device_passwords
     app.state.feed = live.Feed(pool, interval_s=live_interval_s)
     app.state.live_heartbeat_s = live_heartbeat_s
+    app.state.console = console_config or console.ConsoleConfig()
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(auth.router)
     v1.include_router(alerts.router)
@@ -72,6 +76,7 @@ def create_app(
     v1.include_router(orders.router)
     v1.include_router(devices.router)
     v1.include_router(live.router)
+    v1.include_router(console.router)
     v1.include_router(quarantine.router)
     v1.include_router(reports.router)
     v1.include_router(deliveries.router)
@@ -85,6 +90,7 @@ def create_app(
         return Health(database=True)
 
     app.include_router(v1)
+    console.mount(app)
     app.add_exception_handler(errors.IntegrityError, _refused_by_store)
     app.add_exception_handler(errors.DataError, _refused_by_store)
     return app

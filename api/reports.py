@@ -40,7 +40,8 @@ async def daily_report(
     format: Literal["json", "csv"] = "json",
 ) -> store.DailyReport | Response:
     """For the office and the offices below it, on `day` (in the configured time zone):
-    subjects monitored, their devices and how many reported, alerts opened by kind and state;
+    subjects monitored, their devices and how many reported, alerts opened by kind and state
+    and per hour;
     at the day's end (or now, for today): subjects silent beyond their level's limit and
     alerts open for more than a day."""
     office = office_id if office_id is not None else user.office_id
@@ -79,6 +80,8 @@ def _csv(report: store.DailyReport) -> str:
     w.writerow(["devices", "reporting", report.devices_reporting])
     for a in report.alerts:
         w.writerow(["alerts opened", f"{a.kind} {a.state}", a.count])
+    for h in report.alerts_by_hour:
+        w.writerow(["alerts opened per hour", f"{h.hour:02d}:00 {h.kind}", h.count])
     for s in report.silent:
         heard = "never" if s.last_report is None else s.last_report.isoformat()
         w.writerow(["silent subject", f"{s.subject_id} {s.name}", heard])

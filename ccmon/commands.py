@@ -46,7 +46,9 @@ async def serve(settings: Settings) -> None:
             server, background = monitoring(pool, settings)
             api_url = f"http://{settings.api_host}:{settings.api_port}"
             await run_until_stopped(
-                server, *background, ready=lambda: print(f"ccmon API on {api_url}", flush=True)
+                server,
+                *background,
+                ready=lambda: print(f"ccmon API on {api_url} (console at /)", flush=True),
             )
 
 

@@ -44,6 +44,7 @@ def _banner(settings: Settings, data_dir: Path, password: str) -> None:
     base = f"http://{settings.api_host}:{settings.api_port}"
     print(
         f"ccmon demo running (data in {data_dir})\n"
+        f"  console   {base}/\n"
         f"  API       {base}/api/v1/alerts\n"
         f"  API docs  {base}/docs\n"
         f"  user      admin\n"

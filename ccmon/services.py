@@ -15,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 import store
 from alerts import DeliveryConfig, DeliveryWorker, SmsChannel, SmsTemplate, WebhookChannel
 from api import AuthConfig, create_app, ensure_admin
+from api.console import ConsoleConfig
 from ccmon.metrics import metrics_router
 from ccmon.mosquitto import new_device_password
 from ingest import (
@@ -200,6 +201,12 @@ def api_server(
             levels=settings.levels,
             report_timezone=settings.report_timezone,
             device_passwords=new_device_password,
+            console_config=ConsoleConfig(
+                tiles_url=settings.console_tiles_url,
+                tiles_attribution=settings.console_tiles_attribution,
+                tiles_crs=settings.console_tiles_crs,
+                stale_after_s=settings.console_stale_after_s,
+            ),
         ),
         host=settings.api_host,
         port=settings.api_port,

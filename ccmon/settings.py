@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     fix_max_age_s: float = Field(default=7 * 86400.0, gt=0, description="older fixes rejected")
     fix_max_accuracy_m: float = Field(default=50_000.0, gt=0)
 
+    console_tiles_url: str | None = Field(
+        default=None, description="the console's basemap tiles ({z}/{x}/{y}); unset: none"
+    )
+    console_tiles_attribution: str = ""
+    console_tiles_crs: Literal["wgs84", "gcj02"] = Field(
+        default="wgs84", description="gcj02 for a Chinese provider's shifted tiles"
+    )
+    console_stale_after_s: float = Field(
+        default=900.0, gt=0, description="the console greys positions older than this"
+    )
+
     retention_days: float = Field(
         default=180.0,
         gt=0,

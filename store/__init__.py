@@ -106,7 +106,14 @@ from store.registry import (
     subject_exists,
     subject_levels,
 )
-from store.reports import AlertCount, DailyReport, OldAlert, SilentSubject, daily_report
+from store.reports import (
+    AlertCount,
+    DailyReport,
+    HourCount,
+    OldAlert,
+    SilentSubject,
+    daily_report,
+)
 from store.retention import PurgeRow, list_purges, purge_expired_fixes
 from store.rule_state import (
     claim_subjects,
@@ -166,6 +173,7 @@ __all__ = [
     "EventRow",
     "ExtensionRow",
     "FixRow",
+    "HourCount",
     "LeaveRow",
     "LocationReadRow",
     "LoginRow",

@@ -24,6 +24,13 @@ class AlertCount:
 
 
 @dataclass(frozen=True, slots=True)
+class HourCount:
+    hour: int  # 0-23, local time of the report's day
+    kind: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class SilentSubject:
     subject_id: int
     name: str
@@ -49,6 +56,7 @@ class DailyReport:
     devices_bound: int
     devices_reporting: int
     alerts: list[AlertCount] = field(default_factory=list)
+    alerts_by_hour: list[HourCount] = field(default_factory=list)
     silent: list[SilentSubject] = field(default_factory=list)
     open_over_a_day: list[OldAlert] = field(default_factory=list)
 
@@ -63,7 +71,8 @@ async def daily_report(
     limits: Mapping[str, float],
 ) -> DailyReport:
     """For the subjects of `offices` under an order during [start, end): how many, their
-    devices and how many reported, the alerts opened by kind and state; as of `at` (the
+    devices and how many reported, the alerts opened by kind and state (and per local hour
+    of the day, in `start`'s time zone); as of `at` (the
     day's end, or now for today): the subjects silent beyond `limits` (seconds per level)
     and the alerts still open (or acknowledged) after more than a day."""
     params = {"offices": list(offices), "start": start, "end": end, "at": at}
@@ -94,6 +103,15 @@ async def daily_report(
         " GROUP BY a.kind, a.state ORDER BY a.kind, a.state",
         params,
     )
+    hours = conn.cursor(row_factory=class_row(HourCount))
+    await hours.execute(
+        "SELECT extract(hour FROM a.opened_at AT TIME ZONE %(tz)s)::int AS hour, a.kind,"
+        " count(*)::int AS count FROM alerts a"
+        " JOIN subjects s ON s.id = a.subject_id WHERE s.office_id = ANY(%(offices)s)"
+        " AND a.opened_at >= %(start)s AND a.opened_at < %(end)s"
+        " GROUP BY 1, 2 ORDER BY 1, 2",
+        {**params, "tz": str(start.tzinfo)},
+    )
     last = await conn.execute(
         f"WITH m AS ({monitored})"  # noqa: S608
         " SELECT m.id, m.name, m.level, GREATEST("
@@ -120,6 +138,7 @@ async def daily_report(
         devices_bound=int(row[1]),
         devices_reporting=int(row[2]),
         alerts=await counts.fetchall(),
+        alerts_by_hour=await hours.fetchall(),
         silent=silent,
         open_over_a_day=await old.fetchall(),
     )

@@ -119,6 +119,8 @@ async def test_the_daily_report_of_an_office(signed: Signed) -> None:
         1,
     )
     assert report["alerts"] == [{"kind": "tamper", "state": "open", "count": 1}]
+    # opened at 12:00 local time (04:00 UTC): counted in the local hour
+    assert report["alerts_by_hour"] == [{"hour": 12, "kind": "tamper", "count": 1}]
     (silent,) = report["silent"]
     assert (silent["name"], silent["last_report"], silent["limit_s"]) == ("silent", None, 600.0)
     (old,) = report["open_over_a_day"]

@@ -1,0 +1,45 @@
+"""The duty officer console: a static page served at / (its third-party assets come from the
+npm registry at setup and ship in the package; nothing is fetched from the internet at run
+time), and what it needs to know of this deployment at /api/v1/console/config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+STATIC = Path(__file__).parent / "console" / "static"
+
+router = APIRouter(tags=["console"])
+
+
+class ConsoleConfig(BaseModel):
+    tiles_url: str | None = Field(
+        default=None,
+        description="a basemap tile URL template ({z}/{x}/{y}); None: a plain background",
+    )
+    tiles_attribution: str = ""
+    tiles_crs: Literal["wgs84", "gcj02"] = Field(
+        default="wgs84",
+        description="gcj02: the provider's tiles are shifted (Chinese providers); positions"
+        " and zones are drawn shifted to match",
+    )
+    tiles_max_zoom: int = 18
+    stale_after_s: float = Field(
+        default=900.0, description="a position older than this is drawn greyed with its age"
+    )
+
+
+@router.get("/console/config")
+async def console_config(request: Request) -> ConsoleConfig:
+    """The basemap and display settings (no sign-in needed: the login page uses them)."""
+    config: ConsoleConfig = request.app.state.console
+    return config
+
+
+def mount(app: FastAPI) -> None:
+    """Serve the page and its assets at / (after every API route, which take precedence)."""
+    app.mount("/", StaticFiles(directory=STATIC, html=True, check_dir=False), name="console")

@@ -1,0 +1,195 @@
+"""The duty officer console in headless Chromium (Debian's, driven by Playwright) against ccmon
+served on loopback, fed through Mosquitto and the real pipeline with fixes in the simulator's
+wire format: an officer signs in, sees the subject on the map, a new alert arrives without a
+reload (and a critical one raises the alarm), is resolved with a note from the queue, and the
+subject's trail is shown (an audited read). The page asks nothing of any other host.
+Screenshots go to test-artifacts/console/."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import uvicorn
+from playwright.async_api import Page, Request, async_playwright, expect
+
+import store
+from api import create_app, hash_password
+from ccmon.benching import free_port
+from domain import AlertKind, AlertState, Finding
+from tests.helpers import seed_subject, until
+from tests.running import live_alerts, processed, publish, walk
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from psycopg_pool import AsyncConnectionPool
+
+    from ingest import Pipeline
+    from tests.conftest import Broker
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
+PASSWORD = "console-officer-password"
+# As this machine's notes say: headless, and nothing reaching out to Google's services.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (./scripts/test installs it)"
+)
+
+
+@pytest.fixture
+async def server(pool: AsyncConnectionPool[Any]) -> AsyncIterator[str]:
+    port = free_port()
+    app = create_app(pool, live_interval_s=0.2)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def page(server: str) -> AsyncIterator[Page]:
+    """A fresh browser page; fails the test on any script error, failed asset or request to
+    another host."""
+    problems: list[str] = []
+
+    def elsewhere(request: Request) -> None:
+        if not request.url.startswith(server) and not request.url.startswith("ws://127.0.0.1"):
+            problems.append(f"request to another host: {request.url}")
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = await browser.new_context(viewport={"width": 1400, "height": 860}, locale="en-GB")
+        page = await context.new_page()
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        page.on(
+            "console",
+            lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None,
+        )
+        page.on("request", elsewhere)
+        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
+        page.on(
+            "response",
+            lambda r: problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None,
+        )
+        yield page
+        await browser.close()
+    assert problems == [], problems
+
+
+async def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+async def test_an_officer_works_an_alert_from_the_console(
+    pool: AsyncConnectionPool[Any],
+    mosquitto: Broker,
+    pipeline: Pipeline,
+    server: str,
+    page: Page,
+) -> None:
+    seeded = await seed_subject(pool, code=f"console-{secrets.token_hex(3)}")
+    name = f"console-officer-{secrets.token_hex(3)}"
+    async with pool.connection() as conn:
+        office = await store.subject_office(conn, subject_id=seeded.subject_id)
+        await store.create_user(
+            conn,
+            username=name,
+            password_hash=hash_password(PASSWORD),
+            role="officer",
+            office_id=office,
+        )
+    await pipeline.refresh()
+    await publish(mosquitto, walk(seeded, [0.0, 20.0, 40.0], step_s=600))
+    await until(lambda: processed(pipeline, 3), what="the subject's fixes stored")
+
+    await page.goto(server)
+    await page.fill("input[name=username]", name)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("#login-form button[type=submit]")
+    device = page.locator(f'.device[data-subject="{seeded.subject_id}"]')
+    await expect(device).to_be_visible()
+    await expect(page.locator("#live-status")).to_have_class("status live")
+    await expect(page.locator(".leaflet-control-scale")).to_be_visible()
+    await _shot(page, "1-map")
+
+    # The subject walks out of its district: the alert arrives without a reload.
+    await publish(mosquitto, walk(seeded, [1500.0, 1600.0, 1700.0], step_s=60))
+    exit_alert = page.locator("#alerts li.alert", has_text="Left zone")
+    await expect(exit_alert).to_be_visible(timeout=15_000)
+    # A strap cut (critical) raises the alarm.
+    async with pool.connection() as conn:
+        await store.record_findings(
+            conn,
+            [Finding(AlertKind.TAMPER, seeded.subject_id, time.time(), "strap cut")],
+            actor="test",
+        )
+    await expect(page.locator("#alarm")).to_be_visible()
+    critical = page.locator("#alerts li.alert.critical")
+    await expect(page.locator("#alerts li.alert").first).to_have_class("alert critical fresh")
+    await _shot(page, "2-new-alerts")
+
+    # Resolve the exit with a note, from the queue.
+    await exit_alert.locator("input.note").fill("called him: back home by 21:00")
+    await exit_alert.locator("button.resolve").click()
+    await expect(exit_alert).to_have_count(0)
+    alerts = {a.kind: a for a in await live_alerts(pool, seeded.subject_id)}
+    assert set(alerts) == {AlertKind.TAMPER.value}  # the exit is no longer live
+    async with pool.connection() as conn:
+        resolved = await store.list_alerts(
+            conn, states=[AlertState.RESOLVED], subject_id=seeded.subject_id, limit=10
+        )
+        (exit_row,) = resolved
+        steps = await store.alert_events(conn, alert_id=exit_row.id)
+    assert [(s.action, s.actor, s.note) for s in steps][-1] == (
+        "resolved",
+        name,
+        "called him: back home by 21:00",
+    )
+    await expect(critical).to_have_count(1)
+
+    # The subject's page and trail (a read with its purpose, on the record).
+    await critical.locator("button.link").first.click()
+    await expect(page.locator("#subject h2")).to_have_text(f"subject {seeded.device_code}")
+    await page.fill("#trail-form input[name=purpose]", "checking the exit")
+    await page.click("#trail-form button[type=submit]")
+    # six fixes a minute or more apart: each in its own span of the 6 h range cut in 2,000
+    await expect(page.locator("#trail-info")).to_contain_text("6 points shown of 6 fixes")
+    await expect(page.locator(".leaflet-overlay-pane path[stroke='#7a1fa2']")).to_have_count(2)
+    await page.click("#trail-play")
+    await expect(page.locator("#trail-at")).not_to_be_empty()
+    await _shot(page, "3-subject-trail")
+    async with pool.connection() as conn:
+        reads = await store.location_reads(
+            conn, offices=None, subject_id=seeded.subject_id, username=name, limit=10
+        )
+    assert [(r.what, r.purpose, r.fixes) for r in reads] == [("trail", "checking the exit", 6)]
+
+    # The daily report with its charts, in Chinese.
+    await page.click(".lang-toggle >> nth=1")
+    await page.click("nav button[data-view=report]")
+    await expect(page.locator("#report-figures")).to_contain_text("监管对象")
+    await expect(page.locator("#chart-hours")).to_be_visible()
+    await _shot(page, "4-daily-report")
