@@ -193,3 +193,12 @@ async def test_an_officer_works_an_alert_from_the_console(
     await expect(page.locator("#report-figures")).to_contain_text("监管对象")
     await expect(page.locator("#chart-hours")).to_be_visible()
     await _shot(page, "4-daily-report")
+
+    # Signing out ends the session: back to the login, and the old token is refused.
+    token = await page.evaluate("sessionStorage.getItem('ccmon.access')")
+    await page.click("#sign-out")
+    await expect(page.locator("#login-form")).to_be_visible()
+    refused = await page.request.get(
+        f"{server}/api/v1/subjects", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert refused.status == 401
