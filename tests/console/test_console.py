@@ -51,21 +51,46 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+class Served:
+    """The API on a fixed loopback port, which a test can stop and start again (a network
+    drop, as the browser sees it)."""
+
+    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._app = create_app(pool, live_interval_s=0.2)
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        config = uvicorn.Config(
+            self._app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        assert self._server is not None
+        assert self._task is not None
+        self._server.should_exit = True
+        await self._task
+
+
 @pytest.fixture
-async def server(pool: AsyncConnectionPool[Any]) -> AsyncIterator[str]:
-    port = free_port()
-    app = create_app(pool, live_interval_s=0.2)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110
-        await asyncio.sleep(0.01)
+async def served(pool: AsyncConnectionPool[Any]) -> AsyncIterator[Served]:
+    api = Served(pool)
+    await api.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield api
     finally:
-        server.should_exit = True
-        await task
+        await api.stop()
+
+
+@pytest.fixture
+def server(served: Served) -> str:
+    return served.url
 
 
 @pytest.fixture
@@ -107,9 +132,10 @@ async def test_an_officer_works_an_alert_from_the_console(
     pool: AsyncConnectionPool[Any],
     mosquitto: Broker,
     pipeline: Pipeline,
-    server: str,
+    served: Served,
     page: Page,
 ) -> None:
+    server = served.url
     seeded = await seed_subject(pool, code=f"console-{secrets.token_hex(3)}")
     name = f"console-officer-{secrets.token_hex(3)}"
     async with pool.connection() as conn:
@@ -169,6 +195,19 @@ async def test_an_officer_works_an_alert_from_the_console(
         "called him: back home by 21:00",
     )
     await expect(critical).to_have_count(1)
+
+    # A network drop: the page shows it, and once back misses nothing opened meanwhile.
+    await served.stop()
+    await expect(page.locator("#live-status")).to_have_class("status offline")
+    async with pool.connection() as conn:
+        await store.record_findings(
+            conn,
+            [Finding(AlertKind.SOS, seeded.subject_id, time.time(), "SOS pressed")],
+            actor="test",
+        )
+    await served.start()
+    await expect(page.locator("#live-status")).to_have_class("status live", timeout=20_000)
+    await expect(page.locator("#alerts li.alert", has_text="SOS")).to_be_visible()
 
     # The subject's page and trail (a read with its purpose, on the record).
     await critical.locator("button.link").first.click()
