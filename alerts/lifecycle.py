@@ -86,6 +86,8 @@ async def act(
         to = next_state(AlertState(alert.state), Severity(alert.severity), action, note)
         if to is not None:
             await store.set_state(conn, alert_id=alert_id, state=to, actor=actor)
+            # handled: the subject's devices go back to their level's rate
+            await store.end_pursuit(conn, alert_id=alert_id, actor=actor)
         await store.add_event(
             conn, alert_id=alert_id, action=_MOVES[action][2], actor=actor, note=note
         )

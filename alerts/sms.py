@@ -34,6 +34,7 @@ _KIND_ZH = {
     AlertKind.SOS: "紧急求助",
     AlertKind.LEAVE_OVERDUE: "请假逾期未归",
     AlertKind.ORDER_ENDING: "监管期限将满",
+    AlertKind.CHECK_IN_MISSED: "未响应签到",
 }
 _KIND_EN = {
     AlertKind.ZONE_EXIT: "left the permitted area",
@@ -49,6 +50,7 @@ _KIND_EN = {
     AlertKind.SOS: "SOS",
     AlertKind.LEAVE_OVERDUE: "not back from leave",
     AlertKind.ORDER_ENDING: "monitoring order ending",
+    AlertKind.CHECK_IN_MISSED: "check-in not answered",
 }
 _SEVERITY_ZH = {Severity.CRITICAL: "紧急", Severity.HIGH: "重要", Severity.NORMAL: "一般"}
 

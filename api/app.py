@@ -15,6 +15,7 @@ from api import (
     alerts,
     audit,
     auth,
+    commands,
     console,
     deliveries,
     devices,
@@ -75,6 +76,7 @@ def create_app(
     v1.include_router(zones.router)
     v1.include_router(orders.router)
     v1.include_router(devices.router)
+    v1.include_router(commands.router)
     v1.include_router(live.router)
     v1.include_router(console.router)
     v1.include_router(quarantine.router)

@@ -24,7 +24,13 @@ if TYPE_CHECKING:
 _PBKDF2_ITERATIONS = 1000
 PASSWORD_FILE = "passwords"  # noqa: S105 (a file name)
 ACL_FILE = "acl"
-INGEST_READS = ("cc/v1/devices/+/fix", "cc/v1/devices/+/status", "owntracks/#")
+INGEST_READS = (
+    "cc/v1/devices/+/fix",
+    "cc/v1/devices/+/status",
+    "cc/v1/devices/+/cmd/result",
+    "owntracks/#",
+)
+INGEST_WRITES = ("cc/v1/devices/+/cmd", "owntracks/+/+/cmd")  # commands
 
 
 def mosquitto_config(
@@ -95,9 +101,14 @@ def password_file(accounts: Iterable[BrokerAccount], *, ingest: tuple[str, str])
 
 
 def acl_file(accounts: Iterable[BrokerAccount], *, ingest_user: str) -> str:
-    """Ingest reads every device topic; each device publishes to its own topics and reads its
-    own command topic, nothing else (Mosquitto drops what a user may not publish)."""
-    ingest = [f"user {ingest_user}", *(f"topic read {t}" for t in INGEST_READS)]
+    """Ingest reads every device topic and writes commands; each device publishes to its own
+    topics (results of its commands included) and reads its own command topic, nothing else
+    (Mosquitto drops what a user may not publish)."""
+    ingest = [
+        f"user {ingest_user}",
+        *(f"topic read {t}" for t in INGEST_READS),
+        *(f"topic write {t}" for t in INGEST_WRITES),
+    ]
     devices = [
         [
             f"user {a.username}",

@@ -20,6 +20,7 @@ from ccmon.metrics import metrics_router
 from ccmon.mosquitto import new_device_password
 from ingest import (
     BatchConfig,
+    CommandChannel,
     Limits,
     Message,
     MqttConfig,
@@ -89,6 +90,7 @@ def monitoring(
         ingest_task(pipeline, settings, queue),
         delivery_task(pool, settings),
         retention_task(pool, settings),
+        CommandChannel(pool, mqtt_config(settings)).run(),
     ]
 
 
@@ -152,6 +154,17 @@ async def delivery_task(pool: AsyncConnectionPool[Any], settings: Settings) -> N
         await DeliveryWorker(pool, channels, delivery_config(settings)).run()
 
 
+def mqtt_config(settings: Settings) -> MqttConfig:
+    return MqttConfig(
+        host=settings.mqtt_host,
+        port=settings.mqtt_port,
+        client_id=settings.mqtt_client_id,
+        username=settings.mqtt_username,
+        password=settings.mqtt_password,
+        share_group=settings.mqtt_share_group,
+    )
+
+
 def ingest_task(
     pipeline: Pipeline,
     settings: Settings,
@@ -161,14 +174,7 @@ def ingest_task(
 ) -> Coroutine[Any, Any, None]:
     return run_ingest(
         pipeline,
-        MqttConfig(
-            host=settings.mqtt_host,
-            port=settings.mqtt_port,
-            client_id=settings.mqtt_client_id,
-            username=settings.mqtt_username,
-            password=settings.mqtt_password,
-            share_group=settings.mqtt_share_group,
-        ),
+        mqtt_config(settings),
         BatchConfig(size=settings.batch_size, wait_s=settings.batch_wait_ms / 1000),
         queue=queue,
         connected=connected,

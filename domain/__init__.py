@@ -10,6 +10,7 @@ from domain.alerts import (
     SeparationState,
     Severity,
 )
+from domain.commands import PURSUIT_KINDS, CommandKind, CommandState
 from domain.events import DeviceEvent
 from domain.fixes import (
     Codes,
@@ -47,11 +48,14 @@ __all__ = [
     "ALWAYS",
     "DEFAULT_LEVELS",
     "ORDER_MAX_MONTHS",
+    "PURSUIT_KINDS",
     "SEVERITY",
     "AlertKind",
     "AlertState",
     "Assignment",
     "Codes",
+    "CommandKind",
+    "CommandState",
     "Device",
     "DeviceEvent",
     "DeviceKind",

@@ -20,6 +20,7 @@ class AlertKind(StrEnum):
     SOS = "sos"
     LEAVE_OVERDUE = "leave_overdue"  # not back in the district when the leave ended
     ORDER_ENDING = "order_ending"  # the monitoring order ends within days: review it
+    CHECK_IN_MISSED = "check_in_missed"  # a check-in request went unanswered
 
 
 class Severity(StrEnum):
@@ -42,6 +43,7 @@ SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.SOS: Severity.CRITICAL,
     AlertKind.LEAVE_OVERDUE: Severity.HIGH,
     AlertKind.ORDER_ENDING: Severity.NORMAL,
+    AlertKind.CHECK_IN_MISSED: Severity.HIGH,
 }
 
 

@@ -14,7 +14,9 @@ class LevelPolicy:
     a zone violation is confirmed by `confirm_fixes` consecutive decisive fixes, or by at
     least two spanning `confirm_s`; phone and wristband are apart when their fixes (at most
     `pair_window_s` apart in time) are more than `separation_m` apart beyond both accuracies
-    for `separation_s`."""
+    for `separation_s`. While a pursuit runs (a critical alert of a pursuit kind open, not
+    acknowledged, at most `pursuit_max_s`) the subject's devices report every
+    `pursuit_interval_s`."""
 
     phone_interval_s: float
     wristband_interval_s: float
@@ -24,6 +26,8 @@ class LevelPolicy:
     separation_m: float
     separation_s: float
     pair_window_s: float = 120.0
+    pursuit_interval_s: float = 15.0
+    pursuit_max_s: float = 1800.0
 
 
 # Per supervision level (严管 / 普管 / 宽管); ccmon's settings override all three at once

@@ -1,5 +1,6 @@
 """MQTT subscription, wire formats, validation, quarantine, batching and the pipeline loop."""
 
+from ingest.commands import RESULT_TOPIC, CommandChannel
 from ingest.errors import IngestError, RejectedInputError
 from ingest.http import owntracks_http
 from ingest.mqtt import BatchConfig, MqttConfig, run_ingest
@@ -17,8 +18,10 @@ from ingest.wire import (
 
 __all__ = [
     "FIX_TOPIC",
+    "RESULT_TOPIC",
     "STATUS_TOPIC",
     "BatchConfig",
+    "CommandChannel",
     "Decoded",
     "DecodedFix",
     "FixV1",

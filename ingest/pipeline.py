@@ -16,7 +16,7 @@ import psycopg
 
 import store
 from alerts import Memory, Registry, RuleBook
-from domain import FixBatch, LevelPolicy, SupervisionLevel
+from domain import PURSUIT_KINDS, FixBatch, LevelPolicy, SupervisionLevel
 from geofence import Evaluation, ZoneIndex
 from ingest.batch import to_batch
 from ingest.errors import RejectedInputError
@@ -251,6 +251,7 @@ class Pipeline:
                         changes += await store.escalate_unacknowledged(
                             conn, after_s=self._config.escalate_after_s, actor=self._config.actor
                         )
+                        await self._pursue(conn, changes)
                         await store.set_clock_time(conn, now)
                     break
                 except psycopg.OperationalError as exc:
@@ -388,6 +389,7 @@ class Pipeline:
             if write.evaluation is not None:
                 verdict = rules.judge(write.current, write.evaluation)
                 changes += await verdict.save(conn, actor=actor)
+            await self._pursue(conn, changes)
         rules.apply(heard, versions=versions)
         if verdict is not None:
             rules.apply(verdict, versions=versions)
@@ -396,6 +398,22 @@ class Pipeline:
         self.stats.events += len(new_events)
         self.stats.quarantined += len(write.rejected)
         self._count(changes)
+
+    async def _pursue(
+        self, conn: psycopg.AsyncConnection[Any], changes: list[store.AlertChange]
+    ) -> None:
+        """Alerts of a pursuit kind just opened: their subjects' devices report faster."""
+        opened = [c.alert_id for c in changes if c.action == "opened"]
+        if opened:
+            await store.start_pursuits(
+                conn,
+                alert_ids=opened,
+                kinds=[k.value for k in PURSUIT_KINDS],
+                rates={
+                    level.value: (p.pursuit_interval_s, p.pursuit_max_s)
+                    for level, p in self._config.levels.items()
+                },
+            )
 
     def _count(self, changes: list[store.AlertChange]) -> None:
         self.stats.alert_changes += len(changes)

@@ -5,6 +5,7 @@ buffering through outages, and misbehaving as its subject's scenario says."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import time
@@ -37,6 +38,8 @@ class Sent:
     out_of_order: int = 0  # fixes sent after a newer one
     malformed: int = 0  # payloads meant to be refused
     gaps: int = 0  # moments a device got no fix (indoors, GNSS only)
+    commands: int = 0  # commands received
+    answers: int = 0  # commands answered
 
 
 @dataclass(slots=True)
@@ -180,6 +183,14 @@ class _Device:
     status_seq: int = 0
     held: list[object] = field(default_factory=list)  # buffered through an outage
     late: bytes | None = None  # held back to be sent after the next one
+    interval_s: float = 60.0  # its level's rate
+    fast: tuple[float, float] | None = None  # (interval_s, until monotonic): a pursuit
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # the rate changed
+
+    def current_interval(self) -> float:
+        if self.fast is not None and time.monotonic() < self.fast[1]:
+            return self.fast[0]
+        return self.interval_s
 
     @property
     def subject(self) -> SimSubject:
@@ -224,6 +235,66 @@ class _Device:
         await self.client.publish(f"{self.topic}/fix", fix, qos=1)
         self.sent.fixes += 1
 
+    async def fix_now(self) -> int | None:
+        """A fix taken and sent now (asked for); its sequence number, or None indoors
+        without one."""
+        t = self.sim_t()
+        fix = device_fix(
+            self.city,
+            self.index,
+            self.device,
+            t=t,
+            when=datetime.now(UTC),
+            seq=self.seq,
+            rng=self.rng,
+        )
+        if fix is None:
+            return None
+        self.seq += 1
+        await self._send(fix)
+        return self.seq - 1
+
+    async def answer(self, command_id: str, status: str, **more: object) -> None:
+        body = {"id": command_id, "status": status, **more}
+        await self.client.publish(f"{self.topic}/cmd/result", json.dumps(body).encode(), qos=1)
+
+    async def obey(self, deaf: bool) -> None:
+        """Carry out what ccmon asks on the command topic (a `deaf` device takes the
+        messages and never answers, as a phone left off or an app killed)."""
+        async for message in self.client.messages:
+            self.sent.commands += 1
+            if deaf:
+                continue
+            try:
+                command = json.loads(bytes(message.payload))
+                command_id, kind = command["id"], command["kind"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            await self.answer(command_id, "delivered")
+            if kind in ("locate", "check_in"):
+                seq = await self.fix_now()
+                if seq is None:
+                    await self.answer(command_id, "failed", error="no fix (indoors)")
+                    continue
+                answer: dict[str, object] = {"seq": seq}
+                if kind == "check_in":
+                    answer["present"] = True
+                await self.answer(command_id, "answered", answer=answer)
+            elif kind == "set_interval":
+                params = command.get("params", {})
+                interval = params.get("interval_s")
+                self.fast = (
+                    None
+                    if interval is None
+                    else (float(interval), time.monotonic() + float(params["for_s"]))
+                )
+                self.wake.set()
+                await self.answer(command_id, "answered", answer={"interval_s": interval})
+            else:
+                await self.answer(command_id, "failed", error=f"unknown command {kind!r}")
+                continue
+            self.sent.answers += 1
+
     async def flush(self) -> None:
         if self.held:
             await self.client.publish(f"{self.topic}/fix", json.dumps(self.held).encode(), qos=1)
@@ -264,33 +335,55 @@ async def _run_device(
     rng: random.Random,
     sent: Sent,
     time_scale: float,
+    deaf: bool,
 ) -> None:
-    """One device: its own MQTT client, its level's rate, its own sequence numbers."""
+    """One device: its own MQTT client, its level's rate, its own sequence numbers, and
+    what it is asked on its command topic."""
     username, password = credentials or (None, None)
     async with aiomqtt.Client(
         *broker, identifier=device.code, username=username, password=password
     ) as client:
-        d = _Device(city, index, device, client, sent, rng, time_scale)
-        if device.kind is DeviceKind.WRISTBAND:
-            await d.status("power_on", 100)
-        while time.monotonic() < until:
-            t = d.sim_t()
-            if not await _scenario_step(d, t):
-                return
-            fix = device_fix(city, index, device, t=t, when=datetime.now(UTC), seq=d.seq, rng=rng)
-            if fix is None:
-                sent.gaps += 1
-            else:
-                d.seq += 1
-                real_t = t / time_scale
-                if outage is not None and outage.start_s <= real_t < outage.end_s:
-                    d.held.append(json.loads(fix))
-                else:
-                    await d.flush()
-                    await d.publish_fix(fix)
-            await asyncio.sleep(
-                max(0.0, interval_s - (time.monotonic() - d.started - t / time_scale))
-            )
+        d = _Device(city, index, device, client, sent, rng, time_scale, interval_s=interval_s)
+        await client.subscribe(f"{d.topic}/cmd", qos=1)
+        obeying = asyncio.create_task(d.obey(deaf))
+        try:
+            await _report(d, until=until, outage=outage)
+        finally:
+            obeying.cancel()
+
+
+async def _report(d: _Device, *, until: float, outage: Outage | None) -> None:
+    """Fixes at the device's rate (its level's, or a pursuit's) until `until`."""
+    if d.device.kind is DeviceKind.WRISTBAND:
+        await d.status("power_on", 100)
+    next_at = time.monotonic()
+    while time.monotonic() < until:
+        now = time.monotonic()
+        if now < next_at:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(next_at - now):
+                    await d.wake.wait()
+            if d.wake.is_set():  # a new rate: the next fix is due sooner (or later)
+                d.wake.clear()
+                next_at = min(next_at, time.monotonic() + d.current_interval())
+            continue
+        next_at += d.current_interval()
+        t = d.sim_t()
+        if not await _scenario_step(d, t):
+            return
+        fix = device_fix(
+            d.city, d.index, d.device, t=t, when=datetime.now(UTC), seq=d.seq, rng=d.rng
+        )
+        if fix is None:
+            d.sent.gaps += 1
+            continue
+        d.seq += 1
+        real_t = t / d.time_scale
+        if outage is not None and outage.start_s <= real_t < outage.end_s:
+            d.held.append(json.loads(fix))
+        else:
+            await d.flush()
+            await d.publish_fix(fix)
 
 
 async def simulate_city(
@@ -307,11 +400,13 @@ async def simulate_city(
     report: SimulationReport | None = None,
     progress: Callable[[SimulationReport, float], None] | None = None,
     progress_every_s: float = 5.0,
+    deaf: frozenset[str] = frozenset(),
 ) -> SimulationReport:
     """Every device its own MQTT client (with `credentials[code]` = (username, password) if
     given), reporting every `interval_s` (strict supervision) or twice that (normal), until
     `duration_s` has passed (or cancelled). Movement runs `time_scale` times real time;
-    `progress(report, elapsed_s)` is called every `progress_every_s`."""
+    `progress(report, elapsed_s)` is called every `progress_every_s`. Devices obey commands
+    (locate, set_interval, check_in), but for those in `deaf`, which never answer."""
     report = report or SimulationReport()
     started = time.monotonic()
     until = started + (duration_s if duration_s is not None else float("inf"))
@@ -341,6 +436,7 @@ async def simulate_city(
                                 rng=random.Random(f"{seed}/{device.code}"),
                                 sent=report.of(subject.label),
                                 time_scale=time_scale,
+                                deaf=device.code in deaf,
                             )
                         )
         finally:

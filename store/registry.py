@@ -193,7 +193,11 @@ async def broker_accounts(conn: AsyncConnection[Any]) -> list[BrokerAccount]:
     )
     accounts = []
     for code, password_hash, owntracks in await cur.fetchall():
-        publish = [f"cc/v1/devices/{code}/fix", f"cc/v1/devices/{code}/status"]
+        publish = [
+            f"cc/v1/devices/{code}/fix",
+            f"cc/v1/devices/{code}/status",
+            f"cc/v1/devices/{code}/cmd/result",
+        ]
         if owntracks:
             publish += [f"owntracks/{owntracks}", f"owntracks/{owntracks}/event"]
         read = (f"cc/v1/devices/{code}/cmd",) + (

@@ -1,7 +1,7 @@
 // The console's words in Chinese and English; the same words as the API and the schema.
 export const KINDS = [
   "zone_exit", "zone_entry", "curfew", "separation", "device_silent", "subject_silent", "tamper",
-  "device_removed", "power_off", "low_battery", "sos", "leave_overdue", "order_ending",
+  "device_removed", "power_off", "low_battery", "sos", "leave_overdue", "order_ending", "check_in_missed",
 ];
 
 export const I18N = {
@@ -38,7 +38,7 @@ export const I18N = {
     kind_separation: "Phone left behind", kind_device_silent: "Device silent", kind_subject_silent: "Lost contact",
     kind_tamper: "Strap tamper", kind_device_removed: "Wristband removed", kind_power_off: "Powered off",
     kind_low_battery: "Low battery", kind_sos: "SOS", kind_leave_overdue: "Leave overdue",
-    kind_order_ending: "Order ending",
+    kind_order_ending: "Order ending", kind_check_in_missed: "Check-in missed",
   },
   zh: {
     tagline: "社区矫正电子定位监管",
@@ -73,6 +73,6 @@ export const I18N = {
     kind_separation: "人机分离", kind_device_silent: "设备失联", kind_subject_silent: "失去联系",
     kind_tamper: "破坏腕带", kind_device_removed: "腕带脱离", kind_power_off: "关机",
     kind_low_battery: "电量低", kind_sos: "紧急求助", kind_leave_overdue: "请假逾期",
-    kind_order_ending: "监管即将到期",
+    kind_order_ending: "监管即将到期", kind_check_in_missed: "未响应签到",
   },
 };

@@ -1,0 +1,37 @@
+"""Commands to devices: officers ask as well as wait (NIJ-1004: an on-demand location within
+3 minutes of the request)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.alerts import AlertKind
+
+
+class CommandKind(StrEnum):
+    LOCATE = "locate"  # report a fix now
+    SET_INTERVAL = "set_interval"  # report every interval_s until `until` (pursuit), or back
+    CHECK_IN = "check_in"  # ask the person to confirm presence; answered with a fix
+
+
+class CommandState(StrEnum):
+    PENDING = "pending"  # issued, not yet handed to the broker
+    SENT = "sent"  # the broker has it
+    DELIVERED = "delivered"  # the device says it got it
+    ANSWERED = "answered"  # done: the device answered (and for locate, a fix arrived)
+    EXPIRED = "expired"  # not answered in time
+    FAILED = "failed"  # the device (or ccmon) could not carry it out
+
+
+# An alert of these kinds opening (an exclusion zone entered, a curfew broken, a strap cut or
+# the band removed, SOS) switches the subject's devices to the pursuit rate until it is
+# acknowledged (or the level's pursuit_max_s has passed).
+PURSUIT_KINDS = frozenset(
+    {
+        AlertKind.ZONE_ENTRY,
+        AlertKind.CURFEW,
+        AlertKind.TAMPER,
+        AlertKind.DEVICE_REMOVED,
+        AlertKind.SOS,
+    }
+)
