@@ -10,9 +10,10 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field, model_validator
 
 import store
-from api.auth import ActingUser, CurrentUser, Principal
+from api.auth import ActingUser, CurrentUser
 from api.changes import record
 from api.deps import Conn
+from api.devices import known_device
 from api.subjects import KnownSubject
 from domain import CommandKind
 
@@ -49,19 +50,12 @@ class NewCommand(BaseModel):
         return {}
 
 
-async def _device(conn: Conn, user: Principal, device_id: int) -> store.DeviceRow:
-    rows = await store.list_devices(conn, offices=user.scope, device_id=device_id)
-    if not rows:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device {device_id}")
-    return rows[0]
-
-
 @router.post("/devices/{device_id}/commands", status_code=status.HTTP_201_CREATED, tags=["devices"])
 async def issue_command(
     device_id: int, body: NewCommand, conn: Conn, user: ActingUser
 ) -> store.CommandRow:
     """Ask the device; the command goes out within a second and its state follows."""
-    device = await _device(conn, user, device_id)
+    device = await known_device(conn, user, device_id)
     if not device.active:
         raise HTTPException(status.HTTP_409_CONFLICT, f"device {device.code} is retired")
     command_id = await store.issue_command(
@@ -81,7 +75,7 @@ async def issue_command(
 async def device_commands(
     device_id: int, conn: Conn, user: CurrentUser, limit: Limit = 100
 ) -> list[store.CommandRow]:
-    await _device(conn, user, device_id)
+    await known_device(conn, user, device_id)
     return await store.list_commands(conn, device_id=device_id, limit=limit)
 
 

@@ -53,7 +53,8 @@ class MqttCredentials(BaseModel):
     note: str
 
 
-async def _device(conn: Conn, user: Principal, device_id: int) -> store.DeviceRow:
+async def known_device(conn: Conn, user: Principal, device_id: int) -> store.DeviceRow:
+    """The device, if the caller's offices hold it; 404 otherwise (not told apart)."""
     rows = await store.list_devices(conn, offices=user.scope, device_id=device_id)
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device {device_id}")
@@ -79,7 +80,7 @@ async def list_devices(
 
 @router.get("/{device_id}")
 async def get_device(device_id: int, conn: Conn, user: CurrentUser) -> store.DeviceRow:
-    return await _device(conn, user, device_id)
+    return await known_device(conn, user, device_id)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -110,7 +111,7 @@ async def create_device(body: NewDevice, conn: Conn, user: Manager) -> store.Dev
             status.HTTP_409_CONFLICT, f"a device {body.code!r} (or its OwnTracks topic) exists"
         ) from None
     await record(conn, user, "create", "device", device_id, office, body)
-    return await _device(conn, user, device_id)
+    return await known_device(conn, user, device_id)
 
 
 @router.patch("/{device_id}")
@@ -119,7 +120,7 @@ async def update_device(
 ) -> store.DeviceRow:
     """Bind to another subject (the binding history keeps who carried it when), unbind,
     retire or hand to another office."""
-    await _device(conn, user, device_id)
+    await known_device(conn, user, device_id)
     if body.office_id is not None:
         office_in_scope(user, body.office_id)
     if "subject_id" in body.model_fields_set:
@@ -131,7 +132,7 @@ async def update_device(
     await store.update_device(
         conn, device_id=device_id, active=body.active, office_id=body.office_id
     )
-    device = await _device(conn, user, device_id)
+    device = await known_device(conn, user, device_id)
     await record(conn, user, "update", "device", device_id, device.office_id, body, set_only=True)
     return device
 
@@ -142,14 +143,14 @@ async def issue_mqtt_credentials(
 ) -> MqttCredentials:
     """A new broker password for the device (any old one stops working once the broker's
     files are rewritten); shown this once, only its hash is kept."""
-    device = await _device(conn, user, device_id)
+    device = await known_device(conn, user, device_id)
     new_password: Callable[[], tuple[str, str]] | None = request.app.state.device_passwords
     if new_password is None:
         raise HTTPException(
             status.HTTP_501_NOT_IMPLEMENTED, "this server issues no broker accounts"
         )
     password, hashed = new_password()
-    await store.set_device_mqtt_password(conn, device_id=device_id, password_hash=hashed)
+    await store.set_mqtt_password(conn, code=device.code, password_hash=hashed)
     await record(conn, user, "issue MQTT credentials", "device", device_id, device.office_id)
     return MqttCredentials(
         username=device.code,

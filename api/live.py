@@ -84,6 +84,7 @@ class Feed:
 
     async def _run(self) -> None:
         while True:
+            store.honour_cancellation()
             await asyncio.sleep(self._interval_s)
             try:
                 batch = await self._poll()

@@ -112,9 +112,8 @@ async def list_users(conn: Conn, _user: Admin) -> list[store.UserAccountRow]:
 async def create_user(body: NewUser, conn: Conn, user: Admin) -> CreatedUser:
     """A new user; without a password in the request, one is generated and shown once."""
     await _office_or_422(conn, body.office_id)
-    generated = None if body.password is not None else secrets.token_urlsafe(12)
-    password = body.password or generated
-    assert password is not None, "given or generated"
+    password = body.password or secrets.token_urlsafe(12)
+    generated = None if body.password else password
     user_id = await store.create_user(
         conn,
         username=body.username,

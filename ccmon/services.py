@@ -111,6 +111,7 @@ async def retention_task(pool: AsyncConnectionPool[Any], settings: Settings) -> 
                         )
         except psycopg.Error:
             log.exception("retention: the store failed; trying again later")
+        store.honour_cancellation()
         await asyncio.sleep(settings.retention_check_s)
 
 

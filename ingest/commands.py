@@ -94,12 +94,14 @@ class CommandChannel:
                         tg.create_task(self._send_loop(client))
                         tg.create_task(self._result_loop(client))
             except* aiomqtt.MqttError as group:
+                store.honour_cancellation()  # a shutdown, not a lost connection
                 log.warning("command channel: MQTT lost (%s); again in %.1f s", group, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
 
     async def _send_loop(self, client: aiomqtt.Client) -> None:
         while True:
+            store.honour_cancellation()
             await asyncio.sleep(self._poll_s)
             try:
                 await self.send_pending(client)
@@ -150,6 +152,7 @@ class CommandChannel:
                 await self.record(topic, payload)
             except psycopg.Error:
                 log.exception("command channel: could not record a result")
+            store.honour_cancellation()
 
     async def record(self, topic: str, payload: bytes) -> None:
         """Record one result message; a malformed one goes to quarantine with the reason."""

@@ -14,6 +14,7 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+import store
 from ingest.owntracks import OWNTRACKS_TOPICS
 from ingest.pipeline import Message
 from ingest.status import STATUS_TOPIC
@@ -133,11 +134,9 @@ async def _read(
                         await _leave(client, config)
                     raise
         except aiomqtt.MqttError as exc:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                # Cancelled while disconnecting: the disconnect's own timeout error must not
-                # turn a shutdown into a reconnect.
-                raise asyncio.CancelledError from exc
+            # Cancelled while disconnecting: the disconnect's own timeout error must not turn
+            # a shutdown into a reconnect.
+            store.honour_cancellation()
             connected.clear()
             log.warning("MQTT connection lost (%s); reconnecting in %.1f s", exc, delay)
             await asyncio.sleep(delay)
@@ -153,18 +152,9 @@ async def _leave(client: aiomqtt.Client, config: MqttConfig) -> None:
             await client.unsubscribe(config.topics())
 
 
-def _honour_cancellation() -> None:
-    """Stop if this task was asked to. psycopg_pool's getconn swallows a cancellation that
-    races with a connection being handed over, and a TaskGroup already stopping asks its
-    tasks only once; the task still counts the request. For the loops that use the pool."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
-
-
 async def _tick(pipeline: Pipeline, every_s: float) -> None:
     while True:
-        _honour_cancellation()
+        store.honour_cancellation()
         await asyncio.sleep(every_s)
         try:
             await pipeline.tick(time.time())
@@ -192,7 +182,7 @@ async def run_ingest(
             tg.create_task(_read(mqtt, queue, connected or asyncio.Event()))
             tg.create_task(_tick(pipeline, tick_s))
             while True:
-                _honour_cancellation()
+                store.honour_cancellation()
                 await pipeline.process(await _collect(queue, batching))
     finally:
         await pipeline.close()

@@ -17,6 +17,7 @@ from store.alerts import (
     set_state,
 )
 from store.audit import LocationReadRow, location_reads, record_location_read, trail
+from store.cancellation import honour_cancellation
 from store.commands import (
     CommandRow,
     Expired,
@@ -55,7 +56,6 @@ from store.management import (
     password_hash_of,
     record_change,
     rename_office,
-    set_device_mqtt_password,
     set_password,
     subject_office,
     update_device,
@@ -252,6 +252,7 @@ __all__ = [
     "get_delivery",
     "get_user",
     "get_user_account",
+    "honour_cancellation",
     "insert_events",
     "issue_command",
     "last_fixes",
@@ -319,7 +320,6 @@ __all__ = [
     "schedule_to_json",
     "session_user",
     "set_clock_time",
-    "set_device_mqtt_password",
     "set_mqtt_password",
     "set_password",
     "set_schedule",

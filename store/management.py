@@ -233,14 +233,6 @@ async def update_device(
     )
 
 
-async def set_device_mqtt_password(
-    conn: AsyncConnection[Any], *, device_id: int, password_hash: str
-) -> None:
-    await conn.execute(
-        "UPDATE devices SET mqtt_password_hash = %s WHERE id = %s", (password_hash, device_id)
-    )
-
-
 # Zones ------------------------------------------------------------------------------------
 
 

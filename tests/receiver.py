@@ -9,12 +9,11 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ccmon.benching import free_port
+from tests.serving import serving
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -46,9 +45,6 @@ class Receiver:
 
 @contextlib.asynccontextmanager
 async def running_receiver() -> AsyncIterator[Receiver]:
-    port = free_port()
-    receiver = Receiver(base=f"http://127.0.0.1:{port}")
-
     async def endpoint(request: Request) -> Response:
         path = request.url.path
         body = await request.body()
@@ -58,14 +54,6 @@ async def running_receiver() -> AsyncIterator[Receiver]:
         return Response(status_code=queue.pop(0) if queue else 200, content=b"ok")
 
     app = Starlette(routes=[Route("/{path:path}", endpoint, methods=["POST", "PUT"])])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110
-        await asyncio.sleep(0.01)
-    try:
+    async with serving(app) as served:
+        receiver = Receiver(base=served.url)
         yield receiver
-    finally:
-        server.should_exit = True
-        await task

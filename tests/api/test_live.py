@@ -14,16 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 import store
 from api import create_app, hash_password
-from ccmon.benching import free_port
 from domain import AlertKind, Finding
 from tests.helpers import bearer, seed_subject, sign_in, until
 from tests.running import processed, publish, walk
+from tests.serving import serving
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -40,19 +39,8 @@ PASSWORD = "live-feed-password"
 @pytest.fixture
 async def server(pool: AsyncConnectionPool[Any]) -> AsyncIterator[str]:
     """The API on a free loopback port with a fast feed and a short heartbeat."""
-    port = free_port()
-    app = create_app(pool, live_interval_s=0.1, live_heartbeat_s=0.5)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110
-        await asyncio.sleep(0.01)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serving(create_app(pool, live_interval_s=0.1, live_heartbeat_s=0.5)) as api:
+        yield api.address
 
 
 async def _officer(pool: AsyncConnectionPool[Any], seeded: Seeded) -> str:

@@ -7,22 +7,20 @@ Screenshots go to test-artifacts/console/."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import uvicorn
 from playwright.async_api import Page, Request, async_playwright, expect
 
 import store
 from api import create_app, hash_password
-from ccmon.benching import free_port
 from domain import AlertKind, AlertState, Finding
 from tests.helpers import seed_subject, until
 from tests.running import live_alerts, processed, publish, walk
+from tests.serving import Served, serving
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -51,41 +49,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-class Served:
-    """The API on a fixed loopback port, which a test can stop and start again (a network
-    drop, as the browser sees it)."""
-
-    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._app = create_app(pool, live_interval_s=0.2)
-        self._server: uvicorn.Server | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        config = uvicorn.Config(
-            self._app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        assert self._task is not None
-        self._server.should_exit = True
-        await self._task
-
-
 @pytest.fixture
 async def served(pool: AsyncConnectionPool[Any]) -> AsyncIterator[Served]:
-    api = Served(pool)
-    await api.start()
-    try:
+    """The API, which the test stops and starts again (a network drop, as the page sees it)."""
+    async with serving(create_app(pool, live_interval_s=0.2)) as api:
         yield api
-    finally:
-        await api.stop()
 
 
 @pytest.fixture
