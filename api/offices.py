@@ -97,10 +97,10 @@ async def _office_or_422(conn: Conn, office_id: int | None) -> None:
 
 
 async def _account(conn: Conn, user_id: int) -> store.UserAccountRow:
-    account = await store.get_user_account(conn, user_id=user_id)
-    if account is None:
+    accounts = await store.list_users(conn, user_id=user_id)
+    if not accounts:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {user_id}")
-    return account
+    return accounts[0]
 
 
 @router.get("/users")

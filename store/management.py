@@ -65,23 +65,17 @@ class UserAccountRow:
     disabled_at: datetime | None
 
 
-async def list_users(conn: AsyncConnection[Any]) -> list[UserAccountRow]:
+async def list_users(
+    conn: AsyncConnection[Any], *, user_id: int | None = None
+) -> list[UserAccountRow]:
+    """Every user (`user_id`: only that one)."""
     cur = conn.cursor(row_factory=class_row(UserAccountRow))
     await cur.execute(
         "SELECT id, username, role, office_id, created_at, locked_until, disabled_at"
-        " FROM users ORDER BY id"
+        " FROM users WHERE %(id)s::bigint IS NULL OR id = %(id)s ORDER BY id",
+        {"id": user_id},
     )
     return await cur.fetchall()
-
-
-async def get_user_account(conn: AsyncConnection[Any], *, user_id: int) -> UserAccountRow | None:
-    cur = conn.cursor(row_factory=class_row(UserAccountRow))
-    await cur.execute(
-        "SELECT id, username, role, office_id, created_at, locked_until, disabled_at"
-        " FROM users WHERE id = %s",
-        (user_id,),
-    )
-    return await cur.fetchone()
 
 
 async def update_user(
