@@ -291,9 +291,10 @@ class RuleBook:
                 heard[e.device_id] = max(heard.get(e.device_id, e.time), e.time)
         return Verdict(findings=status_findings(events), last_seen=heard)
 
-    def tick(self, now: float) -> Verdict:
+    def tick(self, now: float, *, hold_silence: bool = False) -> Verdict:
         """Rules decided by the clock: silence (of subjects under an order), order
-        reminders, curfews that begin and leaves that end."""
+        reminders, curfews that begin and leaves that end. `hold_silence`: a backlog is
+        being read; nobody goes silent meanwhile."""
         reg, mem, since = self.registry, self._memory, self._ticked_at
         watched = reg.watched.where(
             reg.orders.covered(reg.watched.subject, np.full(reg.watched.subject.shape[0], now))
@@ -305,6 +306,7 @@ class RuleBook:
             mem.silence,
             policies=reg.policies,
             watching_since=self._watching_since,
+            hold=hold_silence,
         )
         starting = np.intersect1d(reg.index.starting(since, now), reg.curfews)
         curfew, curfew_state = curfew_start_findings(now, starting, reg.index, mem.last_fix)

@@ -56,16 +56,21 @@ def silence_findings(
     *,
     policies: Policies,
     watching_since: float,
+    hold: bool = False,
 ) -> tuple[list[Finding], Silence]:
     """Findings for devices and subjects that went silent or came back since `before`. A
     device never heard from counts as heard at `watching_since` (when monitoring began),
-    unless it is silent already (a restart or another process taking over found it so)."""
+    unless it is silent already (a restart or another process taking over found it so).
+    `hold`: ingest is reading a backlog, so what is stored is not all the devices said:
+    a silent device may come back, none goes silent."""
     devices = watched.device.tolist()
     seen = np.array([last_seen.get(d, watching_since) for d in devices], dtype=np.float64)
     heard = np.array([d in last_seen for d in devices], dtype=np.bool_)
     was = np.isin(watched.device, np.fromiter(before.devices, dtype=np.int64))
     limit = watched.limits(policies)
     quiet = (now - seen > limit) | (was & ~heard)
+    if hold:
+        quiet &= was
     subjects = np.unique(watched.subject)
     talking = np.unique(watched.subject[~quiet])
     silent_subjects = frozenset(np.setdiff1d(subjects, talking).tolist())

@@ -146,8 +146,9 @@ class _TimedPipeline(Pipeline):
 
     async def process(self, messages: list[Message]) -> None:
         await super().process(messages)
-        self.received.extend(m.received for m in messages)
-        self.committed.extend(itertools.repeat(time.time(), len(messages)))
+        devices = [m for m in messages if not m.marker]
+        self.received.extend(m.received for m in devices)
+        self.committed.extend(itertools.repeat(time.time(), len(devices)))
         self._stored.value = self.stats.stored
 
 

@@ -99,7 +99,7 @@ def _plan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-scale", type=float, help="movement runs this many times faster")
 
 
-async def _mosquitto_config(_settings: Settings, args: argparse.Namespace) -> None:
+async def _mosquitto_config(settings: Settings, args: argparse.Namespace) -> None:
     print(
         mosquitto_config(
             port=args.port,
@@ -107,6 +107,7 @@ async def _mosquitto_config(_settings: Settings, args: argparse.Namespace) -> No
             persistence_dir=args.persistence_dir,
             auth_dir=args.auth_dir,
             in_flight=args.in_flight,
+            message_max_bytes=args.message_size_limit or settings.message_max_bytes,
         )
     )
 
@@ -196,6 +197,12 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=2000,
         help="messages a subscriber holds unacknowledged, at most (>= 4 x CCMON_BATCH_SIZE)",
+    )
+    conf.add_argument(
+        "--message-size-limit",
+        type=int,
+        default=None,
+        help="largest payload in bytes (default: CCMON_MESSAGE_MAX_BYTES, as ingest refuses)",
     )
     conf.set_defaults(run=_mosquitto_config)
     auth = sub.add_parser(

@@ -24,13 +24,15 @@ if TYPE_CHECKING:
 _PBKDF2_ITERATIONS = 1000
 PASSWORD_FILE = "passwords"  # noqa: S105 (a file name)
 ACL_FILE = "acl"
+INGEST_MARKERS = "cc/v1/ingest/+/mark"  # each ingest process's own (ingest.backlog)
 INGEST_READS = (
     "cc/v1/devices/+/fix",
     "cc/v1/devices/+/status",
     "cc/v1/devices/+/cmd/result",
     "owntracks/#",
+    INGEST_MARKERS,
 )
-INGEST_WRITES = ("cc/v1/devices/+/cmd", "owntracks/+/+/cmd")  # commands
+INGEST_WRITES = ("cc/v1/devices/+/cmd", "owntracks/+/+/cmd", INGEST_MARKERS)
 
 
 def mosquitto_config(
@@ -40,6 +42,7 @@ def mosquitto_config(
     persistence_dir: Path | None,
     auth_dir: Path | None = None,
     in_flight: int = 2000,
+    message_max_bytes: int = 256 * 1024,
 ) -> str:
     """A mosquitto.conf for ccmon's ingest.
 
@@ -48,6 +51,8 @@ def mosquitto_config(
     `in_flight`: messages sent to a subscriber and not yet acknowledged, at most. Ingest
     acknowledges once stored, so this bounds what it holds while the store is slow or away
     (the rest waits in the broker); keep it at least ingest's queue (4 x CCMON_BATCH_SIZE).
+    `message_max_bytes`: larger payloads are refused by the broker, as ingest would refuse
+    them (CCMON_MESSAGE_MAX_BYTES), so none is queued or sent to ingest.
     With `persistence_dir`, queued messages and persistent sessions survive a broker restart.
     With `auth_dir` (written by `ccmon mosquitto-auth`), only known users connect, each
     limited by the ACL there.
@@ -65,6 +70,7 @@ def mosquitto_config(
         "max_queued_messages 0",
         "max_queued_bytes 0",
         f"max_inflight_messages {in_flight}",
+        f"message_size_limit {message_max_bytes}",
         "persistent_client_expiration 7d",
         "log_dest stderr",
         "log_type error",

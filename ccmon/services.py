@@ -67,10 +67,14 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
             max_future_s=settings.fix_max_future_s,
             max_age_s=settings.fix_max_age_s,
             max_accuracy_m=settings.fix_max_accuracy_m,
+            max_bytes=settings.message_max_bytes,
+            max_items=settings.message_max_items,
+            max_depth=settings.message_max_depth,
         ),
         levels=settings.levels,
         refresh_s=settings.registry_refresh_s,
         escalate_after_s=settings.escalate_after_s,
+        backlog_max_s=settings.backlog_max_s,
     )
 
 
@@ -79,7 +83,8 @@ def monitoring(
 ) -> tuple[uvicorn.Server, list[Coroutine[Any, Any, None]]]:
     """The API server (with HTTP ingest), and beside it the ingest loop (sharing one pipeline
     queue with HTTP ingest) and the alert delivery worker."""
-    pipeline = Pipeline(pool, pipeline_config(settings))
+    config = pipeline_config(settings)
+    pipeline = Pipeline(pool, config)
     queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=settings.batch_size * 4)
     server = api_server(
         pool,
@@ -90,7 +95,7 @@ def monitoring(
         ingest_task(pipeline, settings, queue),
         delivery_task(pool, settings),
         retention_task(pool, settings),
-        CommandChannel(pool, mqtt_config(settings)).run(),
+        CommandChannel(pool, mqtt_config(settings), limits=config.limits).run(),
     ]
 
 

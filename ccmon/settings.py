@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     fix_max_future_s: float = Field(default=300.0, ge=0, description="clock skew tolerated")
     fix_max_age_s: float = Field(default=7 * 86400.0, gt=0, description="older fixes rejected")
     fix_max_accuracy_m: float = Field(default=50_000.0, gt=0)
+    message_max_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="larger device messages go to quarantine"
+    )
+    message_max_items: int = Field(default=2000, ge=1, description="fixes in one batch message")
+    message_max_depth: int = Field(default=8, ge=2, description="JSON nesting of one message")
+    backlog_max_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="reading a backlog holds the silence rule at most this long",
+    )
 
     console_tiles_url: str | None = Field(
         default=None, description="the console's basemap tiles ({z}/{x}/{y}); unset: none"

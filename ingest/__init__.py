@@ -1,10 +1,11 @@
 """MQTT subscription, wire formats, validation, quarantine, batching and the pipeline loop."""
 
 from ingest.commands import RESULT_TOPIC, CommandChannel
+from ingest.decode import Message, decode_message
 from ingest.errors import IngestError, RejectedInputError
 from ingest.http import owntracks_http
 from ingest.mqtt import BatchConfig, MqttConfig, run_ingest
-from ingest.pipeline import Message, Pipeline, PipelineConfig, PipelineStats
+from ingest.pipeline import Pipeline, PipelineConfig, PipelineStats
 from ingest.status import STATUS_TOPIC, StatusV1, decode_status
 from ingest.wire import (
     FIX_TOPIC,
@@ -36,6 +37,7 @@ __all__ = [
     "RejectedItem",
     "StatusV1",
     "decode_fixes",
+    "decode_message",
     "decode_status",
     "owntracks_http",
     "run_ingest",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
@@ -26,11 +27,15 @@ import psycopg
 
 import store
 from domain import AlertKind, CommandKind, Finding
+from ingest.decode import describe
+from ingest.errors import RejectedInputError
+from ingest.wire import decode_json, kept, screen
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
     from ingest.mqtt import MqttConfig
+    from ingest.wire import Limits
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,37 @@ class Result(msgspec.Struct, forbid_unknown_fields=True):
     status: Literal["delivered", "answered", "failed"]
     answer: dict[str, Any] | None = None
     error: str | None = None
+
+
+_result = msgspec.json.Decoder(Result)
+_ERROR_CHARS = 500
+
+
+def decode_result(payload: bytes, *, limits: Limits) -> Result:
+    """A device's result message, checked as any device input is; RejectedInputError with
+    the reason otherwise."""
+    screen(payload, limits)
+    result = decode_json(_result, payload, "command result")
+    if result.error is not None and len(result.error) > _ERROR_CHARS:
+        raise RejectedInputError(f"error of {len(result.error)} characters: at most {_ERROR_CHARS}")
+    _check_plain(result.answer, "answer")
+    _check_plain(result.error, "error")
+    return result
+
+
+def _check_plain(value: object, where: str) -> None:
+    """JSON the store can keep: finite numbers, text without NUL (nesting is bounded)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise RejectedInputError(f"{where} holds {value}, not a finite number")
+    if isinstance(value, str) and "\0" in value:
+        raise RejectedInputError(f"{where} holds a NUL character")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_plain(key, where)
+            _check_plain(item, f"{where}.{key:.40}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_plain(item, f"{where}[{i}]")
 
 
 def wire(command: store.Outgoing) -> tuple[str, bytes] | str:
@@ -65,10 +101,16 @@ class CommandChannel:
     """Runs beside ingest, with an MQTT client (and persistent session) of its own."""
 
     def __init__(
-        self, pool: AsyncConnectionPool[Any], mqtt: MqttConfig, *, poll_s: float = 0.5
+        self,
+        pool: AsyncConnectionPool[Any],
+        mqtt: MqttConfig,
+        *,
+        limits: Limits,
+        poll_s: float = 0.5,
     ) -> None:
         self._pool = pool
         self._mqtt = mqtt
+        self._limits = limits
         self._poll_s = poll_s
 
     async def run(self) -> None:
@@ -128,14 +170,15 @@ class CommandChannel:
         """Locates answered by a fix; the unanswered past their time expired; each expired
         check-in an alert for its subject."""
         async with self._pool.connection() as conn, conn.transaction():
-            await store.answer_locates(conn)
+            await store.answer_with_fixes(conn)
             expired = await store.expire(conn)
             missed = [
                 Finding(
                     AlertKind.CHECK_IN_MISSED,
                     e.subject_id,
                     time.time(),
-                    f"check-in request to {e.device_code} not answered in time",
+                    f"check-in request to {e.device_code} not answered in time"
+                    + ("" if e.error is None else f" (the device said: {e.error})"),
                 )
                 for e in expired
                 if e.kind == CommandKind.CHECK_IN and e.subject_id is not None
@@ -155,24 +198,30 @@ class CommandChannel:
             store.honour_cancellation()
 
     async def record(self, topic: str, payload: bytes) -> None:
-        """Record one result message; a malformed one goes to quarantine with the reason."""
+        """Record one result message; a malformed one, or one the store refuses, goes to
+        quarantine with the reason."""
         code = topic.split("/")[3]
         try:
-            result = msgspec.json.decode(payload, type=Result)
-        except msgspec.DecodeError as exc:
+            result = decode_result(payload, limits=self._limits)
             async with self._pool.connection() as conn:
-                await store.quarantine(
-                    conn, [store.Rejected(topic, payload, f"not a command result: {exc}")]
+                known = await store.record_result(
+                    conn,
+                    device_code=code,
+                    command_id=result.id,
+                    status=result.status,
+                    answer=result.answer,
+                    error=result.error,
                 )
-            return
-        async with self._pool.connection() as conn:
-            known = await store.record_result(
-                conn,
-                device_code=code,
-                command_id=result.id,
-                status=result.status,
-                answer=result.answer,
-                error=result.error,
-            )
             if not known:
                 log.info("result for command %s of %s ignored: ended or unknown", result.id, code)
+            return
+        except psycopg.OperationalError:
+            raise  # the store is away: not the message's fault
+        except RejectedInputError as exc:
+            reason = f"not a command result: {exc}"
+        except Exception as exc:
+            reason = f"command result not recorded: {describe(exc)}"
+        async with self._pool.connection() as conn:
+            await store.quarantine(
+                conn, [store.Rejected(topic, kept(payload, self._limits), reason)]
+            )

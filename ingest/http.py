@@ -16,11 +16,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
-from ingest.pipeline import Message, Pipeline
+from ingest.decode import Message
+from ingest.pipeline import Pipeline
 
 _hasher = PasswordHasher()
 _basic = HTTPBasic(realm="ccmon devices")
-_MAX_BODY = 1 << 20
 
 
 def owntracks_http(queue: asyncio.Queue[Message], pipeline: Pipeline) -> APIRouter:
@@ -47,10 +47,24 @@ def owntracks_http(queue: asyncio.Queue[Message], pipeline: Pipeline) -> APIRout
                 "unknown device or wrong password",
                 headers={"WWW-Authenticate": 'Basic realm="ccmon devices"'},
             ) from None
-        body = await request.body()
-        if len(body) > _MAX_BODY:
-            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "body over 1 MiB")
+        body = await _bounded_body(request, pipeline.limits.max_bytes)
         await queue.put(Message(f"owntracks/{user}/{device}", body, time.time()))
         return []
 
     return router
+
+
+async def _bounded_body(request: Request, max_bytes: int) -> bytes:
+    """The body, read no further than `max_bytes` (whatever Content-Length claims)."""
+    too_large = HTTPException(
+        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"body over {max_bytes:,} bytes"
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise too_large
+    return bytes(body)

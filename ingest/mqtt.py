@@ -15,12 +15,15 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 import store
+from ingest.backlog import Backlog, marker_topic
+from ingest.decode import Message
 from ingest.owntracks import OWNTRACKS_TOPICS
-from ingest.pipeline import Message
 from ingest.status import STATUS_TOPIC
 from ingest.wire import FIX_TOPIC
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ingest.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,11 @@ class MqttConfig:
     username: str | None = None
     password: str | None = None
     share_group: str | None = None
+
+    @property
+    def marker_topic(self) -> str:
+        """This client's own topic for backlog markers: never shared."""
+        return marker_topic(self.client_id)
 
     def topics(self) -> list[str]:
         topics = [FIX_TOPIC, STATUS_TOPIC, *OWNTRACKS_TOPICS]
@@ -101,7 +109,10 @@ async def _collect(queue: asyncio.Queue[Message], config: BatchConfig) -> list[M
 
 
 async def _read(
-    config: MqttConfig, queue: asyncio.Queue[Message], connected: asyncio.Event
+    config: MqttConfig,
+    queue: asyncio.Queue[Message],
+    connected: asyncio.Event,
+    backlog: Backlog,
 ) -> None:
     """Keep a persistent session subscribed, reconnecting with back-off."""
     delay = 0.5
@@ -110,29 +121,25 @@ async def _read(
         # Acknowledge each message only once its batch is stored: a crash before that has
         # the broker deliver it again (and the store keeps it once). aiomqtt has no public
         # switch for paho's manual acknowledgement, hence its client underneath.
-        paho = client._client
-        paho.manual_ack_set(True)
+        client._client.manual_ack_set(True)
         try:
             async with client:
-                for topic in config.topics():
+                for topic in [*config.topics(), config.marker_topic]:
                     await client.subscribe(topic, qos=1)
                 log.info("subscribed on %s:%d", config.host, config.port)
                 connected.set()
                 delay = 0.5
+                backlog.begin()  # whatever waited for this session comes first
+                marking = asyncio.create_task(_mark(client, config.marker_topic, backlog))
                 try:
-                    async for m in client.messages:
-                        raw = m.payload
-                        payload = raw if isinstance(raw, bytes) else str(raw).encode()
-                        ack = functools.partial(paho.ack, m.mid, m.qos) if m.qos else None
-                        message = Message(m.topic.value, payload, time.time(), m.retain, ack)
-                        if queue.full():
-                            await queue.put(message)  # the pipeline pushes back
-                        else:
-                            queue.put_nowait(message)
+                    await _receive(client, config, queue, backlog)
                 except asyncio.CancelledError:
                     if config.share_group is not None:
                         await _leave(client, config)
                     raise
+                finally:
+                    marking.cancel()
+                    await asyncio.gather(marking, return_exceptions=True)
         except aiomqtt.MqttError as exc:
             # Cancelled while disconnecting: the disconnect's own timeout error must not turn
             # a shutdown into a reconnect.
@@ -141,6 +148,44 @@ async def _read(
             log.warning("MQTT connection lost (%s); reconnecting in %.1f s", exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
+
+
+async def _receive(
+    client: aiomqtt.Client,
+    config: MqttConfig,
+    queue: asyncio.Queue[Message],
+    backlog: Backlog,
+) -> None:
+    paho = client._client
+    async for m in client.messages:
+        raw = m.payload
+        payload = raw if isinstance(raw, bytes) else str(raw).encode()
+        ack: Callable[[], object] | None = (
+            functools.partial(paho.ack, m.mid, m.qos) if m.qos else None
+        )
+        topic = m.topic.value
+        if topic == config.marker_topic:
+            ack = functools.partial(_marker_passed, ack, backlog, payload)
+            message = Message(topic, payload, time.time(), marker=True, ack=ack)
+        else:
+            message = Message(topic, payload, time.time(), m.retain, ack=ack)
+        if queue.full():
+            await queue.put(message)  # the pipeline pushes back
+        else:
+            queue.put_nowait(message)
+
+
+def _marker_passed(ack: Callable[[], object] | None, backlog: Backlog, payload: bytes) -> None:
+    if ack is not None:
+        ack()
+    backlog.passed(payload)
+
+
+async def _mark(client: aiomqtt.Client, topic: str, backlog: Backlog) -> None:
+    """Publish a marker whenever a backlog begins (see `ingest.backlog`)."""
+    while True:
+        await backlog.wanted.wait()
+        await client.publish(topic, backlog.marker(), qos=1)
 
 
 async def _leave(client: aiomqtt.Client, config: MqttConfig) -> None:
@@ -179,7 +224,7 @@ async def run_ingest(
     await pipeline.refresh()
     try:
         async with asyncio.TaskGroup() as tg:
-            tg.create_task(_read(mqtt, queue, connected or asyncio.Event()))
+            tg.create_task(_read(mqtt, queue, connected or asyncio.Event(), pipeline.backlog))
             tg.create_task(_tick(pipeline, tick_s))
             while True:
                 store.honour_cancellation()

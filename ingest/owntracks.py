@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,10 @@ from ingest.wire import (
     RejectedItem,
     bound_device,
     check_fix,
+    check_items,
+    check_time,
     decode_json,
+    screen,
 )
 from store import NewEvent
 
@@ -83,10 +87,14 @@ def secret_box(passphrase: str) -> SecretBox:
 
 
 def _number(value: Number, name: str) -> float:
+    """A finite number, from a JSON number or a string holding one."""
     try:
-        return float(value)
-    except ValueError:
-        raise RejectedInputError(f"{name} {value!r} is not a number") from None
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise RejectedInputError(f"{name} {value!r:.40} is not a number") from None
+    if not math.isfinite(number):
+        raise RejectedInputError(f"{name} {value!r:.40} is not a finite number")
+    return number
 
 
 def _source(accuracy: float) -> FixSource:
@@ -118,17 +126,19 @@ def _one(
     kind = _kind.decode(raw).type
     if kind == "encrypted":
         raw = _decrypt(raw, device)
+        screen(raw, limits)
         kind = _kind.decode(raw).type
     if kind == "lwt":
         t = _number(_lwt.decode(raw).tst, "tst")
+        check_time(t, received=received, limits=limits)
         out.events.append(NewEvent(ids[0], ids[1], t, DeviceEvent.OFFLINE, None, None, received))
         return
     if kind != "location":
-        raise RejectedInputError(f"OwnTracks {kind!r} message kept: only locations are handled")
+        raise RejectedInputError(f"OwnTracks {kind!r:.40} message kept: only locations are handled")
     loc = _location.decode(raw)
     t = _number(loc.tst, "tst")
     lat, lon, acc = _number(loc.lat, "lat"), _number(loc.lon, "lon"), _number(loc.acc, "acc")
-    battery = None if loc.batt is None else int(_number(loc.batt, "batt"))
+    battery = None if loc.batt is None else _number(loc.batt, "batt")
     check_fix(
         t=t,
         lat=lat,
@@ -148,7 +158,7 @@ def _one(
             lat=lat,
             accuracy=acc,
             source=_source(acc),
-            battery=-1 if battery is None else battery,
+            battery=-1 if battery is None else int(battery),
             seq=-1,
             received=received,
             crs=Crs.WGS84,
@@ -178,13 +188,13 @@ def decode_owntracks(
     if not isinstance(message, list):
         try:
             _one(payload, device, ids, out, received=received, limits=limits)
-        except msgspec.ValidationError as exc:
+        except msgspec.DecodeError as exc:  # a ValidationError is one too
             raise RejectedInputError(f"invalid OwnTracks message: {exc}") from exc
         return out
-    for i, raw in enumerate(message):
+    for i, raw in enumerate(check_items(message, limits)):
         try:
             _one(bytes(raw), device, ids, out, received=received, limits=limits)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except msgspec.DecodeError as exc:
             out.rejected.append(
                 RejectedItem(bytes(raw), f"item {i}: invalid OwnTracks message: {exc}")
             )

@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,11 +18,10 @@ import store
 from alerts import Memory, Registry, RuleBook
 from domain import PURSUIT_KINDS, FixBatch, LevelPolicy, SupervisionLevel
 from geofence import Evaluation, ZoneIndex
+from ingest.backlog import Backlog
 from ingest.batch import to_batch
-from ingest.errors import RejectedInputError
-from ingest.owntracks import decode_owntracks
-from ingest.status import decode_status
-from ingest.wire import DecodedFix, Limits, decode_fixes
+from ingest.decode import Contents, Message, decode_messages, describe
+from ingest.wire import EXCERPT_BYTES, Limits, kept, stamp
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -41,26 +40,13 @@ _THREAD_THRESHOLD = 2_000
 
 
 @dataclass(frozen=True, slots=True)
-class Message:
-    """A message as the broker delivered it. `retained`: the broker's stored last message,
-    replayed on subscribe: possibly old news, so it is stored but not judged as current."""
-
-    topic: str
-    payload: bytes
-    received: float
-    retained: bool = False
-    # Tells the broker the message is safe (MQTT PUBACK): called only once it is stored or
-    # quarantined, so a crash before that has the broker deliver it again.
-    ack: Callable[[], object] | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class PipelineConfig:
     limits: Limits
     levels: Mapping[SupervisionLevel, LevelPolicy]
     refresh_s: float
     escalate_after_s: float
     actor: str = "ccmon-ingest"
+    backlog_max_s: float = 300.0
 
 
 @dataclass(slots=True)
@@ -79,17 +65,6 @@ class PipelineStats:
     def observe_latency(self, seconds: float) -> None:
         self.latency_sum_s += seconds
         self.latency_max_s = max(self.latency_max_s, seconds)
-
-
-@dataclass(slots=True)
-class _Decoded:
-    """Decoded messages; `origin[i]` is the message fix i came from."""
-
-    fixes: list[DecodedFix] = field(default_factory=list)
-    origin: list[int] = field(default_factory=list)
-    events: list[store.NewEvent] = field(default_factory=list)
-    event_origin: list[int] = field(default_factory=list)
-    rejected: list[store.Rejected] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +104,19 @@ class Pipeline:
         self._clock: psycopg.AsyncConnection[Any] | None = None  # held while leading
         self._taking_over = False
         self.stats = PipelineStats()
+        self.backlog = Backlog(max_s=config.backlog_max_s)
+        self._member = uuid.uuid4().hex  # names this process's backlog in the store
+        self._shared_backlog = False  # what the store was last told
 
     @property
     def owntracks_devices(self) -> Mapping[str, Device]:
         """Registered OwnTracks phones by `user/device`."""
         return self._owntracks
+
+    @property
+    def limits(self) -> Limits:
+        """What a device message may be (size, times, ranges)."""
+        return self._config.limits
 
     @property
     def leading(self) -> bool:
@@ -194,15 +177,19 @@ class Pipeline:
         self._refreshed_at = time.monotonic()
 
     async def close(self) -> None:
-        """Let another process take the clock rules over."""
+        """Let another process take the clock rules over (and hold nothing for them)."""
         conn, self._clock = self._clock, None
         if conn is not None:
             with contextlib.suppress(psycopg.Error):
                 await conn.execute("SELECT pg_advisory_unlock_all()")
             await self._release(conn)
+        if self._shared_backlog:
+            with contextlib.suppress(psycopg.Error):
+                async with self._pool.connection(timeout=2.0) as held:
+                    await store.set_backlog(held, member=self._member, for_s=None)
 
     async def process(self, messages: list[Message]) -> None:
-        """Run one micro-batch through every step; a failing step quarantines, never drops."""
+        """Run one micro-batch through every step, then acknowledge it to the broker."""
         if time.monotonic() - self._refreshed_at >= self._config.refresh_s:
             try:
                 await self.refresh()
@@ -210,33 +197,76 @@ class Pipeline:
                 # The store is away: go on with the registry as it was; the write below
                 # waits for the store to come back.
                 log.warning("registry not refreshed (%s)", exc)
-        self.stats.received += len(messages)
+            except Exception:
+                # What an officer registered must not stop monitoring either.
+                log.exception("registry not refreshed; going on with the one before")
+        devices = [m for m in messages if not m.marker]
+        self.stats.received += len(devices)
         self.stats.batches += 1
-        decoded = self._decode(messages)
         async with self._turn:
-            try:
-                batch, events = self._under_orders(decoded, messages)
-                # Replayed (retained) messages are stored but not judged as current.
-                replayed = np.array([m.retained for m in messages], dtype=np.bool_)
-                retained = replayed[np.array(decoded.origin, dtype=np.int64)]
-                current = batch.take(np.flatnonzero(~retained)) if retained.any() else batch
-                evaluation = await self._evaluate(current)
-                await self._write_with_retry(
-                    _Write(batch, events, decoded.rejected, current, evaluation)
-                )
-            except Exception as exc:
-                # Not the database being away (that is retried) but a step that fails or a
-                # write the store refuses: keep the messages, with the reason, and go on.
-                log.exception("pipeline step failed; quarantining the batch")
-                await self._write_with_retry(_Write(rejected=self._as_rejected(messages, exc)))
+            await self._isolating(devices)
         _acknowledge(messages)
         # From the batch's oldest message reaching ccmon to its batch being committed.
-        self.stats.observe_latency(time.time() - min(m.received for m in messages))
+        if devices:
+            self.stats.observe_latency(time.time() - min(m.received for m in devices))
+
+    async def _isolating(self, messages: list[Message]) -> None:
+        """Store and judge the messages together; if a step fails for them (not the store
+        being away: that is waited for), split them and try each half, so the messages
+        that caused it go to quarantine and the rest are stored and judged as ever."""
+        if not messages:
+            return
+        try:
+            await self._run(messages)
+        except Exception as exc:
+            if len(messages) > 1:
+                half = len(messages) // 2
+                await self._isolating(messages[:half])
+                await self._isolating(messages[half:])
+                return
+            log.warning("a message failed the pipeline; quarantined: %s", describe(exc))
+            await self._quarantine_last(messages[0], f"pipeline error: {describe(exc)}")
+
+    async def _run(self, messages: list[Message]) -> None:
+        decoded = decode_messages(
+            messages,
+            devices=self._devices,
+            owntracks=self._owntracks,
+            limits=self._config.limits,
+        )
+        batch, events = self._under_orders(decoded, messages)
+        # Replayed (retained) messages are stored but not judged as current.
+        replayed = np.array([m.retained for m in messages], dtype=np.bool_)
+        retained = replayed[np.array(decoded.origin, dtype=np.int64)]
+        current = batch.take(np.flatnonzero(~retained)) if retained.any() else batch
+        evaluation = await self._evaluate(current)
+        await self._write_with_retry(_Write(batch, events, decoded.rejected, current, evaluation))
+
+    async def _quarantine_last(self, message: Message, reason: str) -> None:
+        """The one message a step fails for, kept with the reason; should even that be
+        refused, its first bytes with the refusal (and, failing that, the log) keep it."""
+        limits = self._config.limits
+        rejected = store.Rejected(message.topic, kept(message.payload, limits), reason)
+        try:
+            await self._write_with_retry(_Write(rejected=[rejected]))
+        except Exception as exc:
+            excerpt = message.payload[:EXCERPT_BYTES]
+            log.error(
+                "quarantine refused a message on %r (%s): %r",
+                message.topic[:200],
+                describe(exc),
+                excerpt,
+            )
+            with contextlib.suppress(Exception):
+                await self._write_with_retry(
+                    _Write(rejected=[store.Rejected("?", excerpt, f"{reason}; {describe(exc)}")])
+                )
 
     async def tick(self, now: float) -> None:
         """The clock's rules (silence, curfew start) and escalation of unacknowledged
         critical alerts, in the one process leading; the others only try to lead."""
         async with self._turn:
+            await self._share_backlog()
             if not await self._leading():
                 return
             rules = self._rulebook
@@ -245,7 +275,10 @@ class Pipeline:
                     async with self._pool.connection() as conn, conn.transaction():
                         await store.lock_rules(conn, alone=True)
                         await rules.catch_up(conn, now=now if self._taking_over else None)
-                        verdict = rules.tick(now)
+                        # Fixes that waited in a backlog, here or in another process, are
+                        # not silence: nobody is called silent before they are read.
+                        held = await store.backlog_pending(conn)
+                        verdict = rules.tick(now, hold_silence=held)
                         versions = await rules.claim(conn, rules.subjects_of(verdict))
                         changes = await verdict.save(conn, actor=self._config.actor)
                         changes += await store.escalate_unacknowledged(
@@ -260,6 +293,21 @@ class Pipeline:
             self._taking_over = False
             rules.apply(verdict, versions=versions, now=now)
             self._count(changes)
+
+    async def _share_backlog(self) -> None:
+        """Tell the store (and so the clock rules, in whichever process) whether this
+        process is reading a backlog."""
+        reading = self.backlog.reading
+        if reading == self._shared_backlog:
+            return
+        try:
+            async with self._pool.connection() as conn:
+                await store.set_backlog(
+                    conn, member=self._member, for_s=self.backlog.left_s if reading else None
+                )
+            self._shared_backlog = reading
+        except psycopg.OperationalError as exc:
+            log.warning("store unavailable (%s); backlog state not shared", exc)
 
     async def _leading(self) -> bool:
         """Does this process run the clock rules? Becomes the one that does when none
@@ -292,34 +340,8 @@ class Pipeline:
             await conn.set_autocommit(False)
         await self._pool.putconn(conn)
 
-    def _decode(self, messages: list[Message]) -> _Decoded:
-        out = _Decoded()
-        for i, m in enumerate(messages):
-            owntracks = m.topic.startswith("owntracks/")
-            if owntracks:
-                decode = decode_owntracks
-            else:
-                decode = decode_status if m.topic.endswith("/status") else decode_fixes
-            try:
-                got = decode(
-                    m.topic,
-                    m.payload,
-                    received=m.received,
-                    devices=self._owntracks if owntracks else self._devices,
-                    limits=self._config.limits,
-                )
-            except RejectedInputError as exc:
-                out.rejected.append(store.Rejected(m.topic, m.payload, str(exc)))
-                continue
-            out.fixes.extend(got.fixes)
-            out.origin.extend([i] * len(got.fixes))
-            out.events.extend(got.events)
-            out.event_origin.extend([i] * len(got.events))
-            out.rejected.extend(store.Rejected(m.topic, i.raw, i.reason) for i in got.rejected)
-        return out
-
     def _under_orders(
-        self, decoded: _Decoded, messages: list[Message]
+        self, decoded: Contents, messages: list[Message]
     ) -> tuple[FixBatch, list[store.NewEvent]]:
         """The batch and events of subjects under an active monitoring order at their time.
         The rest is not stored (Art. 29): its messages go to quarantine with the reason, and
@@ -340,8 +362,7 @@ class Pipeline:
             refused.setdefault(decoded.event_origin[row], (e.subject_id, e.time))
         for i, (subject, t) in sorted(refused.items()):
             m = messages[i]
-            when = datetime.fromtimestamp(t, UTC).isoformat()
-            reason = f"no active order: subject {subject} is not under monitoring at {when}"
+            reason = f"no active order: subject {subject} is not under monitoring at {stamp(t)}"
             decoded.rejected.append(store.Rejected(m.topic, m.payload, reason))
         if not refused:
             return batch, decoded.events
@@ -355,18 +376,19 @@ class Pipeline:
             return self.index.evaluate(batch)
         return await asyncio.to_thread(self.index.evaluate, batch)
 
-    @staticmethod
-    def _as_rejected(messages: list[Message], exc: Exception) -> list[store.Rejected]:
-        return [store.Rejected(m.topic, m.payload, f"pipeline error: {exc!r}") for m in messages]
-
     async def _write_with_retry(self, write: _Write) -> None:
         """Retry while the database is unreachable: the batch stays in memory meanwhile and
-        the bounded queue upstream pushes back on the MQTT reader."""
+        the bounded queue upstream pushes back on the MQTT reader (and the broker holds the
+        rest: a backlog, read once the store is back)."""
         delay = 0.5
         while True:
             try:
                 await self._write(write)
+                if delay > 0.5:
+                    self.backlog.begin()
                 return
+            except psycopg.errors.ProgramLimitExceeded:
+                raise  # the input's doing (an operational error by class): not retried
             except psycopg.OperationalError as exc:
                 log.warning("store unavailable (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)

@@ -4,14 +4,22 @@ itself (strap, power, battery, SOS)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from domain import DeviceEvent
 from ingest.errors import RejectedInputError
-from ingest.wire import Decoded, bound_device, decode_json
+from ingest.wire import (
+    Decoded,
+    bound_device,
+    check_battery,
+    check_seq,
+    check_time,
+    decode_json,
+    device_time,
+)
 from store import NewEvent
 
 if TYPE_CHECKING:
@@ -50,16 +58,10 @@ def decode_status(
         raise RejectedInputError(f"topic {topic!r} is not cc/v1/devices/<device id>/status")
     code = match.group(1)
     status = decode_json(_decoder, payload, "v1 status")
-    if status.time.tzinfo is None:
-        raise RejectedInputError("time has no UTC offset: send RFC 3339 like 2026-11-25T08:00:00Z")
-    t = status.time.timestamp()
-    if t > received + limits.max_future_s:
-        stamp = datetime.fromtimestamp(t, UTC).isoformat()
-        raise RejectedInputError(f"time {stamp} is {t - received:.0f} s in the future")
-    if status.battery is not None and not 0 <= status.battery <= 100:
-        raise RejectedInputError(f"battery {status.battery} is outside 0..100")
-    if status.seq is not None and status.seq < 0:
-        raise RejectedInputError(f"seq {status.seq} is negative")
+    t = device_time(status.time)
+    check_time(t, received=received, limits=limits)
+    check_battery(status.battery)
+    check_seq(status.seq)
     device_id, subject_id = bound_device(code, devices.get(code))
     out = Decoded()
     out.events.append(

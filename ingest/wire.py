@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 import msgspec
+import numpy as np
 
 from domain import FixSource
 from domain.crs import Crs
@@ -23,6 +25,11 @@ T = TypeVar("T")
 
 FIX_TOPIC = "cc/v1/devices/+/fix"
 _TOPIC = re.compile(r"^cc/v1/devices/([A-Za-z0-9_.-]{1,64})/fix$")
+_SEQ_MAX = 2**63 - 1  # stored as bigint
+EXCERPT_BYTES = 1024  # of an oversized payload, kept in quarantine
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_OPEN = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSE = np.frombuffer(b"]}", dtype=np.uint8)
 
 
 class FixV1(msgspec.Struct, frozen=True):
@@ -46,11 +53,16 @@ _item = msgspec.json.Decoder(FixV1)
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """How far from the receiving clock a fix time may be; bounds on accuracy."""
+    """How far from the receiving clock a time may be; bounds on accuracy; and what one
+    message may hold, checked before it is parsed (bytes, JSON nesting) or its items are
+    (a batch's length)."""
 
     max_future_s: float
     max_age_s: float
     max_accuracy_m: float
+    max_bytes: int = 256 * 1024
+    max_items: int = 2000
+    max_depth: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +89,35 @@ def device_code(topic: str) -> str:
     return match.group(1)
 
 
+def screen(payload: bytes, limits: Limits) -> None:
+    """What is checked before a payload is parsed: its size, and how deep its JSON nests
+    (a parser recursing 100,000 arrays deep is the attacker's, not ours)."""
+    if len(payload) > limits.max_bytes:
+        raise RejectedInputError(
+            f"payload of {len(payload):,} bytes is over the limit of {limits.max_bytes:,};"
+            f" only its first {EXCERPT_BYTES:,} bytes are kept"
+        )
+    if payload.count(b"[") + payload.count(b"{") <= limits.max_depth:
+        return  # cannot nest deeper: the common case, at C speed
+    depth = nesting(payload)
+    if depth > limits.max_depth:
+        raise RejectedInputError(f"JSON nested {depth} deep: at most {limits.max_depth}")
+
+
+def nesting(payload: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings do not
+    count; an unterminated string's do, and such a text is no JSON anyway)."""
+    outside = _STRING.sub(b'""', payload)
+    b = np.frombuffer(outside, dtype=np.uint8)
+    step = np.isin(b, _OPEN).astype(np.int64) - np.isin(b, _CLOSE).astype(np.int64)
+    return int(np.cumsum(step).max(initial=0))
+
+
+def kept(payload: bytes, limits: Limits) -> bytes:
+    """What quarantine keeps of a refused payload: all of it, unless it is oversized."""
+    return payload if len(payload) <= limits.max_bytes else payload[:EXCERPT_BYTES]
+
+
 def decode_json(decoder: msgspec.json.Decoder[T], payload: bytes, what: str) -> T:
     """Decode at the edge; a failure becomes a quarantine reason naming what was expected."""
     try:
@@ -87,42 +128,66 @@ def decode_json(decoder: msgspec.json.Decoder[T], payload: bytes, what: str) -> 
         raise RejectedInputError(f"not JSON: {exc}") from exc
 
 
+def check_time(t: float, *, received: float, limits: Limits) -> None:
+    """A device's time: finite, not older than `max_age_s`, at most `max_future_s` ahead."""
+    if not math.isfinite(t):
+        raise RejectedInputError(f"time {t} is not a finite number")
+    if t > received + limits.max_future_s:
+        raise RejectedInputError(f"time {stamp(t)} is {t - received:.0f} s in the future")
+    if t < received - limits.max_age_s:
+        raise RejectedInputError(f"time {stamp(t)} is older than {limits.max_age_s:.0f} s")
+
+
+def check_battery(battery: float | None) -> None:
+    if battery is not None and not 0 <= battery <= 100:
+        raise RejectedInputError(f"battery {battery} is outside 0..100")
+
+
+def check_seq(seq: int | None) -> None:
+    if seq is not None and not 0 <= seq <= _SEQ_MAX:
+        raise RejectedInputError(f"seq {seq} is outside 0..{_SEQ_MAX}")
+
+
 def check_fix(
     *,
     t: float,
     lat: float,
     lon: float,
     accuracy: float,
-    battery: int | None,
+    battery: float | None,
     seq: int | None,
     received: float,
     limits: Limits,
 ) -> None:
-    """The checks every fix passes, whatever format it came in."""
+    """The checks every fix passes, whatever format it came in. NaN fails every range."""
     if not -90.0 <= lat <= 90.0:
         raise RejectedInputError(f"lat {lat:g} is outside -90..90")
     if not -180.0 <= lon <= 180.0:
         raise RejectedInputError(f"lon {lon:g} is outside -180..180")
     if not 0.0 <= accuracy <= limits.max_accuracy_m:
         raise RejectedInputError(f"accuracy {accuracy:g} m is outside 0..{limits.max_accuracy_m:g}")
-    if t > received + limits.max_future_s:
-        raise RejectedInputError(f"time {_stamp(t)} is {t - received:.0f} s in the future")
-    if t < received - limits.max_age_s:
-        raise RejectedInputError(f"time {_stamp(t)} is older than {limits.max_age_s:.0f} s")
-    if battery is not None and not 0 <= battery <= 100:
-        raise RejectedInputError(f"battery {battery} is outside 0..100")
-    if seq is not None and seq < 0:
-        raise RejectedInputError(f"seq {seq} is negative")
+    check_time(t, received=received, limits=limits)
+    check_battery(battery)
+    check_seq(seq)
 
 
-def _stamp(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat()
+def stamp(t: float) -> str:
+    """`t` for a reason: ISO 8601 where a date can show it, else the number (never raises)."""
+    try:
+        return datetime.fromtimestamp(t, UTC).isoformat()
+    except (OverflowError, ValueError, OSError):
+        return f"{t:.15g} (epoch seconds)"
+
+
+def device_time(value: datetime) -> float:
+    """An RFC 3339 time as epoch seconds; one without a UTC offset is refused."""
+    if value.tzinfo is None:
+        raise RejectedInputError("time has no UTC offset: send RFC 3339 like 2026-11-25T08:00:00Z")
+    return value.timestamp()
 
 
 def _check(fix: FixV1, *, received: float, limits: Limits) -> float:
-    if fix.time.tzinfo is None:
-        raise RejectedInputError("time has no UTC offset: send RFC 3339 like 2026-11-25T08:00:00Z")
-    t = fix.time.timestamp()
+    t = device_time(fix.time)
     check_fix(
         t=t,
         lat=fix.lat,
@@ -134,6 +199,15 @@ def _check(fix: FixV1, *, received: float, limits: Limits) -> float:
         limits=limits,
     )
     return t
+
+
+def check_items(items: list[T], limits: Limits) -> list[T]:
+    """A batch message's items, unless there are none or more than a message may hold."""
+    if not items:
+        raise RejectedInputError("an empty batch: send at least one item")
+    if len(items) > limits.max_items:
+        raise RejectedInputError(f"{len(items)} items: a message holds at most {limits.max_items}")
+    return items
 
 
 def bound_device(code: str, device: Device | None) -> tuple[int, int]:
@@ -200,7 +274,7 @@ def decode_fixes(
     if isinstance(message, FixV1):
         out.fixes.append(_decoded(message, device, received=received, limits=limits))
         return out
-    for i, raw in enumerate(message):
+    for i, raw in enumerate(check_items(message, limits)):
         try:
             fix = _item.decode(raw)
             out.fixes.append(_decoded(fix, device, received=received, limits=limits))

@@ -22,7 +22,7 @@ from store.commands import (
     CommandRow,
     Expired,
     Outgoing,
-    answer_locates,
+    answer_with_fixes,
     claim_pending,
     end_pursuit,
     expire,
@@ -130,6 +130,7 @@ from store.reports import (
 )
 from store.retention import PurgeRow, list_purges, purge_expired_fixes
 from store.rule_state import (
+    backlog_pending,
     claim_subjects,
     clock_time,
     last_positions,
@@ -141,6 +142,7 @@ from store.rule_state import (
     rule_versions,
     save_separation_state,
     save_zone_state,
+    set_backlog,
     set_clock_time,
 )
 from store.subscriptions import (
@@ -212,9 +214,10 @@ __all__ = [
     "alert_changes",
     "alert_events",
     "all_offices",
-    "answer_locates",
+    "answer_with_fixes",
     "api_token_user",
     "assign_zone",
+    "backlog_pending",
     "bind_device",
     "broker_accounts",
     "claim",
@@ -317,6 +320,7 @@ __all__ = [
     "schedule_from_json",
     "schedule_to_json",
     "session_user",
+    "set_backlog",
     "set_clock_time",
     "set_mqtt_password",
     "set_password",

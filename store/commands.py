@@ -143,16 +143,22 @@ async def record_result(
     error: str | None,
 ) -> bool:
     """What the device says of its command (`delivered`, `answered`, `failed`); a command
-    that has ended, or is not this device's, is left alone (False). A locate the device
-    says it answered stays delivered until its fix is stored (`answer_locates`)."""
+    that has ended, or is not this device's, is left alone (False). A locate or a check-in
+    the device says it answered stays delivered until its fix is stored
+    (`answer_with_fixes`); a check-in the device says failed stays open too, with the
+    device's reason, and expires into an alert unless a fix and an answer follow in time:
+    a device cannot call off its own check-in."""
     cur = await conn.execute(
         "UPDATE device_commands c SET state = CASE"
-        "  WHEN %(status)s = 'answered' AND c.kind = 'locate' THEN 'delivered'"
+        "  WHEN %(status)s = 'answered' AND c.kind IN ('locate', 'check_in') THEN 'delivered'"
+        "  WHEN %(status)s = 'failed' AND c.kind = 'check_in' THEN 'delivered'"
         "  ELSE %(status)s END,"
         " delivered_at = COALESCE(c.delivered_at, now()),"
-        " answered_at = CASE WHEN %(status)s = 'answered' AND c.kind <> 'locate'"
+        " answered_at = CASE WHEN %(status)s = 'answered' AND c.kind NOT IN ('locate', 'check_in')"
         "  THEN now() END,"
-        " answer = %(answer)s, error = %(error)s"
+        " answer = CASE WHEN %(status)s = 'answered' THEN COALESCE(%(answer)s, '{}')"
+        "  WHEN %(status)s = 'failed' THEN NULL ELSE c.answer END,"
+        " error = CASE WHEN %(status)s = 'delivered' THEN c.error ELSE %(error)s END"
         " FROM devices d WHERE c.id = %(id)s AND d.id = c.device_id AND d.code = %(code)s"
         " AND c.state IN ('pending', 'sent', 'delivered')"
         " AND (%(status)s <> 'delivered' OR c.state <> 'delivered')",
@@ -167,13 +173,15 @@ async def record_result(
     return cur.rowcount == 1
 
 
-async def answer_locates(conn: AsyncConnection[Any]) -> int:
+async def answer_with_fixes(conn: AsyncConnection[Any]) -> int:
     """A locate is answered by a fix received after it was sent (a device speaking only
-    OwnTracks answers reportLocation so, with no result message)."""
+    OwnTracks answers reportLocation so, with no result message); a check-in by such a fix
+    once the device has also said it is answered."""
     cur = await conn.execute(
         "UPDATE device_commands c SET state = 'answered', answered_at = p.received_at,"
         " answer = COALESCE(c.answer, '{}') || jsonb_build_object('fix_time', p.time)"
-        " FROM device_positions p WHERE c.kind = 'locate' AND c.state IN ('sent', 'delivered')"
+        " FROM device_positions p WHERE c.state IN ('sent', 'delivered')"
+        " AND (c.kind = 'locate' OR (c.kind = 'check_in' AND c.answer IS NOT NULL))"
         " AND p.device_id = c.device_id AND p.received_at >= c.sent_at"
     )
     return cur.rowcount
@@ -185,6 +193,7 @@ class Expired:
     kind: str
     subject_id: int | None
     device_code: str
+    error: str | None  # what the device said, if it said it failed
 
 
 async def expire(conn: AsyncConnection[Any]) -> list[Expired]:
@@ -193,7 +202,8 @@ async def expire(conn: AsyncConnection[Any]) -> list[Expired]:
     await cur.execute(
         "UPDATE device_commands c SET state = 'expired' FROM devices d"
         " WHERE d.id = c.device_id AND c.state IN ('pending', 'sent', 'delivered')"
-        " AND c.expires_at < now() RETURNING c.id, c.kind, c.subject_id, d.code AS device_code"
+        " AND c.expires_at < now()"
+        " RETURNING c.id, c.kind, c.subject_id, d.code AS device_code, c.error"
     )
     return await cur.fetchall()
 

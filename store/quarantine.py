@@ -33,7 +33,13 @@ async def quarantine(conn: AsyncConnection[Any], rejected: list[Rejected]) -> No
         return
     async with conn.cursor().copy("COPY quarantine (topic, payload, reason) FROM STDIN") as copy:
         for r in rejected:
-            await copy.write_row((r.topic, r.payload, r.reason))
+            await copy.write_row((storable(r.topic), r.payload, storable(r.reason)))
+
+
+def storable(text: str) -> str:
+    """`text` as PostgreSQL can keep it: a reason quoting what a device sent may hold NUL
+    (which text cannot) or lone surrogates (which UTF-8 cannot); both are escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\0", "\\x00")
 
 
 async def list_quarantine(

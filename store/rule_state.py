@@ -221,3 +221,22 @@ async def set_clock_time(conn: AsyncConnection[Any], at: float) -> None:
         " ON CONFLICT (one) DO UPDATE SET ticked_at = EXCLUDED.ticked_at",
         (at,),
     )
+
+
+async def set_backlog(conn: AsyncConnection[Any], *, member: str, for_s: float | None) -> None:
+    """Ingest process `member` reads a backlog for at most `for_s` more (None: it is done)."""
+    if for_s is None:
+        await conn.execute("DELETE FROM ingest_backlogs WHERE member = %s", (member,))
+        return
+    await conn.execute(
+        "INSERT INTO ingest_backlogs (member, until) VALUES (%s, now() + make_interval(secs => %s))"
+        " ON CONFLICT (member) DO UPDATE SET until = EXCLUDED.until",
+        (member, for_s),
+    )
+
+
+async def backlog_pending(conn: AsyncConnection[Any]) -> bool:
+    """Is any ingest process reading a backlog now?"""
+    cur = await conn.execute("SELECT EXISTS (SELECT 1 FROM ingest_backlogs WHERE until > now())")
+    row = await cur.fetchone()
+    return bool(row and row[0])

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from tests.conftest import Broker
     from tests.helpers import Seeded
 
+LIMITS = Limits(max_future_s=300, max_age_s=86400, max_accuracy_m=50_000)
+
 # Zone violations confirmed by two fixes; separation after 3 s; nobody silent within a test
 # unless the test shortens the intervals.
 TEST_POLICY = LevelPolicy(
@@ -59,13 +61,14 @@ async def running_pipeline(
     tick_s: float = 0.2,
     queue: asyncio.Queue[Any] | None = None,
     share_group: str | None = None,
+    pipeline_class: type[Pipeline] = Pipeline,
 ) -> AsyncIterator[Pipeline]:
     """A pipeline subscribed to the test broker (connected when this yields); its clock
     rules run every `tick_s`."""
-    p = Pipeline(
+    p = pipeline_class(
         pool,
         PipelineConfig(
-            limits=Limits(max_future_s=300, max_age_s=86400, max_accuracy_m=50_000),
+            limits=LIMITS,
             levels=policy or levels(),
             refresh_s=0.2,
             escalate_after_s=escalate_after_s,

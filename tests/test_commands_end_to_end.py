@@ -18,7 +18,7 @@ from domain import AlertKind, AlertState, DeviceKind
 from ingest import CommandChannel, MqttConfig
 from simulators import Kind, Scenario, generate_city, simulate_city
 from tests.helpers import until
-from tests.running import levels, running_pipeline
+from tests.running import LIMITS, levels, running_pipeline
 
 if TYPE_CHECKING:
     import httpx
@@ -55,7 +55,10 @@ async def test_devices_answer_commands_and_pursuits_follow_alerts(
         await prepare_run(conn, city, start=datetime.now(UTC), time_scale=10.0)
         devices = {d.code: d for d in await store.load_devices(conn)}
     channel = CommandChannel(
-        pool, MqttConfig(mosquitto.host, mosquitto.port, client_id="commands-test"), poll_s=0.1
+        pool,
+        MqttConfig(mosquitto.host, mosquitto.port, client_id="commands-test"),
+        limits=LIMITS,
+        poll_s=0.1,
     )
     deaf_phone = deaf.devices[0].code
     async with (

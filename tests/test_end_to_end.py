@@ -22,9 +22,19 @@ from ingest import Message, Pipeline, owntracks_http
 from ingest.owntracks import secret_box
 from simulators import fix_payload, status_payload
 from tests.helpers import Seeded, now_minus, offset, seed_subject, until
-from tests.running import levels, live_alerts, processed, publish, running_pipeline, walk
+from tests.running import (
+    LIMITS,
+    levels,
+    live_alerts,
+    processed,
+    publish,
+    running_pipeline,
+    walk,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from psycopg_pool import AsyncConnectionPool
 
     from tests.conftest import Broker
@@ -262,12 +272,31 @@ async def test_a_phone_in_owntracks_http_mode_posts_with_its_own_password(
             ok = await http.post(
                 "/api/v1/owntracks", json=body, headers=headers, auth=("carol", "phone-secret")
             )
+            # Over the message limit: refused, whether it says its length or streams.
+            oversized = b"[" + b" " * LIMITS.max_bytes + b"]"
+            declared, streamed = [
+                await http.post(
+                    "/api/v1/owntracks",
+                    content=content,
+                    headers=headers,
+                    auth=("carol", "phone-secret"),
+                )
+                for content in (oversized, _chunks(oversized))
+            ]
+        assert (declared.status_code, streamed.status_code) == (413, 413)
+        assert "body over 262,144 bytes" in streamed.text
         assert (wrong.status_code, other.status_code) == (401, 401)
         assert (ok.status_code, ok.json()) == (200, [])
         await until(lambda: processed(p, 1), what="the posted fix processed")
     async with pool.connection() as conn:
         (fix,) = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
     assert (fix.device_code, fix.lon, fix.lat) == ("othttp", body["lon"], body["lat"])
+
+
+async def _chunks(body: bytes) -> AsyncIterator[bytes]:
+    """`body` streamed in pieces, without a Content-Length."""
+    for i in range(0, len(body), 4096):
+        yield body[i : i + 4096]
 
 
 async def _has_devices(p: Pipeline) -> bool:

@@ -79,7 +79,10 @@ def test_optional_fields_may_be_absent_and_unknown_fields_are_ignored() -> None:
         (payload(time=iso(NOW + 3600)), "s in the future"),
         (payload(time=iso(NOW - 2 * 86400)), "is older than 86400 s"),
         (payload(battery=140), "battery 140 is outside 0..100"),
-        (payload(seq=-3), "seq -3 is negative"),
+        (payload(seq=-3), "seq -3 is outside 0..9223372036854775807"),
+        (payload(seq=2**64 - 1), "seq 18446744073709551615 is outside 0..9223372036854775807"),
+        (payload(time="9999-12-31T23:59:59-14:00"), "(epoch seconds) is"),
+        (payload(time="0001-01-01T00:00:00+14:00"), "(epoch seconds) is older than"),
     ],
 )
 def test_bad_payloads_are_rejected_with_a_reason(body: bytes, reason: str) -> None:
