@@ -156,7 +156,7 @@ async def record_result(
         " delivered_at = COALESCE(c.delivered_at, now()),"
         " answered_at = CASE WHEN %(status)s = 'answered' AND c.kind NOT IN ('locate', 'check_in')"
         "  THEN now() END,"
-        " answer = CASE WHEN %(status)s = 'answered' THEN COALESCE(%(answer)s, '{}')"
+        " answer = CASE WHEN %(status)s = 'answered' THEN COALESCE(%(answer)s::jsonb, '{}')"
         "  WHEN %(status)s = 'failed' THEN NULL ELSE c.answer END,"
         " error = CASE WHEN %(status)s = 'delivered' THEN c.error ELSE %(error)s END"
         " FROM devices d WHERE c.id = %(id)s AND d.id = c.device_id AND d.code = %(code)s"

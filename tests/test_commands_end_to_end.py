@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import aiomqtt
 
 import store
 from ccmon.city import prepare_run, seed_city
 from domain import AlertKind, AlertState, DeviceKind
 from ingest import CommandChannel, MqttConfig
-from simulators import Kind, Scenario, generate_city, simulate_city
-from tests.helpers import until
+from simulators import Kind, Scenario, fix_payload, generate_city, simulate_city
+from tests.helpers import now_minus, offset, seed_subject, until
 from tests.running import LIMITS, levels, running_pipeline
 
 if TYPE_CHECKING:
@@ -162,3 +166,88 @@ async def _live(pool: AsyncConnectionPool[Any], subject_id: int | None) -> list[
         return await store.list_alerts(
             conn, states=[AlertState.OPEN, AlertState.ACKNOWLEDGED], subject_id=subject_id, limit=50
         )
+
+
+async def test_a_device_cannot_call_off_its_own_check_in(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker
+) -> None:
+    """Deaf but malicious: a device that answers a check-in `failed`, or `answered` without
+    a fix, still ends in `check_in_missed` (its words in the alert); one answered with a
+    fix is answered."""
+    seeded = await seed_subject(pool, code="check-in-liar")
+    async with pool.connection() as conn:
+        (device,) = [d for d in await store.load_devices(conn) if d.code == seeded.device_code]
+    topic = f"cc/v1/devices/{seeded.device_code}"
+    channel = CommandChannel(
+        pool,
+        MqttConfig(mosquitto.host, mosquitto.port, client_id="check-in-channel"),
+        limits=LIMITS,
+        poll_s=0.1,
+    )
+    async with (
+        running_pipeline(pool, mosquitto, client_id="check-in-ingest"),
+        aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="check-in-liar") as phone,
+        asyncio.TaskGroup() as tg,
+    ):
+        await phone.subscribe(f"{topic}/cmd", qos=1)
+        channel_task = tg.create_task(channel.run())
+        lon, lat = offset(0.0, 0.0)
+        answers: list[dict[str, Any]] = [
+            {"status": "failed", "error": "busy, not now"},
+            {"status": "answered", "answer": {"present": True}},  # and no fix
+            {"status": "answered", "answer": {"present": True}},  # after a fix
+        ]
+        issued: list[UUID] = []
+
+        async def issue() -> None:
+            async with pool.connection() as conn:
+                issued.append(
+                    await store.issue_command(
+                        conn,
+                        device_id=device.id,
+                        kind="check_in",
+                        params={},
+                        expires_in_s=2,
+                        actor="officer",
+                    )
+                )
+
+        async def ended() -> bool:
+            rows = await _commands(pool, subject_id=seeded.subject_id)
+            return all(r.state in ("expired", "answered") for r in rows)
+
+        await issue()
+        await issue()
+        async for message in phone.messages:
+            command = json.loads(bytes(message.payload))
+            i = issued.index(UUID(command["id"]))
+            if i == 2:
+                fix = fix_payload(
+                    when=now_minus(0), lon=lon, lat=lat, accuracy=9, battery=70, seq=1
+                )
+                await phone.publish(f"{topic}/fix", fix, qos=1)
+            await phone.publish(
+                f"{topic}/cmd/result", json.dumps({"id": command["id"], **answers[i]}), qos=1
+            )
+            if i == 1:
+                await until(ended, timeout=15, what="the first two check-ins ended")
+                await issue()
+            if i == 2:
+                break
+        await until(ended, timeout=15, what="the third check-in ended")
+        states = {r.id: r.state for r in await _commands(pool, subject_id=seeded.subject_id)}
+        assert [states[i] for i in issued] == ["expired", "expired", "answered"]
+
+        async def missed() -> list[str]:
+            (alert,) = [
+                a
+                for a in await _live(pool, seeded.subject_id)
+                if a.kind == AlertKind.CHECK_IN_MISSED.value
+            ]
+            async with pool.connection() as conn:
+                return [e.note or "" for e in await store.alert_events(conn, alert_id=alert.id)]
+
+        notes = await missed()
+        channel_task.cancel()
+    assert len(notes) == 2  # opened, then repeated by the second
+    assert any("(the device said: busy, not now)" in n for n in notes), notes
