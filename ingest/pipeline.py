@@ -442,4 +442,11 @@ class Pipeline:
         for c in changes:
             if c.action == "opened":
                 self.stats.alerts_opened += 1
-            log.info("alert %d %s", c.alert_id, c.action)
+            log.info(
+                "alert %d %s: %s (%s), subject %d",
+                c.alert_id,
+                c.action,
+                c.kind,
+                c.severity,
+                c.subject_id,
+            )

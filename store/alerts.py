@@ -57,11 +57,15 @@ class AlertEventRow:
 
 @dataclass(frozen=True, slots=True)
 class AlertChange:
-    """One event written: alert `alert_id` was `action` (opened, repeated, cleared, ...)."""
+    """One event written: alert `alert_id` (of `kind` and `severity`, about the subject)
+    was `action` (opened, repeated, cleared, ...)."""
 
     alert_id: int
     action: str
     event_id: int
+    kind: str
+    severity: str
+    subject_id: int
 
 
 _SELECT = (
@@ -109,7 +113,11 @@ async def record_findings(
             event_id = await add_event(
                 conn, alert_id=alert_id, action=action, actor=actor, note=f.message
             )
-            changes.append(AlertChange(alert_id, action, event_id))
+            changes.append(
+                AlertChange(
+                    alert_id, action, event_id, f.kind.value, f.severity.value, f.subject_id
+                )
+            )
     return changes
 
 
@@ -193,11 +201,12 @@ async def escalate_unacknowledged(
     cur = await conn.execute(
         "UPDATE alerts SET escalated_at = now(), updated_at = now()"
         " WHERE state = 'open' AND severity = 'critical' AND escalated_at IS NULL"
-        " AND opened_at < now() - make_interval(secs => %s) RETURNING id",
+        " AND opened_at < now() - make_interval(secs => %s)"
+        " RETURNING id, kind, severity, subject_id",
         (after_s,),
     )
     changes = []
-    for (alert_id,) in await cur.fetchall():
+    for alert_id, kind, severity, subject_id in await cur.fetchall():
         event_id = await add_event(
             conn,
             alert_id=alert_id,
@@ -205,7 +214,9 @@ async def escalate_unacknowledged(
             actor=actor,
             note=f"critical alert not acknowledged within {after_s / 60:.0f} min",
         )
-        changes.append(AlertChange(int(alert_id), "escalated", event_id))
+        changes.append(
+            AlertChange(int(alert_id), "escalated", event_id, kind, severity, int(subject_id))
+        )
     return changes
 
 

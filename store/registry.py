@@ -186,10 +186,13 @@ class BrokerAccount:
 
 async def broker_accounts(conn: AsyncConnection[Any]) -> list[BrokerAccount]:
     """Every active device with an MQTT password: its own v1 topics, and its OwnTracks
-    topics if it is an OwnTracks phone; nothing else."""
+    topics if it is an OwnTracks phone; nothing else. An OwnTracks topic registered before
+    the database checked it as the API does (a wildcard, a newline) is left out."""
     cur = await conn.execute(
-        "SELECT code, mqtt_password_hash, owntracks_topic FROM devices"
-        " WHERE active AND mqtt_password_hash IS NOT NULL ORDER BY code"
+        "SELECT code, mqtt_password_hash,"
+        " CASE WHEN owntracks_topic ~ '^[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_.-]{1,64}$'"
+        "  THEN owntracks_topic END"
+        " FROM devices WHERE active AND mqtt_password_hash IS NOT NULL ORDER BY code"
     )
     accounts = []
     for code, password_hash, owntracks in await cur.fetchall():

@@ -140,6 +140,19 @@ async def test_alert_history_cannot_be_rewritten(pool: AsyncConnectionPool[Any])
     assert [e.note for e in events] == ["SOS button pressed"]
 
 
+@pytest.mark.parametrize("topic", ["alice/#", "+/phone", "alice/phone\ntopic readwrite #", "a/b/c"])
+async def test_an_owntracks_topic_is_plain_names_however_it_is_registered(
+    pool: AsyncConnectionPool[Any], topic: str
+) -> None:
+    """It becomes a line of the broker's ACL: no wildcard, no newline, as the API says."""
+    async with pool.connection() as conn:
+        with pytest.raises(psycopg.errors.CheckViolation):
+            await conn.execute(
+                "INSERT INTO devices (code, kind, owntracks_topic) VALUES ('ot-sql', 'phone', %s)",
+                (topic,),
+            )
+
+
 async def test_schedules_round_trip(pool: AsyncConnectionPool[Any]) -> None:
     seeded = await seed_subject(pool, code="store-schedule")
     curfew = Schedule(
