@@ -259,7 +259,13 @@ class Pipeline:
             )
             with contextlib.suppress(Exception):
                 await self._write_with_retry(
-                    _Write(rejected=[store.Rejected("?", excerpt, f"{reason}; {describe(exc)}")])
+                    _Write(
+                        rejected=[
+                            store.Rejected(
+                                message.topic[:200], excerpt, f"{reason}; {describe(exc)}"
+                            )
+                        ]
+                    )
                 )
 
     async def tick(self, now: float) -> None:
