@@ -100,3 +100,20 @@ def test_the_end_to_end_benchmark_counts_every_fix_once_and_times_the_alerts(
     assert all("each exactly once" in v for k, v in rows.items() if k.endswith("distinct"))
     assert rows["paced: zone exits alerted"] == "10"  # every fourth of 40 subjects walks out
     assert rows["paced: publish -> alert committed p50 / p99 / max"].endswith(" ms")
+
+
+def test_the_broker_config_refuses_what_ingest_refuses() -> None:
+    """The generated config's `message_size_limit` is ingest's limit, or the one asked for."""
+
+    def config(*args: str, env: dict[str, str] | None = None) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "ccmon", "mosquitto-config", *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **(env or {})},
+        ).stdout
+
+    assert "message_size_limit 262144\n" in config()
+    assert "message_size_limit 65536\n" in config(env={"CCMON_MESSAGE_MAX_BYTES": "65536"})
+    assert "message_size_limit 4096\n" in config("--message-size-limit", "4096")
