@@ -56,9 +56,7 @@ def owntracks_http(queue: asyncio.Queue[Message], pipeline: Pipeline) -> APIRout
 
 async def _bounded_body(request: Request, max_bytes: int) -> bytes:
     """The body, read no further than `max_bytes` (whatever Content-Length claims)."""
-    too_large = HTTPException(
-        status.HTTP_413_CONTENT_TOO_LARGE, f"body over {max_bytes:,} bytes"
-    )
+    too_large = HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {max_bytes:,} bytes")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise too_large
