@@ -29,6 +29,7 @@ from api import (
 )
 from api.auth import AuthConfig
 from api.deps import Conn
+from api.headers import SecurityHeaders
 from domain import DEFAULT_LEVELS, LevelPolicy, SupervisionLevel
 
 
@@ -58,6 +59,8 @@ def create_app(
         title="ccmon",
         summary="Location monitoring for community correction",
         version="0.1.0",
+        docs_url=None,  # served by the console, from assets that ship with ccmon
+        redoc_url=None,
     )
     app.state.pool = pool
     app.state.auth = auth_config or AuthConfig()
@@ -93,6 +96,7 @@ def create_app(
 
     app.include_router(v1)
     console.mount(app)
+    app.add_middleware(SecurityHeaders, tiles_url=app.state.console.tiles_url)
     app.add_exception_handler(errors.IntegrityError, _refused_by_store)
     app.add_exception_handler(errors.DataError, _refused_by_store)
     return app

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
@@ -41,5 +42,11 @@ async def console_config(request: Request) -> ConsoleConfig:
 
 
 def mount(app: FastAPI) -> None:
-    """Serve the page and its assets at / (after every API route, which take precedence)."""
+    """Serve the page and its assets at /, and the API's documentation at /docs (after
+    every API route, which take precedence)."""
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> FileResponse:
+        return FileResponse(STATIC / "docs.html")
+
     app.mount("/", StaticFiles(directory=STATIC, html=True, check_dir=False), name="console")

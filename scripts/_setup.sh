@@ -29,18 +29,22 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 
-# The console's third-party assets (Leaflet, Chart.js, gcoord) from the npm registry, copied
-# into the package's static files; again only when api/console/package-lock.json changes.
+# The console's third-party assets (Leaflet, Chart.js, gcoord; Swagger UI for /docs) from the
+# npm registry, copied into the package's static files; again only when
+# api/console/package-lock.json changes.
 console=api/console
 vendor="$console/static/vendor"
 want_vendor="$(sha256sum "$console/package-lock.json" | cut -d' ' -f1)"
 if [ "$(cat "$vendor/.installed" 2>/dev/null)" != "$want_vendor" ]; then
     command -v npm >/dev/null || apt_install npm
-    npm ci --prefix "$console" --no-audit --no-fund --loglevel=error
+    # --ignore-scripts: no package runs code at install (swagger-ui-dist's dependency
+    # @scarf/scarf would try to report the install to its own site).
+    npm ci --prefix "$console" --no-audit --no-fund --ignore-scripts --loglevel=error
     rm -rf "$vendor" && mkdir -p "$vendor/images"
     modules="$console/node_modules"
     cp "$modules/leaflet/dist/leaflet.js" "$modules/leaflet/dist/leaflet.css" "$vendor/"
     cp "$modules/leaflet/dist/images/"*.png "$vendor/images/"
     cp "$modules/chart.js/dist/chart.umd.min.js" "$modules/gcoord/dist/gcoord.global.prod.js" "$vendor/"
+    cp "$modules/swagger-ui-dist/swagger-ui-bundle.js" "$modules/swagger-ui-dist/swagger-ui.css" "$vendor/"
     echo "$want_vendor" > "$vendor/.installed"
 fi

@@ -209,3 +209,65 @@ async def test_an_officer_works_an_alert_from_the_console(
         f"{server}/api/v1/subjects", headers={"Authorization": f"Bearer {token}"}
     )
     assert refused.status == 401
+
+
+PAYLOAD = '<img src=x onerror="window.__xss=1">'
+
+
+async def test_names_are_text_never_code(
+    pool: AsyncConnectionPool[Any],
+    mosquitto: Broker,
+    pipeline: Pipeline,
+    served: Served,
+    page: Page,
+) -> None:
+    """A subject and a zone named with a script payload (stored XSS to every console that
+    shows them): the page shows the payload as text and it never runs; every answer carries
+    the Content-Security-Policy that would stop it anyway. /docs runs on shipped assets."""
+    seeded = await seed_subject(pool, code=f"xss-{secrets.token_hex(3)}")
+    name = f"xss-officer-{secrets.token_hex(3)}"
+    async with pool.connection() as conn:
+        office = await store.subject_office(conn, subject_id=seeded.subject_id)
+        await store.create_user(
+            conn,
+            username=name,
+            password_hash=hash_password(PASSWORD),
+            role="officer",
+            office_id=office,
+        )
+        await conn.execute(
+            "UPDATE subjects SET name = %s WHERE id = %s", (f"subject {PAYLOAD}", seeded.subject_id)
+        )
+        await conn.execute(
+            "UPDATE zones SET name = %s WHERE name = %s",
+            (f"zone {PAYLOAD}", f"zone for {seeded.device_code}"),
+        )
+    await pipeline.refresh()
+    await publish(mosquitto, walk(seeded, [0.0], step_s=60))
+    await until(lambda: processed(pipeline, 1), what="the subject's fix stored")
+
+    answer = await page.goto(served.url)
+    assert answer is not None
+    csp = answer.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    await page.fill("input[name=username]", name)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("#login-form button[type=submit]")
+    device = page.locator(f'.device[data-subject="{seeded.subject_id}"]')
+    await expect(device).to_be_visible()
+    await device.hover()
+    tooltip = page.locator(".leaflet-tooltip", has_text=PAYLOAD)
+    await expect(tooltip).to_be_visible()
+    await expect(tooltip.locator("img")).to_have_count(0)
+    # the zone's square, near a corner (the marker sits at its centre)
+    await page.locator(".leaflet-overlay-pane path.leaflet-interactive").first.hover(
+        position={"x": 8, "y": 8}
+    )
+    await expect(page.locator(".leaflet-tooltip", has_text=f"zone {PAYLOAD}")).to_be_visible()
+    await _shot(page, "5-names-as-text")
+    assert await page.evaluate("window.__xss") is None
+
+    await page.goto(f"{served.url}/docs")
+    await expect(page.locator(".swagger-ui .info .title")).to_contain_text("ccmon")
+    await expect(page.locator(".opblock-tag", has_text="alerts")).to_be_visible()

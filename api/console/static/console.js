@@ -192,7 +192,7 @@ async function loadZones() {
       layer = L.geoJSON(g);
     }
     layer.setStyle?.({ color: "#5a6b8c", weight: 1.5, fillOpacity: 0.06 });
-    layer.bindTooltip(name);
+    layer.bindTooltip(el("span", { textContent: name })); // a name is text, never markup
     layer.addTo(layers.zones);
     bounds.push(layer.getBounds());
   }
@@ -212,14 +212,18 @@ function renderMarkers() {
       radius: p.accuracy, weight: 1, color: stale ? "#9aa0aa" : p.device_kind === "phone" ? "#2457c5" : "#c85a00",
       fillOpacity: 0.08, interactive: false,
     }).addTo(layers.accuracy);
-    const icon = L.divIcon({
-      className: "",
-      html: `<div class="device ${p.device_kind}${stale ? " stale" : ""}" data-subject="${p.subject_id}" data-device="${p.device_code}" style="width:20px;height:20px">${t(p.device_kind === "phone" ? "phoneShort" : "wristbandShort")}</div>`,
-      iconSize: [20, 20],
+    const badge = el("div", {
+      className: `device ${p.device_kind}${stale ? " stale" : ""}`,
+      textContent: t(p.device_kind === "phone" ? "phoneShort" : "wristbandShort"),
     });
+    Object.assign(badge.dataset, { subject: String(p.subject_id), device: p.device_code });
+    const icon = L.divIcon({ className: "", html: badge, iconSize: [20, 20] });
     const name = subject ? subject.name : `#${p.subject_id}`;
+    // Built from text nodes: what officers typed (a subject's name) is never parsed as HTML.
+    const tip = el("div", {}, `${name} · ${t(p.device_kind)} ${p.device_code}`, el("br"),
+      `${ago(p.time)} · ±${Math.round(p.accuracy)} m${p.battery != null ? ` · ${p.battery}%` : ""}`);
     L.marker(at, { icon, title: `${name} ${p.device_code}` })
-      .bindTooltip(`${name} · ${t(p.device_kind)} ${p.device_code}<br>${ago(p.time)} · ±${Math.round(p.accuracy)} m${p.battery != null ? ` · ${p.battery}%` : ""}`, { className: "age" })
+      .bindTooltip(tip, { className: "age" })
       .on("click", () => openSubject(p.subject_id))
       .addTo(layers.devices);
   }
