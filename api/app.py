@@ -47,6 +47,7 @@ def create_app(
     device_passwords: Callable[[], tuple[str, str]] | None = None,
     live_interval_s: float = 0.5,
     live_heartbeat_s: float = 15.0,
+    live_recheck_s: float = 2.0,
     console_config: console.ConsoleConfig | None = None,
 ) -> FastAPI:
     """`routers`: more endpoints under /api/v1 that other parts own (HTTP ingest);
@@ -69,6 +70,7 @@ def create_app(
     app.state.device_passwords = device_passwords
     app.state.feed = live.Feed(pool, interval_s=live_interval_s)
     app.state.live_heartbeat_s = live_heartbeat_s
+    app.state.live_recheck_s = live_recheck_s
     app.state.console = console_config or console.ConsoleConfig()
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(auth.router)

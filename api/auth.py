@@ -133,6 +133,21 @@ async def user_of_token(token: str, conn: AsyncConnection[Any], app: FastAPI) ->
     return await _principal(conn, user, session_id)
 
 
+async def still_signed_in(
+    conn: AsyncConnection[Any], user: Principal, token: str, app: FastAPI
+) -> Principal | None:
+    """`user` as they stand now (their offices may have changed), or None when their
+    session or API token has ended (signed out, disabled, a new password, revoked). The
+    access token's own expiry is not checked: a session lives on through refreshes."""
+    if user.session_id is None:
+        try:
+            return await user_of_token(token, conn, app)
+        except HTTPException:
+            return None
+    row = await store.session_user(conn, session_id=user.session_id)
+    return None if row is None else await _principal(conn, row, user.session_id)
+
+
 async def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     conn: Conn,

@@ -32,7 +32,7 @@ from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 
 import store
-from api.auth import Principal, user_of_token
+from api.auth import Principal, still_signed_in, user_of_token
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -173,18 +173,6 @@ async def _hello(ws: WebSocket) -> Hello | None:
         return None
 
 
-async def _still_signed_in(ws: WebSocket, user: Principal, token: str) -> bool:
-    pool: AsyncConnectionPool[Any] = ws.app.state.pool
-    async with pool.connection() as conn:
-        if user.session_id is not None:
-            return await store.session_user(conn, session_id=user.session_id) is not None
-        try:
-            await user_of_token(token, conn, ws.app)
-        except HTTPException:
-            return False
-        return True
-
-
 @router.websocket("/live")
 async def live(ws: WebSocket) -> None:
     await ws.accept()
@@ -272,14 +260,16 @@ async def _follow(
     cursor: int,
 ) -> None:
     """Send each batch's part the user may see; after `heartbeat_s` with nothing sent, a
-    heartbeat (once the session is found still standing)."""
+    heartbeat. Every `live_recheck_s`, however busy the feed, the user is looked up again:
+    a session that ended closes the feed, offices that changed change what is sent."""
     heartbeat_s: float = ws.app.state.live_heartbeat_s
+    recheck_s: float = ws.app.state.live_recheck_s
     listener = asyncio.create_task(_until_closed(ws))
-    sent = time.monotonic()
+    sent = checked = time.monotonic()
     try:
         while not listener.done():
             get = asyncio.ensure_future(queue.get())
-            due = max(0.0, sent + heartbeat_s - time.monotonic())
+            due = max(0.0, min(sent + heartbeat_s, checked + recheck_s) - time.monotonic())
             done, _ = await asyncio.wait(
                 {get, listener}, timeout=due, return_when=asyncio.FIRST_COMPLETED
             )
@@ -296,15 +286,25 @@ async def _follow(
                     sent = time.monotonic()
             else:
                 get.cancel()
-            if listener.done() or time.monotonic() - sent < heartbeat_s:
+            if listener.done():
                 continue
-            if not await _still_signed_in(ws, user, token):
-                await ws.close(4401, "the session has ended: sign in again")
-                return
-            await ws.send_json(
-                {"type": "heartbeat", "cursor": str(cursor), "at": datetime.now(UTC).isoformat()}
-            )
-            sent = time.monotonic()
+            if time.monotonic() - checked >= recheck_s:
+                pool: AsyncConnectionPool[Any] = ws.app.state.pool
+                async with pool.connection() as conn:
+                    now_user = await still_signed_in(conn, user, token, ws.app)
+                if now_user is None:
+                    await ws.close(4401, "the session has ended: sign in again")
+                    return
+                user, checked = now_user, time.monotonic()
+            if time.monotonic() - sent >= heartbeat_s:
+                await ws.send_json(
+                    {
+                        "type": "heartbeat",
+                        "cursor": str(cursor),
+                        "at": datetime.now(UTC).isoformat(),
+                    }
+                )
+                sent = time.monotonic()
     finally:
         listener.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):

@@ -193,3 +193,38 @@ async def test_the_feed_closes_with_a_reason(pool: AsyncConnectionPool[Any], ser
             out = await client.post("/api/v1/auth/logout", headers=bearer(token))
             assert out.status_code == 204
         assert await _closed_with(ws) == 4401
+
+
+async def test_a_busy_feed_closes_within_seconds_of_its_user_being_disabled(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker, pipeline: Pipeline
+) -> None:
+    """A feed receiving positions several times a second never goes quiet long enough for
+    a heartbeat: its user is looked up again every couple of seconds all the same."""
+    seeded = await seed_subject(pool, code=f"live-d-{secrets.token_hex(3)}")
+    await pipeline.refresh()
+    name = await _officer(pool, seeded)
+    async with serving(create_app(pool, live_interval_s=0.1, live_heartbeat_s=60)) as api:
+        token = await _token(api.address, name)
+
+        async def busy() -> None:
+            for i in range(200):
+                await publish(mosquitto, walk(seeded, [float(i)]))
+                await asyncio.sleep(0.1)
+
+        feeding = asyncio.create_task(busy())
+        try:
+            async with connect(f"ws://{api.address}/api/v1/live") as ws:
+                await _hello(ws, token)
+                await _collect(ws, lambda got: len(_positions(got)) >= 5)  # busy indeed
+                async with pool.connection() as conn:
+                    cur = await conn.execute("SELECT id FROM users WHERE username = %s", (name,))
+                    row = await cur.fetchone()
+                    assert row is not None
+                    await store.update_user(conn, user_id=int(row[0]), disabled=True)
+                disabled = time.monotonic()
+                assert await _closed_with(ws) == 4401
+                closed_after = time.monotonic() - disabled
+        finally:
+            feeding.cancel()
+    print(f"the feed closed {closed_after:.1f} s after the user was disabled")
+    assert closed_after < 8.0  # the recheck is every 2 s; the heartbeat would be 60 s
