@@ -1,6 +1,7 @@
 """FastAPI app: auth, REST under /api/v1."""
 
 from api.app import create_app
-from api.auth import AuthConfig, ensure_admin, hash_password
+from api.auth import AuthConfig, ensure_admin
+from api.passwords import hash_password
 
 __all__ = ["AuthConfig", "create_app", "ensure_admin", "hash_password"]

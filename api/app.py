@@ -30,6 +30,8 @@ from api import (
 from api.auth import AuthConfig
 from api.deps import Conn
 from api.headers import SecurityHeaders
+from api.limits import BodyLimit
+from api.passwords import PasswordChecker
 from domain import DEFAULT_LEVELS, LevelPolicy, SupervisionLevel
 
 
@@ -49,13 +51,15 @@ def create_app(
     live_heartbeat_s: float = 15.0,
     live_recheck_s: float = 2.0,
     console_config: console.ConsoleConfig | None = None,
+    max_body_bytes: int = 4 * 1024 * 1024,
 ) -> FastAPI:
     """`routers`: more endpoints under /api/v1 that other parts own (HTTP ingest);
     `levels`: the supervision levels' policies (the daily report's silence limits);
     `device_passwords`: makes a device's broker password and its hash, as the broker
     keeps it (None: this server issues no broker accounts); `live_interval_s`: how often
     the live feed reads the store; `live_heartbeat_s`: the most it stays silent;
-    `console_config`: the console's basemap and display settings."""
+    `console_config`: the console's basemap and display settings; `max_body_bytes`: the
+    largest request body (413 beyond)."""
     app = FastAPI(
         title="ccmon",
         summary="Location monitoring for community correction",
@@ -65,6 +69,7 @@ def create_app(
     )
     app.state.pool = pool
     app.state.auth = auth_config or AuthConfig()
+    app.state.passwords = PasswordChecker()
     app.state.levels = dict(levels)
     app.state.report_timezone = report_timezone
     app.state.device_passwords = device_passwords
@@ -98,6 +103,7 @@ def create_app(
 
     app.include_router(v1)
     console.mount(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(SecurityHeaders, tiles_url=app.state.console.tiles_url)
     app.add_exception_handler(errors.IntegrityError, _refused_by_store)
     app.add_exception_handler(errors.DataError, _refused_by_store)

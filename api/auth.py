@@ -11,13 +11,10 @@ import math
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg import AsyncConnection
@@ -26,14 +23,11 @@ from pydantic import BaseModel, Field
 import store
 from api.changes import record
 from api.deps import Conn
+from api.passwords import PasswordChecker, hash_password
 
-_hasher = PasswordHasher()
 _bearer = HTTPBearer(auto_error=False, description="an access token or an API token")
 _API_TOKEN_PREFIX = "ccm_"  # noqa: S105 (how API tokens are told from JWTs)
 _ALGORITHM = "HS256"
-# Verified against when the user does not exist, so a wrong name costs what a wrong
-# password costs and timing does not tell which names exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +59,6 @@ class Principal:
     def sees(self, office_id: int | None) -> bool:
         """Is this office (None: the county's own, as a shared zone) within the user's?"""
         return self.offices is None or office_id in self.offices
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
 
 
 def _token_hash(token: str) -> str:
@@ -246,44 +236,47 @@ async def _tokens(
 
 
 @router.post("/auth/token")
-async def sign_in(body: Credentials, conn: Conn, request: Request) -> Tokens:
-    """Username and password -> an access token and a refresh token."""
-    config = _config(request)
-    failed: HTTPException | None = None
-    async with conn.transaction():
-        row = await store.login_row(conn, username=body.username)
-        if row is not None and row.locked_until is not None:
-            left = (row.locked_until - datetime.now(UTC)).total_seconds()
-            if left > 0:
-                raise HTTPException(
-                    status.HTTP_429_TOO_MANY_REQUESTS,
-                    f"too many wrong passwords: signing in is locked for {left:.0f} s more",
-                    headers={"Retry-After": str(int(left) + 1)},
-                )
-        try:
-            _hasher.verify(row.password_hash if row else _DUMMY_HASH, body.password)
-            if row is None:
-                raise VerificationError
-        except (VerificationError, InvalidHashError):
-            if row is not None:
-                await store.login_failed(
-                    conn,
-                    user_id=row.id,
-                    max_failures=config.max_failures,
-                    lockout_s=config.lockout_s,
-                )
-            failed = _unauthorized("wrong username or password")
-        else:
-            assert row is not None, "a password verified against a stored hash"
-            await store.login_succeeded(conn, user_id=row.id)
-            refresh = secrets.token_urlsafe(32)
-            session_id = await store.create_session(
-                conn, user_id=row.id, refresh_hash=_token_hash(refresh), ttl_s=config.refresh_ttl_s
+async def sign_in(body: Credentials, request: Request) -> Tokens:
+    """Username and password -> an access token and a refresh token. Wrong passwords slow
+    down, then stop, further tries of that name from that address (429 with Retry-After),
+    and many from one address stop that address; never the user elsewhere. An unknown name
+    is answered as a wrong password, in every state."""
+    checker: PasswordChecker = request.app.state.passwords
+    async with checker.turn():
+        return await _sign_in(body, request, checker)
+
+
+async def _sign_in(body: Credentials, request: Request, checker: PasswordChecker) -> Tokens:
+    config, pool = _config(request), request.app.state.pool
+    source = request.client.host if request.client else "?"
+    # No connection is held while the password is checked (that may wait for the hasher).
+    async with pool.connection() as conn:
+        left = await store.login_blocked(conn, username=body.username, source=source)
+        if left > 0:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"too many failed sign-ins from here: try again in {left:.0f} s",
+                headers={"Retry-After": str(math.ceil(left))},
             )
-    # Raised outside the transaction, so the failure count is committed.
-    if failed is not None:
-        raise failed
-    return await _tokens(request, conn, session_id, refresh)
+        row = await store.login_row(conn, username=body.username)
+    right = await checker.verify(row.password_hash if row else None, body.password)
+    async with pool.connection() as conn:
+        if not right or row is None:
+            await store.login_failed(
+                conn,
+                username=body.username,
+                source=source,
+                max_failures=config.max_failures,
+                lockout_s=config.lockout_s,
+            )
+            await conn.commit()  # counted, though the answer is an error
+            raise _unauthorized("wrong username or password")
+        await store.login_succeeded(conn, username=body.username, source=source)
+        refresh = secrets.token_urlsafe(32)
+        session_id = await store.create_session(
+            conn, user_id=row.id, refresh_hash=_token_hash(refresh), ttl_s=config.refresh_ttl_s
+        )
+        return await _tokens(request, conn, session_id, refresh)
 
 
 @router.post("/auth/refresh")
@@ -299,6 +292,8 @@ async def refresh(body: Refresh, conn: Conn, request: Request) -> Tokens:
         ttl_s=config.refresh_ttl_s,
     )
     if renewed is None:
+        # Committed even so: a token used twice has just ended its session.
+        await conn.commit()
         raise _unauthorized("unknown, used or expired refresh token: sign in again")
     return await _tokens(request, conn, renewed[0], new)
 
@@ -325,20 +320,36 @@ class NewPassword(BaseModel):
 
 
 @router.post("/auth/password", status_code=status.HTTP_204_NO_CONTENT)
-async def change_password(body: NewPassword, conn: Conn, user: CurrentUser) -> None:
+async def change_password(body: NewPassword, request: Request, user: CurrentUser) -> None:
     """Change one's own password (at least 12 characters); every session of the user ends,
-    this one too: sign in again."""
-    current = await store.password_hash_of(conn, user_id=user.user_id)
-    try:
-        _hasher.verify(current or _DUMMY_HASH, body.current_password)
-    except (VerificationError, InvalidHashError):
+    this one too: sign in again. A wrong current password counts as a failed sign-in."""
+    config, pool = _config(request), request.app.state.pool
+    source = request.client.host if request.client else "?"
+    checker: PasswordChecker = request.app.state.passwords
+    async with checker.turn(), pool.connection() as conn:
+        left = await store.login_blocked(conn, username=user.username, source=source)
+        current = await store.password_hash_of(conn, user_id=user.user_id)
+    if left > 0:
         raise HTTPException(
-            status.HTTP_403_FORBIDDEN, "the current password is not right"
-        ) from None
-    await store.set_password(
-        conn, user_id=user.user_id, password_hash=hash_password(body.new_password)
-    )
-    await record(conn, user, "change password", "user", user.user_id, user.office_id)
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed sign-ins from here: try again in {left:.0f} s",
+            headers={"Retry-After": str(math.ceil(left))},
+        )
+    right = await checker.verify(current, body.current_password)
+    new_hash = await checker.hash(body.new_password) if right else ""
+    async with pool.connection() as conn:
+        if not right:
+            await store.login_failed(
+                conn,
+                username=user.username,
+                source=source,
+                max_failures=config.max_failures,
+                lockout_s=config.lockout_s,
+            )
+            await conn.commit()  # counted, though the answer is an error
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is not right")
+        await store.set_password(conn, user_id=user.user_id, password_hash=new_hash)
+        await record(conn, user, "change password", "user", user.user_id, user.office_id)
 
 
 @router.post("/api-tokens", status_code=status.HTTP_201_CREATED)

@@ -10,9 +10,10 @@ from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
 import store
-from api.auth import Admin, CurrentUser, hash_password
+from api.auth import Admin, CurrentUser
 from api.changes import record
 from api.deps import Conn
+from api.passwords import hash_password
 
 router = APIRouter(tags=["offices and users"])
 

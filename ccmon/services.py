@@ -212,6 +212,7 @@ def api_server(
             ),
             levels=settings.levels,
             report_timezone=settings.report_timezone,
+            max_body_bytes=settings.api_max_body_bytes,
             device_passwords=new_device_password,
             console_config=ConsoleConfig(
                 tiles_url=settings.console_tiles_url,

@@ -40,8 +40,18 @@ class Settings(BaseSettings):
     refresh_token_ttl_s: float = Field(
         default=12 * 3600.0, gt=0, description="a session unused this long ends (a shift)"
     )
-    login_max_failures: int = Field(default=5, ge=1, description="wrong passwords in a row")
-    login_lockout_s: float = Field(default=900.0, gt=0, description="then no sign-in this long")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="wrong passwords in a row for a name from one address"
+    )
+    login_lockout_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="the longest a name is held off from one address (and an address after"
+        " ten times login_max_failures)",
+    )
+    api_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024, description="the largest request body (413 beyond)"
+    )
 
     batch_size: int = Field(default=500, ge=1, description="messages per micro-batch at most")
     batch_wait_ms: int = Field(default=200, ge=1, description="longest wait to fill a batch")

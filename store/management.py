@@ -61,7 +61,6 @@ class UserAccountRow:
     role: str
     office_id: int | None
     created_at: datetime
-    locked_until: datetime | None
     disabled_at: datetime | None
 
 
@@ -71,7 +70,7 @@ async def list_users(
     """Every user (`user_id`: only that one)."""
     cur = conn.cursor(row_factory=class_row(UserAccountRow))
     await cur.execute(
-        "SELECT id, username, role, office_id, created_at, locked_until, disabled_at"
+        "SELECT id, username, role, office_id, created_at, disabled_at"
         " FROM users WHERE %(id)s::bigint IS NULL OR id = %(id)s ORDER BY id",
         {"id": user_id},
     )
@@ -88,16 +87,12 @@ async def update_user(
     disabled: bool | None = None,
 ) -> None:
     """Change what is given (`move_office`: set the office, None meaning the whole county).
-    Disabling ends the user's sessions and API tokens at once; enabling lifts a lock-out."""
+    Disabling ends the user's sessions and API tokens at once."""
     await conn.execute(
         "UPDATE users SET role = COALESCE(%(role)s::text, role),"
         " office_id = CASE WHEN %(move)s THEN %(office)s::bigint ELSE office_id END,"
         " disabled_at = CASE WHEN %(disabled)s::boolean IS NULL THEN disabled_at"
-        "  WHEN %(disabled)s::boolean THEN COALESCE(disabled_at, now()) END,"
-        " failed_logins = CASE WHEN %(disabled)s::boolean IS FALSE THEN 0"
-        "  ELSE failed_logins END,"
-        " locked_until = CASE WHEN %(disabled)s::boolean IS FALSE THEN NULL"
-        "  ELSE locked_until END"
+        "  WHEN %(disabled)s::boolean THEN COALESCE(disabled_at, now()) END"
         " WHERE id = %(id)s",
         {
             "role": role,
@@ -125,7 +120,7 @@ async def end_sessions(conn: AsyncConnection[Any], *, user_id: int) -> None:
 async def set_password(conn: AsyncConnection[Any], *, user_id: int, password_hash: str) -> None:
     """A new password ends every session of the user (tokens of a stolen one stop too)."""
     await conn.execute(
-        "UPDATE users SET password_hash = %s, failed_logins = 0, locked_until = NULL WHERE id = %s",
+        "UPDATE users SET password_hash = %s WHERE id = %s",
         (password_hash, user_id),
     )
     await end_sessions(conn, user_id=user_id)

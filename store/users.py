@@ -27,8 +27,6 @@ class UserRow:
 class LoginRow:
     id: int
     password_hash: str
-    failed_logins: int
-    locked_until: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,35 +59,58 @@ async def create_user(
 
 
 async def login_row(conn: AsyncConnection[Any], *, username: str) -> LoginRow | None:
-    """The user's password hash and lock-out state, locked until the transaction ends."""
+    """The password hash of an enabled user."""
     cur = conn.cursor(row_factory=class_row(LoginRow))
     await cur.execute(
-        "SELECT id, password_hash, failed_logins, locked_until FROM users"
-        " WHERE username = %s AND disabled_at IS NULL FOR UPDATE",
+        "SELECT id, password_hash FROM users WHERE username = %s AND disabled_at IS NULL",
         (username,),
     )
     return await cur.fetchone()
 
 
-async def login_failed(
-    conn: AsyncConnection[Any], *, user_id: int, max_failures: int, lockout_s: float
-) -> datetime | None:
-    """Count a wrong password; at `max_failures` in a row, lock the user out. Returns the
-    end of the lock-out, if one starts now."""
+async def login_blocked(conn: AsyncConnection[Any], *, username: str, source: str) -> float:
+    """Seconds before this name may try again from this source (0: now)."""
     cur = await conn.execute(
-        "UPDATE users SET failed_logins = failed_logins + 1,"
-        " locked_until = CASE WHEN failed_logins + 1 >= %s"
-        "  THEN now() + make_interval(secs => %s) END"
-        " WHERE id = %s RETURNING locked_until",
-        (max_failures, lockout_s, user_id),
+        "SELECT COALESCE(EXTRACT(EPOCH FROM max(blocked_until) - now()), 0)::float8"
+        " FROM login_throttle WHERE source = %s AND username IN (%s, '')",
+        (source, username),
     )
     row = await cur.fetchone()
-    return None if row is None else row[0]
+    return max(0.0, float(row[0])) if row else 0.0
 
 
-async def login_succeeded(conn: AsyncConnection[Any], *, user_id: int) -> None:
+async def login_failed(
+    conn: AsyncConnection[Any],
+    *,
+    username: str,
+    source: str,
+    max_failures: int,
+    lockout_s: float,
+) -> None:
+    """Count a wrong password. From `max_failures` in a row on, the name waits from this
+    source 1 s, then 2, 4, ... at most `lockout_s`; at ten times as many from the source
+    (any names), the source waits `lockout_s`. A count older than `lockout_s` starts over."""
     await conn.execute(
-        "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = %s", (user_id,)
+        "INSERT INTO login_throttle AS t (username, source, failures) VALUES"
+        " (%(name)s, %(source)s, 1), ('', %(source)s, 1)"
+        " ON CONFLICT (username, source) DO UPDATE SET updated_at = now(),"
+        " failures = CASE WHEN t.updated_at < now() - make_interval(secs => %(lock)s) THEN 1"
+        "  ELSE t.failures + 1 END,"
+        " blocked_until = CASE"
+        "  WHEN t.updated_at < now() - make_interval(secs => %(lock)s) THEN NULL"
+        "  WHEN t.username = '' AND t.failures + 1 >= 10 * %(max)s"
+        "   THEN now() + make_interval(secs => %(lock)s)"
+        "  WHEN t.username <> '' AND t.failures + 1 >= %(max)s"
+        "   THEN now() + make_interval(secs => least(%(lock)s,"
+        "    power(2, least(t.failures + 1 - %(max)s, 30))))"
+        "  ELSE t.blocked_until END",
+        {"name": username, "source": source, "max": max_failures, "lock": lockout_s},
+    )
+
+
+async def login_succeeded(conn: AsyncConnection[Any], *, username: str, source: str) -> None:
+    await conn.execute(
+        "DELETE FROM login_throttle WHERE username = %s AND source = %s", (username, source)
     )
 
 
@@ -128,7 +149,8 @@ async def refresh_session(
     conn: AsyncConnection[Any], *, refresh_hash: str, new_hash: str, ttl_s: float
 ) -> tuple[UUID, int] | None:
     """Swap a live session's refresh token for a new one and extend it: (session, user), or
-    None when the token is unknown, used already, expired or its session revoked."""
+    None when the token is unknown, expired or its session revoked. A token exchanged once
+    already, shown again, ends its session: someone else holds its tokens too."""
     cur = await conn.execute(
         "UPDATE auth_sessions SET refresh_hash = %s, refreshed_at = now(),"
         " expires_at = now() + make_interval(secs => %s)"
@@ -137,7 +159,18 @@ async def refresh_session(
         (new_hash, ttl_s, refresh_hash),
     )
     row = await cur.fetchone()
-    return None if row is None else (UUID(str(row[0])), int(row[1]))
+    if row is not None:
+        await conn.execute(
+            "INSERT INTO used_refresh_tokens (hash, session_id) VALUES (%s, %s)",
+            (refresh_hash, row[0]),
+        )
+        return UUID(str(row[0])), int(row[1])
+    await conn.execute(
+        "UPDATE auth_sessions SET revoked_at = now() WHERE revoked_at IS NULL"
+        " AND id = (SELECT session_id FROM used_refresh_tokens WHERE hash = %s)",
+        (refresh_hash,),
+    )
+    return None
 
 
 async def revoke_session(conn: AsyncConnection[Any], *, session_id: UUID) -> None:
