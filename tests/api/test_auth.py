@@ -175,3 +175,18 @@ async def test_api_tokens_act_as_their_user_until_revoked(client: httpx.AsyncCli
     assert revoked.status_code == 401
     assert revoked.json() == {"detail": "unknown or revoked API token"}
     assert (await client.delete(f"/api/v1/api-tokens/{token_id}", headers=admin)).status_code == 404
+
+
+async def test_a_request_body_is_read_no_further_than_the_limit(client: httpx.AsyncClient) -> None:
+    big = b"{" + b" " * (4 * 1024 * 1024) + b"}"
+
+    async def streamed() -> AsyncIterator[bytes]:
+        for i in range(0, len(big), 65536):
+            yield big[i : i + 65536]
+
+    for content in (big, streamed()):
+        answer = await client.post(
+            "/api/v1/auth/token", content=content, headers={"content-type": "application/json"}
+        )
+        assert answer.status_code == 413
+        assert answer.json() == {"detail": "request body over 4,194,304 bytes"}
