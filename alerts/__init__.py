@@ -2,6 +2,7 @@
 
 from alerts.confirm import Transitions, confirm
 from alerts.delivery import DELIVERED, Channel, DeliveryConfig, DeliveryWorker, Outcome, retry_delay
+from alerts.destinations import Destinations
 from alerts.lifecycle import (
     Action,
     AlertNotFoundError,
@@ -27,6 +28,7 @@ __all__ = [
     "Channel",
     "DeliveryConfig",
     "DeliveryWorker",
+    "Destinations",
     "LifecycleError",
     "Memory",
     "NoteRequiredError",

@@ -21,6 +21,7 @@ from alerts.delivery import DELIVERED, Outcome
 
 if TYPE_CHECKING:
     import store
+    from alerts.destinations import Destinations
 
 _RETRY_STATUS = frozenset({408, 429})
 
@@ -42,8 +43,9 @@ class WebhookChannel:
     and a small pool is cheap to manage (httpx scans its whole pool on every request).
     """
 
-    def __init__(self, *, timeout_s: float, connections: int) -> None:
+    def __init__(self, *, timeout_s: float, connections: int, destinations: Destinations) -> None:
         self._timeout = timeout_s
+        self._destinations = destinations
         self._limits = httpx.Limits(
             max_connections=connections, max_keepalive_connections=connections
         )
@@ -60,13 +62,18 @@ class WebhookChannel:
     def _client(self, subscription_id: int) -> httpx.AsyncClient:
         client = self._clients.get(subscription_id)
         if client is None:
-            client = self._clients[subscription_id] = httpx.AsyncClient(limits=self._limits)
+            client = self._clients[subscription_id] = httpx.AsyncClient(
+                limits=self._limits, follow_redirects=False
+            )
         return client
 
     async def send(self, delivery: store.Delivery) -> Outcome:
         assert delivery.url is not None
         assert delivery.secret is not None
         assert delivery.subscription_id is not None
+        refusal = await self._destinations.refusal(delivery.url)
+        if refusal is not None:
+            return Outcome(ok=False, retry=False, error=refusal)
         body = body_bytes(delivery)
         timestamp = str(int(time.time()))
         headers = {
@@ -96,7 +103,9 @@ async def http_call(
     timeout_s: float,
 ) -> Outcome:
     """One HTTP attempt: 2xx delivered; timeouts, connection errors, 5xx, 408 and 429 worth
-    another try; any other 4xx is final (the receiver refuses it)."""
+    another try; any other 4xx is final (the receiver refuses it), and so is a redirect
+    (never followed: it could lead anywhere). Only the status is recorded, never what the
+    receiver answered (it could be anything, from anywhere)."""
     try:
         response = await client.request(
             method, url, content=content, headers=headers, timeout=timeout_s
@@ -108,5 +117,5 @@ async def http_call(
     if response.is_success:
         return DELIVERED
     code = response.status_code
-    error = f"HTTP {code}: {response.text[:200]}"
+    error = f"HTTP {code}" + (" (a redirect, not followed)" if response.is_redirect else "")
     return Outcome(ok=False, retry=code >= 500 or code in _RETRY_STATUS, error=error)

@@ -11,6 +11,7 @@ from psycopg import errors
 from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel
 
+from alerts import Destinations
 from api import (
     alerts,
     audit,
@@ -52,6 +53,7 @@ def create_app(
     live_recheck_s: float = 2.0,
     console_config: console.ConsoleConfig | None = None,
     max_body_bytes: int = 4 * 1024 * 1024,
+    webhook_networks: Sequence[str] = (),
 ) -> FastAPI:
     """`routers`: more endpoints under /api/v1 that other parts own (HTTP ingest);
     `levels`: the supervision levels' policies (the daily report's silence limits);
@@ -59,7 +61,8 @@ def create_app(
     keeps it (None: this server issues no broker accounts); `live_interval_s`: how often
     the live feed reads the store; `live_heartbeat_s`: the most it stays silent;
     `console_config`: the console's basemap and display settings; `max_body_bytes`: the
-    largest request body (413 beyond)."""
+    largest request body (413 beyond); `webhook_networks`: networks inside
+    (private, loopback, ...) that webhooks may reach all the same."""
     app = FastAPI(
         title="ccmon",
         summary="Location monitoring for community correction",
@@ -70,6 +73,7 @@ def create_app(
     app.state.pool = pool
     app.state.auth = auth_config or AuthConfig()
     app.state.passwords = PasswordChecker()
+    app.state.destinations = Destinations(webhook_networks)
     app.state.levels = dict(levels)
     app.state.report_timezone = report_timezone
     app.state.device_passwords = device_passwords

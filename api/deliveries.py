@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 import store
+from alerts import Destinations
 from api.auth import Admin
 from api.changes import record
 from api.deps import Conn
@@ -35,8 +36,16 @@ class CreatedSubscription(BaseModel):
 
 
 @router.post("/webhooks", status_code=status.HTTP_201_CREATED)
-async def create_webhook(new: NewSubscription, conn: Conn, user: Admin) -> CreatedSubscription:
-    """Subscribe a URL to alert events (every change of every matching alert)."""
+async def create_webhook(
+    new: NewSubscription, conn: Conn, user: Admin, request: Request
+) -> CreatedSubscription:
+    """Subscribe a URL to alert events (every change of every matching alert). A URL that
+    reaches inside (loopback, private, link-local, ...) is refused unless the operator
+    allows its network."""
+    destinations: Destinations = request.app.state.destinations
+    refusal = await destinations.refusal(str(new.url))
+    if refusal is not None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, refusal)
     secret = new.secret or secrets.token_urlsafe(32)
     row = await store.create_subscription(
         conn,

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import store
-from alerts import DeliveryConfig, DeliveryWorker, WebhookChannel
+from alerts import DeliveryConfig, DeliveryWorker, Destinations, WebhookChannel
 from ccmon.benching import free_port, ms, print_table, scratch_database
 from ccmon.services import connection_pool
 from domain import AlertKind, Finding, SupervisionLevel
@@ -125,7 +125,11 @@ async def _run(url: str | None, port: int, drain: int, rate: float, seconds: flo
         async with (
             connection_pool(dsn) as pool,
             httpx.AsyncClient() as client,
-            WebhookChannel(timeout_s=5.0, connections=config.per_subscription) as webhooks,
+            WebhookChannel(
+                timeout_s=5.0,
+                connections=config.per_subscription,
+                destinations=Destinations(["127.0.0.0/8"]),  # its receiver is on loopback
+            ) as webhooks,
         ):
             w = DeliveryWorker(pool, {"webhook": webhooks}, config)
             # Drain: everything committed first, the worker started after.

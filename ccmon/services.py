@@ -13,7 +13,14 @@ import uvicorn
 from psycopg_pool import AsyncConnectionPool
 
 import store
-from alerts import DeliveryConfig, DeliveryWorker, SmsChannel, SmsTemplate, WebhookChannel
+from alerts import (
+    DeliveryConfig,
+    DeliveryWorker,
+    Destinations,
+    SmsChannel,
+    SmsTemplate,
+    WebhookChannel,
+)
 from api import AuthConfig, create_app, ensure_admin
 from api.console import ConsoleConfig
 from ccmon.metrics import metrics_router
@@ -141,6 +148,7 @@ async def delivery_task(pool: AsyncConnectionPool[Any], settings: Settings) -> N
         WebhookChannel(
             timeout_s=settings.webhook_timeout_s,
             connections=settings.delivery_per_subscription,
+            destinations=Destinations(settings.webhook_allowed_networks),
         ) as webhooks,
     ):
         channels: dict[str, Channel] = {"webhook": webhooks}
@@ -213,6 +221,7 @@ def api_server(
             levels=settings.levels,
             report_timezone=settings.report_timezone,
             max_body_bytes=settings.api_max_body_bytes,
+            webhook_networks=settings.webhook_allowed_networks,
             device_passwords=new_device_password,
             console_config=ConsoleConfig(
                 tiles_url=settings.console_tiles_url,

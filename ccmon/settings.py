@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     retention_check_s: float = Field(default=3600.0, gt=0, description="how often to look")
 
     webhook_timeout_s: float = Field(default=5.0, gt=0, description="per delivery attempt")
+    webhook_allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="networks inside (e.g. 10.20.0.0/16, a case system on the intranet) that"
+        " webhooks may reach; loopback, private, link-local and the like are refused otherwise",
+    )
     delivery_concurrency: int = Field(default=64, ge=1, description="deliveries in flight")
     delivery_per_subscription: int = Field(
         default=6, ge=1, description="in flight to one receiver, so a slow one blocks no other"

@@ -51,7 +51,10 @@ async def running_receiver() -> AsyncIterator[Receiver]:
         receiver.received.append(Received(path, dict(request.headers), body, time.monotonic()))
         await asyncio.sleep(receiver.delay.get(path, 0.0))
         queue = receiver.answers.get(path, [])
-        return Response(status_code=queue.pop(0) if queue else 200, content=b"ok")
+        code = queue.pop(0) if queue else 200
+        # a redirect points elsewhere on the receiver (a follower would show up there)
+        moved = {"location": f"{receiver.base}/elsewhere"} if 300 <= code < 400 else None
+        return Response(status_code=code, content=b"ok", headers=moved)
 
     app = Starlette(routes=[Route("/{path:path}", endpoint, methods=["POST", "PUT"])])
     async with serving(app) as served:

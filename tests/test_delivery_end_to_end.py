@@ -21,6 +21,7 @@ import store
 from alerts import (
     DeliveryConfig,
     DeliveryWorker,
+    Destinations,
     SmsChannel,
     SmsTemplate,
     WebhookChannel,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 QUICK = DeliveryConfig(retry_base_s=0.05, retry_max_s=0.2, lease_s=2.0, poll_s=0.02)
 SECRET = "a-secret-of-enough-length"
+LOOPBACK = Destinations(["127.0.0.0/8"])  # the receivers here are on loopback
 
 
 @contextlib.asynccontextmanager
@@ -47,10 +49,13 @@ async def worker(
     *,
     timeout_s: float = 1.0,
     sms: SmsTemplate | None = None,
+    destinations: Destinations = LOOPBACK,
 ) -> AsyncIterator[DeliveryWorker]:
     async with (
         httpx.AsyncClient() as client,
-        WebhookChannel(timeout_s=timeout_s, connections=config.per_subscription) as webhooks,
+        WebhookChannel(
+            timeout_s=timeout_s, connections=config.per_subscription, destinations=destinations
+        ) as webhooks,
     ):
         channels: dict[str, alerts.Channel] = {"webhook": webhooks}
         if sms is not None:
@@ -185,13 +190,44 @@ async def test_failures_are_retried_and_refusals_are_not(
     assert len(receiver.at("/refuses")) == 1
     (dead,) = await deliveries_for(pool, f"{receiver.base}/refuses")
     assert (dead.state, dead.attempts) == ("dead", 1)
-    assert dead.last_error is not None
-    assert dead.last_error.startswith("HTTP 400")
+    assert dead.last_error == "HTTP 400"  # the status only, not what the receiver said
 
 
 async def _settled(pool: AsyncConnectionPool[Any], url: str) -> bool:
     rows = await deliveries_for(pool, url)
     return bool(rows) and all(r.state != "pending" for r in rows)
+
+
+async def test_webhooks_reach_no_inside_address_and_follow_no_redirect(
+    pool: AsyncConnectionPool[Any], receiver: Receiver
+) -> None:
+    """Without the operator allowing loopback, a subscription to it (made in the store,
+    past the API's own check) is refused at delivery, nothing sent; a redirect is a final
+    answer, never followed."""
+    seeded = await seed_subject(pool, code="deliver-inside")
+    office = await office_of(pool, seeded)
+    inside = f"{receiver.base}/inside"
+    await subscribe(pool, inside, office_id=office)
+    async with worker(pool, destinations=Destinations()):
+        await raise_alert(pool, seeded)
+        await until(lambda: _settled(pool, inside), what="the refusal")
+    (refused,) = await deliveries_for(pool, inside)
+    assert (refused.state, refused.attempts) == ("dead", 1)
+    assert refused.last_error is not None
+    assert "127.0.0.1, an address inside" in refused.last_error
+    assert receiver.at("/inside") == []
+    receiver.answers = {"/moved": [302]}
+    moved = f"{receiver.base}/moved"
+    await subscribe(pool, moved, office_id=office)
+    async with worker(pool):
+        await raise_alert(pool, seeded, AlertKind.SOS)
+        await until(lambda: _settled(pool, moved), what="the redirect answered")
+    (redirected,) = await deliveries_for(pool, moved)
+    assert (redirected.state, redirected.last_error) == (
+        "dead",
+        "HTTP 302 (a redirect, not followed)",
+    )
+    assert receiver.at("/elsewhere") == []
 
 
 async def test_a_slow_receiver_delays_no_other(

@@ -3,10 +3,11 @@ listed without it, stopped; bad requests answered with what is wrong."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    import httpx
+import httpx
+
+from api import create_app
 
 
 async def test_a_subscription_shows_its_secret_once(admin_api: httpx.AsyncClient) -> None:
@@ -67,3 +68,28 @@ async def test_only_admins_manage_webhooks_deliveries_and_quarantine(
     ):
         answer = await api.request(method, path, json={"url": "https://x.example"})
         assert answer.status_code == 403, (method, path)
+
+
+async def test_a_webhook_cannot_point_inside(admin_api: httpx.AsyncClient, pool: Any) -> None:
+    """Loopback, cloud metadata (link-local), private and IPv6 loopback destinations are
+    refused with the reason, unless the operator allows the network."""
+    for url in (
+        "http://127.0.0.1:8000/api/v1/alerts",
+        "http://localhost/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://0.0.0.0/hook",
+    ):
+        answer = await admin_api.post("/api/v1/webhooks", json={"url": url})
+        assert answer.status_code == 422, url
+        assert "an address inside" in answer.json()["detail"], url
+    app = create_app(pool, webhook_networks=["10.0.0.0/8"])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://ccmon", headers=admin_api.headers
+    ) as allowing:
+        intranet = await allowing.post("/api/v1/webhooks", json={"url": "http://10.1.2.3/hook"})
+        assert intranet.status_code == 201
+        still = await allowing.post("/api/v1/webhooks", json={"url": "http://127.0.0.1/x"})
+        assert still.status_code == 422
