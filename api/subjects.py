@@ -142,6 +142,7 @@ async def subject_fixes(
         purpose=purpose,
         fixes=len(fixes),
     )
+    await conn.commit()  # the read is on the record before anything is sent
     return fixes
 
 
@@ -183,6 +184,7 @@ async def subject_trail(
         since=since,
         until=until,
     )
+    await conn.commit()  # the read is on the record before anything is sent
     return Trail(
         subject_id=subject_id, since=since, until=until, fixes_in_range=total, points=points
     )

@@ -350,8 +350,8 @@ class Pipeline:
         self, decoded: Contents, messages: list[Message]
     ) -> tuple[FixBatch, list[store.NewEvent]]:
         """The batch and events of subjects under an active monitoring order at their time.
-        The rest is not stored (Art. 29): its messages go to quarantine with the reason, and
-        `decoded` keeps only what is covered."""
+        The rest is not stored (Art. 29): its messages are recorded in quarantine with the
+        reason and without their payload, and `decoded` keeps only what is covered."""
         batch = to_batch(decoded.fixes)
         covered = self._rulebook.under_order(batch.subject, batch.time)
         event_covered = self._rulebook.under_order(
@@ -367,9 +367,10 @@ class Pipeline:
             e = decoded.events[row]
             refused.setdefault(decoded.event_origin[row], (e.subject_id, e.time))
         for i, (subject, t) in sorted(refused.items()):
-            m = messages[i]
+            # That it happened is kept (device, time, why), not what it said: the payload
+            # holds a position of someone no order allows ccmon to watch.
             reason = f"no active order: subject {subject} is not under monitoring at {stamp(t)}"
-            decoded.rejected.append(store.Rejected(m.topic, m.payload, reason))
+            decoded.rejected.append(store.Rejected(messages[i].topic, b"", reason))
         if not refused:
             return batch, decoded.events
         keep = np.flatnonzero(covered)

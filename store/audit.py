@@ -107,25 +107,31 @@ async def trail(
     until: datetime,
     max_points: int,
 ) -> tuple[int, list[FixRow]]:
-    """(fixes in [since, until), at most `max_points` of them oldest first): the range cut
-    into `max_points` equal spans, the most accurate fix of each span kept."""
+    """(fixes in [since, until), at most `max_points` of them oldest first): all of them
+    when there are no more; else the range cut into `max_points` equal spans, the most
+    accurate fix of each span kept."""
     cur = await conn.execute(
         "SELECT count(*) FROM fixes WHERE subject_id = %s AND time >= %s AND time < %s",
         (subject_id, since, until),
     )
     row = await cur.fetchone()
     total = 0 if row is None else int(row[0])
-    span = (until - since).total_seconds() / max_points
+    columns = (
+        "f.time, d.code AS device_code, d.kind AS device_kind, f.lon, f.lat, f.accuracy,"
+        " f.source, f.battery, f.seq, f.received_at"
+        " FROM fixes f JOIN devices d ON d.id = f.device_id"
+        " WHERE f.subject_id = %(subject)s AND f.time >= %(since)s AND f.time < %(until)s"
+    )
+    args = {"since": since, "until": until, "subject": subject_id}
     points = conn.cursor(row_factory=class_row(FixRow))
+    if total <= max_points:
+        await points.execute(f"SELECT {columns} ORDER BY f.time", args)
+        return total, await points.fetchall()
+    args["span"] = (until - since).total_seconds() / max_points
     await points.execute(
         f"SELECT time, device_code, device_kind, lon, lat, accuracy, source, battery, seq,"  # noqa: S608
-        f" received_at FROM ("
-        f" SELECT DISTINCT ON ({_SPAN})"
-        "  f.time, d.code AS device_code, d.kind AS device_kind, f.lon, f.lat, f.accuracy,"
-        "  f.source, f.battery, f.seq, f.received_at"
-        "  FROM fixes f JOIN devices d ON d.id = f.device_id"
-        "  WHERE f.subject_id = %(subject)s AND f.time >= %(since)s AND f.time < %(until)s"
+        f" received_at FROM (SELECT DISTINCT ON ({_SPAN}) {columns}"
         f"  ORDER BY {_SPAN}, f.accuracy, f.time) kept ORDER BY time",
-        {"since": since, "until": until, "span": span, "subject": subject_id},
+        args,
     )
     return total, await points.fetchall()

@@ -91,6 +91,26 @@ async def test_a_trail_is_downsampled_to_the_most_accurate_fix_per_span_and_reco
     assert (read.what, read.from_time, read.to_time, read.fixes) == ("trail", since, until, 10)
 
 
+async def test_a_trail_holding_fewer_fixes_than_asked_for_is_not_thinned(
+    api: httpx.AsyncClient, pool: AsyncConnectionPool[Any]
+) -> None:
+    """100 fixes in a month, 2,000 points asked for (the default): all 100."""
+    subject = await _subject_with_fixes(pool, "loc-sparse")
+    trail = await api.get(
+        f"/api/v1/subjects/{subject}/trail",
+        params={
+            "purpose": "court report: the month",
+            "since": (START - timedelta(days=15)).isoformat(),
+            "until": (START + timedelta(days=15)).isoformat(),
+        },
+    )
+    assert trail.status_code == 200
+    body = trail.json()
+    assert (body["fixes_in_range"], len(body["points"])) == (100, 100)
+    times = [p["time"] for p in body["points"]]
+    assert times == sorted(times)
+
+
 async def test_a_bad_trail_request_says_what_is_wrong(
     api: httpx.AsyncClient, pool: AsyncConnectionPool[Any]
 ) -> None:
