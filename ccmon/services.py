@@ -107,11 +107,14 @@ def monitoring(
 
 
 async def retention_task(pool: AsyncConnectionPool[Any], settings: Settings) -> None:
-    """Every `retention_check_s`, delete the fixes of orders over for `retention_days`."""
+    """Every `retention_check_s`, delete the fixes (and the alerts' coordinates) of orders
+    over for `retention_days`, and quarantine of that age."""
     age_s = settings.retention_days * 86400.0
     while True:
         try:
             async with pool.connection() as conn:
+                if quarantined := await store.purge_quarantine(conn, age_s=age_s):
+                    log.info("retention: deleted %d quarantined messages", quarantined)
                 while purges := await store.purge_expired_fixes(conn, age_s=age_s):
                     for p in purges:
                         log.info(

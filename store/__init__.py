@@ -128,7 +128,7 @@ from store.reports import (
     SilentSubject,
     daily_report,
 )
-from store.retention import PurgeRow, list_purges, purge_expired_fixes
+from store.retention import PurgeRow, list_purges, purge_expired_fixes, purge_quarantine
 from store.rule_state import (
     backlog_pending,
     claim_subjects,
@@ -303,6 +303,7 @@ __all__ = [
     "password_hash_of",
     "positions",
     "purge_expired_fixes",
+    "purge_quarantine",
     "quarantine",
     "record_change",
     "record_findings",

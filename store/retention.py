@@ -1,6 +1,9 @@
 """Retention: an order's fixes are deleted once the order (with its extensions) has been
-over for the configured age (Art. 29: location data serves the correction work only).
-Alerts, their events and the audit trails are kept; each purge leaves a row saying what went."""
+over for the configured age (Art. 29: location data serves the correction work only), and
+with them every other copy of a position of that period: the alerts' coordinates (in the
+alert and in the bodies of its deliveries). Alerts, their events and the audit trails are
+kept; each purge leaves a row saying what went. Quarantine, raw device input that may hold
+anyone's position, is deleted at the same age."""
 
 from __future__ import annotations
 
@@ -25,6 +28,23 @@ _EXPIRED = (
     "  AND o.order_id <> %(order)s AND o.ends_at >= now() - make_interval(secs => %(age)s)"
     "  AND x.time BETWEEN o.starts_at AND o.ends_at)"
 )
+
+
+# The alerts of the period keep what happened, not where. Their deliveries' bodies first
+# (they are found through the alerts' coordinates, cleared next).
+_PERIOD_ALERTS = (
+    "a.subject_id = %(subject)s AND a.lon IS NOT NULL"
+    " AND a.fix_time BETWEEN %(start)s AND %(end)s"
+    " AND NOT EXISTS (SELECT 1 FROM order_periods o WHERE o.subject_id = %(subject)s"
+    "  AND o.order_id <> %(order)s AND o.ends_at >= now() - make_interval(secs => %(age)s)"
+    "  AND a.fix_time BETWEEN o.starts_at AND o.ends_at)"
+)
+_OUTBOX_POSITIONS = (
+    "UPDATE outbox x SET body = x.body #- '{alert,lon}' #- '{alert,lat}'"  # noqa: S608
+    " FROM alert_events e JOIN alerts a ON a.id = e.alert_id"
+    " WHERE x.event_id = e.id AND " + _PERIOD_ALERTS
+)
+_ALERT_POSITIONS = "UPDATE alerts a SET lon = NULL, lat = NULL WHERE " + _PERIOD_ALERTS  # noqa: S608
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +84,8 @@ async def purge_expired_fixes(
             }
             deleted = await conn.execute(_EXPIRED.format(table="fixes"), args)
             await conn.execute(_EXPIRED.format(table="device_positions"), args)
+            await conn.execute(_OUTBOX_POSITIONS, args)
+            await conn.execute(_ALERT_POSITIONS, args)
             row = conn.cursor(row_factory=class_row(PurgeRow))
             await row.execute(
                 "INSERT INTO fix_purges"
@@ -77,6 +99,14 @@ async def purge_expired_fixes(
             if purge is not None:
                 purges.append(purge)
     return purges
+
+
+async def purge_quarantine(conn: AsyncConnection[Any], *, age_s: float) -> int:
+    """Delete what was quarantined more than `age_s` ago; how many rows went."""
+    cur = await conn.execute(
+        "DELETE FROM quarantine WHERE received_at < now() - make_interval(secs => %s)", (age_s,)
+    )
+    return cur.rowcount
 
 
 async def list_purges(

@@ -83,11 +83,25 @@ async def test_fixes_go_when_the_order_has_been_over_long_enough(
             ends_at=NOW - timedelta(days=300),
             actor="test",
         )
-        await store.record_findings(
+        await store.create_subscription(
+            conn,
+            url="https://cases.example.org/retention",
+            secret="a-secret-of-enough-length",
+            office_id=None,
+            kinds=["tamper"],
+            min_severity="normal",
+            actor="test",
+        )
+        (alert,) = await store.record_findings(
             conn,
             [
                 Finding(
-                    AlertKind.TAMPER, old.subject_id, (NOW - timedelta(days=310)).timestamp(), "x"
+                    AlertKind.TAMPER,
+                    old.subject_id,
+                    (NOW - timedelta(days=310)).timestamp(),
+                    "x",
+                    lon=104.0,
+                    lat=30.6,
                 )
             ],
             actor="test",
@@ -117,7 +131,14 @@ async def test_fixes_go_when_the_order_has_been_over_long_enough(
         cur = await conn.execute(
             "SELECT count(*) FROM alerts WHERE subject_id = %s", (old.subject_id,)
         )
-        assert await cur.fetchone() == (1,)  # alerts are kept
+        assert await cur.fetchone() == (1,)  # alerts are kept, where they happened not
+        cur = await conn.execute(
+            "SELECT a.lon, a.lat, x.body -> 'alert' ? 'lon', x.body -> 'alert' ->> 'kind'"
+            " FROM alerts a JOIN alert_events e ON e.alert_id = a.id"
+            " JOIN outbox x ON x.event_id = e.id WHERE a.id = %s",
+            (alert.alert_id,),
+        )
+        assert await cur.fetchall() == [(None, None, False, "tamper")]
         await store.create_user(
             conn,
             username="retention-auditor",
@@ -130,3 +151,16 @@ async def test_fixes_go_when_the_order_has_been_over_long_enough(
         token = await sign_in(client, "retention-auditor", "auditor-password")
         listed = (await client.get("/api/v1/audit/purges", headers=bearer(token))).json()
     assert {(p["order_id"], p["fixes_deleted"]) for p in listed} >= {(order, 2)}
+
+
+async def test_quarantine_goes_at_the_same_age(pool: AsyncConnectionPool[Any]) -> None:
+    """Raw device input may hold anyone's position: kept no longer than fixes."""
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO quarantine (received_at, topic, payload, reason) VALUES"
+            " (now() - interval '200 days', 'retention/old', '{}', 'old'),"
+            " (now(), 'retention/new', '{}', 'new')"
+        )
+        assert await store.purge_quarantine(conn, age_s=180 * DAY) == 1
+        cur = await conn.execute("SELECT topic FROM quarantine WHERE topic LIKE 'retention/%'")
+        assert await cur.fetchall() == [("retention/new",)]
