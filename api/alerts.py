@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -11,9 +12,13 @@ import alerts
 import store
 from api.auth import ActingUser, CurrentUser, Principal
 from api.deps import Conn
+from api.subjects import Purpose
 from domain import AlertKind, AlertState
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
+# Where an alert happened is a location: read through /alerts/{id}/location, with a purpose,
+# on the record; never in a list.
+_NO_POSITION = {"lon", "lat"}
 
 
 class Step(BaseModel):
@@ -22,7 +27,7 @@ class Step(BaseModel):
     note: Annotated[str | None, Field(max_length=4000)] = None
 
 
-@router.get("")
+@router.get("", response_model_exclude={"__all__": _NO_POSITION})
 async def list_alerts(
     conn: Conn,
     user: CurrentUser,
@@ -38,13 +43,46 @@ async def list_alerts(
     )
 
 
-@router.get("/{alert_id}")
+@router.get("/{alert_id}", response_model_exclude=_NO_POSITION)
 async def get_alert(alert_id: int, conn: Conn, user: CurrentUser) -> store.AlertRow:
     """One alert of the caller's offices (404 for another office's: not told apart)."""
     alert = await store.get_alert(conn, alert_id=alert_id, offices=user.scope)
     if alert is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
     return alert
+
+
+class AlertLocation(BaseModel):
+    alert_id: int
+    subject_id: int
+    fix_time: datetime | None = Field(description="when the fix that raised it was taken")
+    lon: float | None = Field(description="WGS-84; none for an alert of no place")
+    lat: float | None
+
+
+@router.get("/{alert_id}/location")
+async def alert_location(
+    alert_id: int, purpose: Purpose, conn: Conn, user: CurrentUser
+) -> AlertLocation:
+    """Where the alert happened (the fix that raised it). A location read: recorded with
+    who, whose and why before it is sent."""
+    alert = await get_alert(alert_id, conn, user)
+    await store.record_location_read(
+        conn,
+        username=user.username,
+        subject_id=alert.subject_id,
+        what="alert",
+        purpose=purpose,
+        fixes=0 if alert.lon is None else 1,
+    )
+    await conn.commit()
+    return AlertLocation(
+        alert_id=alert.id,
+        subject_id=alert.subject_id,
+        fix_time=alert.fix_time,
+        lon=alert.lon,
+        lat=alert.lat,
+    )
 
 
 @router.get("/{alert_id}/events")
@@ -70,7 +108,7 @@ async def _step(
         raise HTTPException(422, str(exc)) from None
 
 
-@router.post("/{alert_id}/acknowledge")
+@router.post("/{alert_id}/acknowledge", response_model_exclude=_NO_POSITION)
 async def acknowledge(
     alert_id: int, conn: Conn, user: ActingUser, step: Step | None = None
 ) -> store.AlertRow:
@@ -78,19 +116,19 @@ async def acknowledge(
     return await _step(alert_id, alerts.Action.ACKNOWLEDGE, step or Step(), conn, user)
 
 
-@router.post("/{alert_id}/resolve")
+@router.post("/{alert_id}/resolve", response_model_exclude=_NO_POSITION)
 async def resolve(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.AlertRow:
     """Handled; the note says how (required for a critical alert)."""
     return await _step(alert_id, alerts.Action.RESOLVE, step, conn, user)
 
 
-@router.post("/{alert_id}/dismiss")
+@router.post("/{alert_id}/dismiss", response_model_exclude=_NO_POSITION)
 async def dismiss(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.AlertRow:
     """A false alarm; the note says why (required for a critical alert)."""
     return await _step(alert_id, alerts.Action.DISMISS, step, conn, user)
 
 
-@router.post("/{alert_id}/notes")
+@router.post("/{alert_id}/notes", response_model_exclude=_NO_POSITION)
 async def add_note(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.AlertRow:
     """A note on the record, in any state."""
     return await _step(alert_id, alerts.Action.NOTE, step, conn, user)

@@ -12,6 +12,7 @@ import pytest
 
 import store
 from api import hash_password
+from domain import AlertKind, Finding
 from tests.helpers import bearer, seed_subject, sign_in
 
 if TYPE_CHECKING:
@@ -158,3 +159,40 @@ async def test_auditors_read_the_trail_of_reads_and_nobody_rewrites_it(
             with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
                 async with conn.transaction():
                     await conn.execute(statement)
+
+
+async def test_where_an_alert_happened_is_a_location_read(
+    api: httpx.AsyncClient, pool: AsyncConnectionPool[Any]
+) -> None:
+    """Lists and single alerts carry no coordinates; /alerts/{id}/location does, for a
+    stated purpose, on the record."""
+    seeded = await seed_subject(pool, code="loc-alert")
+    async with pool.connection() as conn:
+        (change,) = await store.record_findings(
+            conn,
+            [
+                Finding(
+                    AlertKind.ZONE_EXIT,
+                    seeded.subject_id,
+                    START.timestamp(),
+                    "out",
+                    lon=104.1,
+                    lat=30.7,
+                )
+            ],
+            actor="test",
+        )
+    alert_id = change.alert_id
+    listed = await api.get("/api/v1/alerts", params={"subject_id": seeded.subject_id})
+    (one,) = listed.json()
+    assert "lon" not in one
+    assert "lat" not in one
+    assert "lon" not in (await api.get(f"/api/v1/alerts/{alert_id}")).json()
+    path = f"/api/v1/alerts/{alert_id}/location"
+    assert (await api.get(path)).status_code == 422  # no purpose, no read
+    assert await _reads(pool, seeded.subject_id) == []
+    where = await api.get(path, params={"purpose": "sending a patrol to the exit"})
+    assert where.status_code == 200
+    assert (where.json()["lon"], where.json()["lat"]) == (104.1, 30.7)
+    (read,) = await _reads(pool, seeded.subject_id)
+    assert (read.what, read.purpose, read.fixes) == ("alert", "sending a patrol to the exit", 1)
