@@ -13,6 +13,7 @@ import store
 from api.auth import CurrentUser, Manager, Principal
 from api.changes import record
 from api.deps import Conn
+from api.passwords import PasswordChecker
 from api.subjects import office_in_scope
 from domain import DeviceKind
 
@@ -37,6 +38,18 @@ class NewDevice(BaseModel):
         pattern=r"^[A-Za-z0-9_.-]{1,64}/[A-Za-z0-9_.-]{1,64}$",
         description="an OwnTracks phone's {user}/{device}",
     )
+    owntracks_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="write-only: the OwnTracks app's encryption passphrase, if it encrypts",
+    )
+    http_password: str | None = Field(
+        default=None,
+        min_length=12,
+        max_length=1000,
+        description="write-only: the password of OwnTracks HTTP mode (only its hash is kept)",
+    )
 
 
 class DevicePatch(BaseModel):
@@ -45,6 +58,22 @@ class DevicePatch(BaseModel):
     subject_id: int | None = None
     active: bool | None = Field(default=None, description="false: retired, its fixes refused")
     office_id: int | None = None
+    owntracks_key: str | None = Field(
+        default=None, min_length=1, max_length=200, description="write-only: a new passphrase"
+    )
+    http_password: str | None = Field(
+        default=None, min_length=12, max_length=1000, description="write-only: a new password"
+    )
+
+
+_SECRETS = {"owntracks_key", "http_password"}  # never in the change log
+
+
+async def _hashed(request: Request, password: str | None) -> str | None:
+    if password is None:
+        return None
+    checker: PasswordChecker = request.app.state.passwords
+    return await checker.hash(password)
 
 
 class MqttCredentials(BaseModel):
@@ -84,7 +113,9 @@ async def get_device(device_id: int, conn: Conn, user: CurrentUser) -> store.Dev
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_device(body: NewDevice, conn: Conn, user: Manager) -> store.DeviceRow:
+async def create_device(
+    body: NewDevice, conn: Conn, user: Manager, request: Request
+) -> store.DeviceRow:
     office = body.office_id
     if body.subject_id is not None:
         office = await _subject_office(conn, user, body.subject_id)
@@ -103,6 +134,8 @@ async def create_device(body: NewDevice, conn: Conn, user: Manager) -> store.Dev
                 kind=body.kind,
                 subject_id=body.subject_id,
                 owntracks_topic=body.owntracks_topic,
+                owntracks_key=body.owntracks_key,
+                http_password_hash=await _hashed(request, body.http_password),
                 office_id=office,
                 actor=user.username,
             )
@@ -110,13 +143,13 @@ async def create_device(body: NewDevice, conn: Conn, user: Manager) -> store.Dev
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"a device {body.code!r} (or its OwnTracks topic) exists"
         ) from None
-    await record(conn, user, "create", "device", device_id, office, body)
+    await record(conn, user, "create", "device", device_id, office, body, exclude=_SECRETS)
     return await known_device(conn, user, device_id)
 
 
 @router.patch("/{device_id}")
 async def update_device(
-    device_id: int, body: DevicePatch, conn: Conn, user: Manager
+    device_id: int, body: DevicePatch, conn: Conn, user: Manager, request: Request
 ) -> store.DeviceRow:
     """Bind to another subject (the binding history keeps who carried it when), unbind,
     retire or hand to another office."""
@@ -130,10 +163,25 @@ async def update_device(
             conn, device_id=device_id, subject_id=body.subject_id, actor=user.username
         )
     await store.update_device(
-        conn, device_id=device_id, active=body.active, office_id=body.office_id
+        conn,
+        device_id=device_id,
+        active=body.active,
+        office_id=body.office_id,
+        owntracks_key=body.owntracks_key,
+        http_password_hash=await _hashed(request, body.http_password),
     )
     device = await known_device(conn, user, device_id)
-    await record(conn, user, "update", "device", device_id, device.office_id, body, set_only=True)
+    await record(
+        conn,
+        user,
+        "update",
+        "device",
+        device_id,
+        device.office_id,
+        body,
+        set_only=True,
+        exclude=_SECRETS,
+    )
     return device
 
 

@@ -174,6 +174,8 @@ class DeviceRow:
     active: bool
     owntracks_topic: str | None
     has_mqtt_account: bool
+    has_owntracks_key: bool
+    has_http_password: bool
     last_fix_at: datetime | None
     last_received_at: datetime | None
     battery: int | None
@@ -181,7 +183,9 @@ class DeviceRow:
 
 _DEVICES = (
     "SELECT d.id, d.code, d.kind, d.office_id, d.subject_id, d.active, d.owntracks_topic,"
-    " d.mqtt_password_hash IS NOT NULL AS has_mqtt_account, p.time AS last_fix_at,"
+    " d.mqtt_password_hash IS NOT NULL AS has_mqtt_account,"
+    " d.owntracks_key IS NOT NULL AS has_owntracks_key,"
+    " d.http_password_hash IS NOT NULL AS has_http_password, p.time AS last_fix_at,"
     " p.received_at AS last_received_at, p.battery"
     " FROM devices d LEFT JOIN device_positions p ON p.device_id = d.id"
 )
@@ -213,12 +217,17 @@ async def update_device(
     device_id: int,
     active: bool | None = None,
     office_id: int | None = None,
+    owntracks_key: str | None = None,
+    http_password_hash: str | None = None,
 ) -> None:
+    """Change what is given (None: unchanged)."""
     await conn.execute(
         "UPDATE devices SET active = COALESCE(%s::boolean, active),"
-        " office_id = COALESCE(%s::bigint, office_id)"
+        " office_id = COALESCE(%s::bigint, office_id),"
+        " owntracks_key = COALESCE(%s::text, owntracks_key),"
+        " http_password_hash = COALESCE(%s::text, http_password_hash)"
         " WHERE id = %s",
-        (active, office_id, device_id),
+        (active, office_id, owntracks_key, http_password_hash, device_id),
     )
 
 

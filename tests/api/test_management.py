@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 
 import store
 from api import create_app, hash_password
@@ -422,3 +423,33 @@ async def test_a_disabled_user_is_out_at_once(
     me = await _ok(await client.get(f"{V1}/auth/me", headers=admin))
     myself = await client.patch(f"{V1}/users/{me['id']}", json={"disabled": True}, headers=admin)
     assert myself.status_code == 409
+
+
+async def test_a_devices_owntracks_secrets_are_set_over_the_api_and_never_shown(
+    pool: AsyncConnectionPool[Any], admin_api: httpx.AsyncClient
+) -> None:
+    """The OwnTracks passphrase and the HTTP-mode password are write-only: taken, kept
+    (the password as its hash), told only as set or not, absent from the change log."""
+    body = {
+        "code": "ot-api",
+        "kind": "phone",
+        "owntracks_topic": "api/phone",
+        "owntracks_key": "the app passphrase",
+        "http_password": "a long http password",
+    }
+    created = await _ok(await admin_api.post("/api/v1/devices", json=body), 201)
+    assert (created["has_owntracks_key"], created["has_http_password"]) == (True, True)
+    assert "the app passphrase" not in str(created)
+    patched = await admin_api.patch(
+        f"/api/v1/devices/{created['id']}", json={"owntracks_key": "a new passphrase"}
+    )
+    assert patched.status_code == 200
+    async with pool.connection() as conn:
+        (device,) = [d for d in await store.load_devices(conn) if d.code == "ot-api"]
+        changes = await store.list_changes(conn, offices=None, limit=1000)
+    assert device.owntracks_key == "a new passphrase"
+    assert device.http_password_hash is not None
+    assert PasswordHasher().verify(device.http_password_hash, "a long http password")
+    logged = str([c for c in changes if c.target == "device" and c.target_id == created["id"]])
+    assert "passphrase" not in logged
+    assert "http password" not in logged
