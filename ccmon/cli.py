@@ -23,7 +23,7 @@ from ccmon.commands import (
     simulate,
 )
 from ccmon.demo import run_demo
-from ccmon.mosquitto import mosquitto_config
+from ccmon.mosquitto import TlsListener, mosquitto_config
 from ccmon.settings import Settings, load_settings
 from simulators import Kind, Plan, ScenarioError, load_plan, parse_scenario
 
@@ -108,8 +108,17 @@ async def _mosquitto_config(settings: Settings, args: argparse.Namespace) -> Non
             auth_dir=args.auth_dir,
             in_flight=args.in_flight,
             message_max_bytes=args.message_size_limit or settings.message_max_bytes,
+            tls=_tls_listener(args),
         )
     )
+
+
+def _tls_listener(args: argparse.Namespace) -> TlsListener | None:
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise SystemExit("ccmon mosquitto-config: --tls-cert and --tls-key go together")
+    if args.tls_cert is None:
+        return None
+    return TlsListener(args.tls_port, args.tls_cert, args.tls_key, host=args.tls_host)
 
 
 def _mosquitto_auth(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, Any, None]:
@@ -204,6 +213,10 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="largest payload in bytes (default: CCMON_MESSAGE_MAX_BYTES, as ingest refuses)",
     )
+    conf.add_argument("--tls-cert", type=Path, help="PEM certificate: adds a TLS listener")
+    conf.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
+    conf.add_argument("--tls-port", type=int, default=8883)
+    conf.add_argument("--tls-host", default="0.0.0.0", help="where the TLS listener binds")  # noqa: S104
     conf.set_defaults(run=_mosquitto_config)
     auth = sub.add_parser(
         "mosquitto-auth", help="write the broker's password file and ACL from the registry"

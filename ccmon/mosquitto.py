@@ -11,11 +11,12 @@ import shutil
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
-    from pathlib import Path
 
     from store import BrokerAccount
 
@@ -43,6 +44,7 @@ def mosquitto_config(
     auth_dir: Path | None = None,
     in_flight: int = 2000,
     message_max_bytes: int = 256 * 1024,
+    tls: TlsListener | None = None,
 ) -> str:
     """A mosquitto.conf for ccmon's ingest.
 
@@ -55,9 +57,17 @@ def mosquitto_config(
     them (CCMON_MESSAGE_MAX_BYTES), so none is queued or sent to ingest.
     With `persistence_dir`, queued messages and persistent sessions survive a broker restart.
     With `auth_dir` (written by `ccmon mosquitto-auth`), only known users connect, each
-    limited by the ACL there.
+    limited by the ACL there. With `tls`, a second listener speaks MQTT over TLS (devices on
+    the network use it; keep the plain one on loopback, or firewalled).
     """
     lines = [f"listener {port} {host}"]
+    if tls is not None:
+        lines += [
+            f"listener {tls.port} {tls.host}",
+            f"certfile {tls.certfile}",
+            f"keyfile {tls.keyfile}",
+            "tls_version tlsv1.2",
+        ]
     if auth_dir is None:
         lines.append("allow_anonymous true")
     else:
@@ -81,6 +91,17 @@ def mosquitto_config(
     else:
         lines.append("persistence false")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class TlsListener:
+    """Where the broker speaks MQTT over TLS, with its certificate and key (PEM files the
+    `mosquitto` user can read)."""
+
+    port: int
+    certfile: Path
+    keyfile: Path
+    host: str = "0.0.0.0"  # noqa: S104 (devices reach it from the network; TLS only)
 
 
 def password_hash(password: str, *, salt: bytes | None = None) -> str:

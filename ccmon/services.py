@@ -179,6 +179,8 @@ def mqtt_config(settings: Settings) -> MqttConfig:
         username=settings.mqtt_username,
         password=settings.mqtt_password,
         share_group=settings.mqtt_share_group,
+        tls=settings.mqtt_tls or settings.mqtt_tls_ca is not None,
+        tls_ca=None if settings.mqtt_tls_ca is None else str(settings.mqtt_tls_ca),
     )
 
 

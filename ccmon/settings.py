@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     mqtt_client_id: str = Field(
         default="ccmon-ingest", description="fixed: the broker keeps the session across restarts"
     )
+    mqtt_tls: bool = Field(default=False, description="connect to the broker over TLS")
+    mqtt_tls_ca: Path | None = Field(
+        default=None, description="the CA file to trust for the broker (unset: the system's)"
+    )
     mqtt_share_group: str | None = Field(
         default=None,
         description="MQTT 5 shared subscription group: several ingest processes (each with"

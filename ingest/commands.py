@@ -124,6 +124,7 @@ class CommandChannel:
                 clean_session=False,
                 username=self._mqtt.username,
                 password=self._mqtt.password,
+                tls_params=self._mqtt.tls_params(),
             )
             try:
                 async with client:

@@ -45,6 +45,14 @@ class MqttConfig:
     username: str | None = None
     password: str | None = None
     share_group: str | None = None
+    tls: bool = False
+    tls_ca: str | None = None  # a CA file to trust for the broker (None: the system's)
+
+    def tls_params(self) -> aiomqtt.TLSParameters | None:
+        """MQTT over TLS, the broker's certificate checked, when asked for."""
+        if not self.tls:
+            return None
+        return aiomqtt.TLSParameters(ca_certs=self.tls_ca)
 
     @property
     def marker_topic(self) -> str:
@@ -70,6 +78,7 @@ class MqttConfig:
                 clean_session=False,
                 username=self.username,
                 password=self.password,
+                tls_params=self.tls_params(),
             )
         properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = _NEVER
@@ -83,6 +92,7 @@ class MqttConfig:
             properties=properties,
             username=self.username,
             password=self.password,
+            tls_params=self.tls_params(),
         )
 
 

@@ -62,9 +62,10 @@ async def running_pipeline(
     queue: asyncio.Queue[Any] | None = None,
     share_group: str | None = None,
     pipeline_class: type[Pipeline] = Pipeline,
+    tls_ca: str | None = None,
 ) -> AsyncIterator[Pipeline]:
-    """A pipeline subscribed to the test broker (connected when this yields); its clock
-    rules run every `tick_s`."""
+    """A pipeline subscribed to the test broker (connected when this yields; over TLS,
+    trusting `tls_ca`, when given); its clock rules run every `tick_s`."""
     p = pipeline_class(
         pool,
         PipelineConfig(
@@ -79,7 +80,12 @@ async def running_pipeline(
         run_ingest(
             p,
             MqttConfig(
-                mosquitto.host, mosquitto.port, client_id=client_id, share_group=share_group
+                mosquitto.host,
+                mosquitto.port,
+                client_id=client_id,
+                share_group=share_group,
+                tls=tls_ca is not None,
+                tls_ca=tls_ca,
             ),
             BatchConfig(size=100, wait_s=0.05),
             queue=queue,
