@@ -36,6 +36,12 @@ class Destinations:
         parts = urlsplit(url)
         host = parts.hostname or ""
         try:
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            literal = None
+        if literal is not None:  # no lookup (and no wait) for an address given as such
+            return self._refusal(host, literal)
+        try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
             infos = await asyncio.get_running_loop().getaddrinfo(
                 host, port, type=socket.SOCK_STREAM
@@ -43,11 +49,16 @@ class Destinations:
         except (OSError, ValueError):
             return None
         for *_, sockaddr in infos:
-            address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
-            if self.refuses(address):
-                return (
-                    f"{host} is {address}, an address inside (loopback, private, link-local,"
-                    " multicast or reserved): not a webhook destination unless"
-                    " CCMON_WEBHOOK_ALLOWED_NETWORKS allows it"
-                )
+            refusal = self._refusal(host, ipaddress.ip_address(str(sockaddr[0]).split("%")[0]))
+            if refusal is not None:
+                return refusal
         return None
+
+    def _refusal(self, host: str, address: IpAddress) -> str | None:
+        if not self.refuses(address):
+            return None
+        return (
+            f"{host} is {address}, an address inside (loopback, private, link-local,"
+            " multicast or reserved): not a webhook destination unless"
+            " CCMON_WEBHOOK_ALLOWED_NETWORKS allows it"
+        )
