@@ -58,8 +58,14 @@ async def list_subscriptions(conn: AsyncConnection[Any]) -> list[SubscriptionRow
 
 
 async def deactivate_subscription(conn: AsyncConnection[Any], *, subscription_id: int) -> bool:
-    """Stop sending to it (kept, with what was sent to it); False if there is none."""
+    """Stop sending to it (kept, with what was sent to it), its queued deliveries and
+    retries too (suppressed, with the reason); False if there is none."""
     cur = await conn.execute(
         "UPDATE webhook_subscriptions SET active = false WHERE id = %s", (subscription_id,)
+    )
+    await conn.execute(
+        "UPDATE outbox SET state = 'suppressed', last_error = 'the webhook was stopped'"
+        " WHERE subscription_id = %s AND state = 'pending'",
+        (subscription_id,),
     )
     return cur.rowcount == 1

@@ -277,6 +277,26 @@ async def _delivered(pool: AsyncConnectionPool[Any], url: str) -> bool:
     return [r.state for r in await deliveries_for(pool, url)] == ["delivered"]
 
 
+async def test_a_stopped_webhook_gets_no_more_retries(
+    pool: AsyncConnectionPool[Any], receiver: Receiver
+) -> None:
+    seeded = await seed_subject(pool, code="deliver-stopped")
+    office = await office_of(pool, seeded)
+    receiver.answers = {"/stopped": [503] * 1000}
+    url = f"{receiver.base}/stopped"
+    subscription = await subscribe(pool, url, office_id=office)
+    async with worker(pool):
+        await raise_alert(pool, seeded)
+        await until(lambda: _count(receiver, "/stopped", 2), what="retries under way")
+        async with pool.connection() as conn:
+            assert await store.deactivate_subscription(conn, subscription_id=subscription)
+        tried = len(receiver.at("/stopped"))
+        await asyncio.sleep(0.5)  # several retry intervals here
+    assert len(receiver.at("/stopped")) <= tried + 1  # at most the one already in flight
+    (row,) = await deliveries_for(pool, url)
+    assert (row.state, row.last_error) == ("suppressed", "the webhook was stopped")
+
+
 async def test_a_worker_killed_mid_delivery_loses_nothing(
     pool: AsyncConnectionPool[Any], receiver: Receiver
 ) -> None:
