@@ -122,7 +122,7 @@ def _tls_listener(args: argparse.Namespace) -> TlsListener | None:
 
 
 def _mosquitto_auth(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, Any, None]:
-    return mosquitto_auth(settings, folder=args.dir)
+    return mosquitto_auth(settings, folder=args.dir, processes=args.ingest_processes)
 
 
 def _device_credentials(settings: Settings, args: argparse.Namespace) -> Coroutine[Any, Any, None]:
@@ -222,6 +222,12 @@ def _parser() -> argparse.ArgumentParser:
         "mosquitto-auth", help="write the broker's password file and ACL from the registry"
     )
     auth.add_argument("--dir", type=Path, required=True)
+    auth.add_argument(
+        "--ingest-processes",
+        type=int,
+        default=1,
+        help="accounts for this many ingest processes (the 2nd logs in as <username>-2, ...)",
+    )
     auth.set_defaults(run=_mosquitto_auth)
     creds = sub.add_parser("device-credentials", help="a new MQTT password for a device")
     creds.add_argument("code", help="the device's code (its MQTT username)")

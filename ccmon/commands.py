@@ -129,9 +129,10 @@ async def device_credentials(settings: Settings, *, code: str) -> None:
     )
 
 
-async def mosquitto_auth(settings: Settings, *, folder: Path) -> None:
+async def mosquitto_auth(settings: Settings, *, folder: Path, processes: int = 1) -> None:
     """Write the broker's password file and ACL from the device registry, with ingest's own
-    account (CCMON_MQTT_USERNAME / CCMON_MQTT_PASSWORD)."""
+    accounts (CCMON_MQTT_USERNAME / CCMON_MQTT_PASSWORD; for `processes` ingest processes,
+    the second logs in as `<username>-2`, ...; each command channel as `...-commands`)."""
     if not settings.mqtt_username or not settings.mqtt_password:
         raise SystemExit(
             "ccmon: set CCMON_MQTT_USERNAME and CCMON_MQTT_PASSWORD: ingest's own account"
@@ -147,6 +148,7 @@ async def mosquitto_auth(settings: Settings, *, folder: Path) -> None:
         folder,
         accounts,
         ingest=(settings.mqtt_username, settings.mqtt_password),
+        processes=processes,
     )
     print(
         f"wrote {folder / PASSWORD_FILE} and {folder / ACL_FILE}: ingest and"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import os
 import secrets
 import shutil
 import socket
@@ -14,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ingest import command_username
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -75,6 +78,9 @@ def mosquitto_config(
             "allow_anonymous false",
             f"password_file {auth_dir / PASSWORD_FILE}",
             f"acl_file {auth_dir / ACL_FILE}",
+            # A client's id is its username: a device account cannot take ingest's session
+            # (nor another device's) by connecting with its client id.
+            "use_username_as_clientid true",
         ]
     lines += [
         "max_queued_messages 0",
@@ -121,20 +127,34 @@ def new_device_password() -> tuple[str, str]:
     return password, password_hash(password)
 
 
-def password_file(accounts: Iterable[BrokerAccount], *, ingest: tuple[str, str]) -> str:
-    """Every device account, and ingest's own (`ingest` = username, password hash)."""
-    rows = [f"{ingest[0]}:{ingest[1]}"] + [f"{a.username}:{a.password_hash}" for a in accounts]
+def ingest_users(user: str, *, processes: int = 1) -> list[str]:
+    """The broker accounts of ingest: one per process (`user`, then `user-2`, ...), and for
+    each its command channel's (`-commands`). Under the generated config a client's id is its
+    username, so each MQTT client of ccmon needs an account of its own."""
+    names = [user] + [f"{user}-{k}" for k in range(2, processes + 1)]
+    return [n for name in names for n in (name, command_username(name))]
+
+
+def password_file(
+    accounts: Iterable[BrokerAccount], *, ingest: Iterable[str], ingest_hash: str
+) -> str:
+    """Every device account, and ingest's own (all with ingest's password)."""
+    rows = [f"{name}:{ingest_hash}" for name in ingest]
+    rows += [f"{a.username}:{a.password_hash}" for a in accounts]
     return "\n".join(rows) + "\n"
 
 
-def acl_file(accounts: Iterable[BrokerAccount], *, ingest_user: str) -> str:
+def acl_file(accounts: Iterable[BrokerAccount], *, ingest: Iterable[str]) -> str:
     """Ingest reads every device topic and writes commands; each device publishes to its own
     topics (results of its commands included) and reads its own command topic, nothing else
     (Mosquitto drops what a user may not publish)."""
-    ingest = [
-        f"user {ingest_user}",
-        *(f"topic read {t}" for t in INGEST_READS),
-        *(f"topic write {t}" for t in INGEST_WRITES),
+    ingest_blocks = [
+        [
+            f"user {name}",
+            *(f"topic read {t}" for t in INGEST_READS),
+            *(f"topic write {t}" for t in INGEST_WRITES),
+        ]
+        for name in ingest
     ]
     devices = [
         [
@@ -144,24 +164,35 @@ def acl_file(accounts: Iterable[BrokerAccount], *, ingest_user: str) -> str:
         ]
         for a in accounts
     ]
-    return "\n\n".join("\n".join(block) for block in [ingest, *devices]) + "\n"
+    return "\n\n".join("\n".join(block) for block in [*ingest_blocks, *devices]) + "\n"
 
 
 def write_auth_files(
-    folder: Path, accounts: Iterable[BrokerAccount], *, ingest: tuple[str, str]
+    folder: Path,
+    accounts: Iterable[BrokerAccount],
+    *,
+    ingest: tuple[str, str],
+    processes: int = 1,
 ) -> None:
-    """The password file and ACL in `folder` (mode 640: give the broker's user read access),
-    for the devices' `accounts` and ingest's (username, password)."""
+    """The password file and ACL in `folder` (mode 640 from their creation: give the
+    broker's user read access), for the devices' `accounts` and ingest's (username,
+    password) in each of its `processes`."""
     accounts = list(accounts)
     folder.mkdir(parents=True, exist_ok=True)
     user, password = ingest
+    names = ingest_users(user, processes=processes)
     for name, text in (
-        (PASSWORD_FILE, password_file(accounts, ingest=(user, password_hash(password)))),
-        (ACL_FILE, acl_file(accounts, ingest_user=user)),
+        (
+            PASSWORD_FILE,
+            password_file(accounts, ingest=names, ingest_hash=password_hash(password)),
+        ),
+        (ACL_FILE, acl_file(accounts, ingest=names)),
     ):
         path = folder / name
-        path.write_text(text, encoding="utf-8")
-        path.chmod(0o640)
+        path.unlink(missing_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
 
 
 class MosquittoError(RuntimeError):

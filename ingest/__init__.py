@@ -1,6 +1,6 @@
 """MQTT subscription, wire formats, validation, quarantine, batching and the pipeline loop."""
 
-from ingest.commands import RESULT_TOPIC, CommandChannel
+from ingest.commands import RESULT_TOPIC, CommandChannel, command_username
 from ingest.decode import Message, decode_message
 from ingest.errors import IngestError, RejectedInputError
 from ingest.http import owntracks_http
@@ -36,6 +36,7 @@ __all__ = [
     "RejectedInputError",
     "RejectedItem",
     "StatusV1",
+    "command_username",
     "decode_fixes",
     "decode_message",
     "decode_status",

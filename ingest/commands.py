@@ -97,6 +97,13 @@ def wire(command: store.Outgoing) -> tuple[str, bytes] | str:
     return f"cc/v1/devices/{command.device_code}/cmd", json.dumps(body).encode()
 
 
+def command_username(username: str) -> str:
+    """The broker account of the command channel beside the ingest logged in as `username`
+    (`ccmon mosquitto-auth` writes it): under the generated config a client's id is its
+    username, so each MQTT client of ccmon has an account of its own."""
+    return f"{username}-commands"
+
+
 class CommandChannel:
     """Runs beside ingest, with an MQTT client (and persistent session) of its own."""
 
@@ -122,7 +129,9 @@ class CommandChannel:
                 self._mqtt.port,
                 identifier=f"{self._mqtt.client_id}-commands",
                 clean_session=False,
-                username=self._mqtt.username,
+                username=None
+                if self._mqtt.username is None
+                else command_username(self._mqtt.username),
                 password=self._mqtt.password,
                 tls_params=self._mqtt.tls_params(),
             )

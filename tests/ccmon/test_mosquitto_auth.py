@@ -139,3 +139,29 @@ async def test_strangers_and_wrong_passwords_are_refused(
                 broker.host, broker.port, username=username, password=password
             ):
                 pass
+
+
+async def test_a_device_cannot_take_ingests_session(
+    secured: tuple[Broker, dict[str, str]],
+) -> None:
+    """A device account connecting with ingest's client id gets its own (its username):
+    ingest stays connected, subscribed, and receives what the device sends."""
+    broker, passwords = secured
+    a = min(passwords)
+    user, password = INGEST
+    async with aiomqtt.Client(
+        broker.host,
+        broker.port,
+        identifier=user,
+        clean_session=False,
+        username=user,
+        password=password,
+    ) as ingest:
+        await ingest.subscribe("cc/v1/devices/+/fix", qos=1)
+        async with aiomqtt.Client(
+            broker.host, broker.port, identifier=user, username=a, password=passwords[a]
+        ) as intruder:
+            await intruder.publish(f"cc/v1/devices/{a}/fix", b"still here?", qos=1)
+        async with asyncio.timeout(5):
+            message = await anext(aiter(ingest.messages))
+        assert message.payload == b"still here?"
