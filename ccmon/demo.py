@@ -34,8 +34,10 @@ def _demo_password(data_dir: Path, new_password: str | None) -> str:
     can print it again; a real deployment prints it once and keeps it nowhere."""
     path = data_dir / "admin-password"
     if new_password is not None:
-        path.write_text(new_password + "\n", encoding="utf-8")
-        os.chmod(path, 0o600)
+        path.unlink(missing_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(new_password + "\n")
         return new_password
     return path.read_text(encoding="utf-8").strip() if path.exists() else "(see first run)"
 
