@@ -3,6 +3,7 @@ moves the zone and ends overdue, a reminder before an order ends."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,64 @@ if TYPE_CHECKING:
 
     from ingest import Pipeline
     from tests.conftest import Broker
+
+
+async def _tables_holding(pool: AsyncConnectionPool[Any], text: str) -> list[str]:
+    """Every table.column of the database whose value holds `text` (bytes included)."""
+    found = []
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = 'public'"
+        )
+        for table, column, kind in await cur.fetchall():
+            holds = (
+                f'position(%s::bytea IN "{column}") > 0'
+                if kind == "bytea"
+                else f'"{column}"::text LIKE %s'
+            )
+            value = text.encode() if kind == "bytea" else f"%{text}%"
+            hit = await conn.execute(
+                f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE {holds})',
+                (value,),
+            )
+            row = await hit.fetchone()
+            if row and row[0]:
+                found.append(f"{table}.{column}")
+    return found
+
+
+async def test_a_subject_outside_an_order_leaves_no_position_anywhere(
+    pool: AsyncConnectionPool[Any], mosquitto: Broker, pipeline: Pipeline
+) -> None:
+    """Art. 29: its fixes, a batch of them and a status event arrive; afterwards no table
+    of the database holds the position in any column, as a number or in raw bytes."""
+    seeded = await seed_subject(pool, code="orders-nowhere", order=False)
+    await pipeline.refresh()
+    topic = f"cc/v1/devices/{seeded.device_code}/fix"
+    fix = {"lat": 30.6543219, "lon": 104.1234567, "accuracy": 9, "source": "gnss"}
+    now = datetime.now(UTC)
+    single = {**fix, "time": now.isoformat()}
+    batch = [{**fix, "time": (now - timedelta(seconds=s)).isoformat()} for s in (5, 10)]
+    status = {"time": now.isoformat(), "event": "strap_cut"}
+    await publish(
+        mosquitto,
+        [
+            (topic, json.dumps(single).encode()),
+            (topic, json.dumps(batch).encode()),
+            (f"cc/v1/devices/{seeded.device_code}/status", json.dumps(status).encode()),
+        ],
+    )
+    await until(lambda: processed(pipeline, 3), what="the messages handled")
+    assert "devices.code" in await _tables_holding(pool, seeded.device_code)  # it looks
+    assert await _tables_holding(pool, "30.654321") == []
+    assert await _tables_holding(pool, "104.123456") == []
+    async with pool.connection() as conn:  # that it happened is on record
+        cur = await conn.execute(
+            "SELECT count(*) FROM quarantine WHERE topic LIKE %s AND reason LIKE %s",
+            (f"cc/v1/devices/{seeded.device_code}/%", "no active order%"),
+        )
+        assert await cur.fetchone() == (3,)
 
 
 async def test_outside_an_active_order_nothing_is_stored_and_nothing_alerts(
