@@ -19,19 +19,9 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
 }
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 
-extras="${CCMON_EXTRAS:-}"
-[ -x .venv/bin/python ] || python3 -m venv .venv
-stamp=".venv/.ccmon-installed"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1) [$extras]"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet --editable ".$extras"
-    echo "$want" > "$stamp"
-fi
-
 # The console's third-party assets (Leaflet, Chart.js, gcoord; Swagger UI for /docs) from the
-# npm registry, copied into the package's static files; again only when
-# api/console/package-lock.json changes.
+# npm registry, copied into the package's static files (before ccmon is installed: they are
+# part of the package); again only when api/console/package-lock.json changes.
 console=api/console
 vendor="$console/static/vendor"
 want_vendor="$(sha256sum "$console/package-lock.json" | cut -d' ' -f1)"
@@ -47,4 +37,14 @@ if [ "$(cat "$vendor/.installed" 2>/dev/null)" != "$want_vendor" ]; then
     cp "$modules/chart.js/dist/chart.umd.min.js" "$modules/gcoord/dist/gcoord.global.prod.js" "$vendor/"
     cp "$modules/swagger-ui-dist/swagger-ui-bundle.js" "$modules/swagger-ui-dist/swagger-ui.css" "$vendor/"
     echo "$want_vendor" > "$vendor/.installed"
+fi
+
+extras="${CCMON_EXTRAS:-}"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+stamp=".venv/.ccmon-installed"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1) [$extras]"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet --editable ".$extras"
+    echo "$want" > "$stamp"
 fi
