@@ -116,15 +116,14 @@ def create_app(
 
 async def _refused_by_store(_request: Request, exc: Exception) -> JSONResponse:
     """What the store's constraints refused (the request's transaction rolled back): a
-    duplicate is a 409, anything else the request's fault (422), with the store's reason."""
+    duplicate is a 409, anything else the request's fault (422). The store's own detail
+    (which value exists, in whichever office) is not repeated: the caller learns which rule
+    was broken, not what someone else registered."""
     assert isinstance(exc, errors.Error)
-    code = (
-        status.HTTP_409_CONFLICT
-        if isinstance(exc, errors.UniqueViolation)
-        else status.HTTP_422_UNPROCESSABLE_CONTENT
-    )
-    diag = exc.diag
-    detail = diag.message_primary or "refused by the store"
-    if diag.message_detail:
-        detail = f"{detail}: {diag.message_detail}"
-    return JSONResponse({"detail": detail}, status_code=code)
+    if isinstance(exc, errors.UniqueViolation):
+        return JSONResponse(
+            {"detail": "conflict: a value given (a code, name or topic) is already taken"},
+            status_code=status.HTTP_409_CONFLICT,
+        )
+    detail = exc.diag.message_primary or "refused by the store"
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

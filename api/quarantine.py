@@ -7,13 +7,27 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 import store
 from api.auth import Admin
 from api.deps import Conn
 
 router = APIRouter(prefix="/quarantine", tags=["quarantine"])
+
+
+_PREVIEW_CHARS = 200
+
+
+class QuarantinedSummary(BaseModel):
+    """One row of the list: what, when, why, and the payload's size and beginning."""
+
+    id: int
+    received_at: datetime
+    topic: str
+    reason: str
+    payload_bytes: int
+    payload_preview: str = Field(description="its first 200 characters (UTF-8, bad bytes replaced)")
 
 
 class QuarantinedInput(BaseModel):
@@ -23,6 +37,19 @@ class QuarantinedInput(BaseModel):
     reason: str
     payload_text: str  # the raw bytes as UTF-8, undecodable bytes replaced
     payload_base64: str  # the raw bytes exactly
+
+
+def _summary(row: store.QuarantineRow) -> QuarantinedSummary:
+    return QuarantinedSummary(
+        id=row.id,
+        received_at=row.received_at,
+        topic=row.topic,
+        reason=row.reason,
+        payload_bytes=len(row.payload),
+        payload_preview=row.payload[: _PREVIEW_CHARS * 4].decode("utf-8", errors="replace")[
+            :_PREVIEW_CHARS
+        ],
+    )
 
 
 def _shown(row: store.QuarantineRow) -> QuarantinedInput:
@@ -42,9 +69,10 @@ async def list_quarantine(
     _user: Admin,
     topic: str | None = Query(default=None, description="only input on this topic"),
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[QuarantinedInput]:
-    """Newest first. Admins only: a payload may hold a position of anyone."""
-    return [_shown(r) for r in await store.list_quarantine(conn, limit=limit, topic=topic)]
+) -> list[QuarantinedSummary]:
+    """Newest first, each payload's size and beginning (the whole of one at
+    /quarantine/{id}). Admins only: a payload may hold a position of anyone."""
+    return [_summary(r) for r in await store.list_quarantine(conn, limit=limit, topic=topic)]
 
 
 @router.get("/{quarantine_id}")

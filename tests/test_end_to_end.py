@@ -100,8 +100,12 @@ async def test_bad_input_is_quarantined_and_the_pipeline_keeps_going(
     assert rows["cc/v1/devices/nobody-here/fix"]["reason"] == (
         "unknown device 'nobody-here': not registered"
     )
-    assert rows["cc/v1/devices/nobody-here/fix"]["payload_text"] == good[0][1].decode()
+    unknown = rows["cc/v1/devices/nobody-here/fix"]
+    assert unknown["payload_bytes"] == len(good[0][1])
+    assert unknown["payload_preview"] == good[0][1].decode()[:200]
     assert len(rows) == 2
+    whole = (await admin_api.get(f"/api/v1/quarantine/{unknown['id']}")).json()
+    assert whole["payload_text"] == good[0][1].decode()
 
     fixes = await admin_api.get(
         f"/api/v1/subjects/{seeded.subject_id}/fixes", params={"purpose": "test: stored once"}

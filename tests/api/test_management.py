@@ -440,6 +440,9 @@ async def test_a_devices_owntracks_secrets_are_set_over_the_api_and_never_shown(
     created = await _ok(await admin_api.post("/api/v1/devices", json=body), 201)
     assert (created["has_owntracks_key"], created["has_http_password"]) == (True, True)
     assert "the app passphrase" not in str(created)
+    again = await admin_api.post("/api/v1/devices", json={**body, "code": "ot-api-2"})
+    assert again.status_code == 409  # the topic is taken; by what, it does not say
+    assert "api/phone" not in again.text
     patched = await admin_api.patch(
         f"/api/v1/devices/{created['id']}", json={"owntracks_key": "a new passphrase"}
     )
