@@ -34,6 +34,7 @@ _ALGORITHM = "HS256"
 class AuthConfig:
     access_ttl_s: float = 900.0
     refresh_ttl_s: float = 12 * 3600.0  # a shift
+    session_max_s: float = 24 * 3600.0  # however often refreshed, then sign in again
     max_failures: int = 5
     lockout_s: float = 900.0
 
@@ -290,6 +291,7 @@ async def refresh(body: Refresh, conn: Conn, request: Request) -> Tokens:
         refresh_hash=_token_hash(body.refresh_token),
         new_hash=_token_hash(new),
         ttl_s=config.refresh_ttl_s,
+        max_age_s=config.session_max_s,
     )
     if renewed is None:
         # Committed even so: a token used twice has just ended its session.

@@ -220,6 +220,7 @@ def api_server(
             auth_config=AuthConfig(
                 access_ttl_s=settings.access_token_ttl_s,
                 refresh_ttl_s=settings.refresh_token_ttl_s,
+                session_max_s=settings.session_max_age_s,
                 max_failures=settings.login_max_failures,
                 lockout_s=settings.login_lockout_s,
             ),

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     refresh_token_ttl_s: float = Field(
         default=12 * 3600.0, gt=0, description="a session unused this long ends (a shift)"
     )
+    session_max_age_s: float = Field(
+        default=24 * 3600.0,
+        gt=0,
+        description="a session ends this long after signing in, however often refreshed",
+    )
     login_max_failures: int = Field(
         default=5, ge=1, description="wrong passwords in a row for a name from one address"
     )

@@ -118,12 +118,17 @@ async def end_sessions(conn: AsyncConnection[Any], *, user_id: int) -> None:
 
 
 async def set_password(conn: AsyncConnection[Any], *, user_id: int, password_hash: str) -> None:
-    """A new password ends every session of the user (tokens of a stolen one stop too)."""
+    """A new password ends every session and API token of the user (what was obtained with
+    a stolen password stops too)."""
     await conn.execute(
         "UPDATE users SET password_hash = %s WHERE id = %s",
         (password_hash, user_id),
     )
     await end_sessions(conn, user_id=user_id)
+    await conn.execute(
+        "UPDATE api_tokens SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL",
+        (user_id,),
+    )
 
 
 async def password_hash_of(conn: AsyncConnection[Any], *, user_id: int) -> str | None:

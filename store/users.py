@@ -146,17 +146,24 @@ async def create_session(
 
 
 async def refresh_session(
-    conn: AsyncConnection[Any], *, refresh_hash: str, new_hash: str, ttl_s: float
+    conn: AsyncConnection[Any],
+    *,
+    refresh_hash: str,
+    new_hash: str,
+    ttl_s: float,
+    max_age_s: float,
 ) -> tuple[UUID, int] | None:
-    """Swap a live session's refresh token for a new one and extend it: (session, user), or
-    None when the token is unknown, expired or its session revoked. A token exchanged once
-    already, shown again, ends its session: someone else holds its tokens too."""
+    """Swap a live session's refresh token for a new one and extend it (by `ttl_s`, never
+    past `max_age_s` after the sign-in): (session, user), or None when the token is unknown,
+    expired or its session revoked. A token exchanged once already, shown again, ends its
+    session: someone else holds its tokens too."""
     cur = await conn.execute(
         "UPDATE auth_sessions SET refresh_hash = %s, refreshed_at = now(),"
-        " expires_at = now() + make_interval(secs => %s)"
+        " expires_at = least(now() + make_interval(secs => %s),"
+        "  created_at + make_interval(secs => %s))"
         " WHERE refresh_hash = %s AND revoked_at IS NULL AND expires_at > now()"
         " RETURNING id, user_id",
-        (new_hash, ttl_s, refresh_hash),
+        (new_hash, ttl_s, max_age_s, refresh_hash),
     )
     row = await cur.fetchone()
     if row is not None:

@@ -190,3 +190,38 @@ async def test_a_request_body_is_read_no_further_than_the_limit(client: httpx.As
         )
         assert answer.status_code == 413
         assert answer.json() == {"detail": "request body over 4,194,304 bytes"}
+
+
+async def test_a_session_ends_at_its_maximum_age_however_refreshed(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    async with serving(pool, replace(QUICK, session_max_s=2.0)) as client:
+        tokens = (
+            await client.post(
+                "/api/v1/auth/token", json={"username": "night", "password": "night-pw"}
+            )
+        ).json()
+        renewed = await client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        )
+        assert renewed.status_code == 200
+        await asyncio.sleep(2.1)
+        again = await client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": renewed.json()["refresh_token"]}
+        )
+        assert again.status_code == 401
+
+
+async def test_a_new_password_ends_the_users_api_tokens_too(client: httpx.AsyncClient) -> None:
+    admin = bearer(await sign_in(client, "boss", "boss-pw"))
+    body = {"name": "case system", "username": "locky"}
+    token = (await client.post("/api/v1/api-tokens", json=body, headers=admin)).json()["token"]
+    assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 200
+    own = bearer(await sign_in(client, "locky", "locky-pw"))
+    changed = await client.post(
+        "/api/v1/auth/password",
+        json={"current_password": "locky-pw", "new_password": "a much longer password"},
+        headers=own,
+    )
+    assert changed.status_code == 204
+    assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
