@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import AwareDatetime
 
 import store
 from api.auth import CurrentUser, Principal
-from api.deps import Conn
+from api.deps import Conn, Timestamp
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -29,8 +28,8 @@ async def location_reads(
     user: Auditor,
     subject_id: int | None = None,
     username: str | None = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[store.LocationReadRow]:
     """Every read of a location of the caller's offices' subjects, newest first: who, whose,
@@ -54,8 +53,8 @@ async def changes(
     target: str | None = Query(default=None, description="office, user, subject, device, ..."),
     target_id: int | None = None,
     username: str | None = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[store.ChangeRow]:
     """Every change made through the API concerning the caller's offices, newest first:

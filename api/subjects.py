@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 import store
 from api.auth import CurrentUser, Manager, Principal
 from api.changes import record
-from api.deps import Conn
+from api.deps import Conn, Timestamp
 from domain import SupervisionLevel
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
@@ -160,8 +160,8 @@ class Trail(BaseModel):
 async def subject_trail(
     subject_id: KnownSubject,
     purpose: Purpose,
-    since: AwareDatetime,
-    until: AwareDatetime,
+    since: Timestamp,
+    until: Timestamp,
     conn: Conn,
     user: CurrentUser,
     max_points: Annotated[int, Query(ge=2, le=10_000)] = 2000,

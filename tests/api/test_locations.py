@@ -129,6 +129,9 @@ async def test_a_bad_trail_request_says_what_is_wrong(
     )
     assert naive.status_code == 422
     assert "timezone" in str(naive.json()["detail"])
+    number = await api.get(path, params={"purpose": why, "since": "0.5", "until": "1e9"})
+    assert number.status_code == 422
+    assert "RFC 3339" in str(number.json()["detail"])
     assert await _reads(pool, subject) == []
 
 
