@@ -97,6 +97,16 @@ async def _office_or_422(conn: Conn, office_id: int | None) -> None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no office {office_id}")
 
 
+def _county_wide_admin(role: str, office_id: int | None) -> None:
+    """Admins manage users, tokens, webhooks and quarantine of the whole county: one with an
+    office would not be confined to it, so an admin has none."""
+    if role == "admin" and office_id is not None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "an admin works county-wide: give an admin no office",
+        )
+
+
 async def _account(conn: Conn, user_id: int) -> store.UserAccountRow:
     accounts = await store.list_users(conn, user_id=user_id)
     if not accounts:
@@ -112,6 +122,7 @@ async def list_users(conn: Conn, _user: Admin) -> list[store.UserAccountRow]:
 @router.post("/users", status_code=status.HTTP_201_CREATED)
 async def create_user(body: NewUser, conn: Conn, user: Admin) -> CreatedUser:
     """A new user; without a password in the request, one is generated and shown once."""
+    _county_wide_admin(body.role, body.office_id)
     await _office_or_422(conn, body.office_id)
     password = body.password or secrets.token_urlsafe(12)
     generated = None if body.password else password
@@ -133,12 +144,13 @@ async def create_user(body: NewUser, conn: Conn, user: Admin) -> CreatedUser:
 async def update_user(
     user_id: int, body: UserPatch, conn: Conn, user: Admin
 ) -> store.UserAccountRow:
-    await _account(conn, user_id)
+    before = await _account(conn, user_id)
     if user_id == user.user_id and (body.disabled or body.role not in (None, "admin")):
         raise HTTPException(
             status.HTTP_409_CONFLICT, "an admin cannot disable or demote themselves"
         )
     moving = "office_id" in body.model_fields_set
+    _county_wide_admin(body.role or before.role, body.office_id if moving else before.office_id)
     if moving:
         await _office_or_422(conn, body.office_id)
     await store.update_user(

@@ -456,3 +456,32 @@ async def test_a_devices_owntracks_secrets_are_set_over_the_api_and_never_shown(
     logged = str([c for c in changes if c.target == "device" and c.target_id == created["id"]])
     assert "passphrase" not in logged
     assert "http password" not in logged
+
+
+async def test_an_admin_is_county_wide(
+    pool: AsyncConnectionPool[Any], admin_api: httpx.AsyncClient
+) -> None:
+    """An admin manages users, tokens, webhooks and quarantine of the whole county, so an
+    admin has no office: making one, or moving one into an office, is refused."""
+    async with pool.connection() as conn:
+        office = await store.create_office(conn, name="an office for admins")
+    refused = await admin_api.post(
+        "/api/v1/users", json={"username": "office-admin", "role": "admin", "office_id": office}
+    )
+    assert refused.status_code == 422
+    assert "county-wide" in refused.json()["detail"]
+    officer = await _ok(
+        await admin_api.post(
+            "/api/v1/users",
+            json={"username": "promoted", "role": "officer", "office_id": office},
+        ),
+        201,
+    )
+    promoted = await admin_api.patch(
+        f"/api/v1/users/{officer['user']['id']}", json={"role": "admin"}
+    )
+    assert promoted.status_code == 422
+    moved = await admin_api.patch(
+        f"/api/v1/users/{officer['user']['id']}", json={"role": "admin", "office_id": None}
+    )
+    assert moved.status_code == 200
