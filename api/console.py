@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
@@ -43,10 +43,17 @@ async def console_config(request: Request) -> ConsoleConfig:
 
 def mount(app: FastAPI) -> None:
     """Serve the page and its assets at /, and the API's documentation at /docs (after
-    every API route, which take precedence)."""
+    every API route, which take precedence). Files answer GET and HEAD only, as a route
+    rather than a mount at /: a mount would take every other method of every path, and an
+    API path asked with the wrong method would answer with the files' Allow header."""
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> FileResponse:
         return FileResponse(STATIC / "docs.html")
 
-    app.mount("/", StaticFiles(directory=STATIC, html=True, check_dir=False), name="console")
+    files = StaticFiles(directory=STATIC, html=True, check_dir=False)
+
+    async def console_file(request: Request) -> Response:
+        return await files.get_response(files.get_path(request.scope), request.scope)
+
+    app.add_route("/{path:path}", console_file, methods=["GET", "HEAD"], include_in_schema=False)

@@ -60,6 +60,9 @@ async def test_bad_requests_say_what_is_wrong(client: httpx.AsyncClient) -> None
     missing = await client.get("/api/v1/subjects/999999/fixes", headers=auth)
     assert missing.status_code == 404
     assert missing.json() == {"detail": "no subject 999999"}
+    # a wrong method says which are right (not the console's files' GET, HEAD)
+    wrong = await client.put("/api/v1/auth/token", headers=auth)
+    assert (wrong.status_code, wrong.headers["allow"]) == (405, "POST")
 
 
 async def test_the_admin_password_is_generated_once(pool: AsyncConnectionPool[Any]) -> None:
