@@ -35,6 +35,7 @@ class AuthConfig:
     access_ttl_s: float = 900.0
     refresh_ttl_s: float = 12 * 3600.0  # a shift
     session_max_s: float = 24 * 3600.0  # however often refreshed, then sign in again
+    key_rotate_s: float = 30 * 86400.0  # a new signing key this often
     max_failures: int = 5
     lockout_s: float = 900.0
 
@@ -90,12 +91,43 @@ def _config(request: Request) -> AuthConfig:
     return config
 
 
-async def _key(app: FastAPI, conn: AsyncConnection[Any]) -> bytes:
-    """The signing key, read (or made) once per application."""
-    key: bytes | None = getattr(app.state, "signing_key", None)
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    by_id: dict[int, bytes]
+    read_at: float
+
+
+# Keys are read again at least this often: another process may have made a newer one.
+_KEYS_FRESH_S = 60.0
+
+
+async def _keys(app: FastAPI, conn: AsyncConnection[Any], *, fresh: bool = False) -> _Keys:
+    """The signing keys by id (the newest signs), made and rotated by the store."""
+    cached: _Keys | None = getattr(app.state, "signing_keys", None)
+    config: AuthConfig = app.state.auth
+    stale_after = min(_KEYS_FRESH_S, config.key_rotate_s)
+    if fresh or cached is None or time.monotonic() - cached.read_at > stale_after:
+        by_id = await store.signing_keys(
+            conn,
+            rotate_after_s=config.key_rotate_s,
+            # an old key may still sign in another process until it reads again
+            keep_s=config.access_ttl_s + 2 * _KEYS_FRESH_S,
+        )
+        cached = app.state.signing_keys = _Keys(by_id, time.monotonic())
+    return cached
+
+
+async def _key_of(token: str, app: FastAPI, conn: AsyncConnection[Any]) -> bytes:
+    """The key a token names (`kid`); InvalidTokenError for one no key of ours signed."""
+    kid = jwt.get_unverified_header(token).get("kid")
+    if not isinstance(kid, str) or not kid.isdigit():
+        raise jwt.InvalidTokenError("no key id")
+    keys = await _keys(app, conn)
+    if int(kid) not in keys.by_id:
+        keys = await _keys(app, conn, fresh=True)  # made since this process last read
+    key = keys.by_id.get(int(kid))
     if key is None:
-        key = await store.signing_key(conn)
-        app.state.signing_key = key
+        raise jwt.InvalidTokenError("unknown key")
     return key
 
 
@@ -109,7 +141,7 @@ async def user_of_token(token: str, conn: AsyncConnection[Any], app: FastAPI) ->
     try:
         claims = jwt.decode(
             token,
-            await _key(app, conn),
+            await _key_of(token, app, conn),
             algorithms=[_ALGORITHM],
             options={"require": ["exp", "sid"]},
         )
@@ -232,7 +264,9 @@ async def _tokens(
         "iat": int(now),
         "exp": math.ceil(now + config.access_ttl_s),
     }
-    access = jwt.encode(claims, await _key(request.app, conn), algorithm=_ALGORITHM)
+    keys = await _keys(request.app, conn)
+    kid = max(keys.by_id)
+    access = jwt.encode(claims, keys.by_id[kid], algorithm=_ALGORITHM, headers={"kid": str(kid)})
     return Tokens(access_token=access, expires_in=int(config.access_ttl_s), refresh_token=refresh)
 
 

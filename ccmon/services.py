@@ -221,6 +221,7 @@ def api_server(
                 access_ttl_s=settings.access_token_ttl_s,
                 refresh_ttl_s=settings.refresh_token_ttl_s,
                 session_max_s=settings.session_max_age_s,
+                key_rotate_s=settings.signing_key_rotate_days * 86400.0,
                 max_failures=settings.login_max_failures,
                 lockout_s=settings.login_lockout_s,
             ),

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         gt=0,
         description="a session ends this long after signing in, however often refreshed",
     )
+    signing_key_rotate_days: float = Field(
+        default=30.0, gt=0, description="access tokens are signed with a new key this often"
+    )
     login_max_failures: int = Field(
         default=5, ge=1, description="wrong passwords in a row for a name from one address"
     )

@@ -169,7 +169,7 @@ from store.users import (
     revoke_api_token,
     revoke_session,
     session_user,
-    signing_key,
+    signing_keys,
 )
 
 __all__ = [
@@ -329,7 +329,7 @@ __all__ = [
     "set_password",
     "set_schedule",
     "set_state",
-    "signing_key",
+    "signing_keys",
     "start_pursuits",
     "subject_events",
     "subject_exists",

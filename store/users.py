@@ -120,16 +120,24 @@ async def get_user(conn: AsyncConnection[Any], *, user_id: int) -> UserRow | Non
     return await cur.fetchone()
 
 
-async def signing_key(conn: AsyncConnection[Any]) -> bytes:
-    """The key access tokens are signed with, made the first time it is asked for."""
+async def signing_keys(
+    conn: AsyncConnection[Any], *, rotate_after_s: float, keep_s: float
+) -> dict[int, bytes]:
+    """The keys access tokens are signed and checked with, by id (the newest signs): a new
+    one when the newest is older than `rotate_after_s` (or there is none), and a key that
+    stopped signing more than `keep_s` ago (no token of it can still be alive) deleted."""
     await conn.execute(
-        "INSERT INTO signing_keys (secret) VALUES (%s) ON CONFLICT DO NOTHING",
-        (secrets.token_bytes(32),),
+        "INSERT INTO signing_keys (secret) SELECT %s WHERE NOT EXISTS (SELECT 1 FROM"
+        " signing_keys WHERE created_at > now() - make_interval(secs => %s))",
+        (secrets.token_bytes(32), rotate_after_s),
     )
-    cur = await conn.execute("SELECT secret FROM signing_keys")
-    row = await cur.fetchone()
-    assert row is not None, "inserted just before"
-    return bytes(row[0])
+    await conn.execute(
+        "DELETE FROM signing_keys k WHERE EXISTS (SELECT 1 FROM signing_keys n"
+        " WHERE n.created_at > k.created_at AND n.created_at < now() - make_interval(secs => %s))",
+        (keep_s,),
+    )
+    cur = await conn.execute("SELECT id, secret FROM signing_keys")
+    return {int(key_id): bytes(secret) for key_id, secret in await cur.fetchall()}
 
 
 async def create_session(

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import jwt
 import pytest
 
 import store
@@ -225,3 +226,19 @@ async def test_a_new_password_ends_the_users_api_tokens_too(client: httpx.AsyncC
     )
     assert changed.status_code == 204
     assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
+
+
+async def test_the_signing_key_is_rotated_and_a_token_of_the_last_one_still_works(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    async with serving(pool, replace(QUICK, key_rotate_s=1.0)) as client:
+        first = await sign_in(client, "night", "night-pw")
+        await asyncio.sleep(1.2)
+        second = await sign_in(client, "night", "night-pw")
+        kids = {jwt.get_unverified_header(t)["kid"] for t in (first, second)}
+        assert len(kids) == 2  # a new key signs the second
+        for token in (first, second):
+            assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 200
+        forged = jwt.encode({"sid": "x", "exp": 2**31}, b"k" * 32, headers={"kid": "999999"})
+        refused = await client.get("/api/v1/auth/me", headers=bearer(forged))
+        assert refused.status_code == 401
