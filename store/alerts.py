@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg.rows import class_row
 
 from store.outbox import ENQUEUE
+from store.scope import in_offices
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -154,7 +155,7 @@ async def _raise(conn: AsyncConnection[Any], f: Finding) -> tuple[int, str]:
 async def _clear(conn: AsyncConnection[Any], f: Finding) -> tuple[int, str] | None:
     """(alert id, 'cleared'), or None when no live alert takes it."""
     cur = await conn.execute(
-        "UPDATE alerts SET condition = 'cleared', updated_at = now()"  # noqa: S608
+        "UPDATE alerts SET condition = 'cleared', updated_at = now()"
         f" WHERE {_LIVE_KEY} AND condition = 'active' AND last_time <= %s RETURNING id",
         (f.subject_id, f.kind.value, f.assignment_id, f.device_id, _at(f.time)),
     )
@@ -174,9 +175,10 @@ async def get_alert(
     cur = conn.cursor(row_factory=class_row(AlertRow))
     await cur.execute(
         _SELECT
-        + " WHERE a.id = %s AND (%s::bigint[] IS NULL OR s.office_id = ANY(%s))"
+        + " WHERE a.id = %(id)s AND "
+        + in_offices("s.office_id")
         + (" FOR UPDATE OF a" if lock else ""),
-        (alert_id, offices, offices),
+        {"id": alert_id, "offices": offices},
     )
     return await cur.fetchone()
 
@@ -187,7 +189,7 @@ async def set_state(
     """Move an alert to `state`, stamping who and when (the caller checked the move)."""
     column = "acknowledged" if state.value == "acknowledged" else "closed"
     await conn.execute(
-        f"UPDATE alerts SET state = %s, {column}_at = now(), {column}_by = %s,"  # noqa: S608
+        f"UPDATE alerts SET state = %s, {column}_at = now(), {column}_by = %s,"
         " updated_at = now() WHERE id = %s",
         (state.value, actor, alert_id),
     )
@@ -263,20 +265,18 @@ async def list_alerts(
     critical first, then newest."""
     cur = conn.cursor(row_factory=class_row(AlertRow))
     await cur.execute(
-        _SELECT + " WHERE a.state = ANY(%s) AND (%s::bigint IS NULL OR a.subject_id = %s)"
-        " AND (%s::text[] IS NULL OR a.kind = ANY(%s))"
-        " AND (%s::bigint[] IS NULL OR s.office_id = ANY(%s))"
-        " ORDER BY a.severity = 'critical' DESC, a.opened_at DESC, a.id DESC LIMIT %s",
-        (
-            [s.value for s in states],
-            subject_id,
-            subject_id,
-            None if kinds is None else [k.value for k in kinds],
-            None if kinds is None else [k.value for k in kinds],
-            offices,
-            offices,
-            limit,
-        ),
+        _SELECT + " WHERE a.state = ANY(%(states)s)"
+        " AND (%(subject)s::bigint IS NULL OR a.subject_id = %(subject)s)"
+        " AND (%(kinds)s::text[] IS NULL OR a.kind = ANY(%(kinds)s))"
+        " AND " + in_offices("s.office_id") + " ORDER BY a.severity = 'critical' DESC,"
+        " a.opened_at DESC, a.id DESC LIMIT %(limit)s",
+        {
+            "states": [s.value for s in states],
+            "subject": subject_id,
+            "kinds": None if kinds is None else [k.value for k in kinds],
+            "offices": offices,
+            "limit": limit,
+        },
     )
     return await cur.fetchall()
 
@@ -318,7 +318,7 @@ async def alert_changes(
         + " JOIN alert_events e ON e.alert_id = a.id"
         " WHERE (%(after)s::text IS NULL OR e.xid >= %(after)s::text::xid8)"
         " AND e.xid < %(before)s::text::xid8"
-        " AND (%(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s))"
+        " AND " + in_offices("s.office_id") + ""
         " ORDER BY e.xid, e.id LIMIT %(limit)s",
         {
             "after": None if after is None else str(after),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg.rows import class_row
 
 from store.fixes import FixRow
+from store.scope import in_offices
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -76,8 +77,8 @@ async def location_reads(
         "SELECT r.id, r.at, r.username, r.subject_id, r.what, r.from_time, r.to_time,"
         " r.purpose, r.fixes, r.offices"
         " FROM location_reads r LEFT JOIN subjects s ON s.id = r.subject_id"
-        " WHERE (%(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s)"
-        "  OR (r.subject_id IS NULL AND (r.offices IS NULL OR r.offices && %(offices)s::bigint[])))"
+        " WHERE (" + in_offices("s.office_id") + " OR (r.subject_id IS NULL"
+        "  AND (r.offices IS NULL OR r.offices && %(offices)s::bigint[])))"
         " AND (%(subject)s::bigint IS NULL OR r.subject_id = %(subject)s)"
         " AND (%(username)s::text IS NULL OR r.username = %(username)s)"
         " AND (%(since)s::timestamptz IS NULL OR r.at >= %(since)s)"
@@ -129,7 +130,7 @@ async def trail(
         return total, await points.fetchall()
     args["span"] = (until - since).total_seconds() / max_points
     await points.execute(
-        f"SELECT time, device_code, device_kind, lon, lat, accuracy, source, battery, seq,"  # noqa: S608
+        f"SELECT time, device_code, device_kind, lon, lat, accuracy, source, battery, seq,"
         f" received_at FROM (SELECT DISTINCT ON ({_SPAN}) {columns}"
         f"  ORDER BY {_SPAN}, f.accuracy, f.time) kept ORDER BY time",
         args,

@@ -11,6 +11,8 @@ from uuid import UUID
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from store.scope import in_offices
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
@@ -81,8 +83,7 @@ async def list_commands(
         _SELECT + " WHERE (%(device)s::bigint IS NULL OR c.device_id = %(device)s)"
         " AND (%(subject)s::bigint IS NULL OR c.subject_id = %(subject)s)"
         " AND (%(id)s::uuid IS NULL OR c.id = %(id)s)"
-        " AND (%(offices)s::bigint[] IS NULL OR d.office_id = ANY(%(offices)s))"
-        " ORDER BY c.issued_at DESC LIMIT %(limit)s",
+        " AND " + in_offices("d.office_id") + " ORDER BY c.issued_at DESC LIMIT %(limit)s",
         {
             "device": device_id,
             "subject": subject_id,

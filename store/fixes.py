@@ -76,8 +76,7 @@ async def copy_fixes(conn: AsyncConnection[Any], batch: FixBatch) -> int:
     async with conn.cursor().copy(f"COPY fix_stage ({_COLUMNS}) FROM STDIN") as copy:
         await copy.write(_copy_text(batch))
     cur = await conn.execute(
-        f"INSERT INTO fixes ({_COLUMNS}) SELECT {_COLUMNS} FROM fix_stage"  # noqa: S608
-        " ON CONFLICT DO NOTHING"
+        f"INSERT INTO fixes ({_COLUMNS}) SELECT {_COLUMNS} FROM fix_stage ON CONFLICT DO NOTHING"
     )
     new = cur.rowcount
     await conn.execute(

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from store.scope import in_offices
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -56,8 +58,7 @@ async def positions(
         " JOIN devices d ON d.id = p.device_id JOIN subjects s ON s.id = p.subject_id"
         " WHERE (%(after)s::text IS NULL OR p.xid >= %(after)s::text::xid8)"
         " AND (%(before)s::text IS NULL OR p.xid < %(before)s::text::xid8)"
-        " AND (%(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s))"
-        " ORDER BY p.time",
+        " AND " + in_offices("s.office_id") + " ORDER BY p.time",
         {
             "after": None if after is None else str(after),
             "before": None if before is None else str(before),

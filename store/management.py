@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from store.scope import in_offices
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -368,8 +370,9 @@ async def list_changes(
     cur = conn.cursor(row_factory=class_row(ChangeRow))
     await cur.execute(
         "SELECT id, at, username, action, target, target_id, office_id, detail FROM changes"
-        " WHERE (%(offices)s::bigint[] IS NULL OR office_id = ANY(%(offices)s))"
-        " AND (%(target)s::text IS NULL OR target = %(target)s)"
+        " WHERE "
+        + in_offices("office_id")
+        + " AND (%(target)s::text IS NULL OR target = %(target)s)"
         " AND (%(target_id)s::bigint IS NULL OR target_id = %(target_id)s)"
         " AND (%(username)s::text IS NULL OR username = %(username)s)"
         " AND (%(since)s::timestamptz IS NULL OR at >= %(since)s)"

@@ -10,6 +10,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from domain import Leave, LeaveState, MonitoringOrder, OrderError, check_period
+from store.scope import in_offices
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -66,7 +67,7 @@ async def extend_order(
     """Extend an order from its current end by at most 3 months after review."""
     current = await _one(
         conn,
-        f"SELECT {EFFECTIVE_END} FROM monitoring_orders o WHERE o.id = %s FOR UPDATE",  # noqa: S608
+        f"SELECT {EFFECTIVE_END} FROM monitoring_orders o WHERE o.id = %s FOR UPDATE",
         (order_id,),
     )
     if current is None:
@@ -85,7 +86,7 @@ async def extend_order(
 
 async def load_orders(conn: AsyncConnection[Any]) -> list[MonitoringOrder]:
     cur = await conn.execute(
-        f"SELECT o.id, o.subject_id, o.starts_at, {EFFECTIVE_END} FROM monitoring_orders o"  # noqa: S608
+        f"SELECT o.id, o.subject_id, o.starts_at, {EFFECTIVE_END} FROM monitoring_orders o"
     )
     return [
         MonitoringOrder(id=i, subject_id=s, starts=a.timestamp(), ends=b.timestamp())
@@ -211,7 +212,7 @@ async def list_orders(
     for order, *extension in await cur.fetchall():
         extensions.setdefault(int(order), []).append(ExtensionRow(*extension))
     rows = await conn.execute(
-        f"SELECT o.id, o.subject_id, o.approved_by, o.reason, o.starts_at, o.ends_at,"  # noqa: S608
+        f"SELECT o.id, o.subject_id, o.approved_by, o.reason, o.starts_at, o.ends_at,"
         f" {EFFECTIVE_END}, o.created_by, o.created_at FROM monitoring_orders o"
         " WHERE o.subject_id = %s AND (%s::bigint IS NULL OR o.id = %s) ORDER BY o.starts_at",
         (subject_id, order_id, order_id),
@@ -261,8 +262,9 @@ async def list_leaves(
         " z.name AS destination, l.starts_at, l.ends_at, l.reason, l.state, l.requested_by,"
         " l.requested_at, l.decided_by, l.decided_at FROM leaves l"
         " JOIN subjects s ON s.id = l.subject_id JOIN zones z ON z.id = l.destination"
-        " WHERE (%(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s))"
-        " AND (%(subject)s::bigint IS NULL OR l.subject_id = %(subject)s)"
+        " WHERE "
+        + in_offices("s.office_id")
+        + " AND (%(subject)s::bigint IS NULL OR l.subject_id = %(subject)s)"
         " AND (%(leave)s::bigint IS NULL OR l.id = %(leave)s)"
         " AND (%(state)s::text IS NULL OR l.state = %(state)s)"
         " ORDER BY l.requested_at DESC, l.id DESC LIMIT %(limit)s",

@@ -21,6 +21,7 @@ from domain import (
     Zone,
     ZoneRole,
 )
+from store.scope import in_offices
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -304,8 +305,9 @@ async def list_subjects(
     await cur.execute(
         "SELECT s.id, s.name, s.level, s.office_id, o.name AS office FROM subjects s"
         " JOIN offices o ON o.id = s.office_id"
-        " WHERE (%(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s))"
-        " AND (%(subject)s::bigint IS NULL OR s.id = %(subject)s) ORDER BY s.id",
+        " WHERE "
+        + in_offices("s.office_id")
+        + " AND (%(subject)s::bigint IS NULL OR s.id = %(subject)s) ORDER BY s.id",
         {"offices": offices, "subject": subject_id},
     )
     return await cur.fetchall()
@@ -316,8 +318,8 @@ async def subject_exists(
 ) -> bool:
     """Is there such a subject in these offices (None: in any)?"""
     cur = await conn.execute(
-        "SELECT 1 FROM subjects WHERE id = %s AND (%s::bigint[] IS NULL OR office_id = ANY(%s))",
-        (subject_id, offices, offices),
+        "SELECT 1 FROM subjects WHERE id = %(id)s AND " + in_offices("office_id"),
+        {"id": subject_id, "offices": offices},
     )
     return await cur.fetchone() is not None
 

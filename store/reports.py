@@ -77,13 +77,13 @@ async def daily_report(
     and the alerts still open (or acknowledged) after more than a day."""
     params = {"offices": list(offices), "start": start, "end": end, "at": at}
     monitored = (
-        "SELECT s.id, s.name, s.level FROM subjects s"  # noqa: S608 (constant SQL)
+        "SELECT s.id, s.name, s.level FROM subjects s"
         " WHERE s.office_id = ANY(%(offices)s)"
         " AND EXISTS (SELECT 1 FROM monitoring_orders o WHERE o.subject_id = s.id"
         f"  AND o.starts_at < %(end)s AND {EFFECTIVE_END} > %(start)s)"
     )
     cur = await conn.execute(
-        f"WITH m AS ({monitored})"  # noqa: S608
+        f"WITH m AS ({monitored})"
         " SELECT (SELECT count(*) FROM m),"
         " (SELECT count(*) FROM devices d JOIN m ON m.id = d.subject_id WHERE d.active),"
         " (SELECT count(*) FROM devices d JOIN m ON m.id = d.subject_id WHERE d.active"
@@ -113,7 +113,7 @@ async def daily_report(
         {**params, "tz": str(start.tzinfo)},
     )
     last = await conn.execute(
-        f"WITH m AS ({monitored})"  # noqa: S608
+        f"WITH m AS ({monitored})"
         " SELECT m.id, m.name, m.level, GREATEST("
         "  (SELECT max(f.time) FROM fixes f WHERE f.subject_id = m.id AND f.time < %(at)s),"
         "  (SELECT max(e.time) FROM device_events e WHERE e.subject_id = m.id"

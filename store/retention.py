@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import class_row
 
+from store.scope import in_offices
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -40,11 +42,11 @@ _PERIOD_ALERTS = (
     "  AND a.fix_time BETWEEN o.starts_at AND o.ends_at)"
 )
 _OUTBOX_POSITIONS = (
-    "UPDATE outbox x SET body = x.body #- '{alert,lon}' #- '{alert,lat}'"  # noqa: S608
+    "UPDATE outbox x SET body = x.body #- '{alert,lon}' #- '{alert,lat}'"
     " FROM alert_events e JOIN alerts a ON a.id = e.alert_id"
     " WHERE x.event_id = e.id AND " + _PERIOD_ALERTS
 )
-_ALERT_POSITIONS = "UPDATE alerts a SET lon = NULL, lat = NULL WHERE " + _PERIOD_ALERTS  # noqa: S608
+_ALERT_POSITIONS = "UPDATE alerts a SET lon = NULL, lat = NULL WHERE " + _PERIOD_ALERTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +119,7 @@ async def list_purges(
     await cur.execute(
         "SELECT p.id, p.order_id, p.subject_id, p.period_start, p.period_end, p.purged_at,"
         " p.fixes_deleted FROM fix_purges p JOIN subjects s ON s.id = p.subject_id"
-        " WHERE %(offices)s::bigint[] IS NULL OR s.office_id = ANY(%(offices)s)"
-        " ORDER BY p.id DESC LIMIT %(limit)s",
+        " WHERE " + in_offices("s.office_id") + " ORDER BY p.id DESC LIMIT %(limit)s",
         {"offices": offices, "limit": limit},
     )
     return await cur.fetchall()

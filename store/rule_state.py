@@ -64,7 +64,7 @@ async def load_zone_state(
 ) -> dict[int, RunState]:
     where, args = _only("za.subject_id", subjects)
     cur = await conn.execute(
-        f"SELECT z.assignment_id, {_RUN} FROM zone_rule_state z"  # noqa: S608
+        f"SELECT z.assignment_id, {_RUN} FROM zone_rule_state z"
         f" JOIN zone_assignments za ON za.id = z.assignment_id{where}",
         args,
     )
@@ -77,7 +77,7 @@ async def save_zone_state(conn: AsyncConnection[Any], state: Mapping[int, RunSta
     ids = list(state)
     runs = [state[i] for i in ids]
     await conn.execute(
-        f"INSERT INTO zone_rule_state (assignment_id, {_RUN})"  # noqa: S608
+        f"INSERT INTO zone_rule_state (assignment_id, {_RUN})"
         f" SELECT * FROM unnest(%b::bigint[], {_RUN_TYPES})"
         f" AS u (assignment_id, {_RUN})"
         # an assignment deleted meanwhile has nothing left to remember
@@ -97,7 +97,7 @@ async def load_separation_state(
 ) -> dict[int, SeparationState]:
     where, args = _only("subject_id", subjects)
     cur = await conn.execute(
-        f"SELECT subject_id, {_RUN}, {_FIXES} FROM separation_rule_state{where}",  # noqa: S608
+        f"SELECT subject_id, {_RUN}, {_FIXES} FROM separation_rule_state{where}",
         args,
     )
     return {
@@ -120,7 +120,7 @@ async def save_separation_state(
 
     fields = ("time", "lon", "lat", "accuracy")
     await conn.execute(
-        f"INSERT INTO separation_rule_state (subject_id, {_RUN}, {_FIXES})"  # noqa: S608
+        f"INSERT INTO separation_rule_state (subject_id, {_RUN}, {_FIXES})"
         # (the fixes' columns may hold nothing but NULLs: text, whose arrays need no type)
         f" SELECT * FROM unnest(%b::bigint[], {_RUN_TYPES}, {', '.join(['%s::float8[]'] * 8)})"
         f" ON CONFLICT (subject_id) DO UPDATE SET {_UPDATE_RUN},"
@@ -143,7 +143,7 @@ async def last_reports(
     """Per device (bound to one of `subjects`), the time of its newest fix or status event."""
     where, args = _only("d.subject_id", subjects)
     cur = await conn.execute(
-        "SELECT d.id, GREATEST("  # noqa: S608
+        "SELECT d.id, GREATEST("
         " (SELECT max(time) FROM fixes f WHERE f.device_id = d.id),"
         " (SELECT max(time) FROM device_events e WHERE e.device_id = d.id))"
         f" FROM devices d{where}",
@@ -158,7 +158,7 @@ async def last_positions(
     """Per subject, the newest stored fix."""
     where, args = _only("s.id", subjects)
     cur = await conn.execute(
-        "SELECT s.id, f.time, f.lon, f.lat, f.accuracy FROM subjects s CROSS JOIN LATERAL"  # noqa: S608
+        "SELECT s.id, f.time, f.lon, f.lat, f.accuracy FROM subjects s CROSS JOIN LATERAL"
         " (SELECT time, lon, lat, accuracy FROM fixes WHERE subject_id = s.id"
         f"  ORDER BY time DESC LIMIT 1) f{where}",
         args,

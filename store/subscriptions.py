@@ -41,7 +41,7 @@ async def create_subscription(
 ) -> SubscriptionRow:
     cur = conn.cursor(row_factory=class_row(SubscriptionRow))
     await cur.execute(
-        "INSERT INTO webhook_subscriptions"  # noqa: S608
+        "INSERT INTO webhook_subscriptions"
         " (url, secret, office_id, kinds, min_severity, created_by)"
         f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_COLUMNS}",
         (url, secret, office_id, kinds, min_severity, actor),
@@ -53,7 +53,7 @@ async def create_subscription(
 
 async def list_subscriptions(conn: AsyncConnection[Any]) -> list[SubscriptionRow]:
     cur = conn.cursor(row_factory=class_row(SubscriptionRow))
-    await cur.execute(f"SELECT {_COLUMNS} FROM webhook_subscriptions ORDER BY id")  # noqa: S608
+    await cur.execute(f"SELECT {_COLUMNS} FROM webhook_subscriptions ORDER BY id")
     return await cur.fetchall()
 
 
