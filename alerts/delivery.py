@@ -117,7 +117,9 @@ class DeliveryWorker:
         busy = [s for s, n in self._per_subscription.items() if n >= self._config.per_subscription]
         try:
             async with self._pool.connection() as conn, conn.transaction():
-                return await store.claim(conn, limit=room, lease_s=self._config.lease_s, busy=busy)
+                return await store.claim_deliveries(
+                    conn, limit=room, lease_s=self._config.lease_s, busy=busy
+                )
         except psycopg.OperationalError as exc:
             log.warning("store unavailable for delivery (%s)", exc)
             await asyncio.sleep(1.0)

@@ -169,7 +169,7 @@ class CommandChannel:
             for command in pending:
                 out = wire(command)
                 if isinstance(out, str):
-                    await store.fail(conn, command_id=command.id, error=out)
+                    await store.fail_command(conn, command_id=command.id, error=out)
                     continue
                 await client.publish(out[0], out[1], qos=1)
                 sent.append(command.id)
@@ -181,7 +181,7 @@ class CommandChannel:
         check-in an alert for its subject."""
         async with self._pool.connection() as conn, conn.transaction():
             await store.answer_with_fixes(conn)
-            expired = await store.expire(conn)
+            expired = await store.expire_commands(conn)
             missed = [
                 Finding(
                     AlertKind.CHECK_IN_MISSED,

@@ -332,7 +332,7 @@ class Pipeline:
             return False
         try:
             await conn.set_autocommit(True)  # held for long: never idle in a transaction
-            if await store.lead(conn):
+            if await store.lead_clock(conn):
                 log.info("running the clock rules")
                 self._clock, self._taking_over = conn, True
                 return True

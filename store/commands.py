@@ -127,7 +127,7 @@ async def mark_sent(conn: AsyncConnection[Any], ids: Iterable[UUID]) -> None:
     )
 
 
-async def fail(conn: AsyncConnection[Any], *, command_id: UUID, error: str) -> None:
+async def fail_command(conn: AsyncConnection[Any], *, command_id: UUID, error: str) -> None:
     await conn.execute(
         "UPDATE device_commands SET state = 'failed', error = %s WHERE id = %s",
         (error, command_id),
@@ -197,7 +197,7 @@ class Expired:
     error: str | None  # what the device said, if it said it failed
 
 
-async def expire(conn: AsyncConnection[Any]) -> list[Expired]:
+async def expire_commands(conn: AsyncConnection[Any]) -> list[Expired]:
     """Commands past their time and not answered: expired now."""
     cur = conn.cursor(row_factory=class_row(Expired))
     await cur.execute(

@@ -99,7 +99,7 @@ class DeliveryRow:
     created_at: datetime
 
 
-async def claim(
+async def claim_deliveries(
     conn: AsyncConnection[Any], *, limit: int, lease_s: float, busy: list[int]
 ) -> list[Delivery]:
     """Take up to `limit` due rows (oldest due first), skipping subscriptions in `busy`, and

@@ -200,7 +200,7 @@ async def lock_rules(conn: AsyncConnection[Any], *, alone: bool) -> None:
     await conn.execute(f"SELECT {lock}(%s)", (_RULES,))
 
 
-async def lead(conn: AsyncConnection[Any]) -> bool:
+async def lead_clock(conn: AsyncConnection[Any]) -> bool:
     """Become the process that runs the clock rules, unless another is; held for as long
     as `conn` stays open. Call once per connection."""
     cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (_CLOCK,))
