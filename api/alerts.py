@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 
 import alerts
 import store
-from api.auth import ActingUser, CurrentUser, Principal
+from api.auth import ActingUser, CurrentUser
 from api.deps import Conn
+from api.principal import Principal
 from api.subjects import Purpose
 from domain import AlertKind, AlertState
 

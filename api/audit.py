@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 import store
-from api.auth import CurrentUser, Principal
+from api.auth import CurrentUser
 from api.deps import Conn, Timestamp
+from api.principal import Principal
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

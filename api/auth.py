@@ -24,6 +24,7 @@ import store
 from api.changes import record
 from api.deps import Conn
 from api.passwords import PasswordChecker, hash_password
+from api.principal import Principal
 
 _bearer = HTTPBearer(auto_error=False, description="an access token or an API token")
 _API_TOKEN_PREFIX = "ccm_"  # noqa: S105 (how API tokens are told from JWTs)
@@ -38,29 +39,6 @@ class AuthConfig:
     key_rotate_s: float = 30 * 86400.0  # a new signing key this often
     max_failures: int = 5
     lockout_s: float = 900.0
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The signed-in user (or the user an API token acts as). `offices`: the offices whose
-    subjects they see, their own and every office below it; None for a user of no office
-    (the whole county)."""
-
-    user_id: int
-    username: str
-    role: str
-    office_id: int | None
-    session_id: UUID | None  # None for an API token
-    offices: tuple[int, ...] | None
-
-    @property
-    def scope(self) -> list[int] | None:
-        """`offices` as the store's queries take them."""
-        return None if self.offices is None else list(self.offices)
-
-    def sees(self, office_id: int | None) -> bool:
-        """Is this office (None: the county's own, as a shared zone) within the user's?"""
-        return self.offices is None or office_id in self.offices
 
 
 def _token_hash(token: str) -> str:

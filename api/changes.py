@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from psycopg import AsyncConnection
     from pydantic import BaseModel
 
-    from api.auth import Principal
+    from api.principal import Principal
 
 
 async def record(

@@ -10,10 +10,11 @@ from psycopg import errors
 from pydantic import BaseModel, Field
 
 import store
-from api.auth import CurrentUser, Manager, Principal
+from api.auth import CurrentUser, Manager
 from api.changes import record
 from api.deps import Conn
 from api.passwords import PasswordChecker
+from api.principal import Principal
 from api.subjects import office_in_scope
 from domain import DeviceKind
 

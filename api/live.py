@@ -32,7 +32,8 @@ from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 
 import store
-from api.auth import Principal, still_signed_in, user_of_token
+from api.auth import still_signed_in, user_of_token
+from api.principal import Principal
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool

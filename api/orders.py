@@ -9,9 +9,10 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 import store
-from api.auth import ActingUser, CurrentUser, Manager, Principal
+from api.auth import ActingUser, CurrentUser, Manager
 from api.changes import record
 from api.deps import Conn
+from api.principal import Principal
 from api.subjects import KnownSubject
 from domain import LeaveState, OrderError
 

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
 import store
-from api.auth import CurrentUser, Manager, Principal
+from api.auth import CurrentUser, Manager
 from api.changes import record
 from api.deps import Conn, Timestamp
+from api.principal import Principal
 from domain import SupervisionLevel
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])

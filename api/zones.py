@@ -13,9 +13,10 @@ from psycopg import errors
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 import store
-from api.auth import CurrentUser, Manager, Principal
+from api.auth import CurrentUser, Manager
 from api.changes import record
 from api.deps import Conn
+from api.principal import Principal
 from api.subjects import KnownSubject, office_in_scope
 from domain import OneOffWindow, Schedule, WeeklyWindow, ZoneRole
 from domain.crs import gcj02_to_wgs84, wgs84_to_gcj02
