@@ -128,7 +128,8 @@ async def record_outcomes(
     dead: list[tuple[int, str]],
 ) -> None:
     """Many attempts' outcomes in at most three statements: delivered ids; (id, error, retry
-    in s); (id, error) given up on."""
+    in s); (id, error) given up on. A delivery suppressed while its attempt was in flight
+    (its webhook stopped) stays suppressed, with the reason, the attempt counted."""
     if delivered:
         await conn.execute(
             "UPDATE outbox SET state = 'delivered', delivered_at = now(),"
@@ -137,7 +138,8 @@ async def record_outcomes(
         )
     if retry:
         await conn.execute(
-            "UPDATE outbox o SET attempts = o.attempts + 1, last_error = r.error,"
+            "UPDATE outbox o SET attempts = o.attempts + 1,"
+            " last_error = CASE WHEN o.state = 'pending' THEN r.error ELSE o.last_error END,"
             " next_attempt_at = now() + make_interval(secs => r.delay)"
             " FROM unnest(%s::bigint[], %s::text[], %s::float8[]) AS r (id, error, delay)"
             " WHERE o.id = r.id",
@@ -145,7 +147,9 @@ async def record_outcomes(
         )
     if dead:
         await conn.execute(
-            "UPDATE outbox o SET state = 'dead', attempts = o.attempts + 1, last_error = r.error"
+            "UPDATE outbox o SET attempts = o.attempts + 1,"
+            " state = CASE WHEN o.state = 'pending' THEN 'dead' ELSE o.state END,"
+            " last_error = CASE WHEN o.state = 'pending' THEN r.error ELSE o.last_error END"
             " FROM unnest(%s::bigint[], %s::text[]) AS r (id, error) WHERE o.id = r.id",
             ([d[0] for d in dead], [d[1] for d in dead]),
         )
