@@ -54,6 +54,7 @@ def create_app(
     console_config: console.ConsoleConfig | None = None,
     max_body_bytes: int = 4 * 1024 * 1024,
     webhook_networks: Sequence[str] = (),
+    passwords: PasswordChecker | None = None,
 ) -> FastAPI:
     """`routers`: more endpoints under /api/v1 that other parts own (HTTP ingest);
     `levels`: the supervision levels' policies (the daily report's silence limits);
@@ -62,7 +63,8 @@ def create_app(
     the live feed reads the store; `live_heartbeat_s`: the most it stays silent;
     `console_config`: the console's basemap and display settings; `max_body_bytes`: the
     largest request body (413 beyond); `webhook_networks`: networks inside
-    (private, loopback, ...) that webhooks may reach all the same."""
+    (private, loopback, ...) that webhooks may reach all the same; `passwords`: the
+    server's one password checker (shared with HTTP ingest: one bound on argon2 work)."""
     app = FastAPI(
         title="ccmon",
         summary="Location monitoring for community correction",
@@ -72,7 +74,7 @@ def create_app(
     )
     app.state.pool = pool
     app.state.auth = auth_config or AuthConfig()
-    app.state.passwords = PasswordChecker()
+    app.state.passwords = passwords or PasswordChecker()
     app.state.destinations = Destinations(webhook_networks)
     app.state.levels = dict(levels)
     app.state.report_timezone = report_timezone

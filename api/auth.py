@@ -248,6 +248,36 @@ async def _tokens(
     return Tokens(access_token=access, expires_in=int(config.access_ttl_s), refresh_token=refresh)
 
 
+def _source(request: Request) -> str:
+    """Where a sign-in comes from, as throttling counts it: the TCP peer."""
+    return request.client.host if request.client else "?"
+
+
+def _held_off(left_s: float) -> None:
+    """429 while wrong passwords hold this name (or address) off for `left_s` more."""
+    if left_s > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed sign-ins from here: try again in {left_s:.0f} s",
+            headers={"Retry-After": str(math.ceil(left_s))},
+        )
+
+
+async def _count_failure(
+    conn: AsyncConnection[Any], config: AuthConfig, *, username: str, source: str
+) -> None:
+    """A wrong password, counted and committed: the answer that follows is an error, and an
+    error rolls the request's transaction back."""
+    await store.login_failed(
+        conn,
+        username=username,
+        source=source,
+        max_failures=config.max_failures,
+        lockout_s=config.lockout_s,
+    )
+    await conn.commit()
+
+
 @router.post("/auth/token")
 async def sign_in(body: Credentials, request: Request) -> Tokens:
     """Username and password -> an access token and a refresh token. Wrong passwords slow
@@ -261,28 +291,15 @@ async def sign_in(body: Credentials, request: Request) -> Tokens:
 
 async def _sign_in(body: Credentials, request: Request, checker: PasswordChecker) -> Tokens:
     config, pool = _config(request), request.app.state.pool
-    source = request.client.host if request.client else "?"
+    source = _source(request)
     # No connection is held while the password is checked (that may wait for the hasher).
     async with pool.connection() as conn:
-        left = await store.login_blocked(conn, username=body.username, source=source)
-        if left > 0:
-            raise HTTPException(
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                f"too many failed sign-ins from here: try again in {left:.0f} s",
-                headers={"Retry-After": str(math.ceil(left))},
-            )
+        _held_off(await store.login_blocked(conn, username=body.username, source=source))
         row = await store.login_row(conn, username=body.username)
     right = await checker.verify(row.password_hash if row else None, body.password)
     async with pool.connection() as conn:
         if not right or row is None:
-            await store.login_failed(
-                conn,
-                username=body.username,
-                source=source,
-                max_failures=config.max_failures,
-                lockout_s=config.lockout_s,
-            )
-            await conn.commit()  # counted, though the answer is an error
+            await _count_failure(conn, config, username=body.username, source=source)
             raise _unauthorized("wrong username or password")
         await store.login_succeeded(conn, username=body.username, source=source)
         refresh = secrets.token_urlsafe(32)
@@ -338,29 +355,16 @@ async def change_password(body: NewPassword, request: Request, user: CurrentUser
     """Change one's own password (at least 12 characters); every session of the user ends,
     this one too: sign in again. A wrong current password counts as a failed sign-in."""
     config, pool = _config(request), request.app.state.pool
-    source = request.client.host if request.client else "?"
+    source = _source(request)
     checker: PasswordChecker = request.app.state.passwords
     async with checker.turn(), pool.connection() as conn:
-        left = await store.login_blocked(conn, username=user.username, source=source)
+        _held_off(await store.login_blocked(conn, username=user.username, source=source))
         current = await store.password_hash_of(conn, user_id=user.user_id)
-    if left > 0:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many failed sign-ins from here: try again in {left:.0f} s",
-            headers={"Retry-After": str(math.ceil(left))},
-        )
     right = await checker.verify(current, body.current_password)
     new_hash = await checker.hash(body.new_password) if right else ""
     async with pool.connection() as conn:
         if not right:
-            await store.login_failed(
-                conn,
-                username=user.username,
-                source=source,
-                max_failures=config.max_failures,
-                lockout_s=config.lockout_s,
-            )
-            await conn.commit()  # counted, though the answer is an error
+            await _count_failure(conn, config, username=user.username, source=source)
             raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is not right")
         await store.set_password(conn, user_id=user.user_id, password_hash=new_hash)
         await record(conn, user, "change password", "user", user.user_id, user.office_id)

@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 import store
 from api.auth import Admin
 from api.deps import Conn
+from api.principal import Principal
+from api.subjects import Purpose
 
 router = APIRouter(prefix="/quarantine", tags=["quarantine"])
 
@@ -63,21 +65,43 @@ def _shown(row: store.QuarantineRow) -> QuarantinedInput:
     )
 
 
+async def _read(conn: Conn, user: Principal, purpose: str, shown: int) -> None:
+    """Looking at raw device input is a location read: on the record, with its purpose,
+    before anything is sent."""
+    await store.record_location_read(
+        conn,
+        username=user.username,
+        subject_id=None,
+        what="quarantine",
+        purpose=purpose,
+        fixes=shown,
+    )
+    await conn.commit()
+
+
 @router.get("")
 async def list_quarantine(
     conn: Conn,
-    _user: Admin,
+    user: Admin,
+    purpose: Purpose,
     topic: str | None = Query(default=None, description="only input on this topic"),
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[QuarantinedSummary]:
     """Newest first, each payload's size and beginning (the whole of one at
-    /quarantine/{id}). Admins only: a payload may hold a position of anyone."""
-    return [_summary(r) for r in await store.list_quarantine(conn, limit=limit, topic=topic)]
+    /quarantine/{id}). Admins only, for a stated purpose, recorded: a payload may hold a
+    position of anyone."""
+    rows = await store.list_quarantine(conn, limit=limit, topic=topic)
+    await _read(conn, user, purpose, len(rows))
+    return [_summary(r) for r in rows]
 
 
 @router.get("/{quarantine_id}")
-async def inspect_quarantine(quarantine_id: int, conn: Conn, _user: Admin) -> QuarantinedInput:
+async def inspect_quarantine(
+    quarantine_id: int, conn: Conn, user: Admin, purpose: Purpose
+) -> QuarantinedInput:
+    """One quarantined message whole; a recorded read, as the list."""
     rows = await store.list_quarantine(conn, limit=1, quarantine_id=quarantine_id)
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no quarantined input {quarantine_id}")
+    await _read(conn, user, purpose, 1)
     return _shown(rows[0])

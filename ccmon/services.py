@@ -21,7 +21,7 @@ from alerts import (
     SmsTemplate,
     WebhookChannel,
 )
-from api import AuthConfig, create_app, ensure_admin
+from api import AuthConfig, PasswordChecker, create_app, ensure_admin
 from api.console import ConsoleConfig
 from ccmon.metrics import metrics_router
 from ccmon.mosquitto import new_device_password
@@ -93,10 +93,15 @@ def monitoring(
     config = pipeline_config(settings)
     pipeline = Pipeline(pool, config)
     queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=settings.batch_size * 4)
+    passwords = PasswordChecker()  # one bound on argon2 work: sign-ins and HTTP ingest
     server = api_server(
         pool,
         settings,
-        routers=[owntracks_http(queue, pipeline), metrics_router(pool, pipeline, queue)],
+        routers=[
+            owntracks_http(queue, pipeline, passwords),
+            metrics_router(pool, pipeline, queue),
+        ],
+        passwords=passwords,
     )
     return server, [
         ingest_task(pipeline, settings, queue),
@@ -108,13 +113,15 @@ def monitoring(
 
 async def retention_task(pool: AsyncConnectionPool[Any], settings: Settings) -> None:
     """Every `retention_check_s`, delete the fixes (and the alerts' coordinates) of orders
-    over for `retention_days`, and quarantine of that age."""
+    over for `retention_days`, quarantine of that age, and counts of wrong passwords that
+    hold nobody off any more."""
     age_s = settings.retention_days * 86400.0
     while True:
         try:
             async with pool.connection() as conn:
                 if quarantined := await store.purge_quarantine(conn, age_s=age_s):
                     log.info("retention: deleted %d quarantined messages", quarantined)
+                await store.forget_failures(conn, older_than_s=settings.login_lockout_s)
                 while purges := await store.purge_expired_fixes(conn, age_s=age_s):
                     for p in purges:
                         log.info(
@@ -211,7 +218,11 @@ class _ApiServer(uvicorn.Server):
 
 
 def api_server(
-    pool: AsyncConnectionPool[Any], settings: Settings, *, routers: Sequence[APIRouter]
+    pool: AsyncConnectionPool[Any],
+    settings: Settings,
+    *,
+    routers: Sequence[APIRouter],
+    passwords: PasswordChecker | None = None,
 ) -> uvicorn.Server:
     config = uvicorn.Config(
         create_app(
@@ -229,6 +240,7 @@ def api_server(
             report_timezone=settings.report_timezone,
             max_body_bytes=settings.api_max_body_bytes,
             webhook_networks=settings.webhook_allowed_networks,
+            passwords=passwords,
             device_passwords=new_device_password,
             console_config=ConsoleConfig(
                 tiles_url=settings.console_tiles_url,

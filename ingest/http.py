@@ -2,8 +2,8 @@
 
 The app POSTs the same JSON it would publish, naming itself in the X-Limit-U (user) and
 X-Limit-D (device) headers, with HTTP Basic credentials; the device's password is checked
-against its argon2 hash (off the event loop, once per password). Messages join the MQTT
-ones in the pipeline's queue.
+against its argon2 hash by the API's password checker (off the event loop, a few at a time),
+once, then remembered. Messages join the MQTT ones in the pipeline's queue.
 """
 
 from __future__ import annotations
@@ -11,63 +11,52 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from typing import Annotated
+from contextlib import AbstractAsyncContextManager
+from typing import Annotated, Protocol
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from ingest.decode import Message
 from ingest.pipeline import Pipeline
 
-_hasher = PasswordHasher()
 _basic = HTTPBasic(realm="ccmon devices")
-_HASHING = 2  # argon2 checks at once, in worker threads
-_WAITING = 32  # more than this waiting: 503 at once
 
 
-class _Passwords:
-    """A device's password checked with argon2 once, in a worker thread (never on the event
-    loop ingest runs on), then remembered by a SHA-256 of it for as long as the stored hash
-    is the same: a phone posts every fix, and argon2 costs tens of milliseconds on purpose."""
+class Passwords(Protocol):
+    """What checks passwords for the whole server (`api.PasswordChecker`): admission (503
+    when too many wait), then argon2 in a worker thread."""
 
-    def __init__(self) -> None:
-        self._running = asyncio.Semaphore(_HASHING)
-        self._admitted = 0
+    def turn(self) -> AbstractAsyncContextManager[None]: ...
+
+    async def verify(self, stored: str | None, password: str) -> bool: ...
+
+
+class _Known:
+    """Device passwords proven once, remembered by a SHA-256 of them for as long as the
+    stored hash is the same: a phone posts every fix, and argon2 costs tens of milliseconds
+    on purpose."""
+
+    def __init__(self, passwords: Passwords) -> None:
+        self._passwords = passwords
         self._known: dict[tuple[str, str], str] = {}  # (device, sha256 of password) -> hash
 
     async def right(self, device: str, stored: str, password: str) -> bool:
         key = (device, hashlib.sha256(password.encode()).hexdigest())
         if self._known.get(key) == stored:
             return True
-        if self._admitted >= _HASHING + _WAITING:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                "too many devices signing in at once: try again",
-                headers={"Retry-After": "1"},
-            )
-        self._admitted += 1
-        try:
-            async with self._running:
-                ok = await asyncio.to_thread(_verify, stored, password)
-        finally:
-            self._admitted -= 1
+        async with self._passwords.turn():
+            ok = await self._passwords.verify(stored, password)
         if ok:
             self._known[key] = stored
         return ok
 
 
-def _verify(stored: str, password: str) -> bool:
-    try:
-        return _hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def owntracks_http(queue: asyncio.Queue[Message], pipeline: Pipeline) -> APIRouter:
+def owntracks_http(
+    queue: asyncio.Queue[Message], pipeline: Pipeline, passwords: Passwords
+) -> APIRouter:
     router = APIRouter(tags=["ingest"])
-    passwords = _Passwords()
+    known = _Known(passwords)
 
     @router.post("/owntracks", status_code=status.HTTP_200_OK)
     async def owntracks(
@@ -84,29 +73,20 @@ def owntracks_http(queue: asyncio.Queue[Message], pipeline: Pipeline) -> APIRout
         if (
             stored is None
             or credentials.username != user
-            or not await passwords.right(name, stored, credentials.password)
+            or not await known.right(name, stored, credentials.password)
         ):
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "unknown device or wrong password",
                 headers={"WWW-Authenticate": 'Basic realm="ccmon devices"'},
             )
-        body = await _bounded_body(request, pipeline.limits.max_bytes)
-        await queue.put(Message(f"owntracks/{user}/{device}", body, time.time()))
+        # The API reads no body past its own bound (api.limits); a device message's is lower.
+        body = await request.body()
+        if len(body) > pipeline.limits.max_bytes:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE, f"body over {pipeline.limits.max_bytes:,} bytes"
+            )
+        await queue.put(Message(f"owntracks/{name}", body, time.time()))
         return []
 
     return router
-
-
-async def _bounded_body(request: Request, max_bytes: int) -> bytes:
-    """The body, read no further than `max_bytes` (whatever Content-Length claims)."""
-    too_large = HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {max_bytes:,} bytes")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
-            raise too_large
-    return bytes(body)

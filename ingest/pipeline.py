@@ -243,30 +243,19 @@ class Pipeline:
         await self._write_with_retry(_Write(batch, events, decoded.rejected, current, evaluation))
 
     async def _quarantine_last(self, message: Message, reason: str) -> None:
-        """The one message a step fails for, kept with the reason; should even that be
-        refused, its first bytes with the refusal (and, failing that, the log) keep it."""
-        limits = self._config.limits
-        rejected = store.Rejected(message.topic, kept(message.payload, limits), reason)
+        """The one message a step fails for, kept with the reason (the store makes any
+        text storable); should even that be refused, the log keeps its first bytes."""
+        rejected = store.Rejected(message.topic, kept(message.payload, self.limits), reason)
         try:
             await self._write_with_retry(_Write(rejected=[rejected]))
         except Exception as exc:
-            excerpt = message.payload[:EXCERPT_BYTES]
             log.error(
-                "quarantine refused a message on %r (%s): %r",
+                "quarantine refused a message on %r (%s; %s): %r",
                 message.topic[:200],
+                reason,
                 describe(exc),
-                excerpt,
+                message.payload[:EXCERPT_BYTES],
             )
-            with contextlib.suppress(Exception):
-                await self._write_with_retry(
-                    _Write(
-                        rejected=[
-                            store.Rejected(
-                                message.topic[:200], excerpt, f"{reason}; {describe(exc)}"
-                            )
-                        ]
-                    )
-                )
 
     async def tick(self, now: float) -> None:
         """The clock's rules (silence, curfew start) and escalation of unacknowledged
@@ -387,17 +376,18 @@ class Pipeline:
         """Retry while the database is unreachable: the batch stays in memory meanwhile and
         the bounded queue upstream pushes back on the MQTT reader (and the broker holds the
         rest: a backlog, read once the store is back)."""
-        delay = 0.5
+        delay, waited = 0.5, False
         while True:
             try:
                 await self._write(write)
-                if delay > 0.5:
+                if waited:
                     self.backlog.begin()
                 return
             except psycopg.errors.ProgramLimitExceeded:
                 raise  # the input's doing (an operational error by class): not retried
             except psycopg.OperationalError as exc:
                 log.warning("store unavailable (%s); retrying in %.1f s", exc, delay)
+                waited = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _RETRY_MAX_S)
 

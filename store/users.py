@@ -108,6 +108,17 @@ async def login_failed(
     )
 
 
+async def forget_failures(conn: AsyncConnection[Any], *, older_than_s: float) -> int:
+    """Drop the counts of wrong passwords nothing has added to for `older_than_s` (the
+    longest hold-off: they no longer hold anyone off, and the next one starts over): names
+    typed by a guesser would otherwise be kept forever. How many went."""
+    cur = await conn.execute(
+        "DELETE FROM login_throttle WHERE updated_at < now() - make_interval(secs => %s)",
+        (older_than_s,),
+    )
+    return cur.rowcount
+
+
 async def login_succeeded(conn: AsyncConnection[Any], *, username: str, source: str) -> None:
     await conn.execute(
         "DELETE FROM login_throttle WHERE username = %s AND source = %s", (username, source)

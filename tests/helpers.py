@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import math
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import store
+from api import hash_password
 from domain import DeviceKind, SupervisionLevel, ZoneRole
 
 if TYPE_CHECKING:
@@ -82,6 +84,43 @@ async def seed_subject(
                 actor="test",
             )
     return Seeded(subject, assignment, code, order_id)
+
+
+OWNTRACKS_KEY = "s3cret"
+
+
+async def seed_owntracks_phone(pool: AsyncConnectionPool[Any], name: str) -> Seeded:
+    """`seed_subject` with a native phone `{name}-native`, and beside it an OwnTracks phone
+    `name` publishing as `{name}/phone`, encrypting with OWNTRACKS_KEY."""
+    seeded = await seed_subject(pool, code=f"{name}-native")
+    async with pool.connection() as conn:
+        await store.create_device(
+            conn,
+            actor="test",
+            code=name,
+            kind=DeviceKind.PHONE,
+            subject_id=seeded.subject_id,
+            owntracks_topic=f"{name}/phone",
+            owntracks_key=OWNTRACKS_KEY,
+        )
+    return seeded
+
+
+async def officer_of(
+    pool: AsyncConnectionPool[Any], seeded: Seeded, *, prefix: str, password: str
+) -> str:
+    """A new officer of the seeded subject's office, signing in with `password`: the name."""
+    name = f"{prefix}-{secrets.token_hex(3)}"
+    async with pool.connection() as conn:
+        office = await store.subject_office(conn, subject_id=seeded.subject_id)
+        await store.create_user(
+            conn,
+            username=name,
+            password_hash=hash_password(password),
+            role="officer",
+            office_id=office,
+        )
+    return name
 
 
 def now_minus(seconds: float) -> datetime:

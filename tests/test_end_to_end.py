@@ -15,13 +15,20 @@ import nacl.utils
 import pytest
 
 import store
-from api import create_app, hash_password
+from api import PasswordChecker, create_app, hash_password
 from domain import DeviceKind
 from domain.crs import Crs
 from ingest import Message, Pipeline, owntracks_http
 from ingest.owntracks import secret_box
 from simulators import fix_payload, status_payload
-from tests.helpers import Seeded, now_minus, offset, seed_subject, until
+from tests.helpers import (
+    OWNTRACKS_KEY,
+    now_minus,
+    offset,
+    seed_owntracks_phone,
+    seed_subject,
+    until,
+)
 from tests.running import (
     LIMITS,
     levels,
@@ -93,7 +100,9 @@ async def test_bad_input_is_quarantined_and_the_pipeline_keeps_going(
     )
     await until(lambda: processed(pipeline, 3), what="all messages processed")
 
-    response = await admin_api.get("/api/v1/quarantine")
+    why = {"purpose": "device support: why no fixes arrive"}
+    assert (await admin_api.get("/api/v1/quarantine")).status_code == 422  # no purpose
+    response = await admin_api.get("/api/v1/quarantine", params=why)
     assert response.status_code == 200
     rows = {r["topic"]: r for r in response.json()}
     assert rows["cc/v1/devices/e2e-quarantine/fix"]["reason"].startswith("not JSON")
@@ -104,8 +113,14 @@ async def test_bad_input_is_quarantined_and_the_pipeline_keeps_going(
     assert unknown["payload_bytes"] == len(good[0][1])
     assert unknown["payload_preview"] == good[0][1].decode()[:200]
     assert len(rows) == 2
-    whole = (await admin_api.get(f"/api/v1/quarantine/{unknown['id']}")).json()
+    whole = (await admin_api.get(f"/api/v1/quarantine/{unknown['id']}", params=why)).json()
     assert whole["payload_text"] == good[0][1].decode()
+    async with pool.connection() as conn:  # raw input may hold a position: both reads recorded
+        reads = await store.location_reads(conn, offices=None, limit=10)
+    assert [(r.what, r.purpose, r.fixes) for r in reads if r.what == "quarantine"] == [
+        ("quarantine", why["purpose"], 1),
+        ("quarantine", why["purpose"], 2),
+    ]
 
     fixes = await admin_api.get(
         f"/api/v1/subjects/{seeded.subject_id}/fixes", params={"purpose": "test: stored once"}
@@ -168,21 +183,6 @@ async def test_a_batch_in_chinese_map_coordinates_is_stored_in_wgs84(
     ]
 
 
-async def seed_owntracks_phone(pool: AsyncConnectionPool[Any], name: str) -> Seeded:
-    seeded = await seed_subject(pool, code=f"{name}-native")
-    async with pool.connection() as conn:
-        await store.create_device(
-            conn,
-            actor="test",
-            code=name,
-            kind=DeviceKind.PHONE,
-            subject_id=seeded.subject_id,
-            owntracks_topic=f"{name}/phone",
-            owntracks_key="s3cret",
-        )
-    return seeded
-
-
 def owntracks_location(east_m: float, *, seconds_ago: float) -> dict[str, object]:
     lon, lat = offset(east_m, 0.0)
     return {
@@ -202,7 +202,7 @@ async def test_an_encrypted_owntracks_location_is_stored_where_it_was(
     seeded = await seed_owntracks_phone(pool, "otenc")
     await pipeline.refresh()
     body = owntracks_location(250.0, seconds_ago=5)
-    box = secret_box("s3cret")
+    box = secret_box(OWNTRACKS_KEY)
     sealed = box.encrypt(json.dumps(body).encode(), nacl.utils.random(box.NONCE_SIZE))
     payload = json.dumps({"_type": "encrypted", "data": base64.b64encode(sealed).decode()})
     await publish(mosquitto, [("owntracks/otenc/phone", payload.encode())])
@@ -259,7 +259,8 @@ async def test_a_phone_in_owntracks_http_mode_posts_with_its_own_password(
     headers = {"X-Limit-U": "carol", "X-Limit-D": "phone"}
     body = owntracks_location(100.0, seconds_ago=2)
     async with running_pipeline(pool, mosquitto, client_id="ingest-http", queue=queue) as p:
-        app = create_app(pool, routers=[owntracks_http(queue, p)])
+        passwords = PasswordChecker()
+        app = create_app(pool, routers=[owntracks_http(queue, p, passwords)], passwords=passwords)
         await until(lambda: _has_devices(p), what="the registry loaded")
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://ccmon"

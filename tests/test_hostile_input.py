@@ -13,12 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 from paho.mqtt import publish as paho_publish
 
-import store
 from ccmon.benching import free_port
-from domain import AlertKind, DeviceKind
+from domain import AlertKind
 from ingest import Pipeline
 from simulators import fix_payload
-from tests.helpers import now_minus, offset, seed_subject, until
+from tests.helpers import (
+    OWNTRACKS_KEY,
+    now_minus,
+    offset,
+    seed_owntracks_phone,
+    seed_subject,
+    until,
+)
 from tests.hostile import hostile_corpus
 from tests.running import live_alerts, processed, publish, running_pipeline, serve, stop, subscribed
 
@@ -30,8 +36,6 @@ if TYPE_CHECKING:
     from domain import FixBatch
     from geofence import Evaluation
     from tests.conftest import Broker
-
-KEY = "hostile-test-key"
 
 
 async def _quarantined(pool: AsyncConnectionPool[Any], topics: set[str]) -> list[str]:
@@ -59,19 +63,9 @@ def _good(code: str, seq: int, *, east_m: float, seconds_ago: float) -> tuple[st
 async def test_ccmon_serve_survives_a_hostile_corpus_and_a_restart(
     pool: AsyncConnectionPool[Any], database_url: str, mosquitto: Broker, tmp_path: Path
 ) -> None:
-    seeded = await seed_subject(pool, code="hostile-phone")
-    async with pool.connection() as conn:
-        await store.create_device(
-            conn,
-            actor="test",
-            code="hostile-ot",
-            kind=DeviceKind.PHONE,
-            subject_id=seeded.subject_id,
-            owntracks_topic="hostile/phone",
-            owntracks_key=KEY,
-        )
+    seeded = await seed_owntracks_phone(pool, "hostile")
     corpus = hostile_corpus(
-        device=seeded.device_code, owntracks="hostile/phone", key=KEY, now=time.time()
+        device=seeded.device_code, owntracks="hostile/phone", key=OWNTRACKS_KEY, now=time.time()
     )
     oversized = ("owntracks/hostile/phone", b"[" + b" " * (300 * 1024) + b"]")
     # 40 good fixes, one every hostile few: 20 at home, then 20 out of the district.

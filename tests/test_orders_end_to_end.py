@@ -90,7 +90,9 @@ async def test_outside_an_active_order_nothing_is_stored_and_nothing_alerts(
     async with pool.connection() as conn:
         assert await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10) == []
     assert await live_alerts(pool, seeded.subject_id) == []
-    quarantined = (await admin_api.get("/api/v1/quarantine")).json()
+    quarantined = (
+        await admin_api.get("/api/v1/quarantine", params={"purpose": "why no fixes arrive"})
+    ).json()
     mine = [q for q in quarantined if q["topic"] == f"cc/v1/devices/{seeded.device_code}/fix"]
     assert len(mine) == 3
     assert all(

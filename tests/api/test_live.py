@@ -18,9 +18,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 import store
-from api import create_app, hash_password
+from api import create_app
 from domain import AlertKind, Finding
-from tests.helpers import bearer, seed_subject, sign_in, until
+from tests.helpers import bearer, officer_of, seed_subject, sign_in, until
 from tests.running import processed, publish, walk
 from tests.serving import serving
 
@@ -44,17 +44,7 @@ async def server(pool: AsyncConnectionPool[Any]) -> AsyncIterator[str]:
 
 
 async def _officer(pool: AsyncConnectionPool[Any], seeded: Seeded) -> str:
-    name = f"live-officer-{secrets.token_hex(3)}"
-    async with pool.connection() as conn:
-        office = await store.subject_office(conn, subject_id=seeded.subject_id)
-        await store.create_user(
-            conn,
-            username=name,
-            password_hash=hash_password(PASSWORD),
-            role="officer",
-            office_id=office,
-        )
-    return name
+    return await officer_of(pool, seeded, prefix="live-officer", password=PASSWORD)
 
 
 async def _token(address: str, name: str) -> str:

@@ -16,9 +16,9 @@ import pytest
 from playwright.async_api import Page, Request, async_playwright, expect
 
 import store
-from api import create_app, hash_password
+from api import create_app
 from domain import AlertKind, AlertState, Finding
-from tests.helpers import seed_subject, until
+from tests.helpers import officer_of, seed_subject, until
 from tests.running import live_alerts, processed, publish, walk
 from tests.serving import Served, serving
 
@@ -105,16 +105,7 @@ async def test_an_officer_works_an_alert_from_the_console(
 ) -> None:
     server = served.url
     seeded = await seed_subject(pool, code=f"console-{secrets.token_hex(3)}")
-    name = f"console-officer-{secrets.token_hex(3)}"
-    async with pool.connection() as conn:
-        office = await store.subject_office(conn, subject_id=seeded.subject_id)
-        await store.create_user(
-            conn,
-            username=name,
-            password_hash=hash_password(PASSWORD),
-            role="officer",
-            office_id=office,
-        )
+    name = await officer_of(pool, seeded, prefix="console-officer", password=PASSWORD)
     await pipeline.refresh()
     await publish(mosquitto, walk(seeded, [0.0, 20.0, 40.0], step_s=600))
     await until(lambda: processed(pipeline, 3), what="the subject's fixes stored")
@@ -225,16 +216,8 @@ async def test_names_are_text_never_code(
     shows them): the page shows the payload as text and it never runs; every answer carries
     the Content-Security-Policy that would stop it anyway. /docs runs on shipped assets."""
     seeded = await seed_subject(pool, code=f"xss-{secrets.token_hex(3)}")
-    name = f"xss-officer-{secrets.token_hex(3)}"
+    name = await officer_of(pool, seeded, prefix="xss-officer", password=PASSWORD)
     async with pool.connection() as conn:
-        office = await store.subject_office(conn, subject_id=seeded.subject_id)
-        await store.create_user(
-            conn,
-            username=name,
-            password_hash=hash_password(PASSWORD),
-            role="officer",
-            office_id=office,
-        )
         await conn.execute(
             "UPDATE subjects SET name = %s WHERE id = %s", (f"subject {PAYLOAD}", seeded.subject_id)
         )

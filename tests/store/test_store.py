@@ -225,3 +225,23 @@ def test_copy_timestamps_round_like_datetime(t: float) -> None:
     fix time would not match its fix."""
     (text,) = stamps(np.array([t]))
     assert datetime.fromisoformat(text) == datetime.fromtimestamp(t, UTC)
+
+
+async def test_counts_of_wrong_passwords_that_hold_nobody_off_are_forgotten(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    """A guesser's typed names would otherwise pile up for ever."""
+    async with pool.connection() as conn:
+        await store.login_failed(
+            conn, username="sprayed-old", source="10.0.0.9", max_failures=5, lockout_s=900
+        )
+        await store.login_failed(
+            conn, username="sprayed-new", source="10.0.0.9", max_failures=5, lockout_s=900
+        )
+        await conn.execute(
+            "UPDATE login_throttle SET updated_at = now() - interval '1 hour'"
+            " WHERE username IN ('sprayed-old', '')"
+        )
+        assert await store.forget_failures(conn, older_than_s=900) == 2
+        cur = await conn.execute("SELECT username FROM login_throttle ORDER BY username")
+        assert await cur.fetchall() == [("sprayed-new",)]
