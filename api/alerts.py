@@ -13,7 +13,7 @@ import store
 from api.auth import ActingUser, CurrentUser
 from api.deps import Conn
 from api.principal import Principal
-from api.subjects import Purpose
+from api.reads import Purpose, on_record
 from domain import AlertKind, AlertState
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -68,15 +68,14 @@ async def alert_location(
     """Where the alert happened (the fix that raised it). A location read: recorded with
     who, whose and why before it is sent."""
     alert = await get_alert(alert_id, conn, user)
-    await store.record_location_read(
+    await on_record(
         conn,
-        username=user.username,
-        subject_id=alert.subject_id,
+        user,
         what="alert",
         purpose=purpose,
         fixes=0 if alert.lon is None else 1,
+        subject_id=alert.subject_id,
     )
-    await conn.commit()
     return AlertLocation(
         alert_id=alert.id,
         subject_id=alert.subject_id,

@@ -12,8 +12,7 @@ from pydantic import BaseModel, Field
 import store
 from api.auth import Admin
 from api.deps import Conn
-from api.principal import Principal
-from api.subjects import Purpose
+from api.reads import Purpose, on_record
 
 router = APIRouter(prefix="/quarantine", tags=["quarantine"])
 
@@ -65,20 +64,6 @@ def _shown(row: store.QuarantineRow) -> QuarantinedInput:
     )
 
 
-async def _read(conn: Conn, user: Principal, purpose: str, shown: int) -> None:
-    """Looking at raw device input is a location read: on the record, with its purpose,
-    before anything is sent."""
-    await store.record_location_read(
-        conn,
-        username=user.username,
-        subject_id=None,
-        what="quarantine",
-        purpose=purpose,
-        fixes=shown,
-    )
-    await conn.commit()
-
-
 @router.get("")
 async def list_quarantine(
     conn: Conn,
@@ -88,10 +73,10 @@ async def list_quarantine(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[QuarantinedSummary]:
     """Newest first, each payload's size and beginning (the whole of one at
-    /quarantine/{id}). Admins only, for a stated purpose, recorded: a payload may hold a
-    position of anyone."""
+    /quarantine/{id}). Admins only, and a location read: a payload may hold a position of
+    anyone."""
     rows = await store.list_quarantine(conn, limit=limit, topic=topic)
-    await _read(conn, user, purpose, len(rows))
+    await on_record(conn, user, what="quarantine", purpose=purpose, fixes=len(rows))
     return [_summary(r) for r in rows]
 
 
@@ -103,5 +88,5 @@ async def inspect_quarantine(
     rows = await store.list_quarantine(conn, limit=1, quarantine_id=quarantine_id)
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no quarantined input {quarantine_id}")
-    await _read(conn, user, purpose, 1)
+    await on_record(conn, user, what="quarantine", purpose=purpose, fixes=1)
     return _shown(rows[0])

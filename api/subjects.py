@@ -14,6 +14,7 @@ from api.auth import CurrentUser, Manager
 from api.changes import record
 from api.deps import Conn, Timestamp
 from api.principal import Principal
+from api.reads import Purpose, on_record
 from domain import SupervisionLevel
 
 router = APIRouter(prefix="/subjects", tags=["subjects"])
@@ -118,16 +119,6 @@ async def update_subject(
     return row
 
 
-Purpose = Annotated[
-    str,
-    Query(
-        min_length=4,
-        max_length=500,
-        description="why the location is needed (recorded in the audit trail with the read)",
-    ),
-]
-
-
 @router.get("/{subject_id}/fixes")
 async def subject_fixes(
     subject_id: KnownSubject, purpose: Purpose, conn: Conn, user: CurrentUser, limit: Limit = 100
@@ -135,15 +126,9 @@ async def subject_fixes(
     """The subject's newest fixes (its latest positions), newest first. Recorded: who,
     whose, why."""
     fixes = await store.last_fixes(conn, subject_id=subject_id, limit=limit)
-    await store.record_location_read(
-        conn,
-        username=user.username,
-        subject_id=subject_id,
-        what="latest",
-        purpose=purpose,
-        fixes=len(fixes),
+    await on_record(
+        conn, user, what="latest", purpose=purpose, fixes=len(fixes), subject_id=subject_id
     )
-    await conn.commit()  # the read is on the record before anything is sent
     return fixes
 
 
@@ -175,17 +160,16 @@ async def subject_trail(
     total, points = await store.trail(
         conn, subject_id=subject_id, since=since, until=until, max_points=max_points
     )
-    await store.record_location_read(
+    await on_record(
         conn,
-        username=user.username,
-        subject_id=subject_id,
+        user,
         what="trail",
         purpose=purpose,
         fixes=len(points),
+        subject_id=subject_id,
         since=since,
         until=until,
     )
-    await conn.commit()  # the read is on the record before anything is sent
     return Trail(
         subject_id=subject_id, since=since, until=until, fixes_in_range=total, points=points
     )
