@@ -42,7 +42,7 @@ DELIVERED = Outcome(ok=True)
 
 
 class Channel(Protocol):
-    async def send(self, delivery: store.Delivery) -> Outcome: ...
+    async def send(self, delivery: store.outbox.Delivery) -> Outcome: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ class DeliveryWorker:
         self._rng = random.Random()
         self._per_subscription: dict[int, int] = {}
         self._phone_locks: dict[str, asyncio.Lock] = {}
-        self._done: list[tuple[store.Delivery, Outcome | str]] = []
+        self._done: list[tuple[store.outbox.Delivery, Outcome | str]] = []
 
     async def run(self) -> None:
         """Deliver until cancelled."""
@@ -111,13 +111,13 @@ class DeliveryWorker:
             with contextlib.suppress(psycopg.Error):
                 await self._flush()  # what is not written stays leased: it goes out again
 
-    async def _claim(self, room: int) -> list[store.Delivery]:
+    async def _claim(self, room: int) -> list[store.outbox.Delivery]:
         if room <= 0:
             return []
         busy = [s for s, n in self._per_subscription.items() if n >= self._config.per_subscription]
         try:
             async with self._pool.connection() as conn, conn.transaction():
-                return await store.claim_deliveries(
+                return await store.outbox.claim_deliveries(
                     conn, limit=room, lease_s=self._config.lease_s, busy=busy
                 )
         except psycopg.OperationalError as exc:
@@ -125,7 +125,7 @@ class DeliveryWorker:
             await asyncio.sleep(1.0)
             return []
 
-    async def _deliver(self, d: store.Delivery) -> None:
+    async def _deliver(self, d: store.outbox.Delivery) -> None:
         """Send one delivery; its outcome is written with the others by `_flush` (texts at
         once, so the rate limit counts every one sent)."""
         if d.channel == "sms" and d.phone is not None:
@@ -143,10 +143,12 @@ class DeliveryWorker:
         # Appended only after the await: `_flush` swaps the list meanwhile.
         self._done.append((d, outcome))
 
-    async def _text(self, d: store.Delivery, phone: str) -> Outcome | str:
+    async def _text(self, d: store.outbox.Delivery, phone: str) -> Outcome | str:
         """The channel's outcome, or the reason the text is held back."""
         async with self._pool.connection() as conn:
-            sent = await store.texts_sent(conn, phone=phone, within_s=self._config.sms_window_s)
+            sent = await store.outbox.texts_sent(
+                conn, phone=phone, within_s=self._config.sms_window_s
+            )
         if sent >= self._config.sms_per_phone:
             return (
                 f"rate limit: {sent} texts to this number in the last"
@@ -154,7 +156,7 @@ class DeliveryWorker:
             )
         return await self._send(d)
 
-    async def _send(self, d: store.Delivery) -> Outcome | str:
+    async def _send(self, d: store.outbox.Delivery) -> Outcome | str:
         channel = self._channels.get(d.channel)
         if channel is None:
             return f"no {d.channel} channel configured"
@@ -183,9 +185,11 @@ class DeliveryWorker:
                     retry.append((d.id, error, delay))
         try:
             async with self._pool.connection() as conn, conn.transaction():
-                await store.record_outcomes(conn, delivered=delivered, retry=retry, dead=dead)
+                await store.outbox.record_outcomes(
+                    conn, delivered=delivered, retry=retry, dead=dead
+                )
                 for outbox_id, reason in held:
-                    await store.suppress(conn, outbox_id=outbox_id, reason=reason)
+                    await store.outbox.suppress(conn, outbox_id=outbox_id, reason=reason)
         except psycopg.Error:
             self._done = done + self._done
             raise

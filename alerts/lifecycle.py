@@ -76,21 +76,21 @@ def next_state(
 
 async def act(
     conn: AsyncConnection[Any], *, alert_id: int, action: Action, actor: str, note: str | None
-) -> store.AlertRow:
+) -> store.alerts.AlertRow:
     """Take one step on an alert, in one transaction; concurrent steps on the same alert
     queue behind each other, so two officers cannot both resolve it."""
     async with conn.transaction():
-        alert = await store.get_alert(conn, alert_id=alert_id, lock=True)
+        alert = await store.alerts.get_alert(conn, alert_id=alert_id, lock=True)
         if alert is None:
             raise AlertNotFoundError(f"no alert {alert_id}")
         to = next_state(AlertState(alert.state), Severity(alert.severity), action, note)
         if to is not None:
-            await store.set_state(conn, alert_id=alert_id, state=to, actor=actor)
+            await store.alerts.set_state(conn, alert_id=alert_id, state=to, actor=actor)
             # handled: the subject's devices go back to their level's rate
-            await store.end_pursuit(conn, alert_id=alert_id, actor=actor)
-        await store.add_event(
+            await store.commands.end_pursuit(conn, alert_id=alert_id, actor=actor)
+        await store.alerts.add_event(
             conn, alert_id=alert_id, action=_MOVES[action][2], actor=actor, note=note
         )
-        updated = await store.get_alert(conn, alert_id=alert_id)
+        updated = await store.alerts.get_alert(conn, alert_id=alert_id)
     assert updated is not None
     return updated

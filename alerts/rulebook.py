@@ -25,6 +25,7 @@ from domain import (
     AlertKind,
     DeviceEvent,
     DeviceKind,
+    EventReport,
     Finding,
     Ids,
     LastFix,
@@ -132,11 +133,11 @@ class Memory:
 
     @classmethod
     async def load(cls, conn: AsyncConnection[Any]) -> Memory:
-        """Everything, consistently: call under `store.lock_rules(conn, alone=True)`."""
+        """Everything, consistently: call under `store.rule_state.lock_rules(conn, alone=True)`."""
         memory = cls(
             silence=await _silence(conn),
-            reminded=await store.load_reminded(conn),
-            versions=await store.rule_versions(conn),
+            reminded=await store.orders.load_reminded(conn),
+            versions=await store.rule_state.rule_versions(conn),
         )
         await memory.reload(conn, None)
         return memory
@@ -145,21 +146,21 @@ class Memory:
         """Take the stored state of these subjects (None: all), which another process
         may have moved on. State is only ever added to or replaced, never removed,
         except an overdue leave's."""
-        self.zones.update(await store.load_zone_state(conn, subjects))
-        self.separation.update(await store.load_separation_state(conn, subjects))
-        for device, t in (await store.last_reports(conn, subjects)).items():
+        self.zones.update(await store.rule_state.load_zone_state(conn, subjects))
+        self.separation.update(await store.rule_state.load_separation_state(conn, subjects))
+        for device, t in (await store.rule_state.last_reports(conn, subjects)).items():
             self.last_seen[device] = max(self.last_seen.get(device, t), t)
-        for subject, fix in (await store.last_positions(conn, subjects)).items():
+        for subject, fix in (await store.rule_state.last_positions(conn, subjects)).items():
             old = self.last_fix.get(subject)
             if old is None or fix.time > old.time:
                 self.last_fix[subject] = fix
         for subject in list(self.overdue) if subjects is None else subjects:
             self.overdue.pop(subject, None)
-        self.overdue.update(await store.live_overdue(conn, subjects))
+        self.overdue.update(await store.alerts.live_overdue(conn, subjects))
 
 
 async def _silence(conn: AsyncConnection[Any]) -> Silence:
-    devices, subjects = await store.live_silences(conn)
+    devices, subjects = await store.alerts.live_silences(conn)
     return Silence(frozenset(devices), frozenset(subjects))
 
 
@@ -174,17 +175,19 @@ class Verdict:
     overdue: dict[int, int | None] = field(default_factory=dict)  # None: back in time
     reminders: list[tuple[int, float, Finding]] = field(default_factory=list)
 
-    async def save(self, conn: AsyncConnection[Any], *, actor: str) -> list[store.AlertChange]:
+    async def save(
+        self, conn: AsyncConnection[Any], *, actor: str
+    ) -> list[store.alerts.AlertChange]:
         """Write the findings and the state they lead to (inside the caller's transaction).
         A reminder another process already sent is not sent again."""
-        await store.save_zone_state(conn, self.zones)
-        await store.save_separation_state(conn, self.separation)
+        await store.rule_state.save_zone_state(conn, self.zones)
+        await store.rule_state.save_separation_state(conn, self.separation)
         reminders = [
             f
             for order, ends, f in self.reminders
-            if await store.mark_reminded(conn, order_id=order, ends=ends)
+            if await store.orders.mark_reminded(conn, order_id=order, ends=ends)
         ]
-        return await store.record_findings(conn, self.findings + reminders, actor=actor)
+        return await store.alerts.record_findings(conn, self.findings + reminders, actor=actor)
 
 
 class RuleBook:
@@ -199,7 +202,7 @@ class RuleBook:
         """Lock these subjects' rule state for the caller's transaction (one process
         decides for a subject at a time) and reload what another process judged since this
         one last did; returns the subjects' new versions, for `apply` after the commit."""
-        claimed = await store.claim_subjects(conn, sorted(set(subjects)))
+        claimed = await store.rule_state.claim_subjects(conn, sorted(set(subjects)))
         mem = self._memory
         stale = [s for s, (old, _) in claimed.items() if mem.versions.get(s, 0) != old]
         if stale:
@@ -208,17 +211,17 @@ class RuleBook:
         return {s: new for s, (_, new) in claimed.items()}
 
     async def catch_up(self, conn: AsyncConnection[Any], *, now: float | None = None) -> None:
-        """Before the clock rules, under `store.lock_rules(conn, alone=True)`: reload every
-        subject another process judged since. With `now`: this process has just taken the
-        clock rules over; it goes on from the last tick of whichever process ran them
+        """Before the clock rules, under `store.rule_state.lock_rules(conn, alone=True)`:
+        reload every subject another process judged since. With `now`: this process has just
+        taken the clock rules over; it goes on from the last tick of whichever process ran them
         (unless that is older than `CLOCK_CATCH_UP_S`), with the stored silences."""
         if now is not None:
             self._memory.silence = await _silence(conn)
-            ticked = await store.clock_time(conn)
+            ticked = await store.clock.clock_time(conn)
             if ticked is not None and now - CLOCK_CATCH_UP_S <= ticked <= now:
                 self._ticked_at = ticked
             self._caught_up_to = -1
-        changed = await store.rule_versions(conn, above=self._caught_up_to)
+        changed = await store.rule_state.rule_versions(conn, above=self._caught_up_to)
         mem = self._memory
         stale = [s for s, v in changed.items() if mem.versions.get(s, 0) != v]
         if stale:
@@ -283,7 +286,7 @@ class RuleBook:
             and f.assignment_id in districts
         ]
 
-    def hear(self, events: list[store.NewEvent]) -> Verdict:
+    def hear(self, events: list[EventReport]) -> Verdict:
         """Device status rule over events stored for the first time."""
         heard: dict[int, float] = {}
         for e in events:

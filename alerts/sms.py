@@ -118,7 +118,7 @@ class SmsChannel:
         self._language = language
         self._timeout = timeout_s
 
-    async def send(self, delivery: store.Delivery) -> Outcome:
+    async def send(self, delivery: store.outbox.Delivery) -> Outcome:
         assert delivery.phone is not None
         text = message(delivery.body, language=self._language)
         return await http_call(

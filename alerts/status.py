@@ -15,7 +15,7 @@ from domain import AlertKind, DeviceEvent, Finding
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from store import NewEvent
+    from domain import EventReport
 
 _RULES: dict[DeviceEvent, tuple[AlertKind, bool, str]] = {
     DeviceEvent.STRAP_OPENED: (AlertKind.TAMPER, False, "wristband strap opened"),
@@ -29,7 +29,7 @@ _RULES: dict[DeviceEvent, tuple[AlertKind, bool, str]] = {
 }
 
 
-def status_findings(events: Iterable[NewEvent]) -> list[Finding]:
+def status_findings(events: Iterable[EventReport]) -> list[Finding]:
     """One finding per event that means something to an officer, in event-time order."""
     out = []
     for e in sorted(events, key=lambda e: e.time):

@@ -31,7 +31,7 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return "v1=" + digest.hexdigest()
 
 
-def body_bytes(delivery: store.Delivery) -> bytes:
+def body_bytes(delivery: store.outbox.Delivery) -> bytes:
     return json.dumps(delivery.body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -67,7 +67,7 @@ class WebhookChannel:
             )
         return client
 
-    async def send(self, delivery: store.Delivery) -> Outcome:
+    async def send(self, delivery: store.outbox.Delivery) -> Outcome:
         assert delivery.url is not None
         assert delivery.secret is not None
         assert delivery.subscription_id is not None

@@ -36,18 +36,18 @@ async def list_alerts(
     kind: Annotated[list[AlertKind] | None, Query()] = None,
     subject_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[store.AlertRow]:
+) -> list[store.alerts.AlertRow]:
     """Alerts of the caller's offices in the given states (default: open), critical first,
     then newest."""
-    return await store.list_alerts(
+    return await store.alerts.list_alerts(
         conn, states=state, kinds=kind, subject_id=subject_id, limit=limit, offices=user.scope
     )
 
 
 @router.get("/{alert_id}", response_model_exclude=_NO_POSITION)
-async def get_alert(alert_id: int, conn: Conn, user: CurrentUser) -> store.AlertRow:
+async def get_alert(alert_id: int, conn: Conn, user: CurrentUser) -> store.alerts.AlertRow:
     """One alert of the caller's offices (404 for another office's: not told apart)."""
-    alert = await store.get_alert(conn, alert_id=alert_id, offices=user.scope)
+    alert = await store.alerts.get_alert(conn, alert_id=alert_id, offices=user.scope)
     if alert is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
     return alert
@@ -86,15 +86,17 @@ async def alert_location(
 
 
 @router.get("/{alert_id}/events")
-async def alert_events(alert_id: int, conn: Conn, user: CurrentUser) -> list[store.AlertEventRow]:
+async def alert_events(
+    alert_id: int, conn: Conn, user: CurrentUser
+) -> list[store.alerts.AlertEventRow]:
     """The alert's whole history, oldest first: opened, repeats, cleared, each step."""
     await get_alert(alert_id, conn, user)
-    return await store.alert_events(conn, alert_id=alert_id)
+    return await store.alerts.alert_events(conn, alert_id=alert_id)
 
 
 async def _step(
     alert_id: int, action: alerts.Action, step: Step, conn: Conn, user: Principal
-) -> store.AlertRow:
+) -> store.alerts.AlertRow:
     await get_alert(alert_id, conn, user)  # 404 unless it is the caller's offices'
     try:
         return await alerts.act(
@@ -111,24 +113,26 @@ async def _step(
 @router.post("/{alert_id}/acknowledge", response_model_exclude=_NO_POSITION)
 async def acknowledge(
     alert_id: int, conn: Conn, user: ActingUser, step: Step | None = None
-) -> store.AlertRow:
+) -> store.alerts.AlertRow:
     """I have seen it and am on it."""
     return await _step(alert_id, alerts.Action.ACKNOWLEDGE, step or Step(), conn, user)
 
 
 @router.post("/{alert_id}/resolve", response_model_exclude=_NO_POSITION)
-async def resolve(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.AlertRow:
+async def resolve(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.alerts.AlertRow:
     """Handled; the note says how (required for a critical alert)."""
     return await _step(alert_id, alerts.Action.RESOLVE, step, conn, user)
 
 
 @router.post("/{alert_id}/dismiss", response_model_exclude=_NO_POSITION)
-async def dismiss(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.AlertRow:
+async def dismiss(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.alerts.AlertRow:
     """A false alarm; the note says why (required for a critical alert)."""
     return await _step(alert_id, alerts.Action.DISMISS, step, conn, user)
 
 
 @router.post("/{alert_id}/notes", response_model_exclude=_NO_POSITION)
-async def add_note(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.AlertRow:
+async def add_note(
+    alert_id: int, step: Step, conn: Conn, user: ActingUser
+) -> store.alerts.AlertRow:
     """A note on the record, in any state."""
     return await _step(alert_id, alerts.Action.NOTE, step, conn, user)

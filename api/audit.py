@@ -32,11 +32,11 @@ async def location_reads(
     since: Timestamp | None = None,
     until: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> list[store.LocationReadRow]:
+) -> list[store.audit.LocationReadRow]:
     """Every read of a location of the caller's offices' subjects, newest first: who, whose,
     what (latest positions or a trail and its range), why, how many fixes, when. Nobody can
     change or remove a row."""
-    return await store.location_reads(
+    return await store.audit.location_reads(
         conn,
         offices=user.scope,
         subject_id=subject_id,
@@ -57,11 +57,11 @@ async def changes(
     since: Timestamp | None = None,
     until: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> list[store.ChangeRow]:
+) -> list[store.changes.ChangeRow]:
     """Every change made through the API concerning the caller's offices, newest first:
     who, what, to which object, with what was asked (never a password). Nobody can change
     or remove a row."""
-    return await store.list_changes(
+    return await store.changes.list_changes(
         conn,
         offices=user.scope,
         target=target,
@@ -76,7 +76,7 @@ async def changes(
 @router.get("/purges")
 async def purges(
     conn: Conn, user: Auditor, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
-) -> list[store.PurgeRow]:
+) -> list[store.retention.PurgeRow]:
     """What retention deleted, newest first: whose fixes, of which order's period, how many,
     when."""
-    return await store.list_purges(conn, offices=user.scope, limit=limit)
+    return await store.retention.list_purges(conn, offices=user.scope, limit=limit)

@@ -52,7 +52,7 @@ async def ensure_admin(conn: AsyncConnection[Any]) -> str | None:
     Returns the password the one time it is created (to print once), else None.
     """
     password = secrets.token_urlsafe(12)
-    created = await store.create_user(
+    created = await store.users.create_user(
         conn, username="admin", password_hash=hash_password(password), role="admin"
     )
     return password if created else None
@@ -85,7 +85,7 @@ async def _keys(app: FastAPI, conn: AsyncConnection[Any], *, fresh: bool = False
     config: AuthConfig = app.state.auth
     stale_after = min(_KEYS_FRESH_S, config.key_rotate_s)
     if fresh or cached is None or time.monotonic() - cached.read_at > stale_after:
-        by_id = await store.signing_keys(
+        by_id = await store.sessions.signing_keys(
             conn,
             rotate_after_s=config.key_rotate_s,
             # an old key may still sign in another process until it reads again
@@ -112,7 +112,7 @@ async def _key_of(token: str, app: FastAPI, conn: AsyncConnection[Any]) -> bytes
 async def user_of_token(token: str, conn: AsyncConnection[Any], app: FastAPI) -> Principal:
     """The user an access token or API token stands for; 401 when it does not (any more)."""
     if token.startswith(_API_TOKEN_PREFIX):
-        user = await store.api_token_user(conn, token_hash=_token_hash(token))
+        user = await store.tokens.api_token_user(conn, token_hash=_token_hash(token))
         if user is None:
             raise _unauthorized("unknown or revoked API token")
         return await _principal(conn, user, None)
@@ -128,7 +128,7 @@ async def user_of_token(token: str, conn: AsyncConnection[Any], app: FastAPI) ->
         raise _unauthorized("the access token has expired: refresh it or sign in") from None
     except (jwt.InvalidTokenError, ValueError):
         raise _unauthorized("not a valid access token") from None
-    user = await store.session_user(conn, session_id=session_id)
+    user = await store.sessions.session_user(conn, session_id=session_id)
     if user is None:
         raise _unauthorized("the session has ended: sign in again")
     return await _principal(conn, user, session_id)
@@ -145,7 +145,7 @@ async def still_signed_in(
             return await user_of_token(token, conn, app)
         except HTTPException:
             return None
-    row = await store.session_user(conn, session_id=user.session_id)
+    row = await store.sessions.session_user(conn, session_id=user.session_id)
     return None if row is None else await _principal(conn, row, user.session_id)
 
 
@@ -160,11 +160,11 @@ async def current_user(
 
 
 async def _principal(
-    conn: AsyncConnection[Any], user: store.UserRow, session_id: UUID | None
+    conn: AsyncConnection[Any], user: store.users.UserRow, session_id: UUID | None
 ) -> Principal:
     offices = None
     if user.office_id is not None:
-        offices = tuple(await store.offices_under(conn, office_id=user.office_id))
+        offices = tuple(await store.offices.offices_under(conn, office_id=user.office_id))
     return Principal(user.id, user.username, user.role, user.office_id, session_id, offices)
 
 
@@ -268,7 +268,7 @@ async def _count_failure(
 ) -> None:
     """A wrong password, counted and committed: the answer that follows is an error, and an
     error rolls the request's transaction back."""
-    await store.login_failed(
+    await store.sessions.login_failed(
         conn,
         username=username,
         source=source,
@@ -294,16 +294,16 @@ async def _sign_in(body: Credentials, request: Request, checker: PasswordChecker
     source = _source(request)
     # No connection is held while the password is checked (that may wait for the hasher).
     async with pool.connection() as conn:
-        _held_off(await store.login_blocked(conn, username=body.username, source=source))
-        row = await store.login_row(conn, username=body.username)
+        _held_off(await store.sessions.login_blocked(conn, username=body.username, source=source))
+        row = await store.sessions.login_row(conn, username=body.username)
     right = await checker.verify(row.password_hash if row else None, body.password)
     async with pool.connection() as conn:
         if not right or row is None:
             await _count_failure(conn, config, username=body.username, source=source)
             raise _unauthorized("wrong username or password")
-        await store.login_succeeded(conn, username=body.username, source=source)
+        await store.sessions.login_succeeded(conn, username=body.username, source=source)
         refresh = secrets.token_urlsafe(32)
-        session_id = await store.create_session(
+        session_id = await store.sessions.create_session(
             conn, user_id=row.id, refresh_hash=_token_hash(refresh), ttl_s=config.refresh_ttl_s
         )
         return await _tokens(request, conn, session_id, refresh)
@@ -315,7 +315,7 @@ async def refresh(body: Refresh, conn: Conn, request: Request) -> Tokens:
     up)."""
     config = _config(request)
     new = secrets.token_urlsafe(32)
-    renewed = await store.refresh_session(
+    renewed = await store.sessions.refresh_session(
         conn,
         refresh_hash=_token_hash(body.refresh_token),
         new_hash=_token_hash(new),
@@ -336,13 +336,13 @@ async def logout(user: CurrentUser, conn: Conn) -> None:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, "an API token has no session: an admin revokes it"
         )
-    await store.revoke_session(conn, session_id=user.session_id)
+    await store.sessions.revoke_session(conn, session_id=user.session_id)
 
 
 @router.get("/auth/me")
-async def me(user: CurrentUser) -> store.UserRow:
+async def me(user: CurrentUser) -> store.users.UserRow:
     """Who the token belongs to."""
-    return store.UserRow(user.user_id, user.username, user.role, user.office_id)
+    return store.users.UserRow(user.user_id, user.username, user.role, user.office_id)
 
 
 class NewPassword(BaseModel):
@@ -358,15 +358,15 @@ async def change_password(body: NewPassword, request: Request, user: CurrentUser
     source = _source(request)
     checker: PasswordChecker = request.app.state.passwords
     async with checker.turn(), pool.connection() as conn:
-        _held_off(await store.login_blocked(conn, username=user.username, source=source))
-        current = await store.password_hash_of(conn, user_id=user.user_id)
+        _held_off(await store.sessions.login_blocked(conn, username=user.username, source=source))
+        current = await store.users.password_hash_of(conn, user_id=user.user_id)
     right = await checker.verify(current, body.current_password)
     new_hash = await checker.hash(body.new_password) if right else ""
     async with pool.connection() as conn:
         if not right:
             await _count_failure(conn, config, username=user.username, source=source)
             raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is not right")
-        await store.set_password(conn, user_id=user.user_id, password_hash=new_hash)
+        await store.users.set_password(conn, user_id=user.user_id, password_hash=new_hash)
         await record(conn, user, "change password", "user", user.user_id, user.office_id)
 
 
@@ -374,7 +374,7 @@ async def change_password(body: NewPassword, request: Request, user: CurrentUser
 async def create_api_token(body: NewApiToken, conn: Conn, user: Admin) -> ApiToken:
     """A token for another system, acting as `username`."""
     token = _API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token_id = await store.create_api_token(
+    token_id = await store.tokens.create_api_token(
         conn,
         name=body.name,
         username=body.username,
@@ -388,13 +388,13 @@ async def create_api_token(body: NewApiToken, conn: Conn, user: Admin) -> ApiTok
 
 
 @router.get("/api-tokens")
-async def list_api_tokens(conn: Conn, _user: Admin) -> list[store.ApiTokenRow]:
+async def list_api_tokens(conn: Conn, _user: Admin) -> list[store.tokens.ApiTokenRow]:
     """Every API token (never the token itself)."""
-    return await store.list_api_tokens(conn)
+    return await store.tokens.list_api_tokens(conn)
 
 
 @router.delete("/api-tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_api_token(token_id: int, conn: Conn, user: Admin) -> None:
-    if not await store.revoke_api_token(conn, token_id=token_id):
+    if not await store.tokens.revoke_api_token(conn, token_id=token_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no live API token {token_id}")
     await record(conn, user, "revoke", "api token", token_id, None)

@@ -33,7 +33,7 @@ async def record(
         if body is None
         else body.model_dump(mode="json", exclude=exclude, exclude_unset=set_only)
     )
-    await store.record_change(
+    await store.changes.record_change(
         conn,
         username=user.username,
         action=action,

@@ -53,12 +53,12 @@ class NewCommand(BaseModel):
 @router.post("/devices/{device_id}/commands", status_code=status.HTTP_201_CREATED, tags=["devices"])
 async def issue_command(
     device_id: int, body: NewCommand, conn: Conn, user: ActingUser
-) -> store.CommandRow:
+) -> store.commands.CommandRow:
     """Ask the device; the command goes out within a second and its state follows."""
     device = await known_device(conn, user, device_id)
     if not device.active:
         raise HTTPException(status.HTTP_409_CONFLICT, f"device {device.code} is retired")
-    command_id = await store.issue_command(
+    command_id = await store.commands.issue_command(
         conn,
         device_id=device_id,
         kind=body.kind.value,
@@ -67,29 +67,29 @@ async def issue_command(
         actor=user.username,
     )
     await record(conn, user, "command", "device", device_id, device.office_id, body)
-    (row,) = await store.list_commands(conn, command_id=command_id)
+    (row,) = await store.commands.list_commands(conn, command_id=command_id)
     return row
 
 
 @router.get("/devices/{device_id}/commands", tags=["devices"])
 async def device_commands(
     device_id: int, conn: Conn, user: CurrentUser, limit: Limit = 100
-) -> list[store.CommandRow]:
+) -> list[store.commands.CommandRow]:
     await known_device(conn, user, device_id)
-    return await store.list_commands(conn, device_id=device_id, limit=limit)
+    return await store.commands.list_commands(conn, device_id=device_id, limit=limit)
 
 
 @router.get("/subjects/{subject_id}/commands", tags=["subjects"])
 async def subject_commands(
     subject_id: KnownSubject, conn: Conn, limit: Limit = 100
-) -> list[store.CommandRow]:
+) -> list[store.commands.CommandRow]:
     """Commands to the subject's devices (pursuits included), newest first."""
-    return await store.list_commands(conn, subject_id=subject_id, limit=limit)
+    return await store.commands.list_commands(conn, subject_id=subject_id, limit=limit)
 
 
 @router.get("/commands/{command_id}")
-async def get_command(command_id: UUID, conn: Conn, user: CurrentUser) -> store.CommandRow:
-    rows = await store.list_commands(conn, command_id=command_id, offices=user.scope)
+async def get_command(command_id: UUID, conn: Conn, user: CurrentUser) -> store.commands.CommandRow:
+    rows = await store.commands.list_commands(conn, command_id=command_id, offices=user.scope)
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no command {command_id}")
     return rows[0]

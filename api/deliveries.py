@@ -31,7 +31,7 @@ class NewSubscription(BaseModel):
 
 
 class CreatedSubscription(BaseModel):
-    subscription: store.SubscriptionRow
+    subscription: store.subscriptions.SubscriptionRow
     secret: str = Field(description="shown only now: verify X-Ccmon-Signature with it")
 
 
@@ -47,7 +47,7 @@ async def create_webhook(
     if refusal is not None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, refusal)
     secret = new.secret or secrets.token_urlsafe(32)
-    row = await store.create_subscription(
+    row = await store.subscriptions.create_subscription(
         conn,
         url=str(new.url),
         secret=secret,
@@ -61,14 +61,14 @@ async def create_webhook(
 
 
 @router.get("/webhooks")
-async def list_webhooks(conn: Conn, _user: Admin) -> list[store.SubscriptionRow]:
-    return await store.list_subscriptions(conn)
+async def list_webhooks(conn: Conn, _user: Admin) -> list[store.subscriptions.SubscriptionRow]:
+    return await store.subscriptions.list_subscriptions(conn)
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def stop_webhook(subscription_id: int, conn: Conn, user: Admin) -> None:
     """Stop sending to it; what was sent stays on record."""
-    if not await store.deactivate_subscription(conn, subscription_id=subscription_id):
+    if not await store.subscriptions.deactivate_subscription(conn, subscription_id=subscription_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook subscription {subscription_id}")
     await record(conn, user, "stop", "webhook", subscription_id, None)
 
@@ -79,19 +79,19 @@ async def list_deliveries(
     _user: Admin,
     state: Literal["pending", "delivered", "dead", "suppressed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[store.DeliveryRow]:
+) -> list[store.outbox.DeliveryRow]:
     """Newest first, with attempts and the last error; `state=dead` lists dead letters."""
-    return await store.list_deliveries(conn, state=state, limit=limit)
+    return await store.outbox.list_deliveries(conn, state=state, limit=limit)
 
 
 @router.post("/deliveries/{delivery_id}/resend")
-async def resend(delivery_id: int, conn: Conn, user: Admin) -> store.DeliveryRow:
+async def resend(delivery_id: int, conn: Conn, user: Admin) -> store.outbox.DeliveryRow:
     """Queue a dead or suppressed delivery again, due now, with the same ids."""
-    row = await store.resend(conn, outbox_id=delivery_id)
+    row = await store.outbox.resend(conn, outbox_id=delivery_id)
     if row is not None:
         await record(conn, user, "resend", "delivery", delivery_id, None)
         return row
-    existing = await store.get_delivery(conn, outbox_id=delivery_id)
+    existing = await store.outbox.get_delivery(conn, outbox_id=delivery_id)
     if existing is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no delivery {delivery_id}")
     raise HTTPException(

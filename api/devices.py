@@ -83,18 +83,18 @@ class MqttCredentials(BaseModel):
     note: str
 
 
-async def known_device(conn: Conn, user: Principal, device_id: int) -> store.DeviceRow:
+async def known_device(conn: Conn, user: Principal, device_id: int) -> store.devices.DeviceRow:
     """The device, if the caller's offices hold it; 404 otherwise (not told apart)."""
-    rows = await store.list_devices(conn, offices=user.scope, device_id=device_id)
+    rows = await store.devices.list_devices(conn, offices=user.scope, device_id=device_id)
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no device {device_id}")
     return rows[0]
 
 
 async def _subject_office(conn: Conn, user: Principal, subject_id: int) -> int:
-    if not await store.subject_exists(conn, subject_id=subject_id, offices=user.scope):
+    if not await store.subjects.subject_exists(conn, subject_id=subject_id, offices=user.scope):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no subject {subject_id}")
-    office = await store.subject_office(conn, subject_id=subject_id)
+    office = await store.subjects.subject_office(conn, subject_id=subject_id)
     assert office is not None, "the subject exists"
     return office
 
@@ -102,21 +102,21 @@ async def _subject_office(conn: Conn, user: Principal, subject_id: int) -> int:
 @router.get("")
 async def list_devices(
     conn: Conn, user: CurrentUser, subject_id: int | None = None
-) -> list[store.DeviceRow]:
+) -> list[store.devices.DeviceRow]:
     """Devices held by the caller's offices, with when each last reported a fix and its
     battery then."""
-    return await store.list_devices(conn, offices=user.scope, subject_id=subject_id)
+    return await store.devices.list_devices(conn, offices=user.scope, subject_id=subject_id)
 
 
 @router.get("/{device_id}")
-async def get_device(device_id: int, conn: Conn, user: CurrentUser) -> store.DeviceRow:
+async def get_device(device_id: int, conn: Conn, user: CurrentUser) -> store.devices.DeviceRow:
     return await known_device(conn, user, device_id)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_device(
     body: NewDevice, conn: Conn, user: Manager, request: Request
-) -> store.DeviceRow:
+) -> store.devices.DeviceRow:
     office = body.office_id
     if body.subject_id is not None:
         office = await _subject_office(conn, user, body.subject_id)
@@ -129,7 +129,7 @@ async def create_device(
         office_in_scope(user, office)
     try:
         async with conn.transaction():
-            device_id = await store.create_device(
+            device_id = await store.devices.create_device(
                 conn,
                 code=body.code,
                 kind=body.kind,
@@ -151,7 +151,7 @@ async def create_device(
 @router.patch("/{device_id}")
 async def update_device(
     device_id: int, body: DevicePatch, conn: Conn, user: Manager, request: Request
-) -> store.DeviceRow:
+) -> store.devices.DeviceRow:
     """Bind to another subject (the binding history keeps who carried it when), unbind,
     retire or hand to another office."""
     await known_device(conn, user, device_id)
@@ -160,10 +160,10 @@ async def update_device(
     if "subject_id" in body.model_fields_set:
         if body.subject_id is not None:
             await _subject_office(conn, user, body.subject_id)
-        await store.bind_device(
+        await store.devices.bind_device(
             conn, device_id=device_id, subject_id=body.subject_id, actor=user.username
         )
-    await store.update_device(
+    await store.devices.update_device(
         conn,
         device_id=device_id,
         active=body.active,
@@ -199,7 +199,7 @@ async def issue_mqtt_credentials(
             status.HTTP_501_NOT_IMPLEMENTED, "this server issues no broker accounts"
         )
     password, hashed = new_password()
-    await store.set_mqtt_password(conn, code=device.code, password_hash=hashed)
+    await store.devices.set_mqtt_password(conn, code=device.code, password_hash=hashed)
     await record(conn, user, "issue MQTT credentials", "device", device_id, device.office_id)
     return MqttCredentials(
         username=device.code,

@@ -51,8 +51,8 @@ class Batch:
     """What committed in [after, cursor): positions and alert changes of every office."""
 
     cursor: int
-    positions: list[store.PositionRow]
-    alerts: list[tuple[store.AlertEventRow, store.AlertRow, int]]
+    positions: list[store.live.PositionRow]
+    alerts: list[tuple[store.alerts.AlertEventRow, store.alerts.AlertRow, int]]
 
 
 class Feed:
@@ -71,7 +71,7 @@ class Feed:
         async with self._starting:
             if self._task is None or self._task.done():
                 async with self._pool.connection() as conn:
-                    self._cursor = await store.feed_horizon(conn)
+                    self._cursor = await store.live.feed_horizon(conn)
                 self._task = asyncio.create_task(self._run(), name="live feed")
         queue: asyncio.Queue[Batch | None] = asyncio.Queue(BACKLOG)
         self._queues.add(queue)
@@ -85,7 +85,7 @@ class Feed:
 
     async def _run(self) -> None:
         while True:
-            store.honour_cancellation()
+            store.cancellation.honour_cancellation()
             await asyncio.sleep(self._interval_s)
             try:
                 batch = await self._poll()
@@ -105,13 +105,13 @@ class Feed:
 
     async def _poll(self) -> Batch | None:
         async with self._pool.connection() as conn:
-            horizon = await store.feed_horizon(conn)
+            horizon = await store.live.feed_horizon(conn)
             if horizon <= self._cursor:
                 return None
-            positions = await store.positions(
+            positions = await store.live.positions(
                 conn, after=self._cursor, before=horizon, offices=None
             )
-            alerts = await store.alert_changes(
+            alerts = await store.alerts.alert_changes(
                 conn, after=self._cursor, before=horizon, offices=None, limit=1_000_000
             )
         return Batch(horizon, positions, alerts)
@@ -123,14 +123,14 @@ class Hello(BaseModel):
     since: int | None = Field(default=None, ge=0, description="the last cursor received")
 
 
-def _position(row: store.PositionRow) -> dict[str, Any]:
+def _position(row: store.live.PositionRow) -> dict[str, Any]:
     shown = asdict(row)
     shown["time"] = row.time.isoformat()
     shown["received_at"] = row.received_at.isoformat()
     return shown
 
 
-def _alert(change: tuple[store.AlertEventRow, store.AlertRow, int]) -> dict[str, Any]:
+def _alert(change: tuple[store.alerts.AlertEventRow, store.alerts.AlertRow, int]) -> dict[str, Any]:
     event, alert, office = change
     return {
         "event": {
@@ -149,8 +149,8 @@ def _alert(change: tuple[store.AlertEventRow, store.AlertRow, int]) -> dict[str,
 
 def _events(
     cursor: int,
-    positions: list[store.PositionRow],
-    alerts: list[tuple[store.AlertEventRow, store.AlertRow, int]],
+    positions: list[store.live.PositionRow],
+    alerts: list[tuple[store.alerts.AlertEventRow, store.alerts.AlertRow, int]],
 ) -> dict[str, Any]:
     return {
         "type": "events",
@@ -220,7 +220,7 @@ async def _catch_up(
             await ws.send_json({"type": "resync", "reason": "unknown cursor (the store changed?)"})
             await ws.close()
             return None
-        positions = await store.positions(
+        positions = await store.live.positions(
             conn,
             after=hello.since,
             before=None if hello.since is None else cursor,
@@ -228,7 +228,7 @@ async def _catch_up(
         )
         alerts = []
         if hello.since is not None:
-            alerts = await store.alert_changes(
+            alerts = await store.alerts.alert_changes(
                 conn,
                 after=hello.since,
                 before=cursor,
@@ -241,7 +241,7 @@ async def _catch_up(
                 )
                 await ws.close()
                 return None
-        await store.record_location_read(
+        await store.audit.record_location_read(
             conn,
             username=user.username,
             subject_id=None,

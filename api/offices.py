@@ -31,28 +31,30 @@ class OfficePatch(BaseModel):
 
 
 @router.get("/offices")
-async def list_offices(conn: Conn, user: CurrentUser) -> list[store.OfficeRow]:
+async def list_offices(conn: Conn, user: CurrentUser) -> list[store.offices.OfficeRow]:
     """The caller's office and every office below it (all offices for a county user)."""
-    return await store.list_offices(conn, offices=user.scope)
+    return await store.offices.list_offices(conn, offices=user.scope)
 
 
 @router.post("/offices", status_code=status.HTTP_201_CREATED)
-async def create_office(body: NewOffice, conn: Conn, user: Admin) -> store.OfficeRow:
-    if body.parent_id is not None and not await store.office_exists(conn, office_id=body.parent_id):
+async def create_office(body: NewOffice, conn: Conn, user: Admin) -> store.offices.OfficeRow:
+    if body.parent_id is not None and not await store.offices.office_exists(
+        conn, office_id=body.parent_id
+    ):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no office {body.parent_id}")
-    office_id = await store.create_office(conn, name=body.name, parent_id=body.parent_id)
+    office_id = await store.offices.create_office(conn, name=body.name, parent_id=body.parent_id)
     await record(conn, user, "create", "office", office_id, office_id, body)
-    return store.OfficeRow(office_id, body.name, body.parent_id)
+    return store.offices.OfficeRow(office_id, body.name, body.parent_id)
 
 
 @router.patch("/offices/{office_id}")
 async def rename_office(
     office_id: int, body: OfficePatch, conn: Conn, user: Admin
-) -> store.OfficeRow:
-    if not await store.rename_office(conn, office_id=office_id, name=body.name):
+) -> store.offices.OfficeRow:
+    if not await store.offices.rename_office(conn, office_id=office_id, name=body.name):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no office {office_id}")
     await record(conn, user, "rename", "office", office_id, office_id, body)
-    (office,) = await store.list_offices(conn, offices=[office_id])
+    (office,) = await store.offices.list_offices(conn, offices=[office_id])
     return office
 
 
@@ -74,7 +76,7 @@ class NewUser(BaseModel):
 
 
 class CreatedUser(BaseModel):
-    user: store.UserAccountRow
+    user: store.users.UserAccountRow
     password: str | None = Field(description="the generated password, shown this once")
 
 
@@ -93,7 +95,7 @@ class NewUserPassword(BaseModel):
 
 
 async def _office_or_422(conn: Conn, office_id: int | None) -> None:
-    if office_id is not None and not await store.office_exists(conn, office_id=office_id):
+    if office_id is not None and not await store.offices.office_exists(conn, office_id=office_id):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no office {office_id}")
 
 
@@ -107,16 +109,16 @@ def _county_wide_admin(role: str, office_id: int | None) -> None:
         )
 
 
-async def _account(conn: Conn, user_id: int) -> store.UserAccountRow:
-    accounts = await store.list_users(conn, user_id=user_id)
+async def _account(conn: Conn, user_id: int) -> store.users.UserAccountRow:
+    accounts = await store.users.list_users(conn, user_id=user_id)
     if not accounts:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {user_id}")
     return accounts[0]
 
 
 @router.get("/users")
-async def list_users(conn: Conn, _user: Admin) -> list[store.UserAccountRow]:
-    return await store.list_users(conn)
+async def list_users(conn: Conn, _user: Admin) -> list[store.users.UserAccountRow]:
+    return await store.users.list_users(conn)
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED)
@@ -126,7 +128,7 @@ async def create_user(body: NewUser, conn: Conn, user: Admin) -> CreatedUser:
     await _office_or_422(conn, body.office_id)
     password = body.password or secrets.token_urlsafe(12)
     generated = None if body.password else password
-    user_id = await store.create_user(
+    user_id = await store.users.create_user(
         conn,
         username=body.username,
         password_hash=hash_password(password),
@@ -143,7 +145,7 @@ async def create_user(body: NewUser, conn: Conn, user: Admin) -> CreatedUser:
 @router.patch("/users/{user_id}")
 async def update_user(
     user_id: int, body: UserPatch, conn: Conn, user: Admin
-) -> store.UserAccountRow:
+) -> store.users.UserAccountRow:
     before = await _account(conn, user_id)
     if user_id == user.user_id and (body.disabled or body.role not in (None, "admin")):
         raise HTTPException(
@@ -153,7 +155,7 @@ async def update_user(
     _county_wide_admin(body.role or before.role, body.office_id if moving else before.office_id)
     if moving:
         await _office_or_422(conn, body.office_id)
-    await store.update_user(
+    await store.users.update_user(
         conn,
         user_id=user_id,
         role=body.role,
@@ -171,6 +173,6 @@ async def reset_password(user_id: int, conn: Conn, user: Admin) -> NewUserPasswo
     """A new generated password for the user (who forgot theirs), shown once."""
     account = await _account(conn, user_id)
     password = secrets.token_urlsafe(12)
-    await store.set_password(conn, user_id=user_id, password_hash=hash_password(password))
+    await store.users.set_password(conn, user_id=user_id, password_hash=hash_password(password))
     await record(conn, user, "reset password", "user", user_id, account.office_id)
     return NewUserPassword(password=password)

@@ -38,15 +38,15 @@ def _refused(exc: OrderError) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
 
 
-async def _order(conn: Conn, subject_id: int, order_id: int) -> store.OrderRow:
-    (order,) = await store.list_orders(conn, subject_id=subject_id, order_id=order_id)
+async def _order(conn: Conn, subject_id: int, order_id: int) -> store.orders.OrderRow:
+    (order,) = await store.orders.list_orders(conn, subject_id=subject_id, order_id=order_id)
     return order
 
 
 @router.get("/subjects/{subject_id}/orders", tags=["subjects"])
-async def list_orders(subject_id: KnownSubject, conn: Conn) -> list[store.OrderRow]:
+async def list_orders(subject_id: KnownSubject, conn: Conn) -> list[store.orders.OrderRow]:
     """The subject's monitoring orders with their extensions, oldest first."""
-    return await store.list_orders(conn, subject_id=subject_id)
+    return await store.orders.list_orders(conn, subject_id=subject_id)
 
 
 @router.post(
@@ -54,10 +54,10 @@ async def list_orders(subject_id: KnownSubject, conn: Conn) -> list[store.OrderR
 )
 async def create_order(
     subject_id: KnownSubject, body: NewOrder, conn: Conn, user: Manager
-) -> store.OrderRow:
+) -> store.orders.OrderRow:
     """Record an approved order: fixes of the subject are stored only within one."""
     try:
-        order_id = await store.create_order(
+        order_id = await store.orders.create_order(
             conn,
             subject_id=subject_id,
             approved_by=body.approved_by,
@@ -68,7 +68,7 @@ async def create_order(
         )
     except OrderError as exc:
         raise _refused(exc) from None
-    office = await store.subject_office(conn, subject_id=subject_id)
+    office = await store.subjects.subject_office(conn, subject_id=subject_id)
     await record(conn, user, "create", "order", order_id, office, body)
     return await _order(conn, subject_id, order_id)
 
@@ -76,15 +76,15 @@ async def create_order(
 @router.post("/orders/{order_id}/extensions", status_code=status.HTTP_201_CREATED)
 async def extend_order(
     order_id: int, body: NewExtension, conn: Conn, user: Manager
-) -> store.OrderRow:
+) -> store.orders.OrderRow:
     """Extend an order from its current end, after review."""
-    subject_id = await store.order_subject(conn, order_id=order_id)
-    if subject_id is None or not await store.subject_exists(
+    subject_id = await store.orders.order_subject(conn, order_id=order_id)
+    if subject_id is None or not await store.subjects.subject_exists(
         conn, subject_id=subject_id, offices=user.scope
     ):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {order_id}")
     try:
-        await store.extend_order(
+        await store.orders.extend_order(
             conn,
             order_id=order_id,
             approved_by=body.approved_by,
@@ -94,7 +94,7 @@ async def extend_order(
         )
     except OrderError as exc:
         raise _refused(exc) from None
-    office = await store.subject_office(conn, subject_id=subject_id)
+    office = await store.subjects.subject_office(conn, subject_id=subject_id)
     await record(conn, user, "extend", "order", order_id, office, body)
     return await _order(conn, subject_id, order_id)
 
@@ -119,17 +119,17 @@ async def list_leaves(
     user: CurrentUser,
     state: LeaveState | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> list[store.LeaveRow]:
+) -> list[store.leaves.LeaveRow]:
     """Leaves of the caller's offices' subjects, newest request first (`state=requested`:
     those waiting for a decision)."""
-    return await store.list_leaves(
+    return await store.leaves.list_leaves(
         conn, offices=user.scope, state=None if state is None else state.value, limit=limit
     )
 
 
 @router.get("/subjects/{subject_id}/leaves", tags=["subjects"])
-async def subject_leaves(subject_id: KnownSubject, conn: Conn) -> list[store.LeaveRow]:
-    return await store.list_leaves(conn, offices=None, subject_id=subject_id)
+async def subject_leaves(subject_id: KnownSubject, conn: Conn) -> list[store.leaves.LeaveRow]:
+    return await store.leaves.list_leaves(conn, offices=None, subject_id=subject_id)
 
 
 @router.post(
@@ -137,15 +137,15 @@ async def subject_leaves(subject_id: KnownSubject, conn: Conn) -> list[store.Lea
 )
 async def request_leave(
     subject_id: KnownSubject, body: NewLeave, conn: Conn, user: ActingUser
-) -> store.LeaveRow:
+) -> store.leaves.LeaveRow:
     """Request a leave for the subject; a supervisor approves or rejects it."""
-    zones = await store.list_zones(conn, offices=user.scope, zone_id=body.destination_zone_id)
+    zones = await store.zones.list_zones(conn, offices=user.scope, zone_id=body.destination_zone_id)
     if not zones:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"no zone {body.destination_zone_id}"
         )
     try:
-        leave_id = await store.request_leave(
+        leave_id = await store.leaves.request_leave(
             conn,
             subject_id=subject_id,
             destination_zone_id=body.destination_zone_id,
@@ -156,13 +156,13 @@ async def request_leave(
         )
     except OrderError as exc:
         raise _refused(exc) from None
-    office = await store.subject_office(conn, subject_id=subject_id)
+    office = await store.subjects.subject_office(conn, subject_id=subject_id)
     await record(conn, user, "request", "leave", leave_id, office, body)
     return await _leave(conn, user, leave_id)
 
 
-async def _leave(conn: Conn, user: Principal, leave_id: int) -> store.LeaveRow:
-    rows = await store.list_leaves(conn, offices=user.scope, leave_id=leave_id)
+async def _leave(conn: Conn, user: Principal, leave_id: int) -> store.leaves.LeaveRow:
+    rows = await store.leaves.list_leaves(conn, offices=user.scope, leave_id=leave_id)
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no leave {leave_id}")
     return rows[0]
@@ -170,13 +170,15 @@ async def _leave(conn: Conn, user: Principal, leave_id: int) -> store.LeaveRow:
 
 async def _decide(
     conn: Conn, user: Principal, leave_id: int, body: Decision, approve: bool
-) -> store.LeaveRow:
+) -> store.leaves.LeaveRow:
     leave = await _leave(conn, user, leave_id)
     try:
-        await store.decide_leave(conn, leave_id=leave_id, approve=approve, actor=user.username)
+        await store.leaves.decide_leave(
+            conn, leave_id=leave_id, approve=approve, actor=user.username
+        )
     except OrderError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    office = await store.subject_office(conn, subject_id=leave.subject_id)
+    office = await store.subjects.subject_office(conn, subject_id=leave.subject_id)
     await record(conn, user, "approve" if approve else "reject", "leave", leave_id, office, body)
     return await _leave(conn, user, leave_id)
 
@@ -184,7 +186,7 @@ async def _decide(
 @router.post("/leaves/{leave_id}/approve")
 async def approve_leave(
     leave_id: int, conn: Conn, user: Manager, body: Decision | None = None
-) -> store.LeaveRow:
+) -> store.leaves.LeaveRow:
     """Approve: the destination applies for exactly the leave's window, the subject's other
     inclusion zones are suspended meanwhile, and being late back is an alert."""
     return await _decide(conn, user, leave_id, body or Decision(), approve=True)
@@ -193,5 +195,5 @@ async def approve_leave(
 @router.post("/leaves/{leave_id}/reject")
 async def reject_leave(
     leave_id: int, conn: Conn, user: Manager, body: Decision | None = None
-) -> store.LeaveRow:
+) -> store.leaves.LeaveRow:
     return await _decide(conn, user, leave_id, body or Decision(), approve=False)

@@ -40,7 +40,7 @@ class QuarantinedInput(BaseModel):
     payload_base64: str  # the raw bytes exactly
 
 
-def _summary(row: store.QuarantineRow) -> QuarantinedSummary:
+def _summary(row: store.quarantine.QuarantineRow) -> QuarantinedSummary:
     return QuarantinedSummary(
         id=row.id,
         received_at=row.received_at,
@@ -53,7 +53,7 @@ def _summary(row: store.QuarantineRow) -> QuarantinedSummary:
     )
 
 
-def _shown(row: store.QuarantineRow) -> QuarantinedInput:
+def _shown(row: store.quarantine.QuarantineRow) -> QuarantinedInput:
     return QuarantinedInput(
         id=row.id,
         received_at=row.received_at,
@@ -75,7 +75,7 @@ async def list_quarantine(
     """Newest first, each payload's size and beginning (the whole of one at
     /quarantine/{id}). Admins only, and a location read: a payload may hold a position of
     anyone."""
-    rows = await store.list_quarantine(conn, limit=limit, topic=topic)
+    rows = await store.quarantine.list_quarantine(conn, limit=limit, topic=topic)
     await on_record(conn, user, what="quarantine", purpose=purpose, fixes=len(rows))
     return [_summary(r) for r in rows]
 
@@ -85,7 +85,7 @@ async def inspect_quarantine(
     quarantine_id: int, conn: Conn, user: Admin, purpose: Purpose
 ) -> QuarantinedInput:
     """One quarantined message whole; a recorded read, as the list."""
-    rows = await store.list_quarantine(conn, limit=1, quarantine_id=quarantine_id)
+    rows = await store.quarantine.list_quarantine(conn, limit=1, quarantine_id=quarantine_id)
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no quarantined input {quarantine_id}")
     await on_record(conn, user, what="quarantine", purpose=purpose, fixes=1)

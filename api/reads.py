@@ -39,7 +39,7 @@ async def on_record(
 ) -> None:
     """Record the read (who, whose, what, why, how many) and commit it: the caller sends
     the data only after this returns."""
-    await store.record_location_read(
+    await store.audit.record_location_read(
         conn,
         username=user.username,
         subject_id=subject_id,

@@ -28,7 +28,7 @@ def _limits(levels: dict[SupervisionLevel, LevelPolicy]) -> dict[str, float]:
 
 @router.get(
     "/daily",
-    response_model=store.DailyReport,
+    response_model=store.reports.DailyReport,
     responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
 )
 async def daily_report(
@@ -38,7 +38,7 @@ async def daily_report(
     day: date,
     office_id: Annotated[int | None, Query(description="default: the caller's office")] = None,
     format: Literal["json", "csv"] = "json",
-) -> store.DailyReport | Response:
+) -> store.reports.DailyReport | Response:
     """For the office and the offices below it, on `day` (in the configured time zone):
     subjects monitored, their devices and how many reported, alerts opened by kind and state
     and per hour;
@@ -46,9 +46,9 @@ async def daily_report(
     alerts open for more than a day."""
     office = office_id if office_id is not None else user.office_id
     if office is None:
-        offices = await store.all_offices(conn)
+        offices = await store.offices.all_offices(conn)
     else:
-        offices = await store.offices_under(conn, office_id=office)
+        offices = await store.offices.offices_under(conn, office_id=office)
         if not offices or (user.offices is not None and office not in user.offices):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no office {office}")
     zone = ZoneInfo(request.app.state.report_timezone)
@@ -57,7 +57,7 @@ async def daily_report(
     now = datetime.now(UTC)
     if start > now:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{day} has not begun yet")
-    report = await store.daily_report(
+    report = await store.reports.daily_report(
         conn,
         offices=offices,
         start=start,
@@ -70,7 +70,7 @@ async def daily_report(
     return report
 
 
-def _csv(report: store.DailyReport) -> str:
+def _csv(report: store.reports.DailyReport) -> str:
     """One row per figure: section, item, value."""
     out = io.StringIO()
     w = csv.writer(out)

@@ -21,9 +21,9 @@ router = APIRouter(prefix="/subjects", tags=["subjects"])
 
 
 @router.get("")
-async def list_subjects(conn: Conn, user: CurrentUser) -> list[store.SubjectRow]:
+async def list_subjects(conn: Conn, user: CurrentUser) -> list[store.subjects.SubjectRow]:
     """The subjects of the caller's offices."""
-    return await store.list_subjects(conn, offices=user.scope)
+    return await store.subjects.list_subjects(conn, offices=user.scope)
 
 
 def office_in_scope(user: Principal, office_id: int) -> None:
@@ -46,15 +46,15 @@ class SubjectPatch(BaseModel):
     office_id: int | None = None
 
 
-async def _subject_row(conn: Conn, user: Principal, subject_id: int) -> store.SubjectRow:
-    (row,) = await store.list_subjects(conn, offices=user.scope, subject_id=subject_id)
+async def _subject_row(conn: Conn, user: Principal, subject_id: int) -> store.subjects.SubjectRow:
+    (row,) = await store.subjects.list_subjects(conn, offices=user.scope, subject_id=subject_id)
     return row
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_subject(body: NewSubject, conn: Conn, user: Manager) -> store.SubjectRow:
+async def create_subject(body: NewSubject, conn: Conn, user: Manager) -> store.subjects.SubjectRow:
     office_in_scope(user, body.office_id)
-    subject_id = await store.create_subject(
+    subject_id = await store.subjects.create_subject(
         conn, office_id=body.office_id, name=body.name, level=body.level
     )
     await record(conn, user, "create", "subject", subject_id, body.office_id, body)
@@ -64,7 +64,7 @@ async def create_subject(body: NewSubject, conn: Conn, user: Manager) -> store.S
 async def _known_subject(subject_id: int, conn: Conn, user: CurrentUser) -> int:
     """The path's subject, after the caller is authenticated; 404 if there is none in the
     caller's offices (whether it exists elsewhere is not told)."""
-    if not await store.subject_exists(conn, subject_id=subject_id, offices=user.scope):
+    if not await store.subjects.subject_exists(conn, subject_id=subject_id, offices=user.scope):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no subject {subject_id}")
     return subject_id
 
@@ -76,38 +76,38 @@ Limit = Annotated[int, Query(ge=1, le=10_000)]
 class SubjectDetail(BaseModel):
     """What a subject's page shows, without any position (that is a recorded read)."""
 
-    subject: store.SubjectRow
-    devices: list[store.DeviceRow]
-    device_history: list[store.BindingRow]
-    assignments: list[store.AssignmentRow]
-    orders: list[store.OrderRow]
+    subject: store.subjects.SubjectRow
+    devices: list[store.devices.DeviceRow]
+    device_history: list[store.devices.BindingRow]
+    assignments: list[store.assignments.AssignmentRow]
+    orders: list[store.orders.OrderRow]
     active_order_id: int | None = Field(description="the order in force now, if any")
-    leaves: list[store.LeaveRow]
+    leaves: list[store.leaves.LeaveRow]
 
 
 @router.get("/{subject_id}")
 async def get_subject(subject_id: KnownSubject, conn: Conn, user: CurrentUser) -> SubjectDetail:
-    orders = await store.list_orders(conn, subject_id=subject_id)
+    orders = await store.orders.list_orders(conn, subject_id=subject_id)
     now = datetime.now(UTC)
     active = [o.id for o in orders if o.starts_at <= now < o.ends_at]
     return SubjectDetail(
         subject=await _subject_row(conn, user, subject_id),
-        devices=await store.list_devices(conn, offices=None, subject_id=subject_id),
-        device_history=await store.device_bindings(conn, subject_id=subject_id),
-        assignments=await store.list_assignments(conn, subject_id=subject_id),
+        devices=await store.devices.list_devices(conn, offices=None, subject_id=subject_id),
+        device_history=await store.devices.device_bindings(conn, subject_id=subject_id),
+        assignments=await store.assignments.list_assignments(conn, subject_id=subject_id),
         orders=orders,
         active_order_id=active[-1] if active else None,
-        leaves=await store.list_leaves(conn, offices=None, subject_id=subject_id),
+        leaves=await store.leaves.list_leaves(conn, offices=None, subject_id=subject_id),
     )
 
 
 @router.patch("/{subject_id}")
 async def update_subject(
     subject_id: KnownSubject, body: SubjectPatch, conn: Conn, user: Manager
-) -> store.SubjectRow:
+) -> store.subjects.SubjectRow:
     if body.office_id is not None:
         office_in_scope(user, body.office_id)
-    await store.update_subject(
+    await store.subjects.update_subject(
         conn,
         subject_id=subject_id,
         name=body.name,
@@ -122,10 +122,10 @@ async def update_subject(
 @router.get("/{subject_id}/fixes")
 async def subject_fixes(
     subject_id: KnownSubject, purpose: Purpose, conn: Conn, user: CurrentUser, limit: Limit = 100
-) -> list[store.FixRow]:
+) -> list[store.fixes.FixRow]:
     """The subject's newest fixes (its latest positions), newest first. Recorded: who,
     whose, why."""
-    fixes = await store.last_fixes(conn, subject_id=subject_id, limit=limit)
+    fixes = await store.fixes.last_fixes(conn, subject_id=subject_id, limit=limit)
     await on_record(
         conn, user, what="latest", purpose=purpose, fixes=len(fixes), subject_id=subject_id
     )
@@ -139,7 +139,7 @@ class Trail(BaseModel):
     fixes_in_range: int = Field(
         description="stored in the range; `points` keeps at most max_points"
     )
-    points: list[store.FixRow]
+    points: list[store.fixes.FixRow]
 
 
 @router.get("/{subject_id}/trail")
@@ -157,7 +157,7 @@ async def subject_trail(
     each kept. Recorded: who, whose, which range, why."""
     if until <= since:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "until must be after since")
-    total, points = await store.trail(
+    total, points = await store.audit.trail(
         conn, subject_id=subject_id, since=since, until=until, max_points=max_points
     )
     await on_record(
@@ -178,6 +178,6 @@ async def subject_trail(
 @router.get("/{subject_id}/events")
 async def subject_events(
     subject_id: KnownSubject, conn: Conn, limit: Limit = 100
-) -> list[store.EventRow]:
+) -> list[store.events.EventRow]:
     """What the subject's devices reported about themselves, newest first."""
-    return await store.subject_events(conn, subject_id=subject_id, limit=limit)
+    return await store.events.subject_events(conn, subject_id=subject_id, limit=limit)

@@ -82,7 +82,7 @@ class ZoneCollection(BaseModel):
     features: list[ZoneFeature]
 
 
-def _feature(row: store.ZoneRow, crs: Crs) -> ZoneFeature:
+def _feature(row: store.zones.ZoneRow, crs: Crs) -> ZoneFeature:
     geometry = row.geometry if crs is Crs.WGS84 else _moved(row.geometry, to_wgs84=False)
     return ZoneFeature(
         id=row.id,
@@ -110,8 +110,8 @@ def _may_hold(user: Principal, office_id: int | None) -> None:
         office_in_scope(user, office_id)
 
 
-async def _zone(conn: Conn, user: Principal, zone_id: int) -> store.ZoneRow:
-    rows = await store.list_zones(conn, offices=user.scope, zone_id=zone_id)
+async def _zone(conn: Conn, user: Principal, zone_id: int) -> store.zones.ZoneRow:
+    rows = await store.zones.list_zones(conn, offices=user.scope, zone_id=zone_id)
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone {zone_id}")
     return rows[0]
@@ -120,7 +120,7 @@ async def _zone(conn: Conn, user: Principal, zone_id: int) -> store.ZoneRow:
 @router.get("/zones")
 async def list_zones(conn: Conn, user: CurrentUser, crs: CrsQuery = Crs.WGS84) -> ZoneCollection:
     """The zones of the caller's offices and the shared ones, as a FeatureCollection."""
-    rows = await store.list_zones(conn, offices=user.scope)
+    rows = await store.zones.list_zones(conn, offices=user.scope)
     return ZoneCollection(features=[_feature(r, crs) for r in rows])
 
 
@@ -137,7 +137,7 @@ async def create_zone(
 ) -> ZoneFeature:
     _may_hold(user, body.properties.office_id)
     geometry = _checked(body, crs)
-    zone_id = await store.create_zone(
+    zone_id = await store.zones.create_zone(
         conn, name=body.properties.name, geometry=geometry, office_id=body.properties.office_id
     )
     await record(conn, user, "create", "zone", zone_id, body.properties.office_id, body)
@@ -158,7 +158,9 @@ async def replace_zone(
             f"zone {zone_id} belongs to office {zone.office_id}: a zone cannot change office",
         )
     geometry = _checked(body, crs)
-    await store.update_zone(conn, zone_id=zone_id, name=body.properties.name, geometry=geometry)
+    await store.zones.update_zone(
+        conn, zone_id=zone_id, name=body.properties.name, geometry=geometry
+    )
     await record(conn, user, "replace", "zone", zone_id, zone.office_id, body)
     return _feature(await _zone(conn, user, zone_id), crs)
 
@@ -223,8 +225,10 @@ class AssignmentPatch(BaseModel):
     schedule: ScheduleIn
 
 
-async def _assignment(conn: Conn, subject_id: int, assignment_id: int) -> store.AssignmentRow:
-    rows = await store.list_assignments(
+async def _assignment(
+    conn: Conn, subject_id: int, assignment_id: int
+) -> store.assignments.AssignmentRow:
+    rows = await store.assignments.list_assignments(
         conn, subject_id=subject_id, assignment_id=assignment_id, ended=True
     )
     if not rows:
@@ -237,9 +241,9 @@ async def _assignment(conn: Conn, subject_id: int, assignment_id: int) -> store.
 @router.get("/subjects/{subject_id}/assignments", tags=["subjects"])
 async def list_assignments(
     subject_id: KnownSubject, conn: Conn, ended: bool = False
-) -> list[store.AssignmentRow]:
+) -> list[store.assignments.AssignmentRow]:
     """The subject's zones with role and schedule; `ended=true`: the ended ones too."""
-    return await store.list_assignments(conn, subject_id=subject_id, ended=ended)
+    return await store.assignments.list_assignments(conn, subject_id=subject_id, ended=ended)
 
 
 @router.post(
@@ -247,11 +251,11 @@ async def list_assignments(
 )
 async def assign_zone(
     subject_id: KnownSubject, body: NewAssignment, conn: Conn, user: Manager
-) -> store.AssignmentRow:
+) -> store.assignments.AssignmentRow:
     await _zone(conn, user, body.zone_id)
     try:
         async with conn.transaction():
-            assignment_id = await store.assign_zone(
+            assignment_id = await store.assignments.assign_zone(
                 conn,
                 subject_id=subject_id,
                 zone_id=body.zone_id,
@@ -263,7 +267,7 @@ async def assign_zone(
             status.HTTP_409_CONFLICT,
             f"zone {body.zone_id} is already assigned to subject {subject_id} as {body.role}",
         ) from None
-    office = await store.subject_office(conn, subject_id=subject_id)
+    office = await store.subjects.subject_office(conn, subject_id=subject_id)
     await record(conn, user, "assign", "assignment", assignment_id, office, body)
     return await _assignment(conn, subject_id, assignment_id)
 
@@ -271,7 +275,7 @@ async def assign_zone(
 @router.patch("/subjects/{subject_id}/assignments/{assignment_id}", tags=["subjects"])
 async def change_schedule(
     subject_id: KnownSubject, assignment_id: int, body: AssignmentPatch, conn: Conn, user: Manager
-) -> store.AssignmentRow:
+) -> store.assignments.AssignmentRow:
     """A new schedule (a curfew's hours); a leave's destination keeps the leave's window."""
     current = await _assignment(conn, subject_id, assignment_id)
     if current.ended_at is not None or current.leave_id is not None:
@@ -279,8 +283,10 @@ async def change_schedule(
             status.HTTP_409_CONFLICT,
             f"assignment {assignment_id} has ended or belongs to leave {current.leave_id}",
         )
-    await store.set_schedule(conn, assignment_id=assignment_id, schedule=body.schedule.schedule())
-    office = await store.subject_office(conn, subject_id=subject_id)
+    await store.assignments.set_schedule(
+        conn, assignment_id=assignment_id, schedule=body.schedule.schedule()
+    )
+    office = await store.subjects.subject_office(conn, subject_id=subject_id)
     await record(conn, user, "schedule", "assignment", assignment_id, office, body)
     return await _assignment(conn, subject_id, assignment_id)
 
@@ -300,7 +306,9 @@ async def end_assignment(
             status.HTTP_409_CONFLICT,
             f"assignment {assignment_id} is leave {current.leave_id}'s destination",
         )
-    if not await store.end_assignment(conn, assignment_id=assignment_id, actor=user.username):
+    if not await store.assignments.end_assignment(
+        conn, assignment_id=assignment_id, actor=user.username
+    ):
         raise HTTPException(status.HTTP_409_CONFLICT, f"assignment {assignment_id} has ended")
-    office = await store.subject_office(conn, subject_id=subject_id)
+    office = await store.subjects.subject_office(conn, subject_id=subject_id)
     await record(conn, user, "end", "assignment", assignment_id, office)

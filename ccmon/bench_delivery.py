@@ -57,12 +57,12 @@ def _receiver(port: int) -> None:
 async def _prepare(url: str, port: int) -> int:
     """The bench subject, whose office the one subscription covers."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        await store.migrate(conn)
-        office = await store.create_office(conn, name="bench office")
-        subject = await store.create_subject(
+        await store.migrate.migrate(conn)
+        office = await store.offices.create_office(conn, name="bench office")
+        subject = await store.subjects.create_subject(
             conn, office_id=office, name="bench subject", level=SupervisionLevel.STRICT
         )
-        await store.create_subscription(
+        await store.subscriptions.create_subscription(
             conn,
             url=f"http://127.0.0.1:{port}/hook",
             secret=secrets.token_urlsafe(32),
@@ -81,7 +81,7 @@ async def _commit(pool: AsyncConnectionPool[Any], subject_id: int, n: int) -> di
     ]
     async with pool.connection() as conn:
         async with conn.transaction():
-            changes = await store.record_findings(conn, findings, actor="bench")
+            changes = await store.alerts.record_findings(conn, findings, actor="bench")
         committed = time.time()
     return {c.event_id: committed for c in changes}
 

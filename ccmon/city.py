@@ -28,25 +28,27 @@ async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
     district's subjects); every subject with its devices and a monitoring order of the
     longest allowed period, from today; the curfew breaker's home as a curfew zone."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    county = await store.create_office(conn, name="County Justice Bureau")
+    county = await store.offices.create_office(conn, name="County Justice Bureau")
     offices, zones, schools = [], [], []
     for d in city.districts:
         offices.append(
-            await store.create_office(conn, name=f"{d.name} Justice Office", parent_id=county)
+            await store.offices.create_office(
+                conn, name=f"{d.name} Justice Office", parent_id=county
+            )
         )
-        zones.append(await store.create_zone(conn, name=d.name, geometry=d.geojson()))
+        zones.append(await store.zones.create_zone(conn, name=d.name, geometry=d.geojson()))
         schools.append(
-            await store.create_zone(conn, name=f"{d.name} school", geometry=d.school_zone())
+            await store.zones.create_zone(conn, name=f"{d.name} school", geometry=d.school_zone())
         )
     for s in city.subjects:
-        subject_id = await store.create_subject(
+        subject_id = await store.subjects.create_subject(
             conn, office_id=offices[s.district], name=s.name, level=s.level
         )
         for device in s.devices:
-            await store.create_device(
+            await store.devices.create_device(
                 conn, code=device.code, kind=device.kind, subject_id=subject_id, actor=_SEEDER
             )
-        await store.create_order(
+        await store.orders.create_order(
             conn,
             subject_id=subject_id,
             approved_by="County Justice Bureau head (demo)",
@@ -55,19 +57,19 @@ async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
             ends_at=add_months(today, ORDER_MAX_MONTHS),
             actor=_SEEDER,
         )
-        await store.assign_zone(
+        await store.assignments.assign_zone(
             conn, subject_id=subject_id, zone_id=zones[s.district], role=ZoneRole.INCLUSION
         )
-        await store.assign_zone(
+        await store.assignments.assign_zone(
             conn, subject_id=subject_id, zone_id=schools[s.district], role=ZoneRole.EXCLUSION
         )
         if s.scenario is not None and s.scenario.kind is Kind.BREAK_CURFEW:
-            home = await store.create_zone(
+            home = await store.zones.create_zone(
                 conn,
                 name=f"home of {s.name}",
                 geometry={"type": "Circle", "center": list(s.home), "radius_m": _HOME_RADIUS_M},
             )
-            await store.assign_zone(
+            await store.assignments.assign_zone(
                 conn,
                 subject_id=subject_id,
                 zone_id=home,
@@ -88,21 +90,25 @@ async def prepare_run(
     """What this run's scenarios need, timed from `start`: the curfew window begins now, and
     the late returner has a leave approved from now until LEAVE_ENDS_S after their scenario
     begins (simulation seconds, `time_scale` times real time)."""
-    subject_of = {d.code: d.subject_id for d in await store.load_devices(conn)}
-    curfews = {a.subject_id: a.id for a in await store.load_assignments(conn) if a.schedule.weekly}
+    subject_of = {d.code: d.subject_id for d in await store.devices.load_devices(conn)}
+    curfews = {
+        a.subject_id: a.id
+        for a in await store.assignments.load_assignments(conn)
+        if a.schedule.weekly
+    }
     for s in city.subjects:
         subject_id = subject_of.get(s.devices[0].code)
         if s.scenario is None or subject_id is None:
             continue
         if s.scenario.kind is Kind.BREAK_CURFEW and subject_id in curfews:
-            await store.set_schedule(
+            await store.assignments.set_schedule(
                 conn,
                 assignment_id=curfews[subject_id],
                 schedule=Schedule(timezone=_SHANGHAI, weekly=(_curfew_window(start),)),
             )
         if s.scenario.kind is Kind.LATE_RETURN:
             ends = start + timedelta(seconds=(s.scenario.after_s + LEAVE_ENDS_S) / time_scale)
-            destination = await store.create_zone(
+            destination = await store.zones.create_zone(
                 conn,
                 name=f"leave destination of {s.name}",
                 geometry={
@@ -111,7 +117,7 @@ async def prepare_run(
                     "radius_m": city.districts[s.district].min_radius_m + _DESTINATION_MARGIN_M,
                 },
             )
-            leave = await store.request_leave(
+            leave = await store.leaves.request_leave(
                 conn,
                 subject_id=subject_id,
                 destination_zone_id=destination,
@@ -120,7 +126,7 @@ async def prepare_run(
                 reason="demo: family visit",
                 actor=_SEEDER,
             )
-            await store.decide_leave(conn, leave_id=leave, approve=True, actor=_SEEDER)
+            await store.leaves.decide_leave(conn, leave_id=leave, approve=True, actor=_SEEDER)
 
 
 def progress_line(report: SimulationReport, elapsed_s: float) -> str:

@@ -71,7 +71,7 @@ async def seed(settings: Settings, plan: Plan) -> None:
     city = plan_city(plan)
     async with database(settings) as url, connection_pool(url) as pool:
         async with pool.connection() as conn:
-            if await store.count_subjects(conn) > 0:
+            if await store.subjects.count_subjects(conn) > 0:
                 raise SystemExit(
                     "the store already has subjects; seed-city only seeds an empty one"
                 )
@@ -120,7 +120,7 @@ async def device_credentials(settings: Settings, *, code: str) -> None:
         connection_pool(url) as pool,
         pool.connection() as conn,
     ):
-        if not await store.set_mqtt_password(conn, code=code, password_hash=hashed):
+        if not await store.devices.set_mqtt_password(conn, code=code, password_hash=hashed):
             raise SystemExit(f"ccmon: no device {code!r}")
     print(
         f"device {code}: MQTT username {code}, password {password} (shown once;"
@@ -142,7 +142,7 @@ async def mosquitto_auth(settings: Settings, *, folder: Path, processes: int = 1
         connection_pool(url) as pool,
         pool.connection() as conn,
     ):
-        accounts = await store.broker_accounts(conn)
+        accounts = await store.devices.broker_accounts(conn)
     await asyncio.to_thread(
         write_auth_files,
         folder,

@@ -71,7 +71,7 @@ async def _run_demo(settings: Settings) -> None:
         new_password = await prepare_database(url)
         async with connection_pool(url) as pool:
             async with pool.connection() as conn:
-                if await store.count_subjects(conn) == 0:
+                if await store.subjects.count_subjects(conn) == 0:
                     await seed_city(conn, city)
                 await prepare_run(conn, city, start=datetime.now(UTC), time_scale=1.0)
             async with embedded_broker(settings.mqtt_host, settings.mqtt_port):

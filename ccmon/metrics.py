@@ -80,8 +80,8 @@ def _pipeline_metrics(pipeline: Pipeline, queue: asyncio.Queue[Message]) -> list
 
 async def _store_metrics(pool: AsyncConnectionPool[Any]) -> list[Metric]:
     async with pool.connection() as conn:
-        alerts = await store.live_alert_counts(conn)
-        backlog = await store.delivery_backlog(conn)
+        alerts = await store.alerts.live_alert_counts(conn)
+        backlog = await store.outbox.delivery_backlog(conn)
     live = GaugeMetricFamily(
         "ccmon_live_alerts", "open and acknowledged alerts", labels=["state", "severity"]
     )

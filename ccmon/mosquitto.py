@@ -21,7 +21,7 @@ from ingest import command_username
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from store import BrokerAccount
+    from store.devices import BrokerAccount
 
 # Device passwords are random 32-character tokens: the hash's work factor guards little, and
 # the broker pays it on every connect.

@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 async def prepare_database(url: str) -> str | None:
     """Apply migrations and create the admin user on first start; returns its new password."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        applied = await store.migrate(conn)
+        applied = await store.migrate.migrate(conn)
         for name in applied:
             log.info("applied migration %s", name)
         async with conn.transaction():
@@ -119,10 +119,10 @@ async def retention_task(pool: AsyncConnectionPool[Any], settings: Settings) -> 
     while True:
         try:
             async with pool.connection() as conn:
-                if quarantined := await store.purge_quarantine(conn, age_s=age_s):
+                if quarantined := await store.retention.purge_quarantine(conn, age_s=age_s):
                     log.info("retention: deleted %d quarantined messages", quarantined)
-                await store.forget_failures(conn, older_than_s=settings.login_lockout_s)
-                while purges := await store.purge_expired_fixes(conn, age_s=age_s):
+                await store.sessions.forget_failures(conn, older_than_s=settings.login_lockout_s)
+                while purges := await store.retention.purge_expired_fixes(conn, age_s=age_s):
                     for p in purges:
                         log.info(
                             "retention: deleted %d fixes of subject %d (order %d, over since %s)",
@@ -133,7 +133,7 @@ async def retention_task(pool: AsyncConnectionPool[Any], settings: Settings) -> 
                         )
         except psycopg.Error:
             log.exception("retention: the store failed; trying again later")
-        store.honour_cancellation()
+        store.cancellation.honour_cancellation()
         await asyncio.sleep(settings.retention_check_s)
 
 

@@ -11,7 +11,7 @@ from domain.alerts import (
     Severity,
 )
 from domain.commands import PURSUIT_KINDS, CommandKind, CommandState
-from domain.events import DeviceEvent
+from domain.events import DeviceEvent, EventReport
 from domain.fixes import (
     Codes,
     EpochSeconds,
@@ -33,6 +33,7 @@ from domain.orders import (
     add_months,
     check_period,
 )
+from domain.rejections import Rejected
 from domain.subjects import Device, DeviceKind, SupervisionLevel
 from domain.zones import (
     ALWAYS,
@@ -60,6 +61,7 @@ __all__ = [
     "DeviceEvent",
     "DeviceKind",
     "EpochSeconds",
+    "EventReport",
     "Finding",
     "FixBatch",
     "FixSource",
@@ -74,6 +76,7 @@ __all__ = [
     "MonitoringOrder",
     "OneOffWindow",
     "OrderError",
+    "Rejected",
     "RunState",
     "Schedule",
     "SeparationState",

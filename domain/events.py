@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -17,3 +18,16 @@ class DeviceEvent(StrEnum):
     CHARGING = "charging"
     SOS = "sos"  # the person pressed the emergency button
     OFFLINE = "offline"  # the broker reported the device's connection lost
+
+
+@dataclass(frozen=True, slots=True)
+class EventReport:
+    """A device event as decoded from the wire, with the subject the device is bound to."""
+
+    device_id: int
+    subject_id: int
+    time: float
+    event: DeviceEvent
+    battery: int | None
+    seq: int | None
+    received: float

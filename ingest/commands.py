@@ -26,7 +26,7 @@ import msgspec
 import psycopg
 
 import store
-from domain import AlertKind, CommandKind, Finding
+from domain import AlertKind, CommandKind, Finding, Rejected
 from ingest.decode import describe
 from ingest.errors import RejectedInputError
 from ingest.wire import decode_json, kept, screen
@@ -81,7 +81,7 @@ def _check_plain(value: object, where: str) -> None:
             _check_plain(item, f"{where}[{i}]")
 
 
-def wire(command: store.Outgoing) -> tuple[str, bytes] | str:
+def wire(command: store.commands.Outgoing) -> tuple[str, bytes] | str:
     """(topic, payload) for the command, or why the device cannot take it."""
     if command.owntracks_topic is not None:
         if command.kind != CommandKind.LOCATE:
@@ -146,14 +146,14 @@ class CommandChannel:
                         tg.create_task(self._send_loop(client))
                         tg.create_task(self._result_loop(client))
             except* aiomqtt.MqttError as group:
-                store.honour_cancellation()  # a shutdown, not a lost connection
+                store.cancellation.honour_cancellation()  # a shutdown, not a lost connection
                 log.warning("command channel: MQTT lost (%s); again in %.1f s", group, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
 
     async def _send_loop(self, client: aiomqtt.Client) -> None:
         while True:
-            store.honour_cancellation()
+            store.cancellation.honour_cancellation()
             await asyncio.sleep(self._poll_s)
             try:
                 await self.send_pending(client)
@@ -164,24 +164,24 @@ class CommandChannel:
     async def send_pending(self, client: aiomqtt.Client) -> int:
         """Hand every pending command to the broker; marked sent once the broker has it."""
         async with self._pool.connection() as conn, conn.transaction():
-            pending = await store.claim_pending(conn, limit=200)
+            pending = await store.commands.claim_pending(conn, limit=200)
             sent = []
             for command in pending:
                 out = wire(command)
                 if isinstance(out, str):
-                    await store.fail_command(conn, command_id=command.id, error=out)
+                    await store.commands.fail_command(conn, command_id=command.id, error=out)
                     continue
                 await client.publish(out[0], out[1], qos=1)
                 sent.append(command.id)
-            await store.mark_sent(conn, sent)
+            await store.commands.mark_sent(conn, sent)
         return len(pending)
 
     async def settle(self) -> None:
         """Locates answered by a fix; the unanswered past their time expired; each expired
         check-in an alert for its subject."""
         async with self._pool.connection() as conn, conn.transaction():
-            await store.answer_with_fixes(conn)
-            expired = await store.expire_commands(conn)
+            await store.commands.answer_with_fixes(conn)
+            expired = await store.commands.expire_commands(conn)
             missed = [
                 Finding(
                     AlertKind.CHECK_IN_MISSED,
@@ -194,7 +194,7 @@ class CommandChannel:
                 if e.kind == CommandKind.CHECK_IN and e.subject_id is not None
             ]
             if missed:
-                await store.record_findings(conn, missed, actor=_ACTOR)
+                await store.alerts.record_findings(conn, missed, actor=_ACTOR)
 
     async def _result_loop(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:
@@ -205,7 +205,7 @@ class CommandChannel:
                 await self.record(topic, payload)
             except psycopg.Error:
                 log.exception("command channel: could not record a result")
-            store.honour_cancellation()
+            store.cancellation.honour_cancellation()
 
     async def record(self, topic: str, payload: bytes) -> None:
         """Record one result message; a malformed one, or one the store refuses, goes to
@@ -214,7 +214,7 @@ class CommandChannel:
         try:
             result = decode_result(payload, limits=self._limits)
             async with self._pool.connection() as conn:
-                known = await store.record_result(
+                known = await store.commands.record_result(
                     conn,
                     device_code=code,
                     command_id=result.id,
@@ -232,6 +232,6 @@ class CommandChannel:
         except Exception as exc:
             reason = f"command result not recorded: {describe(exc)}"
         async with self._pool.connection() as conn:
-            await store.quarantine(
-                conn, [store.Rejected(topic, kept(payload, self._limits), reason)]
+            await store.quarantine.quarantine(
+                conn, [Rejected(topic, kept(payload, self._limits), reason)]
             )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import store
+from domain import EventReport, Rejected
 from ingest.errors import RejectedInputError
 from ingest.owntracks import decode_owntracks
 from ingest.status import decode_status
@@ -82,9 +82,9 @@ class Contents:
 
     fixes: list[DecodedFix] = field(default_factory=list)
     origin: list[int] = field(default_factory=list)
-    events: list[store.NewEvent] = field(default_factory=list)
+    events: list[EventReport] = field(default_factory=list)
     event_origin: list[int] = field(default_factory=list)
-    rejected: list[store.Rejected] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
 
 
 def decode_messages(
@@ -101,5 +101,5 @@ def decode_messages(
         out.origin.extend([i] * len(got.fixes))
         out.events.extend(got.events)
         out.event_origin.extend([i] * len(got.events))
-        out.rejected.extend(store.Rejected(m.topic, r.raw, r.reason) for r in got.rejected)
+        out.rejected.extend(Rejected(m.topic, r.raw, r.reason) for r in got.rejected)
     return out

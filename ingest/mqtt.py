@@ -153,7 +153,7 @@ async def _read(
         except aiomqtt.MqttError as exc:
             # Cancelled while disconnecting: the disconnect's own timeout error must not turn
             # a shutdown into a reconnect.
-            store.honour_cancellation()
+            store.cancellation.honour_cancellation()
             connected.clear()
             log.warning("MQTT connection lost (%s); reconnecting in %.1f s", exc, delay)
             await asyncio.sleep(delay)
@@ -209,7 +209,7 @@ async def _leave(client: aiomqtt.Client, config: MqttConfig) -> None:
 
 async def _tick(pipeline: Pipeline, every_s: float) -> None:
     while True:
-        store.honour_cancellation()
+        store.cancellation.honour_cancellation()
         await asyncio.sleep(every_s)
         try:
             await pipeline.tick(time.time())
@@ -237,7 +237,7 @@ async def run_ingest(
             tg.create_task(_read(mqtt, queue, connected or asyncio.Event(), pipeline.backlog))
             tg.create_task(_tick(pipeline, tick_s))
             while True:
-                store.honour_cancellation()
+                store.cancellation.honour_cancellation()
                 await pipeline.process(await _collect(queue, batching))
     finally:
         await pipeline.close()

@@ -19,7 +19,7 @@ import msgspec
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 
-from domain import DeviceEvent, FixSource
+from domain import DeviceEvent, EventReport, FixSource
 from domain.crs import Crs
 from ingest.errors import RejectedInputError
 from ingest.wire import (
@@ -33,7 +33,6 @@ from ingest.wire import (
     decode_json,
     screen,
 )
-from store import NewEvent
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -131,7 +130,7 @@ def _one(
     if kind == "lwt":
         t = _number(_lwt.decode(raw).tst, "tst")
         check_time(t, received=received, limits=limits)
-        out.events.append(NewEvent(ids[0], ids[1], t, DeviceEvent.OFFLINE, None, None, received))
+        out.events.append(EventReport(ids[0], ids[1], t, DeviceEvent.OFFLINE, None, None, received))
         return
     if kind != "location":
         raise RejectedInputError(f"OwnTracks {kind!r:.40} message kept: only locations are handled")

@@ -16,7 +16,7 @@ import psycopg
 
 import store
 from alerts import Memory, Registry, RuleBook
-from domain import PURSUIT_KINDS, FixBatch, LevelPolicy, SupervisionLevel
+from domain import PURSUIT_KINDS, EventReport, FixBatch, LevelPolicy, Rejected, SupervisionLevel
 from geofence import Evaluation, ZoneIndex
 from ingest.backlog import Backlog
 from ingest.batch import to_batch
@@ -73,8 +73,8 @@ class _Write:
     `evaluation` (None: nothing judged)."""
 
     batch: FixBatch = field(default_factory=lambda: to_batch([]))
-    events: list[store.NewEvent] = field(default_factory=list)
-    rejected: list[store.Rejected] = field(default_factory=list)
+    events: list[EventReport] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
     current: FixBatch = field(default_factory=lambda: to_batch([]))
     evaluation: Evaluation | None = None
 
@@ -138,20 +138,20 @@ class Pipeline:
         """Reload devices, zones, assignments and levels when they changed (one cheap
         version read otherwise); on the first call, what the rules remember."""
         async with self._pool.connection() as conn:
-            version = await store.registry_version(conn)
+            version = await store.registry.registry_version(conn)
             if version == self._registry_version:
                 self._refreshed_at = time.monotonic()
                 return
-            devices = await store.load_devices(conn)
-            zones = await store.load_zones(conn)
-            assignments = await store.load_assignments(conn)
-            levels = await store.subject_levels(conn)
-            orders = await store.load_orders(conn)
-            leaves = await store.load_leaves(conn)
+            devices = await store.devices.load_devices(conn)
+            zones = await store.zones.load_zones(conn)
+            assignments = await store.assignments.load_assignments(conn)
+            levels = await store.subjects.subject_levels(conn)
+            orders = await store.orders.load_orders(conn)
+            leaves = await store.leaves.load_leaves(conn)
             memory = None
             if self._rules is None:
                 async with conn.transaction():
-                    await store.lock_rules(conn, alone=True)
+                    await store.rule_state.lock_rules(conn, alone=True)
                     memory = await Memory.load(conn)
         # Compiling is seconds for thousands of zones: only when something changed.
         index = await asyncio.to_thread(ZoneIndex.build, zones, assignments)
@@ -186,7 +186,7 @@ class Pipeline:
         if self._shared_backlog:
             with contextlib.suppress(psycopg.Error):
                 async with self._pool.connection(timeout=2.0) as held:
-                    await store.set_backlog(held, member=self._member, for_s=None)
+                    await store.clock.set_backlog(held, member=self._member, for_s=None)
 
     async def process(self, messages: list[Message]) -> None:
         """Run one micro-batch through every step, then acknowledge it to the broker."""
@@ -245,7 +245,7 @@ class Pipeline:
     async def _quarantine_last(self, message: Message, reason: str) -> None:
         """The one message a step fails for, kept with the reason (the store makes any
         text storable); should even that be refused, the log keeps its first bytes."""
-        rejected = store.Rejected(message.topic, kept(message.payload, self.limits), reason)
+        rejected = Rejected(message.topic, kept(message.payload, self.limits), reason)
         try:
             await self._write_with_retry(_Write(rejected=[rejected]))
         except Exception as exc:
@@ -268,19 +268,19 @@ class Pipeline:
             while True:
                 try:
                     async with self._pool.connection() as conn, conn.transaction():
-                        await store.lock_rules(conn, alone=True)
+                        await store.rule_state.lock_rules(conn, alone=True)
                         await rules.catch_up(conn, now=now if self._taking_over else None)
                         # Fixes that waited in a backlog, here or in another process, are
                         # not silence: nobody is called silent before they are read.
-                        held = await store.backlog_pending(conn)
+                        held = await store.clock.backlog_pending(conn)
                         verdict = rules.tick(now, hold_silence=held)
                         versions = await rules.claim(conn, rules.subjects_of(verdict))
                         changes = await verdict.save(conn, actor=self._config.actor)
-                        changes += await store.escalate_unacknowledged(
+                        changes += await store.alerts.escalate_unacknowledged(
                             conn, after_s=self._config.escalate_after_s, actor=self._config.actor
                         )
                         await self._pursue(conn, changes)
-                        await store.set_clock_time(conn, now)
+                        await store.clock.set_clock_time(conn, now)
                     break
                 except psycopg.OperationalError as exc:
                     log.warning("store unavailable (%s); clock rules wait", exc)
@@ -297,7 +297,7 @@ class Pipeline:
             return
         try:
             async with self._pool.connection() as conn:
-                await store.set_backlog(
+                await store.clock.set_backlog(
                     conn, member=self._member, for_s=self.backlog.left_s if reading else None
                 )
             self._shared_backlog = reading
@@ -321,7 +321,7 @@ class Pipeline:
             return False
         try:
             await conn.set_autocommit(True)  # held for long: never idle in a transaction
-            if await store.lead_clock(conn):
+            if await store.clock.lead_clock(conn):
                 log.info("running the clock rules")
                 self._clock, self._taking_over = conn, True
                 return True
@@ -337,7 +337,7 @@ class Pipeline:
 
     def _under_orders(
         self, decoded: Contents, messages: list[Message]
-    ) -> tuple[FixBatch, list[store.NewEvent]]:
+    ) -> tuple[FixBatch, list[EventReport]]:
         """The batch and events of subjects under an active monitoring order at their time.
         The rest is not stored (Art. 29): its messages are recorded in quarantine with the
         reason and without their payload, and `decoded` keeps only what is covered."""
@@ -359,7 +359,7 @@ class Pipeline:
             # That it happened is kept (device, time, why), not what it said: the payload
             # holds a position of someone no order allows ccmon to watch.
             reason = f"no active order: subject {subject} is not under monitoring at {stamp(t)}"
-            decoded.rejected.append(store.Rejected(messages[i].topic, b"", reason))
+            decoded.rejected.append(Rejected(messages[i].topic, b"", reason))
         if not refused:
             return batch, decoded.events
         keep = np.flatnonzero(covered)
@@ -396,12 +396,12 @@ class Pipeline:
         decided while the batch's subjects are locked (another ingest process waits)."""
         actor, rules, batch = self._config.actor, self._rulebook, write.batch
         async with self._pool.connection() as conn, conn.transaction():
-            await store.lock_rules(conn, alone=False)
+            await store.rule_state.lock_rules(conn, alone=False)
             subjects = {e.subject_id for e in write.events} | set(batch.subject.tolist())
             versions = await rules.claim(conn, subjects)
-            stored = await store.copy_fixes(conn, batch) if len(batch) else 0
-            new_events = await store.insert_events(conn, write.events)
-            await store.quarantine(conn, write.rejected)
+            stored = await store.fixes.copy_fixes(conn, batch) if len(batch) else 0
+            new_events = await store.events.insert_events(conn, write.events)
+            await store.quarantine.quarantine(conn, write.rejected)
             heard = rules.hear(new_events)
             verdict = None
             changes = await heard.save(conn, actor=actor)
@@ -419,12 +419,12 @@ class Pipeline:
         self._count(changes)
 
     async def _pursue(
-        self, conn: psycopg.AsyncConnection[Any], changes: list[store.AlertChange]
+        self, conn: psycopg.AsyncConnection[Any], changes: list[store.alerts.AlertChange]
     ) -> None:
         """Alerts of a pursuit kind just opened: their subjects' devices report faster."""
         opened = [c.alert_id for c in changes if c.action == "opened"]
         if opened:
-            await store.start_pursuits(
+            await store.commands.start_pursuits(
                 conn,
                 alert_ids=opened,
                 kinds=[k.value for k in PURSUIT_KINDS],
@@ -434,7 +434,7 @@ class Pipeline:
                 },
             )
 
-    def _count(self, changes: list[store.AlertChange]) -> None:
+    def _count(self, changes: list[store.alerts.AlertChange]) -> None:
         self.stats.alert_changes += len(changes)
         for c in changes:
             if c.action == "opened":

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from domain import DeviceEvent
+from domain import DeviceEvent, EventReport
 from ingest.errors import RejectedInputError
 from ingest.wire import (
     Decoded,
@@ -20,7 +20,6 @@ from ingest.wire import (
     decode_json,
     device_time,
 )
-from store import NewEvent
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -65,6 +64,6 @@ def decode_status(
     device_id, subject_id = bound_device(code, devices.get(code))
     out = Decoded()
     out.events.append(
-        NewEvent(device_id, subject_id, t, status.event, status.battery, status.seq, received)
+        EventReport(device_id, subject_id, t, status.event, status.battery, status.seq, received)
     )
     return out

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 import msgspec
 import numpy as np
 
-from domain import FixSource
+from domain import EventReport, FixSource
 from domain.crs import Crs
 from ingest.errors import RejectedInputError
-from store import NewEvent
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -240,7 +239,7 @@ class Decoded:
     """What one message held: fixes, device events, and refused items of a batch."""
 
     fixes: list[DecodedFix] = field(default_factory=list)
-    events: list[NewEvent] = field(default_factory=list)
+    events: list[EventReport] = field(default_factory=list)
     rejected: list[RejectedItem] = field(default_factory=list)
 
 

@@ -8,21 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import class_row
 
-from domain import DeviceEvent
-
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    device_id: int
-    subject_id: int
-    time: float
-    event: DeviceEvent
-    battery: int | None
-    seq: int | None
-    received: float
+    from domain import EventReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +24,7 @@ class EventRow:
     received_at: datetime
 
 
-async def insert_events(conn: AsyncConnection[Any], events: list[NewEvent]) -> list[NewEvent]:
+async def insert_events(conn: AsyncConnection[Any], events: list[EventReport]) -> list[EventReport]:
     """Store events; one already stored (same device, time, event, seq) is skipped.
     Returns the events that were new."""
     if not events:

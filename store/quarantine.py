@@ -11,12 +11,7 @@ from psycopg.rows import class_row
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    topic: str
-    payload: bytes
-    reason: str
+    from domain import Rejected
 
 
 @dataclass(frozen=True, slots=True)

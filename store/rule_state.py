@@ -1,13 +1,5 @@
-"""What the rules remember between batches, kept so a restarted pipeline resumes: confirmation
-runs per zone assignment and per subject (separation), and what was last heard.
-
-Several ingest processes share the subjects: a batch locks the rule state of its subjects
-(`claim_subjects`) and moves them to new versions, so a process that remembers an older
-version of a subject reloads it (the loaders take `subjects`) before deciding. The clock
-rules run in one process at a time, the one `lead`ing; they lock out every batch while they
-run (`lock_rules`).
-
-All rule state of these subjects is loaded when `subjects` is None."""
+"""Rule state kept between batches (zone runs, phone-wristband separation, last reports),
+versioned per subject and locked per batch so several ingest processes can share it."""
 
 from __future__ import annotations
 
@@ -20,9 +12,14 @@ if TYPE_CHECKING:
 
     from psycopg import AsyncConnection
 
+
 _RUN = "active, run, run_active, run_start, last_time"
+
+
 # Binary (%b): arrays dump several times faster than as text.
 _RUN_TYPES = "%b::boolean[], %b::int[], %b::boolean[], %b::float8[], %b::float8[]"
+
+
 _UPDATE_RUN = (
     "active = EXCLUDED.active, run = EXCLUDED.run, run_active = EXCLUDED.run_active,"
     " run_start = EXCLUDED.run_start, last_time = EXCLUDED.last_time"
@@ -47,10 +44,8 @@ def _fix(row: tuple[Any, ...]) -> LastFix | None:
     return None if row[0] is None else LastFix(*(float(v) for v in row))
 
 
-# Advisory lock keys (any fixed numbers): batches share _RULES, the clock takes it alone;
-# the leading process holds _CLOCK for as long as its connection lives.
+# Advisory lock key (any fixed number): batches share it, the clock takes it alone.
 _RULES = 0x6363_7275_6C65
-_CLOCK = 0x6363_636C_6B
 
 
 def _only(column: str, subjects: Sequence[int] | None) -> tuple[str, tuple[Any, ...]]:
@@ -198,45 +193,3 @@ async def lock_rules(conn: AsyncConnection[Any], *, alone: bool) -> None:
     """Until the transaction ends: batches hold this together, the clock rules `alone`."""
     lock = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
     await conn.execute(f"SELECT {lock}(%s)", (_RULES,))
-
-
-async def lead_clock(conn: AsyncConnection[Any]) -> bool:
-    """Become the process that runs the clock rules, unless another is; held for as long
-    as `conn` stays open. Call once per connection."""
-    cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (_CLOCK,))
-    row = await cur.fetchone()
-    return bool(row and row[0])
-
-
-async def clock_time(conn: AsyncConnection[Any]) -> float | None:
-    """When the clock rules last ran (in whichever process)."""
-    cur = await conn.execute("SELECT ticked_at FROM rule_clock")
-    row = await cur.fetchone()
-    return None if row is None else float(row[0].timestamp())
-
-
-async def set_clock_time(conn: AsyncConnection[Any], at: float) -> None:
-    await conn.execute(
-        "INSERT INTO rule_clock (ticked_at) VALUES (to_timestamp(%s))"
-        " ON CONFLICT (one) DO UPDATE SET ticked_at = EXCLUDED.ticked_at",
-        (at,),
-    )
-
-
-async def set_backlog(conn: AsyncConnection[Any], *, member: str, for_s: float | None) -> None:
-    """Ingest process `member` reads a backlog for at most `for_s` more (None: it is done)."""
-    if for_s is None:
-        await conn.execute("DELETE FROM ingest_backlogs WHERE member = %s", (member,))
-        return
-    await conn.execute(
-        "INSERT INTO ingest_backlogs (member, until) VALUES (%s, now() + make_interval(secs => %s))"
-        " ON CONFLICT (member) DO UPDATE SET until = EXCLUDED.until",
-        (member, for_s),
-    )
-
-
-async def backlog_pending(conn: AsyncConnection[Any]) -> bool:
-    """Is any ingest process reading a backlog now?"""
-    cur = await conn.execute("SELECT EXISTS (SELECT 1 FROM ingest_backlogs WHERE until > now())")
-    row = await cur.fetchone()
-    return bool(row and row[0])

@@ -98,7 +98,7 @@ def database_url(postgres_server: str, request: pytest.FixtureRequest) -> Iterat
 
     async def _migrate() -> None:
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-            await store.migrate(conn)
+            await store.migrate.migrate(conn)
 
     asyncio.run(_migrate())
     yield url
@@ -140,7 +140,7 @@ async def signed_in_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The API in-process, signed in as a county-wide user of this role (created if new)."""
     async with pool.connection() as conn:
-        await store.create_user(
+        await store.users.create_user(
             conn, username=username, password_hash=hash_password(OFFICER_PASSWORD), role=role
         )
     transport = httpx.ASGITransport(app=create_app(pool))

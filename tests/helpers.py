@@ -60,21 +60,21 @@ async def seed_subject(
     a phone called `code`, under a monitoring order from yesterday for two months (unless
     `order` is False)."""
     async with pool.connection() as conn:
-        office = await store.create_office(conn, name=f"office for {code}")
-        zone = await store.create_zone(conn, name=f"zone for {code}", geometry=square(half_m))
-        subject = await store.create_subject(
+        office = await store.offices.create_office(conn, name=f"office for {code}")
+        zone = await store.zones.create_zone(conn, name=f"zone for {code}", geometry=square(half_m))
+        subject = await store.subjects.create_subject(
             conn, office_id=office, name=f"subject {code}", level=SupervisionLevel.NORMAL
         )
-        await store.create_device(
+        await store.devices.create_device(
             conn, actor="test", code=code, kind=DeviceKind.PHONE, subject_id=subject
         )
-        assignment = await store.assign_zone(
+        assignment = await store.assignments.assign_zone(
             conn, subject_id=subject, zone_id=zone, role=ZoneRole.INCLUSION
         )
         order_id = None
         if order:
             yesterday = datetime.now(UTC) - timedelta(days=1)
-            order_id = await store.create_order(
+            order_id = await store.orders.create_order(
                 conn,
                 subject_id=subject,
                 approved_by="bureau head",
@@ -94,7 +94,7 @@ async def seed_owntracks_phone(pool: AsyncConnectionPool[Any], name: str) -> See
     `name` publishing as `{name}/phone`, encrypting with OWNTRACKS_KEY."""
     seeded = await seed_subject(pool, code=f"{name}-native")
     async with pool.connection() as conn:
-        await store.create_device(
+        await store.devices.create_device(
             conn,
             actor="test",
             code=name,
@@ -112,8 +112,8 @@ async def officer_of(
     """A new officer of the seeded subject's office, signing in with `password`: the name."""
     name = f"{prefix}-{secrets.token_hex(3)}"
     async with pool.connection() as conn:
-        office = await store.subject_office(conn, subject_id=seeded.subject_id)
-        await store.create_user(
+        office = await store.subjects.subject_office(conn, subject_id=seeded.subject_id)
+        await store.users.create_user(
             conn,
             username=name,
             password_hash=hash_password(password),

@@ -134,12 +134,14 @@ def walk(
 async def history(pool: AsyncConnectionPool[Any], alert_id: int) -> list[str]:
     """An alert's steps, oldest first."""
     async with pool.connection() as conn:
-        return [e.action for e in await store.alert_events(conn, alert_id=alert_id)]
+        return [e.action for e in await store.alerts.alert_events(conn, alert_id=alert_id)]
 
 
-async def live_alerts(pool: AsyncConnectionPool[Any], subject_id: int) -> list[store.AlertRow]:
+async def live_alerts(
+    pool: AsyncConnectionPool[Any], subject_id: int
+) -> list[store.alerts.AlertRow]:
     async with pool.connection() as conn:
-        return await store.list_alerts(
+        return await store.alerts.list_alerts(
             conn,
             states=[AlertState.OPEN, AlertState.ACKNOWLEDGED],
             subject_id=subject_id,

@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 PURSUIT = levels(pursuit_interval_s=0.25, pursuit_max_s=120)
 
 
-async def _commands(pool: AsyncConnectionPool[Any], **where: Any) -> list[store.CommandRow]:
+async def _commands(
+    pool: AsyncConnectionPool[Any], **where: Any
+) -> list[store.commands.CommandRow]:
     async with pool.connection() as conn:
-        return await store.list_commands(conn, **where)
+        return await store.commands.list_commands(conn, **where)
 
 
 async def _fix_count(pool: AsyncConnectionPool[Any], device_id: int, since: float) -> int:
@@ -57,7 +59,7 @@ async def test_devices_answer_commands_and_pursuits_follow_alerts(
     async with pool.connection() as conn:
         await seed_city(conn, city)
         await prepare_run(conn, city, start=datetime.now(UTC), time_scale=10.0)
-        devices = {d.code: d for d in await store.load_devices(conn)}
+        devices = {d.code: d for d in await store.devices.load_devices(conn)}
     channel = CommandChannel(
         pool,
         MqttConfig(mosquitto.host, mosquitto.port, client_id="commands-test"),
@@ -160,10 +162,12 @@ async def test_devices_answer_commands_and_pursuits_follow_alerts(
                 await simulation
 
 
-async def _live(pool: AsyncConnectionPool[Any], subject_id: int | None) -> list[store.AlertRow]:
+async def _live(
+    pool: AsyncConnectionPool[Any], subject_id: int | None
+) -> list[store.alerts.AlertRow]:
     assert subject_id is not None
     async with pool.connection() as conn:
-        return await store.list_alerts(
+        return await store.alerts.list_alerts(
             conn, states=[AlertState.OPEN, AlertState.ACKNOWLEDGED], subject_id=subject_id, limit=50
         )
 
@@ -176,7 +180,9 @@ async def test_a_device_cannot_call_off_its_own_check_in(
     fix is answered."""
     seeded = await seed_subject(pool, code="check-in-liar")
     async with pool.connection() as conn:
-        (device,) = [d for d in await store.load_devices(conn) if d.code == seeded.device_code]
+        (device,) = [
+            d for d in await store.devices.load_devices(conn) if d.code == seeded.device_code
+        ]
     topic = f"cc/v1/devices/{seeded.device_code}"
     channel = CommandChannel(
         pool,
@@ -202,7 +208,7 @@ async def test_a_device_cannot_call_off_its_own_check_in(
         async def issue() -> None:
             async with pool.connection() as conn:
                 issued.append(
-                    await store.issue_command(
+                    await store.commands.issue_command(
                         conn,
                         device_id=device.id,
                         kind="check_in",
@@ -245,7 +251,9 @@ async def test_a_device_cannot_call_off_its_own_check_in(
                 if a.kind == AlertKind.CHECK_IN_MISSED.value
             ]
             async with pool.connection() as conn:
-                return [e.note or "" for e in await store.alert_events(conn, alert_id=alert.id)]
+                return [
+                    e.note or "" for e in await store.alerts.alert_events(conn, alert_id=alert.id)
+                ]
 
         notes = await missed()
         channel_task.cancel()

@@ -85,7 +85,7 @@ async def subscribe(
     min_severity: str = "normal",
 ) -> int:
     async with pool.connection() as conn:
-        row = await store.create_subscription(
+        row = await store.subscriptions.create_subscription(
             conn,
             url=url,
             secret=SECRET,
@@ -101,7 +101,7 @@ async def raise_alert(
     pool: AsyncConnectionPool[Any], seeded: Seeded, kind: AlertKind = AlertKind.TAMPER
 ) -> int:
     async with pool.connection() as conn:
-        (change,) = await store.record_findings(
+        (change,) = await store.alerts.record_findings(
             conn,
             [Finding(kind, seeded.subject_id, time.time(), f"{kind} for the test")],
             actor="test",
@@ -162,9 +162,11 @@ async def _count(receiver: Receiver, path: str, n: int) -> bool:
     return len(receiver.at(path)) >= n
 
 
-async def deliveries_for(pool: AsyncConnectionPool[Any], url: str) -> list[store.DeliveryRow]:
+async def deliveries_for(
+    pool: AsyncConnectionPool[Any], url: str
+) -> list[store.outbox.DeliveryRow]:
     async with pool.connection() as conn:
-        rows = await store.list_deliveries(conn, state=None, limit=1000)
+        rows = await store.outbox.list_deliveries(conn, state=None, limit=1000)
     return [r for r in rows if r.url == url]
 
 
@@ -289,7 +291,9 @@ async def test_a_stopped_webhook_gets_no_more_retries(
         await raise_alert(pool, seeded)
         await until(lambda: _count(receiver, "/stopped", 2), what="retries under way")
         async with pool.connection() as conn:
-            assert await store.deactivate_subscription(conn, subscription_id=subscription)
+            assert await store.subscriptions.deactivate_subscription(
+                conn, subscription_id=subscription
+            )
         tried = len(receiver.at("/stopped"))
         await asyncio.sleep(0.5)  # several retry intervals here
     assert len(receiver.at("/stopped")) <= tried + 1  # at most the one already in flight
@@ -330,7 +334,7 @@ async def test_texts_go_to_the_officers_on_duty_at_most_n_per_number(
             ("off-duty", "+8613800000002", False, "officer"),
             ("chief", "+8613800000003", False, "supervisor"),
         ):
-            await store.create_user(conn, username=name, password_hash="x", role=role)
+            await store.users.create_user(conn, username=name, password_hash="x", role=role)
             await conn.execute(
                 "UPDATE users SET office_id = %s, phone = %s, on_duty = %s WHERE username = %s",
                 (office, phone, on_duty, name),
@@ -347,7 +351,7 @@ async def test_texts_go_to_the_officers_on_duty_at_most_n_per_number(
             await asyncio.sleep(0.3)  # one after another, as a storm arrives
         await raise_alert(pool, seeded, AlertKind.LOW_BATTERY)  # normal severity: no text
         async with pool.connection() as conn:
-            await store.escalate_unacknowledged(conn, after_s=0, actor="test")
+            await store.alerts.escalate_unacknowledged(conn, after_s=0, actor="test")
         await until(lambda: _count(receiver, "/sms", 4), what="the texts")
         await asyncio.sleep(0.5)
     texts = [json.loads(r.body) for r in receiver.at("/sms")]
@@ -360,5 +364,5 @@ async def test_texts_go_to_the_officers_on_duty_at_most_n_per_number(
     assert "升级" in to_chief[0]["content"]
     assert all(r.headers["x-api-key"] == "k" for r in receiver.at("/sms"))
     async with pool.connection() as conn:
-        held = await store.list_deliveries(conn, state="suppressed", limit=100)
+        held = await store.outbox.list_deliveries(conn, state="suppressed", limit=100)
     assert any((h.last_error or "").startswith("rate limit") for h in held)

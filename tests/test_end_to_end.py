@@ -116,7 +116,7 @@ async def test_bad_input_is_quarantined_and_the_pipeline_keeps_going(
     whole = (await admin_api.get(f"/api/v1/quarantine/{unknown['id']}", params=why)).json()
     assert whole["payload_text"] == good[0][1].decode()
     async with pool.connection() as conn:  # raw input may hold a position: both reads recorded
-        reads = await store.location_reads(conn, offices=None, limit=10)
+        reads = await store.audit.location_reads(conn, offices=None, limit=10)
     assert [(r.what, r.purpose, r.fixes) for r in reads if r.what == "quarantine"] == [
         ("quarantine", why["purpose"], 1),
         ("quarantine", why["purpose"], 2),
@@ -137,7 +137,7 @@ async def test_duplicate_delivery_is_stored_once(
     await publish(mosquitto, fixes + fixes)
     await until(lambda: processed(pipeline, 4), what="all deliveries processed")
     async with pool.connection() as conn:
-        stored = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10)
+        stored = await store.fixes.last_fixes(conn, subject_id=seeded.subject_id, limit=10)
     assert len(stored) == 2
     assert pipeline.stats.duplicates >= 2
 
@@ -172,7 +172,7 @@ async def test_a_batch_in_chinese_map_coordinates_is_stored_in_wgs84(
     await publish(mosquitto, [("cc/v1/devices/e2e-batch/fix", json.dumps(items).encode())])
     await until(lambda: processed(pipeline, 3), what="the batch's fixes processed")
     async with pool.connection() as conn:
-        stored = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10)
+        stored = await store.fixes.last_fixes(conn, subject_id=seeded.subject_id, limit=10)
     assert [f.seq for f in stored] == [2, 1, 0]
     assert {f.device_code for f in stored} == {"e2e-batch"}
     for f in stored:
@@ -208,7 +208,7 @@ async def test_an_encrypted_owntracks_location_is_stored_where_it_was(
     await publish(mosquitto, [("owntracks/otenc/phone", payload.encode())])
     await until(lambda: processed(pipeline, 1), what="the OwnTracks message processed")
     async with pool.connection() as conn:
-        (fix,) = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
+        (fix,) = await store.fixes.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
     assert fix.device_code == "otenc"
     assert (fix.lon, fix.lat, fix.accuracy, fix.battery) == (body["lon"], body["lat"], 12, 70)
     assert fix.time.timestamp() == body["tst"]
@@ -237,7 +237,7 @@ async def test_a_retained_owntracks_location_is_stored_but_not_judged_as_now(
         async with aiomqtt.Client(mosquitto.host, mosquitto.port) as client:
             await client.publish("owntracks/otretained/phone", b"", qos=1, retain=True)
     async with pool.connection() as conn:
-        stored = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
+        stored = await store.fixes.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
     assert len(stored) == 2
 
 
@@ -246,7 +246,7 @@ async def test_a_phone_in_owntracks_http_mode_posts_with_its_own_password(
 ) -> None:
     seeded = await seed_subject(pool, code="othttp-native")
     async with pool.connection() as conn:
-        await store.create_device(
+        await store.devices.create_device(
             conn,
             actor="test",
             code="othttp",
@@ -294,7 +294,7 @@ async def test_a_phone_in_owntracks_http_mode_posts_with_its_own_password(
         assert (ok.status_code, ok.json()) == (200, [])
         await until(lambda: processed(p, 1), what="the posted fix processed")
     async with pool.connection() as conn:
-        (fix,) = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
+        (fix,) = await store.fixes.last_fixes(conn, subject_id=seeded.subject_id, limit=5)
     assert (fix.device_code, fix.lon, fix.lat) == ("othttp", body["lon"], body["lat"])
 
 

@@ -202,7 +202,7 @@ async def test_postgres_away_for_30_s_loses_nothing_and_holds_memory_bounded(
     url = str(server.get_uri())
     try:
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-            await store.migrate(conn)
+            await store.migrate.migrate(conn)
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url, min_size=1, max_size=4, open=False, timeout=5
         )

@@ -88,7 +88,7 @@ async def test_outside_an_active_order_nothing_is_stored_and_nothing_alerts(
     await publish(mosquitto, walk(seeded, [1500.0, 1600.0, 1700.0]))
     await until(lambda: processed(pipeline, 3), what="the fixes handled")
     async with pool.connection() as conn:
-        assert await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10) == []
+        assert await store.fixes.last_fixes(conn, subject_id=seeded.subject_id, limit=10) == []
     assert await live_alerts(pool, seeded.subject_id) == []
     quarantined = (
         await admin_api.get("/api/v1/quarantine", params={"purpose": "why no fixes arrive"})
@@ -100,7 +100,7 @@ async def test_outside_an_active_order_nothing_is_stored_and_nothing_alerts(
     )
 
     async with pool.connection() as conn:
-        await store.create_order(
+        await store.orders.create_order(
             conn,
             subject_id=seeded.subject_id,
             approved_by="bureau head",
@@ -113,7 +113,7 @@ async def test_outside_an_active_order_nothing_is_stored_and_nothing_alerts(
     await publish(mosquitto, walk(seeded, [0.0]))
     await until(lambda: processed(pipeline, 4), what="the fix under the new order")
     async with pool.connection() as conn:
-        assert len(await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10)) == 1
+        assert len(await store.fixes.last_fixes(conn, subject_id=seeded.subject_id, limit=10)) == 1
 
 
 async def test_on_leave_the_destination_applies_and_a_late_return_is_overdue(
@@ -123,12 +123,12 @@ async def test_on_leave_the_destination_applies_and_a_late_return_is_overdue(
     destination = offset(8000.0, 0.0)
     now = datetime.now(UTC)
     async with pool.connection() as conn:
-        zone = await store.create_zone(
+        zone = await store.zones.create_zone(
             conn,
             name="hospital town",
             geometry={"type": "Circle", "center": list(destination), "radius_m": 1000.0},
         )
-        leave = await store.request_leave(
+        leave = await store.leaves.request_leave(
             conn,
             subject_id=seeded.subject_id,
             destination_zone_id=zone,
@@ -137,7 +137,7 @@ async def test_on_leave_the_destination_applies_and_a_late_return_is_overdue(
             reason="mother in hospital",
             actor="officer",
         )
-        await store.decide_leave(conn, leave_id=leave, approve=True, actor="supervisor")
+        await store.leaves.decide_leave(conn, leave_id=leave, approve=True, actor="supervisor")
     await pipeline.refresh()
     # At the destination, 8 km outside the district: allowed during the leave.
     await publish(mosquitto, walk(seeded, [8000.0, 8100.0, 8050.0]))
@@ -170,7 +170,7 @@ async def test_the_supervisor_is_reminded_once_before_an_order_ends(
 ) -> None:
     seeded = await seed_subject(pool, code="orders-remind", order=False)
     async with pool.connection() as conn:
-        order = await store.create_order(
+        order = await store.orders.create_order(
             conn,
             subject_id=seeded.subject_id,
             approved_by="bureau head",

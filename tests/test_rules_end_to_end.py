@@ -102,7 +102,7 @@ async def test_uncertain_late_and_duplicate_fixes_raise_nothing(
     await publish(mosquitto, late)
     await until(lambda: processed(pipeline, 8), what="every fix processed")
     async with pool.connection() as conn:
-        stored = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=20)
+        stored = await store.fixes.last_fixes(conn, subject_id=seeded.subject_id, limit=20)
     assert len(stored) == 7  # the late fixes are kept for the record
     assert await live_alerts(pool, seeded.subject_id) == []
 
@@ -126,12 +126,12 @@ async def test_rule_state_survives_a_restart_of_the_pipeline(
 async def seed_exclusion(pool: AsyncConnectionPool[Any], seeded: Seeded, east_m: float) -> int:
     lon, lat = offset(east_m, 0.0)
     async with pool.connection() as conn:
-        zone = await store.create_zone(
+        zone = await store.zones.create_zone(
             conn,
             name="victim's home",
             geometry={"type": "Circle", "center": [lon, lat], "radius_m": 150.0},
         )
-        return await store.assign_zone(
+        return await store.assignments.assign_zone(
             conn, subject_id=seeded.subject_id, zone_id=zone, role=ZoneRole.EXCLUSION
         )
 
@@ -227,7 +227,7 @@ async def _events_stored(pipeline: Pipeline, n: int) -> bool:
 async def seed_wristband(pool: AsyncConnectionPool[Any], seeded: Seeded) -> str:
     code = f"{seeded.device_code}-band"
     async with pool.connection() as conn:
-        await store.create_device(
+        await store.devices.create_device(
             conn, actor="test", code=code, kind=DeviceKind.WRISTBAND, subject_id=seeded.subject_id
         )
     return code
@@ -335,12 +335,12 @@ async def test_a_subject_away_when_the_curfew_begins_is_alerted_at_its_start(
     )
     lon, lat = offset(100.0, 0.0)
     async with pool.connection() as conn:
-        home = await store.create_zone(
+        home = await store.zones.create_zone(
             conn,
             name="home",
             geometry={"type": "Circle", "center": [lon, lat], "radius_m": 50.0},
         )
-        assignment = await store.assign_zone(
+        assignment = await store.assignments.assign_zone(
             conn,
             subject_id=seeded.subject_id,
             zone_id=home,
@@ -356,7 +356,7 @@ async def test_a_subject_away_when_the_curfew_begins_is_alerted_at_its_start(
         await p.tick(begins.timestamp())
     (alert,) = await live_alerts(pool, seeded.subject_id)
     async with pool.connection() as conn:
-        (newest,) = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=1)
+        (newest,) = await store.fixes.last_fixes(conn, subject_id=seeded.subject_id, limit=1)
     # Raised at the window's start, from (and dated by) the newest fix known then.
     assert (alert.kind, alert.assignment_id, alert.fix_time) == ("curfew", assignment, newest.time)
     assert alert.message.startswith("not home when the curfew began")

@@ -49,9 +49,13 @@ async def test_each_scenario_raises_its_alerts_and_nothing_else(
         assert p.stats.received > 500
 
     async with pool.connection() as conn:
-        alerts = await store.list_alerts(conn, states=list(AlertState), subject_id=None, limit=1000)
-        quarantined = await store.list_quarantine(conn, limit=1000)
-        subject_of = {d.code: d.subject_id for d in await store.load_devices(conn) if d.subject_id}
+        alerts = await store.alerts.list_alerts(
+            conn, states=list(AlertState), subject_id=None, limit=1000
+        )
+        quarantined = await store.quarantine.list_quarantine(conn, limit=1000)
+        subject_of = {
+            d.code: d.subject_id for d in await store.devices.load_devices(conn) if d.subject_id
+        }
     kinds: dict[int, set[str]] = defaultdict(set)
     for a in alerts:
         kinds[a.subject_id].add(a.kind)
@@ -68,7 +72,7 @@ async def test_each_scenario_raises_its_alerts_and_nothing_else(
 
     duplicated = next(s for s in city.subjects if s.label == Kind.DUPLICATES)
     async with pool.connection() as conn:
-        stored = await store.last_fixes(
+        stored = await store.fixes.last_fixes(
             conn, subject_id=subject_of[duplicated.devices[0].code], limit=10_000
         )
     sent = report.of(Kind.DUPLICATES)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from alerts import Silence, Watched, silence_findings, status_findings
-from domain import DeviceEvent
-from store import NewEvent
+from domain import DeviceEvent, EventReport
 from tests.alerts.support import policies
 
 # Subject 1: phone 10 (60 s + 60 s grace), wristband 11 (30 s + 60 s); subject 2: phone 20.
@@ -61,8 +60,8 @@ def test_a_device_found_silent_and_never_heard_stays_silent_for_a_new_watcher() 
     assert [(f.kind, f.device_id, f.cleared) for f in found] == [("device_silent", 11, True)]
 
 
-def event(kind: DeviceEvent, t: float, battery: int | None = None) -> NewEvent:
-    return NewEvent(
+def event(kind: DeviceEvent, t: float, battery: int | None = None) -> EventReport:
+    return EventReport(
         device_id=11, subject_id=1, time=t, event=kind, battery=battery, seq=None, received=t
     )
 

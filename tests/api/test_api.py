@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @pytest.fixture
 async def client(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncClient]:
     async with pool.connection() as conn:
-        await store.create_user(
+        await store.users.create_user(
             conn, username="duty", password_hash=hash_password("s3cret-night"), role="officer"
         )
     async with httpx.AsyncClient(

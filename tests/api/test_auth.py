@@ -30,7 +30,7 @@ async def serving(
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with pool.connection() as conn:
         for name, role in (("night", "officer"), ("boss", "admin"), ("locky", "officer")):
-            await store.create_user(
+            await store.users.create_user(
                 conn, username=name, password_hash=hash_password(f"{name}-pw"), role=role
             )
     app = create_app(pool, auth_config=config)

@@ -18,7 +18,9 @@ async def test_commands_are_checked_and_recorded(
 ) -> None:
     seeded = await seed_subject(pool, code="cmd-api")
     async with pool.connection() as conn:
-        (device,) = await store.list_devices(conn, offices=None, subject_id=seeded.subject_id)
+        (device,) = await store.devices.list_devices(
+            conn, offices=None, subject_id=seeded.subject_id
+        )
     path = f"/api/v1/devices/{device.id}/commands"
     for body, said in (
         ({"kind": "set_interval"}, "interval_s and for_s"),
@@ -45,5 +47,5 @@ async def test_commands_are_checked_and_recorded(
         await api.post("/api/v1/devices/99999999/commands", json={"kind": "locate"})
     ).status_code == 404
     async with pool.connection() as conn:
-        changes = await store.list_changes(conn, offices=None, target="device", limit=10)
+        changes = await store.changes.list_changes(conn, offices=None, target="device", limit=10)
     assert any(c.action == "command" and c.username == "officer" for c in changes)

@@ -110,7 +110,7 @@ async def test_an_officer_follows_their_office_live_and_resumes_without_loss(
         assert set(_positions(got)) == {(mine.device_code, mine.subject_id)}
         # Alerts of both offices open; only mine reaches me, with its event.
         async with pool.connection() as conn:
-            changes = await store.record_findings(
+            changes = await store.alerts.record_findings(
                 conn,
                 [
                     Finding(AlertKind.TAMPER, s.subject_id, time.time(), "strap cut")
@@ -125,7 +125,9 @@ async def test_an_officer_follows_their_office_live_and_resumes_without_loss(
         assert int(cursor) >= int(ready["cursor"])
     # While disconnected: a fix and an acknowledgement of my alert, and B's traffic.
     async with pool.connection() as conn:
-        await store.add_event(conn, alert_id=alert_mine, action="note", actor=name, note="called")
+        await store.alerts.add_event(
+            conn, alert_id=alert_mine, action="note", actor=name, note="called"
+        )
     await publish(mosquitto, [*walk(mine, [30.0]), *walk(theirs, [40.0])])
     await until(lambda: processed(pipeline, 6), what="two more fixes stored")
     async with connect(url) as ws:
@@ -139,11 +141,11 @@ async def test_an_officer_follows_their_office_live_and_resumes_without_loss(
         assert int(beat["cursor"]) >= int(missed["cursor"])
     # Each connection was an audited read: who, which offices, why, how many positions shown.
     async with pool.connection() as conn:
-        office = await store.subject_office(conn, subject_id=mine.subject_id)
+        office = await store.subjects.subject_office(conn, subject_id=mine.subject_id)
         assert office is not None
         reads = [
             r
-            for r in await store.location_reads(conn, offices=[office], limit=100)
+            for r in await store.audit.location_reads(conn, offices=[office], limit=100)
             if r.username == name
         ]
     assert [(r.what, r.subject_id, r.offices, r.purpose, r.fixes) for r in reads] == [
@@ -210,7 +212,7 @@ async def test_a_busy_feed_closes_within_seconds_of_its_user_being_disabled(
                     cur = await conn.execute("SELECT id FROM users WHERE username = %s", (name,))
                     row = await cur.fetchone()
                     assert row is not None
-                    await store.update_user(conn, user_id=int(row[0]), disabled=True)
+                    await store.users.update_user(conn, user_id=int(row[0]), disabled=True)
                 disabled = time.monotonic()
                 assert await _closed_with(ws) == 4401
                 closed_after = time.monotonic() - disabled

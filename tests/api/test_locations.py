@@ -37,9 +37,13 @@ async def _subject_with_fixes(pool: AsyncConnectionPool[Any], code: str) -> int:
     return seeded.subject_id
 
 
-async def _reads(pool: AsyncConnectionPool[Any], subject_id: int) -> list[store.LocationReadRow]:
+async def _reads(
+    pool: AsyncConnectionPool[Any], subject_id: int
+) -> list[store.audit.LocationReadRow]:
     async with pool.connection() as conn:
-        return await store.location_reads(conn, offices=None, subject_id=subject_id, limit=100)
+        return await store.audit.location_reads(
+            conn, offices=None, subject_id=subject_id, limit=100
+        )
 
 
 async def test_latest_positions_need_a_purpose_and_are_recorded(
@@ -142,7 +146,7 @@ async def test_auditors_read_the_trail_of_reads_and_nobody_rewrites_it(
     await api.get(f"/api/v1/subjects/{subject}/fixes", params={"purpose": "night check"})
     assert (await api.get("/api/v1/audit/location-reads")).status_code == 403  # an officer
     async with pool.connection() as conn:
-        await store.create_user(
+        await store.users.create_user(
             conn, username="auditor", password_hash=hash_password("audit-pw"), role="auditor"
         )
     token = await sign_in(api, "auditor", "audit-pw")
@@ -171,7 +175,7 @@ async def test_where_an_alert_happened_is_a_location_read(
     stated purpose, on the record."""
     seeded = await seed_subject(pool, code="loc-alert")
     async with pool.connection() as conn:
-        (change,) = await store.record_findings(
+        (change,) = await store.alerts.record_findings(
             conn,
             [
                 Finding(

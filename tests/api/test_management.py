@@ -43,7 +43,7 @@ async def client(pool: AsyncConnectionPool[Any]) -> AsyncIterator[httpx.AsyncCli
 async def admin(pool: AsyncConnectionPool[Any], client: httpx.AsyncClient) -> dict[str, str]:
     name = f"admin-{secrets.token_hex(4)}"
     async with pool.connection() as conn:
-        await store.create_user(
+        await store.users.create_user(
             conn, username=name, password_hash=hash_password(ADMIN_PW), role="admin"
         )
     return bearer(await sign_in(client, name, ADMIN_PW))
@@ -141,7 +141,7 @@ async def test_a_supervisor_registers_a_subject_end_to_end(
     )
     assert credentials["username"] == code
     async with pool.connection() as conn:
-        accounts = {a.username: a for a in await store.broker_accounts(conn)}
+        accounts = {a.username: a for a in await store.devices.broker_accounts(conn)}
     assert accounts[code].password_hash.startswith("$7$")
     # A home zone drawn on a GCJ-02 map, stored in WGS-84, read back in either.
     home = square(150)
@@ -186,7 +186,7 @@ async def test_a_supervisor_registers_a_subject_end_to_end(
         {"days": list(range(7)), "start": "22:00", "end": "06:00"}
     ]
     async with pool.connection() as conn:
-        loaded = [a for a in await store.load_assignments(conn) if a.subject_id == sid]
+        loaded = [a for a in await store.assignments.load_assignments(conn) if a.subject_id == sid]
     assert [(a.zone_id, a.role) for a in loaded] == [(zone["id"], ZoneRole.INCLUSION)]
     assert loaded[0].schedule.weekly[0].start.hour == 22
     # An order and its extension; a period over 3 months is refused with the reason.
@@ -267,7 +267,9 @@ async def test_a_supervisor_registers_a_subject_end_to_end(
     )
     assert any(a["id"] == assignment["id"] and a["ended_at"] for a in history)
     async with pool.connection() as conn:
-        assert assignment["id"] not in {a.id for a in await store.load_assignments(conn)}
+        assert assignment["id"] not in {
+            a.id for a in await store.assignments.load_assignments(conn)
+        }
     # Office B's supervisor: nothing of it exists.
     for path in (
         f"{V1}/subjects/{sid}",
@@ -448,8 +450,8 @@ async def test_a_devices_owntracks_secrets_are_set_over_the_api_and_never_shown(
     )
     assert patched.status_code == 200
     async with pool.connection() as conn:
-        (device,) = [d for d in await store.load_devices(conn) if d.code == "ot-api"]
-        changes = await store.list_changes(conn, offices=None, limit=1000)
+        (device,) = [d for d in await store.devices.load_devices(conn) if d.code == "ot-api"]
+        changes = await store.changes.list_changes(conn, offices=None, limit=1000)
     assert device.owntracks_key == "a new passphrase"
     assert device.http_password_hash is not None
     assert PasswordHasher().verify(device.http_password_hash, "a long http password")
@@ -464,7 +466,7 @@ async def test_an_admin_is_county_wide(
     """An admin manages users, tokens, webhooks and quarantine of the whole county, so an
     admin has no office: making one, or moving one into an office, is refused."""
     async with pool.connection() as conn:
-        office = await store.create_office(conn, name="an office for admins")
+        office = await store.offices.create_office(conn, name="an office for admins")
     refused = await admin_api.post(
         "/api/v1/users", json={"username": "office-admin", "role": "admin", "office_id": office}
     )

@@ -44,24 +44,26 @@ async def signed(pool: AsyncConnectionPool[Any]) -> AsyncIterator[Signed]:
     """Office A (a strict subject who reported on DAY, a normal one never heard from, with
     an exit open since two days before) and office B beside it; an officer of each."""
     async with pool.connection() as conn:
-        bureau = await store.create_office(conn, name="Report Bureau")
-        office_a = await store.create_office(conn, name="Report A", parent_id=bureau)
-        office_b = await store.create_office(conn, name="Report B", parent_id=bureau)
+        bureau = await store.offices.create_office(conn, name="Report Bureau")
+        office_a = await store.offices.create_office(conn, name="Report A", parent_id=bureau)
+        office_b = await store.offices.create_office(conn, name="Report B", parent_id=bureau)
         subjects = []
         for office, name, level in (
             (office_a, "reported", SupervisionLevel.STRICT),
             (office_a, "silent", SupervisionLevel.NORMAL),
             (office_b, "elsewhere", SupervisionLevel.STRICT),
         ):
-            subject = await store.create_subject(conn, office_id=office, name=name, level=level)
-            await store.create_device(
+            subject = await store.subjects.create_subject(
+                conn, office_id=office, name=name, level=level
+            )
+            await store.devices.create_device(
                 conn,
                 actor="test",
                 code=f"rep-{name}-{bureau}",
                 kind=DeviceKind.PHONE,
                 subject_id=subject,
             )
-            await store.create_order(
+            await store.orders.create_order(
                 conn,
                 subject_id=subject,
                 approved_by="bureau head",
@@ -79,7 +81,7 @@ async def signed(pool: AsyncConnectionPool[Any]) -> AsyncIterator[Signed]:
                 " FROM devices WHERE subject_id = %s",
                 (at, reported),
             )
-        changes = await store.record_findings(
+        changes = await store.alerts.record_findings(
             conn,
             [
                 Finding(AlertKind.TAMPER, reported, time.time(), "strap cut"),
@@ -94,7 +96,7 @@ async def signed(pool: AsyncConnectionPool[Any]) -> AsyncIterator[Signed]:
                 "UPDATE alerts SET opened_at = %s WHERE id = %s", (at, change.alert_id)
             )
         for name, office in (("rep-officer-a", office_a), ("rep-officer-b", office_b)):
-            await store.create_user(
+            await store.users.create_user(
                 conn,
                 username=f"{name}-{bureau}",
                 password_hash=hash_password("pw-report"),

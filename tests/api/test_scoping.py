@@ -34,11 +34,15 @@ class County:
 @pytest.fixture
 async def county(pool: AsyncConnectionPool[Any]) -> County:
     async with pool.connection() as conn:
-        bureau = await store.create_office(conn, name="Scoping County Bureau")
-        office_a = await store.create_office(conn, name="Scoping Office A", parent_id=bureau)
-        office_b = await store.create_office(conn, name="Scoping Office B", parent_id=bureau)
+        bureau = await store.offices.create_office(conn, name="Scoping County Bureau")
+        office_a = await store.offices.create_office(
+            conn, name="Scoping Office A", parent_id=bureau
+        )
+        office_b = await store.offices.create_office(
+            conn, name="Scoping Office B", parent_id=bureau
+        )
         subjects = [
-            await store.create_subject(
+            await store.subjects.create_subject(
                 conn, office_id=office, name=f"subject of {office}", level=SupervisionLevel.STRICT
             )
             for office in (office_a, office_b)
@@ -50,14 +54,14 @@ async def county(pool: AsyncConnectionPool[Any]) -> County:
             ("auditor-a", "auditor", office_a),
         ]
         for name, role, office in users:
-            await store.create_user(
+            await store.users.create_user(
                 conn,
                 username=f"{name}-{bureau}",
                 password_hash=hash_password(f"{name}-pw"),
                 role=role,
                 office_id=office,
             )
-        changes = await store.record_findings(
+        changes = await store.alerts.record_findings(
             conn,
             [Finding(AlertKind.TAMPER, s, time.time(), "strap cut") for s in subjects],
             actor="test",

@@ -44,7 +44,7 @@ async def test_a_flood_of_wrong_sign_ins_stalls_neither_the_api_nor_ingest(
 ) -> None:
     seeded = await seed_subject(pool, code=f"flood-{secrets.token_hex(3)}")
     async with pool.connection() as conn:
-        await store.create_user(
+        await store.users.create_user(
             conn, username="attacked", password_hash=hash_password("attacked-pw"), role="officer"
         )
     await pipeline.refresh()

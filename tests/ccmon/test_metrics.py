@@ -37,10 +37,10 @@ async def test_metrics_count_what_ingest_did_and_what_waits(
 ) -> None:
     seeded = await seed_subject(pool, code="metrics")
     async with pool.connection() as conn:
-        await store.record_findings(
+        await store.alerts.record_findings(
             conn, [Finding(AlertKind.SOS, seeded.subject_id, time.time(), "sos")], actor="t"
         )
-        await store.create_subscription(
+        await store.subscriptions.create_subscription(
             conn,
             url="http://127.0.0.1:9/nobody",
             secret="a-secret-of-enough-length",
@@ -49,7 +49,7 @@ async def test_metrics_count_what_ingest_did_and_what_waits(
             min_severity="normal",
             actor="t",
         )
-        await store.record_findings(
+        await store.alerts.record_findings(
             conn, [Finding(AlertKind.TAMPER, seeded.subject_id, time.time(), "cut")], actor="t"
         )
     queue: asyncio.Queue[Message] = asyncio.Queue()

@@ -46,7 +46,7 @@ def test_the_hash_is_mosquittos_pbkdf2_sha512_form() -> None:
     assert base64.b64decode(digest) == expected
 
 
-def auth_folder(accounts: list[store.BrokerAccount]) -> Path:
+def auth_folder(accounts: list[store.devices.BrokerAccount]) -> Path:
     """The files in a folder Mosquitto can read: started as root, it reads them as the
     `mosquitto` user."""
     folder = shared_folder("ccmon-auth-")
@@ -68,7 +68,7 @@ async def secured(
     seeded = await seed_subject(pool, code=a)
     passwords = {}
     async with pool.connection() as conn:
-        await store.create_device(
+        await store.devices.create_device(
             conn,
             code=b,
             kind=DeviceKind.PHONE,
@@ -78,9 +78,9 @@ async def secured(
         )
         for code in (a, b):
             password, hashed = new_device_password()
-            assert await store.set_mqtt_password(conn, code=code, password_hash=hashed)
+            assert await store.devices.set_mqtt_password(conn, code=code, password_hash=hashed)
             passwords[code] = password
-        accounts = await store.broker_accounts(conn)
+        accounts = await store.devices.broker_accounts(conn)
     folder = auth_folder(accounts)
     port = free_port()
     config = mosquitto_config(port=port, persistence_dir=None, auth_dir=folder)

@@ -126,7 +126,7 @@ async def test_an_officer_works_an_alert_from_the_console(
     await expect(exit_alert).to_be_visible(timeout=15_000)
     # A strap cut (critical) raises the alarm.
     async with pool.connection() as conn:
-        await store.record_findings(
+        await store.alerts.record_findings(
             conn,
             [Finding(AlertKind.TAMPER, seeded.subject_id, time.time(), "strap cut")],
             actor="test",
@@ -143,11 +143,11 @@ async def test_an_officer_works_an_alert_from_the_console(
     alerts = {a.kind: a for a in await live_alerts(pool, seeded.subject_id)}
     assert set(alerts) == {AlertKind.TAMPER.value}  # the exit is no longer live
     async with pool.connection() as conn:
-        resolved = await store.list_alerts(
+        resolved = await store.alerts.list_alerts(
             conn, states=[AlertState.RESOLVED], subject_id=seeded.subject_id, limit=10
         )
         (exit_row,) = resolved
-        steps = await store.alert_events(conn, alert_id=exit_row.id)
+        steps = await store.alerts.alert_events(conn, alert_id=exit_row.id)
     assert [(s.action, s.actor, s.note) for s in steps][-1] == (
         "resolved",
         name,
@@ -159,7 +159,7 @@ async def test_an_officer_works_an_alert_from_the_console(
     await served.stop()
     await expect(page.locator("#live-status")).to_have_class("status offline")
     async with pool.connection() as conn:
-        await store.record_findings(
+        await store.alerts.record_findings(
             conn,
             [Finding(AlertKind.SOS, seeded.subject_id, time.time(), "SOS pressed")],
             actor="test",
@@ -180,7 +180,7 @@ async def test_an_officer_works_an_alert_from_the_console(
     await expect(page.locator("#trail-at")).not_to_be_empty()
     await _shot(page, "3-subject-trail")
     async with pool.connection() as conn:
-        reads = await store.location_reads(
+        reads = await store.audit.location_reads(
             conn, offices=None, subject_id=seeded.subject_id, username=name, limit=10
         )
     assert [(r.what, r.purpose, r.fixes) for r in reads] == [("trail", "checking the exit", 6)]

@@ -13,8 +13,8 @@ from ingest.commands import wire
 EXPIRES = datetime(2026, 11, 26, 8, 3, tzinfo=UTC)
 
 
-def _command(kind: str, owntracks: str | None = None, **params: object) -> store.Outgoing:
-    return store.Outgoing(uuid4(), "ph-0001", owntracks, kind, dict(params), EXPIRES)
+def _command(kind: str, owntracks: str | None = None, **params: object) -> store.commands.Outgoing:
+    return store.commands.Outgoing(uuid4(), "ph-0001", owntracks, kind, dict(params), EXPIRES)
 
 
 def test_a_native_device_gets_the_documented_command() -> None:

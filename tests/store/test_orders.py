@@ -23,7 +23,7 @@ async def test_an_order_is_extended_in_steps_of_at_most_three_months(
 ) -> None:
     seeded = await seed_subject(pool, code="orders-extend", order=False)
     async with pool.connection() as conn:
-        order = await store.create_order(
+        order = await store.orders.create_order(
             conn,
             subject_id=seeded.subject_id,
             approved_by="head",
@@ -33,7 +33,7 @@ async def test_an_order_is_extended_in_steps_of_at_most_three_months(
             actor="supervisor",
         )
         with pytest.raises(OrderError, match="at most 3 months"):
-            await store.extend_order(
+            await store.orders.extend_order(
                 conn,
                 order_id=order,
                 approved_by="head",
@@ -41,7 +41,7 @@ async def test_an_order_is_extended_in_steps_of_at_most_three_months(
                 ends_at=START + timedelta(days=90 + 93),
                 actor="supervisor",
             )
-        await store.extend_order(
+        await store.orders.extend_order(
             conn,
             order_id=order,
             approved_by="head",
@@ -49,7 +49,7 @@ async def test_an_order_is_extended_in_steps_of_at_most_three_months(
             ends_at=START + timedelta(days=150),
             actor="supervisor",
         )
-        (loaded,) = [o for o in await store.load_orders(conn) if o.id == order]
+        (loaded,) = [o for o in await store.orders.load_orders(conn) if o.id == order]
     assert loaded.ends == (START + timedelta(days=150)).timestamp()
 
 
@@ -74,19 +74,19 @@ async def test_a_device_keeps_the_history_of_whom_it_was_bound_to(
     first = await seed_subject(pool, code="bind-a")
     second = await seed_subject(pool, code="bind-b")
     async with pool.connection() as conn:
-        band = await store.create_device(
+        band = await store.devices.create_device(
             conn,
             code="bind-band",
             kind=DeviceKind.WRISTBAND,
             subject_id=first.subject_id,
             actor="supervisor-a",
         )
-        await store.bind_device(
+        await store.devices.bind_device(
             conn, device_id=band, subject_id=second.subject_id, actor="supervisor-b"
         )
-        history_a = await store.device_bindings(conn, subject_id=first.subject_id)
-        history_b = await store.device_bindings(conn, subject_id=second.subject_id)
-        (device,) = [d for d in await store.load_devices(conn) if d.id == band]
+        history_a = await store.devices.device_bindings(conn, subject_id=first.subject_id)
+        history_b = await store.devices.device_bindings(conn, subject_id=second.subject_id)
+        (device,) = [d for d in await store.devices.load_devices(conn) if d.id == band]
     assert device.subject_id == second.subject_id
     band_a = [b for b in history_a if b.device_code == "bind-band"]
     assert [(b.bound_by, b.unbound_by) for b in band_a] == [("supervisor-a", "supervisor-b")]
@@ -99,12 +99,12 @@ async def test_an_approved_leave_suspends_the_district_and_applies_its_destinati
 ) -> None:
     seeded = await seed_subject(pool, code="leave-store")
     async with pool.connection() as conn:
-        zone = await store.create_zone(
+        zone = await store.zones.create_zone(
             conn,
             name="Chengdu",
             geometry={"type": "Circle", "center": [104.06, 30.67], "radius_m": 20_000.0},
         )
-        leave = await store.request_leave(
+        leave = await store.leaves.request_leave(
             conn,
             subject_id=seeded.subject_id,
             destination_zone_id=zone,
@@ -113,10 +113,14 @@ async def test_an_approved_leave_suspends_the_district_and_applies_its_destinati
             reason="mother in hospital",
             actor="officer",
         )
-        await store.decide_leave(conn, leave_id=leave, approve=True, actor="supervisor")
+        await store.leaves.decide_leave(conn, leave_id=leave, approve=True, actor="supervisor")
         with pytest.raises(OrderError, match="not waiting"):
-            await store.decide_leave(conn, leave_id=leave, approve=False, actor="supervisor")
-        mine = [a for a in await store.load_assignments(conn) if a.subject_id == seeded.subject_id]
+            await store.leaves.decide_leave(conn, leave_id=leave, approve=False, actor="supervisor")
+        mine = [
+            a
+            for a in await store.assignments.load_assignments(conn)
+            if a.subject_id == seeded.subject_id
+        ]
     by_id = {a.id: a for a in mine}
     district = by_id[seeded.assignment_id]
     (destination,) = [a for a in mine if a.leave_id == leave]

@@ -26,7 +26,7 @@ async def _order(
 ) -> int:
     start = NOW - timedelta(days=start_days_ago)
     async with pool.connection() as conn:
-        return await store.create_order(
+        return await store.orders.create_order(
             conn,
             subject_id=subject_id,
             approved_by="head",
@@ -75,7 +75,7 @@ async def test_fixes_go_when_the_order_has_been_over_long_enough(
     # old: an order from 400 to 320 days ago, extended to 300 days ago: over 300 days.
     order = await _order(pool, old.subject_id, 400, 80)
     async with pool.connection() as conn:
-        await store.extend_order(
+        await store.orders.extend_order(
             conn,
             order_id=order,
             approved_by="head",
@@ -83,7 +83,7 @@ async def test_fixes_go_when_the_order_has_been_over_long_enough(
             ends_at=NOW - timedelta(days=300),
             actor="test",
         )
-        await store.create_subscription(
+        await store.subscriptions.create_subscription(
             conn,
             url="https://cases.example.org/retention",
             secret="a-secret-of-enough-length",
@@ -92,7 +92,7 @@ async def test_fixes_go_when_the_order_has_been_over_long_enough(
             min_severity="normal",
             actor="test",
         )
-        (alert,) = await store.record_findings(
+        (alert,) = await store.alerts.record_findings(
             conn,
             [
                 Finding(
@@ -114,8 +114,8 @@ async def test_fixes_go_when_the_order_has_been_over_long_enough(
     await _fixes_at(pool, renewed.subject_id, [320, 252, 200])
 
     async with pool.connection() as conn:
-        purges = await store.purge_expired_fixes(conn, age_s=age_s)
-        assert await store.purge_expired_fixes(conn, age_s=age_s) == []  # once only
+        purges = await store.retention.purge_expired_fixes(conn, age_s=age_s)
+        assert await store.retention.purge_expired_fixes(conn, age_s=age_s) == []  # once only
     done = {p.subject_id: p for p in purges if p.subject_id in (old.subject_id, renewed.subject_id)}
     assert done[old.subject_id].fixes_deleted == 2
     assert done[old.subject_id].period_end == NOW - timedelta(days=300)  # after the extension
@@ -139,7 +139,7 @@ async def test_fixes_go_when_the_order_has_been_over_long_enough(
             (alert.alert_id,),
         )
         assert await cur.fetchall() == [(None, None, False, "tamper")]
-        await store.create_user(
+        await store.users.create_user(
             conn,
             username="retention-auditor",
             password_hash=hash_password("auditor-password"),
@@ -161,6 +161,6 @@ async def test_quarantine_goes_at_the_same_age(pool: AsyncConnectionPool[Any]) -
             " (now() - interval '200 days', 'retention/old', '{}', 'old'),"
             " (now(), 'retention/new', '{}', 'new')"
         )
-        assert await store.purge_quarantine(conn, age_s=180 * DAY) == 1
+        assert await store.retention.purge_quarantine(conn, age_s=180 * DAY) == 1
         cur = await conn.execute("SELECT topic FROM quarantine WHERE topic LIKE 'retention/%'")
         assert await cur.fetchall() == [("retention/new",)]

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 async def test_migrations_are_recorded_and_applied_once(database_url: str) -> None:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        assert await store.migrate(conn) == []
+        assert await store.migrate.migrate(conn) == []
         cur = await conn.execute("SELECT version, name FROM schema_migrations")
         recorded = await cur.fetchall()
     files = sorted(p.name for p in (Path(store.__file__).parent / "migrations").glob("*.sql"))
@@ -65,13 +65,13 @@ async def test_copy_stores_each_fix_once_and_reads_back_newest_first(
 ) -> None:
     seeded = await seed_subject(pool, code="store-copy")
     async with pool.connection() as conn:
-        devices = {d.code: d.id for d in await store.load_devices(conn)}
+        devices = {d.code: d.id for d in await store.devices.load_devices(conn)}
         batch = batch_of(seeded.subject_id, devices["store-copy"], [1.7e9, 1.7e9 + 5, 1.7e9 + 10])
         async with conn.transaction():
-            assert await store.copy_fixes(conn, batch) == 3
+            assert await store.fixes.copy_fixes(conn, batch) == 3
         async with conn.transaction():
-            assert await store.copy_fixes(conn, batch) == 0
-        rows = await store.last_fixes(conn, subject_id=seeded.subject_id, limit=10)
+            assert await store.fixes.copy_fixes(conn, batch) == 0
+        rows = await store.fixes.last_fixes(conn, subject_id=seeded.subject_id, limit=10)
     assert [r.seq for r in rows] == [2, 1, 0]
     assert rows[-1].battery is None
     assert rows[0].source == "wifi"
@@ -96,15 +96,15 @@ async def test_a_condition_opens_one_alert_repeats_count_and_clearing_is_recorde
         )
 
     async with pool.connection() as conn:
-        record = store.record_findings
+        record = store.alerts.record_findings
         opened = await record(conn, [finding(1.7e9)], actor="test")
         cleared = await record(conn, [finding(1.7e9 + 60, cleared=True)], actor="test")
         late_clear = await record(conn, [finding(1.7e9 + 30, cleared=True)], actor="test")
         again = await record(conn, [finding(1.7e9 + 120)], actor="test")
-        rows = await store.list_alerts(
+        rows = await store.alerts.list_alerts(
             conn, states=[AlertState.OPEN], subject_id=seeded.subject_id, limit=10
         )
-        events = await store.alert_events(conn, alert_id=opened[0].alert_id)
+        events = await store.alerts.alert_events(conn, alert_id=opened[0].alert_id)
     assert [c.action for c in opened + cleared + again] == ["opened", "cleared", "repeated"]
     assert late_clear == []
     assert len({c.alert_id for c in opened + cleared + again}) == 1
@@ -121,7 +121,7 @@ async def test_a_condition_opens_one_alert_repeats_count_and_clearing_is_recorde
 async def test_alert_history_cannot_be_rewritten(pool: AsyncConnectionPool[Any]) -> None:
     seeded = await seed_subject(pool, code="store-history")
     async with pool.connection() as conn:
-        (change,) = await store.record_findings(
+        (change,) = await store.alerts.record_findings(
             conn,
             [Finding(AlertKind.SOS, seeded.subject_id, 1.7e9, "SOS button pressed")],
             actor="test",
@@ -136,7 +136,7 @@ async def test_alert_history_cannot_be_rewritten(pool: AsyncConnectionPool[Any])
             with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
                 await conn.execute(statement)
     async with pool.connection() as conn:
-        events = await store.alert_events(conn, alert_id=change.alert_id)
+        events = await store.alerts.alert_events(conn, alert_id=change.alert_id)
     assert [e.note for e in events] == ["SOS button pressed"]
 
 
@@ -165,15 +165,15 @@ async def test_schedules_round_trip(pool: AsyncConnectionPool[Any]) -> None:
         ),
     )
     async with pool.connection() as conn:
-        zone_id = (await store.load_assignments(conn))[0].zone_id
-        new = await store.assign_zone(
+        zone_id = (await store.assignments.load_assignments(conn))[0].zone_id
+        new = await store.assignments.assign_zone(
             conn,
             subject_id=seeded.subject_id,
             zone_id=zone_id,
             role=ZoneRole.EXCLUSION,
             schedule=curfew,
         )
-        loaded = {a.id: a for a in await store.load_assignments(conn)}
+        loaded = {a.id: a for a in await store.assignments.load_assignments(conn)}
     assert loaded[new].schedule == curfew
     assert loaded[seeded.assignment_id].schedule.always
 
@@ -182,18 +182,18 @@ async def test_the_registry_version_moves_with_devices_zones_and_assignments(
     pool: AsyncConnectionPool[Any],
 ) -> None:
     async with pool.connection() as conn:
-        before = await store.registry_version(conn)
+        before = await store.registry.registry_version(conn)
     seeded = await seed_subject(pool, code="store-version")  # zone, device, assignment
     async with pool.connection() as conn:
-        after_seed = await store.registry_version(conn)
-        devices = {d.code: d.id for d in await store.load_devices(conn)}
+        after_seed = await store.registry.registry_version(conn)
+        devices = {d.code: d.id for d in await store.devices.load_devices(conn)}
         async with conn.transaction():
-            await store.copy_fixes(
+            await store.fixes.copy_fixes(
                 conn, batch_of(seeded.subject_id, devices["store-version"], [1.7e9])
             )
-        after_fix = await store.registry_version(conn)
+        after_fix = await store.registry.registry_version(conn)
         await conn.execute("UPDATE devices SET active = false WHERE code = 'store-version'")
-        after_update = await store.registry_version(conn)
+        after_update = await store.registry.registry_version(conn)
     assert after_seed >= before + 3
     assert after_fix == after_seed
     assert after_update == after_fix + 1
@@ -209,11 +209,11 @@ async def test_rule_state_round_trips(pool: AsyncConnectionPool[Any]) -> None:
         )
     }
     async with pool.connection() as conn:
-        await store.save_zone_state(conn, zone)
-        await store.save_separation_state(conn, separation)
-        await store.save_zone_state(conn, {seeded.assignment_id: fresh})
-        zones = await store.load_zone_state(conn)
-        separations = await store.load_separation_state(conn)
+        await store.rule_state.save_zone_state(conn, zone)
+        await store.rule_state.save_separation_state(conn, separation)
+        await store.rule_state.save_zone_state(conn, {seeded.assignment_id: fresh})
+        zones = await store.rule_state.load_zone_state(conn)
+        separations = await store.rule_state.load_separation_state(conn)
     assert zones[seeded.assignment_id] == fresh
     assert separations[seeded.subject_id] == separation[seeded.subject_id]
 
@@ -232,16 +232,16 @@ async def test_counts_of_wrong_passwords_that_hold_nobody_off_are_forgotten(
 ) -> None:
     """A guesser's typed names would otherwise pile up for ever."""
     async with pool.connection() as conn:
-        await store.login_failed(
+        await store.sessions.login_failed(
             conn, username="sprayed-old", source="10.0.0.9", max_failures=5, lockout_s=900
         )
-        await store.login_failed(
+        await store.sessions.login_failed(
             conn, username="sprayed-new", source="10.0.0.9", max_failures=5, lockout_s=900
         )
         await conn.execute(
             "UPDATE login_throttle SET updated_at = now() - interval '1 hour'"
             " WHERE username IN ('sprayed-old', '')"
         )
-        assert await store.forget_failures(conn, older_than_s=900) == 2
+        assert await store.sessions.forget_failures(conn, older_than_s=900) == 2
         cur = await conn.execute("SELECT username FROM login_throttle ORDER BY username")
         assert await cur.fetchall() == [("sprayed-new",)]
