@@ -1,5 +1,7 @@
 """Rules over fix batches, events and the clock (pure), and the alert lifecycle."""
 
+from alerts import batches, check_ins, pursuit
+from alerts.clock import Clock
 from alerts.confirm import Transitions, confirm
 from alerts.delivery import DELIVERED, Channel, DeliveryConfig, DeliveryWorker, Outcome, retry_delay
 from alerts.destinations import Destinations
@@ -12,6 +14,7 @@ from alerts.lifecycle import (
     act,
     next_state,
 )
+from alerts.orders import OrderBook
 from alerts.policy import Policies
 from alerts.rulebook import Memory, Registry, RuleBook, Verdict
 from alerts.separation import metres_apart, separation_findings
@@ -26,12 +29,14 @@ __all__ = [
     "Action",
     "AlertNotFoundError",
     "Channel",
+    "Clock",
     "DeliveryConfig",
     "DeliveryWorker",
     "Destinations",
     "LifecycleError",
     "Memory",
     "NoteRequiredError",
+    "OrderBook",
     "Outcome",
     "Policies",
     "Registry",
@@ -45,11 +50,14 @@ __all__ = [
     "WebhookChannel",
     "WrongStateError",
     "act",
+    "batches",
+    "check_ins",
     "confirm",
     "http_call",
     "message",
     "metres_apart",
     "next_state",
+    "pursuit",
     "retry_delay",
     "separation_findings",
     "signature",

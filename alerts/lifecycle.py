@@ -10,7 +10,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import store
-from domain import AlertState, Severity
+from alerts import pursuit
+from domain import AlertAction, AlertState, Severity
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -23,19 +24,17 @@ class Action(StrEnum):
     NOTE = "note"  # a note on the record, in any state
 
 
-_MOVES: dict[Action, tuple[frozenset[AlertState], AlertState | None, str]] = {
-    Action.ACKNOWLEDGE: (frozenset({AlertState.OPEN}), AlertState.ACKNOWLEDGED, "acknowledged"),
-    Action.RESOLVE: (
-        frozenset({AlertState.OPEN, AlertState.ACKNOWLEDGED}),
-        AlertState.RESOLVED,
-        "resolved",
+_LIVE = frozenset({AlertState.OPEN, AlertState.ACKNOWLEDGED})
+# action: (the states it may be taken in, the state it leads to, the event it writes)
+_MOVES: dict[Action, tuple[frozenset[AlertState], AlertState | None, AlertAction]] = {
+    Action.ACKNOWLEDGE: (
+        frozenset({AlertState.OPEN}),
+        AlertState.ACKNOWLEDGED,
+        AlertAction.ACKNOWLEDGED,
     ),
-    Action.DISMISS: (
-        frozenset({AlertState.OPEN, AlertState.ACKNOWLEDGED}),
-        AlertState.DISMISSED,
-        "dismissed",
-    ),
-    Action.NOTE: (frozenset(AlertState), None, "noted"),
+    Action.RESOLVE: (_LIVE, AlertState.RESOLVED, AlertAction.RESOLVED),
+    Action.DISMISS: (_LIVE, AlertState.DISMISSED, AlertAction.DISMISSED),
+    Action.NOTE: (frozenset(AlertState), None, AlertAction.NOTED),
 }
 
 
@@ -86,8 +85,7 @@ async def act(
         to = next_state(AlertState(alert.state), Severity(alert.severity), action, note)
         if to is not None:
             await store.alerts.set_state(conn, alert_id=alert_id, state=to, actor=actor)
-            # handled: the subject's devices go back to their level's rate
-            await store.commands.end_pursuit(conn, alert_id=alert_id, actor=actor)
+            await pursuit.end(conn, alert_id=alert_id, actor=actor)
         await store.alerts.add_event(
             conn, alert_id=alert_id, action=_MOVES[action][2], actor=actor, note=note
         )

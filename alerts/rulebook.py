@@ -40,13 +40,11 @@ from geofence import ZoneIndex
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from numpy.typing import NDArray
     from psycopg import AsyncConnection
 
     from domain import (
         Assignment,
         Device,
-        EpochSeconds,
         FixBatch,
         LevelPolicy,
         MonitoringOrder,
@@ -236,10 +234,6 @@ class RuleBook:
         zones = np.fromiter(verdict.zones, dtype=np.int64, count=len(verdict.zones))
         owners = index.subject[np.isin(index.assignment, zones)]
         return set(owners.tolist()) | set(verdict.overdue) | set(verdict.separation)
-
-    def under_order(self, subject: Ids, time: EpochSeconds) -> NDArray[np.bool_]:
-        """Is subject[i] under an active monitoring order at time[i]?"""
-        return self.registry.orders.covered(subject, time)
 
     def judge(self, batch: FixBatch, ev: Evaluation) -> Verdict:
         """Zone and separation rules over a batch of current fixes."""

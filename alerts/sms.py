@@ -12,7 +12,7 @@ from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 from alerts.webhooks import http_call
-from domain import AlertKind, Severity
+from domain import AlertAction, AlertKind, Severity
 
 if TYPE_CHECKING:
     import httpx
@@ -61,7 +61,7 @@ def message(body: dict[str, Any], *, language: str, timezone: str = "Asia/Shangh
     kind, severity = AlertKind(alert["kind"]), Severity(alert["severity"])
     when = datetime.fromisoformat(alert["last_time"]).astimezone(ZoneInfo(timezone))
     subject = alert["subject"]["name"]
-    escalated = event["action"] == "escalated"
+    escalated = event["action"] == AlertAction.ESCALATED
     if language == "zh":
         head = "【社区矫正·升级】" if escalated else "【社区矫正】"
         return (

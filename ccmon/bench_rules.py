@@ -139,7 +139,7 @@ def run(
     findings = 0
     for i in range(batches):
         batch = _batch(subjects, fixes, now + 10 * i, rng)
-        _timed(partial(rules.under_order, batch.subject, batch.time), order_t)
+        _timed(partial(rules.registry.orders.covered, batch.subject, batch.time), order_t)
         ev = _timed(partial(rules.registry.index.evaluate, batch), geo_t)
         verdict = _timed(partial(rules.judge, batch, ev), judge_t)
         rules.apply(verdict, versions={})

@@ -2,6 +2,8 @@
 
 from domain.alerts import (
     SEVERITY,
+    AlertAction,
+    AlertCondition,
     AlertKind,
     AlertState,
     Finding,
@@ -51,6 +53,8 @@ __all__ = [
     "ORDER_MAX_MONTHS",
     "PURSUIT_KINDS",
     "SEVERITY",
+    "AlertAction",
+    "AlertCondition",
     "AlertKind",
     "AlertState",
     "Assignment",

@@ -54,6 +54,26 @@ class AlertState(StrEnum):
     DISMISSED = "dismissed"  # a false alarm
 
 
+class AlertCondition(StrEnum):
+    """Whether what the alert is about still holds, apart from where the alert stands."""
+
+    ACTIVE = "active"
+    CLEARED = "cleared"  # ended by itself (back inside); the alert still needs an officer
+
+
+class AlertAction(StrEnum):
+    """What one alert event (the append-only history of an alert) records."""
+
+    OPENED = "opened"
+    REPEATED = "repeated"  # the condition arose again while the alert was live
+    CLEARED = "cleared"
+    ESCALATED = "escalated"  # critical and unacknowledged for too long
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+    NOTED = "noted"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """What a rule found: a condition arising (`cleared` False) or ending by itself.

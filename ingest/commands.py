@@ -26,7 +26,8 @@ import msgspec
 import psycopg
 
 import store
-from domain import AlertKind, CommandKind, Finding, Rejected
+from alerts import check_ins
+from domain import CommandKind, Rejected
 from ingest.decode import describe
 from ingest.errors import RejectedInputError
 from ingest.wire import decode_json, kept, screen
@@ -182,19 +183,7 @@ class CommandChannel:
         async with self._pool.connection() as conn, conn.transaction():
             await store.commands.answer_with_fixes(conn)
             expired = await store.commands.expire_commands(conn)
-            missed = [
-                Finding(
-                    AlertKind.CHECK_IN_MISSED,
-                    e.subject_id,
-                    time.time(),
-                    f"check-in request to {e.device_code} not answered in time"
-                    + ("" if e.error is None else f" (the device said: {e.error})"),
-                )
-                for e in expired
-                if e.kind == CommandKind.CHECK_IN and e.subject_id is not None
-            ]
-            if missed:
-                await store.alerts.record_findings(conn, missed, actor=_ACTOR)
+            await check_ins.record_missed(conn, expired, now=time.time(), actor=_ACTOR)
 
     async def _result_loop(self, client: aiomqtt.Client) -> None:
         async for message in client.messages:

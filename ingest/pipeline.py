@@ -1,4 +1,5 @@
-"""The pipeline loop: decode -> batch -> geofence -> rules -> store, one micro-batch at a time."""
+"""The pipeline: decode -> admit -> evaluate -> decide -> write -> acknowledge, one micro-batch
+at a time, and the clock's turn between batches."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ import numpy as np
 import psycopg
 
 import store
-from alerts import Memory, Registry, RuleBook
-from domain import PURSUIT_KINDS, EventReport, FixBatch, LevelPolicy, Rejected, SupervisionLevel
+from alerts import Clock, Memory, Registry, RuleBook, batches
+from domain import AlertAction, EventReport, FixBatch, LevelPolicy, Rejected, SupervisionLevel
 from geofence import Evaluation, ZoneIndex
+from ingest.admission import admit
 from ingest.backlog import Backlog
 from ingest.batch import to_batch
-from ingest.decode import Contents, Message, decode_messages, describe
-from ingest.wire import EXCERPT_BYTES, Limits, kept, stamp
+from ingest.decode import Message, decode_messages, describe
+from ingest.wire import EXCERPT_BYTES, Limits, kept
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -101,8 +103,12 @@ class Pipeline:
         self._registry_version = -1
         self._refreshed_at = float("-inf")
         self._turn = asyncio.Lock()
-        self._clock: psycopg.AsyncConnection[Any] | None = None  # held while leading
-        self._taking_over = False
+        self._clock = Clock(
+            pool,
+            levels=config.levels,
+            escalate_after_s=config.escalate_after_s,
+            actor=config.actor,
+        )
         self.stats = PipelineStats()
         self.backlog = Backlog(max_s=config.backlog_max_s)
         self._member = uuid.uuid4().hex  # names this process's backlog in the store
@@ -121,7 +127,7 @@ class Pipeline:
     @property
     def leading(self) -> bool:
         """Does this process run the clock rules (one ingest process at a time does)?"""
-        return self._clock is not None
+        return self._clock.leading
 
     @property
     def index(self) -> ZoneIndex:
@@ -178,11 +184,7 @@ class Pipeline:
 
     async def close(self) -> None:
         """Let another process take the clock rules over (and hold nothing for them)."""
-        conn, self._clock = self._clock, None
-        if conn is not None:
-            with contextlib.suppress(psycopg.Error):
-                await conn.execute("SELECT pg_advisory_unlock_all()")
-            await self._release(conn)
+        await self._clock.close()
         if self._shared_backlog:
             with contextlib.suppress(psycopg.Error):
                 async with self._pool.connection(timeout=2.0) as held:
@@ -234,7 +236,7 @@ class Pipeline:
             owntracks=self._owntracks,
             limits=self._config.limits,
         )
-        batch, events = self._under_orders(decoded, messages)
+        batch, events = admit(decoded, messages, self._rulebook.registry.orders)
         # Replayed (retained) messages are stored but not judged as current.
         replayed = np.array([m.retained for m in messages], dtype=np.bool_)
         retained = replayed[np.array(decoded.origin, dtype=np.int64)]
@@ -258,36 +260,11 @@ class Pipeline:
             )
 
     async def tick(self, now: float) -> None:
-        """The clock's rules (silence, curfew start) and escalation of unacknowledged
-        critical alerts, in the one process leading; the others only try to lead."""
+        """The clock's rules, in the one process leading them; the others only try to lead.
+        Between batches, never during one."""
         async with self._turn:
             await self._share_backlog()
-            if not await self._leading():
-                return
-            rules = self._rulebook
-            while True:
-                try:
-                    async with self._pool.connection() as conn, conn.transaction():
-                        await store.rule_state.lock_rules(conn, alone=True)
-                        await rules.catch_up(conn, now=now if self._taking_over else None)
-                        # Fixes that waited in a backlog, here or in another process, are
-                        # not silence: nobody is called silent before they are read.
-                        held = await store.clock.backlog_pending(conn)
-                        verdict = rules.tick(now, hold_silence=held)
-                        versions = await rules.claim(conn, rules.subjects_of(verdict))
-                        changes = await verdict.save(conn, actor=self._config.actor)
-                        changes += await store.alerts.escalate_unacknowledged(
-                            conn, after_s=self._config.escalate_after_s, actor=self._config.actor
-                        )
-                        await self._pursue(conn, changes)
-                        await store.clock.set_clock_time(conn, now)
-                    break
-                except psycopg.OperationalError as exc:
-                    log.warning("store unavailable (%s); clock rules wait", exc)
-                    await asyncio.sleep(1.0)
-            self._taking_over = False
-            rules.apply(verdict, versions=versions, now=now)
-            self._count(changes)
+            self._count(await self._clock.tick(self._rulebook, now))
 
     async def _share_backlog(self) -> None:
         """Tell the store (and so the clock rules, in whichever process) whether this
@@ -303,69 +280,6 @@ class Pipeline:
             self._shared_backlog = reading
         except psycopg.OperationalError as exc:
             log.warning("store unavailable (%s); backlog state not shared", exc)
-
-    async def _leading(self) -> bool:
-        """Does this process run the clock rules? Becomes the one that does when none
-        does (or the one that did has gone: its connection closed, its lock with it)."""
-        if self._clock is not None:
-            try:
-                await self._clock.execute("SELECT 1")
-                return True
-            except psycopg.Error as exc:
-                log.warning("lost the clock rules (%s)", exc)
-                await self.close()
-        try:
-            conn = await self._pool.getconn()
-        except psycopg.OperationalError as exc:
-            log.warning("store unavailable (%s); clock rules wait", exc)
-            return False
-        try:
-            await conn.set_autocommit(True)  # held for long: never idle in a transaction
-            if await store.clock.lead_clock(conn):
-                log.info("running the clock rules")
-                self._clock, self._taking_over = conn, True
-                return True
-        except psycopg.OperationalError as exc:
-            log.warning("store unavailable (%s); clock rules wait", exc)
-        await self._release(conn)
-        return False
-
-    async def _release(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        with contextlib.suppress(psycopg.Error):
-            await conn.set_autocommit(False)
-        await self._pool.putconn(conn)
-
-    def _under_orders(
-        self, decoded: Contents, messages: list[Message]
-    ) -> tuple[FixBatch, list[EventReport]]:
-        """The batch and events of subjects under an active monitoring order at their time.
-        The rest is not stored (Art. 29): its messages are recorded in quarantine with the
-        reason and without their payload, and `decoded` keeps only what is covered."""
-        batch = to_batch(decoded.fixes)
-        covered = self._rulebook.under_order(batch.subject, batch.time)
-        event_covered = self._rulebook.under_order(
-            np.array([e.subject_id for e in decoded.events], dtype=np.int64),
-            np.array([e.time for e in decoded.events], dtype=np.float64),
-        )
-        refused: dict[int, tuple[int, float]] = {}
-        for row in np.flatnonzero(~covered).tolist():
-            refused.setdefault(
-                decoded.origin[row], (int(batch.subject[row]), float(batch.time[row]))
-            )
-        for row in np.flatnonzero(~event_covered).tolist():
-            e = decoded.events[row]
-            refused.setdefault(decoded.event_origin[row], (e.subject_id, e.time))
-        for i, (subject, t) in sorted(refused.items()):
-            # That it happened is kept (device, time, why), not what it said: the payload
-            # holds a position of someone no order allows ccmon to watch.
-            reason = f"no active order: subject {subject} is not under monitoring at {stamp(t)}"
-            decoded.rejected.append(Rejected(messages[i].topic, b"", reason))
-        if not refused:
-            return batch, decoded.events
-        keep = np.flatnonzero(covered)
-        decoded.origin = [decoded.origin[k] for k in keep.tolist()]
-        events = [e for e, ok in zip(decoded.events, event_covered.tolist(), strict=True) if ok]
-        return batch.take(keep), events
 
     async def _evaluate(self, batch: FixBatch) -> Evaluation:
         if len(batch) < _THREAD_THRESHOLD:
@@ -394,50 +308,27 @@ class Pipeline:
     async def _write(self, write: _Write) -> None:
         """One transaction: fixes, events, quarantine, and what the rules make of them,
         decided while the batch's subjects are locked (another ingest process waits)."""
-        actor, rules, batch = self._config.actor, self._rulebook, write.batch
+        config, batch = self._config, write.batch
         async with self._pool.connection() as conn, conn.transaction():
-            await store.rule_state.lock_rules(conn, alone=False)
             subjects = {e.subject_id for e in write.events} | set(batch.subject.tolist())
-            versions = await rules.claim(conn, subjects)
+            turn = await batches.take(
+                conn, self._rulebook, subjects, levels=config.levels, actor=config.actor
+            )
             stored = await store.fixes.copy_fixes(conn, batch) if len(batch) else 0
             new_events = await store.events.insert_events(conn, write.events)
             await store.quarantine.quarantine(conn, write.rejected)
-            heard = rules.hear(new_events)
-            verdict = None
-            changes = await heard.save(conn, actor=actor)
-            if write.evaluation is not None:
-                verdict = rules.judge(write.current, write.evaluation)
-                changes += await verdict.save(conn, actor=actor)
-            await self._pursue(conn, changes)
-        rules.apply(heard, versions=versions)
-        if verdict is not None:
-            rules.apply(verdict, versions=versions)
+            decided = await turn.decide(new_events, write.current, write.evaluation)
+        decided.apply()
         self.stats.stored += stored
         self.stats.duplicates += len(batch) - stored
         self.stats.events += len(new_events)
         self.stats.quarantined += len(write.rejected)
-        self._count(changes)
-
-    async def _pursue(
-        self, conn: psycopg.AsyncConnection[Any], changes: list[store.alerts.AlertChange]
-    ) -> None:
-        """Alerts of a pursuit kind just opened: their subjects' devices report faster."""
-        opened = [c.alert_id for c in changes if c.action == "opened"]
-        if opened:
-            await store.commands.start_pursuits(
-                conn,
-                alert_ids=opened,
-                kinds=[k.value for k in PURSUIT_KINDS],
-                rates={
-                    level.value: (p.pursuit_interval_s, p.pursuit_max_s)
-                    for level, p in self._config.levels.items()
-                },
-            )
+        self._count(decided.changes)
 
     def _count(self, changes: list[store.alerts.AlertChange]) -> None:
         self.stats.alert_changes += len(changes)
         for c in changes:
-            if c.action == "opened":
+            if c.action is AlertAction.OPENED:
                 self.stats.alerts_opened += 1
             log.info(
                 "alert %d %s: %s (%s), subject %d",

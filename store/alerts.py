@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import class_row
 
+from domain import AlertAction, AlertKind, Severity
 from store.outbox import ENQUEUE
 from store.scope import in_offices
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
     from psycopg import AsyncConnection
 
-    from domain import AlertKind, AlertState, Finding
+    from domain import AlertState, Finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +63,10 @@ class AlertChange:
     was `action` (opened, repeated, cleared, ...)."""
 
     alert_id: int
-    action: str
+    action: AlertAction
     event_id: int
-    kind: str
-    severity: str
+    kind: AlertKind
+    severity: Severity
     subject_id: int
 
 
@@ -90,7 +91,12 @@ def _at(epoch_s: float) -> datetime:
 
 
 async def add_event(
-    conn: AsyncConnection[Any], *, alert_id: int, action: str, actor: str, note: str | None
+    conn: AsyncConnection[Any],
+    *,
+    alert_id: int,
+    action: AlertAction,
+    actor: str,
+    note: str | None,
 ) -> int:
     """Append an event to the alert's history and, in the same statement, enqueue what must
     go out about it (store/outbox.py): nothing is sent that was not committed, and nothing
@@ -115,15 +121,13 @@ async def record_findings(
                 conn, alert_id=alert_id, action=action, actor=actor, note=f.message
             )
             changes.append(
-                AlertChange(
-                    alert_id, action, event_id, f.kind.value, f.severity.value, f.subject_id
-                )
+                AlertChange(alert_id, action, event_id, f.kind, f.severity, f.subject_id)
             )
     return changes
 
 
-async def _raise(conn: AsyncConnection[Any], f: Finding) -> tuple[int, str]:
-    """(alert id, 'opened' or 'repeated')."""
+async def _raise(conn: AsyncConnection[Any], f: Finding) -> tuple[int, AlertAction]:
+    """(alert id, opened or repeated)."""
     cur = await conn.execute(
         "INSERT INTO alerts (kind, severity, subject_id, assignment_id, device_id, order_id,"
         " fix_time, last_time, lon, lat, message)"
@@ -149,18 +153,18 @@ async def _raise(conn: AsyncConnection[Any], f: Finding) -> tuple[int, str]:
     )
     row = await cur.fetchone()
     assert row is not None, "INSERT ... ON CONFLICT DO UPDATE returns its row"
-    return int(row[0]), "opened" if row[1] else "repeated"
+    return int(row[0]), AlertAction.OPENED if row[1] else AlertAction.REPEATED
 
 
-async def _clear(conn: AsyncConnection[Any], f: Finding) -> tuple[int, str] | None:
-    """(alert id, 'cleared'), or None when no live alert takes it."""
+async def _clear(conn: AsyncConnection[Any], f: Finding) -> tuple[int, AlertAction] | None:
+    """(alert id, cleared), or None when no live alert takes it."""
     cur = await conn.execute(
         "UPDATE alerts SET condition = 'cleared', updated_at = now()"
         f" WHERE {_LIVE_KEY} AND condition = 'active' AND last_time <= %s RETURNING id",
         (f.subject_id, f.kind.value, f.assignment_id, f.device_id, _at(f.time)),
     )
     row = await cur.fetchone()
-    return None if row is None else (int(row[0]), "cleared")
+    return None if row is None else (int(row[0]), AlertAction.CLEARED)
 
 
 async def get_alert(
@@ -212,12 +216,19 @@ async def escalate_unacknowledged(
         event_id = await add_event(
             conn,
             alert_id=alert_id,
-            action="escalated",
+            action=AlertAction.ESCALATED,
             actor=actor,
             note=f"critical alert not acknowledged within {after_s / 60:.0f} min",
         )
         changes.append(
-            AlertChange(int(alert_id), "escalated", event_id, kind, severity, int(subject_id))
+            AlertChange(
+                int(alert_id),
+                AlertAction.ESCALATED,
+                event_id,
+                AlertKind(kind),
+                Severity(severity),
+                int(subject_id),
+            )
         )
     return changes
 

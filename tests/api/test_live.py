@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 import store
 from api import create_app
-from domain import AlertKind, Finding
+from domain import AlertAction, AlertKind, Finding
 from tests.helpers import bearer, officer_of, seed_subject, sign_in, until
 from tests.running import processed, publish, walk
 from tests.serving import serving
@@ -126,7 +126,7 @@ async def test_an_officer_follows_their_office_live_and_resumes_without_loss(
     # While disconnected: a fix and an acknowledgement of my alert, and B's traffic.
     async with pool.connection() as conn:
         await store.alerts.add_event(
-            conn, alert_id=alert_mine, action="note", actor=name, note="called"
+            conn, alert_id=alert_mine, action=AlertAction.NOTED, actor=name, note="called"
         )
     await publish(mosquitto, [*walk(mine, [30.0]), *walk(theirs, [40.0])])
     await until(lambda: processed(pipeline, 6), what="two more fixes stored")
@@ -135,7 +135,7 @@ async def test_an_officer_follows_their_office_live_and_resumes_without_loss(
         (missed,) = await _collect(ws, lambda got: len(got) == 1)
         assert _positions([missed]) == [(mine.device_code, mine.subject_id)]
         assert missed["positions"][0]["time"] > snapshot["positions"][0]["time"]
-        assert _alert_steps([missed]) == [(alert_mine, "note")]  # "opened" is not sent again
+        assert _alert_steps([missed]) == [(alert_mine, "noted")]  # "opened" is not sent again
         # Idle: heartbeats carry the cursor on.
         beat = await _next(ws, "heartbeat")
         assert int(beat["cursor"]) >= int(missed["cursor"])

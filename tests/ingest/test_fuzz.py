@@ -17,7 +17,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from store.quarantine import storable
 
 from domain import Device, DeviceKind
 from ingest import Limits, Message, RejectedInputError, decode_message
@@ -25,6 +24,7 @@ from ingest.batch import to_batch
 from ingest.commands import decode_result
 from ingest.owntracks import secret_box
 from ingest.wire import EXCERPT_BYTES
+from store.quarantine import storable
 
 EXAMPLES = int(os.environ.get("CCMON_FUZZ_EXAMPLES", "1500"))
 fuzzing = settings(

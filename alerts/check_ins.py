@@ -1,0 +1,36 @@
+"""Check-ins (报到): a check-in request the subject's device did not answer in time is an
+alert for the subject."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import store
+from domain import AlertKind, CommandKind, Finding
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
+
+def missed_findings(expired: list[store.commands.Expired], now: float) -> list[Finding]:
+    """One `check_in_missed` per expired check-in of a device bound to a subject."""
+    return [
+        Finding(
+            AlertKind.CHECK_IN_MISSED,
+            e.subject_id,
+            now,
+            f"check-in request to {e.device_code} not answered in time"
+            + ("" if e.error is None else f" (the device said: {e.error})"),
+        )
+        for e in expired
+        if e.kind == CommandKind.CHECK_IN and e.subject_id is not None
+    ]
+
+
+async def record_missed(
+    conn: AsyncConnection[Any], expired: list[store.commands.Expired], *, now: float, actor: str
+) -> None:
+    """Raise the alerts for the check-ins among commands that just expired."""
+    missed = missed_findings(expired, now)
+    if missed:
+        await store.alerts.record_findings(conn, missed, actor=actor)
