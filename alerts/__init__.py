@@ -5,6 +5,7 @@ from alerts.clock import Clock
 from alerts.confirm import Transitions, confirm
 from alerts.delivery import DELIVERED, Channel, DeliveryConfig, DeliveryWorker, Outcome, retry_delay
 from alerts.destinations import Destinations
+from alerts.device_events import event_findings
 from alerts.lifecycle import (
     Action,
     AlertNotFoundError,
@@ -20,7 +21,6 @@ from alerts.rulebook import Memory, Registry, RuleBook, Verdict
 from alerts.separation import metres_apart, separation_findings
 from alerts.silence import Silence, Watched, silence_findings
 from alerts.sms import SmsChannel, SmsTemplate, message
-from alerts.status import status_findings
 from alerts.webhooks import WebhookChannel, http_call, signature
 from alerts.zones import zone_findings
 
@@ -53,6 +53,7 @@ __all__ = [
     "batches",
     "check_ins",
     "confirm",
+    "event_findings",
     "http_call",
     "message",
     "metres_apart",
@@ -62,6 +63,5 @@ __all__ = [
     "separation_findings",
     "signature",
     "silence_findings",
-    "status_findings",
     "zone_findings",
 ]

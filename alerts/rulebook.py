@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import store
+from alerts.device_events import event_findings
 from alerts.orders import OrderBook, order_reminders
 from alerts.policy import Policies
 from alerts.separation import separation_findings
 from alerts.silence import Silence, Watched, silence_findings
-from alerts.status import status_findings
 from alerts.windows import curfew_start_findings, leave_end_findings
 from alerts.zones import zone_findings
 from domain import (
@@ -286,7 +286,7 @@ class RuleBook:
         for e in events:
             if e.event is not DeviceEvent.OFFLINE:  # the broker's word, not the device's
                 heard[e.device_id] = max(heard.get(e.device_id, e.time), e.time)
-        return Verdict(findings=status_findings(events), last_seen=heard)
+        return Verdict(findings=event_findings(events), last_seen=heard)
 
     def tick(self, now: float, *, hold_silence: bool = False) -> Verdict:
         """Rules decided by the clock: silence (of subjects under an order), order

@@ -3,10 +3,10 @@
 from ingest.commands import RESULT_TOPIC, CommandChannel, command_username
 from ingest.decode import Message, decode_message
 from ingest.errors import IngestError, RejectedInputError
+from ingest.events import EVENT_TOPIC, EventV1, decode_event
 from ingest.http import owntracks_http
 from ingest.mqtt import BatchConfig, MqttConfig, run_ingest
 from ingest.pipeline import Pipeline, PipelineConfig, PipelineStats
-from ingest.status import STATUS_TOPIC, StatusV1, decode_status
 from ingest.wire import (
     FIX_TOPIC,
     Decoded,
@@ -18,13 +18,14 @@ from ingest.wire import (
 )
 
 __all__ = [
+    "EVENT_TOPIC",
     "FIX_TOPIC",
     "RESULT_TOPIC",
-    "STATUS_TOPIC",
     "BatchConfig",
     "CommandChannel",
     "Decoded",
     "DecodedFix",
+    "EventV1",
     "FixV1",
     "IngestError",
     "Limits",
@@ -35,11 +36,10 @@ __all__ = [
     "PipelineStats",
     "RejectedInputError",
     "RejectedItem",
-    "StatusV1",
     "command_username",
+    "decode_event",
     "decode_fixes",
     "decode_message",
-    "decode_status",
     "owntracks_http",
     "run_ingest",
 ]

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 
 from domain import EventReport, Rejected
 from ingest.errors import RejectedInputError
-from ingest.owntracks import decode_owntracks
-from ingest.status import decode_status
-from ingest.wire import Decoded, DecodedFix, RejectedItem, decode_fixes, kept, screen
+from ingest.formats import format_of
+from ingest.wire import Decoded, DecodedFix, RejectedItem, kept, screen
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -62,12 +61,16 @@ def decode_message(
     topic, payload = message.topic, message.payload
     try:
         screen(payload, limits)
-        if topic.startswith("owntracks/"):
-            decode, registered = decode_owntracks, owntracks
-        else:
-            decode = decode_status if topic.endswith("/status") else decode_fixes
-            registered = devices
-        return decode(topic, payload, received=message.received, devices=registered, limits=limits)
+        fmt = format_of(topic)
+        if fmt is None:
+            raise RejectedInputError(f"topic {topic!r:.200} is not one that ccmon reads")
+        return fmt.decode(
+            topic,
+            payload,
+            received=message.received,
+            devices=owntracks if fmt.owntracks else devices,
+            limits=limits,
+        )
     except RejectedInputError as exc:
         reason = describe(exc).removeprefix("RejectedInputError: ")
     except Exception as exc:

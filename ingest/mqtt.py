@@ -17,9 +17,7 @@ from paho.mqtt.properties import Properties
 import store
 from ingest.backlog import Backlog, marker_topic
 from ingest.decode import Message
-from ingest.owntracks import OWNTRACKS_TOPICS
-from ingest.status import STATUS_TOPIC
-from ingest.wire import FIX_TOPIC
+from ingest.formats import SUBSCRIPTIONS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -60,7 +58,7 @@ class MqttConfig:
         return marker_topic(self.client_id)
 
     def topics(self) -> list[str]:
-        topics = [FIX_TOPIC, STATUS_TOPIC, *OWNTRACKS_TOPICS]
+        topics = list(SUBSCRIPTIONS)
         if self.share_group is None:
             return topics
         return [f"$share/{self.share_group}/{t}" for t in topics]

@@ -31,7 +31,7 @@ _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 
 
 class FixV1(msgspec.Struct, frozen=True):
-    """One fix on `cc/v1/devices/{device}/fix` (JSON). Unknown fields are ignored."""
+    """One fix on `cc/v1/devices/{code}/fix` (JSON). Unknown fields are ignored."""
 
     time: datetime
     lat: float
@@ -83,7 +83,7 @@ class DecodedFix:
 def device_code(topic: str) -> str:
     match = _TOPIC.match(topic)
     if match is None:
-        raise RejectedInputError(f"topic {topic!r} is not cc/v1/devices/<device id>/fix")
+        raise RejectedInputError(f"topic {topic!r} is not cc/v1/devices/<code>/fix")
     return match.group(1)
 
 

@@ -117,7 +117,7 @@ def fix_payload(
 
 
 def status_payload(*, when: datetime, event: str, battery: int, seq: int) -> bytes:
-    """A native v1 status event, exactly as documented in the README."""
+    """A native v1 device event, exactly as documented in the README."""
     return json.dumps(
         {
             "time": when.isoformat().replace("+00:00", "Z"),

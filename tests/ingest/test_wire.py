@@ -97,7 +97,7 @@ def test_bad_payloads_are_rejected_with_a_reason(body: bytes, reason: str) -> No
         ("cc/v1/devices/nobody/fix", "unknown device 'nobody': not registered"),
         ("cc/v1/devices/ph-off/fix", "device 'ph-off' is not active"),
         ("cc/v1/devices/ph-spare/fix", "device 'ph-spare' is not bound to a subject"),
-        ("cc/v1/devices/a b/fix", "is not cc/v1/devices/<device id>/fix"),
+        ("cc/v1/devices/a b/fix", "is not cc/v1/devices/<code>/fix"),
     ],
 )
 def test_devices_that_may_not_report_are_rejected(topic: str, reason: str) -> None:

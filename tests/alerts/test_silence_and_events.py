@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alerts import Silence, Watched, silence_findings, status_findings
+from alerts import Silence, Watched, event_findings, silence_findings
 from domain import DeviceEvent, EventReport
 from tests.alerts.support import policies
 
@@ -67,7 +67,7 @@ def event(kind: DeviceEvent, t: float, battery: int | None = None) -> EventRepor
 
 
 def test_status_events_become_findings_in_event_time_order() -> None:
-    found = status_findings(
+    found = event_findings(
         [
             event(DeviceEvent.POWER_ON, 5.0),
             event(DeviceEvent.STRAP_CUT, 3.0),

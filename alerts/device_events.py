@@ -1,4 +1,4 @@
-"""Device status rule: what a device says about itself, as findings.
+"""The device event rule: what a device says about itself, as findings.
 
 Tamper and SOS are raised at once (a single event is the whole evidence); a later event that
 undoes one (power on after power off, charging after low battery) is recorded as the
@@ -29,7 +29,7 @@ _RULES: dict[DeviceEvent, tuple[AlertKind, bool, str]] = {
 }
 
 
-def status_findings(events: Iterable[EventReport]) -> list[Finding]:
+def event_findings(events: Iterable[EventReport]) -> list[Finding]:
     """One finding per event that means something to an officer, in event-time order."""
     out = []
     for e in sorted(events, key=lambda e: e.time):

@@ -1,4 +1,4 @@
-"""Native v1 status events."""
+"""Native v1 device events."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from domain import Device, DeviceEvent, DeviceKind
-from ingest import Limits, RejectedInputError, decode_status
+from ingest import Limits, RejectedInputError, decode_event
 
 NOW = time.time()
 RECENT = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(NOW - 60))
@@ -19,7 +19,7 @@ BAND = Device(id=3, code="wb-1", kind=DeviceKind.WRISTBAND, subject_id=8, active
 
 def decode(body: dict[str, Any] | bytes, topic: str = "cc/v1/devices/wb-1/status") -> Any:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return decode_status(topic, raw, received=NOW, devices={"wb-1": BAND}, limits=LIMITS)
+    return decode_event(topic, raw, received=NOW, devices={"wb-1": BAND}, limits=LIMITS)
 
 
 def test_a_strap_cut_is_an_event_of_the_device_and_its_subject() -> None:

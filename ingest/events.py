@@ -1,5 +1,5 @@
-"""Native v1 status events on `cc/v1/devices/{device}/status`: what a device says about
-itself (strap, power, battery, SOS)."""
+"""Native v1 device events, published on `cc/v1/devices/{code}/status`: what a device says
+about itself (strap, power, battery, SOS)."""
 
 from __future__ import annotations
 
@@ -27,12 +27,12 @@ if TYPE_CHECKING:
     from domain import Device
     from ingest.wire import Limits
 
-STATUS_TOPIC = "cc/v1/devices/+/status"
+EVENT_TOPIC = "cc/v1/devices/+/status"
 _TOPIC = re.compile(r"^cc/v1/devices/([A-Za-z0-9_.-]{1,64})/status$")
 
 
-class StatusV1(msgspec.Struct, frozen=True):
-    """One status event (JSON). Unknown fields are ignored."""
+class EventV1(msgspec.Struct, frozen=True):
+    """One device event (JSON). Unknown fields are ignored."""
 
     time: datetime
     event: DeviceEvent
@@ -40,10 +40,10 @@ class StatusV1(msgspec.Struct, frozen=True):
     seq: int | None = None
 
 
-_decoder = msgspec.json.Decoder(StatusV1)
+_decoder = msgspec.json.Decoder(EventV1)
 
 
-def decode_status(
+def decode_event(
     topic: str,
     payload: bytes,
     *,
@@ -54,16 +54,16 @@ def decode_status(
     """Topic + raw payload -> one device event, or RejectedInputError with the reason."""
     match = _TOPIC.match(topic)
     if match is None:
-        raise RejectedInputError(f"topic {topic!r} is not cc/v1/devices/<device id>/status")
+        raise RejectedInputError(f"topic {topic!r} is not cc/v1/devices/<code>/status")
     code = match.group(1)
-    status = decode_json(_decoder, payload, "v1 status")
-    t = device_time(status.time)
+    event = decode_json(_decoder, payload, "v1 device event")
+    t = device_time(event.time)
     check_time(t, received=received, limits=limits)
-    check_battery(status.battery)
-    check_seq(status.seq)
+    check_battery(event.battery)
+    check_seq(event.seq)
     device_id, subject_id = bound_device(code, devices.get(code))
     out = Decoded()
     out.events.append(
-        EventReport(device_id, subject_id, t, status.event, status.battery, status.seq, received)
+        EventReport(device_id, subject_id, t, event.event, event.battery, event.seq, received)
     )
     return out
