@@ -13,7 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ccmon import bench_delivery, bench_e2e, bench_geofence, bench_rules
+from ccmon.bench import delivery as bench_delivery
+from ccmon.bench import e2e as bench_e2e
+from ccmon.bench import geofence as bench_geofence
+from ccmon.bench import rules as bench_rules
 from ccmon.commands import (
     device_credentials,
     migrate,

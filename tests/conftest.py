@@ -24,7 +24,7 @@ from psycopg_pool import AsyncConnectionPool
 
 import store
 from api import create_app, hash_password
-from ccmon.benching import free_port
+from ccmon.bench.common import free_port
 from ccmon.embedded import start_postgres, stop_postgres
 from ccmon.mosquitto import MosquittoError, mosquitto_config, running_mosquitto
 from tests.helpers import bearer, sign_in

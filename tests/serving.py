@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from ccmon.benching import free_port
+from ccmon.bench.common import free_port
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ccmon.benching import free_port
+from ccmon.bench.common import free_port
 from simulators import DEMO_SCENARIOS, EXPECTED_ALERTS
 from tests.helpers import bearer, sign_in, until
 

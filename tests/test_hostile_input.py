@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from paho.mqtt import publish as paho_publish
 
-from ccmon.benching import free_port
+from ccmon.bench.common import free_port
 from domain import AlertKind
 from ingest import Pipeline
 from simulators import fix_payload

@@ -23,7 +23,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 import store
-from ccmon.benching import free_port
+from ccmon.bench.common import free_port
 from ccmon.embedded import start_postgres, stop_postgres
 from ccmon.mosquitto import mosquitto_config
 from ingest import MqttConfig

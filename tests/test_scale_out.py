@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import aiomqtt
 import httpx
 
-from ccmon.benching import free_port
+from ccmon.bench.common import free_port
 from simulators import fix_payload
 from tests.helpers import offset, seed_subject, until
 from tests.running import (

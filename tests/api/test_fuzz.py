@@ -19,7 +19,7 @@ from psycopg_pool import AsyncConnectionPool
 from schemathesis.core.result import Ok
 
 from api import create_app, hash_password
-from ccmon.benching import free_port
+from ccmon.bench.common import free_port
 from ccmon.mosquitto import new_device_password
 
 if TYPE_CHECKING:

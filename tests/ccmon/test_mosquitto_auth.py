@@ -14,7 +14,7 @@ import aiomqtt
 import pytest
 
 import store
-from ccmon.benching import free_port
+from ccmon.bench.common import free_port
 from ccmon.mosquitto import (
     ACL_FILE,
     PASSWORD_FILE,

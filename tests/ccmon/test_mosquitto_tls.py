@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import aiomqtt
 import pytest
 
-from ccmon.benching import free_port
+from ccmon.bench.common import free_port
 from ccmon.mosquitto import TlsListener, mosquitto_config
 from tests.conftest import Broker, shared_folder, started_mosquitto
 from tests.helpers import seed_subject, until

@@ -31,7 +31,7 @@ import numpy as np
 import psycopg
 from numpy.typing import NDArray
 
-from ccmon.benching import free_port, ms, print_table, scratch_database
+from ccmon.bench.common import free_port, ms, print_table, scratch_database
 from ccmon.city import seed_city
 from ccmon.mosquitto import mosquitto_config, running_mosquitto
 from ccmon.services import (

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from alerts import Memory, Registry, RuleBook
-from ccmon.benching import print_table
+from ccmon.bench.common import print_table
 from domain import (
     Assignment,
     Device,

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 import store
 from alerts import DeliveryConfig, DeliveryWorker, Destinations, WebhookChannel
-from ccmon.benching import free_port, ms, print_table, scratch_database
+from ccmon.bench.common import free_port, ms, print_table, scratch_database
 from ccmon.services import connection_pool
 from domain import AlertKind, Finding, SupervisionLevel
 

@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from ccmon.benching import print_table
+from ccmon.bench.common import print_table
 from domain import Assignment, FixBatch, FixSource, Zone, ZoneRole
 from geofence import ZoneIndex
 
