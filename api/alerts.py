@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 import alerts
 import store
+from api import schemas
 from api.auth import ActingUser, CurrentUser
 from api.deps import Conn
 from api.principal import Principal
@@ -17,9 +18,6 @@ from api.reads import Purpose, on_record
 from domain import AlertKind, AlertState
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
-# Where an alert happened is a location: read through /alerts/{id}/location, with a purpose,
-# on the record; never in a list.
-_NO_POSITION = {"lon", "lat"}
 
 
 class Step(BaseModel):
@@ -28,7 +26,7 @@ class Step(BaseModel):
     note: Annotated[str | None, Field(max_length=4000)] = None
 
 
-@router.get("", response_model_exclude={"__all__": _NO_POSITION})
+@router.get("", response_model=list[schemas.Alert])
 async def list_alerts(
     conn: Conn,
     user: CurrentUser,
@@ -44,7 +42,7 @@ async def list_alerts(
     )
 
 
-@router.get("/{alert_id}", response_model_exclude=_NO_POSITION)
+@router.get("/{alert_id}", response_model=schemas.Alert)
 async def get_alert(alert_id: int, conn: Conn, user: CurrentUser) -> store.alerts.AlertRow:
     """One alert of the caller's offices (404 for another office's: not told apart)."""
     alert = await store.alerts.get_alert(conn, alert_id=alert_id, offices=user.scope)
@@ -85,7 +83,7 @@ async def alert_location(
     )
 
 
-@router.get("/{alert_id}/events")
+@router.get("/{alert_id}/events", response_model=list[schemas.AlertEvent])
 async def alert_events(
     alert_id: int, conn: Conn, user: CurrentUser
 ) -> list[store.alerts.AlertEventRow]:
@@ -110,7 +108,7 @@ async def _step(
         raise HTTPException(422, str(exc)) from None
 
 
-@router.post("/{alert_id}/acknowledge", response_model_exclude=_NO_POSITION)
+@router.post("/{alert_id}/acknowledge", response_model=schemas.Alert)
 async def acknowledge(
     alert_id: int, conn: Conn, user: ActingUser, step: Step | None = None
 ) -> store.alerts.AlertRow:
@@ -118,19 +116,19 @@ async def acknowledge(
     return await _step(alert_id, alerts.Action.ACKNOWLEDGE, step or Step(), conn, user)
 
 
-@router.post("/{alert_id}/resolve", response_model_exclude=_NO_POSITION)
+@router.post("/{alert_id}/resolve", response_model=schemas.Alert)
 async def resolve(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.alerts.AlertRow:
     """Handled; the note says how (required for a critical alert)."""
     return await _step(alert_id, alerts.Action.RESOLVE, step, conn, user)
 
 
-@router.post("/{alert_id}/dismiss", response_model_exclude=_NO_POSITION)
+@router.post("/{alert_id}/dismiss", response_model=schemas.Alert)
 async def dismiss(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.alerts.AlertRow:
     """A false alarm; the note says why (required for a critical alert)."""
     return await _step(alert_id, alerts.Action.DISMISS, step, conn, user)
 
 
-@router.post("/{alert_id}/notes", response_model_exclude=_NO_POSITION)
+@router.post("/{alert_id}/notes", response_model=schemas.Alert)
 async def add_note(
     alert_id: int, step: Step, conn: Conn, user: ActingUser
 ) -> store.alerts.AlertRow:

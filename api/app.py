@@ -29,7 +29,7 @@ from api import (
     zones,
 )
 from api.auth import AuthConfig
-from api.deps import Conn
+from api.deps import Conn, Services
 from api.headers import SecurityHeaders
 from api.limits import BodyLimit
 from api.passwords import PasswordChecker
@@ -72,17 +72,19 @@ def create_app(
         docs_url=None,  # served by the console, from assets that ship with ccmon
         redoc_url=None,
     )
-    app.state.pool = pool
-    app.state.auth = auth_config or AuthConfig()
-    app.state.passwords = passwords or PasswordChecker()
-    app.state.destinations = Destinations(webhook_networks)
-    app.state.levels = dict(levels)
-    app.state.report_timezone = report_timezone
-    app.state.device_passwords = device_passwords
-    app.state.feed = live.Feed(pool, interval_s=live_interval_s)
-    app.state.live_heartbeat_s = live_heartbeat_s
-    app.state.live_recheck_s = live_recheck_s
-    app.state.console = console_config or console.ConsoleConfig()
+    shared = app.state.services = Services(
+        pool=pool,
+        auth=auth_config or AuthConfig(),
+        passwords=passwords or PasswordChecker(),
+        destinations=Destinations(webhook_networks),
+        levels=dict(levels),
+        report_timezone=report_timezone,
+        device_passwords=device_passwords,
+        feed=live.Feed(pool, interval_s=live_interval_s),
+        live_heartbeat_s=live_heartbeat_s,
+        live_recheck_s=live_recheck_s,
+        console=console_config or console.ConsoleConfig(),
+    )
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(auth.router)
     v1.include_router(alerts.router)
@@ -110,7 +112,7 @@ def create_app(
     app.include_router(v1)
     console.mount(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-    app.add_middleware(SecurityHeaders, tiles_url=app.state.console.tiles_url)
+    app.add_middleware(SecurityHeaders, tiles_url=shared.console.tiles_url)
     app.add_exception_handler(errors.IntegrityError, _refused_by_store)
     app.add_exception_handler(errors.DataError, _refused_by_store)
     return app

@@ -7,15 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 import store
+from api import schemas
 from api.auth import CurrentUser
 from api.deps import Conn, Timestamp
 from api.principal import Principal
+from domain import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 async def _auditor(user: CurrentUser) -> Principal:
-    if user.role not in ("auditor", "admin"):
+    if user.role not in (Role.AUDITOR, Role.ADMIN):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "the audit trail is for auditors")
     return user
 
@@ -23,7 +25,7 @@ async def _auditor(user: CurrentUser) -> Principal:
 Auditor = Annotated[Principal, Depends(_auditor)]
 
 
-@router.get("/location-reads")
+@router.get("/location-reads", response_model=list[schemas.LocationRead])
 async def location_reads(
     conn: Conn,
     user: Auditor,
@@ -47,7 +49,7 @@ async def location_reads(
     )
 
 
-@router.get("/changes")
+@router.get("/changes", response_model=list[schemas.Change])
 async def changes(
     conn: Conn,
     user: Auditor,
@@ -73,7 +75,7 @@ async def changes(
     )
 
 
-@router.get("/purges")
+@router.get("/purges", response_model=list[schemas.Purge])
 async def purges(
     conn: Conn, user: Auditor, limit: Annotated[int, Query(ge=1, le=10_000)] = 1000
 ) -> list[store.retention.PurgeRow]:

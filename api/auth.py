@@ -21,10 +21,12 @@ from psycopg import AsyncConnection
 from pydantic import BaseModel, Field
 
 import store
+from api import schemas
 from api.changes import record
-from api.deps import Conn
+from api.deps import Conn, services
 from api.passwords import PasswordChecker, hash_password
 from api.principal import Principal
+from domain import Role
 
 _bearer = HTTPBearer(auto_error=False, description="an access token or an API token")
 _API_TOKEN_PREFIX = "ccm_"  # noqa: S105 (how API tokens are told from JWTs)
@@ -53,7 +55,7 @@ async def ensure_admin(conn: AsyncConnection[Any]) -> str | None:
     """
     password = secrets.token_urlsafe(12)
     created = await store.users.create_user(
-        conn, username="admin", password_hash=hash_password(password), role="admin"
+        conn, username="admin", password_hash=hash_password(password), role=Role.ADMIN
     )
     return password if created else None
 
@@ -65,12 +67,11 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 def _config(request: Request) -> AuthConfig:
-    config: AuthConfig = request.app.state.auth
-    return config
+    return services(request.app).auth
 
 
 @dataclass(frozen=True, slots=True)
-class _Keys:
+class SigningKeys:
     by_id: dict[int, bytes]
     read_at: float
 
@@ -79,10 +80,10 @@ class _Keys:
 _KEYS_FRESH_S = 60.0
 
 
-async def _keys(app: FastAPI, conn: AsyncConnection[Any], *, fresh: bool = False) -> _Keys:
+async def _keys(app: FastAPI, conn: AsyncConnection[Any], *, fresh: bool = False) -> SigningKeys:
     """The signing keys by id (the newest signs), made and rotated by the store."""
-    cached: _Keys | None = getattr(app.state, "signing_keys", None)
-    config: AuthConfig = app.state.auth
+    shared = services(app)
+    cached, config = shared.signing_keys, shared.auth
     stale_after = min(_KEYS_FRESH_S, config.key_rotate_s)
     if fresh or cached is None or time.monotonic() - cached.read_at > stale_after:
         by_id = await store.sessions.signing_keys(
@@ -91,7 +92,7 @@ async def _keys(app: FastAPI, conn: AsyncConnection[Any], *, fresh: bool = False
             # an old key may still sign in another process until it reads again
             keep_s=config.access_ttl_s + 2 * _KEYS_FRESH_S,
         )
-        cached = app.state.signing_keys = _Keys(by_id, time.monotonic())
+        cached = shared.signing_keys = SigningKeys(by_id, time.monotonic())
     return cached
 
 
@@ -165,7 +166,7 @@ async def _principal(
     offices = None
     if user.office_id is not None:
         offices = tuple(await store.offices.offices_under(conn, office_id=user.office_id))
-    return Principal(user.id, user.username, user.role, user.office_id, session_id, offices)
+    return Principal(user.id, user.username, Role(user.role), user.office_id, session_id, offices)
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
@@ -173,7 +174,7 @@ CurrentUser = Annotated[Principal, Depends(current_user)]
 
 async def acting_user(user: CurrentUser) -> Principal:
     """A user who may act on alerts: everyone but an auditor, who only reads."""
-    if user.role == "auditor":
+    if user.role is Role.AUDITOR:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "an auditor reads; acting is for officers")
     return user
 
@@ -182,7 +183,7 @@ ActingUser = Annotated[Principal, Depends(acting_user)]
 
 
 async def admin(user: CurrentUser) -> Principal:
-    if user.role != "admin":
+    if user.role is not Role.ADMIN:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only an admin may do this")
     return user
 
@@ -192,7 +193,7 @@ Admin = Annotated[Principal, Depends(admin)]
 
 async def manager(user: CurrentUser) -> Principal:
     """A user who may change the registry of their offices: a supervisor or an admin."""
-    if user.role not in ("supervisor", "admin"):
+    if user.role not in (Role.SUPERVISOR, Role.ADMIN):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "only a supervisor or an admin may change this"
         )
@@ -284,13 +285,13 @@ async def sign_in(body: Credentials, request: Request) -> Tokens:
     down, then stop, further tries of that name from that address (429 with Retry-After),
     and many from one address stop that address; never the user elsewhere. An unknown name
     is answered as a wrong password, in every state."""
-    checker: PasswordChecker = request.app.state.passwords
+    checker = services(request.app).passwords
     async with checker.turn():
         return await _sign_in(body, request, checker)
 
 
 async def _sign_in(body: Credentials, request: Request, checker: PasswordChecker) -> Tokens:
-    config, pool = _config(request), request.app.state.pool
+    config, pool = _config(request), services(request.app).pool
     source = _source(request)
     # No connection is held while the password is checked (that may wait for the hasher).
     async with pool.connection() as conn:
@@ -339,7 +340,7 @@ async def logout(user: CurrentUser, conn: Conn) -> None:
     await store.sessions.revoke_session(conn, session_id=user.session_id)
 
 
-@router.get("/auth/me")
+@router.get("/auth/me", response_model=schemas.User)
 async def me(user: CurrentUser) -> store.users.UserRow:
     """Who the token belongs to."""
     return store.users.UserRow(user.user_id, user.username, user.role, user.office_id)
@@ -354,9 +355,9 @@ class NewPassword(BaseModel):
 async def change_password(body: NewPassword, request: Request, user: CurrentUser) -> None:
     """Change one's own password (at least 12 characters); every session of the user ends,
     this one too: sign in again. A wrong current password counts as a failed sign-in."""
-    config, pool = _config(request), request.app.state.pool
+    config, pool = _config(request), services(request.app).pool
     source = _source(request)
-    checker: PasswordChecker = request.app.state.passwords
+    checker = services(request.app).passwords
     async with checker.turn(), pool.connection() as conn:
         _held_off(await store.sessions.login_blocked(conn, username=user.username, source=source))
         current = await store.users.password_hash_of(conn, user_id=user.user_id)
@@ -387,7 +388,7 @@ async def create_api_token(body: NewApiToken, conn: Conn, user: Admin) -> ApiTok
     return ApiToken(id=token_id, token=token)
 
 
-@router.get("/api-tokens")
+@router.get("/api-tokens", response_model=list[schemas.ApiTokenInfo])
 async def list_api_tokens(conn: Conn, _user: Admin) -> list[store.tokens.ApiTokenRow]:
     """Every API token (never the token itself)."""
     return await store.tokens.list_api_tokens(conn)

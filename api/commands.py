@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field, model_validator
 
 import store
+from api import schemas
 from api.auth import ActingUser, CurrentUser
 from api.changes import record
 from api.deps import Conn
@@ -50,7 +51,12 @@ class NewCommand(BaseModel):
         return {}
 
 
-@router.post("/devices/{device_id}/commands", status_code=status.HTTP_201_CREATED, tags=["devices"])
+@router.post(
+    "/devices/{device_id}/commands",
+    status_code=status.HTTP_201_CREATED,
+    tags=["devices"],
+    response_model=schemas.Command,
+)
 async def issue_command(
     device_id: int, body: NewCommand, conn: Conn, user: ActingUser
 ) -> store.commands.CommandRow:
@@ -71,7 +77,7 @@ async def issue_command(
     return row
 
 
-@router.get("/devices/{device_id}/commands", tags=["devices"])
+@router.get("/devices/{device_id}/commands", tags=["devices"], response_model=list[schemas.Command])
 async def device_commands(
     device_id: int, conn: Conn, user: CurrentUser, limit: Limit = 100
 ) -> list[store.commands.CommandRow]:
@@ -79,7 +85,9 @@ async def device_commands(
     return await store.commands.list_commands(conn, device_id=device_id, limit=limit)
 
 
-@router.get("/subjects/{subject_id}/commands", tags=["subjects"])
+@router.get(
+    "/subjects/{subject_id}/commands", tags=["subjects"], response_model=list[schemas.Command]
+)
 async def subject_commands(
     subject_id: KnownSubject, conn: Conn, limit: Limit = 100
 ) -> list[store.commands.CommandRow]:
@@ -87,7 +95,7 @@ async def subject_commands(
     return await store.commands.list_commands(conn, subject_id=subject_id, limit=limit)
 
 
-@router.get("/commands/{command_id}")
+@router.get("/commands/{command_id}", response_model=schemas.Command)
 async def get_command(command_id: UUID, conn: Conn, user: CurrentUser) -> store.commands.CommandRow:
     rows = await store.commands.list_commands(conn, command_id=command_id, offices=user.scope)
     if not rows:

@@ -12,6 +12,8 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from api.deps import services
+
 STATIC = Path(__file__).parent / "console" / "static"
 
 router = APIRouter(tags=["console"])
@@ -37,7 +39,7 @@ class ConsoleConfig(BaseModel):
 @router.get("/console/config")
 async def console_config(request: Request) -> ConsoleConfig:
     """The basemap and display settings (no sign-in needed: the login page uses them)."""
-    config: ConsoleConfig = request.app.state.console
+    config = services(request.app).console
     return config
 
 

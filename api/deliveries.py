@@ -9,10 +9,10 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 import store
-from alerts import Destinations
+from api import schemas
 from api.auth import Admin
 from api.changes import record
-from api.deps import Conn
+from api.deps import Conn, services
 from domain import AlertKind, Severity
 
 router = APIRouter(tags=["delivery"])
@@ -31,7 +31,7 @@ class NewSubscription(BaseModel):
 
 
 class CreatedSubscription(BaseModel):
-    subscription: store.subscriptions.SubscriptionRow
+    subscription: schemas.Subscription
     secret: str = Field(description="shown only now: verify X-Ccmon-Signature with it")
 
 
@@ -42,7 +42,7 @@ async def create_webhook(
     """Subscribe a URL to alert events (every change of every matching alert). A URL that
     reaches inside (loopback, private, link-local, ...) is refused unless the operator
     allows its network."""
-    destinations: Destinations = request.app.state.destinations
+    destinations = services(request.app).destinations
     refusal = await destinations.refusal(str(new.url))
     if refusal is not None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, refusal)
@@ -57,10 +57,10 @@ async def create_webhook(
         actor=user.username,
     )
     await record(conn, user, "create", "webhook", row.id, new.office_id, new, exclude={"secret"})
-    return CreatedSubscription(subscription=row, secret=secret)
+    return CreatedSubscription(subscription=schemas.Subscription.model_validate(row), secret=secret)
 
 
-@router.get("/webhooks")
+@router.get("/webhooks", response_model=list[schemas.Subscription])
 async def list_webhooks(conn: Conn, _user: Admin) -> list[store.subscriptions.SubscriptionRow]:
     return await store.subscriptions.list_subscriptions(conn)
 
@@ -73,7 +73,7 @@ async def stop_webhook(subscription_id: int, conn: Conn, user: Admin) -> None:
     await record(conn, user, "stop", "webhook", subscription_id, None)
 
 
-@router.get("/deliveries")
+@router.get("/deliveries", response_model=list[schemas.Delivery])
 async def list_deliveries(
     conn: Conn,
     _user: Admin,
@@ -84,7 +84,7 @@ async def list_deliveries(
     return await store.outbox.list_deliveries(conn, state=state, limit=limit)
 
 
-@router.post("/deliveries/{delivery_id}/resend")
+@router.post("/deliveries/{delivery_id}/resend", response_model=schemas.Delivery)
 async def resend(delivery_id: int, conn: Conn, user: Admin) -> store.outbox.DeliveryRow:
     """Queue a dead or suppressed delivery again, due now, with the same ids."""
     row = await store.outbox.resend(conn, outbox_id=delivery_id)

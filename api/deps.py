@@ -1,21 +1,56 @@
-"""Request-scoped dependencies (a pooled connection whose transaction commits on success),
-and the parameter types every route reads alike."""
+"""What routes share: the services created once with the app (typed, in one place), a
+pooled connection per request (its transaction commits on success), and the parameter types
+every route reads alike."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from pydantic import AwareDatetime, BeforeValidator
+from starlette.applications import Starlette
+
+if TYPE_CHECKING:
+    from alerts import Destinations
+    from api.auth import AuthConfig, SigningKeys
+    from api.console import ConsoleConfig
+    from api.live import Feed
+    from api.passwords import PasswordChecker
+    from domain import LevelPolicy, SupervisionLevel
+
+
+@dataclass(slots=True)
+class Services:
+    """Made by `create_app`; a route reaches it through `services(request.app)`.
+    `device_passwords`: makes a device's broker password and its hash (None: this server
+    issues no broker accounts). `signing_keys`: the auth module's cache of the store's keys."""
+
+    pool: AsyncConnectionPool[Any]
+    auth: AuthConfig
+    passwords: PasswordChecker
+    destinations: Destinations
+    levels: Mapping[SupervisionLevel, LevelPolicy]
+    report_timezone: str
+    device_passwords: Callable[[], tuple[str, str]] | None
+    feed: Feed
+    live_heartbeat_s: float
+    live_recheck_s: float
+    console: ConsoleConfig
+    signing_keys: SigningKeys | None = None
+
+
+def services(app: Starlette) -> Services:
+    shared: Services = app.state.services
+    return shared
 
 
 async def _connection(request: Request) -> AsyncIterator[AsyncConnection[Any]]:
-    pool: AsyncConnectionPool[Any] = request.app.state.pool
-    async with pool.connection() as conn:
+    async with services(request.app).pool.connection() as conn:
         yield conn
 
 

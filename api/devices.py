@@ -3,23 +3,18 @@ issuing a device's broker account."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import APIRouter, HTTPException, Request, status
 from psycopg import errors
 from pydantic import BaseModel, Field
 
 import store
+from api import schemas
 from api.auth import CurrentUser, Manager
 from api.changes import record
-from api.deps import Conn
-from api.passwords import PasswordChecker
+from api.deps import Conn, services
 from api.principal import Principal
 from api.subjects import office_in_scope
 from domain import DeviceKind
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 router = APIRouter(prefix="/devices", tags=["devices"])
 
@@ -73,7 +68,7 @@ _SECRETS = {"owntracks_key", "http_password"}  # never in the change log
 async def _hashed(request: Request, password: str | None) -> str | None:
     if password is None:
         return None
-    checker: PasswordChecker = request.app.state.passwords
+    checker = services(request.app).passwords
     return await checker.hash(password)
 
 
@@ -99,7 +94,7 @@ async def _subject_office(conn: Conn, user: Principal, subject_id: int) -> int:
     return office
 
 
-@router.get("")
+@router.get("", response_model=list[schemas.Device])
 async def list_devices(
     conn: Conn, user: CurrentUser, subject_id: int | None = None
 ) -> list[store.devices.DeviceRow]:
@@ -108,12 +103,12 @@ async def list_devices(
     return await store.devices.list_devices(conn, offices=user.scope, subject_id=subject_id)
 
 
-@router.get("/{device_id}")
+@router.get("/{device_id}", response_model=schemas.Device)
 async def get_device(device_id: int, conn: Conn, user: CurrentUser) -> store.devices.DeviceRow:
     return await known_device(conn, user, device_id)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Device)
 async def create_device(
     body: NewDevice, conn: Conn, user: Manager, request: Request
 ) -> store.devices.DeviceRow:
@@ -148,7 +143,7 @@ async def create_device(
     return await known_device(conn, user, device_id)
 
 
-@router.patch("/{device_id}")
+@router.patch("/{device_id}", response_model=schemas.Device)
 async def update_device(
     device_id: int, body: DevicePatch, conn: Conn, user: Manager, request: Request
 ) -> store.devices.DeviceRow:
@@ -193,7 +188,7 @@ async def issue_mqtt_credentials(
     """A new broker password for the device (any old one stops working once the broker's
     files are rewritten); shown this once, only its hash is kept."""
     device = await known_device(conn, user, device_id)
-    new_password: Callable[[], tuple[str, str]] | None = request.app.state.device_passwords
+    new_password = services(request.app).device_passwords
     if new_password is None:
         raise HTTPException(
             status.HTTP_501_NOT_IMPLEMENTED, "this server issues no broker accounts"

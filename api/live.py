@@ -33,6 +33,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 import store
 from api.auth import still_signed_in, user_of_token
+from api.deps import services
 from api.principal import Principal
 
 if TYPE_CHECKING:
@@ -180,8 +181,8 @@ async def live(ws: WebSocket) -> None:
     hello = await _hello(ws)
     if hello is None:
         return
-    pool: AsyncConnectionPool[Any] = ws.app.state.pool
-    feed: Feed = ws.app.state.feed
+    shared = services(ws.app)
+    pool, feed = shared.pool, shared.feed
     async with pool.connection() as conn:
         try:
             user = await user_of_token(hello.token, conn, ws.app)
@@ -197,7 +198,7 @@ async def live(ws: WebSocket) -> None:
             {
                 "type": "ready",
                 "cursor": str(cursor),
-                "heartbeat_s": ws.app.state.live_heartbeat_s,
+                "heartbeat_s": services(ws.app).live_heartbeat_s,
                 "user": user.username,
             }
         )
@@ -214,7 +215,7 @@ async def _catch_up(
 ) -> dict[str, Any] | None:
     """The first events message (and the audit row of this look at positions), or None after
     telling the client to resync."""
-    pool: AsyncConnectionPool[Any] = ws.app.state.pool
+    pool = services(ws.app).pool
     async with pool.connection() as conn:
         if hello.since is not None and hello.since > cursor:
             await ws.send_json({"type": "resync", "reason": "unknown cursor (the store changed?)"})
@@ -263,8 +264,8 @@ async def _follow(
     """Send each batch's part the user may see; after `heartbeat_s` with nothing sent, a
     heartbeat. Every `live_recheck_s`, however busy the feed, the user is looked up again:
     a session that ended closes the feed, offices that changed change what is sent."""
-    heartbeat_s: float = ws.app.state.live_heartbeat_s
-    recheck_s: float = ws.app.state.live_recheck_s
+    shared = services(ws.app)
+    heartbeat_s, recheck_s = shared.live_heartbeat_s, shared.live_recheck_s
     listener = asyncio.create_task(_until_closed(ws))
     sent = checked = time.monotonic()
     try:
@@ -290,7 +291,7 @@ async def _follow(
             if listener.done():
                 continue
             if time.monotonic() - checked >= recheck_s:
-                pool: AsyncConnectionPool[Any] = ws.app.state.pool
+                pool = services(ws.app).pool
                 async with pool.connection() as conn:
                     now_user = await still_signed_in(conn, user, token, ws.app)
                 if now_user is None:

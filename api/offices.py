@@ -4,21 +4,22 @@ everyone sees the offices they work in."""
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, Field
 
 import store
+from api import schemas
 from api.auth import Admin, CurrentUser
 from api.changes import record
 from api.deps import Conn
 from api.passwords import hash_password
+from domain import Role
 
 router = APIRouter(tags=["offices and users"])
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-Role = Literal["admin", "supervisor", "officer", "auditor"]
 
 
 class NewOffice(BaseModel):
@@ -30,13 +31,13 @@ class OfficePatch(BaseModel):
     name: Name
 
 
-@router.get("/offices")
+@router.get("/offices", response_model=list[schemas.Office])
 async def list_offices(conn: Conn, user: CurrentUser) -> list[store.offices.OfficeRow]:
     """The caller's office and every office below it (all offices for a county user)."""
     return await store.offices.list_offices(conn, offices=user.scope)
 
 
-@router.post("/offices", status_code=status.HTTP_201_CREATED)
+@router.post("/offices", status_code=status.HTTP_201_CREATED, response_model=schemas.Office)
 async def create_office(body: NewOffice, conn: Conn, user: Admin) -> store.offices.OfficeRow:
     if body.parent_id is not None and not await store.offices.office_exists(
         conn, office_id=body.parent_id
@@ -47,7 +48,7 @@ async def create_office(body: NewOffice, conn: Conn, user: Admin) -> store.offic
     return store.offices.OfficeRow(office_id, body.name, body.parent_id)
 
 
-@router.patch("/offices/{office_id}")
+@router.patch("/offices/{office_id}", response_model=schemas.Office)
 async def rename_office(
     office_id: int, body: OfficePatch, conn: Conn, user: Admin
 ) -> store.offices.OfficeRow:
@@ -76,7 +77,7 @@ class NewUser(BaseModel):
 
 
 class CreatedUser(BaseModel):
-    user: store.users.UserAccountRow
+    user: schemas.UserAccount
     password: str | None = Field(description="the generated password, shown this once")
 
 
@@ -102,7 +103,7 @@ async def _office_or_422(conn: Conn, office_id: int | None) -> None:
 def _county_wide_admin(role: str, office_id: int | None) -> None:
     """Admins manage users, tokens, webhooks and quarantine of the whole county: one with an
     office would not be confined to it, so an admin has none."""
-    if role == "admin" and office_id is not None:
+    if role == Role.ADMIN and office_id is not None:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "an admin works county-wide: give an admin no office",
@@ -116,7 +117,7 @@ async def _account(conn: Conn, user_id: int) -> store.users.UserAccountRow:
     return accounts[0]
 
 
-@router.get("/users")
+@router.get("/users", response_model=list[schemas.UserAccount])
 async def list_users(conn: Conn, _user: Admin) -> list[store.users.UserAccountRow]:
     return await store.users.list_users(conn)
 
@@ -139,15 +140,15 @@ async def create_user(body: NewUser, conn: Conn, user: Admin) -> CreatedUser:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the username {body.username!r} is taken")
     account = await _account(conn, user_id)
     await record(conn, user, "create", "user", user_id, body.office_id, body, exclude={"password"})
-    return CreatedUser(user=account, password=generated)
+    return CreatedUser(user=schemas.UserAccount.model_validate(account), password=generated)
 
 
-@router.patch("/users/{user_id}")
+@router.patch("/users/{user_id}", response_model=schemas.UserAccount)
 async def update_user(
     user_id: int, body: UserPatch, conn: Conn, user: Admin
 ) -> store.users.UserAccountRow:
     before = await _account(conn, user_id)
-    if user_id == user.user_id and (body.disabled or body.role not in (None, "admin")):
+    if user_id == user.user_id and (body.disabled or body.role not in (None, Role.ADMIN)):
         raise HTTPException(
             status.HTTP_409_CONFLICT, "an admin cannot disable or demote themselves"
         )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import AwareDatetime, BaseModel, Field
 
 import store
+from api import schemas
 from api.auth import ActingUser, CurrentUser, Manager
 from api.changes import record
 from api.deps import Conn
@@ -43,14 +44,17 @@ async def _order(conn: Conn, subject_id: int, order_id: int) -> store.orders.Ord
     return order
 
 
-@router.get("/subjects/{subject_id}/orders", tags=["subjects"])
+@router.get("/subjects/{subject_id}/orders", tags=["subjects"], response_model=list[schemas.Order])
 async def list_orders(subject_id: KnownSubject, conn: Conn) -> list[store.orders.OrderRow]:
     """The subject's monitoring orders with their extensions, oldest first."""
     return await store.orders.list_orders(conn, subject_id=subject_id)
 
 
 @router.post(
-    "/subjects/{subject_id}/orders", status_code=status.HTTP_201_CREATED, tags=["subjects"]
+    "/subjects/{subject_id}/orders",
+    status_code=status.HTTP_201_CREATED,
+    tags=["subjects"],
+    response_model=schemas.Order,
 )
 async def create_order(
     subject_id: KnownSubject, body: NewOrder, conn: Conn, user: Manager
@@ -73,7 +77,11 @@ async def create_order(
     return await _order(conn, subject_id, order_id)
 
 
-@router.post("/orders/{order_id}/extensions", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/orders/{order_id}/extensions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.Order,
+)
 async def extend_order(
     order_id: int, body: NewExtension, conn: Conn, user: Manager
 ) -> store.orders.OrderRow:
@@ -113,7 +121,7 @@ class Decision(BaseModel):
     note: str | None = Field(default=None, max_length=2000, description="why, for the record")
 
 
-@router.get("/leaves")
+@router.get("/leaves", response_model=list[schemas.Leave])
 async def list_leaves(
     conn: Conn,
     user: CurrentUser,
@@ -127,13 +135,16 @@ async def list_leaves(
     )
 
 
-@router.get("/subjects/{subject_id}/leaves", tags=["subjects"])
+@router.get("/subjects/{subject_id}/leaves", tags=["subjects"], response_model=list[schemas.Leave])
 async def subject_leaves(subject_id: KnownSubject, conn: Conn) -> list[store.leaves.LeaveRow]:
     return await store.leaves.list_leaves(conn, offices=None, subject_id=subject_id)
 
 
 @router.post(
-    "/subjects/{subject_id}/leaves", status_code=status.HTTP_201_CREATED, tags=["subjects"]
+    "/subjects/{subject_id}/leaves",
+    status_code=status.HTTP_201_CREATED,
+    tags=["subjects"],
+    response_model=schemas.Leave,
 )
 async def request_leave(
     subject_id: KnownSubject, body: NewLeave, conn: Conn, user: ActingUser
@@ -183,7 +194,7 @@ async def _decide(
     return await _leave(conn, user, leave_id)
 
 
-@router.post("/leaves/{leave_id}/approve")
+@router.post("/leaves/{leave_id}/approve", response_model=schemas.Leave)
 async def approve_leave(
     leave_id: int, conn: Conn, user: Manager, body: Decision | None = None
 ) -> store.leaves.LeaveRow:
@@ -192,7 +203,7 @@ async def approve_leave(
     return await _decide(conn, user, leave_id, body or Decision(), approve=True)
 
 
-@router.post("/leaves/{leave_id}/reject")
+@router.post("/leaves/{leave_id}/reject", response_model=schemas.Leave)
 async def reject_leave(
     leave_id: int, conn: Conn, user: Manager, body: Decision | None = None
 ) -> store.leaves.LeaveRow:

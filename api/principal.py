@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from domain import Role
+
 
 @dataclass(frozen=True, slots=True)
 class Principal:
@@ -15,7 +17,7 @@ class Principal:
 
     user_id: int
     username: str
-    role: str
+    role: Role
     office_id: int | None
     session_id: UUID | None  # None for an API token
     offices: tuple[int, ...] | None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -11,14 +12,15 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 import store
+from api import schemas
 from api.auth import CurrentUser
-from api.deps import Conn
+from api.deps import Conn, services
 from domain import LevelPolicy, SupervisionLevel
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 
-def _limits(levels: dict[SupervisionLevel, LevelPolicy]) -> dict[str, float]:
+def _limits(levels: Mapping[SupervisionLevel, LevelPolicy]) -> dict[str, float]:
     """Seconds without any report after which a subject counts as silent, per level."""
     return {
         level.value: max(p.phone_interval_s, p.wristband_interval_s) + p.silence_grace_s
@@ -28,7 +30,7 @@ def _limits(levels: dict[SupervisionLevel, LevelPolicy]) -> dict[str, float]:
 
 @router.get(
     "/daily",
-    response_model=store.reports.DailyReport,
+    response_model=schemas.DailyReport,
     responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
 )
 async def daily_report(
@@ -51,7 +53,7 @@ async def daily_report(
         offices = await store.offices.offices_under(conn, office_id=office)
         if not offices or (user.offices is not None and office not in user.offices):
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no office {office}")
-    zone = ZoneInfo(request.app.state.report_timezone)
+    zone = ZoneInfo(services(request.app).report_timezone)
     start = datetime.combine(day, time(), zone)
     end = datetime.combine(day + timedelta(days=1), time(), zone)
     now = datetime.now(UTC)
@@ -63,7 +65,7 @@ async def daily_report(
         start=start,
         end=end,
         at=min(end, now),
-        limits=_limits(request.app.state.levels),
+        limits=_limits(services(request.app).levels),
     )
     if format == "csv":
         return Response(_csv(report), media_type="text/csv; charset=utf-8")

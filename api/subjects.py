@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
 import store
+from api import schemas
 from api.auth import CurrentUser, Manager
 from api.changes import record
 from api.deps import Conn, Timestamp
@@ -20,7 +21,7 @@ from domain import SupervisionLevel
 router = APIRouter(prefix="/subjects", tags=["subjects"])
 
 
-@router.get("")
+@router.get("", response_model=list[schemas.Subject])
 async def list_subjects(conn: Conn, user: CurrentUser) -> list[store.subjects.SubjectRow]:
     """The subjects of the caller's offices."""
     return await store.subjects.list_subjects(conn, offices=user.scope)
@@ -51,7 +52,7 @@ async def _subject_row(conn: Conn, user: Principal, subject_id: int) -> store.su
     return row
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=schemas.Subject)
 async def create_subject(body: NewSubject, conn: Conn, user: Manager) -> store.subjects.SubjectRow:
     office_in_scope(user, body.office_id)
     subject_id = await store.subjects.create_subject(
@@ -76,13 +77,13 @@ Limit = Annotated[int, Query(ge=1, le=10_000)]
 class SubjectDetail(BaseModel):
     """What a subject's page shows, without any position (that is a recorded read)."""
 
-    subject: store.subjects.SubjectRow
-    devices: list[store.devices.DeviceRow]
-    device_history: list[store.devices.BindingRow]
-    assignments: list[store.assignments.AssignmentRow]
-    orders: list[store.orders.OrderRow]
+    subject: schemas.Subject
+    devices: list[schemas.Device]
+    device_history: list[schemas.Binding]
+    assignments: list[schemas.Assignment]
+    orders: list[schemas.Order]
     active_order_id: int | None = Field(description="the order in force now, if any")
-    leaves: list[store.leaves.LeaveRow]
+    leaves: list[schemas.Leave]
 
 
 @router.get("/{subject_id}")
@@ -91,17 +92,28 @@ async def get_subject(subject_id: KnownSubject, conn: Conn, user: CurrentUser) -
     now = datetime.now(UTC)
     active = [o.id for o in orders if o.starts_at <= now < o.ends_at]
     return SubjectDetail(
-        subject=await _subject_row(conn, user, subject_id),
-        devices=await store.devices.list_devices(conn, offices=None, subject_id=subject_id),
-        device_history=await store.devices.device_bindings(conn, subject_id=subject_id),
-        assignments=await store.assignments.list_assignments(conn, subject_id=subject_id),
-        orders=orders,
+        subject=schemas.Subject.model_validate(await _subject_row(conn, user, subject_id)),
+        devices=schemas.each(
+            schemas.Device,
+            await store.devices.list_devices(conn, offices=None, subject_id=subject_id),
+        ),
+        device_history=schemas.each(
+            schemas.Binding, await store.devices.device_bindings(conn, subject_id=subject_id)
+        ),
+        assignments=schemas.each(
+            schemas.Assignment,
+            await store.assignments.list_assignments(conn, subject_id=subject_id),
+        ),
+        orders=schemas.each(schemas.Order, orders),
         active_order_id=active[-1] if active else None,
-        leaves=await store.leaves.list_leaves(conn, offices=None, subject_id=subject_id),
+        leaves=schemas.each(
+            schemas.Leave,
+            await store.leaves.list_leaves(conn, offices=None, subject_id=subject_id),
+        ),
     )
 
 
-@router.patch("/{subject_id}")
+@router.patch("/{subject_id}", response_model=schemas.Subject)
 async def update_subject(
     subject_id: KnownSubject, body: SubjectPatch, conn: Conn, user: Manager
 ) -> store.subjects.SubjectRow:
@@ -119,7 +131,7 @@ async def update_subject(
     return row
 
 
-@router.get("/{subject_id}/fixes")
+@router.get("/{subject_id}/fixes", response_model=list[schemas.Fix])
 async def subject_fixes(
     subject_id: KnownSubject, purpose: Purpose, conn: Conn, user: CurrentUser, limit: Limit = 100
 ) -> list[store.fixes.FixRow]:
@@ -139,7 +151,7 @@ class Trail(BaseModel):
     fixes_in_range: int = Field(
         description="stored in the range; `points` keeps at most max_points"
     )
-    points: list[store.fixes.FixRow]
+    points: list[schemas.Fix]
 
 
 @router.get("/{subject_id}/trail")
@@ -171,11 +183,15 @@ async def subject_trail(
         until=until,
     )
     return Trail(
-        subject_id=subject_id, since=since, until=until, fixes_in_range=total, points=points
+        subject_id=subject_id,
+        since=since,
+        until=until,
+        fixes_in_range=total,
+        points=schemas.each(schemas.Fix, points),
     )
 
 
-@router.get("/{subject_id}/events")
+@router.get("/{subject_id}/events", response_model=list[schemas.Event])
 async def subject_events(
     subject_id: KnownSubject, conn: Conn, limit: Limit = 100
 ) -> list[store.events.EventRow]:

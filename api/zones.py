@@ -13,6 +13,7 @@ from psycopg import errors
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 import store
+from api import schemas
 from api.auth import CurrentUser, Manager
 from api.changes import record
 from api.deps import Conn
@@ -238,7 +239,9 @@ async def _assignment(
     return rows[0]
 
 
-@router.get("/subjects/{subject_id}/assignments", tags=["subjects"])
+@router.get(
+    "/subjects/{subject_id}/assignments", tags=["subjects"], response_model=list[schemas.Assignment]
+)
 async def list_assignments(
     subject_id: KnownSubject, conn: Conn, ended: bool = False
 ) -> list[store.assignments.AssignmentRow]:
@@ -247,7 +250,10 @@ async def list_assignments(
 
 
 @router.post(
-    "/subjects/{subject_id}/assignments", status_code=status.HTTP_201_CREATED, tags=["subjects"]
+    "/subjects/{subject_id}/assignments",
+    status_code=status.HTTP_201_CREATED,
+    tags=["subjects"],
+    response_model=schemas.Assignment,
 )
 async def assign_zone(
     subject_id: KnownSubject, body: NewAssignment, conn: Conn, user: Manager
@@ -272,7 +278,11 @@ async def assign_zone(
     return await _assignment(conn, subject_id, assignment_id)
 
 
-@router.patch("/subjects/{subject_id}/assignments/{assignment_id}", tags=["subjects"])
+@router.patch(
+    "/subjects/{subject_id}/assignments/{assignment_id}",
+    tags=["subjects"],
+    response_model=schemas.Assignment,
+)
 async def change_schedule(
     subject_id: KnownSubject, assignment_id: int, body: AssignmentPatch, conn: Conn, user: Manager
 ) -> store.assignments.AssignmentRow:

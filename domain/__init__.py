@@ -37,6 +37,7 @@ from domain.orders import (
 )
 from domain.rejections import Rejected
 from domain.subjects import Device, DeviceKind, SupervisionLevel
+from domain.users import Role
 from domain.zones import (
     ALWAYS,
     Assignment,
@@ -81,6 +82,7 @@ __all__ = [
     "OneOffWindow",
     "OrderError",
     "Rejected",
+    "Role",
     "RunState",
     "Schedule",
     "SeparationState",
