@@ -1,0 +1,127 @@
+// A subject's page: who they are, their devices, zones, order and leave, their alerts with
+// each alert's history, and their trail (a recorded location read) played back on the map.
+import { $, SessionEnded, ago, api, el, levelName, localTime, t, toLocalInput } from "./core.js";
+import { layers, map, shown } from "./map.js";
+import { alertItem } from "./queue.js";
+
+let openSubjectId = null;
+let playback;
+
+export const shownSubject = () => openSubjectId;
+
+function table(rows) {
+  return el("table", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((c, i) => el(i === 0 ? "th" : "td", { textContent: c ?? "" })))));
+}
+
+function describeSchedule(schedule) {
+  if (!schedule) return t("always");
+  const parts = (schedule.weekly || []).map((w) => `${w.days.map((d) => t(`day_${d}`)).join("")} ${w.start}-${w.end}`);
+  parts.push(...(schedule.once || []).map((w) => `${localTime(w.start)} - ${localTime(w.end)}`));
+  return parts.join("; ");
+}
+
+export async function openSubject(subjectId) {
+  openSubjectId = subjectId;
+  const detail = await api(`/subjects/${subjectId}`);
+  const s = detail.subject;
+  const order = detail.orders.find((o) => o.id === detail.active_order_id);
+  const now = Date.now();
+  const leave = detail.leaves.find((l) => l.state === "approved" && new Date(l.ends_at).getTime() > now);
+  const body = $("#subject-body");
+  body.replaceChildren(
+    el("h2", { textContent: s.name }),
+    table([
+      [t("office"), s.office],
+      [t("level"), levelName(s.level)],
+      [t("order"), order ? t("orderUntil", { end: localTime(order.ends_at), days: Math.ceil((new Date(order.ends_at) - now) / 86400000) }) : t("noOrder")],
+      [t("leave"), leave ? `${leave.destination}: ${localTime(leave.starts_at)} - ${localTime(leave.ends_at)}` : t("none")],
+    ]),
+    el("h3", { textContent: t("devices") }),
+    table(detail.devices.map((d) => [
+      `${t(d.kind)} ${d.code}`,
+      d.active ? (d.battery != null ? `${d.battery}%` : "–") : t("retired"),
+      d.last_fix_at ? `${t("lastSeen")} ${ago(d.last_fix_at)}` : t("neverSeen"),
+    ])),
+    el("h3", { textContent: t("zones") }),
+    table(detail.assignments.map((a) => [a.zone_name, t(`role_${a.role}`), describeSchedule(a.schedule)])),
+  );
+  $("#subject").hidden = false;
+  const form = $("#trail-form");
+  const until = new Date(Date.now() + 60 * 1000); // the inputs drop seconds: past now
+  const since = new Date(until.getTime() - 6 * 3600 * 1000);
+  form.since.value = toLocalInput(since);
+  form.until.value = toLocalInput(until);
+  $("#trail-player").hidden = true;
+  $("#trail-info").textContent = "";
+  layers.trail.clearLayers();
+  await refreshSubjectAlerts();
+}
+
+export function closeSubject() {
+  $("#subject").hidden = true;
+  openSubjectId = null;
+  clearInterval(playback);
+  layers.trail.clearLayers();
+}
+
+export async function refreshSubjectAlerts() {
+  if (openSubjectId === null) return;
+  const states = ["open", "acknowledged", "resolved", "dismissed"].map((s) => `state=${s}`).join("&");
+  const alerts = await api(`/alerts?${states}&subject_id=${openSubjectId}&limit=50`);
+  alerts.sort((a, b) => b.opened_at.localeCompare(a.opened_at));
+  $("#subject-alerts").replaceChildren(...alerts.map((a) => {
+    const item = alertItem(a, { actions: false });
+    const events = el("ul", { className: "events" });
+    const more = el("button", {
+      className: "link", textContent: t("history"),
+      onclick: async () => {
+        const steps = await api(`/alerts/${a.id}/events`);
+        events.replaceChildren(...steps.map((e) => el("li", { textContent: `${localTime(e.at)} ${t(`action_${e.action}`)} · ${e.actor}${e.note ? `: ${e.note}` : ""}` })));
+      },
+    });
+    item.append(more, events);
+    return item;
+  }));
+}
+
+export async function showTrail(event) {
+  event.preventDefault();
+  const form = event.target;
+  const since = new Date(form.since.value).toISOString();
+  const until = new Date(form.until.value).toISOString();
+  const query = new URLSearchParams({ since, until, purpose: form.purpose.value, max_points: "2000" });
+  let trail;
+  try {
+    trail = await api(`/subjects/${openSubjectId}/trail?${query}`);
+  } catch (error) {
+    if (!(error instanceof SessionEnded)) $("#trail-info").textContent = error.message;
+    return;
+  }
+  layers.trail.clearLayers();
+  const points = trail.points.map((p) => shown(p.lon, p.lat));
+  $("#trail-info").textContent = t("trailInfo", { shown: trail.points.length, total: trail.fixes_in_range });
+  if (!points.length) return;
+  L.polyline(points, { color: "#7a1fa2", weight: 3 }).addTo(layers.trail);
+  const cursor = L.circleMarker(points[0], { radius: 8, color: "#7a1fa2", fillOpacity: 0.9 }).addTo(layers.trail);
+  map.fitBounds(L.latLngBounds(points).pad(0.2));
+  const slider = $("#trail-slider");
+  slider.max = String(points.length - 1);
+  slider.value = "0";
+  const moveTo = (i) => {
+    cursor.setLatLng(points[i]);
+    const p = trail.points[i];
+    $("#trail-at").textContent = `${localTime(p.time)} ±${Math.round(p.accuracy)} m ${p.source}`;
+  };
+  slider.oninput = () => moveTo(Number(slider.value));
+  $("#trail-play").onclick = () => {
+    clearInterval(playback);
+    let i = Number(slider.value) >= points.length - 1 ? 0 : Number(slider.value);
+    playback = setInterval(() => {
+      moveTo(i);
+      slider.value = String(i);
+      if (++i >= points.length) clearInterval(playback);
+    }, Math.max(20, 8000 / points.length));
+  };
+  moveTo(0);
+  $("#trail-player").hidden = false;
+}
