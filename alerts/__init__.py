@@ -1,6 +1,6 @@
 """Rules over fix batches, events and the clock (pure), and the alert lifecycle."""
 
-from alerts import batches, check_ins, pursuit
+from alerts import batches, check_ins, notices, pursuit
 from alerts.clock import Clock
 from alerts.confirm import Transitions, confirm
 from alerts.delivery import DELIVERED, Channel, DeliveryConfig, DeliveryWorker, Outcome, retry_delay
@@ -58,6 +58,7 @@ __all__ = [
     "message",
     "metres_apart",
     "next_state",
+    "notices",
     "pursuit",
     "retry_delay",
     "separation_findings",

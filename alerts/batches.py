@@ -14,7 +14,7 @@ from psycopg import AsyncConnection
 import store
 from alerts import pursuit
 from alerts.rulebook import RuleBook, Verdict
-from domain import LevelPolicy, SupervisionLevel
+from domain import AlertChange, LevelPolicy, SupervisionLevel
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class Decided:
     """What a batch's turn decided and wrote; `apply` it after the commit."""
 
-    changes: list[store.alerts.AlertChange]
+    changes: list[AlertChange]
     _rules: RuleBook
     _verdicts: list[Verdict]
     _versions: Mapping[int, int]

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import store
+from alerts import notices
 from domain import AlertKind, CommandKind, Finding
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
+
+    import store
 
 
 def missed_findings(expired: list[store.commands.Expired], now: float) -> list[Finding]:
@@ -33,4 +35,4 @@ async def record_missed(
     """Raise the alerts for the check-ins among commands that just expired."""
     missed = missed_findings(expired, now)
     if missed:
-        await store.alerts.record_findings(conn, missed, actor=actor)
+        await notices.record_findings(conn, missed, actor=actor)

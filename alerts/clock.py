@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 import store
-from alerts import pursuit
+from alerts import notices, pursuit
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
     from alerts.rulebook import RuleBook
-    from domain import LevelPolicy, SupervisionLevel
+    from domain import AlertChange, LevelPolicy, SupervisionLevel
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class Clock:
         """Does this process run the clock rules (one ingest process at a time does)?"""
         return self._held is not None
 
-    async def tick(self, rules: RuleBook, now: float) -> list[store.alerts.AlertChange]:
+    async def tick(self, rules: RuleBook, now: float) -> list[AlertChange]:
         """Run the clock rules at `now` if this process leads them (or becomes the one
         that does); waits for the store while it is away. Returns the alert changes."""
         if not await self._lead():
@@ -63,7 +63,7 @@ class Clock:
                     verdict = rules.tick(now, hold_silence=held)
                     versions = await rules.claim(conn, rules.subjects_of(verdict))
                     changes = await verdict.save(conn, actor=self._actor)
-                    changes += await store.alerts.escalate_unacknowledged(
+                    changes += await notices.escalate_unacknowledged(
                         conn, after_s=self._escalate_after_s, actor=self._actor
                     )
                     await pursuit.start(conn, changes, levels=self._levels)

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import store
-from alerts import pursuit
+from alerts import notices, pursuit
 from domain import AlertAction, AlertState, Severity
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ async def act(
         if to is not None:
             await store.alerts.set_state(conn, alert_id=alert_id, state=to, actor=actor)
             await pursuit.end(conn, alert_id=alert_id, actor=actor)
-        await store.alerts.add_event(
+        await notices.add_event(
             conn, alert_id=alert_id, action=_MOVES[action][2], actor=actor, note=note
         )
         updated = await store.alerts.get_alert(conn, alert_id=alert_id)

@@ -13,12 +13,12 @@ if TYPE_CHECKING:
 
     from psycopg import AsyncConnection
 
-    from domain import LevelPolicy, SupervisionLevel
+    from domain import AlertChange, LevelPolicy, SupervisionLevel
 
 
 async def start(
     conn: AsyncConnection[Any],
-    changes: list[store.alerts.AlertChange],
+    changes: list[AlertChange],
     *,
     levels: Mapping[SupervisionLevel, LevelPolicy],
 ) -> None:

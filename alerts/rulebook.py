@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import store
+from alerts import notices
 from alerts.device_events import event_findings
 from alerts.orders import OrderBook, order_reminders
 from alerts.policy import Policies
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
     from domain import (
+        AlertChange,
         Assignment,
         Device,
         FixBatch,
@@ -173,9 +175,7 @@ class Verdict:
     overdue: dict[int, int | None] = field(default_factory=dict)  # None: back in time
     reminders: list[tuple[int, float, Finding]] = field(default_factory=list)
 
-    async def save(
-        self, conn: AsyncConnection[Any], *, actor: str
-    ) -> list[store.alerts.AlertChange]:
+    async def save(self, conn: AsyncConnection[Any], *, actor: str) -> list[AlertChange]:
         """Write the findings and the state they lead to (inside the caller's transaction).
         A reminder another process already sent is not sent again."""
         await store.rule_state.save_zone_state(conn, self.zones)
@@ -185,7 +185,7 @@ class Verdict:
             for order, ends, f in self.reminders
             if await store.orders.mark_reminded(conn, order_id=order, ends=ends)
         ]
-        return await store.alerts.record_findings(conn, self.findings + reminders, actor=actor)
+        return await notices.record_findings(conn, self.findings + reminders, actor=actor)
 
 
 class RuleBook:

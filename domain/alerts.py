@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -134,3 +135,45 @@ class SeparationState:
     run: RunState = RunState()
     phone: LastFix | None = None
     wristband: LastFix | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertChange:
+    """One alert event written: alert `alert_id` (of `kind` and `severity`, about the
+    subject) was `action` (opened, repeated, cleared, ...)."""
+
+    alert_id: int
+    action: AlertAction
+    event_id: int
+    kind: AlertKind
+    severity: Severity
+    subject_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertNotice:
+    """An alert event with the alert as it stands right after it: what goes out about it
+    (webhooks, text messages)."""
+
+    event_id: int
+    action: AlertAction
+    actor: str
+    note: str | None
+    at: datetime
+    alert_id: int
+    kind: AlertKind
+    severity: Severity
+    state: AlertState
+    condition: AlertCondition
+    count: int
+    subject_id: int
+    subject_name: str
+    office_id: int
+    zone_name: str | None
+    device_code: str | None
+    fix_time: datetime
+    last_time: datetime
+    lon: float | None
+    lat: float | None
+    message: str
+    opened_at: datetime

@@ -17,7 +17,15 @@ import psycopg
 
 import store
 from alerts import Clock, Memory, Registry, RuleBook, batches
-from domain import AlertAction, EventReport, FixBatch, LevelPolicy, Rejected, SupervisionLevel
+from domain import (
+    AlertAction,
+    AlertChange,
+    EventReport,
+    FixBatch,
+    LevelPolicy,
+    Rejected,
+    SupervisionLevel,
+)
 from geofence import Evaluation, ZoneIndex
 from ingest.admission import admit
 from ingest.backlog import Backlog
@@ -325,7 +333,7 @@ class Pipeline:
         self.stats.quarantined += len(write.rejected)
         self._count(decided.changes)
 
-    def _count(self, changes: list[store.alerts.AlertChange]) -> None:
+    def _count(self, changes: list[AlertChange]) -> None:
         self.stats.alert_changes += len(changes)
         for c in changes:
             if c.action is AlertAction.OPENED:

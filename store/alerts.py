@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import class_row
 
-from domain import AlertAction, AlertKind, Severity
-from store.outbox import ENQUEUE
+from domain import AlertAction, AlertCondition, AlertKind, AlertNotice, AlertState, Severity
 from store.scope import in_offices
 
 if TYPE_CHECKING:
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
 
     from psycopg import AsyncConnection
 
-    from domain import AlertState, Finding
+    from domain import Finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,19 +56,6 @@ class AlertEventRow:
     note: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class AlertChange:
-    """One event written: alert `alert_id` (of `kind` and `severity`, about the subject)
-    was `action` (opened, repeated, cleared, ...)."""
-
-    alert_id: int
-    action: AlertAction
-    event_id: int
-    kind: AlertKind
-    severity: Severity
-    subject_id: int
-
-
 _SELECT = (
     "SELECT a.id, a.kind, a.severity, a.state, a.condition, a.subject_id,"
     " s.name AS subject_name, a.assignment_id, z.name AS zone_name, d.code AS device_code,"
@@ -90,40 +76,59 @@ def _at(epoch_s: float) -> datetime:
     return datetime.fromtimestamp(epoch_s, UTC)
 
 
-async def add_event(
+async def record_event(
     conn: AsyncConnection[Any],
     *,
     alert_id: int,
     action: AlertAction,
     actor: str,
     note: str | None,
-) -> int:
-    """Append an event to the alert's history and, in the same statement, enqueue what must
-    go out about it (store/outbox.py): nothing is sent that was not committed, and nothing
-    committed is left unsent. Returns the event's id."""
-    cur = await conn.execute(ENQUEUE, (alert_id, action, actor, note))
+) -> AlertNotice:
+    """Append an event to the alert's history; returns it with the alert as it stands."""
+    cur = await conn.execute(
+        "WITH e AS (INSERT INTO alert_events (alert_id, action, actor, note)"
+        " VALUES (%s, %s, %s, %s) RETURNING id, alert_id, at, action, actor, note)"
+        " SELECT e.id, e.action, e.actor, e.note, e.at, a.id, a.kind, a.severity, a.state,"
+        " a.condition, a.count, a.subject_id, s.name, s.office_id, z.name, d.code,"
+        " a.fix_time, a.last_time, a.lon, a.lat, a.message, a.opened_at"
+        " FROM e JOIN alerts a ON a.id = e.alert_id JOIN subjects s ON s.id = a.subject_id"
+        " LEFT JOIN zone_assignments za ON za.id = a.assignment_id"
+        " LEFT JOIN zones z ON z.id = za.zone_id LEFT JOIN devices d ON d.id = a.device_id",
+        (alert_id, action, actor, note),
+    )
     row = await cur.fetchone()
     assert row is not None, "the statement returns the event it inserted"
-    return int(row[0])
+    return AlertNotice(
+        event_id=int(row[0]),
+        action=AlertAction(row[1]),
+        actor=row[2],
+        note=row[3],
+        at=row[4],
+        alert_id=int(row[5]),
+        kind=AlertKind(row[6]),
+        severity=Severity(row[7]),
+        state=AlertState(row[8]),
+        condition=AlertCondition(row[9]),
+        count=int(row[10]),
+        subject_id=int(row[11]),
+        subject_name=row[12],
+        office_id=int(row[13]),
+        zone_name=row[14],
+        device_code=row[15],
+        fix_time=row[16],
+        last_time=row[17],
+        lon=row[18],
+        lat=row[19],
+        message=row[20],
+        opened_at=row[21],
+    )
 
 
-async def record_findings(
-    conn: AsyncConnection[Any], findings: list[Finding], *, actor: str
-) -> list[AlertChange]:
+async def apply_finding(conn: AsyncConnection[Any], f: Finding) -> tuple[int, AlertAction] | None:
     """An arising condition opens an alert or repeats the live one (count, newest time); an
-    ending one is recorded on the live alert, unless that alert has seen something newer."""
-    changes = []
-    for f in findings:
-        change = await (_clear(conn, f) if f.cleared else _raise(conn, f))
-        if change is not None:
-            alert_id, action = change
-            event_id = await add_event(
-                conn, alert_id=alert_id, action=action, actor=actor, note=f.message
-            )
-            changes.append(
-                AlertChange(alert_id, action, event_id, f.kind, f.severity, f.subject_id)
-            )
-    return changes
+    ending one is recorded on the live alert, unless that alert has seen something newer.
+    Returns (alert id, what happened), or None when nothing did."""
+    return await (_clear(conn, f) if f.cleared else _raise(conn, f))
 
 
 async def _raise(conn: AsyncConnection[Any], f: Finding) -> tuple[int, AlertAction]:
@@ -199,11 +204,11 @@ async def set_state(
     )
 
 
-async def escalate_unacknowledged(
-    conn: AsyncConnection[Any], *, after_s: float, actor: str
-) -> list[AlertChange]:
-    """Critical alerts still open (not acknowledged) `after_s` seconds after opening get one
-    escalation event each."""
+async def mark_escalated(
+    conn: AsyncConnection[Any], *, after_s: float
+) -> list[tuple[int, AlertKind, Severity, int]]:
+    """Critical alerts still open (not acknowledged) `after_s` seconds after opening, marked
+    escalated once each: (alert id, kind, severity, subject id)."""
     cur = await conn.execute(
         "UPDATE alerts SET escalated_at = now(), updated_at = now()"
         " WHERE state = 'open' AND severity = 'critical' AND escalated_at IS NULL"
@@ -211,26 +216,10 @@ async def escalate_unacknowledged(
         " RETURNING id, kind, severity, subject_id",
         (after_s,),
     )
-    changes = []
-    for alert_id, kind, severity, subject_id in await cur.fetchall():
-        event_id = await add_event(
-            conn,
-            alert_id=alert_id,
-            action=AlertAction.ESCALATED,
-            actor=actor,
-            note=f"critical alert not acknowledged within {after_s / 60:.0f} min",
-        )
-        changes.append(
-            AlertChange(
-                int(alert_id),
-                AlertAction.ESCALATED,
-                event_id,
-                AlertKind(kind),
-                Severity(severity),
-                int(subject_id),
-            )
-        )
-    return changes
+    return [
+        (int(alert_id), AlertKind(kind), Severity(severity), int(subject_id))
+        for alert_id, kind, severity, subject_id in await cur.fetchall()
+    ]
 
 
 async def live_silences(conn: AsyncConnection[Any]) -> tuple[set[int], set[int]]:

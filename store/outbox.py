@@ -8,61 +8,55 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from domain import Severity
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
-# One statement per event, run by store.alerts.add_event: the event row, a webhook row per
-# matching active subscription (office or an office above it, kind, severity at least), a
-# text message per on-duty officer of the subject's office for a new high or critical alert,
-# and per supervisor of the office for an escalation. Bodies are the alert as it stands
-# right after the event.
-ENQUEUE = """
-WITH RECURSIVE event AS (
-    INSERT INTO alert_events (alert_id, action, actor, note) VALUES (%s, %s, %s, %s)
-    RETURNING id, alert_id, at, action, actor, note
-), alert AS (
-    SELECT a.*, s.name AS subject_name, s.office_id, z.name AS zone_name, d.code AS device_code,
-           CASE a.severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 ELSE 1 END AS rank
-    FROM alerts a JOIN subjects s ON s.id = a.subject_id
-    LEFT JOIN zone_assignments za ON za.id = a.assignment_id
-    LEFT JOIN zones z ON z.id = za.zone_id
-    LEFT JOIN devices d ON d.id = a.device_id
-    WHERE a.id = (SELECT alert_id FROM event)
-), above (id, parent_id) AS (
-    SELECT o.id, o.parent_id FROM offices o WHERE o.id = (SELECT office_id FROM alert)
+    from domain import AlertNotice
+
+# What must go out about one alert event, in one statement: a webhook row per matching
+# active subscription (of the alert's office or an office above it, the kind, the severity
+# at least), and a text message per on-duty officer (not disabled) of the subject's office for
+# a new high or critical alert, and per supervisor of the office for an escalation.
+_ENQUEUE = """
+WITH RECURSIVE above (id, parent_id) AS (
+    SELECT o.id, o.parent_id FROM offices o WHERE o.id = %(office)s
     UNION ALL
     SELECT o.id, o.parent_id FROM offices o JOIN above ON o.id = above.parent_id
-), body AS (
-    SELECT jsonb_build_object(
-        'event', jsonb_build_object('id', e.id, 'action', e.action, 'actor', e.actor,
-                                    'note', e.note, 'at', e.at),
-        'alert', jsonb_build_object(
-            'id', a.id, 'kind', a.kind, 'severity', a.severity, 'state', a.state,
-            'condition', a.condition, 'count', a.count,
-            'subject', jsonb_build_object('id', a.subject_id, 'name', a.subject_name,
-                                          'office_id', a.office_id),
-            'zone', a.zone_name, 'device', a.device_code, 'fix_time', a.fix_time,
-            'last_time', a.last_time, 'lon', a.lon, 'lat', a.lat, 'message', a.message,
-            'opened_at', a.opened_at)) AS doc,
-        e.id AS event_id, e.action, a.rank, a.kind, a.office_id
-    FROM event e, alert a
 ), hooks AS (
     INSERT INTO outbox (event_id, channel, subscription_id, body)
-    SELECT b.event_id, 'webhook', w.id, b.doc FROM body b JOIN webhook_subscriptions w
-      ON w.active
-     AND (w.office_id IS NULL OR w.office_id IN (SELECT id FROM above))
-     AND (w.kinds IS NULL OR b.kind = ANY (w.kinds))
-     AND b.rank >= CASE w.min_severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 ELSE 1 END
-), texts AS (
-    INSERT INTO outbox (event_id, channel, phone, body)
-    SELECT DISTINCT ON (u.phone) b.event_id, 'sms', u.phone, b.doc FROM body b JOIN users u
-      ON u.office_id = b.office_id AND u.phone IS NOT NULL
-     AND ((b.action = 'opened' AND b.rank >= 2 AND u.on_duty)
-          OR (b.action = 'escalated' AND u.role = 'supervisor'))
+    SELECT %(event)s, 'webhook', w.id, %(body)s FROM webhook_subscriptions w
+    WHERE w.active
+      AND (w.office_id IS NULL OR w.office_id IN (SELECT id FROM above))
+      AND (w.kinds IS NULL OR %(kind)s = ANY (w.kinds))
+      AND %(rank)s >= CASE w.min_severity WHEN 'critical' THEN 3 WHEN 'high' THEN 2 ELSE 1 END
 )
-SELECT id FROM event
+INSERT INTO outbox (event_id, channel, phone, body)
+SELECT DISTINCT ON (u.phone) %(event)s, 'sms', u.phone, %(body)s FROM users u
+WHERE u.office_id = %(office)s AND u.phone IS NOT NULL AND u.disabled_at IS NULL
+  AND ((%(action)s = 'opened' AND %(rank)s >= 2 AND u.on_duty)
+       OR (%(action)s = 'escalated' AND u.role = 'supervisor'))
 """
+_RANK = {Severity.CRITICAL: 3, Severity.HIGH: 2, Severity.NORMAL: 1}
+
+
+async def enqueue(conn: AsyncConnection[Any], notice: AlertNotice, body: dict[str, Any]) -> None:
+    """Queue `body` for everyone who must hear of the event, in the event's transaction:
+    nothing is sent that was not committed, and nothing committed is left unsent."""
+    await conn.execute(
+        _ENQUEUE,
+        {
+            "office": notice.office_id,
+            "event": notice.event_id,
+            "body": Jsonb(body),
+            "kind": notice.kind.value,
+            "rank": _RANK[notice.severity],
+            "action": notice.action.value,
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -101,7 +102,7 @@ async def raise_alert(
     pool: AsyncConnectionPool[Any], seeded: Seeded, kind: AlertKind = AlertKind.TAMPER
 ) -> int:
     async with pool.connection() as conn:
-        (change,) = await store.alerts.record_findings(
+        (change,) = await alerts.notices.record_findings(
             conn,
             [Finding(kind, seeded.subject_id, time.time(), f"{kind} for the test")],
             actor="test",
@@ -323,7 +324,7 @@ async def test_a_worker_killed_mid_delivery_loses_nothing(
     assert len({r.headers["x-ccmon-event"] for r in got}) == 1  # the receiver can drop one
 
 
-async def test_texts_go_to_the_officers_on_duty_at_most_n_per_number(
+async def test_texts_go_to_the_enabled_officers_on_duty_at_most_n_per_number(
     pool: AsyncConnectionPool[Any], receiver: Receiver
 ) -> None:
     seeded = await seed_subject(pool, code="deliver-sms")
@@ -333,12 +334,14 @@ async def test_texts_go_to_the_officers_on_duty_at_most_n_per_number(
             ("duty-1", "+8613800000001", True, "officer"),
             ("off-duty", "+8613800000002", False, "officer"),
             ("chief", "+8613800000003", False, "supervisor"),
+            ("left-the-job", "+8613800000004", True, "officer"),
         ):
             await store.users.create_user(conn, username=name, password_hash="x", role=role)
             await conn.execute(
                 "UPDATE users SET office_id = %s, phone = %s, on_duty = %s WHERE username = %s",
                 (office, phone, on_duty, name),
             )
+        await conn.execute("UPDATE users SET disabled_at = now() WHERE username = 'left-the-job'")
     gateway = SmsTemplate(
         url=f"{receiver.base}/sms",
         headers={"Content-Type": "application/json", "X-Api-Key": "k"},
@@ -351,7 +354,7 @@ async def test_texts_go_to_the_officers_on_duty_at_most_n_per_number(
             await asyncio.sleep(0.3)  # one after another, as a storm arrives
         await raise_alert(pool, seeded, AlertKind.LOW_BATTERY)  # normal severity: no text
         async with pool.connection() as conn:
-            await store.alerts.escalate_unacknowledged(conn, after_s=0, actor="test")
+            await alerts.notices.escalate_unacknowledged(conn, after_s=0, actor="test")
         await until(lambda: _count(receiver, "/sms", 4), what="the texts")
         await asyncio.sleep(0.5)
     texts = [json.loads(r.body) for r in receiver.at("/sms")]
@@ -359,6 +362,7 @@ async def test_texts_go_to_the_officers_on_duty_at_most_n_per_number(
     to_chief = [t for t in texts if t["mobile"] == "+8613800000003"]
     assert len(to_duty) == 2  # the third was held back by the rate limit
     assert len(to_chief) == 2  # three escalations, the third held back too
+    assert {t["mobile"] for t in texts} == {"+8613800000001", "+8613800000003"}  # not disabled
     assert "紧急告警" in to_duty[0]["content"]
     assert "紧急求助" in to_duty[0]["content"]
     assert "升级" in to_chief[0]["content"]
@@ -366,3 +370,71 @@ async def test_texts_go_to_the_officers_on_duty_at_most_n_per_number(
     async with pool.connection() as conn:
         held = await store.outbox.list_deliveries(conn, state="suppressed", limit=100)
     assert any((h.last_error or "").startswith("rate limit") for h in held)
+
+
+async def test_the_webhook_body_is_the_documented_contract(
+    pool: AsyncConnectionPool[Any], receiver: Receiver
+) -> None:
+    """The body as the README shows it: these keys, nothing more, each with the alert's
+    value right after the event (a zone exit, so the position and zone are filled)."""
+    seeded = await seed_subject(pool, code="deliver-contract")
+    office = await office_of(pool, seeded)
+    await subscribe(pool, f"{receiver.base}/contract", office_id=office)
+    at = time.time() - 5
+    async with worker(pool):
+        async with pool.connection() as conn:
+            (change,) = await alerts.notices.record_findings(
+                conn,
+                [
+                    Finding(
+                        AlertKind.ZONE_EXIT,
+                        seeded.subject_id,
+                        at,
+                        "left the district",
+                        assignment_id=seeded.assignment_id,
+                        lon=104.0712345,
+                        lat=30.6598765,
+                    )
+                ],
+                actor="ccmon-ingest",
+            )
+        await until(lambda: _count(receiver, "/contract", 1), what="the event delivered")
+    (got,) = receiver.at("/contract")
+    body = json.loads(got.body)
+    async with pool.connection() as conn:
+        alert = await store.alerts.get_alert(conn, alert_id=change.alert_id)
+    assert alert is not None
+    event, sent = body["event"], body["alert"]
+    assert set(body) == {"event", "alert"}
+    assert event == {
+        "id": change.event_id,
+        "action": "opened",
+        "actor": "ccmon-ingest",
+        "note": "left the district",
+        "at": event["at"],
+    }
+    assert set(sent) == {
+        "id", "kind", "severity", "state", "condition", "count", "subject", "zone", "device",
+        "fix_time", "last_time", "lon", "lat", "message", "opened_at",
+    }  # fmt: skip
+    times = {k: datetime.fromisoformat(sent[k]) for k in ("fix_time", "last_time", "opened_at")}
+    assert {**sent, **{k: datetime.fromisoformat(sent[k]) for k in times}} == {
+        "id": alert.id,
+        "kind": "zone_exit",
+        "severity": "high",
+        "state": "open",
+        "condition": "active",
+        "count": 1,
+        "subject": {"id": seeded.subject_id, "name": alert.subject_name, "office_id": office},
+        "zone": alert.zone_name,
+        "device": None,
+        "fix_time": alert.fix_time,
+        "last_time": alert.last_time,
+        "lon": 104.0712345,
+        "lat": 30.6598765,
+        "message": "left the district",
+        "opened_at": alert.opened_at,
+    }
+    assert alert.zone_name is not None
+    assert abs(datetime.fromisoformat(event["at"]) - alert.opened_at) < timedelta(seconds=1)
+    assert all(t.tzinfo is not None for t in times.values())

@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+import alerts
 import store
 from alerts import DeliveryConfig, DeliveryWorker, Destinations, WebhookChannel
 from ccmon.bench.common import free_port, ms, print_table, scratch_database
@@ -81,7 +82,7 @@ async def _commit(pool: AsyncConnectionPool[Any], subject_id: int, n: int) -> di
     ]
     async with pool.connection() as conn:
         async with conn.transaction():
-            changes = await store.alerts.record_findings(conn, findings, actor="bench")
+            changes = await alerts.notices.record_findings(conn, findings, actor="bench")
         committed = time.time()
     return {c.event_id: committed for c in changes}
 

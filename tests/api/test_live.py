@@ -17,6 +17,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+import alerts
 import store
 from api import create_app
 from domain import AlertAction, AlertKind, Finding
@@ -110,7 +111,7 @@ async def test_an_officer_follows_their_office_live_and_resumes_without_loss(
         assert set(_positions(got)) == {(mine.device_code, mine.subject_id)}
         # Alerts of both offices open; only mine reaches me, with its event.
         async with pool.connection() as conn:
-            changes = await store.alerts.record_findings(
+            changes = await alerts.notices.record_findings(
                 conn,
                 [
                     Finding(AlertKind.TAMPER, s.subject_id, time.time(), "strap cut")
@@ -125,7 +126,7 @@ async def test_an_officer_follows_their_office_live_and_resumes_without_loss(
         assert int(cursor) >= int(ready["cursor"])
     # While disconnected: a fix and an acknowledgement of my alert, and B's traffic.
     async with pool.connection() as conn:
-        await store.alerts.add_event(
+        await alerts.notices.add_event(
             conn, alert_id=alert_mine, action=AlertAction.NOTED, actor=name, note="called"
         )
     await publish(mosquitto, [*walk(mine, [30.0]), *walk(theirs, [40.0])])

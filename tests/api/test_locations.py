@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 import pytest
 
+import alerts
 import store
 from api import hash_password
 from domain import AlertKind, Finding
@@ -175,7 +176,7 @@ async def test_where_an_alert_happened_is_a_location_read(
     stated purpose, on the record."""
     seeded = await seed_subject(pool, code="loc-alert")
     async with pool.connection() as conn:
-        (change,) = await store.alerts.record_findings(
+        (change,) = await alerts.notices.record_findings(
             conn,
             [
                 Finding(

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+import alerts
 import store
 from api import create_app, hash_password
 from domain import AlertKind, DeviceKind, Finding, SupervisionLevel
@@ -81,7 +82,7 @@ async def signed(pool: AsyncConnectionPool[Any]) -> AsyncIterator[Signed]:
                 " FROM devices WHERE subject_id = %s",
                 (at, reported),
             )
-        changes = await store.alerts.record_findings(
+        changes = await alerts.notices.record_findings(
             conn,
             [
                 Finding(AlertKind.TAMPER, reported, time.time(), "strap cut"),

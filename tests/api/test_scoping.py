@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+import alerts
 import store
 from api import create_app, hash_password
 from domain import AlertKind, Finding, SupervisionLevel
@@ -61,7 +62,7 @@ async def county(pool: AsyncConnectionPool[Any]) -> County:
                 role=role,
                 office_id=office,
             )
-        changes = await store.alerts.record_findings(
+        changes = await alerts.notices.record_findings(
             conn,
             [Finding(AlertKind.TAMPER, s, time.time(), "strap cut") for s in subjects],
             actor="test",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+import alerts
 import store
 from api import create_app
 from ccmon.metrics import metrics_router
@@ -37,7 +38,7 @@ async def test_metrics_count_what_ingest_did_and_what_waits(
 ) -> None:
     seeded = await seed_subject(pool, code="metrics")
     async with pool.connection() as conn:
-        await store.alerts.record_findings(
+        await alerts.notices.record_findings(
             conn, [Finding(AlertKind.SOS, seeded.subject_id, time.time(), "sos")], actor="t"
         )
         await store.subscriptions.create_subscription(
@@ -49,7 +50,7 @@ async def test_metrics_count_what_ingest_did_and_what_waits(
             min_severity="normal",
             actor="t",
         )
-        await store.alerts.record_findings(
+        await alerts.notices.record_findings(
             conn, [Finding(AlertKind.TAMPER, seeded.subject_id, time.time(), "cut")], actor="t"
         )
     queue: asyncio.Queue[Message] = asyncio.Queue()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from playwright.async_api import Page, Request, async_playwright, expect
 
+import alerts
 import store
 from api import create_app
 from domain import AlertKind, AlertState, Finding
@@ -126,7 +127,7 @@ async def test_an_officer_works_an_alert_from_the_console(
     await expect(exit_alert).to_be_visible(timeout=15_000)
     # A strap cut (critical) raises the alarm.
     async with pool.connection() as conn:
-        await store.alerts.record_findings(
+        await alerts.notices.record_findings(
             conn,
             [Finding(AlertKind.TAMPER, seeded.subject_id, time.time(), "strap cut")],
             actor="test",
@@ -140,8 +141,8 @@ async def test_an_officer_works_an_alert_from_the_console(
     await exit_alert.locator("input.note").fill("called him: back home by 21:00")
     await exit_alert.locator("button.resolve").click()
     await expect(exit_alert).to_have_count(0)
-    alerts = {a.kind: a for a in await live_alerts(pool, seeded.subject_id)}
-    assert set(alerts) == {AlertKind.TAMPER.value}  # the exit is no longer live
+    live = {a.kind: a for a in await live_alerts(pool, seeded.subject_id)}
+    assert set(live) == {AlertKind.TAMPER.value}  # the exit is no longer live
     async with pool.connection() as conn:
         resolved = await store.alerts.list_alerts(
             conn, states=[AlertState.RESOLVED], subject_id=seeded.subject_id, limit=10
@@ -159,7 +160,7 @@ async def test_an_officer_works_an_alert_from_the_console(
     await served.stop()
     await expect(page.locator("#live-status")).to_have_class("status offline")
     async with pool.connection() as conn:
-        await store.alerts.record_findings(
+        await alerts.notices.record_findings(
             conn,
             [Finding(AlertKind.SOS, seeded.subject_id, time.time(), "SOS pressed")],
             actor="test",

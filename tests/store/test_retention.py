@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+import alerts
 import store
 from api import create_app, hash_password
 from domain import AlertKind, Finding
@@ -92,7 +93,7 @@ async def test_fixes_go_when_the_order_has_been_over_long_enough(
             min_severity="normal",
             actor="test",
         )
-        (alert,) = await store.alerts.record_findings(
+        (alert,) = await alerts.notices.record_findings(
             conn,
             [
                 Finding(

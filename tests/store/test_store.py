@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import alerts
 import store
 from domain import (
     AlertKind,
@@ -96,7 +97,7 @@ async def test_a_condition_opens_one_alert_repeats_count_and_clearing_is_recorde
         )
 
     async with pool.connection() as conn:
-        record = store.alerts.record_findings
+        record = alerts.notices.record_findings
         opened = await record(conn, [finding(1.7e9)], actor="test")
         cleared = await record(conn, [finding(1.7e9 + 60, cleared=True)], actor="test")
         late_clear = await record(conn, [finding(1.7e9 + 30, cleared=True)], actor="test")
@@ -121,7 +122,7 @@ async def test_a_condition_opens_one_alert_repeats_count_and_clearing_is_recorde
 async def test_alert_history_cannot_be_rewritten(pool: AsyncConnectionPool[Any]) -> None:
     seeded = await seed_subject(pool, code="store-history")
     async with pool.connection() as conn:
-        (change,) = await store.alerts.record_findings(
+        (change,) = await alerts.notices.record_findings(
             conn,
             [Finding(AlertKind.SOS, seeded.subject_id, 1.7e9, "SOS button pressed")],
             actor="test",
