@@ -133,7 +133,7 @@ def progress_line(report: SimulationReport, elapsed_s: float) -> str:
     total = report.total
     return (
         f"[{elapsed_s:6.0f} s] {report.devices} devices: {total.fixes} fixes,"
-        f" {total.statuses} status events, {total.batches} batches,"
+        f" {total.events} device events, {total.batches} batches,"
         f" {total.malformed} malformed, {total.duplicates} duplicates"
     )
 
@@ -147,7 +147,7 @@ def summary(report: SimulationReport) -> str:
             (
                 label,
                 str(sent.fixes),
-                str(sent.statuses),
+                str(sent.events),
                 str(sent.batches),
                 str(sent.duplicates),
                 str(sent.out_of_order),

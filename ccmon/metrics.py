@@ -44,7 +44,7 @@ def _pipeline_metrics(pipeline: Pipeline, queue: asyncio.Queue[Message]) -> list
         ("ccmon_fixes_stored", "fixes stored (new)", s.stored),
         ("ccmon_fixes_duplicate", "fixes already stored (redeliveries)", s.duplicates),
         ("ccmon_quarantined", "messages and items quarantined with a reason", s.quarantined),
-        ("ccmon_device_events_stored", "device status events stored", s.events),
+        ("ccmon_device_events_stored", "device events stored", s.events),
         ("ccmon_alerts_opened", "alerts opened by the rules", s.alerts_opened),
         ("ccmon_alert_changes", "alert events written by the rules", s.alert_changes),
         ("ccmon_batches", "micro-batches processed", s.batches),

@@ -14,7 +14,13 @@ from domain.alerts import (
     SeparationState,
     Severity,
 )
-from domain.commands import PURSUIT_KINDS, CommandKind, CommandState
+from domain.commands import (
+    LIVE_COMMAND_STATES,
+    PURSUIT_KINDS,
+    CommandKind,
+    CommandState,
+    after_result,
+)
 from domain.events import DeviceEvent, EventReport
 from domain.fixes import (
     Codes,
@@ -53,6 +59,7 @@ from domain.zones import (
 __all__ = [
     "ALWAYS",
     "DEFAULT_LEVELS",
+    "LIVE_COMMAND_STATES",
     "ORDER_MAX_MONTHS",
     "PURSUIT_KINDS",
     "SEVERITY",
@@ -97,5 +104,6 @@ __all__ = [
     "ZoneRole",
     "ZoneStatus",
     "add_months",
+    "after_result",
     "check_period",
 ]

@@ -23,6 +23,29 @@ class CommandState(StrEnum):
     FAILED = "failed"  # the device (or ccmon) could not carry it out
 
 
+# Not ended yet: a device's result may still move these on.
+LIVE_COMMAND_STATES = frozenset({CommandState.PENDING, CommandState.SENT, CommandState.DELIVERED})
+
+
+def after_result(
+    kind: CommandKind, state: CommandState, status: CommandState
+) -> CommandState | None:
+    """The state a device's result (`status`: delivered, answered or failed) moves a command
+    in `state` to; None when it is ignored (the command has ended, or says delivered again).
+    A locate or a check-in the device calls answered stays delivered until its fix arrives;
+    a check-in the device says failed stays open too and expires into an alert unless a fix
+    and an answer follow in time: a device cannot call off its own check-in."""
+    if state not in LIVE_COMMAND_STATES:
+        return None
+    if status is CommandState.DELIVERED and state is CommandState.DELIVERED:
+        return None
+    if status is CommandState.ANSWERED and kind in (CommandKind.LOCATE, CommandKind.CHECK_IN):
+        return CommandState.DELIVERED
+    if status is CommandState.FAILED and kind is CommandKind.CHECK_IN:
+        return CommandState.DELIVERED
+    return status
+
+
 # An alert of these kinds opening (an exclusion zone entered, a curfew broken, a strap cut or
 # the band removed, SOS) switches the subject's devices to the pursuit rate until it is
 # acknowledged (or the level's pursuit_max_s has passed).

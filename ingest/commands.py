@@ -27,7 +27,7 @@ import psycopg
 
 import store
 from alerts import check_ins
-from domain import CommandKind, Rejected
+from domain import CommandKind, CommandState, Rejected
 from ingest.decode import describe
 from ingest.errors import RejectedInputError
 from ingest.wire import decode_json, kept, screen
@@ -207,7 +207,7 @@ class CommandChannel:
                     conn,
                     device_code=code,
                     command_id=result.id,
-                    status=result.status,
+                    status=CommandState(result.status),
                     answer=result.answer,
                     error=result.error,
                 )

@@ -6,9 +6,9 @@ from simulators.devices import (
     Sent,
     SimulationReport,
     device_fix,
+    event_payload,
     fix_payload,
     simulate_city,
-    status_payload,
 )
 from simulators.scenarios import (
     DEMO_SCENARIOS,
@@ -38,10 +38,10 @@ __all__ = [
     "SimSubject",
     "SimulationReport",
     "device_fix",
+    "event_payload",
     "fix_payload",
     "generate_city",
     "load_plan",
     "parse_scenario",
     "simulate_city",
-    "status_payload",
 ]

@@ -1,4 +1,4 @@
-"""Simulated devices publishing native v1 fixes and status over MQTT, as real phones and
+"""Simulated devices publishing native v1 fixes and device events over MQTT, as real phones and
 wristbands do: each its own client (with its own credentials, if given), at its level's rate,
 buffering through outages, and misbehaving as its subject's scenario says."""
 
@@ -33,7 +33,7 @@ class Sent:
 
     fixes: int = 0
     batches: int = 0  # array messages uploaded after an outage
-    statuses: int = 0
+    events: int = 0
     duplicates: int = 0  # fixes sent a second time
     out_of_order: int = 0  # fixes sent after a newer one
     malformed: int = 0  # payloads meant to be refused
@@ -116,7 +116,7 @@ def fix_payload(
     return json.dumps(body).encode()
 
 
-def status_payload(*, when: datetime, event: str, battery: int, seq: int) -> bytes:
+def event_payload(*, when: datetime, event: str, battery: int, seq: int) -> bytes:
     """A native v1 device event, exactly as documented in the README."""
     return json.dumps(
         {
@@ -180,7 +180,7 @@ class _Device:
     time_scale: float
     started: float = field(default_factory=time.monotonic)
     seq: int = 0
-    status_seq: int = 0
+    event_seq: int = 0
     held: list[object] = field(default_factory=list)  # buffered through an outage
     late: bytes | None = None  # held back to be sent after the next one
     interval_s: float = 60.0  # its level's rate
@@ -203,13 +203,13 @@ class _Device:
     def sim_t(self) -> float:
         return (time.monotonic() - self.started) * self.time_scale
 
-    async def status(self, event: str, battery: int) -> None:
-        payload = status_payload(
-            when=datetime.now(UTC), event=event, battery=battery, seq=self.status_seq
+    async def report_event(self, event: str, battery: int) -> None:
+        payload = event_payload(
+            when=datetime.now(UTC), event=event, battery=battery, seq=self.event_seq
         )
-        self.status_seq += 1
+        self.event_seq += 1
         await self.client.publish(f"{self.topic}/status", payload, qos=1)
-        self.sent.statuses += 1
+        self.sent.events += 1
 
     async def publish_fix(self, fix: bytes) -> None:
         kind = self.subject.scenario.kind if self.subject.scenario else None
@@ -311,13 +311,13 @@ async def _scenario_step(d: _Device, t: float) -> bool:
     kind, phone = scenario.kind, d.device.kind is DeviceKind.PHONE
     if kind is Kind.GO_SILENT:
         return False
-    if kind is Kind.CUT_STRAP and not phone and d.status_seq < 2:
-        await d.status("strap_cut", _battery(d.subject, t))
+    if kind is Kind.CUT_STRAP and not phone and d.event_seq < 2:
+        await d.report_event("strap_cut", _battery(d.subject, t))
     if kind is Kind.BATTERY_DIES and phone:
-        if d.status_seq == 0:
-            await d.status("low_battery", _BATTERY_LOW)
+        if d.event_seq == 0:
+            await d.report_event("low_battery", _BATTERY_LOW)
         if t >= scenario.after_s + _POWER_OFF_AFTER_S:
-            await d.status("power_off", 2)
+            await d.report_event("power_off", 2)
             return False
     return True
 
@@ -355,7 +355,7 @@ async def _run_device(
 async def _report(d: _Device, *, until: float, outage: Outage | None) -> None:
     """Fixes at the device's rate (its level's, or a pursuit's) until `until`."""
     if d.device.kind is DeviceKind.WRISTBAND:
-        await d.status("power_on", 100)
+        await d.report_event("power_on", 100)
     next_at = time.monotonic()
     while time.monotonic() < until:
         now = time.monotonic()

@@ -11,6 +11,7 @@ from uuid import UUID
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
+from domain import CommandKind, CommandState, after_result
 from store.scope import in_offices
 
 if TYPE_CHECKING:
@@ -139,39 +140,38 @@ async def record_result(
     *,
     device_code: str,
     command_id: UUID,
-    status: str,
+    status: CommandState,
     answer: Mapping[str, Any] | None,
     error: str | None,
 ) -> bool:
-    """What the device says of its command (`delivered`, `answered`, `failed`); a command
-    that has ended, or is not this device's, is left alone (False). A locate or a check-in
-    the device says it answered stays delivered until its fix is stored
-    (`answer_with_fixes`); a check-in the device says failed stays open too, with the
-    device's reason, and expires into an alert unless a fix and an answer follow in time:
-    a device cannot call off its own check-in."""
+    """What the device says of its command, moved on by `domain.after_result`; a command
+    that has ended, or is not this device's, is left alone (False)."""
     cur = await conn.execute(
-        "UPDATE device_commands c SET state = CASE"
-        "  WHEN %(status)s = 'answered' AND c.kind IN ('locate', 'check_in') THEN 'delivered'"
-        "  WHEN %(status)s = 'failed' AND c.kind = 'check_in' THEN 'delivered'"
-        "  ELSE %(status)s END,"
-        " delivered_at = COALESCE(c.delivered_at, now()),"
-        " answered_at = CASE WHEN %(status)s = 'answered' AND c.kind NOT IN ('locate', 'check_in')"
-        "  THEN now() END,"
+        "SELECT c.kind, c.state FROM device_commands c JOIN devices d ON d.id = c.device_id"
+        " WHERE c.id = %s AND d.code = %s FOR UPDATE OF c",
+        (command_id, device_code),
+    )
+    row = await cur.fetchone()
+    to = None if row is None else after_result(CommandKind(row[0]), CommandState(row[1]), status)
+    if to is None:
+        return False
+    await conn.execute(
+        "UPDATE device_commands SET state = %(to)s,"
+        " delivered_at = COALESCE(delivered_at, now()),"
+        " answered_at = CASE WHEN %(to)s = 'answered' THEN now() END,"
         " answer = CASE WHEN %(status)s = 'answered' THEN COALESCE(%(answer)s::jsonb, '{}')"
-        "  WHEN %(status)s = 'failed' THEN NULL ELSE c.answer END,"
-        " error = CASE WHEN %(status)s = 'delivered' THEN c.error ELSE %(error)s END"
-        " FROM devices d WHERE c.id = %(id)s AND d.id = c.device_id AND d.code = %(code)s"
-        " AND c.state IN ('pending', 'sent', 'delivered')"
-        " AND (%(status)s <> 'delivered' OR c.state <> 'delivered')",
+        "  WHEN %(status)s = 'failed' THEN NULL ELSE answer END,"
+        " error = CASE WHEN %(status)s = 'delivered' THEN error ELSE %(error)s END"
+        " WHERE id = %(id)s",
         {
-            "status": status,
+            "to": to.value,
+            "status": status.value,
             "answer": None if answer is None else Jsonb(dict(answer)),
             "error": error,
             "id": command_id,
-            "code": device_code,
         },
     )
-    return cur.rowcount == 1
+    return True
 
 
 async def answer_with_fixes(conn: AsyncConnection[Any]) -> int:

@@ -1,4 +1,4 @@
-"""Device status events: stored once each, read back per subject."""
+"""Device device events: stored once each, read back per subject."""
 
 from __future__ import annotations
 

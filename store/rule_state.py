@@ -135,7 +135,7 @@ async def save_separation_state(
 async def last_reports(
     conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
 ) -> dict[int, float]:
-    """Per device (bound to one of `subjects`), the time of its newest fix or status event."""
+    """Per device (bound to one of `subjects`), the time of its newest fix or device event."""
     where, args = _only("d.subject_id", subjects)
     cur = await conn.execute(
         "SELECT d.id, GREATEST("

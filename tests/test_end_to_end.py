@@ -20,7 +20,7 @@ from domain import DeviceKind
 from domain.crs import Crs
 from ingest import Message, Pipeline, owntracks_http
 from ingest.owntracks import secret_box
-from simulators import fix_payload, status_payload
+from simulators import event_payload, fix_payload
 from tests.helpers import (
     OWNTRACKS_KEY,
     now_minus,
@@ -317,7 +317,7 @@ async def test_status_events_and_an_owntracks_lwt_are_stored_as_device_events(
     seeded = await seed_owntracks_phone(pool, "otlwt")
     await pipeline.refresh()
     when = now_minus(3)
-    cut = status_payload(when=when, event="strap_cut", battery=55, seq=3)
+    cut = event_payload(when=when, event="strap_cut", battery=55, seq=3)
     lwt = json.dumps({"_type": "lwt", "tst": str(int(time.time()) - 2)}).encode()
     await publish(
         mosquitto,

@@ -47,7 +47,7 @@ async def _tables_holding(pool: AsyncConnectionPool[Any], text: str) -> list[str
 async def test_a_subject_outside_an_order_leaves_no_position_anywhere(
     pool: AsyncConnectionPool[Any], mosquitto: Broker, pipeline: Pipeline
 ) -> None:
-    """Art. 29: its fixes, a batch of them and a status event arrive; afterwards no table
+    """Art. 29: its fixes, a batch of them and a device event arrive; afterwards no table
     of the database holds the position in any column, as a number or in raw bytes."""
     seeded = await seed_subject(pool, code="orders-nowhere", order=False)
     await pipeline.refresh()

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import store
 from domain import DeviceKind, Schedule, WeeklyWindow, ZoneRole
 from domain.crs import Crs
-from simulators import fix_payload, status_payload
+from simulators import event_payload, fix_payload
 from tests.helpers import now_minus, offset, seed_subject, until
 from tests.running import (
     history,
@@ -170,7 +170,7 @@ async def test_a_critical_alert_left_unacknowledged_is_escalated_once(
     pool: AsyncConnectionPool[Any], mosquitto: Broker
 ) -> None:
     seeded = await seed_subject(pool, code="rules-escalate")
-    cut = status_payload(when=now_minus(1), event="strap_cut", battery=70, seq=1)
+    cut = event_payload(when=now_minus(1), event="strap_cut", battery=70, seq=1)
     async with running_pipeline(
         pool, mosquitto, client_id="rules-escalate", escalate_after_s=0.5
     ) as p:
@@ -198,7 +198,7 @@ async def test_device_status_events_raise_repeat_and_clear(
     topic = f"cc/v1/devices/{seeded.device_code}/status"
 
     def status(event: str, seconds_ago: float, seq: int) -> tuple[str, bytes]:
-        return topic, status_payload(when=now_minus(seconds_ago), event=event, battery=40, seq=seq)
+        return topic, event_payload(when=now_minus(seconds_ago), event=event, battery=40, seq=seq)
 
     cut = status("strap_cut", 9, 1)
     await publish(

@@ -10,7 +10,7 @@ def test_the_summary_has_a_line_per_scenario_with_what_to_expect() -> None:
     report = SimulationReport(devices=3)
     report.of("routine").fixes = 40
     report.of("cut_strap").fixes = 12
-    report.of("cut_strap").statuses = 2
+    report.of("cut_strap").events = 2
     report.of("malformed").malformed = 5
     lines = summary(report).splitlines()
     assert lines[0].split() == [
@@ -21,5 +21,5 @@ def test_the_summary_has_a_line_per_scenario_with_what_to_expect() -> None:
     assert rows["malformed"][-2:] == ["0", "-"]
     assert rows["routine"] == ["40", "0", "0", "0", "0", "0", "0"]
     assert progress_line(report, 12.0) == (
-        "[    12 s] 3 devices: 52 fixes, 2 status events, 0 batches, 5 malformed, 0 duplicates"
+        "[    12 s] 3 devices: 52 fixes, 2 device events, 0 batches, 5 malformed, 0 duplicates"
     )

@@ -17,7 +17,7 @@ from referencing import Registry, Resource
 from domain import Device, DeviceEvent, DeviceKind
 from ingest import Limits, decode_fixes
 from ingest.batch import to_batch
-from simulators import City, device_fix, generate_city, status_payload
+from simulators import City, device_fix, event_payload, generate_city
 from simulators.movement import whereabouts
 
 
@@ -70,7 +70,7 @@ def test_simulated_status_events_validate_against_the_schema() -> None:
         format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
     )
     for event in DeviceEvent:
-        payload = status_payload(when=datetime.now(UTC), event=event.value, battery=50, seq=1)
+        payload = event_payload(when=datetime.now(UTC), event=event.value, battery=50, seq=1)
         validator.validate(json.loads(payload))
     enum = schema("status.v1.schema.json")["properties"]["event"]["enum"]  # type: ignore[index]
     assert enum == [e.value for e in DeviceEvent]
