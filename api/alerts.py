@@ -12,7 +12,7 @@ import alerts
 import store
 from api import schemas
 from api.auth import ActingUser, CurrentUser
-from api.deps import Conn
+from api.deps import Conn, Id
 from api.principal import Principal
 from api.reads import Purpose, on_record
 from domain import AlertKind, AlertState
@@ -32,7 +32,7 @@ async def list_alerts(
     user: CurrentUser,
     state: Annotated[list[AlertState], Query()] = [AlertState.OPEN],  # noqa: B006
     kind: Annotated[list[AlertKind] | None, Query()] = None,
-    subject_id: int | None = None,
+    subject_id: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[store.alerts.AlertRow]:
     """Alerts of the caller's offices in the given states (default: open), critical first,
@@ -43,7 +43,7 @@ async def list_alerts(
 
 
 @router.get("/{alert_id}", response_model=schemas.Alert)
-async def get_alert(alert_id: int, conn: Conn, user: CurrentUser) -> store.alerts.AlertRow:
+async def get_alert(alert_id: Id, conn: Conn, user: CurrentUser) -> store.alerts.AlertRow:
     """One alert of the caller's offices (404 for another office's: not told apart)."""
     alert = await store.alerts.get_alert(conn, alert_id=alert_id, offices=user.scope)
     if alert is None:
@@ -52,8 +52,8 @@ async def get_alert(alert_id: int, conn: Conn, user: CurrentUser) -> store.alert
 
 
 class AlertLocation(BaseModel):
-    alert_id: int
-    subject_id: int
+    alert_id: Id
+    subject_id: Id
     fix_time: datetime | None = Field(description="when the fix that raised it was taken")
     lon: float | None = Field(description="WGS-84; none for an alert of no place")
     lat: float | None
@@ -61,7 +61,7 @@ class AlertLocation(BaseModel):
 
 @router.get("/{alert_id}/location")
 async def alert_location(
-    alert_id: int, purpose: Purpose, conn: Conn, user: CurrentUser
+    alert_id: Id, purpose: Purpose, conn: Conn, user: CurrentUser
 ) -> AlertLocation:
     """Where the alert happened (the fix that raised it). A location read: recorded with
     who, whose and why before it is sent."""
@@ -85,7 +85,7 @@ async def alert_location(
 
 @router.get("/{alert_id}/events", response_model=list[schemas.AlertEvent])
 async def alert_events(
-    alert_id: int, conn: Conn, user: CurrentUser
+    alert_id: Id, conn: Conn, user: CurrentUser
 ) -> list[store.alerts.AlertEventRow]:
     """The alert's whole history, oldest first: opened, repeats, cleared, each step."""
     await get_alert(alert_id, conn, user)
@@ -93,7 +93,7 @@ async def alert_events(
 
 
 async def _step(
-    alert_id: int, action: alerts.Action, step: Step, conn: Conn, user: Principal
+    alert_id: Id, action: alerts.Action, step: Step, conn: Conn, user: Principal
 ) -> store.alerts.AlertRow:
     await get_alert(alert_id, conn, user)  # 404 unless it is the caller's offices'
     try:
@@ -110,27 +110,25 @@ async def _step(
 
 @router.post("/{alert_id}/acknowledge", response_model=schemas.Alert)
 async def acknowledge(
-    alert_id: int, conn: Conn, user: ActingUser, step: Step | None = None
+    alert_id: Id, conn: Conn, user: ActingUser, step: Step | None = None
 ) -> store.alerts.AlertRow:
     """I have seen it and am on it."""
     return await _step(alert_id, alerts.Action.ACKNOWLEDGE, step or Step(), conn, user)
 
 
 @router.post("/{alert_id}/resolve", response_model=schemas.Alert)
-async def resolve(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.alerts.AlertRow:
+async def resolve(alert_id: Id, step: Step, conn: Conn, user: ActingUser) -> store.alerts.AlertRow:
     """Handled; the note says how (required for a critical alert)."""
     return await _step(alert_id, alerts.Action.RESOLVE, step, conn, user)
 
 
 @router.post("/{alert_id}/dismiss", response_model=schemas.Alert)
-async def dismiss(alert_id: int, step: Step, conn: Conn, user: ActingUser) -> store.alerts.AlertRow:
+async def dismiss(alert_id: Id, step: Step, conn: Conn, user: ActingUser) -> store.alerts.AlertRow:
     """A false alarm; the note says why (required for a critical alert)."""
     return await _step(alert_id, alerts.Action.DISMISS, step, conn, user)
 
 
 @router.post("/{alert_id}/notes", response_model=schemas.Alert)
-async def add_note(
-    alert_id: int, step: Step, conn: Conn, user: ActingUser
-) -> store.alerts.AlertRow:
+async def add_note(alert_id: Id, step: Step, conn: Conn, user: ActingUser) -> store.alerts.AlertRow:
     """A note on the record, in any state."""
     return await _step(alert_id, alerts.Action.NOTE, step, conn, user)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg import errors
 from psycopg_pool import AsyncConnectionPool
@@ -25,6 +26,7 @@ from api import (
     orders,
     quarantine,
     reports,
+    schemas,
     subjects,
     zones,
 )
@@ -85,7 +87,8 @@ def create_app(
         live_recheck_s=live_recheck_s,
         console=console_config or console.ConsoleConfig(),
     )
-    v1 = APIRouter(prefix="/api/v1")
+    refused = {"model": schemas.Error, "description": "refused: `detail` says why"}
+    v1 = APIRouter(prefix="/api/v1", responses={"4XX": refused})
     v1.include_router(auth.router)
     v1.include_router(alerts.router)
     v1.include_router(audit.router)
@@ -113,9 +116,22 @@ def create_app(
     console.mount(app)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(SecurityHeaders, tiles_url=shared.console.tiles_url)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(errors.IntegrityError, _refused_by_store)
     app.add_exception_handler(errors.DataError, _refused_by_store)
     return app
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    """A request its schema refuses, in the one error shape: each problem as
+    `where: what` (`query.purpose: Field required`)."""
+    assert isinstance(exc, RequestValidationError)
+    detail = "; ".join(
+        f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in exc.errors()
+    )
+    return JSONResponse(
+        {"detail": detail or "invalid request"}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+    )
 
 
 async def _refused_by_store(_request: Request, exc: Exception) -> JSONResponse:

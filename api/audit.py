@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 import store
 from api import schemas
 from api.auth import CurrentUser
-from api.deps import Conn, Timestamp
+from api.deps import Conn, Id, Timestamp
 from api.principal import Principal
 from domain import Role
 
@@ -29,7 +29,7 @@ Auditor = Annotated[Principal, Depends(_auditor)]
 async def location_reads(
     conn: Conn,
     user: Auditor,
-    subject_id: int | None = None,
+    subject_id: Id | None = None,
     username: str | None = None,
     since: Timestamp | None = None,
     until: Timestamp | None = None,
@@ -54,7 +54,7 @@ async def changes(
     conn: Conn,
     user: Auditor,
     target: str | None = Query(default=None, description="office, user, subject, device, ..."),
-    target_id: int | None = None,
+    target_id: Id | None = None,
     username: str | None = None,
     since: Timestamp | None = None,
     until: Timestamp | None = None,

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 import store
 from api import schemas
 from api.changes import record
-from api.deps import Conn, services
+from api.deps import Conn, Id, services
 from api.passwords import PasswordChecker, hash_password
 from api.principal import Principal
 from domain import Role
@@ -221,7 +221,9 @@ class Tokens(BaseModel):
 
 class NewApiToken(BaseModel):
     name: str = Field(min_length=1, max_length=200, description="which system uses it")
-    username: str = Field(description="the user it acts as (its role and offices)")
+    username: str = Field(
+        min_length=1, max_length=200, description="the user it acts as (its role and offices)"
+    )
 
 
 class ApiToken(BaseModel):
@@ -395,7 +397,7 @@ async def list_api_tokens(conn: Conn, _user: Admin) -> list[store.tokens.ApiToke
 
 
 @router.delete("/api-tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_api_token(token_id: int, conn: Conn, user: Admin) -> None:
+async def revoke_api_token(token_id: Id, conn: Conn, user: Admin) -> None:
     if not await store.tokens.revoke_api_token(conn, token_id=token_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no live API token {token_id}")
     await record(conn, user, "revoke", "api token", token_id, None)

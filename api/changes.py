@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import store
+from api.deps import Id
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -19,8 +20,8 @@ async def record(
     user: Principal,
     action: str,
     target: str,
-    target_id: int | None,
-    office_id: int | None,
+    target_id: Id | None,
+    office_id: Id | None,
     body: BaseModel | None = None,
     *,
     exclude: set[str] | None = None,

@@ -13,7 +13,7 @@ import store
 from api import schemas
 from api.auth import ActingUser, CurrentUser
 from api.changes import record
-from api.deps import Conn
+from api.deps import Conn, Id
 from api.devices import known_device
 from api.subjects import KnownSubject
 from domain import CommandKind
@@ -58,7 +58,7 @@ class NewCommand(BaseModel):
     response_model=schemas.Command,
 )
 async def issue_command(
-    device_id: int, body: NewCommand, conn: Conn, user: ActingUser
+    device_id: Id, body: NewCommand, conn: Conn, user: ActingUser
 ) -> store.commands.CommandRow:
     """Ask the device; the command goes out within a second and its state follows."""
     device = await known_device(conn, user, device_id)
@@ -79,7 +79,7 @@ async def issue_command(
 
 @router.get("/devices/{device_id}/commands", tags=["devices"], response_model=list[schemas.Command])
 async def device_commands(
-    device_id: int, conn: Conn, user: CurrentUser, limit: Limit = 100
+    device_id: Id, conn: Conn, user: CurrentUser, limit: Limit = 100
 ) -> list[store.commands.CommandRow]:
     await known_device(conn, user, device_id)
     return await store.commands.list_commands(conn, device_id=device_id, limit=limit)

@@ -12,7 +12,7 @@ import store
 from api import schemas
 from api.auth import Admin
 from api.changes import record
-from api.deps import Conn, services
+from api.deps import Conn, Id, services
 from domain import AlertKind, Severity
 
 router = APIRouter(tags=["delivery"])
@@ -20,7 +20,7 @@ router = APIRouter(tags=["delivery"])
 
 class NewSubscription(BaseModel):
     url: AnyHttpUrl
-    office_id: int | None = Field(
+    office_id: Id | None = Field(
         default=None, description="this office and the offices under it; unset: every office"
     )
     kinds: list[AlertKind] | None = Field(default=None, description="unset: every kind")
@@ -66,7 +66,7 @@ async def list_webhooks(conn: Conn, _user: Admin) -> list[store.subscriptions.Su
 
 
 @router.delete("/webhooks/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def stop_webhook(subscription_id: int, conn: Conn, user: Admin) -> None:
+async def stop_webhook(subscription_id: Id, conn: Conn, user: Admin) -> None:
     """Stop sending to it; what was sent stays on record."""
     if not await store.subscriptions.deactivate_subscription(conn, subscription_id=subscription_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no webhook subscription {subscription_id}")
@@ -85,7 +85,7 @@ async def list_deliveries(
 
 
 @router.post("/deliveries/{delivery_id}/resend", response_model=schemas.Delivery)
-async def resend(delivery_id: int, conn: Conn, user: Admin) -> store.outbox.DeliveryRow:
+async def resend(delivery_id: Id, conn: Conn, user: Admin) -> store.outbox.DeliveryRow:
     """Queue a dead or suppressed delivery again, due now, with the same ids."""
     row = await store.outbox.resend(conn, outbox_id=delivery_id)
     if row is not None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
+from annotated_types import Ge, Le
 from fastapi import Depends, Request
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -69,3 +70,8 @@ def _rfc3339(value: object) -> object:
 
 # A point in time given by a client: RFC 3339 with a UTC offset, nothing else.
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+
+
+# An id of a row (a subject, an alert, ...): positive, and within the integers JSON
+# carries exactly (2^53: a browser's numbers), far below what the store's bigint keys hold.
+Id = Annotated[int, Ge(1), Le(2**53)]

@@ -11,7 +11,7 @@ import store
 from api import schemas
 from api.auth import CurrentUser, Manager
 from api.changes import record
-from api.deps import Conn, services
+from api.deps import Conn, Id, services
 from api.principal import Principal
 from api.subjects import office_in_scope
 from domain import DeviceKind
@@ -25,8 +25,8 @@ class NewDevice(BaseModel):
         description="its id on the wire (cc/v1/devices/{code}/...) and its MQTT username",
     )
     kind: DeviceKind
-    subject_id: int | None = Field(default=None, description="bind it to this subject now")
-    office_id: int | None = Field(
+    subject_id: Id | None = Field(default=None, description="bind it to this subject now")
+    office_id: Id | None = Field(
         default=None, description="the office holding it (by default the subject's)"
     )
     owntracks_topic: str | None = Field(
@@ -51,9 +51,9 @@ class NewDevice(BaseModel):
 class DevicePatch(BaseModel):
     """Only what is given changes; `subject_id: null` unbinds the device."""
 
-    subject_id: int | None = None
+    subject_id: Id | None = None
     active: bool | None = Field(default=None, description="false: retired, its fixes refused")
-    office_id: int | None = None
+    office_id: Id | None = None
     owntracks_key: str | None = Field(
         default=None, min_length=1, max_length=200, description="write-only: a new passphrase"
     )
@@ -78,7 +78,7 @@ class MqttCredentials(BaseModel):
     note: str
 
 
-async def known_device(conn: Conn, user: Principal, device_id: int) -> store.devices.DeviceRow:
+async def known_device(conn: Conn, user: Principal, device_id: Id) -> store.devices.DeviceRow:
     """The device, if the caller's offices hold it; 404 otherwise (not told apart)."""
     rows = await store.devices.list_devices(conn, offices=user.scope, device_id=device_id)
     if not rows:
@@ -86,7 +86,7 @@ async def known_device(conn: Conn, user: Principal, device_id: int) -> store.dev
     return rows[0]
 
 
-async def _subject_office(conn: Conn, user: Principal, subject_id: int) -> int:
+async def _subject_office(conn: Conn, user: Principal, subject_id: Id) -> int:
     if not await store.subjects.subject_exists(conn, subject_id=subject_id, offices=user.scope):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no subject {subject_id}")
     office = await store.subjects.subject_office(conn, subject_id=subject_id)
@@ -96,7 +96,7 @@ async def _subject_office(conn: Conn, user: Principal, subject_id: int) -> int:
 
 @router.get("", response_model=list[schemas.Device])
 async def list_devices(
-    conn: Conn, user: CurrentUser, subject_id: int | None = None
+    conn: Conn, user: CurrentUser, subject_id: Id | None = None
 ) -> list[store.devices.DeviceRow]:
     """Devices held by the caller's offices, with when each last reported a fix and its
     battery then."""
@@ -104,7 +104,7 @@ async def list_devices(
 
 
 @router.get("/{device_id}", response_model=schemas.Device)
-async def get_device(device_id: int, conn: Conn, user: CurrentUser) -> store.devices.DeviceRow:
+async def get_device(device_id: Id, conn: Conn, user: CurrentUser) -> store.devices.DeviceRow:
     return await known_device(conn, user, device_id)
 
 
@@ -145,7 +145,7 @@ async def create_device(
 
 @router.patch("/{device_id}", response_model=schemas.Device)
 async def update_device(
-    device_id: int, body: DevicePatch, conn: Conn, user: Manager, request: Request
+    device_id: Id, body: DevicePatch, conn: Conn, user: Manager, request: Request
 ) -> store.devices.DeviceRow:
     """Bind to another subject (the binding history keeps who carried it when), unbind,
     retire or hand to another office."""
@@ -183,7 +183,7 @@ async def update_device(
 
 @router.post("/{device_id}/mqtt-credentials", status_code=status.HTTP_201_CREATED)
 async def issue_mqtt_credentials(
-    device_id: int, conn: Conn, user: Manager, request: Request
+    device_id: Id, conn: Conn, user: Manager, request: Request
 ) -> MqttCredentials:
     """A new broker password for the device (any old one stops working once the broker's
     files are rewritten); shown this once, only its hash is kept."""

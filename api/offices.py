@@ -13,7 +13,7 @@ import store
 from api import schemas
 from api.auth import Admin, CurrentUser
 from api.changes import record
-from api.deps import Conn
+from api.deps import Conn, Id
 from api.passwords import hash_password
 from domain import Role
 
@@ -24,7 +24,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 class NewOffice(BaseModel):
     name: Name
-    parent_id: int | None = Field(default=None, description="the office above; None: a county")
+    parent_id: Id | None = Field(default=None, description="the office above; None: a county")
 
 
 class OfficePatch(BaseModel):
@@ -50,7 +50,7 @@ async def create_office(body: NewOffice, conn: Conn, user: Admin) -> store.offic
 
 @router.patch("/offices/{office_id}", response_model=schemas.Office)
 async def rename_office(
-    office_id: int, body: OfficePatch, conn: Conn, user: Admin
+    office_id: Id, body: OfficePatch, conn: Conn, user: Admin
 ) -> store.offices.OfficeRow:
     if not await store.offices.rename_office(conn, office_id=office_id, name=body.name):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no office {office_id}")
@@ -65,7 +65,7 @@ async def rename_office(
 class NewUser(BaseModel):
     username: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
     role: Role
-    office_id: int | None = Field(
+    office_id: Id | None = Field(
         default=None, description="the user's office; None: the whole county"
     )
     password: str | None = Field(
@@ -85,7 +85,7 @@ class UserPatch(BaseModel):
     """Only what is given changes; `office_id: null` moves the user to the whole county."""
 
     role: Role | None = None
-    office_id: int | None = None
+    office_id: Id | None = None
     disabled: bool | None = Field(
         default=None, description="disabling ends the user's sessions and API tokens"
     )
@@ -95,12 +95,12 @@ class NewUserPassword(BaseModel):
     password: str = Field(description="shown this once; every session of the user has ended")
 
 
-async def _office_or_422(conn: Conn, office_id: int | None) -> None:
+async def _office_or_422(conn: Conn, office_id: Id | None) -> None:
     if office_id is not None and not await store.offices.office_exists(conn, office_id=office_id):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"no office {office_id}")
 
 
-def _county_wide_admin(role: str, office_id: int | None) -> None:
+def _county_wide_admin(role: str, office_id: Id | None) -> None:
     """Admins manage users, tokens, webhooks and quarantine of the whole county: one with an
     office would not be confined to it, so an admin has none."""
     if role == Role.ADMIN and office_id is not None:
@@ -110,7 +110,7 @@ def _county_wide_admin(role: str, office_id: int | None) -> None:
         )
 
 
-async def _account(conn: Conn, user_id: int) -> store.users.UserAccountRow:
+async def _account(conn: Conn, user_id: Id) -> store.users.UserAccountRow:
     accounts = await store.users.list_users(conn, user_id=user_id)
     if not accounts:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user {user_id}")
@@ -145,7 +145,7 @@ async def create_user(body: NewUser, conn: Conn, user: Admin) -> CreatedUser:
 
 @router.patch("/users/{user_id}", response_model=schemas.UserAccount)
 async def update_user(
-    user_id: int, body: UserPatch, conn: Conn, user: Admin
+    user_id: Id, body: UserPatch, conn: Conn, user: Admin
 ) -> store.users.UserAccountRow:
     before = await _account(conn, user_id)
     if user_id == user.user_id and (body.disabled or body.role not in (None, Role.ADMIN)):
@@ -170,7 +170,7 @@ async def update_user(
 
 
 @router.post("/users/{user_id}/password")
-async def reset_password(user_id: int, conn: Conn, user: Admin) -> NewUserPassword:
+async def reset_password(user_id: Id, conn: Conn, user: Admin) -> NewUserPassword:
     """A new generated password for the user (who forgot theirs), shown once."""
     account = await _account(conn, user_id)
     password = secrets.token_urlsafe(12)

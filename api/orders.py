@@ -12,7 +12,7 @@ import store
 from api import schemas
 from api.auth import ActingUser, CurrentUser, Manager
 from api.changes import record
-from api.deps import Conn
+from api.deps import Conn, Id
 from api.principal import Principal
 from api.subjects import KnownSubject
 from domain import LeaveState, OrderError
@@ -39,7 +39,7 @@ def _refused(exc: OrderError) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc))
 
 
-async def _order(conn: Conn, subject_id: int, order_id: int) -> store.orders.OrderRow:
+async def _order(conn: Conn, subject_id: Id, order_id: Id) -> store.orders.OrderRow:
     (order,) = await store.orders.list_orders(conn, subject_id=subject_id, order_id=order_id)
     return order
 
@@ -83,7 +83,7 @@ async def create_order(
     response_model=schemas.Order,
 )
 async def extend_order(
-    order_id: int, body: NewExtension, conn: Conn, user: Manager
+    order_id: Id, body: NewExtension, conn: Conn, user: Manager
 ) -> store.orders.OrderRow:
     """Extend an order from its current end, after review."""
     subject_id = await store.orders.order_subject(conn, order_id=order_id)
@@ -111,7 +111,7 @@ async def extend_order(
 
 
 class NewLeave(BaseModel):
-    destination_zone_id: int = Field(description="where the subject may be meanwhile")
+    destination_zone_id: Id = Field(description="where the subject may be meanwhile")
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     reason: Text
@@ -172,7 +172,7 @@ async def request_leave(
     return await _leave(conn, user, leave_id)
 
 
-async def _leave(conn: Conn, user: Principal, leave_id: int) -> store.leaves.LeaveRow:
+async def _leave(conn: Conn, user: Principal, leave_id: Id) -> store.leaves.LeaveRow:
     rows = await store.leaves.list_leaves(conn, offices=user.scope, leave_id=leave_id)
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no leave {leave_id}")
@@ -180,7 +180,7 @@ async def _leave(conn: Conn, user: Principal, leave_id: int) -> store.leaves.Lea
 
 
 async def _decide(
-    conn: Conn, user: Principal, leave_id: int, body: Decision, approve: bool
+    conn: Conn, user: Principal, leave_id: Id, body: Decision, approve: bool
 ) -> store.leaves.LeaveRow:
     leave = await _leave(conn, user, leave_id)
     try:
@@ -196,7 +196,7 @@ async def _decide(
 
 @router.post("/leaves/{leave_id}/approve", response_model=schemas.Leave)
 async def approve_leave(
-    leave_id: int, conn: Conn, user: Manager, body: Decision | None = None
+    leave_id: Id, conn: Conn, user: Manager, body: Decision | None = None
 ) -> store.leaves.LeaveRow:
     """Approve: the destination applies for exactly the leave's window, the subject's other
     inclusion zones are suspended meanwhile, and being late back is an alert."""
@@ -205,6 +205,6 @@ async def approve_leave(
 
 @router.post("/leaves/{leave_id}/reject", response_model=schemas.Leave)
 async def reject_leave(
-    leave_id: int, conn: Conn, user: Manager, body: Decision | None = None
+    leave_id: Id, conn: Conn, user: Manager, body: Decision | None = None
 ) -> store.leaves.LeaveRow:
     return await _decide(conn, user, leave_id, body or Decision(), approve=False)

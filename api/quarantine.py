@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 import store
 from api.auth import Admin
-from api.deps import Conn
+from api.deps import Conn, Id
 from api.reads import Purpose, on_record
 
 router = APIRouter(prefix="/quarantine", tags=["quarantine"])
@@ -82,7 +82,7 @@ async def list_quarantine(
 
 @router.get("/{quarantine_id}")
 async def inspect_quarantine(
-    quarantine_id: int, conn: Conn, user: Admin, purpose: Purpose
+    quarantine_id: Id, conn: Conn, user: Admin, purpose: Purpose
 ) -> QuarantinedInput:
     """One quarantined message whole; a recorded read, as the list."""
     rows = await store.quarantine.list_quarantine(conn, limit=1, quarantine_id=quarantine_id)

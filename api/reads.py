@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Query
 
 import store
+from api.deps import Id
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -33,7 +34,7 @@ async def on_record(
     what: str,
     purpose: str,
     fixes: int,
-    subject_id: int | None = None,
+    subject_id: Id | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> None:

@@ -37,6 +37,12 @@ class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class Error(_Out):
+    """Every refusal (4xx) has this one shape."""
+
+    detail: str = Field(description="what is wrong, in words a person can act on")
+
+
 _M = TypeVar("_M", bound=_Out)
 
 

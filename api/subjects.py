@@ -13,7 +13,7 @@ import store
 from api import schemas
 from api.auth import CurrentUser, Manager
 from api.changes import record
-from api.deps import Conn, Timestamp
+from api.deps import Conn, Id, Timestamp
 from api.principal import Principal
 from api.reads import Purpose, on_record
 from domain import SupervisionLevel
@@ -27,14 +27,14 @@ async def list_subjects(conn: Conn, user: CurrentUser) -> list[store.subjects.Su
     return await store.subjects.list_subjects(conn, offices=user.scope)
 
 
-def office_in_scope(user: Principal, office_id: int) -> None:
+def office_in_scope(user: Principal, office_id: Id) -> None:
     """404 for an office outside the caller's (whether it exists is not told)."""
     if not user.sees(office_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no office {office_id}")
 
 
 class NewSubject(BaseModel):
-    office_id: int
+    office_id: Id
     name: str = Field(min_length=1, max_length=200)
     level: SupervisionLevel
 
@@ -44,10 +44,10 @@ class SubjectPatch(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     level: SupervisionLevel | None = None
-    office_id: int | None = None
+    office_id: Id | None = None
 
 
-async def _subject_row(conn: Conn, user: Principal, subject_id: int) -> store.subjects.SubjectRow:
+async def _subject_row(conn: Conn, user: Principal, subject_id: Id) -> store.subjects.SubjectRow:
     (row,) = await store.subjects.list_subjects(conn, offices=user.scope, subject_id=subject_id)
     return row
 
@@ -62,7 +62,7 @@ async def create_subject(body: NewSubject, conn: Conn, user: Manager) -> store.s
     return await _subject_row(conn, user, subject_id)
 
 
-async def _known_subject(subject_id: int, conn: Conn, user: CurrentUser) -> int:
+async def _known_subject(subject_id: Id, conn: Conn, user: CurrentUser) -> int:
     """The path's subject, after the caller is authenticated; 404 if there is none in the
     caller's offices (whether it exists elsewhere is not told)."""
     if not await store.subjects.subject_exists(conn, subject_id=subject_id, offices=user.scope):
@@ -82,7 +82,7 @@ class SubjectDetail(BaseModel):
     device_history: list[schemas.Binding]
     assignments: list[schemas.Assignment]
     orders: list[schemas.Order]
-    active_order_id: int | None = Field(description="the order in force now, if any")
+    active_order_id: Id | None = Field(description="the order in force now, if any")
     leaves: list[schemas.Leave]
 
 
@@ -145,7 +145,7 @@ async def subject_fixes(
 
 
 class Trail(BaseModel):
-    subject_id: int
+    subject_id: Id
     since: datetime
     until: datetime
     fixes_in_range: int = Field(

@@ -16,7 +16,7 @@ import store
 from api import schemas
 from api.auth import CurrentUser, Manager
 from api.changes import record
-from api.deps import Conn
+from api.deps import Conn, Id
 from api.principal import Principal
 from api.subjects import KnownSubject, office_in_scope
 from domain import OneOffWindow, Schedule, WeeklyWindow, ZoneRole
@@ -62,7 +62,7 @@ def _moved(geometry: Any, to_wgs84: bool) -> Any:
 
 class ZoneProperties(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    office_id: int | None = Field(
+    office_id: Id | None = Field(
         default=None, description="the office it belongs to; None: shared by every office"
     )
 
@@ -102,7 +102,7 @@ def _checked(feature: ZoneFeature, crs: Crs) -> dict[str, Any]:
     return geometry
 
 
-def _may_hold(user: Principal, office_id: int | None) -> None:
+def _may_hold(user: Principal, office_id: Id | None) -> None:
     if office_id is None and user.offices is not None:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "only a county-wide user manages the shared zones"
@@ -111,7 +111,7 @@ def _may_hold(user: Principal, office_id: int | None) -> None:
         office_in_scope(user, office_id)
 
 
-async def _zone(conn: Conn, user: Principal, zone_id: int) -> store.zones.ZoneRow:
+async def _zone(conn: Conn, user: Principal, zone_id: Id) -> store.zones.ZoneRow:
     rows = await store.zones.list_zones(conn, offices=user.scope, zone_id=zone_id)
     if not rows:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no zone {zone_id}")
@@ -127,7 +127,7 @@ async def list_zones(conn: Conn, user: CurrentUser, crs: CrsQuery = Crs.WGS84) -
 
 @router.get("/zones/{zone_id}")
 async def get_zone(
-    zone_id: int, conn: Conn, user: CurrentUser, crs: CrsQuery = Crs.WGS84
+    zone_id: Id, conn: Conn, user: CurrentUser, crs: CrsQuery = Crs.WGS84
 ) -> ZoneFeature:
     return _feature(await _zone(conn, user, zone_id), crs)
 
@@ -147,7 +147,7 @@ async def create_zone(
 
 @router.put("/zones/{zone_id}")
 async def replace_zone(
-    zone_id: int, body: ZoneFeature, conn: Conn, user: Manager, crs: CrsQuery = Crs.WGS84
+    zone_id: Id, body: ZoneFeature, conn: Conn, user: Manager, crs: CrsQuery = Crs.WGS84
 ) -> ZoneFeature:
     """A new name and geometry; the pipelines apply it within seconds. The zone stays with
     its office (`properties.office_id` must not change)."""
@@ -217,7 +217,7 @@ class ScheduleIn(BaseModel):
 
 
 class NewAssignment(BaseModel):
-    zone_id: int
+    zone_id: Id
     role: ZoneRole = Field(description="inclusion: must stay inside; exclusion: must stay out")
     schedule: ScheduleIn = Field(default_factory=ScheduleIn)
 
@@ -227,7 +227,7 @@ class AssignmentPatch(BaseModel):
 
 
 async def _assignment(
-    conn: Conn, subject_id: int, assignment_id: int
+    conn: Conn, subject_id: Id, assignment_id: Id
 ) -> store.assignments.AssignmentRow:
     rows = await store.assignments.list_assignments(
         conn, subject_id=subject_id, assignment_id=assignment_id, ended=True
@@ -284,7 +284,7 @@ async def assign_zone(
     response_model=schemas.Assignment,
 )
 async def change_schedule(
-    subject_id: KnownSubject, assignment_id: int, body: AssignmentPatch, conn: Conn, user: Manager
+    subject_id: KnownSubject, assignment_id: Id, body: AssignmentPatch, conn: Conn, user: Manager
 ) -> store.assignments.AssignmentRow:
     """A new schedule (a curfew's hours); a leave's destination keeps the leave's window."""
     current = await _assignment(conn, subject_id, assignment_id)
@@ -307,7 +307,7 @@ async def change_schedule(
     tags=["subjects"],
 )
 async def end_assignment(
-    subject_id: KnownSubject, assignment_id: int, conn: Conn, user: Manager
+    subject_id: KnownSubject, assignment_id: Id, conn: Conn, user: Manager
 ) -> None:
     """End the assignment now (it is kept, ended: alerts refer to it)."""
     current = await _assignment(conn, subject_id, assignment_id)

@@ -1,5 +1,6 @@
 """Schemathesis against the served OpenAPI: every operation, with requests generated from its
-schema (valid and not), answers without a server error. The API runs in uvicorn on loopback
+schema (valid and not), answers without a server error, and with what its schema says it
+answers (the response schemas, the one error shape). The API runs in uvicorn on loopback
 with its own event loop and the module's real PostgreSQL, called as an admin (an API token,
 so no generated request can end the session it runs on)."""
 
@@ -16,6 +17,7 @@ import schemathesis
 import uvicorn
 from hypothesis import HealthCheck, settings
 from psycopg_pool import AsyncConnectionPool
+from schemathesis.checks import response_schema_conformance
 from schemathesis.core.result import Ok
 
 from api import create_app, hash_password
@@ -107,7 +109,7 @@ def served(database_url: str) -> Iterator[tuple[str, dict[str, str]]]:
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_no_request_makes_a_server_error(
+def test_no_request_makes_a_server_error_and_every_answer_is_as_documented(
     case: schemathesis.Case[Any], served: tuple[str, dict[str, str]]
 ) -> None:
     base, headers = served
@@ -116,6 +118,7 @@ def test_no_request_makes_a_server_error(
         f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
         f"\n  query={case.query} body={case.body!r}"[:2000]
     )
+    case.validate_response(response, checks=[response_schema_conformance])
 
 
 def test_the_schema_covers_the_api() -> None:

@@ -108,7 +108,7 @@ export async function api(path, { method = "GET", body, raw = false } = {}) {
     }
     if (!response.ok) {
       const detail = await response.json().then((j) => j.detail, () => response.statusText);
-      throw new Error(typeof detail === "string" ? detail : detail.map((d) => d.msg).join("; "));
+      throw new Error(String(detail));
     }
     if (raw) return response;
     return response.status === 204 ? null : response.json();
