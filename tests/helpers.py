@@ -107,9 +107,15 @@ async def seed_owntracks_phone(pool: AsyncConnectionPool[Any], name: str) -> See
 
 
 async def officer_of(
-    pool: AsyncConnectionPool[Any], seeded: Seeded, *, prefix: str, password: str
+    pool: AsyncConnectionPool[Any],
+    seeded: Seeded,
+    *,
+    prefix: str,
+    password: str,
+    role: str = "officer",
 ) -> str:
-    """A new officer of the seeded subject's office, signing in with `password`: the name."""
+    """A new officer (or user of another `role`) of the seeded subject's office, signing in
+    with `password`: the name."""
     name = f"{prefix}-{secrets.token_hex(3)}"
     async with pool.connection() as conn:
         office = await store.subjects.subject_office(conn, subject_id=seeded.subject_id)
@@ -117,7 +123,7 @@ async def officer_of(
             conn,
             username=name,
             password_hash=hash_password(password),
-            role="officer",
+            role=role,
             office_id=office,
         )
     return name

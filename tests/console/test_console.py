@@ -18,7 +18,7 @@ from playwright.async_api import Page, Request, async_playwright, expect
 import alerts
 import store
 from api import create_app
-from domain import AlertKind, AlertState, Finding
+from domain import AlertKind, AlertState, DeviceKind, Finding
 from tests.helpers import officer_of, seed_subject, until
 from tests.running import live_alerts, processed, publish, walk
 from tests.serving import Served, serving
@@ -201,6 +201,118 @@ async def test_an_officer_works_an_alert_from_the_console(
         f"{server}/api/v1/subjects", headers={"Authorization": f"Bearer {token}"}
     )
     assert refused.status == 401
+
+
+async def _sign_in(page: Page, name: str) -> None:
+    await expect(page.locator("#login-form")).to_be_visible()
+    await page.fill("input[name=username]", name)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("#login-form button[type=submit]")
+
+
+async def _off_centre(page: Page, selector: str) -> float:
+    """How far (px) the element's centre is from the map's."""
+    box = await page.locator(selector).bounding_box()
+    frame = await page.locator("#map").bounding_box()
+    assert box is not None
+    assert frame is not None
+    dx = box["x"] + box["width"] / 2 - (frame["x"] + frame["width"] / 2)
+    dy = box["y"] + box["height"] / 2 - (frame["y"] + frame["height"] / 2)
+    return float((dx * dx + dy * dy) ** 0.5)
+
+
+async def _farther(page: Page, selector: str, *, than: float) -> bool:
+    return await _off_centre(page, selector) > than
+
+
+async def _nearer(page: Page, selector: str, *, than: float) -> bool:
+    return await _off_centre(page, selector) < than
+
+
+async def test_an_alert_takes_the_officer_to_the_subject_who_asks_the_device(
+    pool: AsyncConnectionPool[Any],
+    mosquitto: Broker,
+    pipeline: Pipeline,
+    server: str,
+    page: Page,
+) -> None:
+    """Clicking an alert flies the map to the subject and opens its page, where the officer
+    asks the device to locate now and to check in, and sees each command's state; an auditor
+    sees the page without those buttons."""
+    seeded = await seed_subject(pool, code=f"console-cmd-{secrets.token_hex(3)}")
+    band = f"band-{secrets.token_hex(3)}"
+    async with pool.connection() as conn:
+        await store.devices.create_device(
+            conn, actor="test", code=band, kind=DeviceKind.WRISTBAND, subject_id=seeded.subject_id
+        )
+    name = await officer_of(pool, seeded, prefix="console-cmd", password=PASSWORD)
+    await pipeline.refresh()
+    await publish(mosquitto, walk(seeded, [0.0, 20.0], step_s=600))
+    await publish(mosquitto, walk(seeded, [25.0], device=band))
+    await until(lambda: processed(pipeline, 3), what="the subject's fixes stored")
+    async with pool.connection() as conn:
+        await alerts.notices.record_findings(
+            conn,
+            [Finding(AlertKind.TAMPER, seeded.subject_id, time.time(), "strap cut")],
+            actor="test",
+        )
+    await page.goto(server)
+    await _sign_in(page, name)
+    marker = f'.device[data-subject="{seeded.subject_id}"][data-device="{seeded.device_code}"]'
+    await expect(page.locator(marker)).to_be_visible()
+    # The officer has zoomed out around a corner of the map: the subject's phone and band
+    # gather into one counted cluster, far from the map's centre.
+    frame = await page.locator("#map").bounding_box()
+    assert frame is not None
+    await page.mouse.move(frame["x"] + 60, frame["y"] + 60)
+    for _ in range(3):
+        await page.mouse.wheel(0, 300)
+        await page.wait_for_timeout(300)
+    cluster = ".marker-cluster"
+    await expect(page.locator(cluster)).to_have_count(1)  # once the zoom has settled
+    await expect(page.locator(cluster)).to_have_text("2")
+    await expect(page.locator(marker)).to_have_count(0)
+    await until(lambda: _farther(page, cluster, than=150), timeout=5.0, what="the map moved aside")
+
+    await page.locator("#alerts li.alert", has_text="Strap tamper").locator(".meta").click()
+    await expect(page.locator("#subject h2")).to_have_text(f"subject {seeded.device_code}")
+    await until(lambda: _nearer(page, marker, than=30), timeout=5.0, what="the map on the subject")
+
+    await expect(page.locator(cluster)).to_have_count(0)  # close enough to tell them apart
+    row = page.locator("#subject-body tr", has_text=seeded.device_code)
+    await row.locator("button.locate").click()
+    commands = page.locator("#subject-commands li.command")
+    await expect(commands).to_have_count(1)
+    await expect(commands.first).to_contain_text(f"locate {seeded.device_code} · pending · {name}")
+    await row.locator("button.check-in").click()
+    await expect(commands).to_have_count(2)
+    await expect(commands.first).to_contain_text(f"check-in {seeded.device_code} · pending")
+    async with pool.connection() as conn:
+        issued = await store.commands.list_commands(conn, subject_id=seeded.subject_id, limit=10)
+    assert sorted((c.kind, c.issued_by, c.state) for c in issued) == [
+        ("check_in", name, "pending"),
+        ("locate", name, "pending"),
+    ]
+    # The command channel moves a command on; the page follows without a reload.
+    async with pool.connection() as conn:
+        await conn.execute(
+            "UPDATE device_commands SET state = 'expired'"
+            " WHERE subject_id = %s AND kind = 'check_in'",
+            (seeded.subject_id,),
+        )
+    await expect(commands.first).to_contain_text("check-in")
+    await expect(commands.first).to_contain_text("expired")
+    await _shot(page, "5-subject-commands")
+
+    # An auditor reads the same page without the buttons.
+    auditor = await officer_of(
+        pool, seeded, prefix="console-aud", password=PASSWORD, role="auditor"
+    )
+    await page.click("#sign-out")
+    await _sign_in(page, auditor)
+    await page.locator("#alerts li.alert", has_text="Strap tamper").locator(".meta").click()
+    await expect(page.locator("#subject-commands li.command")).to_have_count(2)
+    await expect(page.locator("#subject-body button")).to_have_count(0)
 
 
 PAYLOAD = '<img src=x onerror="window.__xss=1">'

@@ -7,7 +7,7 @@ import {
   toLocalInput, whenSessionEnds,
 } from "./core.js";
 import { startLive, stopLive } from "./feed.js";
-import { loadZones, map, renderMarkers, setUpMap } from "./map.js";
+import { focusSubject, loadZones, map, renderMarkers, setUpMap } from "./map.js";
 import { fillKindFilter, loadAlerts, renderQueue, unlockSound } from "./queue.js";
 import { downloadCsv, showReport } from "./report.js";
 import { closeSubject, openSubject, showTrail } from "./subject.js";
@@ -84,7 +84,10 @@ async function start() {
 async function boot() {
   applyLanguage();
   whenSessionEnds(showLogin);
-  document.addEventListener("ccmon:subject", (event) => openSubject(event.detail));
+  document.addEventListener("ccmon:subject", (event) => {
+    focusSubject(event.detail);
+    openSubject(event.detail);
+  });
   state.config = await fetch(`${API}/console/config`).then((r) => r.json());
   for (const button of document.querySelectorAll(".lang-toggle")) button.onclick = toggleLanguage;
   $("#login-form").onsubmit = signIn;

@@ -13,7 +13,8 @@ export function shown(lon, lat) {
 
 export function setUpMap() {
   if (map) return;
-  map = L.map("map", { zoomControl: true, attributionControl: true }).setView([30.66, 104.06], 11);
+  map = L.map("map", { zoomControl: true, attributionControl: true, maxZoom: state.config.tiles_max_zoom })
+    .setView([30.66, 104.06], 11);
   if (state.config.tiles_url) {
     L.tileLayer(state.config.tiles_url, {
       attribution: state.config.tiles_attribution, maxZoom: state.config.tiles_max_zoom,
@@ -22,8 +23,24 @@ export function setUpMap() {
   L.control.scale({ metric: true, imperial: false }).addTo(map);
   layers.zones = L.layerGroup().addTo(map);
   layers.accuracy = L.layerGroup().addTo(map);
-  layers.devices = L.layerGroup().addTo(map);
+  // Zoomed out, hundreds of markers overlap: they gather into counted clusters.
+  layers.devices = L.markerClusterGroup({
+    showCoverageOnHover: false, maxClusterRadius: 40, disableClusteringAtZoom: 15,
+  }).addTo(map);
   layers.trail = L.layerGroup().addTo(map);
+  // Accuracy circles only where they can be told apart.
+  const showAccuracy = () => (map.getZoom() >= 13 ? map.addLayer(layers.accuracy) : map.removeLayer(layers.accuracy));
+  map.on("zoomend", showAccuracy);
+  showAccuracy();
+}
+
+// The map flies to the subject's newest position (if the live feed has brought one).
+export function focusSubject(subjectId) {
+  if (!map) return;
+  const newest = [...state.positions.values()]
+    .filter((p) => p.subject_id === subjectId)
+    .sort((a, b) => b.time.localeCompare(a.time))[0];
+  if (newest) map.flyTo(shown(newest.lon, newest.lat), Math.max(map.getZoom(), 16), { duration: 0.6 });
 }
 
 export async function loadZones() {

@@ -38,6 +38,8 @@ function visibleAlerts() {
 export function alertItem(a, { actions = true } = {}) {
   const item = el("li", { className: `alert ${a.severity}${state.fresh.has(a.id) ? " fresh" : ""}` });
   item.dataset.alert = a.id;
+  // Anywhere on the alert but its controls: the map flies to the subject and opens its page.
+  item.onclick = (event) => { if (!event.target.closest("button, input")) selectSubject(a.subject_id); };
   const subject = el("button", { className: "link", textContent: a.subject_name, onclick: () => selectSubject(a.subject_id) });
   item.append(
     el("div", { className: "top" },

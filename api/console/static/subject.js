@@ -1,11 +1,14 @@
-// A subject's page: who they are, their devices, zones, order and leave, their alerts with
-// each alert's history, and their trail (a recorded location read) played back on the map.
-import { $, SessionEnded, ago, api, el, levelName, localTime, t, toLocalInput } from "./core.js";
+// A subject's page: who they are, their devices (locate now, check-in, with each command's
+// state as it goes), zones, order and leave, their alerts with each alert's history, and
+// their trail (a recorded location read) played back on the map.
+import { $, SessionEnded, ago, api, el, levelName, localTime, state, t, toLocalInput } from "./core.js";
 import { layers, map, shown } from "./map.js";
 import { alertItem } from "./queue.js";
 
 let openSubjectId = null;
 let playback;
+let commandsPoll;
+const COMMANDS_EVERY_MS = 2000;
 
 export const shownSubject = () => openSubjectId;
 
@@ -37,11 +40,7 @@ export async function openSubject(subjectId) {
       [t("leave"), leave ? `${leave.destination}: ${localTime(leave.starts_at)} - ${localTime(leave.ends_at)}` : t("none")],
     ]),
     el("h3", { textContent: t("devices") }),
-    table(detail.devices.map((d) => [
-      `${t(d.kind)} ${d.code}`,
-      d.active ? (d.battery != null ? `${d.battery}%` : "–") : t("retired"),
-      d.last_fix_at ? `${t("lastSeen")} ${ago(d.last_fix_at)}` : t("neverSeen"),
-    ])),
+    devicesTable(detail.devices),
     el("h3", { textContent: t("zones") }),
     table(detail.assignments.map((a) => [a.zone_name, t(`role_${a.role}`), describeSchedule(a.schedule)])),
   );
@@ -54,13 +53,67 @@ export async function openSubject(subjectId) {
   $("#trail-player").hidden = true;
   $("#trail-info").textContent = "";
   layers.trail.clearLayers();
-  await refreshSubjectAlerts();
+  $("#command-error").textContent = "";
+  clearInterval(commandsPoll);
+  commandsPoll = setInterval(refreshCommands, COMMANDS_EVERY_MS);
+  await Promise.all([refreshSubjectAlerts(), refreshCommands()]);
+}
+
+// A user who may act (not an auditor) asks an active device: locate now, or (a native device:
+// an OwnTracks phone has no such command) a check-in.
+function devicesTable(devices) {
+  const acts = state.me.role !== "auditor";
+  return el("table", {}, ...devices.map((d) => {
+    const buttons = [];
+    if (acts && d.active) {
+      buttons.push(el("button", { className: "locate", textContent: t("locateNow"), onclick: () => command(d, "locate") }));
+      if (!d.owntracks_topic) buttons.push(el("button", { className: "check-in", textContent: t("checkIn"), onclick: () => command(d, "check_in") }));
+    }
+    return el("tr", {},
+      el("th", { textContent: `${t(d.kind)} ${d.code}` }),
+      el("td", { textContent: d.active ? (d.battery != null ? `${d.battery}%` : "–") : t("retired") }),
+      el("td", { textContent: d.last_fix_at ? `${t("lastSeen")} ${ago(d.last_fix_at)}` : t("neverSeen") }),
+      el("td", { className: "device-actions" }, ...buttons));
+  }));
+}
+
+async function command(device, kind) {
+  $("#command-error").textContent = "";
+  try {
+    await api(`/devices/${device.id}/commands`, { method: "POST", body: { kind } });
+  } catch (error) {
+    if (!(error instanceof SessionEnded)) $("#command-error").textContent = error.message;
+    return;
+  }
+  await refreshCommands();
+}
+
+async function refreshCommands() {
+  if (openSubjectId === null) return;
+  const subjectId = openSubjectId;
+  let commands;
+  try {
+    commands = await api(`/subjects/${subjectId}/commands?limit=10`);
+  } catch (error) {
+    if (!(error instanceof SessionEnded)) $("#command-error").textContent = error.message;
+    return;
+  }
+  if (subjectId !== openSubjectId) return; // another subject's page opened meanwhile
+  $("#subject-commands").replaceChildren(...(commands.length ? commands.map((c) => {
+    const fix = c.answer?.fix_time ? ` · ${t("fixAt", { time: localTime(c.answer.fix_time) })}` : "";
+    const error = c.error ? ` · ${c.error}` : "";
+    return el("li", {
+      className: `command ${c.state}`,
+      textContent: `${localTime(c.issued_at)} ${t(`cmd_${c.kind}`)} ${c.device_code} · ${t(`cstate_${c.state}`)} · ${c.issued_by}${fix}${error}`,
+    });
+  }) : [el("li", { textContent: t("noCommands") })]));
 }
 
 export function closeSubject() {
   $("#subject").hidden = true;
   openSubjectId = null;
   clearInterval(playback);
+  clearInterval(commandsPoll);
   layers.trail.clearLayers();
 }
 
