@@ -7,6 +7,7 @@ Screenshots go to test-artifacts/console/."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from pathlib import Path
@@ -302,17 +303,33 @@ async def test_an_alert_takes_the_officer_to_the_subject_who_asks_the_device(
         )
     await expect(commands.first).to_contain_text("check-in")
     await expect(commands.first).to_contain_text("expired")
-    await _shot(page, "5-subject-commands")
+    await _shot(page, "6-subject-commands")
 
-    # An auditor reads the same page without the buttons.
+    # An auditor has the record, not the map: the officer's live reads and the two
+    # commands in the change log, exported as CSV.
     auditor = await officer_of(
         pool, seeded, prefix="console-aud", password=PASSWORD, role="auditor"
     )
     await page.click("#sign-out")
     await _sign_in(page, auditor)
-    await page.locator("#alerts li.alert", has_text="Strap tamper").locator(".meta").click()
-    await expect(page.locator("#subject-commands li.command")).to_have_count(2)
-    await expect(page.locator("#subject-body button")).to_have_count(0)
+    await expect(page.locator("nav button:visible")).to_have_text(["Audit"])
+    await expect(page.locator("#map-view")).to_be_hidden()
+    await page.fill("#audit-form input[name=username]", name)
+    await page.click("#audit-form button[type=submit]")
+    reads = page.locator("#audit-table tr", has_text="duty console: live map")
+    await expect(reads.first).to_contain_text(name)
+    await page.select_option("#audit-form select[name=kind]", "changes")
+    changes = page.locator("#audit-table tr", has_text="command")
+    await expect(changes).to_have_count(2)
+    await expect(page.locator("#audit-info")).to_have_text("2 rows (newest first)")
+    async with page.expect_download() as download:
+        await page.click("#audit-csv")
+    saved = Path(await (await download.value).path())
+    csv = (await asyncio.to_thread(saved.read_text)).splitlines()
+    assert csv[0] == "at,username,action,target,target_id,office_id,detail"
+    assert [line.split(",")[1:4] for line in csv[1:]] == [[name, "command", "device"]] * 2
+    assert any('""kind"":""check_in""' in line for line in csv[1:])
+    await _shot(page, "7-audit")
 
 
 PAYLOAD = '<img src=x onerror="window.__xss=1">'

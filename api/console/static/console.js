@@ -9,6 +9,7 @@ import {
 import { startLive, stopLive } from "./feed.js";
 import { focusSubject, loadZones, map, renderMarkers, setUpMap } from "./map.js";
 import { fillKindFilter, loadAlerts, renderQueue, unlockSound } from "./queue.js";
+import { downloadAuditCsv, showAudit } from "./audit.js";
 import { downloadCsv, showReport } from "./report.js";
 import { closeSubject, openSubject, showTrail } from "./subject.js";
 
@@ -60,8 +61,21 @@ function showView(view) {
   for (const button of document.querySelectorAll("nav button")) button.classList.toggle("active", button.dataset.view === view);
   $("#map-view").hidden = view !== "map";
   $("#report-view").hidden = view !== "report";
-  if (view === "map") map.invalidateSize();
+  $("#audit-view").hidden = view !== "audit";
+  if (view === "map") map?.invalidateSize();
   if (view === "report") showReport();
+  if (view === "audit") showAudit();
+}
+
+// Each role sees its own menus: the map and the report for those who watch and act, the
+// audit trail for auditors (and admins). Returns the views the user has, first the default.
+function menusFor(role) {
+  const views = [];
+  for (const button of document.querySelectorAll("nav button")) {
+    button.hidden = !button.dataset.roles.split(" ").includes(role);
+    if (!button.hidden) views.push(button.dataset.view);
+  }
+  return views;
 }
 
 async function start() {
@@ -69,9 +83,17 @@ async function start() {
   $("#who").textContent = `${state.me.username} (${t(`role_${state.me.role}`)})`;
   $("#login").hidden = true;
   $("#app").hidden = false;
+  const views = menusFor(state.me.role);
+  $("#live-status").hidden = !views.includes("map");
+  if (!views.includes("map")) {
+    // an auditor reads the record, not the subjects' positions (no live feed, no map)
+    showView(views[0]);
+    return;
+  }
   const [offices, subjects] = await Promise.all([api("/offices"), api("/subjects")]);
   state.offices = new Map(offices.map((o) => [o.id, o]));
   state.subjects = new Map(subjects.map((s) => [s.id, s]));
+  showView("map");
   fillKindFilter();
   setUpMap();
   const bounds = await loadZones();
@@ -97,6 +119,9 @@ async function boot() {
   $("#report-form").onsubmit = showReport;
   $("#report-form").day.value = toLocalInput(new Date()).slice(0, 10);
   $("#report-csv").onclick = downloadCsv;
+  $("#audit-form").onsubmit = showAudit;
+  $("#audit-form").kind.onchange = showAudit;
+  $("#audit-csv").onclick = downloadAuditCsv;
   for (const select of ["#filter-state", "#filter-kind", "#filter-office"]) $(select).onchange = renderQueue;
   for (const button of document.querySelectorAll("nav button")) button.onclick = () => showView(button.dataset.view);
   document.body.addEventListener("click", unlockSound, { once: true });
