@@ -10,16 +10,18 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from playwright.async_api import Page, Request, async_playwright, expect
+from playwright.async_api import ConsoleMessage, Page, Request, Response, async_playwright, expect
 
 import alerts
 import store
 from api import create_app
-from domain import AlertKind, AlertState, DeviceKind, Finding
+from ccmon.mosquitto import new_device_password
+from domain import AlertKind, AlertState, DeviceKind, Finding, add_months
 from tests.helpers import officer_of, seed_subject, until
 from tests.running import live_alerts, processed, publish, walk
 from tests.serving import Served, serving
@@ -54,7 +56,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 async def served(pool: AsyncConnectionPool[Any]) -> AsyncIterator[Served]:
     """The API, which the test stops and starts again (a network drop, as the page sees it)."""
-    async with serving(create_app(pool, live_interval_s=0.2)) as api:
+    app = create_app(pool, live_interval_s=0.2, device_passwords=new_device_password)
+    async with serving(app) as api:
         yield api
 
 
@@ -64,10 +67,26 @@ def server(served: Served) -> str:
 
 
 @pytest.fixture
-async def page(server: str) -> AsyncIterator[Page]:
-    """A fresh browser page; fails the test on any script error, failed asset or request to
-    another host."""
+def refusals() -> list[str]:
+    """Paths a test makes the API refuse on purpose (with a 4xx the page shows)."""
+    return []
+
+
+@pytest.fixture
+async def page(server: str, refusals: list[str]) -> AsyncIterator[Page]:
+    """A fresh browser page; fails the test on any script error, failed asset, request to
+    another host, or refusal other than those the test asked for."""
     problems: list[str] = []
+
+    def refused(response: Response) -> None:
+        if response.status >= 400 and not any(p in response.url for p in refusals):
+            problems.append(f"{response.status}: {response.url}")
+
+    def logged(message: ConsoleMessage) -> None:
+        # the browser logs every 4xx it is given, the asked-for ones too
+        asked = "Failed to load resource" in message.text and refusals
+        if message.type == "error" and not asked:
+            problems.append(f"console: {message.text}")
 
     def elsewhere(request: Request) -> None:
         if not request.url.startswith(server) and not request.url.startswith("ws://127.0.0.1"):
@@ -78,16 +97,10 @@ async def page(server: str) -> AsyncIterator[Page]:
         context = await browser.new_context(viewport={"width": 1400, "height": 860}, locale="en-GB")
         page = await context.new_page()
         page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-        page.on(
-            "console",
-            lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None,
-        )
+        page.on("console", logged)
         page.on("request", elsewhere)
         page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
-        page.on(
-            "response",
-            lambda r: problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None,
-        )
+        page.on("response", refused)
         yield page
         await browser.close()
     assert problems == [], problems
@@ -330,6 +343,78 @@ async def test_an_alert_takes_the_officer_to_the_subject_who_asks_the_device(
     assert [line.split(",")[1:4] for line in csv[1:]] == [[name, "command", "device"]] * 2
     assert any('""kind"":""check_in""' in line for line in csv[1:])
     await _shot(page, "7-audit")
+
+
+async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
+    pool: AsyncConnectionPool[Any], server: str, page: Page, refusals: list[str]
+) -> None:
+    """With nothing but the page: a new subject, its wristband registered and bound, the
+    band's broker password shown once, a monitoring order (a 4-month one refused with the
+    API's reason, then 3 months); each step is in the change log."""
+    seeded = await seed_subject(pool, code=f"console-sup-{secrets.token_hex(3)}")
+    supervisor = await officer_of(
+        pool, seeded, prefix="console-sup", password=PASSWORD, role="supervisor"
+    )
+    await page.goto(server)
+    await _sign_in(page, supervisor)
+    await expect(page.locator("nav button:visible")).to_have_text(
+        ["Map", "Daily report", "Subjects"]
+    )
+    await page.click("nav button[data-view=subjects]")
+    name = f"张三 {secrets.token_hex(2)}"
+    await page.fill("#new-subject-form input[name=name]", name)
+    await page.select_option("#new-subject-form select[name=level]", "strict")
+    await page.click("#new-subject-form button[type=submit]")
+    await expect(page.locator("#subject h2")).to_have_text(name)
+    await expect(page.locator("#subject-body")).to_contain_text("none in force")
+
+    band = f"wb-{secrets.token_hex(3)}"
+    await page.fill("#new-device-form input[name=code]", band)
+    await page.select_option("#new-device-form select[name=kind]", "wristband")
+    await page.click("#new-device-form button[type=submit]")
+    row = page.locator("#subject-body tr", has_text=band)
+    await expect(row).to_be_visible()
+    await row.locator("button.credentials").click()
+    await expect(page.locator("#device-secret")).to_contain_text(f"Username: {band}")
+    password = await page.locator("#device-secret code.password").text_content()
+    assert password is not None
+    assert len(password) >= 16
+
+    order = "#new-order-form"
+    starts = datetime.fromisoformat(await page.input_value(f"{order} input[name=starts_at]"))
+    await page.fill(f"{order} input[name=ends_at]", f"{add_months(starts, 4):%Y-%m-%dT%H:%M}")
+    await page.fill(f"{order} input[name=approved_by]", "县司法局局长")
+    await page.fill(f"{order} input[name=reason]", "Art. 29 (1): violated the supervision rules")
+    refusals.append("/orders")
+    await page.click(f"{order} button[type=submit]")
+    await expect(page.locator("#subject-manage .error")).to_contain_text(
+        "a period runs at most 3 months"
+    )
+    await page.fill(f"{order} input[name=ends_at]", f"{add_months(starts, 3):%Y-%m-%dT%H:%M}")
+    await page.click(f"{order} button[type=submit]")
+    await expect(page.locator("#subject-body")).to_contain_text("days left")
+    await _shot(page, "8-supervisor-subject")
+
+    async with pool.connection() as conn:
+        (subject,) = [
+            s for s in await store.subjects.list_subjects(conn, offices=None) if s.name == name
+        ]
+        devices = await store.devices.list_devices(conn, offices=None, subject_id=subject.id)
+        orders = await store.orders.list_orders(conn, subject_id=subject.id)
+        changes = await store.changes.list_changes(
+            conn, offices=None, username=supervisor, limit=10
+        )
+    assert (subject.level, subject.office) == ("strict", f"office for {seeded.device_code}")
+    assert [(d.code, d.kind, d.has_mqtt_account) for d in devices] == [(band, "wristband", True)]
+    assert [(o.approved_by, o.ends_at - o.starts_at >= timedelta(days=89)) for o in orders] == [
+        ("县司法局局长", True)
+    ]
+    assert sorted(c.action for c in changes) == [
+        "create",
+        "create",
+        "create",
+        "issue MQTT credentials",
+    ]
 
 
 PAYLOAD = '<img src=x onerror="window.__xss=1">'

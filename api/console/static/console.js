@@ -10,6 +10,7 @@ import { startLive, stopLive } from "./feed.js";
 import { focusSubject, loadZones, map, renderMarkers, setUpMap } from "./map.js";
 import { fillKindFilter, loadAlerts, renderQueue, unlockSound } from "./queue.js";
 import { downloadAuditCsv, showAudit } from "./audit.js";
+import { createSubject, showSubjects } from "./manage.js";
 import { downloadCsv, showReport } from "./report.js";
 import { closeSubject, openSubject, showTrail } from "./subject.js";
 
@@ -62,9 +63,11 @@ function showView(view) {
   $("#map-view").hidden = view !== "map";
   $("#report-view").hidden = view !== "report";
   $("#audit-view").hidden = view !== "audit";
+  $("#subjects-view").hidden = view !== "subjects";
   if (view === "map") map?.invalidateSize();
   if (view === "report") showReport();
   if (view === "audit") showAudit();
+  if (view === "subjects") showSubjects();
 }
 
 // Each role sees its own menus: the map and the report for those who watch and act, the
@@ -107,6 +110,7 @@ async function boot() {
   applyLanguage();
   whenSessionEnds(showLogin);
   document.addEventListener("ccmon:subject", (event) => {
+    if ($("#map-view").hidden) showView("map"); // the subject's page is beside the map
     focusSubject(event.detail);
     openSubject(event.detail);
   });
@@ -120,6 +124,7 @@ async function boot() {
   $("#report-form").day.value = toLocalInput(new Date()).slice(0, 10);
   $("#report-csv").onclick = downloadCsv;
   $("#audit-form").onsubmit = showAudit;
+  $("#new-subject-form").onsubmit = createSubject;
   $("#audit-form").kind.onchange = showAudit;
   $("#audit-csv").onclick = downloadAuditCsv;
   for (const select of ["#filter-state", "#filter-kind", "#filter-office"]) $(select).onchange = renderQueue;

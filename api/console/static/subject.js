@@ -3,6 +3,7 @@
 // their trail (a recorded location read) played back on the map.
 import { $, SessionEnded, ago, api, el, levelName, localTime, state, t, toLocalInput } from "./core.js";
 import { layers, map, shown } from "./map.js";
+import { issueCredentials, manageSection, manages } from "./manage.js";
 import { alertItem } from "./queue.js";
 
 let openSubjectId = null;
@@ -43,6 +44,7 @@ export async function openSubject(subjectId) {
     devicesTable(detail.devices),
     el("h3", { textContent: t("zones") }),
     table(detail.assignments.map((a) => [a.zone_name, t(`role_${a.role}`), describeSchedule(a.schedule)])),
+    manageSection(detail),
   );
   $("#subject").hidden = false;
   const form = $("#trail-form");
@@ -63,11 +65,15 @@ export async function openSubject(subjectId) {
 // an OwnTracks phone has no such command) a check-in.
 function devicesTable(devices) {
   const acts = state.me.role !== "auditor";
-  return el("table", {}, ...devices.map((d) => {
+  const secret = el("div", { id: "device-secret" });
+  const table = el("table", {}, ...devices.map((d) => {
     const buttons = [];
     if (acts && d.active) {
       buttons.push(el("button", { className: "locate", textContent: t("locateNow"), onclick: () => command(d, "locate") }));
       if (!d.owntracks_topic) buttons.push(el("button", { className: "check-in", textContent: t("checkIn"), onclick: () => command(d, "check_in") }));
+    }
+    if (manages() && d.active && !d.owntracks_topic) {
+      buttons.push(el("button", { className: "credentials", textContent: t("brokerPassword"), onclick: () => issueCredentials(d, secret) }));
     }
     return el("tr", {},
       el("th", { textContent: `${t(d.kind)} ${d.code}` }),
@@ -75,6 +81,7 @@ function devicesTable(devices) {
       el("td", { textContent: d.last_fix_at ? `${t("lastSeen")} ${ago(d.last_fix_at)}` : t("neverSeen") }),
       el("td", { className: "device-actions" }, ...buttons));
   }));
+  return el("div", {}, table, secret);
 }
 
 async function command(device, kind) {
