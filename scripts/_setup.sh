@@ -19,9 +19,9 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
 }
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 
-# The console's third-party assets (Leaflet with its marker clustering, Chart.js, gcoord;
-# Swagger UI for /docs) from the npm registry, copied into the package's static files (before
-# ccmon is installed: they are part of the package); again only when
+# The console's third-party assets (Leaflet with marker clustering and Geoman's drawing,
+# Chart.js, gcoord; Swagger UI for /docs) from the npm registry, copied into the package's
+# static files (before ccmon is installed: they are part of the package); again only when
 # api/console/package-lock.json changes.
 console=api/console
 vendor="$console/static/vendor"
@@ -38,6 +38,8 @@ if [ "$(cat "$vendor/.installed" 2>/dev/null)" != "$want_vendor" ]; then
     cp "$modules/leaflet.markercluster/dist/leaflet.markercluster.js" \
        "$modules/leaflet.markercluster/dist/MarkerCluster.css" \
        "$modules/leaflet.markercluster/dist/MarkerCluster.Default.css" "$vendor/"
+    cp "$modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js" \
+       "$modules/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css" "$vendor/"
     cp "$modules/chart.js/dist/chart.umd.min.js" "$modules/gcoord/dist/gcoord.global.prod.js" "$vendor/"
     cp "$modules/swagger-ui-dist/swagger-ui-bundle.js" "$modules/swagger-ui-dist/swagger-ui.css" "$vendor/"
     echo "$want_vendor" > "$vendor/.installed"

@@ -350,7 +350,8 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
 ) -> None:
     """With nothing but the page: a new subject, its wristband registered and bound, the
     band's broker password shown once, a monitoring order (a 4-month one refused with the
-    API's reason, then 3 months); each step is in the change log."""
+    API's reason, then 3 months), a home zone and a curfew drawn on the map (a zone that
+    crosses itself refused with the API's reason); each step is in the change log."""
     seeded = await seed_subject(pool, code=f"console-sup-{secrets.token_hex(3)}")
     supervisor = await officer_of(
         pool, seeded, prefix="console-sup", password=PASSWORD, role="supervisor"
@@ -393,6 +394,36 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
     await page.fill(f"{order} input[name=ends_at]", f"{add_months(starts, 3):%Y-%m-%dT%H:%M}")
     await page.click(f"{order} button[type=submit]")
     await expect(page.locator("#subject-body")).to_contain_text("days left")
+
+    # Zones drawn on the map: a home polygon kept in at all times; a shape that crosses
+    # itself refused with the API's reason; a curfew circle, every day 22:00-06:00.
+    frame = await page.locator("#map").bounding_box()
+    assert frame is not None
+    at = lambda x, y: (frame["x"] + x, frame["y"] + y)  # noqa: E731
+    zone = "#new-zone-form"
+    await page.fill(f"{zone} input[name=name]", "home")
+    await page.click(f"{zone} button.polygon")
+    for x, y in ((550, 200), (850, 220), (820, 520), (560, 480), (550, 200)):
+        await page.mouse.click(*at(x, y))
+    await expect(page.locator("#subject-body tr", has_text="home")).to_contain_text(
+        "must stay inside"
+    )
+    await page.fill(f"{zone} input[name=name]", "bow tie")
+    refusals.append("/zones")
+    await page.click(f"{zone} button.polygon")
+    for x, y in ((560, 250), (800, 500), (800, 250), (560, 500), (560, 250)):
+        await page.mouse.click(*at(x, y))
+    await expect(page.locator("#subject-manage .error")).to_contain_text("Self-intersection")
+    await page.fill(f"{zone} input[name=name]", "curfew")
+    await page.select_option(f"{zone} select[name=when]", "weekly")
+    await expect(page.locator(f"{zone} .sentence")).to_have_text(
+        "every day 22:00-06:00: must stay inside"
+    )
+    await page.click(f"{zone} button.circle")
+    await page.mouse.click(*at(700, 350))
+    await page.mouse.click(*at(760, 350))
+    curfew = page.locator("#subject-body tr", has_text="curfew")
+    await expect(curfew).to_contain_text("22:00")
     await _shot(page, "8-supervisor-subject")
 
     async with pool.connection() as conn:
@@ -402,14 +433,25 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
         devices = await store.devices.list_devices(conn, offices=None, subject_id=subject.id)
         orders = await store.orders.list_orders(conn, subject_id=subject.id)
         changes = await store.changes.list_changes(
-            conn, offices=None, username=supervisor, limit=10
+            conn, offices=None, username=supervisor, limit=20
         )
+        assignments = await store.assignments.list_assignments(conn, subject_id=subject.id)
     assert (subject.level, subject.office) == ("strict", f"office for {seeded.device_code}")
     assert [(d.code, d.kind, d.has_mqtt_account) for d in devices] == [(band, "wristband", True)]
     assert [(o.approved_by, o.ends_at - o.starts_at >= timedelta(days=89)) for o in orders] == [
         ("县司法局局长", True)
     ]
+    assert sorted((a.zone_name, a.role, a.schedule is None) for a in assignments) == [
+        ("curfew", "inclusion", False),
+        ("home", "inclusion", True),
+    ]
+    (weekly,) = [a.schedule for a in assignments if a.schedule is not None]
+    assert weekly["weekly"] == [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "22:00", "end": "06:00"}]
     assert sorted(c.action for c in changes) == [
+        "assign",
+        "assign",
+        "create",
+        "create",
         "create",
         "create",
         "create",

@@ -1,7 +1,9 @@
 // What a supervisor (or an admin) does in the page rather than with curl: register a subject,
-// register and bind its devices, issue a device's broker password (shown once), and issue
-// its monitoring order (Art. 29: at most 3 months; the API's reason when refused).
+// register and bind its devices, issue a device's broker password (shown once), draw its
+// zones on the map with when they apply, and issue its monitoring order (Art. 29: at most 3
+// months). What the API refuses is shown with its reason.
 import { $, SessionEnded, api, el, levelName, localTime, selectSubject, state, t, toLocalInput } from "./core.js";
+import { loadZones, map } from "./map.js";
 
 export const manages = () => ["supervisor", "admin"].includes(state.me?.role);
 
@@ -79,9 +81,74 @@ export function manageSection(detail) {
     if (await attempt(error, () => api("/devices", { method: "POST", body }))) selectSubject(subjectId);
   };
   return el("div", { id: "subject-manage" },
+    el("h3", { textContent: t("newZone") }), zoneForm(detail, error),
     el("h3", { textContent: t("registerDevice") }), device,
     el("h3", { textContent: t("newOrder") }), orderForm(subjectId, detail, error),
     error);
+}
+
+const DAYS = [0, 1, 2, 3, 4, 5, 6];
+
+// A zone drawn on the map (a polygon, or a circle), assigned to the subject to stay in or out
+// of, always or in weekly windows ("every day 22:00-06:00: must stay inside").
+function zoneForm(detail, error) {
+  const subject = detail.subject;
+  const form = el("form", { className: "manage", id: "new-zone-form" },
+    el("label", {}, el("span", { textContent: t("name") }), el("input", { name: "name", required: true, maxLength: 200 })),
+    el("label", {}, el("span", { textContent: t("zoneRole") }),
+      el("select", { name: "role" }, ...["inclusion", "exclusion"].map((r) => el("option", { value: r, textContent: t(`role_${r}`) })))),
+    el("label", {}, el("span", { textContent: t("when") }),
+      el("select", { name: "when" }, el("option", { value: "always", textContent: t("always") }),
+        el("option", { value: "weekly", textContent: t("weekly") }))),
+    el("fieldset", { className: "weekly", hidden: true },
+      ...DAYS.map((d) => el("label", {}, el("input", { type: "checkbox", name: "day", value: String(d), checked: true }), t(`day_${d}`))),
+      el("input", { type: "time", name: "start", value: "22:00" }), "–", el("input", { type: "time", name: "end", value: "06:00" })),
+    el("p", { className: "hint sentence" }),
+    el("div", { className: "draw" },
+      el("button", { type: "button", className: "polygon", textContent: t("drawPolygon"), onclick: () => draw("Polygon") }),
+      el("button", { type: "button", className: "circle", textContent: t("drawCircle"), onclick: () => draw("Circle") })));
+  const weekly = form.querySelector(".weekly");
+  const days = () => [...form.querySelectorAll("input[name=day]:checked")].map((c) => Number(c.value));
+  const schedule = () => (form.when.value === "always" ? {} : { weekly: [{ days: days(), start: form.start.value, end: form.end.value }] });
+  const sentence = () => {
+    weekly.hidden = form.when.value === "always";
+    const chosen = days();
+    const on = chosen.length === 7 ? t("everyDay") : chosen.map((d) => t(`day_${d}`)).join("");
+    const when = form.when.value === "always" ? t("always") : `${on} ${form.start.value}-${form.end.value}`;
+    form.querySelector(".sentence").textContent = `${when}: ${t(`role_${form.role.value}`)}`;
+  };
+  form.oninput = sentence;
+  form.onchange = sentence;
+  sentence();
+  form.onsubmit = (event) => event.preventDefault();
+
+  async function save(geometry) {
+    const crs = state.config.tiles_crs;
+    const feature = { type: "Feature", geometry, properties: { name: form.name.value.trim(), office_id: subject.office_id } };
+    const zone = await attempt(error, () => api(`/zones?crs=${crs}`, { method: "POST", body: feature }));
+    if (!zone) return;
+    const body = { zone_id: zone.id, role: form.role.value, schedule: schedule() };
+    if (await attempt(error, () => api(`/subjects/${subject.id}/assignments`, { method: "POST", body }))) {
+      await loadZones();
+      selectSubject(subject.id);
+    }
+  }
+
+  function draw(shape) {
+    if (!form.reportValidity()) return;
+    error.textContent = "";
+    map.pm.enableDraw(shape, { snappable: false, continueDrawing: false });
+    map.once("pm:create", ({ layer }) => {
+      map.removeLayer(layer); // drawn again from the store once saved
+      if (shape === "Circle") {
+        const c = layer.getLatLng();
+        save({ type: "Circle", center: [c.lng, c.lat], radius_m: layer.getRadius() });
+      } else {
+        save(layer.toGeoJSON().geometry);
+      }
+    });
+  }
+  return form;
 }
 
 function orderForm(subjectId, detail, error) {
