@@ -22,7 +22,7 @@ import store
 from api import create_app
 from ccmon.mosquitto import new_device_password
 from domain import AlertKind, AlertState, DeviceKind, Finding, add_months
-from tests.helpers import officer_of, seed_subject, until
+from tests.helpers import officer_of, seed_subject, square, until
 from tests.running import live_alerts, processed, publish, walk
 from tests.serving import Served, serving
 
@@ -399,7 +399,10 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
     # itself refused with the API's reason; a curfew circle, every day 22:00-06:00.
     frame = await page.locator("#map").bounding_box()
     assert frame is not None
-    at = lambda x, y: (frame["x"] + x, frame["y"] + y)  # noqa: E731
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return frame["x"] + x, frame["y"] + y
+
     zone = "#new-zone-form"
     await page.fill(f"{zone} input[name=name]", "home")
     await page.click(f"{zone} button.polygon")
@@ -457,6 +460,54 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
         "create",
         "issue MQTT credentials",
     ]
+
+
+async def test_an_officer_requests_a_leave_and_the_supervisor_approves_it(
+    pool: AsyncConnectionPool[Any], server: str, page: Page
+) -> None:
+    seeded = await seed_subject(pool, code=f"console-leave-{secrets.token_hex(3)}")
+    officer = await officer_of(pool, seeded, prefix="console-lv", password=PASSWORD)
+    supervisor = await officer_of(
+        pool, seeded, prefix="console-lvs", password=PASSWORD, role="supervisor"
+    )
+    city = f"another city {secrets.token_hex(2)}"
+    async with pool.connection() as conn:
+        office = await store.subjects.subject_office(conn, subject_id=seeded.subject_id)
+        await store.zones.create_zone(
+            conn, name=city, geometry=square(5000.0, (104.5, 30.2)), office_id=office
+        )
+    await page.goto(server)
+    await _sign_in(page, officer)
+    await page.click("nav button[data-view=subjects]")
+    await expect(page.locator("#new-subject-form")).to_be_hidden()  # officers do not register
+    await page.click(f"#subjects-table button:text-is('subject {seeded.device_code}')")
+    form = "#new-leave-form"
+    await page.select_option(f"{form} select[name=destination]", label=city)
+    await page.fill(f"{form} input[name=reason]", "his mother's funeral")
+    await page.click(f"{form} button[type=submit]")
+    leave = page.locator("#subject-leaves li.leave")
+    await expect(leave).to_contain_text(f"his mother's funeral · requested · {officer}")
+    await expect(leave.locator("button")).to_have_count(0)  # an officer does not decide
+
+    await page.click("#sign-out")
+    await _sign_in(page, supervisor)
+    await page.click("nav button[data-view=subjects]")
+    waiting = page.locator("#waiting-leaves li.leave", has_text="his mother's funeral")
+    await expect(waiting).to_contain_text(f"subject {seeded.device_code}")
+    await waiting.locator("input.note").fill("documents seen")
+    await waiting.locator("button.approve").click()
+    await expect(page.locator("#waiting-leaves")).not_to_contain_text("his mother's funeral")
+    async with pool.connection() as conn:
+        (row,) = await store.leaves.list_leaves(conn, offices=None, subject_id=seeded.subject_id)
+        (decided,) = [
+            c
+            for c in await store.changes.list_changes(
+                conn, offices=None, username=supervisor, limit=10
+            )
+            if c.target == "leave"
+        ]
+    assert (row.state, row.requested_by, row.decided_by) == ("approved", officer, supervisor)
+    assert (decided.action, decided.detail) == ("approve", {"note": "documents seen"})
 
 
 PAYLOAD = '<img src=x onerror="window.__xss=1">'

@@ -131,3 +131,37 @@ async def test_an_approved_leave_suspends_the_district_and_applies_its_destinati
         (START, START + timedelta(days=3))
     ]
     assert destination.zone_id == zone
+
+
+async def test_two_leaves_to_the_same_place_are_both_approved(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    """A subject visits the same city twice (each leave applies its own window there), or
+    goes on leave inside a zone it already has: each approval stands on its own."""
+    seeded = await seed_subject(pool, code="leave-twice")
+    async with pool.connection() as conn:
+        zone = await store.zones.create_zone(
+            conn,
+            name="Chengdu again",
+            geometry={"type": "Circle", "center": [104.06, 30.67], "radius_m": 20_000.0},
+        )
+        home = (await store.assignments.list_assignments(conn, subject_id=seeded.subject_id))[0]
+        leaves = []
+        for destination, days in ((zone, 0), (zone, 10), (home.zone_id, 20)):
+            leave = await store.leaves.request_leave(
+                conn,
+                subject_id=seeded.subject_id,
+                destination_zone_id=destination,
+                starts_at=START + timedelta(days=days),
+                ends_at=START + timedelta(days=days + 2),
+                reason="a visit",
+                actor="officer",
+            )
+            await store.leaves.decide_leave(conn, leave_id=leave, approve=True, actor="head")
+            leaves.append(leave)
+        destinations = {
+            a.leave_id: a.zone_id
+            for a in await store.assignments.load_assignments(conn)
+            if a.subject_id == seeded.subject_id and a.leave_id is not None
+        }
+    assert destinations == dict(zip(leaves, [zone, zone, home.zone_id], strict=True))

@@ -3,6 +3,7 @@
 // zones on the map with when they apply, and issue its monitoring order (Art. 29: at most 3
 // months). What the API refuses is shown with its reason.
 import { $, SessionEnded, api, el, levelName, localTime, selectSubject, state, t, toLocalInput } from "./core.js";
+import { waitingLeaves } from "./leaves.js";
 import { loadZones, map } from "./map.js";
 
 export const manages = () => ["supervisor", "admin"].includes(state.me?.role);
@@ -35,6 +36,9 @@ export function addMonths(date, months) {
 
 export async function showSubjects() {
   const form = $("#new-subject-form");
+  form.hidden = !manages();
+  const waiting = await waitingLeaves();
+  $("#waiting").replaceChildren(...(waiting ? [el("h3", { textContent: t("leavesWaiting") }), waiting] : []));
   const chosen = form.office_id.value;
   form.level.replaceChildren(...LEVELS.map((l) => el("option", { value: l, textContent: levelName(l) })));
   form.office_id.replaceChildren(...[...state.offices.values()]

@@ -3,6 +3,7 @@
 // their trail (a recorded location read) played back on the map.
 import { $, SessionEnded, ago, api, el, levelName, localTime, state, t, toLocalInput } from "./core.js";
 import { layers, map, shown } from "./map.js";
+import { leaveSection } from "./leaves.js";
 import { issueCredentials, manageSection, manages } from "./manage.js";
 import { alertItem } from "./queue.js";
 
@@ -44,6 +45,8 @@ export async function openSubject(subjectId) {
     devicesTable(detail.devices),
     el("h3", { textContent: t("zones") }),
     table(detail.assignments.map((a) => [a.zone_name, t(`role_${a.role}`), describeSchedule(a.schedule)])),
+    el("h3", { textContent: t("leaves") }),
+    await leaveSection(detail),
     manageSection(detail),
   );
   $("#subject").hidden = false;
