@@ -89,6 +89,14 @@ class UserPatch(BaseModel):
     disabled: bool | None = Field(
         default=None, description="disabling ends the user's sessions and API tokens"
     )
+    phone: str | None = Field(
+        default=None,
+        pattern=r"^\+?[0-9]{6,15}$",
+        description="for text messages about alerts; null removes it",
+    )
+    on_duty: bool | None = Field(
+        default=None, description="on duty: texted new high and critical alerts of the office"
+    )
 
 
 class NewUserPassword(BaseModel):
@@ -163,6 +171,9 @@ async def update_user(
         office_id=body.office_id,
         move_office=moving,
         disabled=body.disabled,
+        phone=body.phone,
+        set_phone="phone" in body.model_fields_set,
+        on_duty=body.on_duty,
     )
     account = await _account(conn, user_id)
     await record(conn, user, "update", "user", user_id, account.office_id, body, set_only=True)

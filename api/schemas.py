@@ -109,6 +109,8 @@ class User(_Out):
 
 
 class UserAccount(User):
+    phone: str | None = Field(description="where text messages about alerts go")
+    on_duty: bool = Field(description="texted new high and critical alerts of the office")
     created_at: datetime
     disabled_at: datetime | None
 

@@ -26,6 +26,8 @@ class UserAccountRow:
     username: str
     role: str
     office_id: int | None
+    phone: str | None  # where text messages about alerts go
+    on_duty: bool  # on duty: texted new high and critical alerts of the office
     created_at: datetime
     disabled_at: datetime | None
 
@@ -60,7 +62,7 @@ async def list_users(
     """Every user (`user_id`: only that one)."""
     cur = conn.cursor(row_factory=class_row(UserAccountRow))
     await cur.execute(
-        "SELECT id, username, role, office_id, created_at, disabled_at"
+        "SELECT id, username, role, office_id, phone, on_duty, created_at, disabled_at"
         " FROM users WHERE %(id)s::bigint IS NULL OR id = %(id)s ORDER BY id",
         {"id": user_id},
     )
@@ -75,12 +77,18 @@ async def update_user(
     office_id: int | None = None,
     move_office: bool = False,
     disabled: bool | None = None,
+    phone: str | None = None,
+    set_phone: bool = False,
+    on_duty: bool | None = None,
 ) -> None:
-    """Change what is given (`move_office`: set the office, None meaning the whole county).
-    Disabling ends the user's sessions and API tokens at once."""
+    """Change what is given (`move_office`: set the office, None meaning the whole county;
+    `set_phone`: set the phone, None removing it). Disabling ends the user's sessions and
+    API tokens at once."""
     await conn.execute(
         "UPDATE users SET role = COALESCE(%(role)s::text, role),"
         " office_id = CASE WHEN %(move)s THEN %(office)s::bigint ELSE office_id END,"
+        " phone = CASE WHEN %(set_phone)s THEN %(phone)s::text ELSE phone END,"
+        " on_duty = COALESCE(%(on_duty)s::boolean, on_duty),"
         " disabled_at = CASE WHEN %(disabled)s::boolean IS NULL THEN disabled_at"
         "  WHEN %(disabled)s::boolean THEN COALESCE(disabled_at, now()) END"
         " WHERE id = %(id)s",
@@ -89,6 +97,9 @@ async def update_user(
             "move": move_office,
             "office": office_id,
             "disabled": disabled,
+            "set_phone": set_phone,
+            "phone": phone,
+            "on_duty": on_duty,
             "id": user_id,
         },
     )

@@ -19,7 +19,7 @@ from playwright.async_api import ConsoleMessage, Page, Request, Response, async_
 
 import alerts
 import store
-from api import create_app
+from api import create_app, hash_password
 from ccmon.mosquitto import new_device_password
 from domain import AlertKind, AlertState, DeviceKind, Finding, add_months
 from tests.helpers import officer_of, seed_subject, square, until
@@ -508,6 +508,69 @@ async def test_an_officer_requests_a_leave_and_the_supervisor_approves_it(
         ]
     assert (row.state, row.requested_by, row.decided_by) == ("approved", officer, supervisor)
     assert (decided.action, decided.detail) == ("approve", {"note": "documents seen"})
+
+
+def _patched(response: Response) -> bool:
+    return response.request.method == "PATCH" and "/api/v1/users/" in response.url
+
+
+async def test_an_admin_adds_an_office_and_an_officer_on_duty(
+    pool: AsyncConnectionPool[Any], server: str, page: Page
+) -> None:
+    """The office tree, a new office below one; a new officer in it, whose generated
+    password (shown once) signs in; a phone and duty for text messages; disabled."""
+    seeded = await seed_subject(pool, code=f"console-adm-{secrets.token_hex(3)}")
+    admin = f"console-admin-{secrets.token_hex(3)}"
+    async with pool.connection() as conn:
+        await store.users.create_user(
+            conn, username=admin, password_hash=hash_password(PASSWORD), role="admin"
+        )
+    await page.goto(server)
+    await _sign_in(page, admin)
+    await page.click("nav button[data-view=admin]")
+    parent = f"office for {seeded.device_code}"
+    office = f"新区司法所 {secrets.token_hex(2)}"
+    await page.fill("#new-office-form input[name=name]", office)
+    await page.select_option("#new-office-form select[name=parent_id]", label=parent)
+    await page.click("#new-office-form button[type=submit]")
+    child = page.locator("#offices-tree li", has_text=office)
+    await expect(child).to_have_attribute("data-depth", "1")
+
+    officer = f"duty-{secrets.token_hex(3)}"
+    await page.fill("#new-user-form input[name=username]", officer)
+    await page.select_option("#new-user-form select[name=role]", "officer")
+    await page.select_option("#new-user-form select[name=office_id]", label=office)
+    await page.click("#new-user-form button[type=submit]")
+    await expect(page.locator("#admin-secret")).to_contain_text(officer)
+    password = await page.locator("#admin-secret code.password").text_content()
+    assert password is not None
+    signed = await page.request.post(
+        f"{server}/api/v1/auth/token", data={"username": officer, "password": password}
+    )
+    assert signed.status == 200
+
+    row = f"#users-table tr[data-user='{officer}']"
+    # each change is saved at once, and the list read again
+    async with page.expect_response(_patched):
+        await page.fill(f"{row} input.phone", "+8613800000009")
+        await page.press(f"{row} input.phone", "Enter")
+    await expect(page.locator(f"{row} input.phone")).to_have_value("+8613800000009")
+    async with page.expect_response(_patched):
+        await page.check(f"{row} input.on-duty")
+    await expect(page.locator(f"{row} input.on-duty")).to_be_checked()
+    async with page.expect_response(_patched):
+        await page.click(f"{row} button.disable")
+    await expect(page.locator(row)).to_have_class("user disabled")
+    await _shot(page, "9-admin")
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT u.phone, u.on_duty, u.disabled_at IS NOT NULL, o.name, p.name"
+            " FROM users u JOIN offices o ON o.id = u.office_id"
+            " JOIN offices p ON p.id = o.parent_id WHERE u.username = %s",
+            (officer,),
+        )
+        got = await cur.fetchone()
+    assert got == ("+8613800000009", True, True, office, parent)
 
 
 PAYLOAD = '<img src=x onerror="window.__xss=1">'

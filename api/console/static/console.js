@@ -9,6 +9,7 @@ import {
 import { startLive, stopLive } from "./feed.js";
 import { focusSubject, loadZones, map, renderMarkers, setUpMap } from "./map.js";
 import { fillKindFilter, loadAlerts, renderQueue, unlockSound } from "./queue.js";
+import { createOffice, createUser, showAdmin } from "./admin.js";
 import { downloadAuditCsv, showAudit } from "./audit.js";
 import { createSubject, showSubjects } from "./manage.js";
 import { downloadCsv, showReport } from "./report.js";
@@ -64,10 +65,12 @@ function showView(view) {
   $("#report-view").hidden = view !== "report";
   $("#audit-view").hidden = view !== "audit";
   $("#subjects-view").hidden = view !== "subjects";
+  $("#admin-view").hidden = view !== "admin";
   if (view === "map") map?.invalidateSize();
   if (view === "report") showReport();
   if (view === "audit") showAudit();
   if (view === "subjects") showSubjects();
+  if (view === "admin") showAdmin();
 }
 
 // Each role sees its own menus: the map and the report for those who watch and act, the
@@ -125,6 +128,8 @@ async function boot() {
   $("#report-csv").onclick = downloadCsv;
   $("#audit-form").onsubmit = showAudit;
   $("#new-subject-form").onsubmit = createSubject;
+  $("#new-office-form").onsubmit = createOffice;
+  $("#new-user-form").onsubmit = createUser;
   $("#audit-form").kind.onchange = showAudit;
   $("#audit-csv").onclick = downloadAuditCsv;
   for (const select of ["#filter-state", "#filter-kind", "#filter-office"]) $(select).onchange = renderQueue;

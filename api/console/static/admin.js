@@ -1,0 +1,110 @@
+// The admin's view: offices as a tree, and users (role, office, phone for text messages, on
+// duty, disabled), each new or reset password shown once.
+import { $, SessionEnded, api, el, state, t } from "./core.js";
+
+const ROLES = ["officer", "supervisor", "auditor", "admin"];
+
+async function attempt(where, work) {
+  where.textContent = "";
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof SessionEnded)) where.textContent = error.message;
+    return undefined;
+  }
+}
+
+function officeOptions(select, { county = false } = {}) {
+  const chosen = select.value;
+  select.replaceChildren(
+    ...(county ? [el("option", { value: "", textContent: t("wholeCounty") })] : []),
+    ...[...state.offices.values()].map((o) => el("option", { value: String(o.id), textContent: o.name })));
+  if (chosen) select.value = chosen;
+}
+
+// Offices below their parent, each indented by its depth.
+function tree(offices) {
+  const children = new Map();
+  for (const o of offices) children.set(o.parent_id, [...(children.get(o.parent_id) ?? []), o]);
+  const known = new Set(offices.map((o) => o.id));
+  const roots = offices.filter((o) => o.parent_id === null || !known.has(o.parent_id));
+  const out = [];
+  const walk = (o, depth) => {
+    out.push(el("li", { className: "office", textContent: o.name }));
+    out.at(-1).dataset.depth = String(depth);
+    for (const c of children.get(o.id) ?? []) walk(c, depth + 1);
+  };
+  for (const r of roots) walk(r, 0);
+  return out;
+}
+
+function shownOnce(where, username, password) {
+  where.replaceChildren(el("div", { className: "secret" },
+    el("b", { textContent: t("userPasswordOnce") }),
+    el("div", {}, `${username}: `, el("code", { className: "password", textContent: password }))));
+}
+
+export async function showAdmin() {
+  const [offices, users] = await Promise.all([api("/offices"), api("/users")]);
+  state.offices = new Map(offices.map((o) => [o.id, o]));
+  $("#offices-tree").replaceChildren(...tree(offices));
+  officeOptions($("#new-office-form").parent_id, { county: true });
+  const userForm = $("#new-user-form");
+  officeOptions(userForm.office_id, { county: true });
+  if (!userForm.role.options.length) userForm.role.replaceChildren(...ROLES.map((r) => el("option", { value: r, textContent: t(`role_${r}`) })));
+  const error = $("#admin-error");
+  const secret = $("#admin-secret");
+  // `change()` is read when the change happens, not when the row is drawn
+  const patch = (u, change) => async () => {
+    const body = change();
+    if (await attempt(error, () => api(`/users/${u.id}`, { method: "PATCH", body }))) showAdmin();
+  };
+  $("#users-table").replaceChildren(
+    el("tr", {}, ...["username", "role", "office", "phoneNumber", "onDuty", ""].map((k) => el("th", { textContent: k ? t(k) : "" }))),
+    ...users.map((u) => {
+      const phone = el("input", { className: "phone", value: u.phone ?? "", placeholder: "+86..." });
+      phone.onchange = patch(u, () => ({ phone: phone.value.trim() || null }));
+      const duty = el("input", { type: "checkbox", className: "on-duty", checked: u.on_duty });
+      duty.onchange = patch(u, () => ({ on_duty: duty.checked }));
+      const row = el("tr", { className: u.disabled_at ? "user disabled" : "user" },
+        el("td", { textContent: u.username }),
+        el("td", { textContent: t(`role_${u.role}`) }),
+        el("td", { textContent: u.office_id === null ? t("wholeCounty") : state.offices.get(u.office_id)?.name ?? `#${u.office_id}` }),
+        el("td", {}, phone), el("td", {}, duty),
+        el("td", {},
+          el("button", { className: "disable", textContent: t(u.disabled_at ? "enable" : "disable"), onclick: patch(u, () => ({ disabled: !u.disabled_at })) }),
+          el("button", {
+            className: "reset", textContent: t("resetPassword"),
+            onclick: async () => {
+              const reset = await attempt(error, () => api(`/users/${u.id}/password`, { method: "POST" }));
+              if (reset) shownOnce(secret, u.username, reset.password);
+            },
+          })));
+      row.dataset.user = u.username;
+      return row;
+    }));
+}
+
+export async function createOffice(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = { name: form.name.value.trim(), parent_id: form.parent_id.value ? Number(form.parent_id.value) : null };
+  if (await attempt($("#admin-error"), () => api("/offices", { method: "POST", body }))) {
+    form.name.value = "";
+    showAdmin();
+  }
+}
+
+export async function createUser(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = {
+    username: form.username.value.trim(), role: form.role.value,
+    office_id: form.office_id.value ? Number(form.office_id.value) : null,
+  };
+  const created = await attempt($("#admin-error"), () => api("/users", { method: "POST", body }));
+  if (!created) return;
+  form.username.value = "";
+  await showAdmin();
+  shownOnce($("#admin-secret"), created.user.username, created.password);
+}
