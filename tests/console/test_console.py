@@ -515,10 +515,11 @@ def _patched(response: Response) -> bool:
 
 
 async def test_an_admin_adds_an_office_and_an_officer_on_duty(
-    pool: AsyncConnectionPool[Any], server: str, page: Page
+    pool: AsyncConnectionPool[Any], server: str, page: Page, refusals: list[str]
 ) -> None:
     """The office tree, a new office below one; a new officer in it, whose generated
-    password (shown once) signs in; a phone and duty for text messages; disabled."""
+    password (shown once) signs in; a phone and duty for text messages; disabled. A webhook
+    and an API token, each shown once, stopped and revoked."""
     seeded = await seed_subject(pool, code=f"console-adm-{secrets.token_hex(3)}")
     admin = f"console-admin-{secrets.token_hex(3)}"
     async with pool.connection() as conn:
@@ -561,6 +562,30 @@ async def test_an_admin_adds_an_office_and_an_officer_on_duty(
     async with page.expect_response(_patched):
         await page.click(f"{row} button.disable")
     await expect(page.locator(row)).to_have_class("user disabled")
+
+    # Integrations: a webhook with its secret shown once, stopped; an API token shown once
+    # that works, revoked.
+    await page.fill("#new-webhook-form input[name=url]", "https://1.2.3.4/ccmon")
+    await page.select_option("#new-webhook-form select[name=min_severity]", "high")
+    await page.click("#new-webhook-form button[type=submit]")
+    await expect(page.locator("#admin-secret")).to_contain_text("https://1.2.3.4/ccmon")
+    hook = page.locator("#webhooks-table tr", has_text="https://1.2.3.4/ccmon")
+    await expect(hook).to_contain_text("high")
+    await hook.locator("button.stop").click()
+    await expect(hook).to_contain_text("stopped")
+    token_name = f"case system {secrets.token_hex(2)}"
+    await page.fill("#new-token-form input[name=name]", token_name)
+    await page.fill("#new-token-form input[name=username]", admin)
+    await page.click("#new-token-form button[type=submit]")
+    await expect(page.locator("#admin-secret")).to_contain_text(token_name)
+    token = await page.locator("#admin-secret code.password").text_content()
+    assert token is not None
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert (await page.request.get(f"{server}/api/v1/offices", headers=bearer)).status == 200
+    await page.locator("#tokens-table tr", has_text=token_name).locator("button.revoke").click()
+    await expect(page.locator("#tokens-table tr", has_text=token_name)).to_contain_text("revoked")
+    refusals.append("/api/v1/offices")  # the revoked token, as it should be
+    assert (await page.request.get(f"{server}/api/v1/offices", headers=bearer)).status == 401
     await _shot(page, "9-admin")
     async with pool.connection() as conn:
         cur = await conn.execute(

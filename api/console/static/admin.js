@@ -1,5 +1,5 @@
-// The admin's view: offices as a tree, and users (role, office, phone for text messages, on
-// duty, disabled), each new or reset password shown once.
+// The admin's view: offices as a tree; users (role, office, phone for text messages, on duty,
+// disabled), each new or reset password shown once; and the integrations.
 import { $, SessionEnded, api, el, state, t } from "./core.js";
 
 const ROLES = ["officer", "supervisor", "auditor", "admin"];
@@ -45,7 +45,7 @@ function shownOnce(where, username, password) {
 }
 
 export async function showAdmin() {
-  const [offices, users] = await Promise.all([api("/offices"), api("/users")]);
+  const [offices, users] = await Promise.all([api("/offices"), api("/users"), showIntegrations()]);
   state.offices = new Map(offices.map((o) => [o.id, o]));
   $("#offices-tree").replaceChildren(...tree(offices));
   officeOptions($("#new-office-form").parent_id, { county: true });
@@ -107,4 +107,64 @@ export async function createUser(event) {
   form.username.value = "";
   await showAdmin();
   shownOnce($("#admin-secret"), created.user.username, created.password);
+}
+
+// Integrations: webhooks (the secret shown once; stopping one suppresses what was queued),
+// their dead letters (sent again with the same ids), and API tokens (shown once).
+export async function showIntegrations() {
+  const [hooks, dead, tokens] = await Promise.all([api("/webhooks"), api("/deliveries?state=dead"), api("/api-tokens")]);
+  const error = $("#admin-error");
+  const redraw = () => showIntegrations();
+  officeOptions($("#new-webhook-form").office_id, { county: true });
+  $("#webhooks-table").replaceChildren(...hooks.map((h) => el("tr", { className: h.active ? "webhook" : "webhook disabled" },
+    el("td", { textContent: h.url }),
+    el("td", { textContent: h.office_id === null ? t("wholeCounty") : state.offices.get(h.office_id)?.name ?? `#${h.office_id}` }),
+    el("td", { textContent: h.min_severity }),
+    el("td", {}, h.active ? el("button", {
+      className: "stop", textContent: t("stop"),
+      onclick: async () => { if ((await attempt(error, () => api(`/webhooks/${h.id}`, { method: "DELETE" }))) !== undefined) redraw(); },
+    }) : t("stopped")))));
+  $("#dead-letters").replaceChildren(...(dead.length ? dead.map((d) => el("li", {},
+    `${d.url ?? d.phone} · ${t("attempts", { n: d.attempts })} · ${d.last_error ?? ""} `,
+    el("button", {
+      className: "resend", textContent: t("resend"),
+      onclick: async () => { if (await attempt(error, () => api(`/deliveries/${d.id}/resend`, { method: "POST" }))) redraw(); },
+    }))) : [el("li", { textContent: t("none") })]));
+  $("#tokens-table").replaceChildren(...tokens.map((k) => el("tr", { className: k.revoked_at ? "token disabled" : "token" },
+    el("td", { textContent: k.name }), el("td", { textContent: k.username }),
+    el("td", {}, k.revoked_at ? t("revoked") : el("button", {
+      className: "revoke", textContent: t("revoke"),
+      onclick: async () => { if ((await attempt(error, () => api(`/api-tokens/${k.id}`, { method: "DELETE" }))) !== undefined) redraw(); },
+    })))));
+}
+
+export async function createWebhook(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = {
+    url: form.url.value.trim(), min_severity: form.min_severity.value,
+    office_id: form.office_id.value ? Number(form.office_id.value) : null,
+  };
+  const created = await attempt($("#admin-error"), () => api("/webhooks", { method: "POST", body }));
+  if (!created) return;
+  form.url.value = "";
+  await showIntegrations();
+  secretOnce(created.subscription.url, created.secret);
+}
+
+export async function createToken(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = { name: form.name.value.trim(), username: form.username.value.trim() };
+  const created = await attempt($("#admin-error"), () => api("/api-tokens", { method: "POST", body }));
+  if (!created) return;
+  form.name.value = "";
+  await showIntegrations();
+  secretOnce(body.name, created.token);
+}
+
+function secretOnce(label, secret) {
+  $("#admin-secret").replaceChildren(el("div", { className: "secret" },
+    el("b", { textContent: t("secretOnce") }),
+    el("div", {}, `${label}: `, el("code", { className: "password", textContent: secret }))));
 }

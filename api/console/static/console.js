@@ -9,7 +9,7 @@ import {
 import { startLive, stopLive } from "./feed.js";
 import { focusSubject, loadZones, map, renderMarkers, setUpMap } from "./map.js";
 import { fillKindFilter, loadAlerts, renderQueue, unlockSound } from "./queue.js";
-import { createOffice, createUser, showAdmin } from "./admin.js";
+import { createOffice, createToken, createUser, createWebhook, showAdmin } from "./admin.js";
 import { downloadAuditCsv, showAudit } from "./audit.js";
 import { createSubject, showSubjects } from "./manage.js";
 import { downloadCsv, showReport } from "./report.js";
@@ -130,6 +130,8 @@ async function boot() {
   $("#new-subject-form").onsubmit = createSubject;
   $("#new-office-form").onsubmit = createOffice;
   $("#new-user-form").onsubmit = createUser;
+  $("#new-webhook-form").onsubmit = createWebhook;
+  $("#new-token-form").onsubmit = createToken;
   $("#audit-form").kind.onchange = showAudit;
   $("#audit-csv").onclick = downloadAuditCsv;
   for (const select of ["#filter-state", "#filter-kind", "#filter-office"]) $(select).onchange = renderQueue;
