@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from alerts import notices
-from domain import AlertKind, CommandKind, Finding
+from domain import AlertKind, CommandKind, Finding, Text
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -21,8 +21,10 @@ def missed_findings(expired: list[store.commands.Expired], now: float) -> list[F
             AlertKind.CHECK_IN_MISSED,
             e.subject_id,
             now,
-            f"check-in request to {e.device_code} not answered in time"
-            + ("" if e.error is None else f" (the device said: {e.error})"),
+            Text(
+                "check_in_missed",
+                {"device": e.device_code} | ({} if e.error is None else {"error": e.error}),
+            ),
         )
         for e in expired
         if e.kind == CommandKind.CHECK_IN and e.subject_id is not None

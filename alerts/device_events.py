@@ -10,22 +10,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from domain import AlertKind, DeviceEvent, Finding
+from domain import AlertKind, DeviceEvent, Finding, Text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from domain import EventReport
 
-_RULES: dict[DeviceEvent, tuple[AlertKind, bool, str]] = {
-    DeviceEvent.STRAP_OPENED: (AlertKind.TAMPER, False, "wristband strap opened"),
-    DeviceEvent.STRAP_CUT: (AlertKind.TAMPER, False, "wristband strap cut"),
-    DeviceEvent.REMOVED: (AlertKind.DEVICE_REMOVED, False, "wristband taken off the wrist"),
-    DeviceEvent.POWER_OFF: (AlertKind.POWER_OFF, False, "device switched off"),
-    DeviceEvent.POWER_ON: (AlertKind.POWER_OFF, True, "device switched on again"),
-    DeviceEvent.LOW_BATTERY: (AlertKind.LOW_BATTERY, False, "battery low: remind the subject"),
-    DeviceEvent.CHARGING: (AlertKind.LOW_BATTERY, True, "device charging"),
-    DeviceEvent.SOS: (AlertKind.SOS, False, "SOS button pressed"),
+# event: (the alert kind, whether it clears it); the text's key is the event's name
+_RULES: dict[DeviceEvent, tuple[AlertKind, bool]] = {
+    DeviceEvent.STRAP_OPENED: (AlertKind.TAMPER, False),
+    DeviceEvent.STRAP_CUT: (AlertKind.TAMPER, False),
+    DeviceEvent.REMOVED: (AlertKind.DEVICE_REMOVED, False),
+    DeviceEvent.POWER_OFF: (AlertKind.POWER_OFF, False),
+    DeviceEvent.POWER_ON: (AlertKind.POWER_OFF, True),
+    DeviceEvent.LOW_BATTERY: (AlertKind.LOW_BATTERY, False),
+    DeviceEvent.CHARGING: (AlertKind.LOW_BATTERY, True),
+    DeviceEvent.SOS: (AlertKind.SOS, False),
 }
 
 
@@ -36,9 +37,8 @@ def event_findings(events: Iterable[EventReport]) -> list[Finding]:
         rule = _RULES.get(e.event)
         if rule is None:
             continue
-        kind, cleared, message = rule
-        if e.battery is not None:
-            message = f"{message} (battery {e.battery}%)"
+        kind, cleared = rule
+        message = Text(e.event.value, {} if e.battery is None else {"battery": e.battery})
         out.append(
             Finding(
                 kind=kind,

@@ -71,7 +71,7 @@ async def record_findings(
         if applied is not None:
             alert_id, action = applied
             notice = await add_event(
-                conn, alert_id=alert_id, action=action, actor=actor, note=f.message
+                conn, alert_id=alert_id, action=action, actor=actor, note=str(f.message)
             )
             changes.append(
                 AlertChange(alert_id, action, notice.event_id, f.kind, f.severity, f.subject_id)

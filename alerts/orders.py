@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from domain import AlertKind, Finding, Ids, MonitoringOrder
+from domain import AlertKind, Finding, Ids, MonitoringOrder, Text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Set
@@ -81,9 +81,14 @@ def order_reminders(
                 subject_id=o.subject_id,
                 time=now,
                 message=(
-                    f"monitoring order {o.id} ends"
-                    f" {datetime.fromtimestamp(o.ends, UTC):%Y-%m-%d %H:%M} UTC,"
-                    f" in {(o.ends - now) / 86400:.1f} days: review, extend or end it"
+                    Text(
+                        "order_ending",
+                        {
+                            "order": o.id,
+                            "ends": f"{datetime.fromtimestamp(o.ends, UTC):%Y-%m-%d %H:%M}",
+                            "days": (o.ends - now) / 86400,
+                        },
+                    )
                 ),
                 order_id=o.id,
             ),

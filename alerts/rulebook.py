@@ -34,6 +34,7 @@ from domain import (
     LeaveState,
     RunState,
     SeparationState,
+    Text,
     ZoneRole,
 )
 from geofence import ZoneIndex
@@ -267,7 +268,7 @@ class RuleBook:
                 kind=AlertKind.LEAVE_OVERDUE,
                 subject_id=f.subject_id,
                 time=f.time,
-                message="back in the district after the leave",
+                message=Text("leave_back"),
                 assignment_id=overdue[f.subject_id],
                 lon=f.lon,
                 lat=f.lat,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from alerts.confirm import confirm
-from domain import AlertKind, Finding, LastFix, SeparationState
+from domain import AlertKind, Finding, LastFix, SeparationState, Text
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -82,10 +82,9 @@ def separation_findings(
                 kind=AlertKind.SEPARATION,
                 subject_id=int(obs.subject[row]),
                 time=float(obs.time[row]),
-                message=(
-                    f"phone and wristband {apart[row]:.0f} m apart"
-                    if active
-                    else f"phone and wristband together again ({apart[row]:.0f} m)"
+                message=Text(
+                    "separation_apart" if active else "separation_together",
+                    {"m": float(apart[row])},
                 ),
                 lon=float(obs.lon[band]),
                 lat=float(obs.lat[band]),

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from domain import AlertKind, DeviceKind, Finding, Ids
+from domain import AlertKind, DeviceKind, Finding, Ids, Text
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -86,9 +86,9 @@ def silence_findings(
                 subject_id=int(watched.subject[i]),
                 time=float(seen[i] + limit[i]) if went else now,
                 message=(
-                    f"{kind} silent for over {limit[i] / 60:.0f} min"
+                    Text(f"{kind}_silent", {"min": float(limit[i]) / 60})
                     if went
-                    else f"{kind} reporting again"
+                    else Text(f"{kind}_back")
                 ),
                 device_id=int(watched.device[i]),
                 cleared=not went,
@@ -102,7 +102,7 @@ def silence_findings(
                 kind=AlertKind.SUBJECT_SILENT,
                 subject_id=s,
                 time=float((seen[mine] + limit[mine]).max()) if went else now,
-                message="no device of the subject reports" if went else "a device reports again",
+                message=Text("subject_silent" if went else "subject_back"),
                 cleared=not went,
             )
         )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from domain import AlertKind, Finding, FixBatch, FixSource, LastFix, RunState, ZoneStatus
+from domain import AlertKind, Finding, FixBatch, FixSource, LastFix, RunState, Text, ZoneStatus
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -86,9 +86,7 @@ def curfew_start_findings(
             kind=AlertKind.CURFEW,
             subject_id=j.subject,
             time=j.fix.time,  # the position it is decided from
-            message=(
-                f"not home when the curfew began (newest fix {(now - j.fix.time) / 60:.0f} min old)"
-            ),
+            message=(Text("curfew_not_home", {"min": (now - j.fix.time) / 60})),
             assignment_id=j.assignment,
             lon=j.fix.lon,
             lat=j.fix.lat,
@@ -123,8 +121,7 @@ def leave_end_findings(
             subject_id=s,
             time=j.fix.time,  # the position it is decided from
             message=(
-                f"leave {leaves[s].id} ended and the subject is not back in the district"
-                f" (newest fix {(now - j.fix.time) / 60:.0f} min old)"
+                Text("leave_not_back", {"leave": leaves[s].id, "min": (now - j.fix.time) / 60})
             ),
             assignment_id=destinations[leaves[s].id],
             lon=j.fix.lon,

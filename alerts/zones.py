@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from alerts.confirm import confirm
-from domain import AlertKind, Finding, ZoneStatus
+from domain import AlertKind, Finding, Text, ZoneStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -84,12 +84,10 @@ def _kinds(inclusion: NDArray[np.bool_], curfew: NDArray[np.bool_]) -> list[Aler
     ]
 
 
-def _message(kind: AlertKind, *, active: bool, distance: float) -> str:
+def _message(kind: AlertKind, *, active: bool, distance: float) -> Text:
     if kind is AlertKind.ZONE_ENTRY:
-        if active:
-            return f"entered the exclusion zone: {distance:.0f} m inside"
-        return f"left the exclusion zone: {distance:.0f} m outside"
-    place = "home zone during curfew" if kind is AlertKind.CURFEW else "inclusion zone"
+        return Text("exclusion_entered" if active else "exclusion_left", {"m": distance})
+    place = "curfew" if kind is AlertKind.CURFEW else "inclusion"
     if active:
-        return f"outside the {place}: {distance:.0f} m from its boundary"
-    return f"back inside the {place}"
+        return Text(f"{place}_outside", {"m": distance})
+    return Text(f"{place}_back")

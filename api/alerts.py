@@ -12,10 +12,10 @@ import alerts
 import store
 from api import schemas
 from api.auth import ActingUser, CurrentUser
-from api.deps import Conn, Id
+from api.deps import Conn, Id, Lang
 from api.principal import Principal
 from api.reads import Purpose, on_record
-from domain import AlertKind, AlertState
+from domain import AlertKind, AlertState, Language
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -34,20 +34,25 @@ async def list_alerts(
     kind: Annotated[list[AlertKind] | None, Query()] = None,
     subject_id: Id | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    language: Lang = "en",
 ) -> list[store.alerts.AlertRow]:
     """Alerts of the caller's offices in the given states (default: open), critical first,
     then newest."""
-    return await store.alerts.list_alerts(
+    rows = await store.alerts.list_alerts(
         conn, states=state, kinds=kind, subject_id=subject_id, limit=limit, offices=user.scope
     )
+    return [schemas.localised(row, language) for row in rows]
 
 
 @router.get("/{alert_id}", response_model=schemas.Alert)
-async def get_alert(alert_id: Id, conn: Conn, user: CurrentUser) -> store.alerts.AlertRow:
+async def get_alert(
+    alert_id: Id, conn: Conn, user: CurrentUser, language: Lang = "en"
+) -> store.alerts.AlertRow:
     """One alert of the caller's offices (404 for another office's: not told apart)."""
     alert = await store.alerts.get_alert(conn, alert_id=alert_id, offices=user.scope)
     if alert is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
+    alert = schemas.localised(alert, language)
     return alert
 
 
@@ -93,13 +98,19 @@ async def alert_events(
 
 
 async def _step(
-    alert_id: Id, action: alerts.Action, step: Step, conn: Conn, user: Principal
+    alert_id: Id,
+    action: alerts.Action,
+    step: Step,
+    conn: Conn,
+    user: Principal,
+    language: Language,
 ) -> store.alerts.AlertRow:
     await get_alert(alert_id, conn, user)  # 404 unless it is the caller's offices'
     try:
-        return await alerts.act(
+        changed = await alerts.act(
             conn, alert_id=alert_id, action=action, actor=user.username, note=step.note
         )
+        return schemas.localised(changed, language)
     except alerts.AlertNotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
     except alerts.WrongStateError as exc:
@@ -110,25 +121,31 @@ async def _step(
 
 @router.post("/{alert_id}/acknowledge", response_model=schemas.Alert)
 async def acknowledge(
-    alert_id: Id, conn: Conn, user: ActingUser, step: Step | None = None
+    alert_id: Id, conn: Conn, user: ActingUser, language: Lang, step: Step | None = None
 ) -> store.alerts.AlertRow:
     """I have seen it and am on it."""
-    return await _step(alert_id, alerts.Action.ACKNOWLEDGE, step or Step(), conn, user)
+    return await _step(alert_id, alerts.Action.ACKNOWLEDGE, step or Step(), conn, user, language)
 
 
 @router.post("/{alert_id}/resolve", response_model=schemas.Alert)
-async def resolve(alert_id: Id, step: Step, conn: Conn, user: ActingUser) -> store.alerts.AlertRow:
+async def resolve(
+    alert_id: Id, step: Step, conn: Conn, user: ActingUser, language: Lang
+) -> store.alerts.AlertRow:
     """Handled; the note says how (required for a critical alert)."""
-    return await _step(alert_id, alerts.Action.RESOLVE, step, conn, user)
+    return await _step(alert_id, alerts.Action.RESOLVE, step, conn, user, language)
 
 
 @router.post("/{alert_id}/dismiss", response_model=schemas.Alert)
-async def dismiss(alert_id: Id, step: Step, conn: Conn, user: ActingUser) -> store.alerts.AlertRow:
+async def dismiss(
+    alert_id: Id, step: Step, conn: Conn, user: ActingUser, language: Lang
+) -> store.alerts.AlertRow:
     """A false alarm; the note says why (required for a critical alert)."""
-    return await _step(alert_id, alerts.Action.DISMISS, step, conn, user)
+    return await _step(alert_id, alerts.Action.DISMISS, step, conn, user, language)
 
 
 @router.post("/{alert_id}/notes", response_model=schemas.Alert)
-async def add_note(alert_id: Id, step: Step, conn: Conn, user: ActingUser) -> store.alerts.AlertRow:
+async def add_note(
+    alert_id: Id, step: Step, conn: Conn, user: ActingUser, language: Lang
+) -> store.alerts.AlertRow:
     """A note on the record, in any state."""
-    return await _step(alert_id, alerts.Action.NOTE, step, conn, user)
+    return await _step(alert_id, alerts.Action.NOTE, step, conn, user, language)

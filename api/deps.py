@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 from annotated_types import Ge, Le
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from pydantic import AwareDatetime, BeforeValidator
 from starlette.applications import Starlette
+
+from domain import Language, language_of
 
 if TYPE_CHECKING:
     from alerts import Destinations
@@ -66,6 +68,22 @@ def _rfc3339(value: object) -> object:
     if not isinstance(value, str) or not _DATE.match(value):
         raise ValueError("send an RFC 3339 time with its offset, like 2026-11-25T08:00:00Z")
     return value
+
+
+def _language(
+    accept_language: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="zh (zh-CN, ...) for Chinese texts (an alert's message), else English",
+        ),
+    ] = None,
+) -> Language:
+    return language_of(accept_language)
+
+
+# The reader's language, from Accept-Language.
+Lang = Annotated[Language, Depends(_language)]
 
 
 # A point in time given by a client: RFC 3339 with a UTC offset, nothing else.

@@ -32,9 +32,11 @@ from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 
 import store
+from api import schemas
 from api.auth import still_signed_in, user_of_token
 from api.deps import services
 from api.principal import Principal
+from domain import Language
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -122,6 +124,7 @@ class Hello(BaseModel):
     token: str = Field(min_length=1, max_length=4000)
     purpose: str = Field(min_length=4, max_length=500)
     since: int | None = Field(default=None, ge=0, description="the last cursor received")
+    lang: Language = Field(default="en", description="the language of alerts' messages")
 
 
 def _position(row: store.live.PositionRow) -> dict[str, Any]:
@@ -131,8 +134,13 @@ def _position(row: store.live.PositionRow) -> dict[str, Any]:
     return shown
 
 
-def _alert(change: tuple[store.alerts.AlertEventRow, store.alerts.AlertRow, int]) -> dict[str, Any]:
-    event, alert, office = change
+def _alert(
+    change: tuple[store.alerts.AlertEventRow, store.alerts.AlertRow, int], language: Language
+) -> dict[str, Any]:
+    event, row, office = change
+    alert = schemas.localised(row, language)
+    shown = asdict(alert)
+    del shown["message_key"], shown["message_params"]
     return {
         "event": {
             "id": event.id,
@@ -141,9 +149,7 @@ def _alert(change: tuple[store.alerts.AlertEventRow, store.alerts.AlertRow, int]
             "at": event.at.isoformat(),
             "note": event.note,
         },
-        "alert": {
-            k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(alert).items()
-        },
+        "alert": {k: v.isoformat() if isinstance(v, datetime) else v for k, v in shown.items()},
         "office_id": office,
     }
 
@@ -152,12 +158,13 @@ def _events(
     cursor: int,
     positions: list[store.live.PositionRow],
     alerts: list[tuple[store.alerts.AlertEventRow, store.alerts.AlertRow, int]],
+    language: Language,
 ) -> dict[str, Any]:
     return {
         "type": "events",
         "cursor": str(cursor),
         "positions": [_position(p) for p in positions],
-        "alerts": [_alert(a) for a in alerts],
+        "alerts": [_alert(a, language) for a in alerts],
     }
 
 
@@ -203,7 +210,7 @@ async def live(ws: WebSocket) -> None:
             }
         )
         await ws.send_json(first)
-        await _follow(ws, user, hello.token, queue, cursor)
+        await _follow(ws, user, hello, queue, cursor)
     except WebSocketDisconnect:
         pass
     finally:
@@ -251,13 +258,13 @@ async def _catch_up(
             fixes=len(positions),
             offices=user.scope,
         )
-    return _events(cursor, positions, alerts)
+    return _events(cursor, positions, alerts, hello.lang)
 
 
 async def _follow(
     ws: WebSocket,
     user: Principal,
-    token: str,
+    hello: Hello,
     queue: asyncio.Queue[Batch | None],
     cursor: int,
 ) -> None:
@@ -284,7 +291,7 @@ async def _follow(
                 positions = [p for p in batch.positions if user.sees(p.office_id)]
                 alerts = [a for a in batch.alerts if user.sees(a[2])]
                 if positions or alerts:
-                    await ws.send_json(_events(cursor, positions, alerts))
+                    await ws.send_json(_events(cursor, positions, alerts, hello.lang))
                     sent = time.monotonic()
             else:
                 get.cancel()
@@ -293,7 +300,7 @@ async def _follow(
             if time.monotonic() - checked >= recheck_s:
                 pool = services(ws.app).pool
                 async with pool.connection() as conn:
-                    now_user = await still_signed_in(conn, user, token, ws.app)
+                    now_user = await still_signed_in(conn, user, hello.token, ws.app)
                 if now_user is None:
                     await ws.close(4401, "the session has ended: sign in again")
                     return

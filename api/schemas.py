@@ -5,12 +5,14 @@ the store is validated into one of these on its way out; a field the contract do
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+import store
 from domain import (
     AlertAction,
     AlertCondition,
@@ -21,12 +23,15 @@ from domain import (
     DeviceEvent,
     DeviceKind,
     FixSource,
+    Language,
     LeaveState,
     Role,
     Severity,
     SupervisionLevel,
+    Text,
     ZoneRole,
 )
+from domain.texts import CATALOGUE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -44,6 +49,16 @@ class Error(_Out):
 
 
 _M = TypeVar("_M", bound=_Out)
+_R = TypeVar("_R", bound="store.alerts.AlertRow")
+
+
+def localised(row: _R, language: Language) -> _R:
+    """An alert's row with its message in `language` (the catalogue's, where the rule gave
+    a key; else the English it was stored with)."""
+    if row.message_key is None or row.message_key not in CATALOGUE:
+        return row
+    text = Text(row.message_key, row.message_params or {})
+    return replace(row, message=text.render(language))
 
 
 def each(model: type[_M], rows: Iterable[object]) -> list[_M]:
@@ -71,7 +86,7 @@ class Alert(_Out):
     fix_time: datetime = Field(description="the fix or event that opened it")
     last_time: datetime = Field(description="the newest fix or event that repeated it")
     count: int = Field(description="times the condition arose while the alert was live")
-    message: str
+    message: str = Field(description="in the reader's language (Accept-Language: zh or en)")
     opened_at: datetime
     updated_at: datetime
     acknowledged_at: datetime | None

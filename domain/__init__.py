@@ -45,6 +45,7 @@ from domain.orders import (
 )
 from domain.rejections import Rejected
 from domain.subjects import Device, DeviceKind, SupervisionLevel
+from domain.texts import Language, Text, language_of
 from domain.users import Role
 from domain.zones import (
     ALWAYS,
@@ -82,6 +83,7 @@ __all__ = [
     "FixBatch",
     "FixSource",
     "Ids",
+    "Language",
     "LastFix",
     "Lat",
     "Leave",
@@ -99,6 +101,7 @@ __all__ = [
     "SeparationState",
     "Severity",
     "SupervisionLevel",
+    "Text",
     "WeeklyWindow",
     "Zone",
     "ZoneRole",
@@ -106,4 +109,5 @@ __all__ = [
     "add_months",
     "after_result",
     "check_period",
+    "language_of",
 ]

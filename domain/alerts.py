@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from domain.texts import Text
+
 
 class AlertKind(StrEnum):
     ZONE_EXIT = "zone_exit"  # left an inclusion zone
@@ -88,7 +90,7 @@ class Finding:
     kind: AlertKind
     subject_id: int
     time: float
-    message: str
+    message: str | Text  # Text: in the reader's language where it is shown
     assignment_id: int | None = None
     device_id: int | None = None
     lon: float | None = None

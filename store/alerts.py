@@ -7,8 +7,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
 
-from domain import AlertAction, AlertCondition, AlertKind, AlertNotice, AlertState, Severity
+from domain import (
+    AlertAction,
+    AlertCondition,
+    AlertKind,
+    AlertNotice,
+    AlertState,
+    Severity,
+    Text,
+)
 from store.scope import in_offices
 
 if TYPE_CHECKING:
@@ -36,7 +45,9 @@ class AlertRow:
     count: int
     lon: float | None
     lat: float | None
-    message: str
+    message: str  # English
+    message_key: str | None  # the catalogue's key (domain.Text), to show it in another language
+    message_params: dict[str, Any] | None
     opened_at: datetime
     updated_at: datetime
     acknowledged_at: datetime | None
@@ -59,7 +70,8 @@ class AlertEventRow:
 _SELECT = (
     "SELECT a.id, a.kind, a.severity, a.state, a.condition, a.subject_id,"
     " s.name AS subject_name, a.assignment_id, z.name AS zone_name, d.code AS device_code,"
-    " a.fix_time, a.last_time, a.count, a.lon, a.lat, a.message, a.opened_at, a.updated_at,"
+    " a.fix_time, a.last_time, a.count, a.lon, a.lat, a.message, a.message_key,"
+    " a.message_params, a.opened_at, a.updated_at,"
     " a.acknowledged_at, a.acknowledged_by, a.closed_at, a.closed_by, a.escalated_at"
     " FROM alerts a JOIN subjects s ON s.id = a.subject_id"
     " LEFT JOIN zone_assignments za ON za.id = a.assignment_id"
@@ -135,8 +147,8 @@ async def _raise(conn: AsyncConnection[Any], f: Finding) -> tuple[int, AlertActi
     """(alert id, opened or repeated)."""
     cur = await conn.execute(
         "INSERT INTO alerts (kind, severity, subject_id, assignment_id, device_id, order_id,"
-        " fix_time, last_time, lon, lat, message)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " fix_time, last_time, lon, lat, message, message_key, message_params)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (subject_id, kind, COALESCE(assignment_id, 0), COALESCE(device_id, 0))"
         " WHERE state IN ('open', 'acknowledged')"
         " DO UPDATE SET count = alerts.count + 1, condition = 'active', updated_at = now(),"
@@ -153,7 +165,12 @@ async def _raise(conn: AsyncConnection[Any], f: Finding) -> tuple[int, AlertActi
             _at(f.time),
             f.lon,
             f.lat,
-            f.message,
+            str(f.message),
+            *(
+                (f.message.key, Jsonb(dict(f.message.params)))
+                if isinstance(f.message, Text)
+                else (None, None)
+            ),
         ),
     )
     row = await cur.fetchone()

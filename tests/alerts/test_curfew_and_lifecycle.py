@@ -49,7 +49,7 @@ def test_a_subject_away_when_the_curfew_begins_is_alerted_at_its_start() -> None
     assert [(f.kind, f.subject_id, f.time, f.assignment_id) for f in findings] == [
         ("curfew", 1, start - 600, 11)
     ]
-    assert "10 min old" in findings[0].message
+    assert "10 min old" in str(findings[0].message)
     assert state[11].active
     assert not state[12].active
     assert state[12].last_time == start - 60

@@ -65,7 +65,7 @@ def test_a_reminder_comes_once_per_end_and_not_when_a_new_order_follows() -> Non
     ((order, reminder),) = order_reminders(now, book, set(), warn_s=7 * DAY)
     assert order == ending
     assert (reminder.kind, reminder.subject_id, reminder.order_id) == ("order_ending", 1, 1)
-    assert "in 5.0 days" in reminder.message
+    assert "in 5.0 days" in str(reminder.message)
     assert order_reminders(now, book, {(1, ending.ends)}, warn_s=7 * DAY) == []
     extended = OrderBook.build([MonitoringOrder(1, 1, ending.starts, now + 6 * DAY)])
     assert len(order_reminders(now, extended, {(1, ending.ends)}, warn_s=7 * DAY)) == 1

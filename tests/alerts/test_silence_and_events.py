@@ -82,4 +82,4 @@ def test_status_events_become_findings_in_event_time_order() -> None:
         ("power_off", "high", 4.0, False, 11),
         ("power_off", "high", 5.0, True, 11),
     ]
-    assert "battery 9%" in found[0].message
+    assert "battery 9%" in str(found[0].message)

@@ -20,6 +20,8 @@ function toggleLanguage() {
   fillKindFilter();
   renderQueue();
   renderMarkers();
+  // alerts' messages come from the API in the language asked for: ask again
+  if (state.me && !$("#live-status").hidden) startLive();
 }
 
 function showLogin(message = "") {

@@ -96,7 +96,8 @@ export async function refreshTokens() {
 // A REST call with the access token; refreshed once on a 401, else back to the login page.
 export async function api(path, { method = "GET", body, raw = false } = {}) {
   for (let attempt = 0; attempt < 2; attempt++) {
-    const headers = { authorization: `Bearer ${session.access}` };
+    // the language asked for: alerts' messages come in it
+    const headers = { authorization: `Bearer ${session.access}`, "accept-language": lang };
     if (body !== undefined) headers["content-type"] = "application/json";
     const response = await fetch(`${API}${path}`, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body),

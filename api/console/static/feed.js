@@ -1,6 +1,6 @@
 // The live feed: one WebSocket that brings positions and alert steps as they are committed,
 // resumes from its cursor after a drop, and reads the queue again whole when it must.
-import { $, API, endSession, refreshTokens, session, state, t } from "./core.js";
+import { $, API, endSession, lang, refreshTokens, session, state, t } from "./core.js";
 import { renderMarkers } from "./map.js";
 import { alarm, loadAlerts, renderQueue } from "./queue.js";
 import { refreshSubjectAlerts, shownSubject } from "./subject.js";
@@ -31,7 +31,9 @@ export async function startLive() {
   if (session.age() > 10 * 60 * 1000) await refreshTokens();
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${scheme}://${location.host}${API}/live`);
-  socket.onopen = () => socket.send(JSON.stringify({ token: session.access, purpose: t("livePurpose"), since: state.cursor }));
+  socket.onopen = () => socket.send(JSON.stringify({
+    token: session.access, purpose: t("livePurpose"), since: state.cursor, lang,
+  }));
   socket.onmessage = (message) => onLive(JSON.parse(message.data));
   socket.onclose = (event) => {
     setStatus(false);

@@ -1,0 +1,108 @@
+"""Words for people, in Chinese and English: what the rules say about an alert, as a key into
+one catalogue with its values, rendered in the reader's language where it is shown (the API,
+and through it the console). The English rendering is what the store keeps as the alert's
+message, and what the webhook body carries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Language = Literal["en", "zh"]
+Value = str | int | float
+
+# key: (English, Chinese); values are str.format fields of the text's params.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    "exclusion_entered": (
+        "entered the exclusion zone: {m:.0f} m inside",
+        "进入禁止进入区域：深入 {m:.0f} 米",
+    ),
+    "exclusion_left": (
+        "left the exclusion zone: {m:.0f} m outside",
+        "已离开禁止进入区域：距边界 {m:.0f} 米",
+    ),
+    "inclusion_outside": (
+        "outside the inclusion zone: {m:.0f} m from its boundary",
+        "离开活动区域：距边界 {m:.0f} 米",
+    ),
+    "inclusion_back": ("back inside the inclusion zone", "已回到活动区域"),
+    "curfew_outside": (
+        "outside the home zone during curfew: {m:.0f} m from its boundary",
+        "宵禁时段不在住所区域：距边界 {m:.0f} 米",
+    ),
+    "curfew_back": ("back inside the home zone during curfew", "宵禁时段已回到住所区域"),
+    "separation_apart": (
+        "phone and wristband {m:.0f} m apart",
+        "手机与腕带相距 {m:.0f} 米（人机分离）",
+    ),
+    "separation_together": (
+        "phone and wristband together again ({m:.0f} m)",
+        "手机与腕带已在一起（相距 {m:.0f} 米）",
+    ),
+    "phone_silent": ("phone silent for over {min:.0f} min", "手机超过 {min:.0f} 分钟无信号"),
+    "wristband_silent": (
+        "wristband silent for over {min:.0f} min",
+        "腕带超过 {min:.0f} 分钟无信号",
+    ),
+    "phone_back": ("phone reporting again", "手机恢复上报"),
+    "wristband_back": ("wristband reporting again", "腕带恢复上报"),
+    "subject_silent": ("no device of the subject reports", "该对象所有设备均无信号（失联）"),
+    "subject_back": ("a device reports again", "已有设备恢复上报"),
+    "curfew_not_home": (
+        "not home when the curfew began (newest fix {min:.0f} min old)",
+        "宵禁开始时不在住所（最新定位为 {min:.0f} 分钟前）",
+    ),
+    "leave_not_back": (
+        "leave {leave} ended and the subject is not back in the district"
+        " (newest fix {min:.0f} min old)",
+        "请假 {leave} 已结束，对象未返回辖区（最新定位为 {min:.0f} 分钟前）",
+    ),
+    "leave_back": ("back in the district after the leave", "请假结束后已返回辖区"),
+    "order_ending": (
+        "monitoring order {order} ends {ends} UTC, in {days:.1f} days: review, extend or end it",
+        "电子定位决定 {order} 将于 {ends}（UTC）到期，还有 {days:.1f} 天：请审查、延长或解除",
+    ),
+    "strap_opened": ("wristband strap opened", "腕带扣被打开"),
+    "strap_cut": ("wristband strap cut", "腕带被剪断"),
+    "removed": ("wristband taken off the wrist", "腕带已脱离手腕"),
+    "power_off": ("device switched off", "设备关机"),
+    "power_on": ("device switched on again", "设备已重新开机"),
+    "low_battery": ("battery low: remind the subject", "电量低：请提醒对象充电"),
+    "charging": ("device charging", "设备正在充电"),
+    "sos": ("SOS button pressed", "按下了紧急求助按钮"),
+    "check_in_missed": (
+        "check-in request to {device} not answered in time",
+        "设备 {device} 未按时响应签到",
+    ),
+}
+# Added to any text that has the value: what the device said of its battery, or its error.
+_SUFFIXES: dict[str, tuple[str, str]] = {
+    "battery": (" (battery {battery}%)", "（电量 {battery}%）"),
+    "error": (" (the device said: {error})", "（设备回复：{error}）"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A catalogue key and its values; `str()` is the English."""
+
+    key: str
+    params: Mapping[str, Value] = field(default_factory=dict)
+
+    def render(self, language: Language) -> str:
+        i = 1 if language == "zh" else 0
+        out = CATALOGUE[self.key][i].format(**self.params)
+        for name, suffix in _SUFFIXES.items():
+            if name in self.params:
+                out += suffix[i].format(**self.params)
+        return out
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+def language_of(accept_language: str | None) -> Language:
+    """Chinese for a reader who prefers it (`zh`, `zh-CN`, ... first), else English."""
+    first = (accept_language or "").split(",")[0].strip().lower()
+    return "zh" if first.startswith("zh") else "en"
