@@ -429,21 +429,35 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
     await expect(curfew).to_contain_text("22:00")
     await _shot(page, "8-supervisor-subject")
 
+    # After review the order in force is extended (the form offers its limit); the band is
+    # unbound (kept for another subject, its history on record).
+    extend = "#extend-order-form"
+    await expect(page.locator(f"{extend} .hint")).to_contain_text("At most 3 months past its end")
+    await page.fill(f"{extend} input[name=approved_by]", "县司法局局长")
+    await page.fill(f"{extend} input[name=reason]", "review: still needed")
+    await page.click(f"{extend} button[type=submit]")
+    await expect(page.locator("#subject-manage h3", has_text="Extend the order")).to_be_visible()
+    await page.locator("#subject-body tr", has_text=band).locator("button.unbind").click()
+    await expect(page.locator("#subject-body tr", has_text=band)).to_have_count(0)
+
     async with pool.connection() as conn:
         (subject,) = [
             s for s in await store.subjects.list_subjects(conn, offices=None) if s.name == name
         ]
         devices = await store.devices.list_devices(conn, offices=None, subject_id=subject.id)
+        bindings = await store.devices.device_bindings(conn, subject_id=subject.id)
         orders = await store.orders.list_orders(conn, subject_id=subject.id)
         changes = await store.changes.list_changes(
             conn, offices=None, username=supervisor, limit=20
         )
         assignments = await store.assignments.list_assignments(conn, subject_id=subject.id)
     assert (subject.level, subject.office) == ("strict", f"office for {seeded.device_code}")
-    assert [(d.code, d.kind, d.has_mqtt_account) for d in devices] == [(band, "wristband", True)]
-    assert [(o.approved_by, o.ends_at - o.starts_at >= timedelta(days=89)) for o in orders] == [
+    assert devices == []  # unbound
+    assert [(b.device_code, b.unbound_by) for b in bindings] == [(band, supervisor)]
+    assert [(o.approved_by, o.ends_at - o.first_end >= timedelta(days=89)) for o in orders] == [
         ("县司法局局长", True)
     ]
+    assert [e.reason for e in orders[0].extensions] == ["review: still needed"]
     assert sorted((a.zone_name, a.role, a.schedule is None) for a in assignments) == [
         ("curfew", "inclusion", False),
         ("home", "inclusion", True),
@@ -458,7 +472,9 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
         "create",
         "create",
         "create",
+        "extend",
         "issue MQTT credentials",
+        "update",
     ]
 
 

@@ -87,7 +87,9 @@ export function manageSection(detail) {
   return el("div", { id: "subject-manage" },
     el("h3", { textContent: t("newZone") }), zoneForm(detail, error),
     el("h3", { textContent: t("registerDevice") }), device,
-    el("h3", { textContent: t("newOrder") }), orderForm(subjectId, detail, error),
+    ...(detail.active_order_id === null
+      ? [el("h3", { textContent: t("newOrder") }), orderForm(subjectId, detail, error)]
+      : [el("h3", { textContent: t("extendOrder") }), extensionForm(detail, error)]),
     error);
 }
 
@@ -185,6 +187,33 @@ function orderForm(subjectId, detail, error) {
     if (await attempt(error, () => api(`/subjects/${subjectId}/orders`, { method: "POST", body }))) selectSubject(subjectId);
   };
   return form;
+}
+
+// The order in force extended after review (Art. 29): at most 3 months past its end.
+function extensionForm(detail, error) {
+  const order = detail.orders.find((o) => o.id === detail.active_order_id);
+  const end = new Date(order.ends_at);
+  const form = el("form", { className: "manage", id: "extend-order-form" },
+    el("label", {}, el("span", { textContent: t("to") }), el("input", { type: "datetime-local", name: "ends_at", required: true, value: toLocalInput(addMonths(end, 3)) })),
+    el("label", {}, el("span", { textContent: t("approvedBy") }), el("input", { name: "approved_by", required: true, maxLength: 500 })),
+    el("label", {}, el("span", { textContent: t("reviewFinding") }), el("input", { name: "reason", required: true, maxLength: 500 })),
+    el("p", { className: "hint", textContent: t("extensionLimit", { end: localTime(addMonths(end, 3)) }) }),
+    el("button", { type: "submit", textContent: t("extendOrder") }));
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const body = {
+      ends_at: new Date(form.ends_at.value).toISOString(),
+      approved_by: form.approved_by.value.trim(),
+      reason: form.reason.value.trim(),
+    };
+    if (await attempt(error, () => api(`/orders/${order.id}/extensions`, { method: "POST", body }))) selectSubject(detail.subject.id);
+  };
+  return form;
+}
+
+// A device unbound from the subject (kept, for another), or retired (its fixes refused).
+export async function changeDevice(device, change, where) {
+  if (await attempt(where, () => api(`/devices/${device.id}`, { method: "PATCH", body: change }))) selectSubject(device.subject_id);
 }
 
 // A device's broker password, shown this once (only its hash is kept).

@@ -4,7 +4,7 @@
 import { $, SessionEnded, ago, api, el, levelName, localTime, state, t, toLocalInput } from "./core.js";
 import { layers, map, shown } from "./map.js";
 import { leaveSection } from "./leaves.js";
-import { issueCredentials, manageSection, manages } from "./manage.js";
+import { changeDevice, issueCredentials, manageSection, manages } from "./manage.js";
 import { alertItem } from "./queue.js";
 
 let openSubjectId = null;
@@ -77,6 +77,10 @@ function devicesTable(devices) {
     }
     if (manages() && d.active && !d.owntracks_topic) {
       buttons.push(el("button", { className: "credentials", textContent: t("brokerPassword"), onclick: () => issueCredentials(d, secret) }));
+    }
+    if (manages()) {
+      buttons.push(el("button", { className: "unbind", textContent: t("unbind"), onclick: () => changeDevice(d, { subject_id: null }, secret) }));
+      if (d.active) buttons.push(el("button", { className: "retire", textContent: t("retire"), onclick: () => changeDevice(d, { active: false }, secret) }));
     }
     return el("tr", {},
       el("th", { textContent: `${t(d.kind)} ${d.code}` }),
