@@ -20,6 +20,7 @@ from playwright.async_api import ConsoleMessage, Page, Request, Response, async_
 import alerts
 import store
 from api import create_app, hash_password
+from ccmon.metrics import metrics_router
 from ccmon.mosquitto import new_device_password
 from domain import AlertKind, AlertState, DeviceKind, Finding, add_months
 from tests.helpers import officer_of, seed_subject, square, until
@@ -54,9 +55,15 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-async def served(pool: AsyncConnectionPool[Any]) -> AsyncIterator[Served]:
-    """The API, which the test stops and starts again (a network drop, as the page sees it)."""
-    app = create_app(pool, live_interval_s=0.2, device_passwords=new_device_password)
+async def served(pool: AsyncConnectionPool[Any], pipeline: Pipeline) -> AsyncIterator[Served]:
+    """The API with ingest's metrics, which the test stops and starts again (a network drop,
+    as the page sees it)."""
+    app = create_app(
+        pool,
+        routers=[metrics_router(pool, pipeline, asyncio.Queue())],
+        live_interval_s=0.2,
+        device_passwords=new_device_password,
+    )
     async with serving(app) as api:
         yield api
 
@@ -545,6 +552,8 @@ async def test_an_admin_adds_an_office_and_an_officer_on_duty(
     await page.goto(server)
     await _sign_in(page, admin)
     await page.click("nav button[data-view=admin]")
+    await expect(page.locator("#health-figures")).to_contain_text("fixes stored per second")
+    await expect(page.locator("#health-chart")).to_be_visible()
     parent = f"office for {seeded.device_code}"
     office = f"新区司法所 {secrets.token_hex(2)}"
     await page.fill("#new-office-form input[name=name]", office)

@@ -1,6 +1,6 @@
 // The admin's view: offices as a tree; users (role, office, phone for text messages, on duty,
 // disabled), each new or reset password shown once; and the integrations.
-import { $, SessionEnded, api, el, state, t } from "./core.js";
+import { $, API, SessionEnded, api, el, state, t } from "./core.js";
 
 const ROLES = ["officer", "supervisor", "auditor", "admin"];
 
@@ -167,4 +167,65 @@ function secretOnce(label, secret) {
   $("#admin-secret").replaceChildren(el("div", { className: "secret" },
     el("b", { textContent: t("secretOnce") }),
     el("div", {}, `${label}: `, el("code", { className: "password", textContent: secret }))));
+}
+
+// System health, from the Prometheus text at /metrics, sampled every few seconds while the
+// admin view is open: fixes stored per second, messages waiting in ingest, deliveries
+// waiting, dead letters.
+const HEALTH_EVERY_MS = 5000;
+const HEALTH_POINTS = 60;
+let healthPoll;
+let healthChart;
+const samples = [];
+
+function metric(text, name) {
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line === undefined ? null : Number(line.split(" ").at(-1));
+}
+
+async function sampleHealth() {
+  const response = await fetch(`${API}/metrics`);
+  if (!response.ok) {
+    $("#health-figures").textContent = t("noMetrics");
+    stopHealth();
+    return;
+  }
+  const text = await response.text();
+  const now = Date.now();
+  const stored = metric(text, "ccmon_fixes_stored_total");
+  const before = samples.at(-1);
+  const rate = before && stored !== null ? Math.max(0, (stored - before.stored) / ((now - before.at) / 1000)) : 0;
+  samples.push({
+    at: now, stored, rate,
+    queue: metric(text, "ccmon_ingest_queue"), pending: metric(text, "ccmon_delivery_pending"),
+    dead: metric(text, "ccmon_delivery_dead"),
+  });
+  if (samples.length > HEALTH_POINTS) samples.shift();
+  const last = samples.at(-1);
+  $("#health-figures").replaceChildren(
+    ...[["fixesPerSecond", last.rate.toFixed(1)], ["ingestWaiting", last.queue], ["deliveriesWaiting", last.pending], ["deadLetters", last.dead]]
+      .map(([key, value]) => el("div", {}, el("b", { textContent: String(value ?? "–") }), t(key))));
+  const labels = samples.map((s) => new Date(s.at).toLocaleTimeString());
+  const series = [["fixesPerSecond", "rate"], ["ingestWaiting", "queue"], ["deliveriesWaiting", "pending"]];
+  if (!healthChart) {
+    healthChart = new Chart($("#health-chart"), {
+      type: "line",
+      data: { labels, datasets: series.map(([key, field]) => ({ label: t(key), data: samples.map((s) => s[field]), pointRadius: 0 })) },
+      options: { animation: false, scales: { y: { beginAtZero: true } } },
+    });
+  } else {
+    healthChart.data.labels = labels;
+    series.forEach(([, field], i) => { healthChart.data.datasets[i].data = samples.map((s) => s[field]); });
+    healthChart.update();
+  }
+}
+
+export function startHealth() {
+  stopHealth();
+  sampleHealth();
+  healthPoll = setInterval(sampleHealth, HEALTH_EVERY_MS);
+}
+
+export function stopHealth() {
+  clearInterval(healthPoll);
 }

@@ -9,7 +9,7 @@ import {
 import { startLive, stopLive } from "./feed.js";
 import { focusSubject, loadZones, map, renderMarkers, setUpMap } from "./map.js";
 import { fillKindFilter, loadAlerts, renderQueue, unlockSound } from "./queue.js";
-import { createOffice, createToken, createUser, createWebhook, showAdmin } from "./admin.js";
+import { createOffice, createToken, createUser, createWebhook, showAdmin, startHealth, stopHealth } from "./admin.js";
 import { downloadAuditCsv, showAudit } from "./audit.js";
 import { createSubject, showSubjects } from "./manage.js";
 import { downloadCsv, showReport } from "./report.js";
@@ -26,6 +26,7 @@ function toggleLanguage() {
 
 function showLogin(message = "") {
   stopLive();
+  stopHealth();
   session.clear();
   $("#app").hidden = true;
   $("#login").hidden = false;
@@ -72,7 +73,12 @@ function showView(view) {
   if (view === "report") showReport();
   if (view === "audit") showAudit();
   if (view === "subjects") showSubjects();
-  if (view === "admin") showAdmin();
+  if (view === "admin") {
+    showAdmin();
+    startHealth();
+  } else {
+    stopHealth();
+  }
 }
 
 // Each role sees its own menus: the map and the report for those who watch and act, the
