@@ -199,5 +199,7 @@ async def issue_mqtt_credentials(
     return MqttCredentials(
         username=device.code,
         password=password,
-        note="the broker lets it in after `ccmon mosquitto-auth` and a reload (kill -HUP)",
+        note="the broker lets it in once its accounts are written again: within seconds"
+        " under `ccmon serve` with CCMON_MOSQUITTO_AUTH_DIR, else after `ccmon mosquitto-auth`"
+        " and a reload (kill -HUP)",
     )

@@ -3,25 +3,36 @@ dropped, and (with an auth folder) every device may publish only to its own topi
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
+import logging
 import os
 import secrets
 import shutil
+import signal
 import socket
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import psycopg
+
+import store
 from ingest import command_username
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
+    from psycopg_pool import AsyncConnectionPool
+
     from store.devices import BrokerAccount
+
+log = logging.getLogger(__name__)
 
 # Device passwords are random 32-character tokens: the hash's work factor guards little, and
 # the broker pays it on every connect.
@@ -174,9 +185,10 @@ def write_auth_files(
     ingest: tuple[str, str],
     processes: int = 1,
 ) -> None:
-    """The password file and ACL in `folder` (mode 640 from their creation: give the
-    broker's user read access), for the devices' `accounts` and ingest's (username,
-    password) in each of its `processes`."""
+    """The password file and ACL in `folder`, for the devices' `accounts` and ingest's
+    (username, password) in each of its `processes`. New files are mode 640 from their
+    creation (give the broker's user read access, by group); files written again keep the
+    mode and group they had."""
     accounts = list(accounts)
     folder.mkdir(parents=True, exist_ok=True)
     user, password = ingest
@@ -189,10 +201,54 @@ def write_auth_files(
         (ACL_FILE, acl_file(accounts, ingest=names)),
     ):
         path = folder / name
+        before = path.stat() if path.exists() else None
+        mode = 0o640 if before is None else stat.S_IMODE(before.st_mode)
         path.unlink(missing_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
+        os.chmod(path, mode)  # not narrowed by the umask
+        if before is not None and before.st_gid != path.stat().st_gid:
+            os.chown(path, -1, before.st_gid)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSync:
+    """Keeps the broker's password file and ACL in `folder` in step with the registry, so
+    a device's broker password issued in the console lets it in within seconds, without a
+    terminal: the files are written again when the accounts change, then the broker (its
+    pid in `pid_file`) is told to read them (SIGHUP)."""
+
+    folder: Path
+    ingest: tuple[str, str]
+    processes: int
+    pid_file: Path | None
+
+    async def once(
+        self, pool: AsyncConnectionPool[Any], written: frozenset[BrokerAccount] | None
+    ) -> frozenset[BrokerAccount]:
+        """Write the files if the accounts are not those `written` last; the accounts."""
+        async with pool.connection() as conn:
+            accounts = frozenset(await store.devices.broker_accounts(conn))
+        if accounts == written:
+            return accounts
+        write_auth_files(self.folder, accounts, ingest=self.ingest, processes=self.processes)
+        if self.pid_file is None:
+            log.warning("broker accounts written to %s: reload the broker (kill -HUP)", self.folder)
+        else:
+            os.kill(int(self.pid_file.read_text().strip()), signal.SIGHUP)
+            log.info("broker accounts written (%d devices); the broker reloads them", len(accounts))
+        return accounts
+
+    async def run(self, pool: AsyncConnectionPool[Any], *, every_s: float) -> None:
+        written = None
+        while True:
+            try:
+                written = await self.once(pool, written)
+            except (psycopg.Error, OSError, ValueError):
+                log.exception("broker accounts not written; trying again")
+            store.cancellation.honour_cancellation()
+            await asyncio.sleep(every_s)
 
 
 class MosquittoError(RuntimeError):

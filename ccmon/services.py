@@ -24,7 +24,7 @@ from alerts import (
 from api import AuthConfig, PasswordChecker, create_app, ensure_admin
 from api.console import ConsoleConfig
 from ccmon.metrics import metrics_router
-from ccmon.mosquitto import new_device_password
+from ccmon.mosquitto import AccountSync, new_device_password
 from ingest import (
     BatchConfig,
     CommandChannel,
@@ -103,12 +103,23 @@ def monitoring(
         ],
         passwords=passwords,
     )
-    return server, [
+    tasks = [
         ingest_task(pipeline, settings, queue),
         delivery_task(pool, settings),
         retention_task(pool, settings),
         CommandChannel(pool, mqtt_config(settings), limits=config.limits).run(),
     ]
+    if settings.mosquitto_auth_dir is not None:
+        if settings.mqtt_username is None or settings.mqtt_password is None:
+            raise SystemExit("CCMON_MOSQUITTO_AUTH_DIR needs CCMON_MQTT_USERNAME and _PASSWORD")
+        sync = AccountSync(
+            settings.mosquitto_auth_dir,
+            ingest=(settings.mqtt_username, settings.mqtt_password),
+            processes=settings.mosquitto_ingest_processes,
+            pid_file=settings.mosquitto_pid_file,
+        )
+        tasks.append(sync.run(pool, every_s=settings.broker_sync_s))
+    return server, tasks
 
 
 async def retention_task(pool: AsyncConnectionPool[Any], settings: Settings) -> None:

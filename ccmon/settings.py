@@ -38,6 +38,20 @@ class Settings(BaseSettings):
         " its own client id) share the devices' messages",
     )
 
+    mosquitto_auth_dir: Path | None = Field(
+        default=None,
+        description="keep the broker's password file and ACL here in step with the registry"
+        " (as `ccmon mosquitto-auth` writes them), so broker passwords issued in the console"
+        " work within seconds; needs mqtt_username and mqtt_password (ingest's account)",
+    )
+    mosquitto_pid_file: Path | None = Field(
+        default=None, description="the broker's pid file: told to reload (SIGHUP) after a write"
+    )
+    mosquitto_ingest_processes: int = Field(
+        default=1, ge=1, description="ingest processes with broker accounts (as --ingest-processes)"
+    )
+    broker_sync_s: float = Field(default=5.0, gt=0, description="how often to look for changes")
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     access_token_ttl_s: float = Field(default=900.0, gt=0, description="a bearer token's life")

@@ -8,6 +8,7 @@ import base64
 import contextlib
 import hashlib
 import shutil
+import stat
 from typing import TYPE_CHECKING, Any
 
 import aiomqtt
@@ -18,14 +19,16 @@ from ccmon.bench.common import free_port
 from ccmon.mosquitto import (
     ACL_FILE,
     PASSWORD_FILE,
+    AccountSync,
     mosquitto_config,
     new_device_password,
     password_hash,
+    running_mosquitto,
     write_auth_files,
 )
 from domain import DeviceKind
-from tests.conftest import shared_folder, started_mosquitto
-from tests.helpers import seed_subject
+from tests.conftest import Broker, shared_folder, started_mosquitto
+from tests.helpers import seed_subject, until
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -33,7 +36,6 @@ if TYPE_CHECKING:
 
     from psycopg_pool import AsyncConnectionPool
 
-    from tests.conftest import Broker
 
 INGEST = ("ccmon-ingest", "ingest-password-for-the-test")
 
@@ -165,3 +167,45 @@ async def test_a_device_cannot_take_ingests_session(
         async with asyncio.timeout(5):
             message = await anext(aiter(ingest.messages))
         assert message.payload == b"still here?"
+
+
+async def _connects(broker: Broker, username: str, password: str) -> bool:
+    try:
+        async with aiomqtt.Client(broker.host, broker.port, username=username, password=password):
+            return True
+    except aiomqtt.MqttError:
+        return False
+
+
+async def test_a_password_issued_in_the_console_lets_the_device_in_within_seconds(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    """`ccmon serve` keeps the broker's files in step (CCMON_MOSQUITTO_AUTH_DIR): a device
+    given a password after the broker started gets in once the files are written again and
+    the broker told to read them, with no terminal; the files keep their mode."""
+    code = "issued-later"
+    await seed_subject(pool, code=code)
+    async with pool.connection() as conn:
+        folder = auth_folder(await store.devices.broker_accounts(conn))
+    port = free_port()
+    config = mosquitto_config(port=port, persistence_dir=None, auth_dir=folder)
+    try:
+        with running_mosquitto(folder, config, port) as proc:
+            broker = Broker("127.0.0.1", port)
+            pid_file = folder / "mosquitto.pid"
+            pid_file.write_text(str(proc.pid))
+            sync = AccountSync(folder, ingest=INGEST, processes=1, pid_file=pid_file)
+            written = await sync.once(pool, None)
+            assert await sync.once(pool, written) == written  # nothing changed: not written
+            password, hashed = new_device_password()
+            async with pool.connection() as conn:
+                assert await store.devices.set_mqtt_password(conn, code=code, password_hash=hashed)
+            assert not await _connects(broker, code, password)
+            assert await sync.once(pool, written) != written
+            await until(lambda: _connects(broker, code, password), what="the device let in")
+            assert await _connects(broker, *INGEST)  # ingest still in
+            assert not await _connects(broker, code, "guess")
+            modes = {stat.S_IMODE((folder / n).stat().st_mode) for n in (PASSWORD_FILE, ACL_FILE)}
+            assert modes == {0o644}
+    finally:
+        shutil.rmtree(folder)
