@@ -1,18 +1,8 @@
 // The admin's view: offices as a tree; users (role, office, phone for text messages, on duty,
 // disabled), each new or reset password shown once; and the integrations.
-import { $, API, SessionEnded, api, el, state, t } from "./core.js";
+import { $, API, api, attempt, el, showSecret, state, t } from "./core.js";
 
 const ROLES = ["officer", "supervisor", "auditor", "admin"];
-
-async function attempt(where, work) {
-  where.textContent = "";
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof SessionEnded)) where.textContent = error.message;
-    return undefined;
-  }
-}
 
 function officeOptions(select, { county = false } = {}) {
   const chosen = select.value;
@@ -30,18 +20,13 @@ function tree(offices) {
   const roots = offices.filter((o) => o.parent_id === null || !known.has(o.parent_id));
   const out = [];
   const walk = (o, depth) => {
-    out.push(el("li", { className: "office", textContent: o.name }));
-    out.at(-1).dataset.depth = String(depth);
+    const item = el("li", { className: "office", textContent: o.name });
+    item.dataset.depth = String(depth);
+    out.push(item);
     for (const c of children.get(o.id) ?? []) walk(c, depth + 1);
   };
   for (const r of roots) walk(r, 0);
   return out;
-}
-
-function shownOnce(where, username, password) {
-  where.replaceChildren(el("div", { className: "secret" },
-    el("b", { textContent: t("userPasswordOnce") }),
-    el("div", {}, `${username}: `, el("code", { className: "password", textContent: password }))));
 }
 
 export async function showAdmin() {
@@ -77,7 +62,7 @@ export async function showAdmin() {
             className: "reset", textContent: t("resetPassword"),
             onclick: async () => {
               const reset = await attempt(error, () => api(`/users/${u.id}/password`, { method: "POST" }));
-              if (reset) shownOnce(secret, u.username, reset.password);
+              if (reset) showSecret(secret, t("userPasswordOnce"), u.username, reset.password);
             },
           })));
       row.dataset.user = u.username;
@@ -106,7 +91,7 @@ export async function createUser(event) {
   if (!created) return;
   form.username.value = "";
   await showAdmin();
-  shownOnce($("#admin-secret"), created.user.username, created.password);
+  showSecret($("#admin-secret"), t("userPasswordOnce"), created.user.username, created.password);
 }
 
 // Integrations: webhooks (the secret shown once; stopping one suppresses what was queued),
@@ -149,7 +134,7 @@ export async function createWebhook(event) {
   if (!created) return;
   form.url.value = "";
   await showIntegrations();
-  secretOnce(created.subscription.url, created.secret);
+  showSecret($("#admin-secret"), t("secretOnce"), created.subscription.url, created.secret);
 }
 
 export async function createToken(event) {
@@ -160,14 +145,9 @@ export async function createToken(event) {
   if (!created) return;
   form.name.value = "";
   await showIntegrations();
-  secretOnce(body.name, created.token);
+  showSecret($("#admin-secret"), t("secretOnce"), body.name, created.token);
 }
 
-function secretOnce(label, secret) {
-  $("#admin-secret").replaceChildren(el("div", { className: "secret" },
-    el("b", { textContent: t("secretOnce") }),
-    el("div", {}, `${label}: `, el("code", { className: "password", textContent: secret }))));
-}
 
 // System health, from the Prometheus text at /metrics, sampled every few seconds while the
 // admin view is open: fixes stored per second, messages waiting in ingest, deliveries

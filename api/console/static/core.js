@@ -17,11 +17,17 @@ export const state = {
   me: null,
   offices: new Map(),
   subjects: new Map(),
+  zones: [], // GeoJSON features of the zones the user sees, as the map draws them
   positions: new Map(), // device code -> position
   alerts: new Map(), // alert id -> alert (open or acknowledged, or closed since loading)
   fresh: new Set(), // alert ids opened while watching
   cursor: null,
 };
+
+// What the signed-in user may do beside watching: act (anyone but an auditor, who reads);
+// manage subjects, devices, zones and orders (supervisors and admins).
+export const acts = () => state.me?.role !== "auditor";
+export const manages = () => ["supervisor", "admin"].includes(state.me?.role);
 
 // A view asks for a subject's page without knowing the page (console.js opens it).
 export const selectSubject = (subjectId) =>
@@ -91,6 +97,27 @@ export async function refreshTokens() {
   if (!response.ok) return false;
   session.store(await response.json());
   return true;
+}
+
+// Runs `work` (API calls) and returns what it returns; a refusal is shown in `where` with the
+// API's words (and undefined returned).
+export async function attempt(where, work) {
+  where.textContent = "";
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof SessionEnded)) where.textContent = error.message;
+    return undefined;
+  }
+}
+
+// A secret the API gives this once (only its hash is kept), shown in `where` under
+// `heading`, with `lines` of text around it.
+export function showSecret(where, heading, label, secret, ...lines) {
+  where.replaceChildren(el("div", { className: "secret" },
+    el("b", { textContent: heading }),
+    el("div", {}, `${label}: `, el("code", { className: "password", textContent: secret })),
+    ...lines.map((line) => el("div", { className: "hint", textContent: line }))));
 }
 
 // A REST call with the access token; refreshed once on a 401, else back to the login page.

@@ -1,20 +1,7 @@
 // Leaves (请假, Art. 27): an officer requests one for a subject (where to, from when to when,
 // why); a supervisor approves or rejects it with a note. Approved, the destination applies
 // for exactly that window and being late back is an alert.
-import { $, SessionEnded, api, el, localTime, selectSubject, state, t, toLocalInput } from "./core.js";
-
-const acts = () => state.me.role !== "auditor";
-const decides = () => ["supervisor", "admin"].includes(state.me.role);
-
-async function attempt(where, work) {
-  where.textContent = "";
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof SessionEnded)) where.textContent = error.message;
-    return undefined;
-  }
-}
+import { acts, api, attempt, el, localTime, manages, selectSubject, state, t, toLocalInput } from "./core.js";
 
 // One leave as a line, with Approve / Reject (and a note) for a supervisor while it waits.
 export function leaveItem(leave, { withSubject = false, after } = {}) {
@@ -22,7 +9,7 @@ export function leaveItem(leave, { withSubject = false, after } = {}) {
   const item = el("li", { className: `leave ${leave.state}` },
     `${who}${leave.destination}: ${localTime(leave.starts_at)} - ${localTime(leave.ends_at)} · ${leave.reason}`,
     ` · ${t(`leave_${leave.state}`)} · ${leave.decided_by ?? leave.requested_by}`);
-  if (decides() && leave.state === "requested") {
+  if (manages() && leave.state === "requested") {
     const note = el("input", { className: "note", placeholder: t("note") });
     const error = el("span", { className: "error" });
     const decide = (how) => async () => {
@@ -37,18 +24,17 @@ export function leaveItem(leave, { withSubject = false, after } = {}) {
 }
 
 // On a subject's page: its leaves, and (for anyone who acts) a request for a new one.
-export async function leaveSection(detail) {
+export function leaveSection(detail) {
   const subjectId = detail.subject.id;
   const refresh = () => selectSubject(subjectId);
   const list = el("ol", { className: "leaves" }, ...detail.leaves.map((l) => leaveItem(l, { after: refresh })));
   if (!acts()) return el("div", { id: "subject-leaves" }, list);
-  const zones = await api(`/zones?crs=${state.config.tiles_crs}`);
   const error = el("p", { className: "error", role: "alert" });
   const tomorrow = new Date(Date.now() + 86400000);
   tomorrow.setHours(8, 0, 0, 0);
   const form = el("form", { className: "manage", id: "new-leave-form" },
     el("label", {}, el("span", { textContent: t("destination") }),
-      el("select", { name: "destination" }, ...zones.features.map((z) => el("option", { value: String(z.id), textContent: z.properties.name })))),
+      el("select", { name: "destination" }, ...state.zones.map((z) => el("option", { value: String(z.id), textContent: z.properties.name })))),
     el("label", {}, el("span", { textContent: t("from") }), el("input", { type: "datetime-local", name: "starts_at", required: true, value: toLocalInput(tomorrow) })),
     el("label", {}, el("span", { textContent: t("to") }), el("input", { type: "datetime-local", name: "ends_at", required: true, value: toLocalInput(new Date(tomorrow.getTime() + 2 * 86400000)) })),
     el("label", {}, el("span", { textContent: t("reason") }), el("input", { name: "reason", required: true, maxLength: 500 })),
@@ -68,7 +54,7 @@ export async function leaveSection(detail) {
 
 // For a supervisor: every leave of their offices waiting for a decision.
 export async function waitingLeaves() {
-  if (!decides()) return null;
+  if (!manages()) return null;
   const waiting = await api("/leaves?state=requested");
   const list = el("ol", { className: "leaves", id: "waiting-leaves" });
   const refresh = () => waitingLeaves().then((fresh) => list.replaceWith(fresh));

@@ -2,25 +2,14 @@
 // register and bind its devices, issue a device's broker password (shown once), draw its
 // zones on the map with when they apply, and issue its monitoring order (Art. 29: at most 3
 // months). What the API refuses is shown with its reason.
-import { $, SessionEnded, api, el, levelName, localTime, selectSubject, state, t, toLocalInput } from "./core.js";
+import {
+  $, api, attempt, el, levelName, localTime, manages, selectSubject, showSecret, state, t, toLocalInput,
+} from "./core.js";
 import { waitingLeaves } from "./leaves.js";
 import { loadZones, map } from "./map.js";
 
-export const manages = () => ["supervisor", "admin"].includes(state.me?.role);
-
 const LEVELS = ["strict", "normal", "lenient"];
 const KINDS = ["wristband", "phone"];
-
-// Runs `work`; a refusal is shown in `where` with the API's words.
-async function attempt(where, work) {
-  where.textContent = "";
-  try {
-    return await work();
-  } catch (error) {
-    if (!(error instanceof SessionEnded)) where.textContent = error.message;
-    return undefined;
-  }
-}
 
 // The same UTC day `months` later, or that month's last day (as the API counts).
 export function addMonths(date, months) {
@@ -220,9 +209,5 @@ export async function changeDevice(device, change, where) {
 export async function issueCredentials(device, where) {
   const issued = await attempt(where, () => api(`/devices/${device.id}/mqtt-credentials`, { method: "POST" }));
   if (!issued) return;
-  where.replaceChildren(el("div", { className: "secret" },
-    el("b", { textContent: t("shownOnce") }),
-    el("div", { textContent: `${t("username")}: ${issued.username}` }),
-    el("div", {}, `${t("password")}: `, el("code", { className: "password", textContent: issued.password })),
-    el("div", { className: "hint", textContent: issued.note })));
+  showSecret(where, t("shownOnce"), t("password"), issued.password, `${t("username")}: ${issued.username}`, issued.note);
 }

@@ -46,6 +46,7 @@ export function focusSubject(subjectId) {
 export async function loadZones() {
   const crs = state.config.tiles_crs;
   const zones = await api(`/zones?crs=${crs}`);
+  state.zones = zones.features;
   layers.zones.clearLayers();
   const bounds = [];
   for (const feature of zones.features) {

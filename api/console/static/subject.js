@@ -1,10 +1,12 @@
 // A subject's page: who they are, their devices (locate now, check-in, with each command's
 // state as it goes), zones, order and leave, their alerts with each alert's history, and
 // their trail (a recorded location read) played back on the map.
-import { $, SessionEnded, ago, api, el, levelName, localTime, state, t, toLocalInput } from "./core.js";
+import {
+  $, SessionEnded, acts, ago, api, attempt, el, levelName, localTime, manages, t, toLocalInput,
+} from "./core.js";
 import { layers, map, shown } from "./map.js";
 import { leaveSection } from "./leaves.js";
-import { changeDevice, issueCredentials, manageSection, manages } from "./manage.js";
+import { changeDevice, issueCredentials, manageSection } from "./manage.js";
 import { alertItem } from "./queue.js";
 
 let openSubjectId = null;
@@ -46,7 +48,7 @@ export async function openSubject(subjectId) {
     el("h3", { textContent: t("zones") }),
     table(detail.assignments.map((a) => [a.zone_name, t(`role_${a.role}`), describeSchedule(a.schedule)])),
     el("h3", { textContent: t("leaves") }),
-    await leaveSection(detail),
+    leaveSection(detail),
     manageSection(detail),
   );
   $("#subject").hidden = false;
@@ -67,11 +69,10 @@ export async function openSubject(subjectId) {
 // A user who may act (not an auditor) asks an active device: locate now, or (a native device:
 // an OwnTracks phone has no such command) a check-in.
 function devicesTable(devices) {
-  const acts = state.me.role !== "auditor";
   const secret = el("div", { id: "device-secret" });
   const table = el("table", {}, ...devices.map((d) => {
     const buttons = [];
-    if (acts && d.active) {
+    if (acts() && d.active) {
       buttons.push(el("button", { className: "locate", textContent: t("locateNow"), onclick: () => command(d, "locate") }));
       if (!d.owntracks_topic) buttons.push(el("button", { className: "check-in", textContent: t("checkIn"), onclick: () => command(d, "check_in") }));
     }
@@ -92,14 +93,8 @@ function devicesTable(devices) {
 }
 
 async function command(device, kind) {
-  $("#command-error").textContent = "";
-  try {
-    await api(`/devices/${device.id}/commands`, { method: "POST", body: { kind } });
-  } catch (error) {
-    if (!(error instanceof SessionEnded)) $("#command-error").textContent = error.message;
-    return;
-  }
-  await refreshCommands();
+  const issued = await attempt($("#command-error"), () => api(`/devices/${device.id}/commands`, { method: "POST", body: { kind } }));
+  if (issued) await refreshCommands();
 }
 
 async function refreshCommands() {
