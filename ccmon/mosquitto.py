@@ -24,13 +24,13 @@ import psycopg
 
 import store
 from ingest import command_username
+from store.devices import BrokerAccount
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from psycopg_pool import AsyncConnectionPool
 
-    from store.devices import BrokerAccount
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +213,14 @@ def write_auth_files(
 
 
 @dataclass(frozen=True, slots=True)
+class Accounts:
+    """The broker accounts as written, at the registry's version they were read at."""
+
+    version: int
+    accounts: frozenset[BrokerAccount]
+
+
+@dataclass(frozen=True, slots=True)
 class AccountSync:
     """Keeps the broker's password file and ACL in `folder` in step with the registry, so
     a device's broker password issued in the console lets it in within seconds, without a
@@ -224,27 +232,31 @@ class AccountSync:
     processes: int
     pid_file: Path | None
 
-    async def once(
-        self, pool: AsyncConnectionPool[Any], written: frozenset[BrokerAccount] | None
-    ) -> frozenset[BrokerAccount]:
-        """Write the files if the accounts are not those `written` last; the accounts."""
+    async def once(self, pool: AsyncConnectionPool[Any], seen: Accounts | None) -> Accounts:
+        """Write the files if the accounts are not those `seen` last; the accounts now. The
+        registry's version (one row) is read first: the accounts are read only when devices
+        may have changed, and the files written only when the accounts did."""
         async with pool.connection() as conn:
+            version = await store.registry.registry_version(conn)
+            if seen is not None and version == seen.version:
+                return seen
             accounts = frozenset(await store.devices.broker_accounts(conn))
-        if accounts == written:
-            return accounts
+        now = Accounts(version, accounts)
+        if seen is not None and accounts == seen.accounts:
+            return now
         write_auth_files(self.folder, accounts, ingest=self.ingest, processes=self.processes)
         if self.pid_file is None:
             log.warning("broker accounts written to %s: reload the broker (kill -HUP)", self.folder)
         else:
             os.kill(int(self.pid_file.read_text().strip()), signal.SIGHUP)
             log.info("broker accounts written (%d devices); the broker reloads them", len(accounts))
-        return accounts
+        return now
 
     async def run(self, pool: AsyncConnectionPool[Any], *, every_s: float) -> None:
-        written = None
+        seen = None
         while True:
             try:
-                written = await self.once(pool, written)
+                seen = await self.once(pool, seen)
             except (psycopg.Error, OSError, ValueError):
                 log.exception("broker accounts not written; trying again")
             store.cancellation.honour_cancellation()
