@@ -12,7 +12,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-import store
 from domain import (
     AlertAction,
     AlertCondition,
@@ -35,6 +34,8 @@ from domain.texts import CATALOGUE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    import store
 
 
 class _Out(BaseModel):
