@@ -36,7 +36,6 @@ class Decoder(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Format:
-    name: str
     subscriptions: tuple[str, ...]  # MQTT topic filters
     prefix: str  # a topic of the format starts with this and ends with `suffix`
     suffix: str
@@ -48,16 +47,10 @@ class Format:
 
 
 FORMATS = (
-    Format("v1 fix", (FIX_TOPIC,), "cc/v1/devices/", "/fix", decode_fixes, owntracks=False),
-    Format(
-        "v1 device event",
-        (EVENT_TOPIC,),
-        "cc/v1/devices/",
-        "/status",
-        decode_event,
-        owntracks=False,
-    ),
-    Format("OwnTracks", OWNTRACKS_TOPICS, "owntracks/", "", decode_owntracks, owntracks=True),
+    # native v1 fixes, v1 device events, OwnTracks
+    Format((FIX_TOPIC,), "cc/v1/devices/", "/fix", decode_fixes, owntracks=False),
+    Format((EVENT_TOPIC,), "cc/v1/devices/", "/status", decode_event, owntracks=False),
+    Format(OWNTRACKS_TOPICS, "owntracks/", "", decode_owntracks, owntracks=True),
 )
 
 SUBSCRIPTIONS = tuple(s for f in FORMATS for s in f.subscriptions)
