@@ -96,7 +96,7 @@ export async function createUser(event) {
 
 // Integrations: webhooks (the secret shown once; stopping one suppresses what was queued),
 // their dead letters (sent again with the same ids), and API tokens (shown once).
-export async function showIntegrations() {
+async function showIntegrations() {
   const [hooks, dead, tokens] = await Promise.all([api("/webhooks"), api("/deliveries?state=dead"), api("/api-tokens")]);
   const error = $("#admin-error");
   const redraw = () => showIntegrations();

@@ -4,7 +4,7 @@
 import { acts, api, attempt, el, localTime, manages, selectSubject, state, t, toLocalInput } from "./core.js";
 
 // One leave as a line, with Approve / Reject (and a note) for a supervisor while it waits.
-export function leaveItem(leave, { withSubject = false, after } = {}) {
+function leaveItem(leave, { withSubject = false, after } = {}) {
   const who = withSubject ? `${state.subjects.get(leave.subject_id)?.name ?? `#${leave.subject_id}`} · ` : "";
   const item = el("li", { className: `leave ${leave.state}` },
     `${who}${leave.destination}: ${localTime(leave.starts_at)} - ${localTime(leave.ends_at)} · ${leave.reason}`,

@@ -12,7 +12,7 @@ const LEVELS = ["strict", "normal", "lenient"];
 const KINDS = ["wristband", "phone"];
 
 // The same UTC day `months` later, or that month's last day (as the API counts).
-export function addMonths(date, months) {
+function addMonths(date, months) {
   const month = date.getUTCMonth() + months;
   const year = date.getUTCFullYear() + Math.floor(month / 12);
   const m = ((month % 12) + 12) % 12;
