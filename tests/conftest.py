@@ -26,7 +26,14 @@ import store
 from api import create_app, hash_password
 from ccmon.bench.common import free_port
 from ccmon.embedded import start_postgres, stop_postgres
-from ccmon.mosquitto import MosquittoError, mosquitto_config, running_mosquitto
+from ccmon.mosquitto import (
+    ACL_FILE,
+    PASSWORD_FILE,
+    MosquittoError,
+    mosquitto_config,
+    running_mosquitto,
+    write_auth_files,
+)
 from tests.helpers import bearer, sign_in
 from tests.running import running_pipeline
 
@@ -36,6 +43,8 @@ if TYPE_CHECKING:
     from ingest import Pipeline
 
 OFFICER_PASSWORD = "officer-password"
+# ingest's own account on a broker that admits only known users
+INGEST = ("ccmon-ingest", "ingest-password-for-the-test")
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,16 @@ def shared_folder(prefix: str, mode: int = 0o755) -> Path:
     tmp_path does not let in. The caller removes it."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     folder.chmod(mode)
+    return folder
+
+
+def auth_folder(accounts: list[store.devices.BrokerAccount]) -> Path:
+    """The broker's password file and ACL for `accounts` and ingest, in a folder Mosquitto
+    can read: started as root, it reads them as the `mosquitto` user."""
+    folder = shared_folder("ccmon-auth-")
+    write_auth_files(folder, accounts, ingest=INGEST)
+    for name in (PASSWORD_FILE, ACL_FILE):
+        (folder / name).chmod(0o644)
     return folder
 
 

@@ -63,9 +63,11 @@ async def running_pipeline(
     share_group: str | None = None,
     pipeline_class: type[Pipeline] = Pipeline,
     tls_ca: str | None = None,
+    account: tuple[str, str] | None = None,
 ) -> AsyncIterator[Pipeline]:
     """A pipeline subscribed to the test broker (connected when this yields; over TLS,
-    trusting `tls_ca`, when given); its clock rules run every `tick_s`."""
+    trusting `tls_ca`, when given; as the broker user `account` = (username, password), when
+    given); its clock rules run every `tick_s`."""
     p = pipeline_class(
         pool,
         PipelineConfig(
@@ -83,6 +85,8 @@ async def running_pipeline(
                 mosquitto.host,
                 mosquitto.port,
                 client_id=client_id,
+                username=account[0] if account else None,
+                password=account[1] if account else None,
                 share_group=share_group,
                 tls=tls_ca is not None,
                 tls_ca=tls_ca,

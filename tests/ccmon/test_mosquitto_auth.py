@@ -24,20 +24,15 @@ from ccmon.mosquitto import (
     new_device_password,
     password_hash,
     running_mosquitto,
-    write_auth_files,
 )
 from domain import DeviceKind
-from tests.conftest import Broker, shared_folder, started_mosquitto
+from tests.conftest import INGEST, Broker, auth_folder, started_mosquitto
 from tests.helpers import seed_subject, until
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
-    from pathlib import Path
 
     from psycopg_pool import AsyncConnectionPool
-
-
-INGEST = ("ccmon-ingest", "ingest-password-for-the-test")
 
 
 def test_the_hash_is_mosquittos_pbkdf2_sha512_form() -> None:
@@ -46,16 +41,6 @@ def test_the_hash_is_mosquittos_pbkdf2_sha512_form() -> None:
     assert (algorithm, base64.b64decode(salt)) == ("7", b"0123456789ab")
     expected = hashlib.pbkdf2_hmac("sha512", b"secret", b"0123456789ab", int(iterations))
     assert base64.b64decode(digest) == expected
-
-
-def auth_folder(accounts: list[store.devices.BrokerAccount]) -> Path:
-    """The files in a folder Mosquitto can read: started as root, it reads them as the
-    `mosquitto` user."""
-    folder = shared_folder("ccmon-auth-")
-    write_auth_files(folder, accounts, ingest=INGEST)
-    for name in (PASSWORD_FILE, ACL_FILE):
-        (folder / name).chmod(0o644)
-    return folder
 
 
 @pytest.fixture

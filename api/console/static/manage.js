@@ -1,12 +1,13 @@
 // What a supervisor (or an admin) does in the page rather than with curl: register a subject,
-// register and bind its devices, issue a device's broker password (shown once), draw its
-// zones on the map with when they apply, and issue its monitoring order (Art. 29: at most 3
-// months). What the API refuses is shown with its reason.
+// register (with an OwnTracks phone's settings) or bind its devices, issue a device's broker
+// password (shown once), draw or import its zones and edit their shapes, with when they
+// apply, and issue its monitoring order (Art. 29: at most 3 months). What the API refuses is
+// shown with its reason.
 import {
   $, api, attempt, el, levelName, localTime, manages, selectSubject, showSecret, state, t, toLocalInput,
 } from "./core.js";
 import { waitingLeaves } from "./leaves.js";
-import { loadZones, map } from "./map.js";
+import { fitInView, loadZones, map, zoneLayers } from "./map.js";
 
 const LEVELS = ["strict", "normal", "lenient"];
 const KINDS = ["wristband", "phone"];
@@ -62,30 +63,75 @@ export function manageSection(detail) {
   if (!manages()) return null;
   const subjectId = detail.subject.id;
   const error = el("p", { className: "error", role: "alert" });
-  const device = el("form", { className: "manage", id: "new-device-form" },
-    el("label", {}, el("span", { textContent: t("deviceCode") }),
-      el("input", { name: "code", required: true, pattern: "[A-Za-z0-9_.\\-]{1,64}" })),
-    el("label", {}, el("span", { textContent: t("deviceKind") }),
-      el("select", { name: "kind" }, ...KINDS.map((k) => el("option", { value: k, textContent: t(k) })))),
-    el("button", { type: "submit", textContent: t("registerDevice") }));
-  device.onsubmit = async (event) => {
-    event.preventDefault();
-    const body = { code: device.code.value.trim(), kind: device.kind.value, subject_id: subjectId };
-    if (await attempt(error, () => api("/devices", { method: "POST", body }))) selectSubject(subjectId);
-  };
+  const device = deviceForm(subjectId, error);
   return el("div", { id: "subject-manage" },
     el("h3", { textContent: t("newZone") }), zoneForm(detail, error),
     el("h3", { textContent: t("registerDevice") }), device,
+    bindForm(detail, error),
     ...(detail.active_order_id === null
       ? [el("h3", { textContent: t("newOrder") }), orderForm(subjectId, detail, error)]
       : [el("h3", { textContent: t("extendOrder") }), extensionForm(detail, error)]),
     error);
 }
 
+// A phone or wristband registered and bound to the subject; a phone running the OwnTracks
+// app has its topic, and optionally its encryption passphrase and HTTP-mode password.
+function deviceForm(subjectId, error) {
+  const secret = (name, label, min) => el("label", { className: "owntracks" }, el("span", { textContent: t(label) }),
+    el("input", { type: "password", name, autocomplete: "new-password", minLength: min, maxLength: 200 }));
+  const form = el("form", { className: "manage", id: "new-device-form" },
+    el("label", {}, el("span", { textContent: t("deviceCode") }),
+      el("input", { name: "code", required: true, pattern: "[A-Za-z0-9_.\\-]{1,64}" })),
+    el("label", {}, el("span", { textContent: t("deviceKind") }),
+      el("select", { name: "kind" }, ...KINDS.map((k) => el("option", { value: k, textContent: t(k) })))),
+    el("label", { className: "owntracks" }, el("span", { textContent: t("owntracksTopic") }),
+      el("input", { name: "owntracks_topic", placeholder: "user/device", pattern: "[A-Za-z0-9_.\\-]{1,64}/[A-Za-z0-9_.\\-]{1,64}" })),
+    secret("owntracks_key", "owntracksKey", 1), secret("http_password", "httpPassword", 12),
+    el("button", { type: "submit", textContent: t("registerDevice") }));
+  const phoneOnly = () => {
+    for (const label of form.querySelectorAll(".owntracks")) label.hidden = form.kind.value !== "phone";
+  };
+  form.kind.onchange = phoneOnly;
+  phoneOnly();
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const body = { code: form.code.value.trim(), kind: form.kind.value, subject_id: subjectId };
+    if (form.kind.value === "phone") {
+      for (const name of ["owntracks_topic", "owntracks_key", "http_password"]) {
+        if (form[name].value) body[name] = name === "owntracks_topic" ? form[name].value.trim() : form[name].value;
+      }
+    }
+    if (await attempt(error, () => api("/devices", { method: "POST", body }))) selectSubject(subjectId);
+  };
+  return form;
+}
+
+// A device the office holds, unbound (a band back from another subject), bound to this one:
+// the binding history keeps who carried it when.
+function bindForm(detail, error) {
+  const subject = detail.subject;
+  const form = el("form", { className: "manage", id: "bind-device-form" },
+    el("select", { name: "device_id" }),
+    el("button", { type: "submit", textContent: t("bind") }));
+  const section = el("div", { hidden: true }, el("h3", { textContent: t("bindDevice") }), form);
+  api("/devices").then((devices) => {
+    const free = devices.filter((d) => d.subject_id === null && d.active && d.office_id === subject.office_id);
+    form.device_id.replaceChildren(...free.map((d) => el("option", { value: String(d.id), textContent: `${t(d.kind)} ${d.code}` })));
+    section.hidden = free.length === 0;
+  }, (failure) => { error.textContent = failure.message; });
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const body = { subject_id: subject.id };
+    if (await attempt(error, () => api(`/devices/${form.device_id.value}`, { method: "PATCH", body }))) selectSubject(subject.id);
+  };
+  return section;
+}
+
 const DAYS = [0, 1, 2, 3, 4, 5, 6];
 
-// A zone drawn on the map (a polygon, or a circle), assigned to the subject to stay in or out
-// of, always or in weekly windows ("every day 22:00-06:00: must stay inside").
+// A zone drawn on the map (a polygon, a circle, or a corridor along a drawn route) or imported
+// from a GeoJSON file (a district's outline), assigned to the subject to stay in or out of,
+// always or in weekly windows ("every day 22:00-06:00: must stay inside").
 function zoneForm(detail, error) {
   const subject = detail.subject;
   const form = el("form", { className: "manage", id: "new-zone-form" },
@@ -101,7 +147,16 @@ function zoneForm(detail, error) {
     el("p", { className: "hint sentence" }),
     el("div", { className: "draw" },
       el("button", { type: "button", className: "polygon", textContent: t("drawPolygon"), onclick: () => draw("Polygon") }),
-      el("button", { type: "button", className: "circle", textContent: t("drawCircle"), onclick: () => draw("Circle") })));
+      el("button", { type: "button", className: "circle", textContent: t("drawCircle"), onclick: () => draw("Circle") }),
+      el("button", { type: "button", className: "corridor", textContent: t("drawCorridor"), onclick: () => draw("Line") }),
+      el("label", {}, el("span", { textContent: t("corridorWidth") }),
+        el("input", { type: "number", name: "width_m", min: 10, max: 5000, step: 10, value: 200 }))),
+    el("div", { className: "import" },
+      el("label", {}, el("span", { textContent: t("importGeoJSON") }),
+        el("input", { type: "file", name: "file", accept: ".geojson,.json,application/geo+json,application/json" })),
+      el("label", {}, el("span", { textContent: t("coordinates") }),
+        el("select", { name: "file_crs" }, el("option", { value: "wgs84", textContent: "WGS-84" }),
+          el("option", { value: "gcj02", textContent: "GCJ-02" })))));
   const weekly = form.querySelector(".weekly");
   const days = () => [...form.querySelectorAll("input[name=day]:checked")].map((c) => Number(c.value));
   const schedule = () => (form.when.value === "always" ? {} : { weekly: [{ days: days(), start: form.start.value, end: form.end.value }] });
@@ -117,16 +172,21 @@ function zoneForm(detail, error) {
   sentence();
   form.onsubmit = (event) => event.preventDefault();
 
-  async function save(geometry) {
-    const crs = state.config.tiles_crs;
-    const feature = { type: "Feature", geometry, properties: { name: form.name.value.trim(), office_id: subject.office_id } };
-    const zone = await attempt(error, () => api(`/zones?crs=${crs}`, { method: "POST", body: feature }));
-    if (!zone) return;
-    const body = { zone_id: zone.id, role: form.role.value, schedule: schedule() };
-    if (await attempt(error, () => api(`/subjects/${subject.id}/assignments`, { method: "POST", body }))) {
-      await loadZones();
-      selectSubject(subject.id);
+  // Each zone created and assigned; the page drawn again once all are (or one is refused).
+  async function save(zones, crs) {
+    let saved = 0;
+    for (const { geometry, name } of zones) {
+      const feature = { type: "Feature", geometry, properties: { name, office_id: subject.office_id } };
+      const zone = await attempt(error, () => api(`/zones?crs=${crs}`, { method: "POST", body: feature }));
+      if (!zone) break;
+      const body = { zone_id: zone.id, role: form.role.value, schedule: schedule() };
+      if (!(await attempt(error, () => api(`/subjects/${subject.id}/assignments`, { method: "POST", body })))) break;
+      saved += 1;
     }
+    if (!saved) return;
+    await loadZones();
+    // a refusal part way through an import stays in view; the page shows the rest when reopened
+    if (!error.textContent) selectSubject(subject.id);
   }
 
   function draw(shape) {
@@ -135,15 +195,84 @@ function zoneForm(detail, error) {
     map.pm.enableDraw(shape, { snappable: false, continueDrawing: false });
     map.once("pm:create", ({ layer }) => {
       map.removeLayer(layer); // drawn again from the store once saved
-      if (shape === "Circle") {
-        const c = layer.getLatLng();
-        save({ type: "Circle", center: [c.lng, c.lat], radius_m: layer.getRadius() });
-      } else {
-        save(layer.toGeoJSON().geometry);
-      }
+      const name = form.name.value.trim();
+      save([{ name, geometry: drawnGeometry(layer, shape, Number(form.width_m.value)) }], state.config.tiles_crs);
     });
   }
+
+  form.file.onchange = async () => {
+    const file = form.file.files[0];
+    form.file.value = ""; // the same file may be chosen again after a refusal
+    if (!file || !form.reportValidity()) return;
+    const zones = await geoJsonZones(file, form.name.value.trim()).catch((failure) => {
+      error.textContent = failure.message;
+      return [];
+    });
+    if (zones.length) save(zones, form.file_crs.value);
+  };
   return form;
+}
+
+const IMPORT_MAX_BYTES = 20 * 1024 * 1024;
+const IMPORT_MAX_ZONES = 50;
+
+// The zones in a GeoJSON file: a geometry, a Feature, or a FeatureCollection (each feature a
+// zone, named by its `name` property or the form's name with a number).
+async function geoJsonZones(file, name) {
+  if (file.size > IMPORT_MAX_BYTES) throw new Error(t("importTooBig", { mb: IMPORT_MAX_BYTES / 1048576 }));
+  let parsed;
+  try {
+    parsed = JSON.parse(await file.text());
+  } catch {
+    throw new Error(t("notGeoJSON", { file: file.name }));
+  }
+  const features = parsed?.type === "FeatureCollection" ? parsed.features
+    : parsed?.type === "Feature" ? [parsed] : [{ geometry: parsed }];
+  if (!Array.isArray(features) || !features.length || !features.every((f) => f?.geometry?.type)) {
+    throw new Error(t("notGeoJSON", { file: file.name }));
+  }
+  if (features.length > IMPORT_MAX_ZONES) throw new Error(t("importTooMany", { n: features.length, max: IMPORT_MAX_ZONES }));
+  return features.map((f, i) => {
+    const own = f.properties?.name;
+    const named = features.length === 1 ? name : typeof own === "string" && own.trim() ? own.trim() : `${name} ${i + 1}`;
+    return { geometry: f.geometry, name: named.slice(0, 200) };
+  });
+}
+
+// The geometry, as the API takes it, of a layer drawn or edited on the map.
+function drawnGeometry(layer, shape, widthM) {
+  if (shape === "Circle") {
+    const c = layer.getLatLng();
+    return { type: "Circle", center: [c.lng, c.lat], radius_m: layer.getRadius() };
+  }
+  if (shape === "Line" || shape === "Corridor") {
+    return { type: "Corridor", coordinates: layer.getLatLngs().map((p) => [p.lng, p.lat]), width_m: widthM };
+  }
+  return layer.toGeoJSON().geometry;
+}
+
+// A zone's shape edited on the map (drag its vertices, or a circle's centre and edge), then
+// saved for every subject it applies to; or left as it was.
+export function editShape(assignment, where, buttons) {
+  const layer = zoneLayers.get(assignment.zone_id);
+  const feature = state.zones.find((f) => f.id === assignment.zone_id);
+  if (!layer || !feature) return;
+  const shape = feature.geometry.type;
+  fitInView(layer.getBounds());
+  layer.pm.enable({ snappable: false, allowSelfIntersection: true });
+  const done = async () => {
+    layer.pm.disable();
+    await loadZones();
+    selectSubject(assignment.subject_id);
+  };
+  const save = async () => {
+    const body = { type: "Feature", geometry: drawnGeometry(layer, shape, feature.geometry.width_m), properties: feature.properties };
+    const crs = state.config.tiles_crs;
+    if (await attempt(where, () => api(`/zones/${feature.id}?crs=${crs}`, { method: "PUT", body }))) await done();
+  };
+  buttons.replaceChildren(
+    el("button", { type: "button", className: "save-shape", textContent: t("saveShape"), onclick: save }),
+    el("button", { type: "button", className: "cancel-shape", textContent: t("cancel"), onclick: done }));
 }
 
 function orderForm(subjectId, detail, error) {

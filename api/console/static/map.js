@@ -3,6 +3,7 @@ import { ago, api, el, selectSubject, state, t } from "./core.js";
 
 export let map;
 export const layers = {};
+export const zoneLayers = new Map(); // zone id -> its layer on the map (to edit its shape)
 
 export function shown(lon, lat) {
   // Positions are WGS-84; a Chinese provider's tiles are GCJ-02: draw where its map is.
@@ -34,6 +35,13 @@ export function setUpMap() {
   showAccuracy();
 }
 
+// The map shows `bounds` in the part of it the subject's page (over its left side) leaves free.
+export function fitInView(bounds) {
+  const panel = document.getElementById("subject");
+  const left = panel.hidden ? 0 : panel.offsetLeft + panel.offsetWidth;
+  map.fitBounds(bounds, { paddingTopLeft: [left + 30, 30], paddingBottomRight: [30, 30] });
+}
+
 // The map flies to the subject's newest position (if the live feed has brought one).
 export function focusSubject(subjectId) {
   if (!map) return;
@@ -48,6 +56,7 @@ export async function loadZones() {
   const zones = await api(`/zones?crs=${crs}`);
   state.zones = zones.features;
   layers.zones.clearLayers();
+  zoneLayers.clear();
   const bounds = [];
   for (const feature of zones.features) {
     const g = feature.geometry;
@@ -58,11 +67,14 @@ export async function loadZones() {
     } else if (g.type === "Corridor") {
       layer = L.polyline(g.coordinates.map(([x, y]) => [y, x]), { dashArray: "6 4" });
     } else {
-      layer = L.geoJSON(g);
+      // one editable layer per polygon (a GeoJSON layer is a group of them)
+      layer = L.geoJSON(g).getLayers()[0];
     }
     layer.setStyle?.({ color: "#5a6b8c", weight: 1.5, fillOpacity: 0.06 });
-    layer.bindTooltip(el("span", { textContent: name })); // a name is text, never markup
+    const label = g.type === "Corridor" ? `${name} · ${t("corridorWide", { m: Math.round(g.width_m) })}` : name;
+    layer.bindTooltip(el("span", { textContent: label })); // a name is text, never markup
     layer.addTo(layers.zones);
+    zoneLayers.set(feature.id, layer);
     bounds.push(layer.getBounds());
   }
   return bounds;

@@ -4,9 +4,9 @@
 import {
   $, SessionEnded, acts, ago, api, attempt, el, levelName, localTime, manages, t, toLocalInput,
 } from "./core.js";
-import { layers, map, shown } from "./map.js";
+import { fitInView, layers, shown } from "./map.js";
 import { leaveSection } from "./leaves.js";
-import { changeDevice, issueCredentials, manageSection } from "./manage.js";
+import { changeDevice, editShape, issueCredentials, manageSection } from "./manage.js";
 import { alertItem } from "./queue.js";
 
 let openSubjectId = null;
@@ -46,7 +46,8 @@ export async function openSubject(subjectId) {
     el("h3", { textContent: t("devices") }),
     devicesTable(detail.devices),
     el("h3", { textContent: t("zones") }),
-    table(detail.assignments.map((a) => [a.zone_name, t(`role_${a.role}`), describeSchedule(a.schedule)])),
+    zonesTable(detail.assignments),
+    ...(detail.device_history.length ? [el("h3", { textContent: t("bindings") }), bindingsTable(detail.device_history)] : []),
     el("h3", { textContent: t("leaves") }),
     leaveSection(detail),
     manageSection(detail),
@@ -66,11 +67,34 @@ export async function openSubject(subjectId) {
   await Promise.all([refreshSubjectAlerts(), refreshCommands()]);
 }
 
+// The subject's zones; those who manage may edit a zone's shape on the map.
+function zonesTable(assignments) {
+  const error = el("p", { className: "error", role: "alert" });
+  const rows = assignments.map((a) => {
+    const buttons = el("td", { className: "zone-actions" });
+    if (manages() && a.leave_id === null) {
+      buttons.append(el("button", { className: "edit-shape", textContent: t("editShape"), onclick: () => editShape(a, error, buttons) }));
+    }
+    return el("tr", {},
+      el("th", { textContent: a.zone_name }), el("td", { textContent: t(`role_${a.role}`) }),
+      el("td", { textContent: describeSchedule(a.schedule) }), buttons);
+  });
+  return el("div", {}, el("table", {}, ...rows), error);
+}
+
+// Who carried which device when (devices unbound since included).
+function bindingsTable(bindings) {
+  return el("table", { id: "bindings-table" }, ...bindings.map((b) => el("tr", {},
+    el("th", { textContent: b.device_code }),
+    el("td", { textContent: `${localTime(b.bound_at)} · ${b.bound_by}` }),
+    el("td", { textContent: b.unbound_at ? `${t("unbound")} ${localTime(b.unbound_at)} · ${b.unbound_by}` : t("boundNow") }))));
+}
+
 // A user who may act (not an auditor) asks an active device: locate now, or (a native device:
 // an OwnTracks phone has no such command) a check-in.
 function devicesTable(devices) {
   const secret = el("div", { id: "device-secret" });
-  const table = el("table", {}, ...devices.map((d) => {
+  const table = el("table", { id: "devices-table" }, ...devices.map((d) => {
     const buttons = [];
     if (acts() && d.active) {
       buttons.push(el("button", { className: "locate", textContent: t("locateNow"), onclick: () => command(d, "locate") }));
@@ -165,7 +189,7 @@ export async function showTrail(event) {
   if (!points.length) return;
   L.polyline(points, { color: "#7a1fa2", weight: 3 }).addTo(layers.trail);
   const cursor = L.circleMarker(points[0], { radius: 8, color: "#7a1fa2", fillOpacity: 0.9 }).addTo(layers.trail);
-  map.fitBounds(L.latLngBounds(points).pad(0.2));
+  fitInView(L.latLngBounds(points));
   const slider = $("#trail-slider");
   slider.max = String(points.length - 1);
   slider.value = "0";
