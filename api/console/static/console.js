@@ -7,7 +7,7 @@ import {
   toLocalInput, whenSessionEnds,
 } from "./core.js";
 import { startLive, stopLive } from "./feed.js";
-import { focusSubject, loadZones, map, renderMarkers, setUpMap } from "./map.js";
+import { focusSubject, layers, loadZones, map, renderMarkers, setUpMap } from "./map.js";
 import { fillKindFilter, loadAlerts, renderQueue, unlockSound } from "./queue.js";
 import { createOffice, createToken, createUser, createWebhook, showAdmin, startHealth, stopHealth } from "./admin.js";
 import { downloadAuditCsv, showAudit } from "./audit.js";
@@ -24,10 +24,30 @@ function toggleLanguage() {
   if (state.me && !$("#live-status").hidden) startLive();
 }
 
+// What the last user saw is forgotten when they leave: on a shared desk in the duty room the
+// next one signs in to their own offices' subjects, positions and alerts only.
+function forget() {
+  closeSubject();
+  state.me = null;
+  state.positions.clear();
+  state.alerts.clear();
+  state.fresh.clear();
+  state.subjects.clear();
+  state.zones = [];
+  state.cursor = null;
+  layers.zones?.clearLayers();
+  renderMarkers();
+  $("#alerts").replaceChildren();
+  $("#queue-count").textContent = "0";
+  $("#alarm").hidden = true;
+  $("#admin-secret").replaceChildren(); // a password shown once is for the one who asked
+}
+
 function showLogin(message = "") {
   stopLive();
   stopHealth();
   session.clear();
+  forget();
   $("#app").hidden = true;
   $("#login").hidden = false;
   $("#login-error").textContent = message;

@@ -172,19 +172,21 @@ function zoneForm(detail, error) {
   sentence();
   form.onsubmit = (event) => event.preventDefault();
 
-  // Each zone created and assigned; the page drawn again once all are (or one is refused).
-  async function save(zones, crs) {
-    let saved = 0;
+  // Each zone created and assigned; the page drawn again once all are (or one is refused);
+  // imported zones are brought into view.
+  async function save(zones, crs, { fit = false } = {}) {
+    const saved = [];
     for (const { geometry, name } of zones) {
       const feature = { type: "Feature", geometry, properties: { name, office_id: subject.office_id } };
       const zone = await attempt(error, () => api(`/zones?crs=${crs}`, { method: "POST", body: feature }));
       if (!zone) break;
       const body = { zone_id: zone.id, role: form.role.value, schedule: schedule() };
       if (!(await attempt(error, () => api(`/subjects/${subject.id}/assignments`, { method: "POST", body })))) break;
-      saved += 1;
+      saved.push(zone.id);
     }
-    if (!saved) return;
+    if (!saved.length) return;
     await loadZones();
+    if (fit) fitInView(L.latLngBounds(saved.map((id) => zoneLayers.get(id).getBounds())));
     // a refusal part way through an import stays in view; the page shows the rest when reopened
     if (!error.textContent) selectSubject(subject.id);
   }
@@ -208,7 +210,7 @@ function zoneForm(detail, error) {
       error.textContent = failure.message;
       return [];
     });
-    if (zones.length) save(zones, form.file_crs.value);
+    if (zones.length) save(zones, form.file_crs.value, { fit: true });
   };
   return form;
 }

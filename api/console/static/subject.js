@@ -147,7 +147,7 @@ export function closeSubject() {
   openSubjectId = null;
   clearInterval(playback);
   clearInterval(commandsPoll);
-  layers.trail.clearLayers();
+  layers.trail?.clearLayers(); // an auditor's console has no map
 }
 
 export async function refreshSubjectAlerts() {
