@@ -1,6 +1,6 @@
 """Text messages through any SMS provider's HTTP API, described by a template: URL, method,
 headers and a body with {phone} and {message} placeholders. Messages per alert kind, in
-Chinese or English."""
+Chinese or English, naming the kind as the console does (domain.texts)."""
 
 from __future__ import annotations
 
@@ -12,65 +12,33 @@ from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 from alerts.webhooks import http_call
-from domain import AlertAction, AlertKind, Severity
+from domain import KIND_NAMES, SEVERITY_NAMES, AlertAction, AlertKind, Severity, name_of
 
 if TYPE_CHECKING:
     import httpx
 
     import store
     from alerts.delivery import Outcome
-
-_KIND_ZH = {
-    AlertKind.ZONE_EXIT: "越界（离开活动区域）",
-    AlertKind.ZONE_ENTRY: "进入禁入区域",
-    AlertKind.CURFEW: "违反宵禁",
-    AlertKind.SEPARATION: "人机分离",
-    AlertKind.DEVICE_SILENT: "设备失联",
-    AlertKind.SUBJECT_SILENT: "人员失联",
-    AlertKind.TAMPER: "腕带破坏",
-    AlertKind.DEVICE_REMOVED: "腕带摘除",
-    AlertKind.POWER_OFF: "设备关机",
-    AlertKind.LOW_BATTERY: "电量低",
-    AlertKind.SOS: "紧急求助",
-    AlertKind.LEAVE_OVERDUE: "请假逾期未归",
-    AlertKind.ORDER_ENDING: "监管期限将满",
-    AlertKind.CHECK_IN_MISSED: "未响应签到",
-}
-_KIND_EN = {
-    AlertKind.ZONE_EXIT: "left the permitted area",
-    AlertKind.ZONE_ENTRY: "entered an exclusion zone",
-    AlertKind.CURFEW: "curfew broken",
-    AlertKind.SEPARATION: "phone and wristband apart",
-    AlertKind.DEVICE_SILENT: "device silent",
-    AlertKind.SUBJECT_SILENT: "subject out of contact",
-    AlertKind.TAMPER: "wristband tampered with",
-    AlertKind.DEVICE_REMOVED: "wristband removed",
-    AlertKind.POWER_OFF: "device switched off",
-    AlertKind.LOW_BATTERY: "battery low",
-    AlertKind.SOS: "SOS",
-    AlertKind.LEAVE_OVERDUE: "not back from leave",
-    AlertKind.ORDER_ENDING: "monitoring order ending",
-    AlertKind.CHECK_IN_MISSED: "check-in not answered",
-}
-_SEVERITY_ZH = {Severity.CRITICAL: "紧急", Severity.HIGH: "重要", Severity.NORMAL: "一般"}
+    from domain import Language
 
 
-def message(body: dict[str, Any], *, language: str, timezone: str = "Asia/Shanghai") -> str:
+def message(body: dict[str, Any], *, language: Language, timezone: str = "Asia/Shanghai") -> str:
     """The text for one alert event (the outbox body), short enough for one or two SMS."""
     alert, event = body["alert"], body["event"]
-    kind, severity = AlertKind(alert["kind"]), Severity(alert["severity"])
+    kind = name_of(KIND_NAMES[AlertKind(alert["kind"])], language)
+    severity = name_of(SEVERITY_NAMES[Severity(alert["severity"])], language)
     when = datetime.fromisoformat(alert["last_time"]).astimezone(ZoneInfo(timezone))
     subject = alert["subject"]["name"]
     escalated = event["action"] == AlertAction.ESCALATED
     if language == "zh":
         head = "【社区矫正·升级】" if escalated else "【社区矫正】"
         return (
-            f"{head}{_SEVERITY_ZH[severity]}告警：{subject} {_KIND_ZH[kind]}，"
+            f"{head}{severity}告警：{subject} {kind}，"
             f"{when:%m-%d %H:%M}。告警号{alert['id']}，请及时处置。"
         )
     head = "[ccmon ESCALATED]" if escalated else "[ccmon]"
     return (
-        f"{head} {severity} alert: {subject}, {_KIND_EN[kind]}, {when:%m-%d %H:%M}."
+        f"{head} {severity} alert: {subject}: {kind}, {when:%m-%d %H:%M}."
         f" Alert {alert['id']}: please act."
     )
 
@@ -110,7 +78,7 @@ class SmsChannel:
         client: httpx.AsyncClient,
         template: SmsTemplate,
         *,
-        language: str,
+        language: Language,
         timeout_s: float,
     ) -> None:
         self._client = client

@@ -1,6 +1,8 @@
-"""The duty officer console: a static page served at / (its third-party assets come from the
-npm registry at setup and ship in the package; nothing is fetched from the internet at run
-time), and what it needs to know of this deployment at /api/v1/console/config."""
+"""The console: a static page served at / (its third-party assets come from the npm registry
+at setup and ship in the package; nothing is fetched from the internet at run time), what it
+needs to know of this deployment at /api/v1/console/config, and the names of the
+supervision vocabulary in both languages at /api/v1/console/words (the catalogue the API and
+text messages use, so the page says what they say)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
+from api.auth import CurrentUser
 from api.deps import services
+from domain import AlertKind, Severity, SupervisionLevel, names
 
 STATIC = Path(__file__).parent / "console" / "static"
 
@@ -41,6 +45,28 @@ async def console_config(request: Request) -> ConsoleConfig:
     """The basemap and display settings (no sign-in needed: the login page uses them)."""
     config = services(request.app).console
     return config
+
+
+class Words(BaseModel):
+    """Each kind, severity and level in the order to list them, and every name by language,
+    keyed `kind_zone_exit`, `severity_high`, `level_strict`."""
+
+    kinds: list[AlertKind]
+    severities: list[Severity]
+    levels: list[SupervisionLevel]
+    en: dict[str, str]
+    zh: dict[str, str]
+
+
+@router.get("/console/words")
+async def console_words(user: CurrentUser) -> Words:
+    return Words(
+        kinds=list(AlertKind),
+        severities=list(Severity),
+        levels=list(SupervisionLevel),
+        en=names("en"),
+        zh=names("zh"),
+    )
 
 
 def mount(app: FastAPI) -> None:

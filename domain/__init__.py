@@ -34,6 +34,7 @@ from domain.fixes import (
     ZoneStatus,
 )
 from domain.levels import DEFAULT_LEVELS, LevelPolicy
+from domain.names import KIND_NAMES, LEVEL_NAMES, SEVERITY_NAMES, name_of, names
 from domain.orders import (
     ORDER_MAX_MONTHS,
     Leave,
@@ -60,10 +61,13 @@ from domain.zones import (
 __all__ = [
     "ALWAYS",
     "DEFAULT_LEVELS",
+    "KIND_NAMES",
+    "LEVEL_NAMES",
     "LIVE_COMMAND_STATES",
     "ORDER_MAX_MONTHS",
     "PURSUIT_KINDS",
     "SEVERITY",
+    "SEVERITY_NAMES",
     "AlertAction",
     "AlertChange",
     "AlertCondition",
@@ -110,4 +114,6 @@ __all__ = [
     "after_result",
     "check_period",
     "language_of",
+    "name_of",
+    "names",
 ]

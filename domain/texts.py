@@ -1,7 +1,7 @@
 """Words for people, in Chinese and English: what the rules say about an alert, as a key into
 one catalogue with its values, rendered in the reader's language where it is shown (the API,
 and through it the console). The English rendering is what the store keeps as the alert's
-message, and what the webhook body carries."""
+message, and what the webhook body carries. What the vocabulary is called: domain.names."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Language = Literal["en", "zh"]
+LANGUAGES: tuple[Language, ...] = ("en", "zh")
 Value = str | int | float
 
 # key: (English, Chinese); values are str.format fields of the text's params.

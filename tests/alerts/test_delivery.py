@@ -44,7 +44,7 @@ def test_messages_in_chinese_and_english_in_local_time() -> None:
     )
     escalated = {**BODY, "event": {**BODY["event"], "action": "escalated"}}
     assert message(escalated, language="en") == (
-        "[ccmon ESCALATED] critical alert: 王伟, entered an exclusion zone, 11-25 22:05."
+        "[ccmon ESCALATED] critical alert: 王伟: Entered exclusion zone, 11-25 22:05."
         " Alert 42: please act."
     )
 

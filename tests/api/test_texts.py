@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import alerts
 import store
-from domain import AlertKind, AlertState, Finding, Text
+from domain import AlertKind, AlertState, Finding, Severity, SupervisionLevel, Text
 from tests.helpers import seed_subject
 
 if TYPE_CHECKING:
@@ -52,3 +52,20 @@ async def test_an_alert_speaks_the_reader_s_language(
             conn, states=list(AlertState), subject_id=seeded.subject_id, limit=10
         )
     assert {a.message for a in stored} == {"SOS button pressed (battery 9%)", "said by a person"}
+
+
+async def test_the_console_names_every_kind_severity_and_level_as_the_catalogue_does(
+    api: httpx.AsyncClient,
+) -> None:
+    got = await api.get("/api/v1/console/words")
+    assert got.status_code == 200, got.text
+    words = got.json()
+    assert words["kinds"] == [k.value for k in AlertKind]
+    assert words["levels"] == [level.value for level in SupervisionLevel]
+    assert words["severities"] == [s.value for s in Severity]
+    expected = {f"kind_{k}" for k in AlertKind} | {f"level_{v}" for v in SupervisionLevel}
+    expected |= {f"severity_{s}" for s in Severity}
+    assert set(words["en"]) == set(words["zh"]) == expected
+    assert (words["en"]["kind_zone_exit"], words["zh"]["kind_zone_exit"]) == ("Left zone", "越界")
+    anonymous = await api.get("/api/v1/console/words", headers={"Authorization": ""})
+    assert anonymous.status_code == 401

@@ -7,8 +7,19 @@ import string
 
 import pytest
 
-from domain import Text, language_of
-from domain.texts import CATALOGUE
+from domain import (
+    KIND_NAMES,
+    LEVEL_NAMES,
+    SEVERITY_NAMES,
+    AlertKind,
+    Severity,
+    SupervisionLevel,
+    Text,
+    language_of,
+    name_of,
+    names,
+)
+from domain.texts import CATALOGUE, LANGUAGES, Language
 
 
 def _fields(template: str) -> set[str]:
@@ -66,3 +77,13 @@ def test_a_text_renders_in_each_language(text: Text, english: str, chinese: str)
 )
 def test_the_reader_s_language_is_their_first_choice(header: str | None, language: str) -> None:
     assert language_of(header) == language
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_kind_severity_and_level_has_a_name_in_each_language(language: Language) -> None:
+    named = names(language)
+    for table in (KIND_NAMES, SEVERITY_NAMES, LEVEL_NAMES):
+        assert all(name_of(n, language).strip() for n in table.values())
+    assert len(named) == len(AlertKind) + len(Severity) + len(SupervisionLevel)
+    chinese = [any("\u4e00" <= c <= "\u9fff" for c in name) for name in named.values()]
+    assert all(chinese) if language == "zh" else not any(chinese)

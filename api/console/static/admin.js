@@ -1,6 +1,6 @@
 // The admin's view: offices as a tree; users (role, office, phone for text messages, on duty,
 // disabled), each new or reset password shown once; and the integrations.
-import { $, API, api, attempt, el, showSecret, state, t } from "./core.js";
+import { $, API, api, attempt, el, severityName, showSecret, state, t, words } from "./core.js";
 
 const ROLES = ["officer", "supervisor", "auditor", "admin"];
 
@@ -101,10 +101,14 @@ async function showIntegrations() {
   const error = $("#admin-error");
   const redraw = () => showIntegrations();
   officeOptions($("#new-webhook-form").office_id, { county: true });
+  const severity = $("#new-webhook-form").min_severity;
+  const chosen = severity.value || "normal";
+  severity.replaceChildren(...words.severities.map((s) => el("option", { value: s, textContent: severityName(s) })));
+  severity.value = chosen;
   $("#webhooks-table").replaceChildren(...hooks.map((h) => el("tr", { className: h.active ? "webhook" : "webhook disabled" },
     el("td", { textContent: h.url }),
     el("td", { textContent: h.office_id === null ? t("wholeCounty") : state.offices.get(h.office_id)?.name ?? `#${h.office_id}` }),
-    el("td", { textContent: h.min_severity }),
+    el("td", { textContent: severityName(h.min_severity) }),
     el("td", {}, h.active ? el("button", {
       className: "stop", textContent: t("stop"),
       onclick: async () => { if ((await attempt(error, () => api(`/webhooks/${h.id}`, { method: "DELETE" }))) !== undefined) redraw(); },

@@ -3,7 +3,7 @@
 // (REST under /api/v1 and the live WebSocket); Leaflet, Chart.js and gcoord are served from
 // ccmon's own static files. One module per view; this one signs in and wires them up.
 import {
-  $, API, SessionEnded, api, applyLanguage, refreshTokens, session, state, switchLanguage, t,
+  $, API, SessionEnded, api, applyLanguage, loadWords, refreshTokens, session, state, switchLanguage, t,
   toLocalInput, whenSessionEnds,
 } from "./core.js";
 import { startLive, stopLive } from "./feed.js";
@@ -113,7 +113,7 @@ function menusFor(role) {
 }
 
 async function start() {
-  state.me = await api("/auth/me");
+  [state.me] = await Promise.all([api("/auth/me"), loadWords()]);
   $("#who").textContent = `${state.me.username} (${t(`role_${state.me.role}`)})`;
   $("#login").hidden = true;
   $("#app").hidden = false;

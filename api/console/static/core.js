@@ -37,6 +37,15 @@ export const selectSubject = (subjectId) =>
 
 export let lang = localStorage.getItem("ccmon.lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
 
+// The server's names of kinds, severities and levels, in the order to list them.
+export const words = { kinds: [], severities: [], levels: [] };
+
+export async function loadWords() {
+  const loaded = await api("/console/words");
+  Object.assign(words, loaded);
+  for (const language of ["en", "zh"]) Object.assign(I18N[language], loaded[language]);
+}
+
 export function t(key, vars = {}) {
   const text = I18N[lang][key] ?? I18N.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => vars[name] ?? "");
@@ -55,6 +64,7 @@ export function switchLanguage() {
 
 export const kindName = (kind) => t(`kind_${kind}`);
 export const levelName = (level) => t(`level_${level}`);
+export const severityName = (severity) => t(`severity_${severity}`);
 
 export function ago(iso) {
   const s = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);

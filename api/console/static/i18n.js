@@ -1,9 +1,5 @@
-// The console's words in Chinese and English; the same words as the API and the schema.
-export const KINDS = [
-  "zone_exit", "zone_entry", "curfew", "separation", "device_silent", "subject_silent", "tamper",
-  "device_removed", "power_off", "low_battery", "sos", "leave_overdue", "order_ending", "check_in_missed",
-];
-
+// The console's own words in Chinese and English. The names of alert kinds, severities and
+// levels come from the server (/console/words), as the API and text messages say them.
 export const I18N = {
   en: {
     tagline: "Community correction location monitoring",
@@ -68,17 +64,11 @@ export const I18N = {
     always: "always", role_inclusion: "must stay inside", role_exclusion: "must stay out",
     role_admin: "admin", role_supervisor: "supervisor", role_officer: "officer", role_auditor: "auditor",
     day_0: "Mo ", day_1: "Tu ", day_2: "We ", day_3: "Th ", day_4: "Fr ", day_5: "Sa ", day_6: "Su ",
-    level_strict: "strict", level_normal: "normal", level_lenient: "lenient",
     day: "Day", show: "Show", downloadCsv: "CSV",
     alertsPerHour: "Alerts opened per hour, by kind", devicesReporting: "Devices reporting",
     subjectsMonitored: "subjects monitored", devicesBound: "devices", devicesReportingN: "devices reporting",
     alertsOpened: "alerts opened", reporting: "reporting", notReporting: "not reporting",
     silentSubjects: "Subjects silent beyond their level's limit", openOverADay: "Alerts open for more than a day",
-    kind_zone_exit: "Left zone", kind_zone_entry: "Entered exclusion zone", kind_curfew: "Curfew",
-    kind_separation: "Phone left behind", kind_device_silent: "Device silent", kind_subject_silent: "Lost contact",
-    kind_tamper: "Strap tamper", kind_device_removed: "Wristband removed", kind_power_off: "Powered off",
-    kind_low_battery: "Low battery", kind_sos: "SOS", kind_leave_overdue: "Leave overdue",
-    kind_order_ending: "Order ending", kind_check_in_missed: "Check-in missed",
   },
   zh: {
     tagline: "社区矫正电子定位监管",
@@ -138,16 +128,10 @@ export const I18N = {
     always: "全天", role_inclusion: "不得离开", role_exclusion: "不得进入",
     role_admin: "管理员", role_supervisor: "主管", role_officer: "工作人员", role_auditor: "审计",
     day_0: "一", day_1: "二", day_2: "三", day_3: "四", day_4: "五", day_5: "六", day_6: "日",
-    level_strict: "严管", level_normal: "普管", level_lenient: "宽管",
     day: "日期", show: "显示", downloadCsv: "CSV",
     alertsPerHour: "每小时告警（按类型）", devicesReporting: "设备上报情况",
     subjectsMonitored: "监管对象", devicesBound: "设备", devicesReportingN: "已上报设备",
     alertsOpened: "新告警", reporting: "已上报", notReporting: "未上报",
     silentSubjects: "超过时限未上报的对象", openOverADay: "超过一天未处理的告警",
-    kind_zone_exit: "越界", kind_zone_entry: "进入禁入区", kind_curfew: "宵禁",
-    kind_separation: "人机分离", kind_device_silent: "设备失联", kind_subject_silent: "失去联系",
-    kind_tamper: "破坏腕带", kind_device_removed: "腕带脱离", kind_power_off: "关机",
-    kind_low_battery: "电量低", kind_sos: "紧急求助", kind_leave_overdue: "请假逾期",
-    kind_order_ending: "监管即将到期", kind_check_in_missed: "未响应签到",
   },
 };

@@ -4,12 +4,11 @@
 // apply, and issue its monitoring order (Art. 29: at most 3 months). What the API refuses is
 // shown with its reason.
 import {
-  $, api, attempt, el, levelName, localTime, manages, selectSubject, showSecret, state, t, toLocalInput,
+  $, api, attempt, el, levelName, localTime, manages, selectSubject, showSecret, state, t, toLocalInput, words,
 } from "./core.js";
 import { waitingLeaves } from "./leaves.js";
 import { fitInView, loadZones, map, zoneLayers } from "./map.js";
 
-const LEVELS = ["strict", "normal", "lenient"];
 const KINDS = ["wristband", "phone"];
 
 // The same UTC day `months` later, or that month's last day (as the API counts).
@@ -30,7 +29,7 @@ export async function showSubjects() {
   const waiting = await waitingLeaves();
   $("#waiting").replaceChildren(...(waiting ? [el("h3", { textContent: t("leavesWaiting") }), waiting] : []));
   const chosen = form.office_id.value;
-  form.level.replaceChildren(...LEVELS.map((l) => el("option", { value: l, textContent: levelName(l) })));
+  form.level.replaceChildren(...words.levels.map((l) => el("option", { value: l, textContent: levelName(l) })));
   form.office_id.replaceChildren(...[...state.offices.values()]
     .map((o) => el("option", { value: String(o.id), textContent: o.name })));
   if (chosen) form.office_id.value = chosen;

@@ -1,7 +1,6 @@
 // The alert queue: live alerts of the officer's offices, critical first, with the steps an
 // officer takes on them, and the alarm for a new critical one.
-import { $, SessionEnded, ago, api, el, kindName, localTime, selectSubject, state, t } from "./core.js";
-import { KINDS } from "./i18n.js";
+import { $, SessionEnded, ago, api, el, kindName, localTime, selectSubject, state, t, words } from "./core.js";
 
 const SEVERITY_RANK = { critical: 0, high: 1, normal: 2 };
 
@@ -15,7 +14,7 @@ export function fillKindFilter() {
   const select = $("#filter-kind");
   const chosen = select.value;
   select.replaceChildren(el("option", { value: "", textContent: t("allKinds") }),
-    ...KINDS.map((k) => el("option", { value: k, textContent: kindName(k) })));
+    ...words.kinds.map((k) => el("option", { value: k, textContent: kindName(k) })));
   select.value = chosen;
   const offices = $("#filter-office");
   const office = offices.value;
