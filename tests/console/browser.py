@@ -31,9 +31,25 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-async def shot(page: Page, name: str) -> None:
+async def shot(page: Page, name: str, *, chinese_too: bool = False) -> None:
+    """The page as it is (English) in `name`.png; with `chinese_too`, also switched to
+    Chinese in `name`.zh.png, and back (a test's last step: the view is drawn again)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    if chinese_too:
+        await speak(page, "zh")
+        await page.screenshot(path=str(ARTIFACTS / f"{name}.zh.png"))
+        await speak(page, "en")
+
+
+async def speak(page: Page, language: str) -> None:
+    """The console switched to `language`, and drawn again in it."""
+    html = page.locator("html")
+    if await html.get_attribute("lang") != language:
+        await page.locator(".lang-toggle:visible").click()
+    await expect(html).to_have_attribute("lang", language)
+    # the view and the subject's page are read again from the API (loopback: well within)
+    await page.wait_for_timeout(1000)
 
 
 async def sign_in(page: Page, name: str) -> None:

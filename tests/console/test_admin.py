@@ -97,7 +97,7 @@ async def test_an_admin_adds_an_office_and_an_officer_on_duty(
     await expect(page.locator("#tokens-table tr", has_text=token_name)).to_contain_text("revoked")
     refusals.append("/api/v1/offices")  # the revoked token, as it should be
     assert (await page.request.get(f"{server}/api/v1/offices", headers=bearer)).status == 401
-    await shot(page, "9-admin")
+    await shot(page, "9-admin", chinese_too=True)
     async with pool.connection() as conn:
         cur = await conn.execute(
             "SELECT u.phone, u.on_duty, u.disabled_at IS NOT NULL, o.name, p.name"

@@ -16,7 +16,7 @@ from playwright.async_api import Page, expect
 import alerts
 import store
 from domain import AlertKind, AlertState, DeviceKind, Finding
-from tests.console.browser import PASSWORD, needs_chromium, shot, sign_in
+from tests.console.browser import PASSWORD, needs_chromium, shot, sign_in, speak
 from tests.helpers import officer_of, seed_subject, until
 from tests.running import live_alerts, processed, publish, walk
 
@@ -119,11 +119,20 @@ async def test_an_officer_works_an_alert_from_the_console(
         )
     assert [(r.what, r.purpose, r.fixes) for r in reads] == [("trail", "checking the exit", 6)]
 
-    # The daily report with its charts, in Chinese.
-    await page.click(".lang-toggle >> nth=1")
+    # In Chinese, the subject's page is said again, its trail kept; the daily report with its
+    # charts.
+    await speak(page, "zh")
+    await expect(page.locator("#subject-body h3").first).to_have_text("设备")
+    await expect(page.locator(".leaflet-overlay-pane path[stroke='#7a1fa2']")).to_have_count(2)
+    await expect(page.locator("#trail-info")).to_have_text("显示 6 个点，时段内共 6 个定位")
+    await expect(page.locator("#subject-body")).not_to_contain_text("null")  # nothing unset
+    await shot(page, "3-subject-trail.zh")
     await page.click("nav button[data-view=report]")
     await expect(page.locator("#report-figures")).to_contain_text("监管对象")
     await expect(page.locator("#chart-hours")).to_be_visible()
+    await shot(page, "4-daily-report.zh")
+    await speak(page, "en")
+    await expect(page.locator("#report-figures")).to_contain_text("subjects monitored")
     await shot(page, "4-daily-report")
 
     # Signing out ends the session: back to the login, and the old token is refused.
@@ -254,7 +263,7 @@ async def test_an_alert_takes_the_officer_to_the_subject_who_asks_the_device(
     assert csv[0] == "at,username,action,target,target_id,office_id,detail"
     assert [line.split(",")[1:4] for line in csv[1:]] == [[name, "command", "device"]] * 2
     assert any('""kind"":""check_in""' in line for line in csv[1:])
-    await shot(page, "7-audit")
+    await shot(page, "7-audit", chinese_too=True)
 
 
 PAYLOAD = '<img src=x onerror="window.__xss=1">'

@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import FilePayload, Locator, Page, expect
 
 import store
 from domain import add_months
@@ -114,7 +114,12 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
     await expect(page.locator("#subject-body tr", has_text="way to work")).to_contain_text(
         "must stay inside"
     )
-    await shot(page, "8-supervisor-subject")
+
+    # A file that is not GeoJSON is refused before anything is sent.
+    await page.fill(f"{zone} input[name=name]", "district")
+    notes: FilePayload = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"home 22:00"}
+    await page.set_input_files(f"{zone} input[name=file]", files=[notes])
+    await expect(page.locator("#subject-manage .error")).to_contain_text("notes.txt is not GeoJSON")
 
     # The home's shape edited on the map: one corner dragged outwards, then saved.
     async with pool.connection() as conn:
@@ -167,6 +172,7 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
     phone_row = page.locator("#devices-table tr", has_text=phone)
     await expect(phone_row.locator("button.locate")).to_be_visible()
     await expect(phone_row.locator("button.credentials")).to_have_count(0)
+    await shot(page, "8-supervisor-subject", chinese_too=True)
 
     async with pool.connection() as conn:
         (subject,) = [
@@ -270,6 +276,7 @@ async def test_an_officer_requests_a_leave_and_the_supervisor_approves_it(
     await waiting.locator("input.note").fill("documents seen")
     await waiting.locator("button.approve").click()
     await expect(page.locator("#waiting-leaves")).not_to_contain_text("his mother's funeral")
+    await shot(page, "11-subjects", chinese_too=True)
     async with pool.connection() as conn:
         (row,) = await store.leaves.list_leaves(conn, offices=None, subject_id=seeded.subject_id)
         (decided,) = [

@@ -13,16 +13,24 @@ import { createOffice, createToken, createUser, createWebhook, showAdmin, startH
 import { downloadAuditCsv, showAudit } from "./audit.js";
 import { createSubject, showSubjects } from "./manage.js";
 import { downloadCsv, showReport } from "./report.js";
-import { closeSubject, openSubject, showTrail } from "./subject.js";
+import { closeSubject, openSubject, redrawSubject, showTrail } from "./subject.js";
 
+// Everything shown is said again in the other language: the view, the subject's page, and
+// the alerts' messages (which come from the API in the language asked for).
 function toggleLanguage() {
   switchLanguage();
+  if (!state.me) return;
+  showWho();
   fillKindFilter();
   renderQueue();
   renderMarkers();
-  // alerts' messages come from the API in the language asked for: ask again
-  if (state.me && !$("#live-status").hidden) startLive();
+  if (!$("#live-status").hidden) startLive();
+  const view = document.querySelector("nav button.active")?.dataset.view;
+  if (view && view !== "map") showView(view);
+  redrawSubject();
 }
+
+const showWho = () => { $("#who").textContent = `${state.me.username} (${t(`role_${state.me.role}`)})`; };
 
 // What the last user saw is forgotten when they leave: on a shared desk in the duty room the
 // next one signs in to their own offices' subjects, positions and alerts only.
@@ -114,7 +122,7 @@ function menusFor(role) {
 
 async function start() {
   [state.me] = await Promise.all([api("/auth/me"), loadWords()]);
-  $("#who").textContent = `${state.me.username} (${t(`role_${state.me.role}`)})`;
+  showWho();
   $("#login").hidden = true;
   $("#app").hidden = false;
   const views = menusFor(state.me.role);

@@ -36,7 +36,7 @@ export async function showSubjects() {
   const subjects = await api("/subjects");
   state.subjects = new Map(subjects.map((s) => [s.id, s]));
   $("#subjects-table").replaceChildren(
-    el("tr", {}, ...["name", "level", "office"].map((k) => el("th", { textContent: t(k) }))),
+    el("tr", {}, ...["personName", "level", "office"].map((k) => el("th", { textContent: t(k) }))),
     ...subjects.map((s) => el("tr", {},
       el("td", {}, el("button", { className: "link", textContent: s.name, onclick: () => selectSubject(s.id) })),
       el("td", { textContent: levelName(s.level) }),

@@ -12,6 +12,7 @@ import { alertItem } from "./queue.js";
 let openSubjectId = null;
 let playback;
 let commandsPoll;
+let trailCounts = null; // the trail shown: its points and the fixes in its range
 const COMMANDS_EVERY_MS = 2000;
 
 export const shownSubject = () => openSubjectId;
@@ -29,13 +30,38 @@ function describeSchedule(schedule) {
 
 export async function openSubject(subjectId) {
   openSubjectId = subjectId;
-  const detail = await api(`/subjects/${subjectId}`);
+  await renderSubject();
+  const form = $("#trail-form");
+  const until = new Date(Date.now() + 60 * 1000); // the inputs drop seconds: past now
+  const since = new Date(until.getTime() - 6 * 3600 * 1000);
+  form.since.value = toLocalInput(since);
+  form.until.value = toLocalInput(until);
+  $("#trail-player").hidden = true;
+  $("#trail-info").textContent = "";
+  trailCounts = null;
+  layers.trail.clearLayers();
+  $("#command-error").textContent = "";
+  clearInterval(commandsPoll);
+  commandsPoll = setInterval(refreshCommands, COMMANDS_EVERY_MS);
+  await Promise.all([refreshSubjectAlerts(), refreshCommands()]);
+}
+
+// The open subject's page drawn again (in another language), its trail left as it is.
+export async function redrawSubject() {
+  if (openSubjectId === null) return;
+  if (trailCounts) $("#trail-info").textContent = t("trailInfo", trailCounts);
+  await renderSubject();
+  await Promise.all([refreshSubjectAlerts(), refreshCommands()]);
+}
+
+async function renderSubject() {
+  const detail = await api(`/subjects/${openSubjectId}`);
+  if (detail.subject.id !== openSubjectId) return; // another subject's page opened meanwhile
   const s = detail.subject;
   const order = detail.orders.find((o) => o.id === detail.active_order_id);
   const now = Date.now();
   const leave = detail.leaves.find((l) => l.state === "approved" && new Date(l.ends_at).getTime() > now);
-  const body = $("#subject-body");
-  body.replaceChildren(
+  $("#subject-body").replaceChildren(
     el("h2", { textContent: s.name }),
     table([
       [t("office"), s.office],
@@ -50,21 +76,9 @@ export async function openSubject(subjectId) {
     ...(detail.device_history.length ? [el("h3", { textContent: t("bindings") }), bindingsTable(detail.device_history)] : []),
     el("h3", { textContent: t("leaves") }),
     leaveSection(detail),
-    manageSection(detail),
+    ...[manageSection(detail)].filter(Boolean), // none for those who do not manage
   );
   $("#subject").hidden = false;
-  const form = $("#trail-form");
-  const until = new Date(Date.now() + 60 * 1000); // the inputs drop seconds: past now
-  const since = new Date(until.getTime() - 6 * 3600 * 1000);
-  form.since.value = toLocalInput(since);
-  form.until.value = toLocalInput(until);
-  $("#trail-player").hidden = true;
-  $("#trail-info").textContent = "";
-  layers.trail.clearLayers();
-  $("#command-error").textContent = "";
-  clearInterval(commandsPoll);
-  commandsPoll = setInterval(refreshCommands, COMMANDS_EVERY_MS);
-  await Promise.all([refreshSubjectAlerts(), refreshCommands()]);
 }
 
 // The subject's zones; those who manage may edit a zone's shape on the map.
@@ -185,7 +199,8 @@ export async function showTrail(event) {
   }
   layers.trail.clearLayers();
   const points = trail.points.map((p) => shown(p.lon, p.lat));
-  $("#trail-info").textContent = t("trailInfo", { shown: trail.points.length, total: trail.fixes_in_range });
+  trailCounts = { shown: trail.points.length, total: trail.fixes_in_range };
+  $("#trail-info").textContent = t("trailInfo", trailCounts);
   if (!points.length) return;
   L.polyline(points, { color: "#7a1fa2", weight: 3 }).addTo(layers.trail);
   const cursor = L.circleMarker(points[0], { radius: 8, color: "#7a1fa2", fillOpacity: 0.9 }).addTo(layers.trail);
