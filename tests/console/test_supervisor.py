@@ -115,6 +115,20 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
         "must stay inside"
     )
 
+    # The curfew's hours changed (not on Sundays, from 23:00); the way to work ended.
+    await curfew.locator("button.edit-when").click()
+    hours = page.locator("#subject-body form.when-form")
+    await hours.locator("input[name=day][value='6']").uncheck()
+    await hours.locator("input[name=start]").fill("23:00")
+    await expect(hours.locator(".sentence")).to_have_text(
+        "Mo Tu We Th Fr Sa 23:00-06:00: must stay inside"
+    )
+    await hours.locator("button[type=submit]").click()
+    await expect(curfew).to_contain_text("23:00-06:00")
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.locator("#subject-body tr", has_text="way to work").locator("button.end").click()
+    await expect(page.locator("#subject-body tr", has_text="way to work")).to_have_count(0)
+
     # A file that is not GeoJSON is refused before anything is sent.
     await page.fill(f"{zone} input[name=name]", "district")
     notes: FilePayload = {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"home 22:00"}
@@ -138,7 +152,9 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
     await page.mouse.move(cx - 40, cy - 40, steps=5)
     await page.mouse.up()
     await page.click("#subject-body button.save-shape")
-    await expect(page.locator("#subject-body button.edit-shape")).to_have_count(3)
+    await expect(page.locator("#subject-body button.edit-shape")).to_have_count(
+        2
+    )  # home and curfew, drawn again
     async with pool.connection() as conn:
         after = await _ring(conn, home.zone_id)
     assert len(after) == len(before) == 5
@@ -184,7 +200,9 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
         changes = await store.changes.list_changes(
             conn, offices=None, username=supervisor, limit=20
         )
-        assignments = await store.assignments.list_assignments(conn, subject_id=subject.id)
+        assignments = await store.assignments.list_assignments(
+            conn, subject_id=subject.id, ended=True
+        )
     assert (subject.level, subject.office) == ("strict", f"office for {seeded.device_code}")
     assert sorted((d.code, d.owntracks_topic, d.has_owntracks_key) for d in devices) == [
         (phone, f"zhang/{phone}", True),
@@ -197,10 +215,10 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
         ("县司法局局长", True)
     ]
     assert [e.reason for e in orders[0].extensions] == ["review: still needed"]
-    assert sorted((a.zone_name, a.role, a.schedule is None) for a in assignments) == [
-        ("curfew", "inclusion", False),
-        ("home", "inclusion", True),
-        ("way to work", "inclusion", True),
+    assert sorted((a.zone_name, a.schedule is None, a.ended_by) for a in assignments) == [
+        ("curfew", False, None),
+        ("home", True, None),
+        ("way to work", True, supervisor),
     ]
     async with pool.connection() as conn:
         (route,) = [
@@ -210,11 +228,12 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
         ]
     assert (route["type"], len(route["coordinates"]), route["width_m"]) == ("Corridor", 3, 200)
     (weekly,) = [a.schedule for a in assignments if a.schedule is not None]
-    assert weekly["weekly"] == [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "22:00", "end": "06:00"}]
+    assert weekly["weekly"] == [{"days": [0, 1, 2, 3, 4, 5], "start": "23:00", "end": "06:00"}]
     assert sorted(c.action for c in changes) == sorted(
         ["create"] * 2  # the subject, the band
         + ["issue MQTT credentials", "create"]  # the band's password, the order
         + ["create", "assign"] * 3  # home, curfew, the way to work
+        + ["schedule", "end"]  # the curfew's hours, the way to work
         + ["replace", "extend", "update", "update", "create"]  # home's shape ... the phone
     )
     assert "passphrase of the app" not in repr([c.detail for c in changes])

@@ -128,22 +128,80 @@ function bindForm(detail, error) {
 
 const DAYS = [0, 1, 2, 3, 4, 5, 6];
 
+// When an assignment applies: always, or on days and hours (one weekly window, from
+// `initial`), read back as a sentence with what the rule `roleOf()` asks.
+function whenPicker(roleOf, initial = null) {
+  const first = initial?.weekly?.[0];
+  const when = el("select", { name: "when" }, el("option", { value: "always", textContent: t("always") }),
+    el("option", { value: "weekly", textContent: t("weekly") }));
+  when.value = first ? "weekly" : "always";
+  const weekly = el("fieldset", { className: "weekly" },
+    ...DAYS.map((d) => el("label", {}, el("input", {
+      type: "checkbox", name: "day", value: String(d), checked: !first || first.days.includes(d),
+    }), t(`day_${d}`))),
+    el("input", { type: "time", name: "start", value: first?.start ?? "22:00" }), "–",
+    el("input", { type: "time", name: "end", value: first?.end ?? "06:00" }));
+  const line = el("p", { className: "hint sentence" });
+  const days = () => [...weekly.querySelectorAll("input[name=day]:checked")].map((c) => Number(c.value));
+  const [start, end] = weekly.querySelectorAll("input[type=time]");
+  const schedule = () => (when.value === "always" ? {} : { weekly: [{ days: days(), start: start.value, end: end.value }] });
+  const sentence = () => {
+    weekly.hidden = when.value === "always";
+    const chosen = days();
+    const on = chosen.length === 7 ? t("everyDay") : chosen.map((d) => t(`day_${d}`)).join("");
+    const said = when.value === "always" ? t("always") : `${on} ${start.value}-${end.value}`;
+    line.textContent = `${said}: ${t(`role_${roleOf()}`)}`;
+  };
+  return {
+    nodes: [el("label", {}, el("span", { textContent: t("when") }), when), weekly, line],
+    schedule,
+    sentence,
+  };
+}
+
+// An assignment's days and hours changed (a curfew moved), below its row in the zones table;
+// offered where the page can say the whole schedule again (always, or one weekly window).
+export function editWhen(assignment, where, row) {
+  const schedule = assignment.schedule;
+  if (schedule && ((schedule.weekly ?? []).length > 1 || (schedule.once ?? []).length)) return;
+  const picker = whenPicker(() => assignment.role, schedule);
+  const form = el("form", { className: "manage when-form" }, ...picker.nodes,
+    el("button", { type: "submit", textContent: t("saveWhen") }),
+    el("button", { type: "button", textContent: t("cancel"), onclick: () => editor.remove() }));
+  const editor = el("tr", {}, el("td", { colSpan: 4 }, form));
+  form.oninput = picker.sentence;
+  form.onchange = picker.sentence;
+  picker.sentence();
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const body = { schedule: picker.schedule() };
+    const path = `/subjects/${assignment.subject_id}/assignments/${assignment.id}`;
+    if (await attempt(where, () => api(path, { method: "PATCH", body }))) selectSubject(assignment.subject_id);
+  };
+  row.after(editor);
+}
+
+// The subject no longer held to the zone (the assignment is kept, ended: alerts refer to it).
+export async function endAssignment(assignment, where) {
+  if (!window.confirm(t("endZoneConfirm", { name: assignment.zone_name }))) return;
+  const path = `/subjects/${assignment.subject_id}/assignments/${assignment.id}`;
+  if ((await attempt(where, () => api(path, { method: "DELETE" }))) !== undefined) {
+    await loadZones();
+    selectSubject(assignment.subject_id);
+  }
+}
+
 // A zone drawn on the map (a polygon, a circle, or a corridor along a drawn route) or imported
 // from a GeoJSON file (a district's outline), assigned to the subject to stay in or out of,
 // always or in weekly windows ("every day 22:00-06:00: must stay inside").
 function zoneForm(detail, error) {
   const subject = detail.subject;
+  const picker = whenPicker(() => form.role.value);
   const form = el("form", { className: "manage", id: "new-zone-form" },
     el("label", {}, el("span", { textContent: t("name") }), el("input", { name: "name", required: true, maxLength: 200 })),
     el("label", {}, el("span", { textContent: t("zoneRole") }),
       el("select", { name: "role" }, ...["inclusion", "exclusion"].map((r) => el("option", { value: r, textContent: t(`role_${r}`) })))),
-    el("label", {}, el("span", { textContent: t("when") }),
-      el("select", { name: "when" }, el("option", { value: "always", textContent: t("always") }),
-        el("option", { value: "weekly", textContent: t("weekly") }))),
-    el("fieldset", { className: "weekly", hidden: true },
-      ...DAYS.map((d) => el("label", {}, el("input", { type: "checkbox", name: "day", value: String(d), checked: true }), t(`day_${d}`))),
-      el("input", { type: "time", name: "start", value: "22:00" }), "–", el("input", { type: "time", name: "end", value: "06:00" })),
-    el("p", { className: "hint sentence" }),
+    ...picker.nodes,
     el("div", { className: "draw" },
       el("button", { type: "button", className: "polygon", textContent: t("drawPolygon"), onclick: () => draw("Polygon") }),
       el("button", { type: "button", className: "circle", textContent: t("drawCircle"), onclick: () => draw("Circle") }),
@@ -156,19 +214,9 @@ function zoneForm(detail, error) {
       el("label", {}, el("span", { textContent: t("coordinates") }),
         el("select", { name: "file_crs" }, el("option", { value: "wgs84", textContent: "WGS-84" }),
           el("option", { value: "gcj02", textContent: "GCJ-02" })))));
-  const weekly = form.querySelector(".weekly");
-  const days = () => [...form.querySelectorAll("input[name=day]:checked")].map((c) => Number(c.value));
-  const schedule = () => (form.when.value === "always" ? {} : { weekly: [{ days: days(), start: form.start.value, end: form.end.value }] });
-  const sentence = () => {
-    weekly.hidden = form.when.value === "always";
-    const chosen = days();
-    const on = chosen.length === 7 ? t("everyDay") : chosen.map((d) => t(`day_${d}`)).join("");
-    const when = form.when.value === "always" ? t("always") : `${on} ${form.start.value}-${form.end.value}`;
-    form.querySelector(".sentence").textContent = `${when}: ${t(`role_${form.role.value}`)}`;
-  };
-  form.oninput = sentence;
-  form.onchange = sentence;
-  sentence();
+  form.oninput = picker.sentence;
+  form.onchange = picker.sentence;
+  picker.sentence();
   form.onsubmit = (event) => event.preventDefault();
 
   // Each zone created and assigned; the page drawn again once all are (or one is refused);
@@ -179,7 +227,7 @@ function zoneForm(detail, error) {
       const feature = { type: "Feature", geometry, properties: { name, office_id: subject.office_id } };
       const zone = await attempt(error, () => api(`/zones?crs=${crs}`, { method: "POST", body: feature }));
       if (!zone) break;
-      const body = { zone_id: zone.id, role: form.role.value, schedule: schedule() };
+      const body = { zone_id: zone.id, role: form.role.value, schedule: picker.schedule() };
       if (!(await attempt(error, () => api(`/subjects/${subject.id}/assignments`, { method: "POST", body })))) break;
       saved.push(zone.id);
     }

@@ -6,7 +6,7 @@ import {
 } from "./core.js";
 import { fitInView, layers, shown } from "./map.js";
 import { leaveSection } from "./leaves.js";
-import { changeDevice, editShape, issueCredentials, manageSection } from "./manage.js";
+import { changeDevice, editShape, editWhen, endAssignment, issueCredentials, manageSection } from "./manage.js";
 import { alertItem } from "./queue.js";
 
 let openSubjectId = null;
@@ -86,12 +86,16 @@ function zonesTable(assignments) {
   const error = el("p", { className: "error", role: "alert" });
   const rows = assignments.map((a) => {
     const buttons = el("td", { className: "zone-actions" });
-    if (manages() && a.leave_id === null) {
-      buttons.append(el("button", { className: "edit-shape", textContent: t("editShape"), onclick: () => editShape(a, error, buttons) }));
-    }
-    return el("tr", {},
+    const row = el("tr", {},
       el("th", { textContent: a.zone_name }), el("td", { textContent: t(`role_${a.role}`) }),
       el("td", { textContent: describeSchedule(a.schedule) }), buttons);
+    if (manages() && a.leave_id === null) { // a leave's destination follows the leave
+      buttons.append(
+        el("button", { className: "edit-shape", textContent: t("editShape"), onclick: () => editShape(a, error, buttons) }),
+        el("button", { className: "edit-when", textContent: t("changeWhen"), onclick: () => editWhen(a, error, row) }),
+        el("button", { className: "end", textContent: t("endZone"), onclick: () => endAssignment(a, error) }));
+    }
+    return row;
   });
   return el("div", {}, el("table", {}, ...rows), error);
 }
