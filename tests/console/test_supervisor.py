@@ -306,4 +306,22 @@ async def test_an_officer_requests_a_leave_and_the_supervisor_approves_it(
             if c.target == "leave"
         ]
     assert (row.state, row.requested_by, row.decided_by) == ("approved", officer, supervisor)
+
+    # A supervisor asks for a leave to a place not yet a zone: named, drawn, chosen.
+    await page.click(f"#subjects-table button:text-is('subject {seeded.device_code}')")
+    place = f"成都 {secrets.token_hex(2)}"
+    await page.fill(f"{form} input[name=new_destination]", place)
+    await page.click(f"{form} button.draw-destination")
+    frame = await page.locator("#map").bounding_box()
+    assert frame is not None
+    for x, y in ((600, 200), (800, 220), (760, 420), (600, 200)):
+        await page.mouse.click(frame["x"] + x, frame["y"] + y)
+    await expect(page.locator(f"{form} select[name=destination] option:checked")).to_have_text(
+        place
+    )
+    await page.fill(f"{form} input[name=reason]", "work in Chengdu")
+    await page.click(f"{form} button[type=submit]")
+    await expect(page.locator("#subject-leaves li.leave", has_text=place)).to_contain_text(
+        f"work in Chengdu · requested · {supervisor}"
+    )
     assert (decided.action, decided.detail) == ("approve", {"note": "documents seen"})

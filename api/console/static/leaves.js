@@ -2,6 +2,7 @@
 // why); a supervisor approves or rejects it with a note. Approved, the destination applies
 // for exactly that window and being late back is an alert.
 import { acts, api, attempt, el, localTime, manages, selectSubject, state, t, toLocalInput } from "./core.js";
+import { drawShape, loadZones } from "./map.js";
 
 // One leave as a line, with Approve / Reject (and a note) for a supervisor while it waits.
 function leaveItem(leave, { withSubject = false, after } = {}) {
@@ -39,6 +40,7 @@ export function leaveSection(detail) {
     el("label", {}, el("span", { textContent: t("to") }), el("input", { type: "datetime-local", name: "ends_at", required: true, value: toLocalInput(new Date(tomorrow.getTime() + 2 * 86400000)) })),
     el("label", {}, el("span", { textContent: t("reason") }), el("input", { name: "reason", required: true, maxLength: 500 })),
     el("button", { type: "submit", textContent: t("requestLeave") }));
+  if (manages()) form.destination.parentElement.after(destinationDrawer(detail.subject, form.destination, error));
   form.onsubmit = async (event) => {
     event.preventDefault();
     const body = {
@@ -50,6 +52,29 @@ export function leaveSection(detail) {
     if (await attempt(error, () => api(`/subjects/${subjectId}/leaves`, { method: "POST", body }))) refresh();
   };
   return el("div", { id: "subject-leaves" }, list, form, error);
+}
+
+// For those who manage zones: a destination not yet a zone (another city), named and drawn
+// on the map, then chosen.
+function destinationDrawer(subject, select, error) {
+  const name = el("input", { name: "new_destination", placeholder: t("newDestination"), maxLength: 200 });
+  const draw = async () => {
+    error.textContent = "";
+    if (!name.value.trim()) {
+      error.textContent = t("nameTheDestination");
+      return;
+    }
+    const geometry = await drawShape("Polygon");
+    const feature = { type: "Feature", geometry, properties: { name: name.value.trim(), office_id: subject.office_id } };
+    const zone = await attempt(error, () => api(`/zones?crs=${state.config.tiles_crs}`, { method: "POST", body: feature }));
+    if (!zone) return;
+    await loadZones();
+    select.append(el("option", { value: String(zone.id), textContent: zone.properties.name }));
+    select.value = String(zone.id);
+    name.value = "";
+  };
+  return el("div", { className: "draw" }, name,
+    el("button", { type: "button", className: "draw-destination", textContent: t("drawDestination"), onclick: draw }));
 }
 
 // For a supervisor: every leave of their offices waiting for a decision.

@@ -7,7 +7,7 @@ import {
   $, api, attempt, el, levelName, localTime, manages, selectSubject, showSecret, state, t, toLocalInput, words,
 } from "./core.js";
 import { waitingLeaves } from "./leaves.js";
-import { fitInView, loadZones, map, zoneLayers } from "./map.js";
+import { drawShape, drawnGeometry, fitInView, loadZones, zoneLayers } from "./map.js";
 
 const KINDS = ["wristband", "phone"];
 
@@ -238,15 +238,11 @@ function zoneForm(detail, error) {
     if (!error.textContent) selectSubject(subject.id);
   }
 
-  function draw(shape) {
+  async function draw(shape) {
     if (!form.reportValidity()) return;
     error.textContent = "";
-    map.pm.enableDraw(shape, { snappable: false, continueDrawing: false });
-    map.once("pm:create", ({ layer }) => {
-      map.removeLayer(layer); // drawn again from the store once saved
-      const name = form.name.value.trim();
-      save([{ name, geometry: drawnGeometry(layer, shape, Number(form.width_m.value)) }], state.config.tiles_crs);
-    });
+    const geometry = await drawShape(shape, Number(form.width_m.value));
+    save([{ name: form.name.value.trim(), geometry }], state.config.tiles_crs);
   }
 
   form.file.onchange = async () => {
@@ -286,18 +282,6 @@ async function geoJsonZones(file, name) {
     const named = features.length === 1 ? name : typeof own === "string" && own.trim() ? own.trim() : `${name} ${i + 1}`;
     return { geometry: f.geometry, name: named.slice(0, 200) };
   });
-}
-
-// The geometry, as the API takes it, of a layer drawn or edited on the map.
-function drawnGeometry(layer, shape, widthM) {
-  if (shape === "Circle") {
-    const c = layer.getLatLng();
-    return { type: "Circle", center: [c.lng, c.lat], radius_m: layer.getRadius() };
-  }
-  if (shape === "Line" || shape === "Corridor") {
-    return { type: "Corridor", coordinates: layer.getLatLngs().map((p) => [p.lng, p.lat]), width_m: widthM };
-  }
-  return layer.toGeoJSON().geometry;
 }
 
 // A zone's shape edited on the map (drag its vertices, or a circle's centre and edge), then

@@ -35,6 +35,30 @@ export function setUpMap() {
   showAccuracy();
 }
 
+// The geometry, as the API takes it, of a layer drawn or edited on the map.
+export function drawnGeometry(layer, shape, widthM) {
+  if (shape === "Circle") {
+    const c = layer.getLatLng();
+    return { type: "Circle", center: [c.lng, c.lat], radius_m: layer.getRadius() };
+  }
+  if (shape === "Line" || shape === "Corridor") {
+    return { type: "Corridor", coordinates: layer.getLatLngs().map((p) => [p.lng, p.lat]), width_m: widthM };
+  }
+  return layer.toGeoJSON().geometry;
+}
+
+// A shape the user draws on the map ("Polygon", "Circle", or "Line": a corridor `widthM`
+// wide), as the API takes it; the drawing itself goes (the store's copy is drawn once saved).
+export function drawShape(shape, widthM) {
+  map.pm.enableDraw(shape, { snappable: false, continueDrawing: false });
+  return new Promise((resolve) => {
+    map.once("pm:create", ({ layer }) => {
+      map.removeLayer(layer);
+      resolve(drawnGeometry(layer, shape, widthM));
+    });
+  });
+}
+
 // The map shows `bounds` in the part of it the subject's page (over its left side) leaves free.
 export function fitInView(bounds) {
   const panel = document.getElementById("subject");
