@@ -57,7 +57,11 @@ async def _connection(request: Request) -> AsyncIterator[AsyncConnection[Any]]:
         yield conn
 
 
-Conn = Annotated[AsyncConnection[Any], Depends(_connection)]
+# Committed (and given back to the pool) when the route returns, before the answer is sent:
+# a client that is told "created" finds it on its next request, and a read's audit row is on
+# the record before the positions leave (FastAPI's default scope would commit after sending,
+# holding the transaction open for as long as a slow client takes to read).
+Conn = Annotated[AsyncConnection[Any], Depends(_connection, scope="function")]
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")

@@ -10,11 +10,13 @@ import asyncio
 import contextlib
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiomqtt
 import httpx
 import psycopg
 import pytest
@@ -29,6 +31,7 @@ from ccmon.embedded import start_postgres, stop_postgres
 from ccmon.mosquitto import (
     ACL_FILE,
     PASSWORD_FILE,
+    AccountSync,
     MosquittoError,
     mosquitto_config,
     running_mosquitto,
@@ -70,6 +73,34 @@ def auth_folder(accounts: list[store.devices.BrokerAccount]) -> Path:
     for name in (PASSWORD_FILE, ACL_FILE):
         (folder / name).chmod(0o644)
     return folder
+
+
+@contextlib.contextmanager
+def syncable_mosquitto(
+    accounts: list[store.devices.BrokerAccount],
+) -> Iterator[tuple[Broker, AccountSync]]:
+    """A Mosquitto that admits only `accounts` and ingest, and the AccountSync that keeps its
+    files in step with the registry as `ccmon serve` does (telling it through its pid)."""
+    folder = auth_folder(accounts)
+    port = free_port()
+    config = mosquitto_config(port=port, persistence_dir=None, auth_dir=folder)
+    try:
+        with running_mosquitto(folder, config, port) as proc:
+            pid_file = folder / "mosquitto.pid"
+            pid_file.write_text(str(proc.pid))
+            sync = AccountSync(folder, ingest=INGEST, processes=1, pid_file=pid_file)
+            yield Broker("127.0.0.1", port), sync
+    finally:
+        shutil.rmtree(folder)
+
+
+async def connects(broker: Broker, username: str, password: str) -> bool:
+    """Whether the broker lets this account in."""
+    try:
+        async with aiomqtt.Client(broker.host, broker.port, username=username, password=password):
+            return True
+    except aiomqtt.MqttError:
+        return False
 
 
 @contextlib.contextmanager

@@ -19,14 +19,19 @@ from ccmon.bench.common import free_port
 from ccmon.mosquitto import (
     ACL_FILE,
     PASSWORD_FILE,
-    AccountSync,
     mosquitto_config,
     new_device_password,
     password_hash,
-    running_mosquitto,
 )
 from domain import DeviceKind
-from tests.conftest import INGEST, Broker, auth_folder, started_mosquitto
+from tests.conftest import (
+    INGEST,
+    Broker,
+    auth_folder,
+    connects,
+    started_mosquitto,
+    syncable_mosquitto,
+)
 from tests.helpers import seed_subject, until
 
 if TYPE_CHECKING:
@@ -154,14 +159,6 @@ async def test_a_device_cannot_take_ingests_session(
         assert message.payload == b"still here?"
 
 
-async def _connects(broker: Broker, username: str, password: str) -> bool:
-    try:
-        async with aiomqtt.Client(broker.host, broker.port, username=username, password=password):
-            return True
-    except aiomqtt.MqttError:
-        return False
-
-
 async def test_a_password_issued_in_the_console_lets_the_device_in_within_seconds(
     pool: AsyncConnectionPool[Any],
 ) -> None:
@@ -171,26 +168,17 @@ async def test_a_password_issued_in_the_console_lets_the_device_in_within_second
     code = "issued-later"
     await seed_subject(pool, code=code)
     async with pool.connection() as conn:
-        folder = auth_folder(await store.devices.broker_accounts(conn))
-    port = free_port()
-    config = mosquitto_config(port=port, persistence_dir=None, auth_dir=folder)
-    try:
-        with running_mosquitto(folder, config, port) as proc:
-            broker = Broker("127.0.0.1", port)
-            pid_file = folder / "mosquitto.pid"
-            pid_file.write_text(str(proc.pid))
-            sync = AccountSync(folder, ingest=INGEST, processes=1, pid_file=pid_file)
-            written = await sync.once(pool, None)
-            assert await sync.once(pool, written) == written  # nothing changed: not written
-            password, hashed = new_device_password()
-            async with pool.connection() as conn:
-                assert await store.devices.set_mqtt_password(conn, code=code, password_hash=hashed)
-            assert not await _connects(broker, code, password)
-            assert await sync.once(pool, written) != written
-            await until(lambda: _connects(broker, code, password), what="the device let in")
-            assert await _connects(broker, *INGEST)  # ingest still in
-            assert not await _connects(broker, code, "guess")
-            modes = {stat.S_IMODE((folder / n).stat().st_mode) for n in (PASSWORD_FILE, ACL_FILE)}
-            assert modes == {0o644}
-    finally:
-        shutil.rmtree(folder)
+        accounts = await store.devices.broker_accounts(conn)
+    with syncable_mosquitto(accounts) as (broker, sync):
+        written = await sync.once(pool, None)
+        assert await sync.once(pool, written) == written  # nothing changed: not written
+        password, hashed = new_device_password()
+        async with pool.connection() as conn:
+            assert await store.devices.set_mqtt_password(conn, code=code, password_hash=hashed)
+        assert not await connects(broker, code, password)
+        assert await sync.once(pool, written) != written
+        await until(lambda: connects(broker, code, password), what="the device let in")
+        assert await connects(broker, *INGEST)  # ingest still in
+        assert not await connects(broker, code, "guess")
+        modes = {stat.S_IMODE((sync.folder / n).stat().st_mode) for n in (PASSWORD_FILE, ACL_FILE)}
+        assert modes == {0o644}

@@ -37,6 +37,9 @@ async def test_an_admin_adds_an_office_and_an_officer_on_duty(
         )
     await page.goto(server)
     await sign_in(page, admin)
+    await expect(page.locator("nav button:visible")).to_have_text(
+        ["Map", "Daily report", "Subjects", "Audit", "Admin"]
+    )
     await page.click("nav button[data-view=admin]")
     await expect(page.locator("#health-figures")).to_contain_text("fixes stored per second")
     await expect(page.locator("#health-chart")).to_be_visible()

@@ -11,22 +11,18 @@ import asyncio
 import contextlib
 import json
 import secrets
-import shutil
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import aiomqtt
 import pytest
 from playwright.async_api import FilePayload, Page, expect
 
 import store
-from ccmon.bench.common import free_port
-from ccmon.mosquitto import AccountSync, mosquitto_config, running_mosquitto
 from domain import AlertKind, AlertState, DeviceKind, add_months
 from simulators import City, Kind, Scenario, SimDevice, generate_city, simulate_city
-from tests.conftest import INGEST, Broker, auth_folder
+from tests.conftest import INGEST, Broker, connects, syncable_mosquitto
 from tests.console.browser import PASSWORD, needs_chromium, shot, sign_in
 from tests.helpers import officer_of, seed_subject, until
 from tests.running import running_pipeline
@@ -49,27 +45,18 @@ async def secured(pool: AsyncConnectionPool[Any]) -> AsyncIterator[tuple[Broker,
     """A Mosquitto that admits only the accounts in ccmon's registry (and ingest), kept in
     step as `ccmon serve` does it, and a pipeline reading it as ingest's account."""
     async with pool.connection() as conn:
-        folder = auth_folder(await store.devices.broker_accounts(conn))
-    port = free_port()
-    config = mosquitto_config(port=port, persistence_dir=None, auth_dir=folder)
-    try:
-        with running_mosquitto(folder, config, port) as proc:
-            pid_file = folder / "mosquitto.pid"
-            pid_file.write_text(str(proc.pid))
-            sync = AccountSync(folder, ingest=INGEST, processes=1, pid_file=pid_file)
-            syncing = asyncio.create_task(sync.run(pool, every_s=0.2))
-            broker = Broker("127.0.0.1", port)
-            try:
-                async with running_pipeline(
-                    pool, broker, client_id="first-alert", account=INGEST
-                ) as pipeline:
-                    yield broker, pipeline
-            finally:
-                syncing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await syncing
-    finally:
-        shutil.rmtree(folder)
+        accounts = await store.devices.broker_accounts(conn)
+    with syncable_mosquitto(accounts) as (broker, sync):
+        syncing = asyncio.create_task(sync.run(pool, every_s=0.2))
+        try:
+            async with running_pipeline(
+                pool, broker, client_id="first-alert", account=INGEST
+            ) as pipeline:
+                yield broker, pipeline
+        finally:
+            syncing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await syncing
 
 
 def _city(tag: str) -> City:
@@ -82,14 +69,6 @@ def _city(tag: str) -> City:
         SimDevice(f"wb-{tag}", DeviceKind.WRISTBAND),
     )
     return City(city.districts, [replace(person, name=f"{person.name} {tag}", devices=devices)])
-
-
-async def _connects(broker: Broker, username: str, password: str) -> bool:
-    try:
-        async with aiomqtt.Client(broker.host, broker.port, username=username, password=password):
-            return True
-    except aiomqtt.MqttError:
-        return False
 
 
 async def test_a_new_subject_is_monitored_from_the_page_to_its_first_alert(
@@ -155,7 +134,7 @@ async def test_a_new_subject_is_monitored_from_the_page_to_its_first_alert(
 
     # The broker lets each device in within seconds of its password being issued.
     for account in credentials.values():
-        await until(partial(_connects, broker, *account), what=f"{account[0]} let in")
+        await until(partial(connects, broker, *account), what=f"{account[0]} let in")
     simulation = asyncio.create_task(
         simulate_city(
             city,

@@ -48,6 +48,9 @@ async def test_an_officer_works_an_alert_from_the_console(
     await page.fill("input[name=username]", name)
     await page.fill("input[name=password]", PASSWORD)
     await page.click("#login-form button[type=submit]")
+    await expect(page.locator("nav button:visible")).to_have_text(
+        ["Map", "Daily report", "Subjects"]
+    )
     device = page.locator(f'.device[data-subject="{seeded.subject_id}"]')
     await expect(device).to_be_visible()
     await expect(page.locator("#live-status")).to_have_class("status live")
@@ -304,7 +307,7 @@ async def test_names_are_text_never_code(
     device = page.locator(f'.device[data-subject="{seeded.subject_id}"]')
     await expect(device).to_be_visible()
     await device.hover()
-    tooltip = page.locator(".leaflet-tooltip", has_text=PAYLOAD)
+    tooltip = page.locator(".leaflet-tooltip", has_text=f"subject {PAYLOAD}")  # not the zone's
     await expect(tooltip).to_be_visible()
     await expect(tooltip.locator("img")).to_have_count(0)
     # Each zone's tooltip opened in turn (zones of other tests may lie on top of this one).
