@@ -6,7 +6,8 @@ import {
 } from "./core.js";
 import { fitInView, layers, shown } from "./map.js";
 import { leaveSection } from "./leaves.js";
-import { changeDevice, editShape, editWhen, endAssignment, issueCredentials, manageSection } from "./manage.js";
+import { changeDevice, issueCredentials, manageSection } from "./manage.js";
+import { editShape, editWhen, endAssignment } from "./zones.js";
 import { alertItem } from "./queue.js";
 
 let openSubjectId = null;
