@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccmon.bench import alerts as bench_alerts
 from ccmon.bench import delivery as bench_delivery
 from ccmon.bench import e2e as bench_e2e
 from ccmon.bench import geofence as bench_geofence
@@ -138,6 +139,10 @@ async def _bench_geofence(_settings: Settings, args: argparse.Namespace) -> None
     )
 
 
+async def _bench_alerts(settings: Settings, args: argparse.Namespace) -> None:
+    bench_alerts.run(subjects=args.subjects, days=args.days, seed=args.seed, policy=settings.levels)
+
+
 async def _bench_rules(settings: Settings, args: argparse.Namespace) -> None:
     bench_rules.run(
         subjects=args.subjects, fixes=args.fixes, batches=args.batches, policy=settings.levels
@@ -252,6 +257,11 @@ def _bench_parsers(bench: argparse.ArgumentParser) -> None:
     rules.add_argument("--fixes", type=int, default=50_000, help="fixes per batch")
     rules.add_argument("--batches", type=int, default=10, help="timed batches; best is shown")
     rules.set_defaults(run=_bench_rules)
+    month = kinds.add_parser("alerts", help="false alerts and missed violations over a month")
+    month.add_argument("--subjects", type=int, default=1000)
+    month.add_argument("--days", type=int, default=30)
+    month.add_argument("--seed", type=int, default=1)
+    month.set_defaults(run=_bench_alerts)
     deliver = kinds.add_parser("delivery", help="webhooks: throughput and commit-to-received")
     deliver.add_argument("--drain", type=int, default=10_000, help="events queued at once")
     deliver.add_argument("--rate", type=float, default=1000.0, help="events/s, paced phase")

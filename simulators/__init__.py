@@ -10,6 +10,7 @@ from simulators.devices import (
     fix_payload,
     simulate_city,
 )
+from simulators.month import Month, Plant, Planted
 from simulators.scenarios import (
     DEMO_SCENARIOS,
     EXPECTED_ALERTS,
@@ -29,8 +30,11 @@ __all__ = [
     "City",
     "District",
     "Kind",
+    "Month",
     "Outage",
     "Plan",
+    "Plant",
+    "Planted",
     "Scenario",
     "ScenarioError",
     "Sent",

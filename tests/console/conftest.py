@@ -71,7 +71,10 @@ async def page(server: str, refusals: list[str]) -> AsyncIterator[Page]:
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport={"width": 1400, "height": 860}, locale="en-GB")
+        # an officer's browser is in China: the report's day is the office's day
+        context = await browser.new_context(
+            viewport={"width": 1400, "height": 860}, locale="en-GB", timezone_id="Asia/Shanghai"
+        )
         page = await context.new_page()
         page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
         page.on("console", logged)

@@ -122,8 +122,14 @@ async def test_an_officer_works_an_alert_from_the_console(
         )
     assert [(r.what, r.purpose, r.fixes) for r in reads] == [("trail", "checking the exit", 6)]
 
+    # The SOS was a pocket press: dismissed as a false alarm, which the report counts.
+    sos = page.locator("#alerts li.alert", has_text="SOS")
+    await sos.locator("input.note").fill("pressed in his pocket: called, all well")
+    await sos.locator("button.dismiss").click()
+    await expect(sos).to_have_count(0)
+
     # In Chinese, the subject's page is said again, its trail kept; the daily report with its
-    # charts.
+    # charts and each kind's false alarms.
     await speak(page, "zh")
     await expect(page.locator("#subject-body h3").first).to_have_text("设备")
     await expect(page.locator(".leaflet-overlay-pane path[stroke='#7a1fa2']")).to_have_count(2)
@@ -133,6 +139,9 @@ async def test_an_officer_works_an_alert_from_the_console(
     await page.click("nav button[data-view=report]")
     await expect(page.locator("#report-figures")).to_contain_text("监管对象")
     await expect(page.locator("#chart-hours")).to_be_visible()
+    kinds = page.locator("#report-kinds tr.kind-row")
+    await expect(kinds.filter(has_text="紧急求助")).to_contain_text("1 (100%)")
+    await expect(kinds.filter(has_text="越界")).to_contain_text("0 (0%)")
     await shot(page, "4-daily-report.zh")
     await speak(page, "en")
     await expect(page.locator("#report-figures")).to_contain_text("subjects monitored")

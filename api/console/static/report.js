@@ -1,5 +1,6 @@
-// The daily report (日报告): figures, alerts per hour, devices reporting, silent subjects and
-// alerts open for over a day; downloadable as CSV.
+// The daily report (日报告): figures, alerts per hour, each kind's alerts and how many were
+// dismissed as false alarms (the number `ccmon bench alerts` measures, watched in production),
+// devices reporting, silent subjects and alerts open for over a day; downloadable as CSV.
 import { $, api, el, kindName, levelName, localTime, t } from "./core.js";
 
 const charts = {};
@@ -36,6 +37,18 @@ export async function showReport(event) {
     },
     options: { animation: false },
   });
+  const byKind = new Map();
+  for (const a of report.alerts) {
+    const counts = byKind.get(a.kind) ?? { opened: 0, dismissed: 0 };
+    counts.opened += a.count;
+    if (a.state === "dismissed") counts.dismissed += a.count;
+    byKind.set(a.kind, counts);
+  }
+  $("#report-kinds").replaceChildren(
+    el("tr", {}, ...["kind", "alertsOpened", "dismissedFalse"].map((k) => el("th", { textContent: t(k) }))),
+    ...[...byKind].map(([kind, c]) => el("tr", { className: "kind-row" },
+      el("td", { textContent: kindName(kind) }), el("td", { textContent: String(c.opened) }),
+      el("td", { textContent: `${c.dismissed} (${Math.round((100 * c.dismissed) / c.opened)}%)` }))));
   $("#report-silent").replaceChildren(...report.silent.map((s) => el("tr", {},
     el("td", { textContent: s.name }), el("td", { textContent: levelName(s.level) }),
     el("td", { textContent: s.last_report ? localTime(s.last_report) : t("neverSeen") }))));

@@ -1,0 +1,303 @@
+"""`ccmon bench alerts`: the alerts an ordinary month makes, and whether every planted
+violation is caught and how fast.
+
+A county (simulators/month.py) lives a month in simulated time; every minute's fixes go
+through the order gate, the geofence and the rules (zone, curfew, separation), strap cuts
+through the device-event rule, and the clock rules (silence, curfew start, reminders) tick
+at the end of the minute, as ingest's clock would. No MQTT, no database: the rules' own
+code, at the times they would run. An alert opens where the lifecycle would open one: a
+finding with no live alert for its (subject, kind, assignment, device); the officer resolves
+an alert once its condition has ended (or, for kinds whose condition never ends by itself,
+half an hour after it opened). Each alert is matched to a planted violation of its subject
+and kind, or counted false.
+"""
+
+from __future__ import annotations
+
+import math
+import time as clock
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from alerts import Memory, Registry, RuleBook
+from ccmon.bench.common import print_table
+from domain import (
+    AlertKind,
+    Assignment,
+    Device,
+    DeviceEvent,
+    DeviceKind,
+    EventReport,
+    FixBatch,
+    FixSource,
+    MonitoringOrder,
+    Schedule,
+    SupervisionLevel,
+    WeeklyWindow,
+    Zone,
+    ZoneRole,
+)
+from geofence import ZoneIndex
+from simulators import Month, Plant, Planted
+from simulators.month import DAY_S, HOME_RADIUS_M, INTERVAL_S, M_PER_DEG, SCHOOL_RADIUS_M
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from domain import Finding, LevelPolicy
+
+# What each planted violation must raise; and what else it may raise without that alert
+# being false (a dead phone also leaves a subject without a band out of contact).
+EXPECTED: dict[Plant, AlertKind] = {
+    Plant.WALK_OUT: AlertKind.ZONE_EXIT,
+    Plant.ENTER_EXCLUSION: AlertKind.ZONE_ENTRY,
+    Plant.BREAK_CURFEW: AlertKind.CURFEW,
+    Plant.PHONE_LEFT_HOME: AlertKind.SEPARATION,
+    Plant.CUT_STRAP: AlertKind.TAMPER,
+    Plant.PHONE_DIES: AlertKind.DEVICE_SILENT,
+}
+ALSO: dict[Plant, frozenset[AlertKind]] = {
+    Plant.PHONE_DIES: frozenset({AlertKind.SUBJECT_SILENT}),
+    # out in the evening: still out when the curfew begins at 22:00
+    Plant.WALK_OUT: frozenset({AlertKind.CURFEW}),
+    Plant.ENTER_EXCLUSION: frozenset({AlertKind.CURFEW}),
+    Plant.PHONE_LEFT_HOME: frozenset({AlertKind.CURFEW}),
+}
+EARLY_S = 600.0  # an alert this long before the true start still matches (accuracy)
+LATE_S = 1800.0  # ... and this long after the subject is back
+RESOLVED_AFTER_S = 1800.0  # an officer closes an alert whose condition never ends itself
+_ENDS_BY_ITSELF = frozenset(
+    {
+        AlertKind.ZONE_EXIT,
+        AlertKind.ZONE_ENTRY,
+        AlertKind.CURFEW,
+        AlertKind.SEPARATION,
+        AlertKind.DEVICE_SILENT,
+        AlertKind.SUBJECT_SILENT,
+        AlertKind.LEAVE_OVERDUE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Raised:
+    """An alert as the duty officer gets it: whose, what, when (simulated)."""
+
+    subject: int
+    kind: AlertKind
+    at: float
+
+
+@dataclass(slots=True)
+class Ledger:
+    """The alerts the findings open, as the store's one-live-alert-per-condition rule does."""
+
+    raised: list[Raised] = field(default_factory=list)
+    _live: dict[tuple[int, AlertKind, int | None, int | None], float] = field(default_factory=dict)
+
+    def record(self, findings: Iterable[Finding], now: float) -> None:
+        for f in findings:
+            key = (f.subject_id, f.kind, f.assignment_id, f.device_id)
+            if f.cleared:
+                self._live.pop(key, None)
+                continue
+            opened = self._live.get(key)
+            if opened is not None and (
+                f.kind in _ENDS_BY_ITSELF or now - opened < RESOLVED_AFTER_S
+            ):
+                continue  # a repeat on the live alert
+            self._live[key] = now
+            self.raised.append(Raised(f.subject_id, f.kind, now))
+
+
+@dataclass(frozen=True, slots=True)
+class Caught:
+    plant: Planted
+    delay_s: float | None  # None: missed
+
+
+@dataclass(frozen=True, slots=True)
+class Accounts:
+    caught: list[Caught]
+    false: list[Raised]
+    raised: int
+
+
+def account(plants: Sequence[Planted], raised: Sequence[Raised]) -> Accounts:
+    """Each plant caught (by the first alert of its kind for its subject from shortly before
+    it began until a while after it ended) or missed; every alert that is no plant's, false."""
+    by_subject: dict[int, list[Planted]] = {}
+    for p in plants:
+        by_subject.setdefault(p.subject, []).append(p)
+
+    def window(p: Planted, a: Raised) -> bool:
+        return p.truth - EARLY_S <= a.at <= p.ends + LATE_S
+
+    caught = []
+    for p in plants:
+        hits = [a.at for a in raised if a.subject == p.subject and a.kind is EXPECTED[p.kind]]
+        first = min((t for t in hits if p.truth - EARLY_S <= t <= p.ends + LATE_S), default=None)
+        caught.append(Caught(p, None if first is None else first - p.truth))
+    false = [
+        a
+        for a in raised
+        if not any(
+            window(p, a) and (a.kind is EXPECTED[p.kind] or a.kind in ALSO.get(p.kind, ()))
+            for p in by_subject.get(a.subject, ())
+        )
+    ]
+    return Accounts(caught, false, len(raised))
+
+
+def _lonlat(month: Month, district: int, east: float, north: float) -> list[float]:
+    lon0, lat0 = month.districts[district].centre
+    k = M_PER_DEG * math.cos(math.radians(lat0))
+    return [lon0 + east / k, lat0 + north / M_PER_DEG]
+
+
+def county(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> RuleBook:
+    """The month's county as the rules know it: each district to stay in, the school to keep
+    out of, for strict subjects a home zone 22:00-06:00 (the curfew); a phone each, a band
+    for the strict; orders covering the month."""
+    zones = [Zone(d, f"district {d}", dist.geojson()) for d, dist in enumerate(month.districts)]
+    curfew = Schedule(weekly=(WeeklyWindow(tuple(range(7)), time(22), time(6)),))
+    assignments, devices, orders = [], [], []
+    for p in month.people:
+        school = {"type": "Circle", "radius_m": SCHOOL_RADIUS_M}
+        zones.append(
+            Zone(10 * p.id, "school", {**school, "center": _lonlat(month, p.district, *p.school)})
+        )
+        assignments += [
+            Assignment(3 * p.id, p.id, p.district, ZoneRole.INCLUSION),
+            Assignment(3 * p.id + 1, p.id, 10 * p.id, ZoneRole.EXCLUSION),
+        ]
+        devices.append(Device(2 * p.id, f"ph-{p.id}", DeviceKind.PHONE, p.id, active=True))
+        if p.band:
+            home = {"type": "Circle", "radius_m": HOME_RADIUS_M}
+            zones.append(
+                Zone(10 * p.id + 1, "home", {**home, "center": _lonlat(month, p.district, *p.home)})
+            )
+            assignments.append(
+                Assignment(3 * p.id + 2, p.id, 10 * p.id + 1, ZoneRole.INCLUSION, curfew)
+            )
+            devices.append(
+                Device(2 * p.id + 1, f"wb-{p.id}", DeviceKind.WRISTBAND, p.id, active=True)
+            )
+        # beyond the month and its reminder: an order ending is not what is measured
+        orders.append(
+            MonitoringOrder(
+                p.id, p.id, month.start - DAY_S, month.start + (month.days + 60) * DAY_S
+            )
+        )
+    registry = Registry.build(
+        ZoneIndex.build(zones, assignments),
+        devices=devices,
+        assignments=assignments,
+        orders=orders,
+        leaves=[],
+        levels={p.id: p.level for p in month.people},
+        policy=policy,
+    )
+    return RuleBook(registry, Memory(), watching_since=month.begins)
+
+
+_SOURCES = {s.value: s for s in FixSource}
+START = 1_764_518_400.0  # 2025-12-01 00:00 in Asia/Shanghai, the first day's midnight
+
+
+def live_month(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> list[Raised]:
+    """Every minute of the month through the rules; the alerts they open."""
+    rules = county(month, policy)
+    ledger = Ledger()
+    for t in month.steps():
+        step = month.at(t)
+        n = int(step.subject.shape[0])
+        batch = FixBatch(
+            subject=step.subject,
+            device=2 * step.subject + step.wristband,
+            time=step.time,
+            lon=step.lon,
+            lat=step.lat,
+            accuracy=step.accuracy,
+            source=[_SOURCES[s] for s in step.source.tolist()],
+            battery=np.full(n, 80, np.int16),
+            seq=np.full(n, -1, np.int64),
+            received=np.full(n, t),
+        )
+        batch = batch.take(np.flatnonzero(rules.registry.orders.covered(batch.subject, batch.time)))
+        if len(batch):
+            verdict = rules.judge(batch, rules.registry.index.evaluate(batch))
+            ledger.record(verdict.findings, t)
+            rules.apply(verdict, versions={})
+        if step.strap_cut:
+            events = [
+                EventReport(2 * s + 1, s, at, DeviceEvent.STRAP_CUT, 80, None, t)
+                for s, at in step.strap_cut
+            ]
+            heard = rules.hear(events)
+            ledger.record(heard.findings, t)
+            rules.apply(heard, versions={})
+        tick = rules.tick(t)
+        ledger.record(tick.findings, t)
+        rules.apply(tick, versions={}, now=t)
+    return ledger.raised
+
+
+def _percentiles(values: list[float]) -> str:
+    if not values:
+        return "-"
+    p50, p95 = np.percentile(values, [50, 95])
+    return f"{p50:,.0f} / {p95:,.0f} / {max(values):,.0f}"
+
+
+def run(
+    *, subjects: int, days: int, seed: int, policy: Mapping[SupervisionLevel, LevelPolicy]
+) -> None:
+    started = clock.perf_counter()
+    month = Month(subjects=subjects, days=days, start=START, seed=seed)
+    raised = live_month(month, policy)
+    took = clock.perf_counter() - started
+    accounts = account(month.plants, raised)
+    level = {p.id: p.level for p in month.people}
+    subject_days = subjects * days
+    levels = Counter(level.values())
+    mix = " / ".join(f"{levels[lv]:,}" for lv in INTERVAL_S)
+    rows = [
+        ("subjects (strict / normal / lenient) x days", f"{mix} x {days}"),
+        ("simulated month took", f"{took:,.0f} s"),
+        ("alerts raised / false", f"{accounts.raised:,} / {len(accounts.false):,}"),
+        (
+            "false alerts per subject-day (target <= 0.05)",
+            f"{len(accounts.false) / subject_days:.4f}",
+        ),
+        ("officer actions a day (every alert is acknowledged)", f"{accounts.raised / days:,.1f}"),
+        (
+            "planted / caught (recall, target 100%)",
+            f"{len(accounts.caught)} / {sum(c.delay_s is not None for c in accounts.caught)}",
+        ),
+    ]
+    print_table(rows)
+    print()
+    print(
+        "planted kind       plants  caught  delay s p50 / p95 / max   p95 in intervals of the level"
+    )
+    for kind in Plant:
+        mine = [c for c in accounts.caught if c.plant.kind is kind]
+        delays = [c.delay_s for c in mine if c.delay_s is not None]
+        intervals = [
+            c.delay_s / INTERVAL_S[level[c.plant.subject]] for c in mine if c.delay_s is not None
+        ]
+        p95 = f"{np.percentile(intervals, 95):.1f}" if intervals else "-"
+        print(
+            f"{kind.value:<18} {len(mine):>6}  {len(delays):>6}  {_percentiles(delays):>24}   {p95}"
+        )
+    print()
+    print("false alerts by kind and level (strict / normal / lenient)")
+    by = Counter((a.kind, level[a.subject]) for a in accounts.false)
+    for alert in sorted({a.kind for a in accounts.false}, key=lambda k: k.value):
+        counts = " / ".join(str(by[alert, lv]) for lv in INTERVAL_S)
+        print(f"  {alert.value:<16} {counts}")

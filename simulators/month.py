@@ -1,0 +1,423 @@
+"""A county living a month in simulated time, for measuring the alerts: ordinary days with
+the noise real devices have, and planted violations with the moment each truly began.
+
+Ordinary life, local time (UTC+8): home overnight; on weekdays a drive to work around 07:30
+(a straight road at town speed), work, a drive to an errand around 17:30, half an hour
+there, home; at weekends an errand in the morning. Indoors at every stop. A share of homes
+lies within 50 m of the district's edge; every subject's exclusion zone (a school) lies
+beside the road to work, 80 m from it, so they drive past it twice a day.
+
+What the devices report (the sources of each number in the README):
+- outdoors: GNSS claiming 5-15 m, off by about half that; 1% of fixes thrown 60-150 m by
+  multipath while still claiming metres; 3% of moments on the road in a tunnel (no fix);
+- indoors, phones: Wi-Fi (85%, claiming 20-60 m) or only the cell (300-1,500 m);
+- indoors, wristbands (GNSS only): no fix 60% of the time, else a poor one (15-40 m);
+- on 3% of device-days the network drops for 20 minutes in the day and what was measured
+  meanwhile arrives together when it comes back (buffered upload).
+A control group reports exact positions claiming 10 m, always, with no gaps.
+
+Planted violations, one for a share of subjects on a random day after the first: walking
+out of the district, entering the exclusion zone, breaking the curfew (strict: a home zone
+22:00-06:00), leaving the phone at home (strict: phone and band apart), cutting the strap
+(strict), a dead phone (it stops reporting for four hours).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+from numpy.typing import NDArray
+from shapely.geometry import LineString, Point, Polygon
+
+from domain import SupervisionLevel
+from simulators.city import District, generate_city
+
+DAY_S = 86_400.0
+LOCAL_S = 8 * 3600.0  # Asia/Shanghai: UTC+8, no daylight saving
+FIRST_S = 12 * 3600.0  # monitoring starts at noon of the first day
+INTERVAL_S = {
+    SupervisionLevel.STRICT: 60.0,
+    SupervisionLevel.NORMAL: 300.0,
+    SupervisionLevel.LENIENT: 900.0,
+}
+LEVEL_SHARE = {
+    SupervisionLevel.STRICT: 0.2,
+    SupervisionLevel.NORMAL: 0.5,
+    SupervisionLevel.LENIENT: 0.3,
+}
+EDGE_SHARE = 0.1  # of homes within 50 m of the district's edge
+SCHOOL_RADIUS_M = 150.0
+SCHOOL_OFF_ROAD_M = 80.0  # between the road to work and the school's edge
+HOME_RADIUS_M = 100.0  # the curfew's home zone
+OUT_BEYOND_M = 1500.0  # how far past the district's edge one who walks out goes
+TOWN_M_PER_S = 8.0
+WALK_M_PER_S = 1.5
+MULTIPATH = 0.01
+TUNNEL = 0.03
+NETWORK_DROP = 0.03  # of device-days
+NETWORK_DROP_S = 1200.0
+INDOOR_BAND_GAP = 0.6
+
+M_PER_DEG = 111_195.0
+
+
+class Plant(StrEnum):
+    WALK_OUT = "walk_out"
+    ENTER_EXCLUSION = "enter_exclusion"
+    BREAK_CURFEW = "break_curfew"
+    PHONE_LEFT_HOME = "phone_left_home"
+    CUT_STRAP = "cut_strap"
+    PHONE_DIES = "phone_dies"
+
+
+STRICT_ONLY = frozenset({Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME, Plant.CUT_STRAP})
+
+
+@dataclass(frozen=True, slots=True)
+class Planted:
+    """A violation planted in a subject's month: `truth` is when it truly began (the border
+    crossed, the phone 100 m behind, the strap cut), `ends` when the subject is back."""
+
+    subject: int
+    kind: Plant
+    starts: float
+    truth: float
+    ends: float
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    level: SupervisionLevel
+    district: int
+    home: tuple[float, float]  # metres east, north of the district's centre
+    work: tuple[float, float]
+    errand: tuple[float, float]
+    school: tuple[float, float]
+    band: bool
+    noisy: bool
+
+
+@dataclass(slots=True)
+class Step:
+    """What arrives in one minute: fixes (arrays, one row each) and device events."""
+
+    subject: NDArray[np.int64]
+    wristband: NDArray[np.bool_]
+    time: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    accuracy: NDArray[np.float64]
+    source: NDArray[np.str_]
+    strap_cut: list[tuple[int, float]] = field(default_factory=list)  # (subject, time)
+
+
+def _ray_edge(district: Polygon, centre: Point, angle: float) -> float:
+    """Distance from the centre to the district's edge in direction `angle` (metres)."""
+    far = LineString([(0, 0), (20_000 * math.cos(angle), 20_000 * math.sin(angle))])
+    hit = far.intersection(district.exterior)
+    points = getattr(hit, "geoms", [hit])
+    return float(min(centre.distance(p) for p in points))
+
+
+class Month:
+    """The county and its month: `steps()` yields what every device sends, minute by minute."""
+
+    def __init__(
+        self,
+        *,
+        subjects: int,
+        days: int,
+        start: float,
+        seed: int,
+        plant_share: float = 0.1,
+        control_share: float = 0.0,
+    ) -> None:
+        self.start, self.days, self.rng = start, days, np.random.default_rng(seed)
+        self.districts: list[District] = generate_city(seed, subjects=0).districts
+        self._shapes = [self._metric(d) for d in self.districts]
+        self.people = [self._person(i + 1, control_share) for i in range(subjects)]
+        self._out: dict[int, tuple[float, float]] = {}  # where each who walks out goes
+        self.plants = self._plant(plant_share)
+        self._precompute()
+
+    @property
+    def begins(self) -> float:
+        """When monitoring starts: noon of the first day (`start` is its local midnight)."""
+        return self.start + FIRST_S
+
+    # The county -----------------------------------------------------------------------
+
+    def _metric(self, district: District) -> Polygon:
+        k = M_PER_DEG * math.cos(math.radians(district.centre[1]))
+        c = district.centre
+        return Polygon([((x - c[0]) * k, (y - c[1]) * M_PER_DEG) for x, y in district.ring])
+
+    def _inside(self, shape: Polygon, r_max: float) -> tuple[float, float]:
+        while True:
+            a, r = self.rng.uniform(0, 2 * math.pi), r_max * math.sqrt(self.rng.uniform())
+            p = (r * math.cos(a), r * math.sin(a))
+            if shape.contains(Point(p)):
+                return p
+
+    def _person(self, pid: int, control_share: float) -> Person:
+        level = SupervisionLevel(
+            self.rng.choice([lv.value for lv in LEVEL_SHARE], p=list(LEVEL_SHARE.values()))
+        )
+        d = pid % len(self.districts)
+        shape = self._shapes[d]
+        if self.rng.uniform() < EDGE_SHARE:
+            a = self.rng.uniform(0, 2 * math.pi)
+            r = _ray_edge(shape, Point(0, 0), a) - self.rng.uniform(10, 50)
+            home = (r * math.cos(a), r * math.sin(a))
+        else:
+            home = self._inside(shape, 3000.0)
+        while True:  # the school beside the middle of the road to work, and no other road
+            work, errand = self._inside(shape, 3000.0), self._inside(shape, 3000.0)
+            mx, my = (home[0] + work[0]) / 2, (home[1] + work[1]) / 2
+            length = math.hypot(work[0] - home[0], work[1] - home[1]) or 1.0
+            nx, ny = -(work[1] - home[1]) / length, (work[0] - home[0]) / length
+            off = SCHOOL_RADIUS_M + SCHOOL_OFF_ROAD_M
+            school = (mx + nx * off, my + ny * off)
+            others = LineString([work, errand, home])
+            if others.distance(Point(school)) >= off:
+                break
+        band = level is SupervisionLevel.STRICT
+        noisy = self.rng.uniform() >= control_share
+        return Person(pid, level, d, home, work, errand, school, band, noisy)
+
+    def _plant(self, share: float) -> list[Planted]:
+        plants = []
+        for p in self.people:
+            if self.days < 2 or self.rng.uniform() >= share:
+                continue
+            kinds = [k for k in Plant if p.level is SupervisionLevel.STRICT or k not in STRICT_ONLY]
+            kind = Plant(self.rng.choice([k.value for k in kinds]))
+            day = int(self.rng.integers(1, self.days))
+            hour = (
+                23.0
+                if kind is Plant.BREAK_CURFEW
+                else 21.0
+                if kind is Plant.PHONE_LEFT_HOME
+                else 20.0
+            )
+            starts = self.start + day * DAY_S + (hour + self.rng.uniform(0, 0.9)) * 3600
+            plants.append(self._truth(p, kind, starts))
+        return plants
+
+    def _truth(self, p: Person, kind: Plant, starts: float) -> Planted:
+        """When the planted violation truly begins, from where the subject goes (from home)."""
+        hx, hy = p.home
+        if kind is Plant.WALK_OUT:
+            a = math.atan2(hy, hx)
+            edge = _ray_edge(self._shapes[p.district], Point(0, 0), a)
+            beyond = edge + OUT_BEYOND_M
+            self._out[p.id] = (beyond * math.cos(a), beyond * math.sin(a))
+            truth = starts + (edge - math.hypot(hx, hy)) / TOWN_M_PER_S
+            return Planted(p.id, kind, starts, truth, starts + 3 * 3600)
+        if kind is Plant.ENTER_EXCLUSION:
+            d = math.hypot(p.school[0] - hx, p.school[1] - hy) - SCHOOL_RADIUS_M
+            return Planted(p.id, kind, starts, starts + d / TOWN_M_PER_S, starts + 2 * 3600)
+        if kind in (Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME):
+            truth = starts + HOME_RADIUS_M / WALK_M_PER_S
+            return Planted(p.id, kind, starts, truth, starts + 2 * 3600)
+        if kind is Plant.PHONE_DIES:
+            return Planted(p.id, kind, starts, starts, starts + 4 * 3600)
+        return Planted(p.id, kind, starts, starts, starts + 60)
+
+    # Where everyone is ------------------------------------------------------------------
+
+    def _precompute(self) -> None:
+        n = len(self.people)
+        self._home = np.array([p.home for p in self.people])
+        self._work = np.array([p.work for p in self.people])
+        self._errand = np.array([p.errand for p in self.people])
+        self._school = np.array([p.school for p in self.people])
+        self._centre = np.array(
+            [self.districts[p.district].centre for p in self.people], dtype=np.float64
+        )
+        self._k = M_PER_DEG * np.cos(np.radians(self._centre[:, 1]))
+        # each day's departures (local seconds of the day): to work, to the errand
+        self._leave = 7.5 * 3600 + self.rng.uniform(-1800, 1800, (self.days + 1, n))
+        self._back = 17.5 * 3600 + self.rng.uniform(-1800, 1800, (self.days + 1, n))
+        self._noisy = np.array([p.noisy for p in self.people])
+        self._band = np.array([p.band for p in self.people])
+        interval = np.array([INTERVAL_S[p.level] for p in self.people])
+        self._every = np.rint(interval / 60).astype(np.int64)  # in minutes
+        self._phase = self.rng.integers(0, 10**6, (2, n)) % self._every
+        # the second within its minute each device reports at: phone and band never agree
+        self._second = self.rng.uniform(0, 60, (2, n))
+        drops = self.rng.uniform(size=(self.days + 1, 2, n)) < NETWORK_DROP
+        self._drop_at = np.where(drops, self.rng.uniform(9, 16, drops.shape) * 3600, np.nan)
+        self._plants = {pl.subject: pl for pl in self.plants}
+        self._pending: list[tuple[NDArray[np.float64], Step]] = []
+
+    def _routine(self, t: float) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """(positions, indoors) of every subject at `t`, as their ordinary day has it."""
+        local = t - self.start
+        day, s = int(local // DAY_S), local % DAY_S
+        weekday = (int((self.start + LOCAL_S) // DAY_S) + day + 3) % 7  # 1970-01-01: Thursday
+        pos = self._home.copy()
+        indoors = np.ones(len(self.people), np.bool_)
+        n = len(self.people)
+        if weekday >= 5:
+            legs = [
+                (self._home, self._errand, np.full(n, 10 * 3600.0)),
+                (self._errand, self._home, np.full(n, 11.5 * 3600.0)),
+            ]
+        else:
+            legs = [
+                (self._home, self._work, self._leave[day]),
+                (self._work, self._errand, self._back[day]),
+                (self._errand, self._home, self._back[day] + 2400.0),
+            ]
+        for a, b, begin in legs:
+            length = np.hypot(*(b - a).T)
+            gone = (s - begin) * TOWN_M_PER_S
+            moving = (gone > 0) & (gone < length)
+            arrived = gone >= length
+            share = np.clip(gone / np.maximum(length, 1.0), 0, 1)[:, None]
+            pos = np.where(moving[:, None], a + (b - a) * share, np.where(arrived[:, None], b, pos))
+            indoors = np.where(moving, False, indoors)
+        return pos, indoors
+
+    def _planted(
+        self,
+        t: float,
+        person: Person,
+        plant: Planted,
+        pos: NDArray[np.float64],
+        indoors: NDArray[np.bool_],
+    ) -> tuple[float, float] | None:
+        """Where the planted subject is (and their phone, if left behind: returned)."""
+        i = person.id - 1
+        since = t - plant.starts
+        if not 0 <= since < plant.ends - plant.starts:
+            return None
+        home = self._home[i]
+        if plant.kind is Plant.WALK_OUT:
+            target, speed = np.array(self._out[person.id]), TOWN_M_PER_S
+        elif plant.kind is Plant.ENTER_EXCLUSION:
+            target, speed = self._school[i], TOWN_M_PER_S
+        elif plant.kind in (Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME):
+            target, speed = home + np.array([600.0, 0.0]), WALK_M_PER_S
+        else:
+            return None
+        length = float(np.hypot(*(target - home)))
+        share = min(1.0, since * speed / length)
+        pos[i] = home + (target - home) * share
+        indoors[i] = False
+        return (float(home[0]), float(home[1])) if plant.kind is Plant.PHONE_LEFT_HOME else None
+
+    # What the devices send ----------------------------------------------------------------
+
+    def steps(self) -> list[float]:
+        """The end of every simulated minute of the month, from noon of its first day (a
+        start inside the curfew, with no fix yet, would find everyone away from home)."""
+        first = int((self.begins - self.start) // 60)
+        return [self.start + 60.0 * (m + 1) for m in range(first, int(self.days * DAY_S // 60))]
+
+    def at(self, t: float) -> Step:
+        """What arrives in the minute ending at `t`: the fixes measured then (but those held
+        by a network drop, which arrive together when it ends) and the strap cuts."""
+        measured, held_until = self._measured(t, int((t - self.start) // 60))
+        now = held_until <= t
+        self._pending.append((held_until[~now], _take(measured, ~now)))
+        out = [_take(measured, now)]
+        still = []
+        for until, fixes in self._pending:
+            due = until <= t
+            out.append(_take(fixes, due))
+            if not due.all():
+                still.append((until[~due], _take(fixes, ~due)))
+        self._pending = still
+        step = _joined(out)
+        step.strap_cut = [
+            (pl.subject, pl.starts)
+            for pl in self.plants
+            if pl.kind is Plant.CUT_STRAP and t - 60 < pl.starts <= t
+        ]
+        return step
+
+    def _measured(self, t: float, minute: int) -> tuple[Step, NDArray[np.float64]]:
+        """Every fix measured at `t` (minute `minute` of the month), and when each arrives."""
+        local = t - self.start
+        day, s = int(local // DAY_S), local % DAY_S
+        due = (minute - self._phase) % self._every[None, :] == 0  # (phone, band) x subjects
+        due[1] &= self._band
+        pos, indoors = self._routine(t)
+        left_behind = {}
+        for pid, plant in self._plants.items():
+            left = self._planted(t, self.people[pid - 1], plant, pos, indoors)
+            if left is not None:
+                left_behind[pid - 1] = left
+            if plant.kind is Plant.PHONE_DIES and plant.starts <= t < plant.ends:
+                due[0, pid - 1] = False
+        phone_pos = pos.copy()
+        for i, where_left in left_behind.items():
+            phone_pos[i] = where_left
+        subject = np.concatenate([np.flatnonzero(due[0]), np.flatnonzero(due[1])])
+        wristband = np.concatenate(
+            [np.zeros(int(due[0].sum()), np.bool_), np.ones(int(due[1].sum()), np.bool_)]
+        )
+        drop = np.concatenate([self._drop_at[day, 0][due[0]], self._drop_at[day, 1][due[1]]])
+        where = np.concatenate([phone_pos[due[0]], pos[due[1]]])
+        inside = indoors[subject]
+        noisy = self._noisy[subject]
+        m = int(subject.shape[0])
+        rng = self.rng
+        acc: NDArray[np.float64] = rng.uniform(5, 15, m)
+        spread = np.where(
+            ~inside & (rng.uniform(size=m) < MULTIPATH), rng.uniform(60, 150, m), acc / 2
+        )
+        wifi = inside & ~wristband & (rng.uniform(size=m) < 0.85)
+        cell = inside & ~wristband & ~wifi
+        acc = np.where(wifi, rng.uniform(20, 60, m), acc)
+        acc = np.where(cell, rng.uniform(300, 1500, m), acc)
+        acc = np.where(inside & wristband, rng.uniform(15, 40, m), acc)
+        spread = np.where(inside, acc / 2, spread)
+        source = np.where(wifi, "wifi", np.where(cell, "cell", "gnss"))
+        lost = np.where(
+            inside & wristband,
+            rng.uniform(size=m) < INDOOR_BAND_GAP,
+            ~inside & (rng.uniform(size=m) < TUNNEL),
+        )
+        keep = ~(lost & noisy)
+        spread = np.where(noisy, spread, 0.0)
+        acc = np.where(noisy, acc, 10.0)
+        source = np.where(noisy, source, "gnss")
+        a = rng.uniform(0, 2 * math.pi, m)
+        r = np.abs(rng.normal(0, 1, m)) * spread
+        east, north = where[:, 0] + r * np.cos(a), where[:, 1] + r * np.sin(a)
+        centre, k = self._centre[subject], self._k[subject]
+        offline = noisy & (np.abs(s - drop) < NETWORK_DROP_S / 2)  # NaN: no drop that day
+        arrives = np.where(offline, t - s + drop + NETWORK_DROP_S / 2, t)
+        fixes = Step(
+            subject=(subject + 1).astype(np.int64),
+            wristband=wristband,
+            time=t - self._second[wristband.astype(np.int64), subject],
+            lon=centre[:, 0] + east / k,
+            lat=centre[:, 1] + north / M_PER_DEG,
+            accuracy=acc,
+            source=source.astype("<U4"),
+        )
+        return _take(fixes, keep), arrives[keep]
+
+
+_FIELDS = ("subject", "wristband", "time", "lon", "lat", "accuracy", "source")
+
+
+def _take(step: Step, rows: NDArray[np.bool_]) -> Step:
+    return _joined([step], rows)
+
+
+def _joined(steps: list[Step], rows: NDArray[np.bool_] | None = None) -> Step:
+    """The steps' fixes one after the other (only `rows` of a single step, if given)."""
+    columns = [np.concatenate([getattr(s, f) for s in steps]) for f in _FIELDS]
+    if rows is not None:
+        columns = [c[rows] for c in columns]
+    subject, wristband, time, lon, lat, accuracy, source = columns
+    return Step(subject, wristband, time, lon, lat, accuracy, source)
