@@ -6,10 +6,9 @@ through the order gate, the geofence and the rules (zone, curfew, separation), s
 through the device-event rule, and the clock rules (silence, curfew start, reminders) tick
 at the end of the minute, as ingest's clock would. No MQTT, no database: the rules' own
 code, at the times they would run. An alert opens where the lifecycle would open one: a
-finding with no live alert for its (subject, kind, assignment, device); the officer resolves
-an alert once its condition has ended (or, for kinds whose condition never ends by itself,
-half an hour after it opened). Each alert is matched to a planted violation of its subject
-and kind, or counted false.
+finding with no live alert for its (subject, kind, assignment, device); the officer closes
+an alert half an hour after it opened once its condition has ended. Each alert is matched to
+a planted violation of its subject and kind, or counted false.
 """
 
 from __future__ import annotations
@@ -69,7 +68,7 @@ ALSO: dict[Plant, frozenset[AlertKind]] = {
 }
 EARLY_S = 600.0  # an alert this long before the true start still matches (accuracy)
 LATE_S = 1800.0  # ... and this long after the subject is back
-RESOLVED_AFTER_S = 1800.0  # an officer closes an alert whose condition never ends itself
+RESOLVED_AFTER_S = 1800.0  # an officer closes an alert this long after it opened, at the soonest
 _ENDS_BY_ITSELF = frozenset(
     {
         AlertKind.ZONE_EXIT,
@@ -94,23 +93,28 @@ class Raised:
 
 @dataclass(slots=True)
 class Ledger:
-    """The alerts the findings open, as the store's one-live-alert-per-condition rule does."""
+    """The alerts the findings open, as the store's one-live-alert-per-condition rule does:
+    while an alert is live, its condition arising again is a repeat on it. The officer
+    closes an alert half an hour after it opened, once its condition has ended (at once for
+    kinds whose condition never ends by itself)."""
 
     raised: list[Raised] = field(default_factory=list)
-    _live: dict[tuple[int, AlertKind, int | None, int | None], float] = field(default_factory=dict)
+    _live: dict[tuple[int, AlertKind, int | None, int | None], tuple[float, bool]] = field(
+        default_factory=dict
+    )  # key -> (opened at, condition ended)
 
     def record(self, findings: Iterable[Finding], now: float) -> None:
         for f in findings:
             key = (f.subject_id, f.kind, f.assignment_id, f.device_id)
+            live = self._live.get(key)
             if f.cleared:
-                self._live.pop(key, None)
+                if live is not None:
+                    self._live[key] = (live[0], True)
                 continue
-            opened = self._live.get(key)
-            if opened is not None and (
-                f.kind in _ENDS_BY_ITSELF or now - opened < RESOLVED_AFTER_S
-            ):
-                continue  # a repeat on the live alert
-            self._live[key] = now
+            if live is not None and not (live[1] and now - live[0] >= RESOLVED_AFTER_S):
+                self._live[key] = (live[0], False)  # a repeat: the condition is on again
+                continue
+            self._live[key] = (now, f.kind not in _ENDS_BY_ITSELF)
             self.raised.append(Raised(f.subject_id, f.kind, now))
 
 

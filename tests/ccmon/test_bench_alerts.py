@@ -7,8 +7,16 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ccmon.bench.alerts import EARLY_S, START, Raised, account, live_month
-from domain import DEFAULT_LEVELS, AlertKind
+from ccmon.bench.alerts import (
+    EARLY_S,
+    RESOLVED_AFTER_S,
+    START,
+    Ledger,
+    Raised,
+    account,
+    live_month,
+)
+from domain import DEFAULT_LEVELS, AlertKind, Finding
 from simulators.month import INTERVAL_S, Month, Plant, Planted
 
 T = START + 86_400.0
@@ -46,3 +54,22 @@ def test_the_control_group_is_caught_every_time_and_never_falsely() -> None:
     ]
     assert late == []
     assert Counter(c.plant.kind for c in accounts.caught)[Plant.CUT_STRAP] >= 1
+
+
+def test_a_condition_on_again_while_its_alert_is_live_opens_none() -> None:
+    def exit_(at: float, *, cleared: bool = False) -> Finding:
+        return Finding(AlertKind.ZONE_EXIT, 1, at, "out", assignment_id=7, cleared=cleared)
+
+    ledger = Ledger()
+    ledger.record([exit_(T)], T)
+    ledger.record([exit_(T + 60, cleared=True)], T + 60)
+    ledger.record([exit_(T + 120)], T + 120)  # the officer has not closed it yet: a repeat
+    ledger.record([exit_(T + 180, cleared=True)], T + 180)
+    ledger.record([exit_(T + RESOLVED_AFTER_S + 60)], T + RESOLVED_AFTER_S + 60)  # closed: new
+    tamper = Finding(AlertKind.TAMPER, 2, T, "strap cut")
+    ledger.record([tamper, tamper], T)
+    assert [(a.subject, a.kind, a.at) for a in ledger.raised] == [
+        (1, AlertKind.ZONE_EXIT, T),
+        (1, AlertKind.ZONE_EXIT, T + RESOLVED_AFTER_S + 60),
+        (2, AlertKind.TAMPER, T),  # once: the second cut folds into the live alert
+    ]
