@@ -300,8 +300,10 @@ def run(
             f"{kind.value:<18} {len(mine):>6}  {len(delays):>6}  {_percentiles(delays):>24}   {p95}"
         )
     print()
-    print("false alerts by kind and level (strict / normal / lenient)")
+    print("alert kind        raised   false  false by level (strict / normal / lenient)")
     by = Counter((a.kind, level[a.subject]) for a in accounts.false)
-    for alert in sorted({a.kind for a in accounts.false}, key=lambda k: k.value):
-        counts = " / ".join(str(by[alert, lv]) for lv in INTERVAL_S)
-        print(f"  {alert.value:<16} {counts}")
+    kinds = Counter(a.kind for a in raised)
+    false = Counter(a.kind for a in accounts.false)
+    for alert in sorted(kinds, key=lambda k: k.value):
+        counts = " / ".join(f"{by[alert, lv]:,}" for lv in INTERVAL_S)
+        print(f"{alert.value:<16} {kinds[alert]:>8,} {false[alert]:>7,}  {counts}")
