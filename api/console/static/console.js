@@ -80,7 +80,12 @@ async function signIn(event) {
   await start();
 }
 
+// Everything that asks the API on its own (the live feed, the commands' and health's polls)
+// stops before the session ends, so nothing asks with a token just revoked.
 async function signOut() {
+  stopLive();
+  stopHealth();
+  forget();
   try { await api("/auth/logout", { method: "POST" }); } catch { /* the session is gone either way */ }
   showLogin();
 }
