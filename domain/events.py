@@ -17,6 +17,7 @@ class DeviceEvent(StrEnum):
     LOW_BATTERY = "low_battery"
     CHARGING = "charging"
     SOS = "sos"  # the person pressed the emergency button
+    NO_FIX = "no_fix"  # alive, with no position to give (a GNSS-only band indoors): heard
     OFFLINE = "offline"  # the broker reported the device's connection lost
 
 

@@ -11,7 +11,8 @@ What the devices report (the sources of each number in the README):
 - outdoors: GNSS claiming 5-15 m, off by about half that; 1% of fixes thrown 60-150 m by
   multipath while still claiming metres; 3% of moments on the road in a tunnel (no fix);
 - indoors, phones: Wi-Fi (85%, claiming 20-60 m) or only the cell (300-1,500 m);
-- indoors, wristbands (GNSS only): no fix 60% of the time, else a poor one (15-40 m);
+- indoors, wristbands (GNSS only): no fix 60% of the time, else a poor one (15-40 m); a band
+  without a fix says so (a `no_fix` device event), unless the network is down;
 - on 3% of device-days the network drops for 20 minutes in the day and what was measured
   meanwhile arrives together when it comes back (buffered upload).
 A control group reports exact positions claiming 10 m, always, with no gaps.
@@ -113,6 +114,7 @@ class Step:
     accuracy: NDArray[np.float64]
     source: NDArray[np.str_]
     strap_cut: list[tuple[int, float]] = field(default_factory=list)  # (subject, time)
+    no_fix: list[tuple[int, float]] = field(default_factory=list)  # bands alive without a fix
 
 
 def _ray_edge(district: Polygon, centre: Point, angle: float) -> float:
@@ -323,7 +325,7 @@ class Month:
     def at(self, t: float) -> Step:
         """What arrives in the minute ending at `t`: the fixes measured then (but those held
         by a network drop, which arrive together when it ends) and the strap cuts."""
-        measured, held_until = self._measured(t, int((t - self.start) // 60))
+        measured, held_until, no_fix = self._measured(t, int((t - self.start) // 60))
         now = held_until <= t
         self._pending.append((held_until[~now], _take(measured, ~now)))
         out = [_take(measured, now)]
@@ -335,6 +337,7 @@ class Month:
                 still.append((until[~due], _take(fixes, ~due)))
         self._pending = still
         step = _joined(out)
+        step.no_fix = no_fix
         step.strap_cut = [
             (pl.subject, pl.starts)
             for pl in self.plants
@@ -342,8 +345,11 @@ class Month:
         ]
         return step
 
-    def _measured(self, t: float, minute: int) -> tuple[Step, NDArray[np.float64]]:
-        """Every fix measured at `t` (minute `minute` of the month), and when each arrives."""
+    def _measured(
+        self, t: float, minute: int
+    ) -> tuple[Step, NDArray[np.float64], list[tuple[int, float]]]:
+        """Every fix measured at `t` (minute `minute` of the month), when each arrives, and
+        the bands that had no fix to give and said so (`no_fix`; not while offline)."""
         local = t - self.start
         day, s = int(local // DAY_S), local % DAY_S
         due = (minute - self._phase) % self._every[None, :] == 0  # (phone, band) x subjects
@@ -404,7 +410,9 @@ class Month:
             accuracy=acc,
             source=source.astype("<U4"),
         )
-        return _take(fixes, keep), arrives[keep]
+        said = ~keep & inside & wristband & ~offline
+        no_fix = list(zip((subject[said] + 1).tolist(), fixes.time[said].tolist(), strict=True))
+        return _take(fixes, keep), arrives[keep], no_fix
 
 
 _FIELDS = ("subject", "wristband", "time", "lon", "lat", "accuracy", "source")

@@ -237,10 +237,14 @@ def live_month(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> 
             verdict = rules.judge(batch, rules.registry.index.evaluate(batch))
             ledger.record(verdict.findings, t)
             rules.apply(verdict, versions={})
-        if step.strap_cut:
+        if step.strap_cut or step.no_fix:
             events = [
-                EventReport(2 * s + 1, s, at, DeviceEvent.STRAP_CUT, 80, None, t)
-                for s, at in step.strap_cut
+                EventReport(2 * s + 1, s, at, event, 80, None, t)
+                for pairs, event in (
+                    (step.strap_cut, DeviceEvent.STRAP_CUT),
+                    (step.no_fix, DeviceEvent.NO_FIX),
+                )
+                for s, at in pairs
             ]
             heard = rules.hear(events)
             ledger.record(heard.findings, t)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from alerts import Silence, Watched, event_findings, silence_findings
-from domain import DeviceEvent, EventReport
+from alerts import Memory, Registry, RuleBook, Silence, Watched, event_findings, silence_findings
+from domain import (
+    DEFAULT_LEVELS,
+    Device,
+    DeviceEvent,
+    DeviceKind,
+    EventReport,
+    MonitoringOrder,
+    SupervisionLevel,
+)
+from geofence import ZoneIndex
 from tests.alerts.support import policies
 
 # Subject 1: phone 10 (60 s + 60 s grace), wristband 11 (30 s + 60 s); subject 2: phone 20.
@@ -83,3 +92,28 @@ def test_status_events_become_findings_in_event_time_order() -> None:
         ("power_off", "high", 5.0, True, 11),
     ]
     assert "battery 9%" in str(found[0].message)
+
+
+def test_a_band_without_a_fix_that_says_so_is_heard_and_not_silent() -> None:
+    """Indoors a GNSS-only band has no position to give; its `no_fix` event tells an officer
+    nothing, but the band was heard: silence counts from it."""
+    said = EventReport(11, 1, 50.0, DeviceEvent.NO_FIX, 80, None, 50.0)
+    assert event_findings([said]) == []
+    rules = RuleBook(
+        Registry.build(
+            ZoneIndex.build([], []),
+            devices=[Device(11, "wb", DeviceKind.WRISTBAND, 1, active=True)],
+            assignments=[],
+            orders=[MonitoringOrder(1, 1, 0.0, 1e6)],
+            leaves=[],
+            levels={1: SupervisionLevel.STRICT},
+            policy=DEFAULT_LEVELS,
+        ),
+        Memory(),
+        watching_since=0.0,
+    )
+    heard = rules.hear([said])
+    assert heard.last_seen == {11: 50.0}
+    rules.apply(heard, versions={})
+    assert rules.tick(200.0).findings == []  # 150 s after it spoke: within 60 s + 120 s
+    assert [f.kind for f in rules.tick(240.0).findings] == ["device_silent", "subject_silent"]
