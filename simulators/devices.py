@@ -374,9 +374,8 @@ async def _report(d: _Device, *, until: float, outage: Outage | None) -> None:
         fix = device_fix(
             d.city, d.index, d.device, t=t, when=datetime.now(UTC), seq=d.seq, rng=d.rng
         )
-        if fix is None:  # alive but without a position (a band indoors): it says so
+        if fix is None:
             d.sent.gaps += 1
-            await d.report_event("no_fix", _battery(d.subject, t))
             continue
         d.seq += 1
         real_t = t / d.time_scale
