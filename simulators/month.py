@@ -75,6 +75,10 @@ class Plant(StrEnum):
 
 
 STRICT_ONLY = frozenset({Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME, Plant.CUT_STRAP})
+# The local hour a plant starts (within the hour after), from home: the evening, but a curfew
+# break is inside the curfew and the phone is left as the band walks away before it.
+_PLANT_HOUR = {Plant.BREAK_CURFEW: 23.0, Plant.PHONE_LEFT_HOME: 21.0}
+AWAY_M = 600.0  # how far from home a curfew breaker (or a band without its phone) walks
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,14 +203,8 @@ class Month:
             kinds = [k for k in Plant if p.level is SupervisionLevel.STRICT or k not in STRICT_ONLY]
             kind = Plant(self.rng.choice([k.value for k in kinds]))
             day = int(self.rng.integers(1, self.days))
-            hour = (
-                23.0
-                if kind is Plant.BREAK_CURFEW
-                else 21.0
-                if kind is Plant.PHONE_LEFT_HOME
-                else 20.0
-            )
-            starts = self.start + day * DAY_S + (hour + self.rng.uniform(0, 0.9)) * 3600
+            hour = _PLANT_HOUR.get(kind, 20.0) + self.rng.uniform(0, 0.9)
+            starts = self.start + day * DAY_S + hour * 3600
             plants.append(self._truth(p, kind, starts))
         return plants
 
@@ -305,7 +303,7 @@ class Month:
         elif plant.kind is Plant.ENTER_EXCLUSION:
             target, speed = self._school[i], TOWN_M_PER_S
         elif plant.kind in (Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME):
-            target, speed = home + np.array([600.0, 0.0]), WALK_M_PER_S
+            target, speed = home + np.array([AWAY_M, 0.0]), WALK_M_PER_S
         else:
             return None
         length = float(np.hypot(*(target - home)))
