@@ -85,7 +85,10 @@ def create_app(
         feed=live.Feed(pool, interval_s=live_interval_s),
         live_heartbeat_s=live_heartbeat_s,
         live_recheck_s=live_recheck_s,
-        console=console_config or console.ConsoleConfig(),
+        # the page checks a file against the limit the API itself holds to
+        console=(console_config or console.ConsoleConfig()).model_copy(
+            update={"max_body_bytes": max_body_bytes}
+        ),
     )
     refused = {"model": schemas.Error, "description": "refused: `detail` says why"}
     v1 = APIRouter(prefix="/api/v1", responses={"4XX": refused})

@@ -35,6 +35,10 @@ class ConsoleConfig(BaseModel):
         " and zones are drawn shifted to match",
     )
     tiles_max_zoom: int = 18
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        description="the largest request body the API takes (a zone imported from a file)",
+    )
     stale_after_s: float = Field(
         default=900.0, description="a position older than this is drawn greyed with its age"
     )

@@ -136,13 +136,13 @@ export function zoneForm(detail, error) {
   return form;
 }
 
-const IMPORT_MAX_BYTES = 20 * 1024 * 1024;
 const IMPORT_MAX_ZONES = 50;
 
 // The zones in a GeoJSON file: a geometry, a Feature, or a FeatureCollection (each feature a
 // zone, named by its `name` property or the form's name with a number).
 async function geoJsonZones(file, name) {
-  if (file.size > IMPORT_MAX_BYTES) throw new Error(t("importTooBig", { mb: IMPORT_MAX_BYTES / 1048576 }));
+  const most = state.config.max_body_bytes; // what the API takes in one request
+  if (file.size > most) throw new Error(t("importTooBig", { mb: (most / 1048576).toFixed(1) }));
   let parsed;
   try {
     parsed = JSON.parse(await file.text());
