@@ -181,6 +181,7 @@ class _Device:
     started: float = field(default_factory=time.monotonic)
     seq: int = 0
     event_seq: int = 0
+    done: set[str] = field(default_factory=set)  # the scenario's events already sent
     held: list[object] = field(default_factory=list)  # buffered through an outage
     late: bytes | None = None  # held back to be sent after the next one
     interval_s: float = 60.0  # its level's rate
@@ -311,11 +312,13 @@ async def _scenario_step(d: _Device, t: float) -> bool:
     kind, phone = scenario.kind, d.device.kind is DeviceKind.PHONE
     if kind is Kind.GO_SILENT:
         return False
-    if kind is Kind.CUT_STRAP and not phone and d.event_seq < 2:
+    if kind is Kind.CUT_STRAP and not phone and "strap_cut" not in d.done:
         await d.report_event("strap_cut", _battery(d.subject, t))
+        d.done.add("strap_cut")
     if kind is Kind.BATTERY_DIES and phone:
-        if d.event_seq == 0:
+        if "low_battery" not in d.done:
             await d.report_event("low_battery", _BATTERY_LOW)
+            d.done.add("low_battery")
         if t >= scenario.after_s + _POWER_OFF_AFTER_S:
             await d.report_event("power_off", 2)
             return False
@@ -374,12 +377,14 @@ async def _report(d: _Device, *, until: float, outage: Outage | None) -> None:
         fix = device_fix(
             d.city, d.index, d.device, t=t, when=datetime.now(UTC), seq=d.seq, rng=d.rng
         )
-        if fix is None:
+        offline = outage is not None and outage.start_s <= t / d.time_scale < outage.end_s
+        if fix is None:  # a band indoors: alive, and says so while it has a network
             d.sent.gaps += 1
+            if not offline:
+                await d.report_event("no_fix", _battery(d.subject, t))
             continue
         d.seq += 1
-        real_t = t / d.time_scale
-        if outage is not None and outage.start_s <= real_t < outage.end_s:
+        if offline:
             d.held.append(json.loads(fix))
         else:
             await d.flush()

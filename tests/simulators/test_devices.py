@@ -72,6 +72,43 @@ async def test_devices_report_at_their_rate_and_buffer_through_an_outage(
     )
 
 
+async def test_a_band_indoors_says_it_has_no_fix_unless_its_network_is_down(
+    mosquitto: Broker,
+) -> None:
+    # One strict subject at home all along: the wristband (GNSS only) mostly has no fix.
+    city = generate_city(11, subjects=1, wristbands=1)
+    heard: list[tuple[float, str]] = []
+    loop = asyncio.get_running_loop()
+    async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="sim-listener") as c:
+        await c.subscribe("cc/v1/devices/wb-0001/status", qos=1)
+
+        async def listen() -> None:
+            async for m in c.messages:
+                assert isinstance(m.payload, bytes)
+                heard.append((loop.time(), json.loads(m.payload)["event"]))
+
+        listener = asyncio.create_task(listen())
+        began = loop.time()
+        report = await simulate_city(
+            city,
+            host=mosquitto.host,
+            port=mosquitto.port,
+            interval_s=0.1,
+            duration_s=3.0,
+            outages={"wb-0001": Outage(start_s=1.0, end_s=2.0)},
+        )
+        await asyncio.sleep(0.5)
+        listener.cancel()
+
+    said = [at - began for at, event in heard if event == "no_fix"]
+    assert heard[0][1] == "power_on"
+    assert len(said) == len(heard) - 1  # nothing but power_on and no_fix
+    assert report.total.gaps > len(said) > 5  # gaps while offline went unsaid
+    assert not any(1.1 < at < 1.9 for at in said)  # none while offline (a margin for timing)
+    assert any(at < 1.0 for at in said)
+    assert any(at > 2.0 for at in said)
+
+
 @pytest.fixture
 def secured_broker() -> Iterator[Broker]:
     """A Mosquitto that admits only the users in its password file: a listener, and the
