@@ -128,6 +128,7 @@ class Memory:
     last_seen: dict[int, float] = field(default_factory=dict)  # device -> newest report
     last_fix: dict[int, LastFix] = field(default_factory=dict)  # subject -> newest fix
     silence: Silence = field(default_factory=Silence)
+    resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> see Silence
     overdue: dict[int, int] = field(default_factory=dict)  # subject -> leave destination
     reminded: set[tuple[int, float]] = field(default_factory=set)  # (order, its end)
     versions: dict[int, int] = field(default_factory=dict)
@@ -173,6 +174,7 @@ class Verdict:
     last_seen: dict[int, float] = field(default_factory=dict)
     last_fix: dict[int, LastFix] = field(default_factory=dict)
     silence: Silence | None = None
+    resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> earliest report
     overdue: dict[int, int | None] = field(default_factory=dict)  # None: back in time
     reminders: list[tuple[int, float, Finding]] = field(default_factory=list)
 
@@ -255,6 +257,7 @@ class RuleBook:
             zones=zone_state,
             separation=separation_state,
             last_seen=_newest_per(batch.device, batch.time),
+            resumed=self._resumed(batch.device, batch.time),
             last_fix=_last_fixes(batch),
             overdue=dict.fromkeys((f.subject_id for f in back), None),
         )
@@ -283,11 +286,25 @@ class RuleBook:
 
     def hear(self, events: list[EventReport]) -> Verdict:
         """Device status rule over events stored for the first time."""
-        heard: dict[int, float] = {}
-        for e in events:
-            if e.event is not DeviceEvent.OFFLINE:  # the broker's word, not the device's
-                heard[e.device_id] = max(heard.get(e.device_id, e.time), e.time)
-        return Verdict(findings=event_findings(events), last_seen=heard)
+        said = [e for e in events if e.event is not DeviceEvent.OFFLINE]  # not the broker's
+        device = np.array([e.device_id for e in said], dtype=np.int64)
+        time = np.array([e.time for e in said], dtype=np.float64)
+        return Verdict(
+            findings=event_findings(events),
+            last_seen=_newest_per(device, time),
+            resumed=self._resumed(device, time),
+        )
+
+    def _resumed(
+        self, device: Ids, time: np.ndarray[Any, np.dtype[np.float64]]
+    ) -> dict[int, float]:
+        """Per quiet device, the earliest of these reports measured after it went quiet."""
+        since = self._memory.silence.since
+        if not since:
+            return {}
+        start = np.array([since.get(d, np.inf) for d in device.tolist()], dtype=np.float64)
+        after = time > start
+        return _earliest_per(device[after], time[after])
 
     def tick(self, now: float, *, hold_silence: bool = False) -> Verdict:
         """Rules decided by the clock: silence (of subjects under an order), order
@@ -304,6 +321,7 @@ class RuleBook:
             mem.silence,
             policies=reg.policies,
             watching_since=self._watching_since,
+            resumed=mem.resumed,
             hold=hold_silence,
         )
         starting = np.intersect1d(reg.index.starting(since, now), reg.curfews)
@@ -341,8 +359,11 @@ class RuleBook:
             old = mem.last_fix.get(subject)
             if old is None or fix.time > old.time:
                 mem.last_fix[subject] = fix
+        for device, t in verdict.resumed.items():
+            mem.resumed[device] = min(mem.resumed.get(device, t), t)
         if verdict.silence is not None:
             mem.silence = verdict.silence
+            mem.resumed = {d: t for d, t in mem.resumed.items() if d in verdict.silence.since}
         for subject, destination in verdict.overdue.items():
             if destination is None:
                 mem.overdue.pop(subject, None)
@@ -357,6 +378,15 @@ def _newest_per(key: Ids, time: np.ndarray[Any, np.dtype[np.float64]]) -> dict[i
     if key.shape[0] == 0:
         return {}
     order = np.lexsort((time, key))
+    k, t = key[order], time[order]
+    last = np.append(k[1:] != k[:-1], True)
+    return dict(zip(k[last].tolist(), t[last].tolist(), strict=True))
+
+
+def _earliest_per(key: Ids, time: np.ndarray[Any, np.dtype[np.float64]]) -> dict[int, float]:
+    if key.shape[0] == 0:
+        return {}
+    order = np.lexsort((-time, key))
     k, t = key[order], time[order]
     last = np.append(k[1:] != k[:-1], True)
     return dict(zip(k[last].tolist(), t[last].tolist(), strict=True))

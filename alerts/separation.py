@@ -1,10 +1,13 @@
 """Phone-wristband separation (人机分离): the phone must stay with the person.
 
 Each fix is paired with the newest earlier fix of the subject's other device (from this batch
-or remembered from earlier ones) if it is at most `pair_window_s` older. A pair farther
-apart than `separation_m` plus both accuracies observes separation; one within
-`separation_m` even with both accuracies added observes the two together; a pair in between
-(a cell fix a kilometre wide) proves neither. The condition is confirmed after
+or remembered from earlier ones) if it is at most `pair_window_s` older. The older fix is
+where the other device *was*: in the time between, the subject may have moved as far as the
+newer fix's device moved in its own last interval (its speed times the time between the
+pair), which counts like the accuracies: a pair farther apart than `separation_m` plus both
+accuracies and that movement observes separation; one within `separation_m` even with all
+of them added observes the two together; a pair in between (a cell fix a kilometre wide, or
+a car a minute on) proves neither. The condition is confirmed after
 `separation_s` of separation and ends after as long together. Both positions are WGS-84 by
 now, so GCJ-02 phones do not drift apart.
 """
@@ -62,7 +65,8 @@ def separation_findings(
     obs = _Observations.of(batch, wristband, mine, subjects, state)
     partner, valid = obs.partners(policies)
     apart = metres_apart(obs.lon, obs.lat, obs.lon[partner], obs.lat[partner])
-    slack = obs.accuracy + obs.accuracy[partner]
+    moved = obs.speed() * (obs.time - obs.time[partner])
+    slack = obs.accuracy + obs.accuracy[partner] + moved
     limit = policies.column(obs.subject, "separation_m")
     far, near = apart - slack > limit, apart + slack <= limit
     t = confirm(
@@ -146,15 +150,29 @@ class _Observations:
             remembered=np.arange(len(kept) + rows.shape[0]) < len(kept),
         )
 
-    def _newest(self, of_kind: NDArray[np.bool_]) -> Ids:
-        """Per row: the newest row so far of the subject with `of_kind`, else -1."""
+    def _newest(self, of_kind: NDArray[np.bool_], *, before: bool = False) -> Ids:
+        """Per row: the newest row so far (`before`: strictly earlier) of the subject with
+        `of_kind`, else -1."""
         n = self.subject.shape[0]
         idx = np.arange(n, dtype=np.int64)
         first = np.ones(n, dtype=np.bool_)
         first[1:] = self.subject[1:] != self.subject[:-1]
         start = np.maximum.accumulate(np.where(first, idx, 0))
         newest = np.maximum.accumulate(np.where(of_kind, idx, -1))
+        if before:
+            newest = np.concatenate([np.array([-1], np.int64), newest[:-1]])
         return np.where(newest >= start, newest, -1)
+
+    def speed(self) -> NDArray[np.float64]:
+        """Per row: metres a second its device moved since its previous fix (0 for a
+        device's first one)."""
+        prev = np.where(
+            self.band, self._newest(self.band, before=True), self._newest(~self.band, before=True)
+        )
+        p = np.maximum(prev, 0)
+        dt = np.maximum(self.time - self.time[p], 1.0)
+        moved = metres_apart(self.lon, self.lat, self.lon[p], self.lat[p])
+        return np.where(prev >= 0, moved / dt, 0.0)
 
     def partners(self, policies: Policies) -> tuple[Ids, NDArray[np.bool_]]:
         partner = np.where(self.band, self._newest(~self.band), self._newest(self.band))

@@ -50,6 +50,36 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "wristband_back": ("wristband reporting again", "腕带恢复上报"),
     "subject_silent": ("no device of the subject reports", "该对象所有设备均无信号（失联）"),
     "subject_back": ("a device reports again", "已有设备恢复上报"),
+    "phone_back_late": (
+        "phone reporting again: it measured all along, {min:.0f} min of reports arrived late"
+        " (a network gap)",
+        "手机恢复上报：其间一直在定位，{min:.0f} 分钟的上报延迟到达（网络中断）",
+    ),
+    "phone_back_after": (
+        "phone reporting again after {min:.0f} min without measuring anything"
+        " (switched off, flat, or no fix)",
+        "手机恢复上报：此前 {min:.0f} 分钟未测得任何数据（关机、没电或无法定位）",
+    ),
+    "wristband_back_late": (
+        "wristband reporting again: it measured all along, {min:.0f} min of reports arrived late"
+        " (a network gap)",
+        "腕带恢复上报：其间一直在定位，{min:.0f} 分钟的上报延迟到达（网络中断）",
+    ),
+    "wristband_back_after": (
+        "wristband reporting again after {min:.0f} min without measuring anything"
+        " (switched off, flat, or no fix)",
+        "腕带恢复上报：此前 {min:.0f} 分钟未测得任何数据（关机、没电或无法定位）",
+    ),
+    "subject_back_late": (
+        "a device reporting again: it measured all along, {min:.0f} min of reports arrived late"
+        " (a network gap)",
+        "已有设备恢复上报：其间一直在定位，{min:.0f} 分钟的上报延迟到达（网络中断）",
+    ),
+    "subject_back_after": (
+        "a device reporting again after {min:.0f} min without measuring anything"
+        " (switched off, flat, or no fix)",
+        "已有设备恢复上报：此前 {min:.0f} 分钟未测得任何数据（关机、没电或无法定位）",
+    ),
     "curfew_not_home": (
         "not home when the curfew began (newest fix {min:.0f} min old)",
         "宵禁开始时不在住所（最新定位为 {min:.0f} 分钟前）",

@@ -48,8 +48,10 @@ def test_apart_for_long_enough_raises_once_and_together_again_clears() -> None:
     fixes = [(1, float(t), PHONE, 0.0) for t in range(0, 40, 2)]
     fixes += [(1, t + 1.0, BAND, 500.0 if t < 20 else 5.0) for t in range(0, 40, 2)]
     found, state = judge(fixes)
-    # Apart from t=1 (first pair) on: confirmed 10 s later; together from t=21, 10 s later.
-    assert found == [(1, 11.0, True), (1, 31.0, False)]
+    # Apart from t=1 (first pair) on: confirmed 10 s later. Together from t=22: the band's
+    # fix at 21 came 495 m in 2 s, so the phone's of 20 may be far behind it (proves nothing);
+    # confirmed 10 s later.
+    assert found == [(1, 11.0, True), (1, 32.0, False)]
     assert state[1].run.active is False
 
 
@@ -59,6 +61,20 @@ def test_a_distance_the_accuracies_could_explain_proves_nothing() -> None:
     found, state = judge(fixes)
     assert found == []
     assert state[1].run.run == 0
+
+
+def test_a_pair_while_moving_allows_for_the_way_covered_between_the_two_fixes() -> None:
+    """Phone and band in one car at 15 m/s, each fix of the band 20 s after the phone's:
+    300 m apart as measured, together in fact."""
+    fixes = [(1, float(t), PHONE, 15.0 * t) for t in range(0, 600, 60)]
+    fixes += [(1, t + 20.0, BAND, 15.0 * (t + 20.0)) for t in range(0, 600, 60)]
+    found, _ = judge(fixes)
+    assert found == []
+    # The band walking away from a phone left behind: apart by more than the way covered
+    # (1.5 m/s x 20 s) from 140 s on, confirmed at the next pair.
+    fixes = [(1, float(t), PHONE, 0.0) for t in range(0, 600, 60)]
+    fixes += [(1, t + 20.0, BAND, 1.5 * (t + 20.0)) for t in range(0, 600, 60)]
+    assert judge(fixes)[0] == [(1, 200.0, True)]
 
 
 def test_fixes_too_far_apart_in_time_are_not_compared() -> None:
@@ -87,26 +103,33 @@ def test_subjects_without_both_devices_are_ignored() -> None:
     assert state == {}
 
 
+def _metres(a: float, b: float) -> float:
+    (lon1, lat1), (lon2, lat2) = offset(a, 0.0), offset(b, 0.0)
+    return float(
+        metres_apart(np.array([lon1]), np.array([lat1]), np.array([lon2]), np.array([lat2]))[0]
+    )
+
+
 def slow_pairs(
     fixes: list[tuple[int, float, int, float]],
 ) -> list[tuple[int, float, bool, bool]]:
     """Observations by the obvious loop: each fix against the newest earlier fix of the
-    subject's other device."""
+    subject's other device, allowing for as far as the fix's own device moved since its
+    previous fix, at that speed, in the time between the pair."""
     out = []
     by_subject: dict[int, list[tuple[float, int, float]]] = {}
     for s, t, d, east in sorted(fixes, key=lambda f: (f[0], f[1])):
         history = by_subject.setdefault(s, [])
-        others = [h for h in history if (h[1] // 100 == 2) != (d // 100 == 2)]
+        band = d // 100 == 2
+        others = [h for h in history if (h[1] // 100 == 2) != band]
+        mine = [h for h in history if (h[1] // 100 == 2) == band]
         if others:
             ot, _, oeast = others[-1]
-            (lon1, lat1), (lon2, lat2) = offset(east, 0.0), offset(oeast, 0.0)
-            apart = float(
-                metres_apart(
-                    np.array([lon1]), np.array([lat1]), np.array([lon2]), np.array([lat2])
-                )[0]
-            )
+            speed = _metres(mine[-1][2], east) / max(t - mine[-1][0], 1.0) if mine else 0.0
+            apart, slack = _metres(east, oeast), 20.0 + speed * (t - ot)
             within = t - ot <= POLICY.pair_window_s
-            far, near = apart - 20.0 > POLICY.separation_m, apart + 20.0 <= POLICY.separation_m
+            far = apart - slack > POLICY.separation_m
+            near = apart + slack <= POLICY.separation_m
             out.append((s, t, far, within and (far or near)))
         else:
             out.append((s, t, False, False))

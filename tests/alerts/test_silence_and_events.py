@@ -15,7 +15,7 @@ from domain import (
     SupervisionLevel,
 )
 from geofence import ZoneIndex
-from tests.alerts.support import policies
+from tests.alerts.support import batch, policies
 
 # Subject 1: phone 10 (60 s + 60 s grace), wristband 11 (30 s + 60 s); subject 2: phone 20.
 WATCHED = Watched(
@@ -39,11 +39,65 @@ def check(
 def test_a_device_silent_past_its_limit_raises_and_the_subject_when_all_are() -> None:
     found, silence = check(100.0, {10: 95.0, 11: 5.0, 20: 99.0})
     assert found == [("device_silent", 1, 11, False)]
+    # The phone falls silent too: the subject is, one alert for it (the band's stays live).
     found, silence = check(220.0, {10: 95.0, 11: 5.0, 20: 219.0}, silence)
-    assert found == [("device_silent", 1, 10, False), ("subject_silent", 1, None, False)]
+    assert found == [("subject_silent", 1, None, False)]
     assert check(221.0, {10: 95.0, 11: 5.0, 20: 219.0}, silence)[0] == []
     found, _ = check(222.0, {10: 221.0, 11: 5.0, 20: 219.0}, silence)
-    assert found == [("device_silent", 1, 10, True), ("subject_silent", 1, None, True)]
+    assert found == [("subject_silent", 1, None, True)]
+
+
+def test_one_alert_for_a_subject_silent_on_every_device_then_one_for_the_device_still_silent() -> (
+    None
+):
+    found, silence = check(130.0, {10: 5.0, 11: 5.0, 20: 129.0})
+    assert found == [("subject_silent", 1, None, False)]
+    # The band speaks again: the subject is back, and now the phone alone is silent.
+    back, _ = silence_findings(
+        160.0,
+        WATCHED,
+        {10: 5.0, 11: 159.0, 20: 159.0},
+        silence,
+        policies=policies([1, 2]),
+        watching_since=0.0,
+    )
+    assert [(f.kind, f.device_id, f.cleared, f.time) for f in back] == [
+        ("device_silent", 10, False, 160.0),  # from when it is the only one silent
+        ("subject_silent", None, True, 160.0),
+    ]
+
+
+def back(resumed: dict[int, float]) -> str:
+    """The text of subject 2's phone coming back at 400 s, silent since it was last heard
+    at 100 s (a limit of 120 s), with `resumed`: the earliest report it sent since."""
+    silent = Silence(subjects=frozenset({2}), since={20: 100.0})
+    found, after = silence_findings(
+        400.0,
+        WATCHED,
+        {10: 399.0, 11: 399.0, 20: 390.0},
+        silent,
+        policies=policies([1, 2]),
+        watching_since=0.0,
+        resumed=resumed,
+    )
+    assert after == Silence()
+    (f,) = found
+    assert (f.kind, f.subject_id, f.cleared) == ("subject_silent", 2, True)
+    return str(f.message)
+
+
+def test_a_return_says_whether_it_was_a_network_gap_or_a_device_that_measured_nothing() -> None:
+    # It measured 60 s after its last report (within its limit): the upload was held back.
+    assert back({20: 160.0}) == (
+        "a device reporting again: it measured all along, 5 min of reports arrived late"
+        " (a network gap)"
+    )
+    # Its first report after the silence was measured 4 min on: off, flat, or no fix.
+    assert back({20: 340.0}) == (
+        "a device reporting again after 4 min without measuring anything"
+        " (switched off, flat, or no fix)"
+    )
+    assert back({}) == "a device reports again"  # nothing known (a restart since)
 
 
 def test_a_device_never_heard_counts_from_when_watching_began() -> None:
@@ -116,4 +170,42 @@ def test_a_band_without_a_fix_that_says_so_is_heard_and_not_silent() -> None:
     assert heard.last_seen == {11: 50.0}
     rules.apply(heard, versions={})
     assert rules.tick(200.0).findings == []  # 150 s after it spoke: within 60 s + 120 s
-    assert [f.kind for f in rules.tick(240.0).findings] == ["device_silent", "subject_silent"]
+    assert [f.kind for f in rules.tick(240.0).findings] == ["subject_silent"]
+
+
+def phone_book() -> RuleBook:
+    """Subject 2 under strict supervision with a phone (device 20) only: silent after 180 s."""
+    return RuleBook(
+        Registry.build(
+            ZoneIndex.build([], []),
+            devices=[Device(20, "ph", DeviceKind.PHONE, 2, active=True)],
+            assignments=[],
+            orders=[MonitoringOrder(1, 2, 0.0, 1e6)],
+            leaves=[],
+            levels={2: SupervisionLevel.STRICT},
+            policy=DEFAULT_LEVELS,
+        ),
+        Memory(),
+        watching_since=0.0,
+    )
+
+
+def reported(rules: RuleBook, times: list[float]) -> None:
+    fixes = batch([2] * len(times), times, device=[20] * len(times))
+    verdict = rules.judge(fixes, rules.registry.index.evaluate(fixes))
+    rules.apply(verdict, versions={})
+
+
+def test_the_rules_tell_a_buffered_upload_from_a_phone_that_was_off() -> None:
+    for first_measured, text in [
+        (100.0, "it measured all along, 10 min of reports arrived late (a network gap)"),
+        (590.0, "after 9 min without measuring anything"),
+    ]:
+        rules = phone_book()
+        reported(rules, [40.0])
+        rules.apply(rules.tick(300.0), versions={}, now=300.0)  # silent since 40 s
+        # At 600 s it reports again: everything measured since `first_measured`, at once.
+        reported(rules, [float(t) for t in range(int(first_measured), 600, 60)])
+        (found,) = rules.tick(640.0).findings
+        assert (found.kind, found.cleared) == ("subject_silent", True)
+        assert text in str(found.message)
