@@ -66,14 +66,17 @@ def separation_findings(
     partner, valid = obs.partners(policies)
     apart = metres_apart(obs.lon, obs.lat, obs.lon[partner], obs.lat[partner])
     moved = obs.speed() * (obs.time - obs.time[partner])
-    slack = obs.accuracy + obs.accuracy[partner] + moved
+    slack = obs.accuracy + obs.accuracy[partner]
     limit = policies.column(obs.subject, "separation_m")
-    far, near = apart - slack > limit, apart + slack <= limit
+    far, near = apart - slack - moved > limit, apart + slack + moved <= limit
+    # apart, but no farther than the way covered since the older fix: as two devices in
+    # one car would be; it breaks a run of apart (it does not prove them apart)
+    explained = ~far & (apart - slack > limit)
     t = confirm(
         obs.subject,
         obs.time,
         far,
-        valid & (far | near),
+        valid & (far | near | explained),
         {s: state[s].run for s in subjects.tolist() if s in state},
         min_run=np.full(obs.subject.shape[0], _NEVER, dtype=np.int64),
         min_span_s=policies.column(obs.subject, "separation_s"),

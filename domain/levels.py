@@ -14,9 +14,9 @@ class LevelPolicy:
     a zone violation is confirmed by `confirm_fixes` consecutive decisive fixes, or by at
     least two spanning `confirm_s`; phone and wristband are apart when their fixes (at most
     `pair_window_s` apart in time) are more than `separation_m` apart beyond both accuracies
-    and the way covered between them for `separation_s`. While a pursuit runs (a critical alert of a pursuit kind open, not
-    acknowledged, at most `pursuit_max_s`) the subject's devices report every
-    `pursuit_interval_s`."""
+    and the way covered between them for `separation_s`. While a pursuit runs (a critical
+    alert of a pursuit kind open, not acknowledged, at most `pursuit_max_s`) the subject's
+    devices report every `pursuit_interval_s`."""
 
     phone_interval_s: float
     wristband_interval_s: float

@@ -20,7 +20,8 @@ A control group reports exact positions claiming 10 m, always, with no gaps.
 Planted violations, one for a share of subjects on a random day after the first: walking
 out of the district, entering the exclusion zone, breaking the curfew (strict: a home zone
 22:00-06:00), leaving the phone at home (strict: phone and band apart), cutting the strap
-(strict), a dead phone (it stops reporting for four hours).
+(strict), a dead phone (it stops reporting for four hours, without a word), a flat battery
+(the phone says `low_battery`, an hour later `power_off`, and is off for four hours).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class Plant(StrEnum):
     PHONE_LEFT_HOME = "phone_left_home"
     CUT_STRAP = "cut_strap"
     PHONE_DIES = "phone_dies"
+    BATTERY_DIES = "battery_dies"
 
 
 STRICT_ONLY = frozenset({Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME, Plant.CUT_STRAP})
@@ -79,12 +81,16 @@ STRICT_ONLY = frozenset({Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME, Plant.CUT_ST
 # break is inside the curfew and the phone is left as the band walks away before it.
 _PLANT_HOUR = {Plant.BREAK_CURFEW: 23.0, Plant.PHONE_LEFT_HOME: 21.0}
 AWAY_M = 600.0  # how far from home a curfew breaker (or a band without its phone) walks
+LOW_BATTERY_S = 3600.0  # from the phone's low_battery to its power_off
+OFF_S = 4 * 3600.0  # how long a dead phone stays off
+_OFF = frozenset({Plant.PHONE_DIES, Plant.BATTERY_DIES})
 
 
 @dataclass(frozen=True, slots=True)
 class Planted:
     """A violation planted in a subject's month: `truth` is when it truly began (the border
-    crossed, the phone 100 m behind, the strap cut), `ends` when the subject is back."""
+    crossed, the phone 100 m behind, the strap cut), `ends` when the subject is back;
+    `starts`: when the subject set out (or the battery ran low)."""
 
     subject: int
     kind: Plant
@@ -106,6 +112,17 @@ class Person:
     noisy: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A device event (the wire's `event`) of a subject's phone or wristband."""
+
+    subject: int
+    wristband: bool
+    time: float
+    event: str
+    battery: int
+
+
 @dataclass(slots=True)
 class Step:
     """What arrives in one minute: fixes (arrays, one row each) and device events."""
@@ -117,8 +134,7 @@ class Step:
     lat: NDArray[np.float64]
     accuracy: NDArray[np.float64]
     source: NDArray[np.str_]
-    strap_cut: list[tuple[int, float]] = field(default_factory=list)  # (subject, time)
-    no_fix: list[tuple[int, float]] = field(default_factory=list)  # bands alive without a fix
+    events: list[Said] = field(default_factory=list)
 
 
 def _ray_edge(district: Polygon, centre: Point, angle: float) -> float:
@@ -225,7 +241,10 @@ class Month:
             truth = starts + HOME_RADIUS_M / WALK_M_PER_S
             return Planted(p.id, kind, starts, truth, starts + 2 * 3600)
         if kind is Plant.PHONE_DIES:
-            return Planted(p.id, kind, starts, starts, starts + 4 * 3600)
+            return Planted(p.id, kind, starts, starts, starts + OFF_S)
+        if kind is Plant.BATTERY_DIES:
+            off = starts + LOW_BATTERY_S
+            return Planted(p.id, kind, starts, off, off + OFF_S)
         return Planted(p.id, kind, starts, starts, starts + 60)
 
     # Where everyone is ------------------------------------------------------------------
@@ -253,27 +272,35 @@ class Month:
         drops = self.rng.uniform(size=(self.days + 1, 2, n)) < NETWORK_DROP
         self._drop_at = np.where(drops, self.rng.uniform(9, 16, drops.shape) * 3600, np.nan)
         self._plants = {pl.subject: pl for pl in self.plants}
+        self._said = sorted(
+            (e for pl in self.plants for e in _plant_events(pl)), key=lambda e: e.time
+        )
         self._pending: list[tuple[NDArray[np.float64], Step]] = []
 
-    def _routine(self, t: float) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-        """(positions, indoors) of every subject at `t`, as their ordinary day has it."""
-        local = t - self.start
-        day, s = int(local // DAY_S), local % DAY_S
-        weekday = (int((self.start + LOCAL_S) // DAY_S) + day + 3) % 7  # 1970-01-01: Thursday
+    def _routine(self, times: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """(positions, indoors) of every subject, each at its own time in `times`, as their
+        ordinary day has it."""
+        rows = np.arange(len(self.people))
+        local = times - self.start
+        day = np.clip((local // DAY_S).astype(np.int64), 0, self.days)
+        s = local - day * DAY_S
+        weekend = ((int((self.start + LOCAL_S) // DAY_S) + day + 3) % 7 >= 5)[:, None]
+        out = np.where(weekend, self._errand, self._work)  # where the day's first leg goes
+        legs = [  # (from, to, when it begins); at weekends an errand and home, no third leg
+            (self._home, out, np.where(weekend[:, 0], 10 * 3600.0, self._leave[day, rows])),
+            (
+                out,
+                np.where(weekend, self._home, self._errand),
+                np.where(weekend[:, 0], 11.5 * 3600.0, self._back[day, rows]),
+            ),
+            (
+                self._errand,
+                self._home,
+                np.where(weekend[:, 0], np.inf, self._back[day, rows] + 2400.0),
+            ),
+        ]
         pos = self._home.copy()
         indoors = np.ones(len(self.people), np.bool_)
-        n = len(self.people)
-        if weekday >= 5:
-            legs = [
-                (self._home, self._errand, np.full(n, 10 * 3600.0)),
-                (self._errand, self._home, np.full(n, 11.5 * 3600.0)),
-            ]
-        else:
-            legs = [
-                (self._home, self._work, self._leave[day]),
-                (self._work, self._errand, self._back[day]),
-                (self._errand, self._home, self._back[day] + 2400.0),
-            ]
         for a, b, begin in legs:
             length = np.hypot(*(b - a).T)
             gone = (s - begin) * TOWN_M_PER_S
@@ -335,41 +362,33 @@ class Month:
                 still.append((until[~due], _take(fixes, ~due)))
         self._pending = still
         step = _joined(out)
-        step.no_fix = no_fix
-        step.strap_cut = [
-            (pl.subject, pl.starts)
-            for pl in self.plants
-            if pl.kind is Plant.CUT_STRAP and t - 60 < pl.starts <= t
-        ]
+        step.events = [e for e in self._said if t - 60 < e.time <= t] + no_fix
         return step
 
-    def _measured(
-        self, t: float, minute: int
-    ) -> tuple[Step, NDArray[np.float64], list[tuple[int, float]]]:
+    def _measured(self, t: float, minute: int) -> tuple[Step, NDArray[np.float64], list[Said]]:
         """Every fix measured at `t` (minute `minute` of the month), when each arrives, and
         the bands that had no fix to give and said so (`no_fix`; not while offline)."""
         local = t - self.start
         day, s = int(local // DAY_S), local % DAY_S
         due = (minute - self._phase) % self._every[None, :] == 0  # (phone, band) x subjects
         due[1] &= self._band
-        pos, indoors = self._routine(t)
-        left_behind = {}
+        # where each device is when it measures (its second of the minute), not at the minute
+        (phone_pos, phone_in), (pos, indoors) = (self._routine(t - sec) for sec in self._second)
         for pid, plant in self._plants.items():
-            left = self._planted(t, self.people[pid - 1], plant, pos, indoors)
-            if left is not None:
-                left_behind[pid - 1] = left
-            if plant.kind is Plant.PHONE_DIES and plant.starts <= t < plant.ends:
-                due[0, pid - 1] = False
-        phone_pos = pos.copy()
-        for i, where_left in left_behind.items():
-            phone_pos[i] = where_left
+            i = pid - 1
+            left = self._planted(t - self._second[1, i], self.people[i], plant, pos, indoors)
+            self._planted(t - self._second[0, i], self.people[i], plant, phone_pos, phone_in)
+            if left is not None:  # the phone stays at home, indoors
+                phone_pos[i], phone_in[i] = left, True
+            if plant.kind in _OFF and plant.truth <= t < plant.ends:
+                due[0, i] = False
         subject = np.concatenate([np.flatnonzero(due[0]), np.flatnonzero(due[1])])
         wristband = np.concatenate(
             [np.zeros(int(due[0].sum()), np.bool_), np.ones(int(due[1].sum()), np.bool_)]
         )
         drop = np.concatenate([self._drop_at[day, 0][due[0]], self._drop_at[day, 1][due[1]]])
         where = np.concatenate([phone_pos[due[0]], pos[due[1]]])
-        inside = indoors[subject]
+        inside = np.concatenate([phone_in[due[0]], indoors[due[1]]])
         noisy = self._noisy[subject]
         m = int(subject.shape[0])
         rng = self.rng
@@ -409,8 +428,25 @@ class Month:
             source=source.astype("<U4"),
         )
         said = ~keep & inside & wristband & ~offline
-        no_fix = list(zip((subject[said] + 1).tolist(), fixes.time[said].tolist(), strict=True))
+        no_fix = [
+            Said(s + 1, True, at, "no_fix", 80)
+            for s, at in zip(subject[said].tolist(), fixes.time[said].tolist(), strict=True)
+        ]
         return _take(fixes, keep), arrives[keep], no_fix
+
+
+def _plant_events(plant: Planted) -> list[Said]:
+    """What a planted subject's devices say about themselves."""
+    if plant.kind is Plant.CUT_STRAP:
+        return [Said(plant.subject, True, plant.starts, "strap_cut", 80)]
+    if plant.kind is Plant.BATTERY_DIES:
+        return [
+            Said(plant.subject, False, plant.starts, "low_battery", 15),
+            Said(plant.subject, False, plant.truth, "power_off", 2),
+            Said(plant.subject, False, plant.ends, "power_on", 5),
+            Said(plant.subject, False, plant.ends + 1, "charging", 5),
+        ]
+    return []
 
 
 _FIELDS = ("subject", "wristband", "time", "lon", "lat", "accuracy", "source")

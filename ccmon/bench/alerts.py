@@ -49,18 +49,22 @@ if TYPE_CHECKING:
 
     from domain import Finding, LevelPolicy
 
-# What each planted violation must raise; and what else it may raise without that alert
-# being false (a dead phone also leaves a subject without a band out of contact).
-EXPECTED: dict[Plant, AlertKind] = {
-    Plant.WALK_OUT: AlertKind.ZONE_EXIT,
-    Plant.ENTER_EXCLUSION: AlertKind.ZONE_ENTRY,
-    Plant.BREAK_CURFEW: AlertKind.CURFEW,
-    Plant.PHONE_LEFT_HOME: AlertKind.SEPARATION,
-    Plant.CUT_STRAP: AlertKind.TAMPER,
-    Plant.PHONE_DIES: AlertKind.DEVICE_SILENT,
+# What each planted violation must raise (the first of these catches it: a dead phone is the
+# subject's silence when it is their only device, the device's when the band still talks);
+# and what else it may raise, from when it starts, without that alert being false.
+_SILENT = frozenset({AlertKind.DEVICE_SILENT, AlertKind.SUBJECT_SILENT})
+EXPECTED: dict[Plant, frozenset[AlertKind]] = {
+    Plant.WALK_OUT: frozenset({AlertKind.ZONE_EXIT}),
+    Plant.ENTER_EXCLUSION: frozenset({AlertKind.ZONE_ENTRY}),
+    Plant.BREAK_CURFEW: frozenset({AlertKind.CURFEW}),
+    Plant.PHONE_LEFT_HOME: frozenset({AlertKind.SEPARATION}),
+    Plant.CUT_STRAP: frozenset({AlertKind.TAMPER}),
+    Plant.PHONE_DIES: _SILENT,
+    Plant.BATTERY_DIES: _SILENT | {AlertKind.POWER_OFF},
 }
 ALSO: dict[Plant, frozenset[AlertKind]] = {
-    Plant.PHONE_DIES: frozenset({AlertKind.SUBJECT_SILENT}),
+    Plant.PHONE_DIES: _SILENT,
+    Plant.BATTERY_DIES: _SILENT | {AlertKind.LOW_BATTERY},
     # out in the evening: still out when the curfew begins at 22:00
     Plant.WALK_OUT: frozenset({AlertKind.CURFEW}),
     Plant.ENTER_EXCLUSION: frozenset({AlertKind.CURFEW}),
@@ -78,6 +82,8 @@ _ENDS_BY_ITSELF = frozenset(
         AlertKind.DEVICE_SILENT,
         AlertKind.SUBJECT_SILENT,
         AlertKind.LEAVE_OVERDUE,
+        AlertKind.POWER_OFF,
+        AlertKind.LOW_BATTERY,
     }
 )
 
@@ -132,28 +138,30 @@ class Accounts:
 
 
 def account(plants: Sequence[Planted], raised: Sequence[Raised]) -> Accounts:
-    """Each plant caught (by the first alert of its kind for its subject from shortly before
-    it began until a while after it ended) or missed; every alert that is no plant's, false."""
+    """Each plant caught (by the first alert of an expected kind for its subject from shortly
+    before it truly began until a while after it ended) or missed; every alert that is no
+    plant's (expected, or what it also causes from when it starts), false."""
     by_subject: dict[int, list[Planted]] = {}
     for p in plants:
         by_subject.setdefault(p.subject, []).append(p)
 
-    def window(p: Planted, a: Raised) -> bool:
-        return p.truth - EARLY_S <= a.at <= p.ends + LATE_S
+    def explains(p: Planted, a: Raised) -> bool:
+        if a.kind in EXPECTED[p.kind] and p.truth - EARLY_S <= a.at <= p.ends + LATE_S:
+            return True
+        return a.kind in ALSO.get(p.kind, ()) and p.starts - EARLY_S <= a.at <= p.ends + LATE_S
 
     caught = []
     for p in plants:
-        hits = [a.at for a in raised if a.subject == p.subject and a.kind is EXPECTED[p.kind]]
-        first = min((t for t in hits if p.truth - EARLY_S <= t <= p.ends + LATE_S), default=None)
+        hits = [
+            a.at
+            for a in raised
+            if a.subject == p.subject
+            and a.kind in EXPECTED[p.kind]
+            and p.truth - EARLY_S <= a.at <= p.ends + LATE_S
+        ]
+        first = min(hits, default=None)
         caught.append(Caught(p, None if first is None else first - p.truth))
-    false = [
-        a
-        for a in raised
-        if not any(
-            window(p, a) and (a.kind is EXPECTED[p.kind] or a.kind in ALSO.get(p.kind, ()))
-            for p in by_subject.get(a.subject, ())
-        )
-    ]
+    false = [a for a in raised if not any(explains(p, a) for p in by_subject.get(a.subject, ()))]
     return Accounts(caught, false, len(raised))
 
 
@@ -237,14 +245,18 @@ def live_month(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> 
             verdict = rules.judge(batch, rules.registry.index.evaluate(batch))
             ledger.record(verdict.findings, t)
             rules.apply(verdict, versions={})
-        if step.strap_cut or step.no_fix:
+        if step.events:
             events = [
-                EventReport(2 * s + 1, s, at, event, 80, None, t)
-                for pairs, event in (
-                    (step.strap_cut, DeviceEvent.STRAP_CUT),
-                    (step.no_fix, DeviceEvent.NO_FIX),
+                EventReport(
+                    2 * e.subject + e.wristband,
+                    e.subject,
+                    e.time,
+                    DeviceEvent(e.event),
+                    e.battery,
+                    None,
+                    t,
                 )
-                for s, at in pairs
+                for e in step.events
             ]
             heard = rules.hear(events)
             ledger.record(heard.findings, t)
@@ -291,18 +303,22 @@ def run(
     print_table(rows)
     print()
     print(
-        "planted kind       plants  caught  delay s p50 / p95 / max   p95 in intervals of the level"
+        "planted kind     level      plants  caught  delay s p50 / p95 / max"
+        "   p95 in intervals (target <= 2)"
     )
     for kind in Plant:
-        mine = [c for c in accounts.caught if c.plant.kind is kind]
-        delays = [c.delay_s for c in mine if c.delay_s is not None]
-        intervals = [
-            c.delay_s / INTERVAL_S[level[c.plant.subject]] for c in mine if c.delay_s is not None
-        ]
-        p95 = f"{np.percentile(intervals, 95):.1f}" if intervals else "-"
-        print(
-            f"{kind.value:<18} {len(mine):>6}  {len(delays):>6}  {_percentiles(delays):>24}   {p95}"
-        )
+        for lv, every in INTERVAL_S.items():
+            mine = [
+                c for c in accounts.caught if c.plant.kind is kind and level[c.plant.subject] is lv
+            ]
+            if not mine:
+                continue
+            delays = [c.delay_s for c in mine if c.delay_s is not None]
+            p95 = f"{np.percentile(delays, 95) / every:.1f}" if delays else "-"
+            print(
+                f"{kind.value:<16} {lv.value:<9} {len(mine):>7}  {len(delays):>6}"
+                f"  {_percentiles(delays):>24}   {p95}"
+            )
     print()
     print("alert kind        raised   false  false by level (strict / normal / lenient)")
     by = Counter((a.kind, level[a.subject]) for a in accounts.false)

@@ -115,7 +115,8 @@ def slow_pairs(
 ) -> list[tuple[int, float, bool, bool]]:
     """Observations by the obvious loop: each fix against the newest earlier fix of the
     subject's other device, allowing for as far as the fix's own device moved since its
-    previous fix, at that speed, in the time between the pair."""
+    previous fix, at that speed, in the time between the pair; a pair apart by no more than
+    that observes them not apart."""
     out = []
     by_subject: dict[int, list[tuple[float, int, float]]] = {}
     for s, t, d, east in sorted(fixes, key=lambda f: (f[0], f[1])):
@@ -126,11 +127,12 @@ def slow_pairs(
         if others:
             ot, _, oeast = others[-1]
             speed = _metres(mine[-1][2], east) / max(t - mine[-1][0], 1.0) if mine else 0.0
-            apart, slack = _metres(east, oeast), 20.0 + speed * (t - ot)
+            apart, moved = _metres(east, oeast), speed * (t - ot)
             within = t - ot <= POLICY.pair_window_s
-            far = apart - slack > POLICY.separation_m
-            near = apart + slack <= POLICY.separation_m
-            out.append((s, t, far, within and (far or near)))
+            far = apart - 20.0 - moved > POLICY.separation_m
+            near = apart + 20.0 + moved <= POLICY.separation_m
+            explained = not far and apart - 20.0 > POLICY.separation_m  # breaks a run apart
+            out.append((s, t, far, within and (far or near or explained)))
         else:
             out.append((s, t, False, False))
         history.append((t, d, east))
