@@ -1,7 +1,8 @@
 """MQTT subscription, wire formats, validation, quarantine, batching and the pipeline loop."""
 
+from ingest.admission import admit
 from ingest.commands import RESULT_TOPIC, CommandChannel, command_username
-from ingest.decode import Message, decode_message
+from ingest.decode import Message, decode_message, decode_messages
 from ingest.errors import IngestError, RejectedInputError
 from ingest.events import EVENT_TOPIC, EventV1, decode_event
 from ingest.http import owntracks_http
@@ -36,10 +37,12 @@ __all__ = [
     "PipelineStats",
     "RejectedInputError",
     "RejectedItem",
+    "admit",
     "command_username",
     "decode_event",
     "decode_fixes",
     "decode_message",
+    "decode_messages",
     "owntracks_http",
     "run_ingest",
 ]

@@ -1,11 +1,12 @@
 """`ccmon bench alerts`: the alerts an ordinary month makes, and whether every planted
 violation is caught and how fast.
 
-A county (simulators/month.py) lives a month in simulated time; every minute's fixes go
-through the order gate, the geofence and the rules (zone, curfew, separation), strap cuts
-through the device-event rule, and the clock rules (silence, curfew start, reminders) tick
-at the end of the minute, as ingest's clock would. No MQTT, no database: the rules' own
-code, at the times they would run. An alert opens where the lifecycle would open one: a
+A county (simulators/month.py) lives a month in simulated time; every minute's messages, in
+the documented wire format (a native v1 fix or status event each), go through ingest's
+decoding and order gate, then the geofence and the rules (zone, curfew, separation; events
+through the device-event rule), and the clock rules (silence, curfew start, reminders) tick
+at the end of the minute, as ingest's clock would. No MQTT, no database: ingest's and the
+rules' own code, at the times they would run. An alert opens where the lifecycle would open one: a
 finding with no live alert for its (subject, kind, assignment, device); the officer closes
 an alert half an hour after it opened once its condition has ended. Each alert is matched to
 a planted violation of its subject and kind, or counted false.
@@ -17,7 +18,7 @@ import math
 import time as clock
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,11 +29,7 @@ from domain import (
     AlertKind,
     Assignment,
     Device,
-    DeviceEvent,
     DeviceKind,
-    EventReport,
-    FixBatch,
-    FixSource,
     MonitoringOrder,
     Schedule,
     SupervisionLevel,
@@ -41,13 +38,15 @@ from domain import (
     ZoneRole,
 )
 from geofence import ZoneIndex
-from simulators import Month, Plant, Planted
+from ingest import Limits, Message, admit, decode_messages
+from simulators import Month, Plant, Planted, event_payload, fix_payload
 from simulators.month import DAY_S, HOME_RADIUS_M, INTERVAL_S, M_PER_DEG, SCHOOL_RADIUS_M
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from domain import Finding, LevelPolicy
+    from simulators.month import Step
 
 # What each planted violation must raise (the first of these catches it: a dead phone is the
 # subject's silence when it is their only device, the device's when the band still talks);
@@ -171,13 +170,28 @@ def _lonlat(month: Month, district: int, east: float, north: float) -> list[floa
     return [lon0 + east / k, lat0 + north / M_PER_DEG]
 
 
+def _code(subject: int, wristband: bool) -> str:
+    return f"{'wb' if wristband else 'ph'}-{subject}"
+
+
+def devices(month: Month) -> dict[str, Device]:
+    """The county's devices by code: a phone each (id 2 x subject), a band for the strict
+    (2 x subject + 1)."""
+    return {
+        _code(p.id, band): Device(2 * p.id + band, _code(p.id, band), kind, p.id, active=True)
+        for p in month.people
+        for band, kind in ((False, DeviceKind.PHONE), (True, DeviceKind.WRISTBAND))
+        if p.band or not band
+    }
+
+
 def county(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> RuleBook:
     """The month's county as the rules know it: each district to stay in, the school to keep
     out of, for strict subjects a home zone 22:00-06:00 (the curfew); a phone each, a band
     for the strict; orders covering the month."""
     zones = [Zone(d, f"district {d}", dist.geojson()) for d, dist in enumerate(month.districts)]
     curfew = Schedule(weekly=(WeeklyWindow(tuple(range(7)), time(22), time(6)),))
-    assignments, devices, orders = [], [], []
+    assignments, orders = [], []
     for p in month.people:
         school = {"type": "Circle", "radius_m": SCHOOL_RADIUS_M}
         zones.append(
@@ -187,7 +201,6 @@ def county(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> Rule
             Assignment(3 * p.id, p.id, p.district, ZoneRole.INCLUSION),
             Assignment(3 * p.id + 1, p.id, 10 * p.id, ZoneRole.EXCLUSION),
         ]
-        devices.append(Device(2 * p.id, f"ph-{p.id}", DeviceKind.PHONE, p.id, active=True))
         if p.band:
             home = {"type": "Circle", "radius_m": HOME_RADIUS_M}
             zones.append(
@@ -195,9 +208,6 @@ def county(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> Rule
             )
             assignments.append(
                 Assignment(3 * p.id + 2, p.id, 10 * p.id + 1, ZoneRole.INCLUSION, curfew)
-            )
-            devices.append(
-                Device(2 * p.id + 1, f"wb-{p.id}", DeviceKind.WRISTBAND, p.id, active=True)
             )
         # beyond the month and its reminder: an order ending is not what is measured
         orders.append(
@@ -207,7 +217,7 @@ def county(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> Rule
         )
     registry = Registry.build(
         ZoneIndex.build(zones, assignments),
-        devices=devices,
+        devices=devices(month).values(),
         assignments=assignments,
         orders=orders,
         leaves=[],
@@ -217,47 +227,64 @@ def county(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> Rule
     return RuleBook(registry, Memory(), watching_since=month.begins)
 
 
-_SOURCES = {s.value: s for s in FixSource}
 START = 1_764_518_400.0  # 2025-12-01 00:00 in Asia/Shanghai, the first day's midnight
+# ccmon's default limits (settings): a buffered upload of the day is well within them
+LIMITS = Limits(max_future_s=300.0, max_age_s=7 * DAY_S, max_accuracy_m=50_000.0)
+
+
+def _when(t: float) -> datetime:
+    return datetime.fromtimestamp(t, UTC)
+
+
+def _messages(step: Step, received: float) -> list[Message]:
+    """What the county's devices sent in a minute, as the broker delivers it: one native v1
+    fix or status event a message (`seq` from the time: rising on each device)."""
+    fixes = [
+        Message(
+            f"cc/v1/devices/{_code(s, band)}/fix",
+            fix_payload(
+                when=_when(t), lon=lon, lat=lat, accuracy=acc, battery=80, seq=int(t), source=src
+            ),
+            received,
+        )
+        for s, band, t, lon, lat, acc, src in zip(
+            step.subject.tolist(),
+            step.wristband.tolist(),
+            step.time.tolist(),
+            step.lon.tolist(),
+            step.lat.tolist(),
+            step.accuracy.tolist(),
+            step.source.tolist(),
+            strict=True,
+        )
+    ]
+    events = [
+        Message(
+            f"cc/v1/devices/{_code(e.subject, e.wristband)}/status",
+            event_payload(when=_when(e.time), event=e.event, battery=e.battery, seq=int(e.time)),
+            received,
+        )
+        for e in step.events
+    ]
+    return fixes + events
 
 
 def live_month(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> list[Raised]:
-    """Every minute of the month through the rules; the alerts they open."""
-    rules = county(month, policy)
+    """Every minute of the month through ingest's decoding and the rules; the alerts they
+    open."""
+    rules, by_code = county(month, policy), devices(month)
     ledger = Ledger()
     for t in month.steps():
-        step = month.at(t)
-        n = int(step.subject.shape[0])
-        batch = FixBatch(
-            subject=step.subject,
-            device=2 * step.subject + step.wristband,
-            time=step.time,
-            lon=step.lon,
-            lat=step.lat,
-            accuracy=step.accuracy,
-            source=[_SOURCES[s] for s in step.source.tolist()],
-            battery=np.full(n, 80, np.int16),
-            seq=np.full(n, -1, np.int64),
-            received=np.full(n, t),
-        )
-        batch = batch.take(np.flatnonzero(rules.registry.orders.covered(batch.subject, batch.time)))
+        messages = _messages(month.at(t), t)
+        decoded = decode_messages(messages, devices=by_code, owntracks={}, limits=LIMITS)
+        if decoded.rejected:
+            raise RuntimeError(f"the county's own messages refused: {decoded.rejected[0]}")
+        batch, events = admit(decoded, messages, rules.registry.orders)
         if len(batch):
             verdict = rules.judge(batch, rules.registry.index.evaluate(batch))
             ledger.record(verdict.findings, t)
             rules.apply(verdict, versions={})
-        if step.events:
-            events = [
-                EventReport(
-                    2 * e.subject + e.wristband,
-                    e.subject,
-                    e.time,
-                    DeviceEvent(e.event),
-                    e.battery,
-                    None,
-                    t,
-                )
-                for e in step.events
-            ]
+        if events:
             heard = rules.hear(events)
             ledger.record(heard.findings, t)
             rules.apply(heard, versions={})
