@@ -148,46 +148,36 @@ def test_status_events_become_findings_in_event_time_order() -> None:
     assert "battery 9%" in str(found[0].message)
 
 
+def strict_with(device: Device) -> RuleBook:
+    """The rules for one subject under strict supervision (silent after 60 s + 120 s) with
+    one device, under an order."""
+    assert device.subject_id is not None
+    return RuleBook(
+        Registry.build(
+            ZoneIndex.build([], []),
+            devices=[device],
+            assignments=[],
+            orders=[MonitoringOrder(1, device.subject_id, 0.0, 1e6)],
+            leaves=[],
+            levels={device.subject_id: SupervisionLevel.STRICT},
+            policy=DEFAULT_LEVELS,
+        ),
+        Memory(),
+        watching_since=0.0,
+    )
+
+
 def test_a_band_without_a_fix_that_says_so_is_heard_and_not_silent() -> None:
     """Indoors a GNSS-only band has no position to give; its `no_fix` event tells an officer
     nothing, but the band was heard: silence counts from it."""
     said = EventReport(11, 1, 50.0, DeviceEvent.NO_FIX, 80, None, 50.0)
     assert event_findings([said]) == []
-    rules = RuleBook(
-        Registry.build(
-            ZoneIndex.build([], []),
-            devices=[Device(11, "wb", DeviceKind.WRISTBAND, 1, active=True)],
-            assignments=[],
-            orders=[MonitoringOrder(1, 1, 0.0, 1e6)],
-            leaves=[],
-            levels={1: SupervisionLevel.STRICT},
-            policy=DEFAULT_LEVELS,
-        ),
-        Memory(),
-        watching_since=0.0,
-    )
+    rules = strict_with(Device(11, "wb", DeviceKind.WRISTBAND, 1, active=True))
     heard = rules.hear([said])
     assert heard.last_seen == {11: 50.0}
     rules.apply(heard, versions={})
     assert rules.tick(200.0).findings == []  # 150 s after it spoke: within 60 s + 120 s
     assert [f.kind for f in rules.tick(240.0).findings] == ["subject_silent"]
-
-
-def phone_book() -> RuleBook:
-    """Subject 2 under strict supervision with a phone (device 20) only: silent after 180 s."""
-    return RuleBook(
-        Registry.build(
-            ZoneIndex.build([], []),
-            devices=[Device(20, "ph", DeviceKind.PHONE, 2, active=True)],
-            assignments=[],
-            orders=[MonitoringOrder(1, 2, 0.0, 1e6)],
-            leaves=[],
-            levels={2: SupervisionLevel.STRICT},
-            policy=DEFAULT_LEVELS,
-        ),
-        Memory(),
-        watching_since=0.0,
-    )
 
 
 def reported(rules: RuleBook, times: list[float]) -> None:
@@ -201,7 +191,7 @@ def test_the_rules_tell_a_buffered_upload_from_a_phone_that_was_off() -> None:
         (100.0, "it measured all along, 10 min of reports arrived late (a network gap)"),
         (590.0, "after 9 min without measuring anything"),
     ]:
-        rules = phone_book()
+        rules = strict_with(Device(20, "ph", DeviceKind.PHONE, 2, active=True))
         reported(rules, [40.0])
         rules.apply(rules.tick(300.0), versions={}, now=300.0)  # silent since 40 s
         # At 600 s it reports again: everything measured since `first_measured`, at once.

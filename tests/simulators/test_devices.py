@@ -4,6 +4,7 @@ a wristband that rides out an outage by uploading a batch."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import subprocess
@@ -19,7 +20,29 @@ from simulators import Kind, Outage, Scenario, generate_city, simulate_city
 from tests.conftest import Broker, shared_folder, started_mosquitto
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncIterator, Iterator
+
+
+@contextlib.asynccontextmanager
+async def listening(broker: Broker, topic: str) -> AsyncIterator[list[tuple[float, str, Any]]]:
+    """What arrives on `topic` (loop time, topic, JSON body) while the block runs, and for
+    half a second after (the last messages through)."""
+    heard: list[tuple[float, str, Any]] = []
+    loop = asyncio.get_running_loop()
+    async with aiomqtt.Client(broker.host, broker.port, identifier="sim-listener") as c:
+        await c.subscribe(topic, qos=1)
+
+        async def listen() -> None:
+            async for m in c.messages:
+                assert isinstance(m.payload, bytes)
+                heard.append((loop.time(), m.topic.value, json.loads(m.payload)))
+
+        listener = asyncio.create_task(listen())
+        try:
+            yield heard
+            await asyncio.sleep(0.5)
+        finally:
+            listener.cancel()
 
 
 async def test_devices_report_at_their_rate_and_buffer_through_an_outage(
@@ -30,15 +53,7 @@ async def test_devices_report_at_their_rate_and_buffer_through_an_outage(
         7, subjects=3, wristbands=0, scenarios=(Scenario(Kind.PHONE_LEFT_HOME, after_s=0.0),)
     )
     received: dict[str, list[Any]] = defaultdict(list)
-    async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="sim-listener") as c:
-        await c.subscribe("cc/v1/devices/#", qos=1)
-
-        async def listen() -> None:
-            async for m in c.messages:
-                assert isinstance(m.payload, bytes)
-                received[m.topic.value].append(json.loads(m.payload))
-
-        listener = asyncio.create_task(listen())
+    async with listening(mosquitto, "cc/v1/devices/#") as heard:
         report = await simulate_city(
             city,
             host=mosquitto.host,
@@ -47,9 +62,8 @@ async def test_devices_report_at_their_rate_and_buffer_through_an_outage(
             duration_s=2.6,
             outages={"wb-0001": Outage(start_s=0.6, end_s=1.6)},
         )
-        await asyncio.sleep(0.5)
-        listener.cancel()
-
+    for _, topic, body in heard:
+        received[topic].append(body)
     band = received["cc/v1/devices/wb-0001/fix"]
     batches = [m for m in band if isinstance(m, list)]
     assert len(batches) == 1
@@ -77,18 +91,8 @@ async def test_a_band_indoors_says_it_has_no_fix_unless_its_network_is_down(
 ) -> None:
     # One strict subject at home all along: the wristband (GNSS only) mostly has no fix.
     city = generate_city(11, subjects=1, wristbands=1)
-    heard: list[tuple[float, str]] = []
-    loop = asyncio.get_running_loop()
-    async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier="sim-listener") as c:
-        await c.subscribe("cc/v1/devices/wb-0001/status", qos=1)
-
-        async def listen() -> None:
-            async for m in c.messages:
-                assert isinstance(m.payload, bytes)
-                heard.append((loop.time(), json.loads(m.payload)["event"]))
-
-        listener = asyncio.create_task(listen())
-        began = loop.time()
+    async with listening(mosquitto, "cc/v1/devices/wb-0001/status") as statuses:
+        began = asyncio.get_running_loop().time()
         report = await simulate_city(
             city,
             host=mosquitto.host,
@@ -97,9 +101,7 @@ async def test_a_band_indoors_says_it_has_no_fix_unless_its_network_is_down(
             duration_s=3.0,
             outages={"wb-0001": Outage(start_s=1.0, end_s=2.0)},
         )
-        await asyncio.sleep(0.5)
-        listener.cancel()
-
+    heard = [(at, body["event"]) for at, _, body in statuses]
     said = [at - began for at, event in heard if event == "no_fix"]
     assert heard[0][1] == "power_on"
     assert len(said) == len(heard) - 1  # nothing but power_on and no_fix
