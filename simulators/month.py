@@ -5,7 +5,9 @@ Ordinary life, local time (UTC+8): home overnight; on weekdays a drive to work a
 (a straight road at town speed), work, a drive to an errand around 17:30, half an hour
 there, home; at weekends an errand in the morning. Indoors at every stop. A share of homes
 lies within 50 m of the district's edge; every subject's exclusion zone (a school) lies
-beside the road to work, 80 m from it, so they drive past it twice a day.
+beside the road to work, 80 m from it, so they drive past it twice a day (and not beside
+the road out of the district). The roads of an ordinary day stay inside the district (which
+need not be convex): ordinary life breaks no rule.
 
 What the devices report (the sources of each number in the README):
 - outdoors: GNSS claiming 5-15 m, off by about half that; 1% of fixes thrown 60-150 m by
@@ -21,7 +23,12 @@ Planted violations, one for a share of subjects on a random day after the first:
 out of the district, entering the exclusion zone, breaking the curfew (strict: a home zone
 22:00-06:00), leaving the phone at home (strict: phone and band apart), cutting the strap
 (strict), a dead phone (it stops reporting for four hours, without a word), a flat battery
-(the phone says `low_battery`, an hour later `power_off`, and is off for four hours).
+(the phone says `low_battery`, an hour later `power_off`, and is off for four hours), a late
+return from an approved leave (home 30-90 minutes after it ended).
+
+Leaves: besides the late returns, 5% of subjects take an approved day trip (a leave 08:00-20:00)
+to a town 8 km past their district's edge and are home 30-90 minutes before it ends; the
+leave's destination is the road there and the town (a corridor 1 km wide).
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from domain import SupervisionLevel
 from simulators.city import District, generate_city
@@ -74,6 +81,7 @@ class Plant(StrEnum):
     CUT_STRAP = "cut_strap"
     PHONE_DIES = "phone_dies"
     BATTERY_DIES = "battery_dies"
+    LATE_RETURN = "late_return"
 
 
 STRICT_ONLY = frozenset({Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME, Plant.CUT_STRAP})
@@ -84,6 +92,10 @@ AWAY_M = 600.0  # how far from home a curfew breaker (or a band without its phon
 LOW_BATTERY_S = 3600.0  # from the phone's low_battery to its power_off
 OFF_S = 4 * 3600.0  # how long a dead phone stays off
 _OFF = frozenset({Plant.PHONE_DIES, Plant.BATTERY_DIES})
+LEAVE_SHARE = 0.05  # of subjects take an approved day trip in the month
+LEAVE_HOURS = (8.0, 20.0)  # a day trip's leave, local time
+TRIP_BEYOND_M = 8000.0  # the town a trip goes to, past the district's edge
+LEAVE_WIDTH_M = 1000.0  # the leave's destination: the road there and the town, this wide
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +125,22 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
+class Trip:
+    """A day trip on an approved leave (请假) from `starts` to `ends`: out of the door at
+    `go`, setting out for home at `back` (late, for a planted late return)."""
+
+    subject: int
+    starts: float
+    ends: float
+    go: float
+    back: float
+    to: tuple[float, float]  # the town, metres east, north of the district's centre
+
+    def home_at(self, home: tuple[float, float]) -> float:
+        return self.back + math.dist(home, self.to) / TOWN_M_PER_S
+
+
+@dataclass(frozen=True, slots=True)
 class Said:
     """A device event (the wire's `event`) of a subject's phone or wristband."""
 
@@ -137,12 +165,12 @@ class Step:
     events: list[Said] = field(default_factory=list)
 
 
-def _ray_edge(district: Polygon, centre: Point, angle: float) -> float:
-    """Distance from the centre to the district's edge in direction `angle` (metres)."""
+def _crossings(district: Polygon, angle: float) -> list[float]:
+    """Distances from the centre at which a ray in direction `angle` crosses the district's
+    boundary (its edge, and its enclave's), nearest first (metres)."""
     far = LineString([(0, 0), (20_000 * math.cos(angle), 20_000 * math.sin(angle))])
-    hit = far.intersection(district.exterior)
-    points = getattr(hit, "geoms", [hit])
-    return float(min(centre.distance(p) for p in points))
+    hit = far.intersection(district.boundary)
+    return sorted(Point(0, 0).distance(p) for p in getattr(hit, "geoms", [hit]))
 
 
 class Month:
@@ -163,7 +191,9 @@ class Month:
         self._shapes = [self._metric(d) for d in self.districts]
         self.people = [self._person(i + 1, control_share) for i in range(subjects)]
         self._out: dict[int, tuple[float, float]] = {}  # where each who walks out goes
+        self.trips: dict[int, Trip] = {}  # by subject
         self.plants = self._plant(plant_share)
+        self._day_trips()
         self._precompute()
 
     @property
@@ -174,9 +204,12 @@ class Month:
     # The county -----------------------------------------------------------------------
 
     def _metric(self, district: District) -> Polygon:
+        """The district in metres around its centre, with its enclave (a hole), if any."""
         k = M_PER_DEG * math.cos(math.radians(district.centre[1]))
         c = district.centre
-        return Polygon([((x - c[0]) * k, (y - c[1]) * M_PER_DEG) for x, y in district.ring])
+        rings = [district.ring] + ([district.hole] if district.hole else [])
+        shell, *holes = [[((x - c[0]) * k, (y - c[1]) * M_PER_DEG) for x, y in r] for r in rings]
+        return Polygon(shell, holes)
 
     def _inside(self, shape: Polygon, r_max: float) -> tuple[float, float]:
         while True:
@@ -193,19 +226,25 @@ class Month:
         shape = self._shapes[d]
         if self.rng.uniform() < EDGE_SHARE:
             a = self.rng.uniform(0, 2 * math.pi)
-            r = _ray_edge(shape, Point(0, 0), a) - self.rng.uniform(10, 50)
+            r = _crossings(shape, a)[0] - self.rng.uniform(10, 50)
             home = (r * math.cos(a), r * math.sin(a))
         else:
             home = self._inside(shape, 3000.0)
-        while True:  # the school beside the middle of the road to work, and no other road
+        a = math.atan2(home[1], home[0])
+        outward = LineString([home, (20_000 * math.cos(a), 20_000 * math.sin(a))])
+        while True:
+            # The school beside the middle of the road to work, and no other road (nor the
+            # road out of the district, which a walk-out or a day trip takes); every road of
+            # an ordinary day inside the district: ordinary life breaks no rule.
             work, errand = self._inside(shape, 3000.0), self._inside(shape, 3000.0)
             mx, my = (home[0] + work[0]) / 2, (home[1] + work[1]) / 2
             length = math.hypot(work[0] - home[0], work[1] - home[1]) or 1.0
             nx, ny = -(work[1] - home[1]) / length, (work[0] - home[0]) / length
             off = SCHOOL_RADIUS_M + SCHOOL_OFF_ROAD_M
             school = (mx + nx * off, my + ny * off)
-            others = LineString([work, errand, home])
-            if others.distance(Point(school)) >= off:
+            others = MultiLineString([[work, errand, home], outward.coords])
+            roads = MultiLineString([[home, work, errand, home], [home, errand]])
+            if others.distance(Point(school)) >= off and shape.contains(roads):
                 break
         band = level is SupervisionLevel.STRICT
         noisy = self.rng.uniform() >= control_share
@@ -219,19 +258,45 @@ class Month:
             kinds = [k for k in Plant if p.level is SupervisionLevel.STRICT or k not in STRICT_ONLY]
             kind = Plant(self.rng.choice([k.value for k in kinds]))
             day = int(self.rng.integers(1, self.days))
+            if kind is Plant.LATE_RETURN:
+                trip = self._trip(p, day, late=True)
+                plants.append(Planted(p.id, kind, trip.starts, trip.ends, trip.home_at(p.home)))
+                continue
             hour = _PLANT_HOUR.get(kind, 20.0) + self.rng.uniform(0, 0.9)
             starts = self.start + day * DAY_S + hour * 3600
             plants.append(self._truth(p, kind, starts))
         return plants
+
+    def _day_trips(self) -> None:
+        planted = {pl.subject for pl in self.plants}
+        for p in self.people:
+            if p.id not in planted and self.rng.uniform() < LEAVE_SHARE and self.days >= 2:
+                self._trip(p, int(self.rng.integers(1, self.days)), late=False)
+
+    def _trip(self, p: Person, day: int, *, late: bool) -> Trip:
+        """A day trip of `p` on day `day`, home in time or (`late`) 30-90 minutes late."""
+        a = math.atan2(p.home[1], p.home[0])
+        far = _crossings(self._shapes[p.district], a)[-1] + TRIP_BEYOND_M
+        to = (far * math.cos(a), far * math.sin(a))
+        drive = math.dist(p.home, to) / TOWN_M_PER_S
+        midnight = self.start + day * DAY_S
+        starts, ends = (midnight + h * 3600 for h in LEAVE_HOURS)
+        home = ends + (1 if late else -1) * self.rng.uniform(1800, 5400)
+        go = starts + self.rng.uniform(1800, 3600)
+        trip = Trip(p.id, starts, ends, go, home - drive, to)
+        self.trips[p.id] = trip
+        return trip
 
     def _truth(self, p: Person, kind: Plant, starts: float) -> Planted:
         """When the planted violation truly begins, from where the subject goes (from home)."""
         hx, hy = p.home
         if kind is Plant.WALK_OUT:
             a = math.atan2(hy, hx)
-            edge = _ray_edge(self._shapes[p.district], Point(0, 0), a)
-            beyond = edge + OUT_BEYOND_M
+            # out past the district's far edge; out of it from the first crossing on the way
+            crossings = _crossings(self._shapes[p.district], a)
+            beyond = crossings[-1] + OUT_BEYOND_M
             self._out[p.id] = (beyond * math.cos(a), beyond * math.sin(a))
+            edge = next(r for r in crossings if r > math.hypot(hx, hy))
             truth = starts + (edge - math.hypot(hx, hy)) / TOWN_M_PER_S
             return Planted(p.id, kind, starts, truth, starts + 3 * 3600)
         if kind is Plant.ENTER_EXCLUSION:
@@ -339,6 +404,25 @@ class Month:
         indoors[i] = False
         return (float(home[0]), float(home[1])) if plant.kind is Plant.PHONE_LEFT_HOME else None
 
+    def _travelled(
+        self, t: float, trip: Trip, pos: NDArray[np.float64], indoors: NDArray[np.bool_]
+    ) -> None:
+        """Where a subject on a day trip is at `t`: home that day but for the trip; on the
+        road (outdoors), or in the town (indoors)."""
+        i = trip.subject - 1
+        midnight = trip.starts - LEAVE_HOURS[0] * 3600
+        if not midnight <= t < midnight + DAY_S:
+            return
+        home, to = self._home[i], np.array(trip.to)
+        drive = float(np.hypot(*(to - home))) / TOWN_M_PER_S
+        pos[i], indoors[i] = home, True
+        if trip.go <= t < trip.go + drive:
+            pos[i], indoors[i] = home + (to - home) * (t - trip.go) / drive, False
+        elif trip.go + drive <= t < trip.back:
+            pos[i] = to
+        elif trip.back <= t < trip.back + drive:
+            pos[i], indoors[i] = to + (home - to) * (t - trip.back) / drive, False
+
     # What the devices send ----------------------------------------------------------------
 
     def steps(self) -> list[float]:
@@ -374,6 +458,10 @@ class Month:
         due[1] &= self._band
         # where each device is when it measures (its second of the minute), not at the minute
         (phone_pos, phone_in), (pos, indoors) = (self._routine(t - sec) for sec in self._second)
+        for trip in self.trips.values():
+            i = trip.subject - 1
+            self._travelled(t - self._second[0, i], trip, phone_pos, phone_in)
+            self._travelled(t - self._second[1, i], trip, pos, indoors)
         for pid, plant in self._plants.items():
             i = pid - 1
             left = self._planted(t - self._second[1, i], self.people[i], plant, pos, indoors)

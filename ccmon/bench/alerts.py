@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 import time as clock
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,7 +30,10 @@ from domain import (
     Assignment,
     Device,
     DeviceKind,
+    Leave,
+    LeaveState,
     MonitoringOrder,
+    OneOffWindow,
     Schedule,
     SupervisionLevel,
     WeeklyWindow,
@@ -40,7 +43,16 @@ from domain import (
 from geofence import ZoneIndex
 from ingest import Limits, Message, admit, decode_messages
 from simulators import Month, Plant, Planted, event_payload, fix_payload
-from simulators.month import DAY_S, HOME_RADIUS_M, INTERVAL_S, M_PER_DEG, SCHOOL_RADIUS_M
+from simulators.month import (
+    DAY_S,
+    HOME_RADIUS_M,
+    INTERVAL_S,
+    LEAVE_WIDTH_M,
+    M_PER_DEG,
+    SCHOOL_RADIUS_M,
+    Person,
+    Trip,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -60,6 +72,7 @@ EXPECTED: dict[Plant, frozenset[AlertKind]] = {
     Plant.CUT_STRAP: frozenset({AlertKind.TAMPER}),
     Plant.PHONE_DIES: _SILENT,
     Plant.BATTERY_DIES: _SILENT | {AlertKind.POWER_OFF},
+    Plant.LATE_RETURN: frozenset({AlertKind.LEAVE_OVERDUE}),
 }
 ALSO: dict[Plant, frozenset[AlertKind]] = {
     Plant.PHONE_DIES: _SILENT,
@@ -185,42 +198,79 @@ def devices(month: Month) -> dict[str, Device]:
     }
 
 
-def county(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> RuleBook:
-    """The month's county as the rules know it: each district to stay in, the school to keep
-    out of, for strict subjects a home zone 22:00-06:00 (the curfew); a phone each, a band
-    for the strict; orders covering the month."""
-    zones = [Zone(d, f"district {d}", dist.geojson()) for d, dist in enumerate(month.districts)]
-    curfew = Schedule(weekly=(WeeklyWindow(tuple(range(7)), time(22), time(6)),))
-    assignments, orders = [], []
-    for p in month.people:
-        school = {"type": "Circle", "radius_m": SCHOOL_RADIUS_M}
+_CURFEW = Schedule(weekly=(WeeklyWindow(tuple(range(7)), time(22), time(6)),))
+
+
+def _circle(month: Month, p: Person, where: tuple[float, float], radius_m: float) -> dict[str, Any]:
+    return {"type": "Circle", "center": _lonlat(month, p.district, *where), "radius_m": radius_m}
+
+
+def _zones_of(month: Month, p: Person) -> tuple[list[Zone], list[Assignment]]:
+    """A subject's zones: the district to stay in, the school to keep out of, for the strict
+    a home zone 22:00-06:00 (the curfew); on a leave, its destination instead of the district
+    and the home (the road to the town and the town) for the leave's window."""
+    trip = month.trips.get(p.id)
+    away = Schedule() if trip is None else Schedule(suspended=(_window(trip),))
+    zones = [Zone(10 * p.id, "school", _circle(month, p, p.school, SCHOOL_RADIUS_M))]
+    assignments = [
+        Assignment(3 * p.id, p.id, p.district, ZoneRole.INCLUSION, away),
+        Assignment(3 * p.id + 1, p.id, 10 * p.id, ZoneRole.EXCLUSION),
+    ]
+    if p.band:
+        zones.append(Zone(10 * p.id + 1, "home", _circle(month, p, p.home, HOME_RADIUS_M)))
+        curfew = replace(_CURFEW, suspended=away.suspended)
+        assignments.append(
+            Assignment(3 * p.id + 2, p.id, 10 * p.id + 1, ZoneRole.INCLUSION, curfew)
+        )
+    if trip is not None:
+        road = [_lonlat(month, p.district, *p.home), _lonlat(month, p.district, *trip.to)]
         zones.append(
-            Zone(10 * p.id, "school", {**school, "center": _lonlat(month, p.district, *p.school)})
-        )
-        assignments += [
-            Assignment(3 * p.id, p.id, p.district, ZoneRole.INCLUSION),
-            Assignment(3 * p.id + 1, p.id, 10 * p.id, ZoneRole.EXCLUSION),
-        ]
-        if p.band:
-            home = {"type": "Circle", "radius_m": HOME_RADIUS_M}
-            zones.append(
-                Zone(10 * p.id + 1, "home", {**home, "center": _lonlat(month, p.district, *p.home)})
-            )
-            assignments.append(
-                Assignment(3 * p.id + 2, p.id, 10 * p.id + 1, ZoneRole.INCLUSION, curfew)
-            )
-        # beyond the month and its reminder: an order ending is not what is measured
-        orders.append(
-            MonitoringOrder(
-                p.id, p.id, month.start - DAY_S, month.start + (month.days + 60) * DAY_S
+            Zone(
+                10 * p.id + 2,
+                "trip",
+                {"type": "Corridor", "coordinates": road, "width_m": LEAVE_WIDTH_M},
             )
         )
+        assignments.append(
+            Assignment(
+                _DESTINATION + p.id,
+                p.id,
+                10 * p.id + 2,
+                ZoneRole.INCLUSION,
+                Schedule(once=(_window(trip),)),
+                leave_id=p.id,
+            )
+        )
+    return zones, assignments
+
+
+_DESTINATION = 10**7  # + subject: a leave destination's assignment
+
+
+def _window(trip: Trip) -> OneOffWindow:
+    return OneOffWindow(_when(trip.starts), _when(trip.ends))
+
+
+def county(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> RuleBook:
+    """The month's county as the rules know it: each subject's zones, a phone each, a band
+    for the strict, orders covering the month, the approved leaves (one per trip)."""
+    zones = [Zone(d, f"district {d}", dist.geojson()) for d, dist in enumerate(month.districts)]
+    assignments = []
+    for p in month.people:
+        mine, theirs = _zones_of(month, p)
+        zones += mine
+        assignments += theirs
+    # beyond the month and its reminder: an order ending is not what is measured
+    ends = month.start + (month.days + 60) * DAY_S
     registry = Registry.build(
         ZoneIndex.build(zones, assignments),
         devices=devices(month).values(),
         assignments=assignments,
-        orders=orders,
-        leaves=[],
+        orders=[MonitoringOrder(p.id, p.id, month.start - DAY_S, ends) for p in month.people],
+        leaves=[
+            Leave(t.subject, t.subject, 10 * t.subject + 2, t.starts, t.ends, LeaveState.APPROVED)
+            for t in month.trips.values()
+        ],
         levels={p.id: p.level for p in month.people},
         policy=policy,
     )
