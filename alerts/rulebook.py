@@ -15,7 +15,7 @@ import numpy as np
 
 import store
 from alerts import notices
-from alerts.device_events import event_findings
+from alerts.device_events import battery_words, event_findings, low_battery_due, switched_off
 from alerts.orders import OrderBook, order_reminders
 from alerts.policy import Policies
 from alerts.separation import separation_findings
@@ -129,6 +129,8 @@ class Memory:
     last_fix: dict[int, LastFix] = field(default_factory=dict)  # subject -> newest fix
     silence: Silence = field(default_factory=Silence)
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> see Silence
+    said_off: dict[int, float] = field(default_factory=dict)  # device -> its power_off, if last
+    running_low: dict[int, EventReport] = field(default_factory=dict)  # low_battery, uncharged
     overdue: dict[int, int] = field(default_factory=dict)  # subject -> leave destination
     reminded: set[tuple[int, float]] = field(default_factory=set)  # (order, its end)
     versions: dict[int, int] = field(default_factory=dict)
@@ -162,8 +164,8 @@ class Memory:
 
 
 async def _silence(conn: AsyncConnection[Any]) -> Silence:
-    devices, subjects = await store.alerts.live_silences(conn)
-    return Silence(frozenset(devices), frozenset(subjects))
+    devices, subjects, off = await store.alerts.live_silences(conn)
+    return Silence(frozenset(devices), frozenset(subjects), off=frozenset(off))
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +177,9 @@ class Verdict:
     last_fix: dict[int, LastFix] = field(default_factory=dict)
     silence: Silence | None = None
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> earliest report
+    said_off: dict[int, float] = field(default_factory=dict)
+    running_low: dict[int, EventReport] = field(default_factory=dict)
+    battery_done: set[int] = field(default_factory=set)  # charged, or raised: no longer held
     overdue: dict[int, int | None] = field(default_factory=dict)  # None: back in time
     reminders: list[tuple[int, float, Finding]] = field(default_factory=list)
 
@@ -289,10 +294,14 @@ class RuleBook:
         said = [e for e in events if e.event is not DeviceEvent.OFFLINE]  # not the broker's
         device = np.array([e.device_id for e in said], dtype=np.int64)
         time = np.array([e.time for e in said], dtype=np.float64)
+        low, charged = battery_words(said)
         return Verdict(
             findings=event_findings(events),
             last_seen=_newest_per(device, time),
             resumed=self._resumed(device, time),
+            said_off={d: e.time for d, e in switched_off(said).items()},
+            running_low=low,
+            battery_done=charged,
         )
 
     def _resumed(
@@ -322,8 +331,10 @@ class RuleBook:
             policies=reg.policies,
             watching_since=self._watching_since,
             resumed=mem.resumed,
+            said_off=mem.said_off.keys(),
             hold=hold_silence,
         )
+        low = low_battery_due(now, mem.running_low, policies=reg.policies)
         starting = np.intersect1d(reg.index.starting(since, now), reg.curfews)
         curfew, curfew_state = curfew_start_findings(now, starting, reg.index, mem.last_fix)
         ended = [lv for lv in reg.leaves if since < lv.ends <= now]
@@ -337,9 +348,10 @@ class RuleBook:
         )
         reminders = order_reminders(now, reg.orders, mem.reminded, warn_s=ORDER_WARNING_S)
         return Verdict(
-            findings=silent + curfew + overdue,
+            findings=silent + low + curfew + overdue,
             zones={**curfew_state, **district_state},
             silence=silence,
+            battery_done={f.device_id for f in low if f.device_id is not None},
             overdue={f.subject_id: f.assignment_id or 0 for f in overdue},
             reminders=[(o.id, o.ends, f) for o, f in reminders],
         )
@@ -359,6 +371,7 @@ class RuleBook:
             old = mem.last_fix.get(subject)
             if old is None or fix.time > old.time:
                 mem.last_fix[subject] = fix
+        self._remember_words(verdict)
         for device, t in verdict.resumed.items():
             mem.resumed[device] = min(mem.resumed.get(device, t), t)
         if verdict.silence is not None:
@@ -372,6 +385,18 @@ class RuleBook:
         mem.reminded.update((order, ends) for order, ends, _ in verdict.reminders)
         if now is not None:
             self._ticked_at = now
+
+    def _remember_words(self, verdict: Verdict) -> None:
+        """A power_off holds until the device says anything newer; a low battery until it
+        is charged or raised."""
+        mem = self._memory
+        mem.said_off.update(verdict.said_off)
+        for device, t in verdict.last_seen.items():
+            if t > mem.said_off.get(device, t):
+                del mem.said_off[device]
+        mem.running_low.update(verdict.running_low)
+        for device in verdict.battery_done:
+            mem.running_low.pop(device, None)
 
 
 def _newest_per(key: Ids, time: np.ndarray[Any, np.dtype[np.float64]]) -> dict[int, float]:

@@ -4,7 +4,7 @@ noticed when nothing arrives at all."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,13 +42,15 @@ class Watched:
 @dataclass(frozen=True, slots=True)
 class Silence:
     """Who is silent now. A device silent while its subject is heard on another has an alert
-    of its own (`devices`); a subject silent on every device has one alert (`subjects`), not
-    one more per device: one cause, one alert. `since`: each quiet device's last report before
+    of its own (`devices`; `off`: of those, the ones that said `power_off` first, whose alert
+    is `power_off`); a subject silent on every device has one alert (`subjects`), not one
+    more per device: one cause, one alert. `since`: each quiet device's last report before
     it went quiet (what its return is diagnosed against; unknown after a restart)."""
 
     devices: frozenset[int] = frozenset()
     subjects: frozenset[int] = frozenset()
     since: dict[int, float] = field(default_factory=dict)
+    off: frozenset[int] = frozenset()
 
 
 def silence_findings(
@@ -60,6 +62,7 @@ def silence_findings(
     policies: Policies,
     watching_since: float,
     resumed: Mapping[int, float] | None = None,
+    said_off: Collection[int] = (),
     hold: bool = False,
 ) -> tuple[list[Finding], Silence]:
     """Findings for devices and subjects that went silent or came back since `before`. A
@@ -67,7 +70,8 @@ def silence_findings(
     unless it is silent already (a restart or another process taking over found it so).
     `resumed`: per quiet device, the earliest time measured of what it sent since, which
     tells a network gap (it measured all along and the upload came late) from a device
-    that measured nothing (off, flat, or without a fix and not saying so).
+    that measured nothing (off, flat, or without a fix and not saying so). `said_off`: the
+    devices whose last word was `power_off` (switched off, not merely silent).
     `hold`: ingest is reading a backlog, so what is stored is not all the devices said:
     a silent device may come back, none goes silent."""
     devices = watched.device.tolist()
@@ -88,44 +92,73 @@ def silence_findings(
         for i, d in enumerate(devices)
         if quiet[i]
     }
-    back = _Returns(before.since, resumed or {}, watched, limit, now)
+    off = np.isin(watched.device, np.fromiter(said_off, dtype=np.int64))
+    judged = _Judged(
+        watched, seen, limit, now, _Returns(before.since, resumed or {}, watched, limit, now)
+    )
+    findings = [
+        judged.device(
+            i, went=bool(alerted[i]), was_quiet=bool(was[i]), before=before, off=bool(off[i])
+        )
+        for i in np.flatnonzero(alerted != was_alerted).tolist()
+    ]
+    findings += [
+        judged.subject(s, went=s in silent_subjects, quiet=quiet, off=off)
+        for s in sorted(silent_subjects ^ (before.subjects & frozenset(subjects.tolist())))
+    ]
+    still_off = before.off & frozenset(watched.device[alerted].tolist())
+    newly_off = frozenset(watched.device[alerted & ~was_alerted & off].tolist())
+    return findings, Silence(
+        frozenset(watched.device[alerted].tolist()), silent_subjects, since, still_off | newly_off
+    )
 
-    findings = []
-    for i in np.flatnonzero(alerted != was_alerted).tolist():
-        went = bool(alerted[i])
-        kind = DeviceKind.WRISTBAND if watched.wristband[i] else DeviceKind.PHONE
-        findings.append(
-            Finding(
-                kind=AlertKind.DEVICE_SILENT,
-                subject_id=int(watched.subject[i]),
-                # silent already when its subject was heard again: the alert starts now
-                time=float(seen[i] + limit[i]) if went and not was[i] else now,
-                message=(
-                    Text(f"{kind}_silent", {"min": float(limit[i]) / 60})
-                    if went
-                    else back.text(f"{kind}_back", np.array([i]))
-                ),
-                device_id=int(watched.device[i]),
-                cleared=not went,
-            )
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """The silence findings of one tick, a device's or a subject's at a time."""
+
+    watched: Watched
+    seen: NDArray[np.float64]
+    limit: NDArray[np.float64]
+    now: float
+    back: _Returns
+
+    def device(self, i: int, *, went: bool, was_quiet: bool, before: Silence, off: bool) -> Finding:
+        """Device `i` alerted (`went`) or back. Alerted as `power_off` if it said so before
+        falling silent; back on the alert it was alerted with."""
+        d = int(self.watched.device[i])
+        kind = DeviceKind.WRISTBAND if self.watched.wristband[i] else DeviceKind.PHONE
+        as_off = off if went else d in before.off
+        if went:
+            key = f"{kind}_switched_off" if off else f"{kind}_silent"
+            message = Text(key, {"min": float(self.limit[i]) / 60})
+        else:
+            message = self.back.text(f"{kind}_back", np.array([i]))
+        return Finding(
+            kind=AlertKind.POWER_OFF if as_off else AlertKind.DEVICE_SILENT,
+            subject_id=int(self.watched.subject[i]),
+            # silent already when its subject was heard again: the alert starts now
+            time=float(self.seen[i] + self.limit[i]) if went and not was_quiet else self.now,
+            message=message,
+            device_id=d,
+            cleared=not went,
         )
-    for s in sorted(silent_subjects ^ (before.subjects & frozenset(subjects.tolist()))):
-        went = s in silent_subjects
-        mine = watched.subject == s
-        findings.append(
-            Finding(
-                kind=AlertKind.SUBJECT_SILENT,
-                subject_id=s,
-                time=float((seen[mine] + limit[mine]).max()) if went else now,
-                message=(
-                    Text("subject_silent")
-                    if went
-                    else back.text("subject_back", np.flatnonzero(mine & ~quiet))
-                ),
-                cleared=not went,
-            )
+
+    def subject(
+        self, s: int, *, went: bool, quiet: NDArray[np.bool_], off: NDArray[np.bool_]
+    ) -> Finding:
+        mine = self.watched.subject == s
+        if went:
+            message = Text("subject_silent_off" if (off & mine).any() else "subject_silent")
+        else:
+            message = self.back.text("subject_back", np.flatnonzero(mine & ~quiet))
+        return Finding(
+            kind=AlertKind.SUBJECT_SILENT,
+            subject_id=s,
+            time=float((self.seen[mine] + self.limit[mine]).max()) if went else self.now,
+            message=message,
+            cleared=not went,
         )
-    return findings, Silence(frozenset(watched.device[alerted].tolist()), silent_subjects, since)
 
 
 @dataclass(frozen=True, slots=True)

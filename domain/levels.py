@@ -16,7 +16,8 @@ class LevelPolicy:
     `pair_window_s` apart in time) are more than `separation_m` apart beyond both accuracies
     and the way covered between them for `separation_s`. While a pursuit runs (a critical
     alert of a pursuit kind open, not acknowledged, at most `pursuit_max_s`) the subject's
-    devices report every `pursuit_interval_s`."""
+    devices report every `pursuit_interval_s`. A low battery not charged within
+    `low_battery_hold_s` is raised."""
 
     phone_interval_s: float
     wristband_interval_s: float
@@ -28,6 +29,9 @@ class LevelPolicy:
     pair_window_s: float = 120.0
     pursuit_interval_s: float = 15.0
     pursuit_max_s: float = 1800.0
+    # A phone at its low-battery warning (15% on Android) lasts an hour or two on standby:
+    # uncharged after an hour, the officer is told while a call can still come in time.
+    low_battery_hold_s: float = 3600.0
 
 
 # Per supervision level (严管 / 普管 / 宽管); ccmon's settings override all three at once

@@ -46,6 +46,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "wristband silent for over {min:.0f} min",
         "腕带超过 {min:.0f} 分钟无信号",
     ),
+    "phone_switched_off": (
+        "phone switched off (it said so) and silent for over {min:.0f} min",
+        "手机已关机（设备报告），超过 {min:.0f} 分钟无信号",
+    ),
+    "wristband_switched_off": (
+        "wristband switched off (it said so) and silent for over {min:.0f} min",
+        "腕带已关机（设备报告），超过 {min:.0f} 分钟无信号",
+    ),
+    "subject_silent_off": (
+        "no device of the subject reports: switched off (it said so)",
+        "该对象所有设备均无信号：设备报告已关机（失联）",
+    ),
     "phone_back": ("phone reporting again", "手机恢复上报"),
     "wristband_back": ("wristband reporting again", "腕带恢复上报"),
     "subject_silent": ("no device of the subject reports", "该对象所有设备均无信号（失联）"),

@@ -16,7 +16,10 @@ What the devices report (the sources of each number in the README):
 - indoors, wristbands (GNSS only): no fix 60% of the time, else a poor one (15-40 m); a band
   without a fix says so (a `no_fix` device event), unless the network is down;
 - on 3% of device-days the network drops for 20 minutes in the day and what was measured
-  meanwhile arrives together when it comes back (buffered upload).
+  meanwhile arrives together when it comes back (buffered upload);
+- on 20% of phone-days the battery runs low in the evening (`low_battery`) and is charged
+  10-40 minutes later (`charging`); on 5% the phone is restarted in the day (`power_off`,
+  then `power_on` one to two minutes later, nothing measured between).
 A control group reports exact positions claiming 10 m, always, with no gaps.
 
 Planted violations, one for a share of subjects on a random day after the first: walking
@@ -68,6 +71,8 @@ MULTIPATH = 0.01
 TUNNEL = 0.03
 NETWORK_DROP = 0.03  # of device-days
 NETWORK_DROP_S = 1200.0
+LOW_EVENING = 0.2  # of phone-days: low battery in the evening, then charged
+RESTART = 0.05  # of phone-days: the phone restarted
 INDOOR_BAND_GAP = 0.6
 
 M_PER_DEG = 111_195.0
@@ -312,6 +317,22 @@ class Month:
             return Planted(p.id, kind, starts, off, off + OFF_S)
         return Planted(p.id, kind, starts, starts, starts + 60)
 
+    def _phone_days(
+        self, share: float, hours: tuple[float, float], lasting: tuple[float, float]
+    ) -> dict[tuple[int, int], tuple[float, float]]:
+        """(day, subject row) -> (from, to) in seconds of that day, for `share` of the
+        phone-days (none on a planted subject's day, nor the first)."""
+        n, rng = len(self.people), self.rng
+        picked = rng.uniform(size=(self.days, n)) < share
+        at = rng.uniform(*hours, size=(self.days, n)) * 3600
+        lasts = rng.uniform(*lasting, size=(self.days, n))
+        planted = {(int((pl.truth - self.start) // DAY_S), pl.subject - 1) for pl in self.plants}
+        return {
+            (d, i): (float(at[d, i]), float(at[d, i] + lasts[d, i]))
+            for d, i in zip(*(rows.tolist() for rows in np.nonzero(picked)), strict=True)
+            if d > 0 and (d, i) not in planted
+        }
+
     # Where everyone is ------------------------------------------------------------------
 
     def _precompute(self) -> None:
@@ -337,9 +358,22 @@ class Month:
         drops = self.rng.uniform(size=(self.days + 1, 2, n)) < NETWORK_DROP
         self._drop_at = np.where(drops, self.rng.uniform(9, 16, drops.shape) * 3600, np.nan)
         self._plants = {pl.subject: pl for pl in self.plants}
-        self._said = sorted(
-            (e for pl in self.plants for e in _plant_events(pl)), key=lambda e: e.time
-        )
+        restart = self._phone_days(RESTART, (8.0, 22.0), (60.0, 120.0))
+        self._restarts: dict[int, list[tuple[int, float, float]]] = {}  # by day
+        for (day, i), (at, until) in restart.items():
+            self._restarts.setdefault(day, []).append((i, at, until))
+        low = self._phone_days(LOW_EVENING, (19.0, 23.0), (600.0, 2400.0))
+        said = [e for pl in self.plants for e in _plant_events(pl)]
+        for words, days in (
+            (("power_off", "power_on"), restart),
+            (("low_battery", "charging"), low),
+        ):
+            for (day, i), (at, until) in days.items():
+                said += [
+                    Said(i + 1, False, self.start + day * DAY_S + at, words[0], 15),
+                    Said(i + 1, False, self.start + day * DAY_S + until, words[1], 15),
+                ]
+        self._said = sorted(said, key=lambda e: e.time)
         self._pending: list[tuple[NDArray[np.float64], Step]] = []
 
     def _routine(self, times: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
@@ -469,6 +503,9 @@ class Month:
             if left is not None:  # the phone stays at home, indoors
                 phone_pos[i], phone_in[i] = left, True
             if plant.kind in _OFF and plant.truth <= t < plant.ends:
+                due[0, i] = False
+        for i, at, until in self._restarts.get(day, ()):
+            if at <= s < until:
                 due[0, i] = False
         subject = np.concatenate([np.flatnonzero(due[0]), np.flatnonzero(due[1])])
         wristband = np.concatenate(

@@ -35,7 +35,7 @@ EXPECTED_ALERTS: dict[Kind, tuple[str, ...]] = {
     Kind.BREAK_CURFEW: ("curfew",),
     Kind.PHONE_LEFT_HOME: ("separation",),
     Kind.CUT_STRAP: ("tamper",),
-    Kind.BATTERY_DIES: ("low_battery", "power_off", "subject_silent"),
+    Kind.BATTERY_DIES: ("low_battery", "subject_silent"),  # silent: "switched off (it said so)"
     Kind.GO_SILENT: ("subject_silent",),  # its only device: the subject's alert, not the device's
     Kind.LATE_RETURN: ("leave_overdue",),
     Kind.DUPLICATES: (),

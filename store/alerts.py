@@ -239,20 +239,24 @@ async def mark_escalated(
     ]
 
 
-async def live_silences(conn: AsyncConnection[Any]) -> tuple[set[int], set[int]]:
-    """(devices, subjects) with a live silence alert whose condition is still active: the
-    silence rule's state, rebuilt on start."""
+async def live_silences(conn: AsyncConnection[Any]) -> tuple[set[int], set[int], set[int]]:
+    """(devices, subjects, devices switched off) with a live silence alert whose condition
+    is still active (a device's silence is `power_off` when it said so first): the silence
+    rule's state, rebuilt on start."""
     cur = await conn.execute(
         "SELECT kind, device_id, subject_id FROM alerts WHERE state IN ('open', 'acknowledged')"
-        " AND condition = 'active' AND kind IN ('device_silent', 'subject_silent')"
+        " AND condition = 'active'"
+        " AND kind IN ('device_silent', 'power_off', 'subject_silent')"
     )
-    devices, subjects = set(), set()
+    devices, subjects, off = set(), set(), set()
     for kind, device, subject in await cur.fetchall():
-        if kind == "device_silent":
-            devices.add(int(device))
-        else:
+        if kind == "subject_silent":
             subjects.add(int(subject))
-    return devices, subjects
+            continue
+        devices.add(int(device))
+        if kind == "power_off":
+            off.add(int(device))
+    return devices, subjects, off
 
 
 async def live_overdue(

@@ -130,8 +130,11 @@ def event(kind: DeviceEvent, t: float, battery: int | None = None) -> EventRepor
 
 
 def test_status_events_become_findings_in_event_time_order() -> None:
+    """At once: tamper, SOS, removal, and a charge clearing a low battery. Not at once: a
+    power_off (a restart says it too) and a low battery (it may be charged)."""
     found = event_findings(
         [
+            event(DeviceEvent.CHARGING, 6.0, battery=12),
             event(DeviceEvent.POWER_ON, 5.0),
             event(DeviceEvent.STRAP_CUT, 3.0),
             event(DeviceEvent.LOW_BATTERY, 1.0, battery=9),
@@ -140,26 +143,23 @@ def test_status_events_become_findings_in_event_time_order() -> None:
         ]
     )
     assert [(f.kind, f.severity, f.time, f.cleared, f.device_id) for f in found] == [
-        ("low_battery", "normal", 1.0, False, 11),
         ("tamper", "critical", 3.0, False, 11),
-        ("power_off", "high", 4.0, False, 11),
-        ("power_off", "high", 5.0, True, 11),
+        ("low_battery", "normal", 6.0, True, 11),
     ]
-    assert "battery 9%" in str(found[0].message)
 
 
-def strict_with(device: Device) -> RuleBook:
-    """The rules for one subject under strict supervision (silent after 60 s + 120 s) with
-    one device, under an order."""
-    assert device.subject_id is not None
+def strict_with(*devices: Device) -> RuleBook:
+    """The rules for subjects under strict supervision (silent after 60 s + 120 s; a low
+    battery raised after an hour uncharged) with these devices, under orders."""
+    subjects = sorted({d.subject_id for d in devices if d.subject_id is not None})
     return RuleBook(
         Registry.build(
             ZoneIndex.build([], []),
-            devices=[device],
+            devices=devices,
             assignments=[],
-            orders=[MonitoringOrder(1, device.subject_id, 0.0, 1e6)],
+            orders=[MonitoringOrder(s, s, 0.0, 1e6) for s in subjects],
             leaves=[],
-            levels={device.subject_id: SupervisionLevel.STRICT},
+            levels=dict.fromkeys(subjects, SupervisionLevel.STRICT),
             policy=DEFAULT_LEVELS,
         ),
         Memory(),
@@ -199,3 +199,61 @@ def test_the_rules_tell_a_buffered_upload_from_a_phone_that_was_off() -> None:
         (found,) = rules.tick(640.0).findings
         assert (found.kind, found.cleared) == ("subject_silent", True)
         assert text in str(found.message)
+
+
+PHONE = Device(10, "ph", DeviceKind.PHONE, 1, active=True)
+BAND = Device(11, "wb", DeviceKind.WRISTBAND, 1, active=True)
+
+
+def said(rules: RuleBook, device: Device, t: float, what: DeviceEvent, battery: int = 50) -> None:
+    assert device.subject_id is not None
+    report = EventReport(device.id, device.subject_id, t, what, battery, None, t)
+    rules.apply(rules.hear([report]), versions={})
+
+
+def ticked(rules: RuleBook, now: float) -> list[tuple[str, int | None, bool, str]]:
+    verdict = rules.tick(now)
+    rules.apply(verdict, versions={}, now=now)
+    return [(f.kind, f.device_id, f.cleared, str(f.message)) for f in verdict.findings]
+
+
+def test_a_phone_restarted_raises_nothing() -> None:
+    rules = strict_with(PHONE)
+    said(rules, PHONE, 30.0, DeviceEvent.POWER_OFF, 60)
+    said(rules, PHONE, 90.0, DeviceEvent.POWER_ON, 60)
+    assert ticked(rules, 200.0) == []  # within 180 s of its power_on
+
+
+def test_a_device_that_said_power_off_and_stays_silent_is_switched_off() -> None:
+    rules = strict_with(PHONE, BAND)
+    said(rules, PHONE, 30.0, DeviceEvent.POWER_OFF, 3)
+    said(rules, BAND, 200.0, DeviceEvent.NO_FIX)
+    assert ticked(rules, 211.0) == [
+        ("power_off", 10, False, "phone switched off (it said so) and silent for over 3 min")
+    ]
+    said(rules, PHONE, 300.0, DeviceEvent.POWER_ON, 3)
+    assert [(k, d, c) for k, d, c, _ in ticked(rules, 301.0)] == [("power_off", 10, True)]
+    # Alone, it is the subject's silence, saying so.
+    alone = strict_with(PHONE)
+    said(alone, PHONE, 30.0, DeviceEvent.POWER_OFF, 3)
+    assert ticked(alone, 211.0) == [
+        (
+            "subject_silent",
+            None,
+            False,
+            "no device of the subject reports: switched off (it said so)",
+        )
+    ]
+
+
+def test_a_low_battery_is_raised_only_if_not_charged_within_an_hour() -> None:
+    rules = strict_with(PHONE)
+    said(rules, PHONE, 10.0, DeviceEvent.LOW_BATTERY, 9)
+    said(rules, PHONE, 3000.0, DeviceEvent.CHARGING, 10)
+    assert [f for f in ticked(rules, 4000.0) if f[0] == "low_battery"] == []
+    said(rules, PHONE, 5000.0, DeviceEvent.LOW_BATTERY, 9)
+    assert [f for f in ticked(rules, 8590.0) if f[0] == "low_battery"] == []
+    assert [f for f in ticked(rules, 8600.0) if f[0] == "low_battery"] == [
+        ("low_battery", 10, False, "battery low: remind the subject (battery 9%)")
+    ]
+    assert [f for f in ticked(rules, 9000.0) if f[0] == "low_battery"] == []  # once
