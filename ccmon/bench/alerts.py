@@ -122,18 +122,29 @@ class Ledger:
     )  # key -> (opened at, condition ended)
 
     def record(self, findings: Iterable[Finding], now: float) -> None:
+        """The findings of the minute ending at `now`."""
         for f in findings:
             key = (f.subject_id, f.kind, f.assignment_id, f.device_id)
             live = self._live.get(key)
+            at = _raised_at(f, now)
             if f.cleared:
                 if live is not None:
                     self._live[key] = (live[0], True)
                 continue
-            if live is not None and not (live[1] and now - live[0] >= RESOLVED_AFTER_S):
+            if live is not None and not (live[1] and at - live[0] >= RESOLVED_AFTER_S):
                 self._live[key] = (live[0], False)  # a repeat: the condition is on again
                 continue
-            self._live[key] = (now, f.kind not in _ENDS_BY_ITSELF)
-            self.raised.append(Raised(f.subject_id, f.kind, now))
+            self._live[key] = (at, f.kind not in _ENDS_BY_ITSELF)
+            self.raised.append(Raised(f.subject_id, f.kind, at))
+
+
+def _raised_at(f: Finding, now: float) -> float:
+    """When ccmon raises a finding of the minute ending at `now`: ingest judges each message
+    as it arrives and its clock rules tick every second, so at the finding's own time (the
+    fix's or event's, or the moment a silence began) when that lies within the minute; at
+    the minute's end for what arrived late (a buffered upload) or was judged from an older
+    position (a curfew's or a leave's edge)."""
+    return f.time if now - 60.0 < f.time <= now else now
 
 
 @dataclass(frozen=True, slots=True)
