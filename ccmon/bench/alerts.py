@@ -121,12 +121,12 @@ class Ledger:
         default_factory=dict
     )  # key -> (opened at, condition ended)
 
-    def record(self, findings: Iterable[Finding], now: float) -> None:
-        """The findings of the minute ending at `now`."""
+    def record(self, findings: Iterable[Finding], now: float, *, clock: bool = False) -> None:
+        """The findings of the minute ending at `now` (`clock`: of the clock rules)."""
         for f in findings:
             key = (f.subject_id, f.kind, f.assignment_id, f.device_id)
             live = self._live.get(key)
-            at = _raised_at(f, now)
+            at = now if clock and f.kind in _AT_EDGES else _raised_at(f, now)
             if f.cleared:
                 if live is not None:
                     self._live[key] = (live[0], True)
@@ -138,12 +138,16 @@ class Ledger:
             self.raised.append(Raised(f.subject_id, f.kind, at))
 
 
+# Decided by the clock at a window's edge (a curfew's start, a leave's end, an order's
+# reminder), which falls on a minute's end, from the newest position known then.
+_AT_EDGES = frozenset({AlertKind.CURFEW, AlertKind.LEAVE_OVERDUE, AlertKind.ORDER_ENDING})
+
+
 def _raised_at(f: Finding, now: float) -> float:
     """When ccmon raises a finding of the minute ending at `now`: ingest judges each message
     as it arrives and its clock rules tick every second, so at the finding's own time (the
     fix's or event's, or the moment a silence began) when that lies within the minute; at
-    the minute's end for what arrived late (a buffered upload) or was judged from an older
-    position (a curfew's or a leave's edge)."""
+    the minute's end for what arrived late (a buffered upload)."""
     return f.time if now - 60.0 < f.time <= now else now
 
 
@@ -350,7 +354,7 @@ def live_month(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> 
             ledger.record(heard.findings, t)
             rules.apply(heard, versions={})
         tick = rules.tick(t)
-        ledger.record(tick.findings, t)
+        ledger.record(tick.findings, t, clock=True)
         rules.apply(tick, versions={}, now=t)
     return ledger.raised
 
