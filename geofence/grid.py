@@ -5,7 +5,8 @@ edges. A cell knows the edges that touch it, whether a reference point inside it
 the zone, and (for cells no edge touches) a lower bound on the distance from anywhere in the
 cell to the boundary. Most fixes are then decided by one cell lookup; fixes in a cell the
 boundary crosses are decided against that cell's few edges; the rest (accuracy circle wider
-than the known clearance) fall back to every edge of the zone.
+than the known clearance) against the cells around, else every edge of the zone. The pass
+over the pairs is compiled (geofence/kernel.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from domain import ZoneStatus
+from geofence import kernel
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -231,27 +232,6 @@ def _expand(counts: I64) -> tuple[I64, I64]:
     return row, rank
 
 
-def _orient(ax: F64, ay: F64, bx: F64, by: F64, cx: F64, cy: F64) -> F64:
-    return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
-
-
-def _cell_test(grid: PolygonGrid, cell: I64, x: F64, y: F64, rx: F64, ry: F64) -> tuple[Bool, F64]:
-    """Inside (parity of edges crossing reference point -> fix, flipped from the reference
-    state) and distance to the nearest edge of the fix's cell."""
-    counts = grid.cell_ptr[cell + 1] - grid.cell_ptr[cell]
-    row, rank = _expand(counts)
-    e = grid.cell_edges[grid.cell_ptr[cell][row] + rank].astype(np.int64)
-    ax, ay, bx, by = grid.vx[e], grid.vy[e], grid.vx[e + 1], grid.vy[e + 1]
-    px, py, qx, qy = rx[row], ry[row], x[row], y[row]
-    crosses = ((_orient(px, py, qx, qy, ax, ay) > 0) != (_orient(px, py, qx, qy, bx, by) > 0)) & (
-        (_orient(ax, ay, bx, by, px, py) > 0) != (_orient(ax, ay, bx, by, qx, qy) > 0)
-    )
-    starts = np.cumsum(counts) - counts
-    flips = np.add.reduceat(crosses.astype(np.int64), starts) % 2 == 1
-    dist = np.minimum.reduceat(_segment_distance(qx, qy, ax, ay, bx, by), starts)
-    return grid.cell_inside[cell] ^ flips, dist
-
-
 def zone_edges_test(grid: PolygonGrid, zone: I64, x: F64, y: F64) -> tuple[Bool, F64]:
     """Exact inside test and boundary distance against every edge of each pair's zone: the
     obvious even-odd ray cast, used where the grid cannot decide (and for alert distances)."""
@@ -278,97 +258,20 @@ def zone_edges_test(grid: PolygonGrid, zone: I64, x: F64, y: F64) -> tuple[Bool,
     return inside, dist
 
 
-def _block_distance(grid: PolygonGrid, zone: I64, ix: I64, iy: I64, k: I64, x: F64, y: F64) -> F64:
-    """Distance to the nearest edge in the (2k+1)^2 cells around each pair's cell (inf if
-    none): exact whenever the true nearest edge is within k cells."""
-    side = 2 * k + 1
-    row, rank = _expand(side * side)
-    cx = ix[row] + rank % side[row] - k[row]
-    cy = iy[row] + rank // side[row] - k[row]
-    z = zone[row]
-    ok = (cx >= 0) & (cy >= 0) & (cx < grid.nx[z]) & (cy < grid.ny[z])
-    row, cell = row[ok], grid.cell_base[z[ok]] + cy[ok] * grid.nx[z[ok]] + cx[ok]
-    counts = grid.cell_ptr[cell + 1] - grid.cell_ptr[cell]
-    item, r = _expand(counts)
-    e = grid.cell_edges[grid.cell_ptr[cell][item] + r].astype(np.int64)
-    owner = row[item]
-    d = _segment_distance(
-        x[owner], y[owner], grid.vx[e], grid.vy[e], grid.vx[e + 1], grid.vy[e + 1]
-    )
-    best = np.full(zone.shape[0], np.inf)
-    np.minimum.at(best, owner, d)
-    return best
-
-
-def _decide_by_distance(
-    status: NDArray[np.int8], rows: I64, inside: Bool, dist: F64, reach: F64
-) -> None:
-    status[rows] = np.where(
-        dist <= reach,
-        ZoneStatus.UNCERTAIN,
-        np.where(inside, ZoneStatus.INSIDE, ZoneStatus.OUTSIDE),
-    )
-
-
 def evaluate_polygons(
     grid: PolygonGrid, zone: I64, x: F64, y: F64, accuracy: F64
 ) -> NDArray[np.int8]:
-    """Status of each (zone row, local x, y, accuracy) pair.
+    """Status of each (zone row, local x, y, accuracy) pair, in one compiled pass.
 
     Side: the cell's reference state, flipped by the edges between it and the fix (cells the
     boundary crosses). Uncertain: whether an edge lies within the accuracy reach, known from
     the cell's clearance, else from the edges of the cells around, else from every edge.
     """
     reach = accuracy + BOUNDARY_TOLERANCE_M
-    status = np.full(zone.shape[0], ZoneStatus.UNCERTAIN, dtype=np.int8)
-    gx = (x - grid.x0[zone]) / grid.cw[zone]
-    gy = (y - grid.y0[zone]) / grid.ch[zone]
-    nx, ny = grid.nx[zone], grid.ny[zone]
-    inb = (gx >= 0) & (gy >= 0) & (gx < nx) & (gy < ny)
-
-    # Outside the box: outside; decided when the box is farther than the accuracy reaches.
-    dx = np.maximum(np.maximum(-gx, gx - nx), 0.0) * grid.cw[zone]
-    dy = np.maximum(np.maximum(-gy, gy - ny), 0.0) * grid.ch[zone]
-    out = ~inb
-    status[out & (np.hypot(dx, dy) > reach)] = ZoneStatus.OUTSIDE
-    everywhere = np.flatnonzero(out & (np.hypot(dx, dy) <= reach))
-
-    ib = np.flatnonzero(inb)
-    ix, iy = gx[ib].astype(np.int64), gy[ib].astype(np.int64)
-    cell = grid.cell_base[zone[ib]] + iy * nx[ib] + ix
-    gap = grid.cell_gap[cell]
-    diagonal = grid.diagonal[zone[ib]]
-    inside = grid.cell_inside[cell].copy()
-    sure = gap - diagonal > reach[ib]
-    status[ib[sure]] = np.where(inside[sure], ZoneStatus.INSIDE, ZoneStatus.OUTSIDE)
-    reached = (gap >= 0) & (gap + diagonal <= reach[ib])  # status stays UNCERTAIN
-
-    need = ~sure & ~reached  # side known from the cell; is an edge within reach?
-    crossed = np.flatnonzero(gap < 0)
-    if crossed.size:
-        b = ib[crossed]
-        z = zone[b]
-        rx = grid.x0[z] + (ix[crossed] + _REF_FX) * grid.cw[z]
-        ry = grid.y0[z] + (iy[crossed] + _REF_FY) * grid.ch[z]
-        inside[crossed], d = _cell_test(grid, cell[crossed], x[b], y[b], rx, ry)
-        fx, fy = gx[b] - ix[crossed], gy[b] - iy[crossed]
-        border = np.minimum(
-            np.minimum(fx, 1 - fx) * grid.cw[z], np.minimum(fy, 1 - fy) * grid.ch[z]
-        )
-        local = (d <= reach[b]) | (border > reach[b])
-        _decide_by_distance(status, b[local], inside[crossed][local], d[local], reach[b][local])
-        need[crossed[local]] = False
-
-    todo = np.flatnonzero(need)
-    if todo.size:
-        b = ib[todo]
-        k = np.ceil(reach[b] / np.minimum(grid.cw[zone[b]], grid.ch[zone[b]])).astype(np.int64)
-        near = k <= _MAX_BLOCK
-        n = todo[near]
-        d = _block_distance(grid, zone[b[near]], ix[n], iy[n], k[near], x[b[near]], y[b[near]])
-        _decide_by_distance(status, b[near], inside[n], d, reach[b[near]])
-        everywhere = np.concatenate([everywhere, b[~near]])
-    if everywhere.size:
-        side, d = zone_edges_test(grid, zone[everywhere], x[everywhere], y[everywhere])
-        _decide_by_distance(status, everywhere, side, d, reach[everywhere])
-    return status
+    g = grid
+    return kernel.polygon_status(
+        zone, x, y, reach,
+        g.x0, g.y0, g.cw, g.ch, g.diagonal, g.nx, g.ny, g.cell_base, g.vert_base, g.vert_end,
+        g.cell_inside, g.cell_gap, g.cell_ptr, g.cell_edges, g.vx, g.vy, g.edge_ok,
+        _REF_FX, _REF_FY, _MAX_BLOCK,
+    )  # fmt: skip

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from domain import Codes, Ids, Metres, ZoneRole, ZoneStatus
+from domain import Codes, Ids, Metres, ZoneRole
+from geofence import kernel
 from geofence.compile import (
     M_PER_DEG,
     CompiledCircle,
@@ -178,11 +179,17 @@ class ZoneIndex:
         status[poly] = evaluate_polygons(self.grid, zrow[poly], x, y, acc[poly])
 
         circ = np.flatnonzero(kind == _CIRCLE)
-        gap = self._circle_gap(zrow[circ], lon[circ], lat[circ])
-        status[circ] = np.where(
-            np.abs(gap) <= acc[circ] + BOUNDARY_TOLERANCE_M,
-            ZoneStatus.UNCERTAIN,
-            np.where(gap < 0, ZoneStatus.INSIDE, ZoneStatus.OUTSIDE),
+        planes = self.circle_planes
+        status[circ] = kernel.circle_status(
+            zrow[circ],
+            lon[circ],
+            lat[circ],
+            acc[circ] + BOUNDARY_TOLERANCE_M,
+            planes.lon0,
+            planes.lat0,
+            planes.kx,
+            self.circle_radius,
+            M_PER_DEG,
         )
 
         def boundary_distance(rows: Ids) -> Metres:
