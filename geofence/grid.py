@@ -34,9 +34,10 @@ BOUNDARY_TOLERANCE_M = 0.001
 # regular shapes (grids, symmetric polygons) do not pass an edge through it.
 _REF_FX, _REF_FY = 0.6180339887, 0.5772156649
 _MAX_CELLS_PER_AXIS = 1024
-# Accuracy circles up to this many cells wide are checked against the cells around the fix;
+# Accuracy circles up to this many cells wide are checked against the cells around the fix
+# (compiled, an empty cell costs nanoseconds: 16 measured faster than 3 on bench geofence);
 # wider ones against every edge of the zone.
-_MAX_BLOCK = 3
+_MAX_BLOCK = 16
 # (pair, edge) rows materialised at once in the fallback: bounds temporary memory.
 _CHUNK = 1 << 21
 

@@ -200,6 +200,7 @@ def circle_status(
     out = np.empty(row.shape[0], dtype=np.int8)
     for i in range(row.shape[0]):
         c = row[i]
-        gap = math.hypot((lon[i] - lon0[c]) * kx[c], (lat[i] - lat0[c]) * m_per_deg) - radius[c]
+        dx, dy = (lon[i] - lon0[c]) * kx[c], (lat[i] - lat0[c]) * m_per_deg
+        gap = math.sqrt(dx * dx + dy * dy) - radius[c]
         out[i] = _UNCERTAIN if abs(gap) <= reach[i] else (_INSIDE if gap < 0 else _OUTSIDE)
     return out
