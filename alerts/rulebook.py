@@ -291,7 +291,16 @@ class RuleBook:
 
     def hear(self, events: list[EventReport]) -> Verdict:
         """Device status rule over events stored for the first time."""
-        said = [e for e in events if e.event is not DeviceEvent.OFFLINE]  # not the broker's
+        # Heard: what the device itself said (not the broker's `offline`), and `no_fix` only
+        # from a wristband: a phone always has a network position, so a phone saying it has
+        # none would keep itself "heard" while never showing where it is.
+        bands = set(self.registry.wristbands.tolist())
+        said = [
+            e
+            for e in events
+            if e.event is not DeviceEvent.OFFLINE
+            and (e.event is not DeviceEvent.NO_FIX or e.device_id in bands)
+        ]
         device = np.array([e.device_id for e in said], dtype=np.int64)
         time = np.array([e.time for e in said], dtype=np.float64)
         low, charged = battery_words(said)

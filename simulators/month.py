@@ -374,6 +374,7 @@ class Month:
                     Said(i + 1, False, self.start + day * DAY_S + until, words[1], 15),
                 ]
         self._said = sorted(said, key=lambda e: e.time)
+        self._said_at = np.array([e.time for e in self._said])
         self._pending: list[tuple[NDArray[np.float64], Step]] = []
 
     def _routine(self, times: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
@@ -467,7 +468,7 @@ class Month:
 
     def at(self, t: float) -> Step:
         """What arrives in the minute ending at `t`: the fixes measured then (but those held
-        by a network drop, which arrive together when it ends) and the strap cuts."""
+        by a network drop, which arrive together when it ends) and the device events."""
         measured, held_until, no_fix = self._measured(t, int((t - self.start) // 60))
         now = held_until <= t
         self._pending.append((held_until[~now], _take(measured, ~now)))
@@ -480,7 +481,8 @@ class Month:
                 still.append((until[~due], _take(fixes, ~due)))
         self._pending = still
         step = _joined(out)
-        step.events = [e for e in self._said if t - 60 < e.time <= t] + no_fix
+        first, last = np.searchsorted(self._said_at, [t - 60, t], side="right").tolist()
+        step.events = self._said[first:last] + no_fix
         return step
 
     def _measured(self, t: float, minute: int) -> tuple[Step, NDArray[np.float64], list[Said]]:

@@ -180,6 +180,16 @@ def test_a_band_without_a_fix_that_says_so_is_heard_and_not_silent() -> None:
     assert [f.kind for f in rules.tick(240.0).findings] == ["subject_silent"]
 
 
+def test_a_phone_saying_it_has_no_fix_is_not_heard() -> None:
+    """A phone always has a network position: one sending only `no_fix` (a client that
+    never shows where it is) goes silent like one sending nothing."""
+    rules = strict_with(Device(10, "ph", DeviceKind.PHONE, 1, active=True))
+    heard = rules.hear([EventReport(10, 1, 50.0, DeviceEvent.NO_FIX, 80, None, 50.0)])
+    assert heard.last_seen == {}
+    rules.apply(heard, versions={})
+    assert [f.kind for f in rules.tick(200.0).findings] == ["subject_silent"]
+
+
 def reported(rules: RuleBook, times: list[float]) -> None:
     fixes = batch([2] * len(times), times, device=[20] * len(times))
     verdict = rules.judge(fixes, rules.registry.index.evaluate(fixes))
