@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ccmon.bench import alerts as bench_alerts
 from ccmon.bench import delivery as bench_delivery
+from ccmon.bench import districts as bench_districts
 from ccmon.bench import e2e as bench_e2e
 from ccmon.bench import geofence as bench_geofence
 from ccmon.bench import rules as bench_rules
@@ -137,6 +138,14 @@ async def _bench_geofence(_settings: Settings, args: argparse.Namespace) -> None
     bench_geofence.run(
         subjects=args.subjects, fixes=args.fixes, batches=args.batches, seed=args.seed
     )
+    print()
+    bench_districts.run(
+        args.realdata,
+        subjects=args.district_subjects,
+        fixes=args.fixes,
+        batches=args.batches,
+        seed=args.seed,
+    )
 
 
 async def _bench_alerts(settings: Settings, args: argparse.Namespace) -> None:
@@ -251,6 +260,13 @@ def _bench_parsers(bench: argparse.ArgumentParser) -> None:
     geo.add_argument("--fixes", type=int, default=100_000, help="fixes per batch")
     geo.add_argument("--batches", type=int, default=5, help="timed repetitions; best is shown")
     geo.add_argument("--seed", type=int, default=1)
+    geo.add_argument(
+        "--realdata",
+        type=Path,
+        default=Path("../shared/realdata"),
+        help="the shared real data (the district table is skipped without it)",
+    )
+    geo.add_argument("--district-subjects", type=int, default=5_000)
     geo.set_defaults(run=_bench_geofence)
     rules = kinds.add_parser("rules", help="order check, geofence and rules per batch")
     rules.add_argument("--subjects", type=int, default=10_000)

@@ -1,7 +1,6 @@
 """Zones compiled into arrays and evaluated against whole batches of fixes; no I/O."""
 
 from geofence.compile import (
-    EARTH_RADIUS_M,
     CompiledCircle,
     CompiledPolygon,
     Plane,
@@ -10,8 +9,9 @@ from geofence.compile import (
     parse_zone_geometry,
     polygon_from_wkt,
 )
-from geofence.grid import BOUNDARY_TOLERANCE_M
+from geofence.grid import EARTH_RADIUS_M
 from geofence.index import Evaluation, ZoneIndex
+from geofence.kernel import BOUNDARY_TOLERANCE_M
 from geofence.schedules import ScheduleError, check_schedule
 
 __all__ = [

@@ -11,14 +11,11 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 
-from geofence.grid import Rings
+from geofence.grid import M_PER_DEG, Rings
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
     from shapely.geometry.base import BaseGeometry
-
-EARTH_RADIUS_M = 6_371_008.8
-M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
 
 
 class ZoneError(ValueError):
@@ -27,8 +24,8 @@ class ZoneError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Plane:
-    """An equirectangular plane centred on a zone: metres east / north of the origin. Within
-    a city-sized zone distances stay within 0.5% of the sphere."""
+    """An equirectangular plane centred on a zone: metres east / north of the origin, the
+    zone's index (distances are measured on the sphere, geofence/kernel.py)."""
 
     origin_lon: float
     origin_lat: float

@@ -1,24 +1,22 @@
-"""Polygon zones compiled into one grid index, evaluated for many zones in one numpy pass.
+"""Polygon zones compiled into one grid index (evaluated by geofence/kernel.py).
 
 Each zone's bounding box (in its local metric plane) is cut into about as many cells as it has
 edges. A cell knows the edges that touch it, whether a reference point inside it is inside
 the zone, and (for cells no edge touches) a lower bound on the distance from anywhere in the
 cell to the boundary. Most fixes are then decided by one cell lookup; fixes in a cell the
 boundary crosses are decided against that cell's few edges; the rest (accuracy circle wider
-than the known clearance) against the cells around, else every edge of the zone. The pass
-over the pairs is compiled (geofence/kernel.py).
+than the known clearance) against the cells around, else every edge of the zone.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
-
-from geofence import kernel
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,19 +25,17 @@ F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 Bool = NDArray[np.bool_]
 
-# No position resolves a millimetre: a fix this close to the boundary is on it, whatever
-# floating point says about which side.
-BOUNDARY_TOLERANCE_M = 0.001
+EARTH_RADIUS_M = 6_371_008.8
+M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
 # Where in its cell the reference point sits (fractions of the cell): off-centre, so that
 # regular shapes (grids, symmetric polygons) do not pass an edge through it.
-_REF_FX, _REF_FY = 0.6180339887, 0.5772156649
+REF_FX, REF_FY = 0.6180339887, 0.5772156649
 _MAX_CELLS_PER_AXIS = 1024
-# Accuracy circles up to this many cells wide are checked against the cells around the fix
-# (compiled, an empty cell costs nanoseconds: 16 measured faster than 3 on bench geofence);
-# wider ones against every edge of the zone.
-_MAX_BLOCK = 16
-# (pair, edge) rows materialised at once in the fallback: bounds temporary memory.
-_CHUNK = 1 << 21
+
+# Columns of PolygonGrid.zf (per zone, float) and .zi (per zone, int): a zone's parameters
+# side by side, so that a pair's lookup touches one or two cache lines, not ten arrays.
+LON0, LAT0, KX, X0, Y0, CW, CH, DIAGONAL = range(8)
+NX, NY, CELL_BASE, VERT_BASE, VERT_END = range(5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,20 +48,14 @@ class Rings:
     ring_end: I64  # index of each ring's closing vertex
 
 
-@dataclass(frozen=True, slots=True)
-class PolygonGrid:
-    """All polygon zones; per-zone arrays are indexed by the zone's row."""
+class PolygonGrid(NamedTuple):
+    """All polygon zones; zone row i is zf[i], zi[i]. A named tuple of arrays, so that the
+    compiled kernels take it as it is."""
 
-    x0: F64
-    y0: F64
-    cw: F64
-    ch: F64
-    diagonal: F64  # of a cell
-    nx: I64
-    ny: I64
-    cell_base: I64
-    vert_base: I64
-    vert_end: I64
+    # LON0, LAT0: the plane's origin; KX: metres per degree of longitude there; X0, Y0: the
+    # grid's corner in the plane; CW, CH: a cell's width and height; DIAGONAL: of a cell.
+    zf: NDArray[np.float64]
+    zi: NDArray[np.int64]  # NX, NY: cells per axis; CELL_BASE; VERT_BASE .. VERT_END
     cell_inside: Bool  # is the cell's reference point inside the zone
     # -1 where the boundary crosses the cell; else the distance from the cell's centre to the
     # nearest crossed cell's centre: the boundary is then between gap - diagonal and
@@ -79,7 +69,7 @@ class PolygonGrid:
 
     @property
     def nbytes(self) -> int:
-        return sum(getattr(self, f).nbytes for f in self.__dataclass_fields__ if f != "nbytes")
+        return sum(a.nbytes for a in self)
 
 
 def _grid_shape(n_edges: int, w: float, h: float) -> tuple[int, int]:
@@ -137,8 +127,8 @@ def _edge_cells(rings: Rings, g: tuple[int, int, float, float, float, float]) ->
 def _reference_inside(rings: Rings, g: tuple[int, int, float, float, float, float]) -> Bool:
     """Even-odd state of every cell's reference point: one scanline per row of cells."""
     nx, ny, x0, y0, cw, ch = g
-    ry = y0 + (np.arange(ny) + _REF_FY) * ch
-    rx = x0 + (np.arange(nx) + _REF_FX) * cw
+    ry = y0 + (np.arange(ny) + REF_FY) * ch
+    rx = x0 + (np.arange(nx) + REF_FX) * cw
     ax, ay, bx, by = rings.x[:-1], rings.y[:-1], rings.x[1:], rings.y[1:]
     valid = np.ones(ax.shape[0], dtype=np.bool_)
     valid[rings.ring_end[:-1]] = False
@@ -188,30 +178,36 @@ def _compile_cells(rings: Rings) -> _ZoneCells:
     )
 
 
-def build_grid(zones: Sequence[Rings]) -> PolygonGrid:
-    """Compile every zone's rings into one index; zone row i is zones[i]."""
+def build_grid(zones: Sequence[Rings], origin: Sequence[tuple[float, float]]) -> PolygonGrid:
+    """Compile every zone's rings into one index; zone row i is zones[i], whose plane has
+    its origin at origin[i] (lon, lat)."""
     parts = [_compile_cells(r) for r in zones]
     n_verts = np.array([r.x.shape[0] for r in zones], dtype=np.int64)
     vert_base = np.cumsum(n_verts) - n_verts
     n_cells = np.array([p.nx * p.ny for p in parts], dtype=np.int64)
-    cell_base = np.cumsum(n_cells) - n_cells
     edge_ok = np.ones(int(n_verts.sum()), dtype=np.bool_)
     for r, base in zip(zones, vert_base.tolist(), strict=True):
         edge_ok[base + r.ring_end] = False
     counts = np.concatenate([np.diff(p.ptr) for p in parts]) if parts else np.zeros(0, np.int64)
     ptr = np.zeros(counts.shape[0] + 1, dtype=np.int64)
     ptr[1:] = np.cumsum(counts)
+    lon0 = np.array([o[0] for o in origin], dtype=np.float64)
+    lat0 = np.array([o[1] for o in origin], dtype=np.float64)
+    zf = np.zeros((len(parts), 8))
+    zf[:, LON0], zf[:, LAT0], zf[:, KX] = lon0, lat0, M_PER_DEG * np.cos(np.radians(lat0))
+    zf[:, X0] = [p.x0 for p in parts]
+    zf[:, Y0] = [p.y0 for p in parts]
+    zf[:, CW] = [p.cw for p in parts]
+    zf[:, CH] = [p.ch for p in parts]
+    zf[:, DIAGONAL] = np.hypot(zf[:, CW], zf[:, CH])
+    zi = np.zeros((len(parts), 5), dtype=np.int64)
+    zi[:, NX] = [p.nx for p in parts]
+    zi[:, NY] = [p.ny for p in parts]
+    zi[:, CELL_BASE] = np.cumsum(n_cells) - n_cells
+    zi[:, VERT_BASE], zi[:, VERT_END] = vert_base, vert_base + n_verts
     return PolygonGrid(
-        x0=np.array([p.x0 for p in parts]),
-        y0=np.array([p.y0 for p in parts]),
-        cw=np.array([p.cw for p in parts]),
-        ch=np.array([p.ch for p in parts]),
-        diagonal=np.array([np.hypot(p.cw, p.ch) for p in parts], dtype=np.float64),
-        nx=np.array([p.nx for p in parts], dtype=np.int64),
-        ny=np.array([p.ny for p in parts], dtype=np.int64),
-        cell_base=cell_base,
-        vert_base=vert_base,
-        vert_end=vert_base + n_verts,
+        zf=zf,
+        zi=zi,
         cell_inside=np.concatenate([p.inside for p in parts]) if parts else np.zeros(0, bool),
         cell_gap=np.concatenate([p.gap for p in parts]) if parts else np.zeros(0, np.float32),
         cell_ptr=ptr,
@@ -224,55 +220,3 @@ def build_grid(zones: Sequence[Rings]) -> PolygonGrid:
         vy=np.concatenate([r.y for r in zones]) if zones else np.zeros(0),
         edge_ok=edge_ok,
     )
-
-
-def _expand(counts: I64) -> tuple[I64, I64]:
-    """For rows with `counts` items each: (row of every item, its rank within the row)."""
-    row = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
-    rank = np.arange(row.shape[0], dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    return row, rank
-
-
-def zone_edges_test(grid: PolygonGrid, zone: I64, x: F64, y: F64) -> tuple[Bool, F64]:
-    """Exact inside test and boundary distance against every edge of each pair's zone: the
-    obvious even-odd ray cast, used where the grid cannot decide (and for alert distances)."""
-    inside = np.zeros(zone.shape[0], dtype=np.bool_)
-    dist = np.zeros(zone.shape[0])
-    n = grid.vert_end[zone] - grid.vert_base[zone] - 1
-    cum = np.cumsum(n)
-    cuts = np.searchsorted(cum, np.arange(_CHUNK, int(cum[-1]) if cum.size else 0, _CHUNK))
-    for part in np.split(np.arange(zone.shape[0]), np.unique(cuts[cuts > 0])):
-        if part.size == 0:
-            continue
-        row, rank = _expand(n[part])
-        v = grid.vert_base[zone[part]][row] + rank
-        ok = grid.edge_ok[v]
-        row, v = row[ok], v[ok]
-        ax, ay, bx, by = grid.vx[v], grid.vy[v], grid.vx[v + 1], grid.vy[v + 1]
-        px, py = x[part][row], y[part][row]
-        straddle = (ay > py) != (by > py)
-        dy = np.where(straddle, by - ay, 1.0)
-        hit = straddle & (px < ax + (py - ay) * (bx - ax) / dy)
-        starts = np.searchsorted(row, np.arange(part.size))
-        inside[part] = np.add.reduceat(hit.astype(np.int64), starts) % 2 == 1
-        dist[part] = np.minimum.reduceat(_segment_distance(px, py, ax, ay, bx, by), starts)
-    return inside, dist
-
-
-def evaluate_polygons(
-    grid: PolygonGrid, zone: I64, x: F64, y: F64, accuracy: F64
-) -> NDArray[np.int8]:
-    """Status of each (zone row, local x, y, accuracy) pair, in one compiled pass.
-
-    Side: the cell's reference state, flipped by the edges between it and the fix (cells the
-    boundary crosses). Uncertain: whether an edge lies within the accuracy reach, known from
-    the cell's clearance, else from the edges of the cells around, else from every edge.
-    """
-    reach = accuracy + BOUNDARY_TOLERANCE_M
-    g = grid
-    return kernel.polygon_status(
-        zone, x, y, reach,
-        g.x0, g.y0, g.cw, g.ch, g.diagonal, g.nx, g.ny, g.cell_base, g.vert_base, g.vert_end,
-        g.cell_inside, g.cell_gap, g.cell_ptr, g.cell_edges, g.vx, g.vy, g.edge_ok,
-        _REF_FX, _REF_FY, _MAX_BLOCK,
-    )  # fmt: skip

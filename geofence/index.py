@@ -12,20 +12,13 @@ from numpy.typing import NDArray
 from domain import Codes, Ids, Metres, ZoneRole
 from geofence import kernel
 from geofence.compile import (
-    M_PER_DEG,
     CompiledCircle,
     CompiledPolygon,
     CompiledShape,
     ZoneError,
     compile_shape,
 )
-from geofence.grid import (
-    BOUNDARY_TOLERANCE_M,
-    PolygonGrid,
-    build_grid,
-    evaluate_polygons,
-    zone_edges_test,
-)
+from geofence.grid import PolygonGrid, build_grid
 from geofence.schedules import (
     ScheduleError,
     Schedules,
@@ -33,6 +26,7 @@ from geofence.schedules import (
     check_schedule,
     compile_schedules,
 )
+from geofence.sphere import fix_terms
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -59,24 +53,13 @@ class Evaluation:
     boundary_distance: Callable[[Ids], Metres]
 
 
-@dataclass(frozen=True, slots=True)
-class _Planes:
-    lon0: NDArray[np.float64]
-    lat0: NDArray[np.float64]
-    kx: NDArray[np.float64]
-
-    @classmethod
-    def of(cls, shapes: list[CompiledPolygon] | list[CompiledCircle]) -> _Planes:
-        return cls(
-            lon0=np.array([s.plane.origin_lon for s in shapes], dtype=np.float64),
-            lat0=np.array([s.plane.origin_lat for s in shapes], dtype=np.float64),
-            kx=np.array([s.plane.m_per_deg_lon for s in shapes], dtype=np.float64),
-        )
-
-    def project(
-        self, row: Ids, lon: NDArray[np.float64], lat: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        return (lon - self.lon0[row]) * self.kx[row], (lat - self.lat0[row]) * M_PER_DEG
+def _circles(shapes: list[CompiledCircle]) -> NDArray[np.float64]:
+    out = np.zeros((len(shapes), 4))
+    out[:, kernel.C_LON] = [c.plane.origin_lon for c in shapes]
+    out[:, kernel.C_LAT] = [c.plane.origin_lat for c in shapes]
+    out[:, kernel.C_COSLAT] = np.cos(np.radians(out[:, kernel.C_LAT]))
+    out[:, kernel.C_RADIUS] = [c.radius_m for c in shapes]
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +68,7 @@ class ZoneIndex:
     shared by many assignments (a county outline) is compiled once."""
 
     grid: PolygonGrid
-    polygon_planes: _Planes
-    circle_planes: _Planes
-    circle_radius: NDArray[np.float64]
+    circles: NDArray[np.float64]  # kernel.C_LON, C_LAT, C_COSLAT, C_RADIUS
     schedules: Schedules
     # assignment table, sorted by subject
     subject: Ids
@@ -96,6 +77,7 @@ class ZoneIndex:
     inclusion: NDArray[np.bool_]
     kind: NDArray[np.int8]
     row: Ids  # the zone's row among polygons or circles; schedule row = table row
+    plain: NDArray[np.bool_]  # applies always, nothing suspended: no schedule to check
     # first[s] .. first[s + 1] are subject s's table rows, when subject ids are dense enough
     # for a table; None: binary search.
     first: Ids | None
@@ -127,80 +109,74 @@ class ZoneIndex:
         where |= {c.zone_id: (_CIRCLE, i) for i, c in enumerate(circles)}
         rows = sorted((a for a in usable if a.zone_id in where), key=lambda a: a.subject_id)
         subject_ids = np.array([a.subject_id for a in rows], dtype=np.int64)
+        schedules = compile_schedules([a.schedule for a in rows])
+        ptr = schedules.suspended_ptr
         return cls(
-            grid=build_grid([p.rings for p in polygons]),
-            polygon_planes=_Planes.of(polygons),
-            circle_planes=_Planes.of(circles),
-            circle_radius=np.array([c.radius_m for c in circles], dtype=np.float64),
-            schedules=compile_schedules([a.schedule for a in rows]),
+            grid=build_grid(
+                [p.rings for p in polygons],
+                [(p.plane.origin_lon, p.plane.origin_lat) for p in polygons],
+            ),
+            circles=_circles(circles),
+            schedules=schedules,
             subject=subject_ids,
             assignment=np.array([a.id for a in rows], dtype=np.int64),
             zone=np.array([a.zone_id for a in rows], dtype=np.int64),
             inclusion=np.array([a.role is ZoneRole.INCLUSION for a in rows], dtype=np.bool_),
             kind=np.array([where[a.zone_id][0] for a in rows], dtype=np.int8),
             row=np.array([where[a.zone_id][1] for a in rows], dtype=np.int64),
+            plain=schedules.always & (ptr[1:] == ptr[:-1]),
             first=_first_rows(subject_ids),
             problems=tuple(problems),
         )
 
-    def pairs(self, subject: Ids) -> tuple[Ids, Ids]:
-        """(fix row, assignment-table row) for every assignment of every fix's subject."""
+    def _rows(self, subject: Ids) -> tuple[Ids, Ids]:
+        """Each fix's subject's assignment-table rows: lo[f] .. hi[f]."""
         if self.first is not None:
             s = np.clip(subject, 0, self.first.shape[0] - 2)
-            lo, hi = self.first[s], self.first[s + 1]
-        else:
-            lo = np.searchsorted(self.subject, subject, side="left")
-            hi = np.searchsorted(self.subject, subject, side="right")
-        counts = hi - lo
-        fix = np.repeat(np.arange(subject.shape[0], dtype=np.int64), counts)
-        starts = np.cumsum(counts) - counts
-        offset = np.arange(fix.shape[0], dtype=np.int64) - np.repeat(starts, counts)
-        return fix, np.repeat(lo, counts) + offset
+            return self.first[s], self.first[s + 1]
+        return (
+            np.searchsorted(self.subject, subject, side="left"),
+            np.searchsorted(self.subject, subject, side="right"),
+        )
 
     def starting(self, since: float, now: float) -> Ids:
         """Assignments whose schedule began to apply in (since, now]: off at `since`, on at
         `now` (a window shorter than that gap is missed)."""
-        ptr = self.schedules.suspended_ptr
-        rows = np.flatnonzero(~self.schedules.always | (ptr[1:] > ptr[:-1]))
+        rows = np.flatnonzero(~self.plain)
         before = active(self.schedules, rows, np.full(rows.shape[0], since))
         after = active(self.schedules, rows, np.full(rows.shape[0], now))
         return self.assignment[rows[after & ~before]]
 
     def evaluate(self, batch: FixBatch) -> Evaluation:
-        fix, arow = self.pairs(batch.subject)
-        on = active(self.schedules, arow, batch.time[fix])
-        fix, arow = fix[on], arow[on]
-        kind, zrow = self.kind[arow], self.row[arow]
-        lon, lat, acc = batch.lon[fix], batch.lat[fix], batch.accuracy[fix]
-        status = np.empty(fix.shape[0], dtype=np.int8)
-
-        poly = np.flatnonzero(kind == _POLYGON)
-        x, y = self.polygon_planes.project(zrow[poly], lon[poly], lat[poly])
-        status[poly] = evaluate_polygons(self.grid, zrow[poly], x, y, acc[poly])
-
-        circ = np.flatnonzero(kind == _CIRCLE)
-        planes = self.circle_planes
-        status[circ] = kernel.circle_status(
-            zrow[circ],
-            lon[circ],
-            lat[circ],
-            acc[circ] + BOUNDARY_TOLERANCE_M,
-            planes.lon0,
-            planes.lat0,
-            planes.kx,
-            self.circle_radius,
-            M_PER_DEG,
+        terms = fix_terms(batch.lat)
+        fix, arow, status = kernel.classify(
+            *self._rows(batch.subject),
+            self.kind,
+            self.row,
+            batch.lon,
+            batch.lat,
+            batch.accuracy,
+            terms,
+            self.grid,
+            self.circles,
         )
+        timed = np.flatnonzero(~self.plain[arow])
+        if timed.size:
+            on = np.ones(fix.shape[0], dtype=np.bool_)
+            on[timed] = active(self.schedules, arow[timed], batch.time[fix[timed]])
+            fix, arow, status = fix[on], arow[on], status[on]
 
         def boundary_distance(rows: Ids) -> Metres:
-            out = np.empty(rows.shape[0])
-            p = kind[rows] == _POLYGON
-            r = rows[p]
-            px, py = self.polygon_planes.project(zrow[r], lon[r], lat[r])
-            out[p] = zone_edges_test(self.grid, zrow[r], px, py)[1]
-            r = rows[~p]
-            out[~p] = np.abs(self._circle_gap(zrow[r], lon[r], lat[r]))
-            return out
+            f, a = fix[rows], arow[rows]
+            return kernel.boundary_distance(
+                self.kind[a],
+                self.row[a],
+                batch.lon[f],
+                batch.lat[f],
+                terms[f],
+                self.grid,
+                self.circles,
+            )
 
         return Evaluation(
             fix=fix,
@@ -210,13 +186,6 @@ class ZoneIndex:
             status=status,
             boundary_distance=boundary_distance,
         )
-
-    def _circle_gap(
-        self, row: Ids, lon: NDArray[np.float64], lat: NDArray[np.float64]
-    ) -> NDArray[np.float64]:
-        """Distance from the circle's edge: negative inside."""
-        cx, cy = self.circle_planes.project(row, lon, lat)
-        return np.hypot(cx, cy) - self.circle_radius[row]
 
 
 def _first_rows(subject: Ids) -> Ids | None:

@@ -1,8 +1,16 @@
-"""The polygon pass compiled (numba): each (fix, zone) pair decided in one loop over the
-grid, with no pair arrays in between. Same decisions as the grid's design (geofence/grid.py):
-a cell's clearance decides most pairs; a cell the boundary crosses is decided against its
-own edges; an accuracy circle reaching past the cell against the cells around; the rest
-against every edge of the zone. Compiled once per machine (`cache=True`)."""
+"""The evaluation compiled (numba): every (fix, zone) pair of a batch decided in one loop,
+with no pair arrays in between. Compiled once per machine (`cache=True`).
+
+Polygons (geofence/grid.py): a cell's clearance decides most pairs; a cell the boundary
+crosses is decided against its own edges; an accuracy circle reaching past the cell against
+the cells it reaches; the rest against every edge of the zone.
+
+Distances are metres on the sphere, the boundary's edges straight in lon/lat (as shapely and
+PostGIS draw them). The zone's plane is only its index: distances near a fix are measured with
+the fix's own metres per degree of longitude, within a known bound (geofence/sphere.py); where
+that bound leaves the answer open (a fix within it of its reach), the pair is decided by the
+exact distance on the sphere.
+"""
 
 from __future__ import annotations
 
@@ -13,194 +21,361 @@ import numba
 import numpy as np
 
 from domain import ZoneStatus
+from geofence.grid import (
+    CELL_BASE,
+    CH,
+    CW,
+    DIAGONAL,
+    KX,
+    LAT0,
+    LON0,
+    M_PER_DEG,
+    NX,
+    NY,
+    REF_FX,
+    REF_FY,
+    VERT_BASE,
+    VERT_END,
+    X0,
+    Y0,
+    PolygonGrid,
+)
+from geofence.sphere import error_bound, haversine, sphere_segment
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     F64 = NDArray[np.float64]
     I64 = NDArray[np.int64]
-    I32 = NDArray[np.int32]
-    Bool = NDArray[np.bool_]
+
+# No position resolves a millimetre: a fix this close to the boundary is on it, whatever
+# floating point says about which side.
+BOUNDARY_TOLERANCE_M = 0.001
+# Accuracy circles reaching up to this many cells are checked against the cells they reach
+# (an empty cell costs nanoseconds); wider ones against every edge of the zone.
+MAX_BLOCK_CELLS = 33 * 33
+# Circles: columns of the (n, 4) array of circle zones.
+C_LON, C_LAT, C_COSLAT, C_RADIUS = range(4)
 
 _INSIDE, _OUTSIDE, _UNCERTAIN = (
     int(ZoneStatus.INSIDE),
     int(ZoneStatus.OUTSIDE),
     int(ZoneStatus.UNCERTAIN),
 )
+_OPEN = -1
+# A fix's e1, e2 (its distance error bound e1 d^2 + e2 d^3) and cos(lat): passed by value.
+Terms = tuple[float, float, float]
+_POLYGON = 0
 
 
-@numba.njit(cache=True, inline="always")
-def _segment_distance(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _segment(px: float, py: float, s: float, ax: float, ay: float, bx: float, by: float) -> float:
+    """Distance from (px, py) to the segment a-b, east-west differences scaled by s."""
+    ax, bx, ay, by = (ax - px) * s, (bx - px) * s, ay - py, by - py
     dx, dy = bx - ax, by - ay
     len2 = dx * dx + dy * dy
-    t = ((px - ax) * dx + (py - ay) * dy) / (len2 if len2 != 0 else 1.0)
+    t = -(ax * dx + ay * dy) / (len2 if len2 != 0 else 1.0)
     t = min(max(t, 0.0), 1.0)
-    ex, ey = ax + t * dx - px, ay + t * dy - py
+    ex, ey = ax + t * dx, ay + t * dy
     return math.sqrt(ex * ex + ey * ey)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _orient(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> float:
     return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
 
 
-@numba.njit(cache=True)
-def _every_edge(
-    first: int, last: int, edge_ok: Bool, vx: F64, vy: F64, px: float, py: float
-) -> tuple[bool, float]:
-    """(inside by the even-odd ray cast, distance to the nearest edge) over every edge of a
-    zone: vertices first..last."""
+@numba.njit(cache=True, error_model="numpy")
+def _every_edge(g: PolygonGrid, z: int, px: float, py: float, s: float) -> tuple[bool, float]:
+    """(inside by the even-odd ray cast, distance to the nearest edge) over every edge."""
     hits, best = 0, np.inf
-    for v in range(first, last - 1):
-        if not edge_ok[v]:
+    vx, vy = g.vx, g.vy
+    for v in range(g.zi[z, VERT_BASE], g.zi[z, VERT_END] - 1):
+        if not g.edge_ok[v]:
             continue
         ax, ay, bx, by = vx[v], vy[v], vx[v + 1], vy[v + 1]
         if (ay > py) != (by > py) and px < ax + (py - ay) * (bx - ax) / (by - ay):
             hits += 1
-        best = min(best, _segment_distance(px, py, ax, ay, bx, by))
+        best = min(best, _segment(px, py, s, ax, ay, bx, by))
     return hits % 2 == 1, best
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
+def _sphere_distance(
+    g: PolygonGrid, z: int, lon: float, lat: float, px: float, py: float, s: float, e: Terms
+) -> float:
+    """Distance on the sphere to the zone's boundary: every edge the local measure cannot
+    rule out is measured exactly."""
+    _, near = _every_edge(g, z, px, py, s)
+    limit = near + error_bound(near, e[0], e[1])
+    kx, lon0, lat0 = g.zf[z, KX], g.zf[z, LON0], g.zf[z, LAT0]
+    vx, vy = g.vx, g.vy
+    best = np.inf
+    for v in range(g.zi[z, VERT_BASE], g.zi[z, VERT_END] - 1):
+        if not g.edge_ok[v]:
+            continue
+        d = _segment(px, py, s, vx[v], vy[v], vx[v + 1], vy[v + 1])
+        if d - error_bound(d, e[0], e[1]) <= min(limit, best):
+            alon, alat = lon0 + vx[v] / kx, lat0 + vy[v] / M_PER_DEG
+            blon, blat = lon0 + vx[v + 1] / kx, lat0 + vy[v + 1] / M_PER_DEG
+            best = min(best, sphere_segment(lon, lat, alon, alat, blon, blat))
+    return best
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _cell_edges(
-    cell: int, ptr: I64, edges: I32, vx: F64, vy: F64, rx: float, ry: float, px: float, py: float
+    g: PolygonGrid, cell: int, rx: float, ry: float, px: float, py: float, s: float
 ) -> tuple[bool, float]:
     """(edges between the reference point and the fix: odd?, distance to the nearest edge of
     the cell)."""
     flips, best = 0, np.inf
-    for j in range(ptr[cell], ptr[cell + 1]):
-        e = edges[j]
+    vx, vy = g.vx, g.vy
+    for j in range(g.cell_ptr[cell], g.cell_ptr[cell + 1]):
+        e = g.cell_edges[j]
         ax, ay, bx, by = vx[e], vy[e], vx[e + 1], vy[e + 1]
         if ((_orient(rx, ry, px, py, ax, ay) > 0) != (_orient(rx, ry, px, py, bx, by) > 0)) and (
             (_orient(ax, ay, bx, by, rx, ry) > 0) != (_orient(ax, ay, bx, by, px, py) > 0)
         ):
             flips += 1
-        best = min(best, _segment_distance(px, py, ax, ay, bx, by))
+        best = min(best, _segment(px, py, s, ax, ay, bx, by))
     return flips % 2 == 1, best
 
 
-@numba.njit(cache=True)
-def _block(
-    base: int,
-    nx: int,
-    ny: int,
-    ix: int,
-    iy: int,
-    k: int,
-    ptr: I64,
-    edges: I32,
-    vx: F64,
-    vy: F64,
+@numba.njit(cache=True, error_model="numpy")
+def _cells_around(
+    g: PolygonGrid,
+    z: int,
+    ix: tuple[int, int],
+    iy: tuple[int, int],
     px: float,
     py: float,
+    s: float,
+    reach: float,
 ) -> float:
-    """Distance to the nearest edge in the (2k+1)^2 cells around cell (ix, iy) (inf if none)."""
+    """Distance to the nearest edge in the cells ix[0]..ix[1] x iy[0]..iy[1] within `reach`
+    (plane metres) of the fix (inf if none)."""
+    x0, y0, cw, ch = g.zf[z, X0], g.zf[z, Y0], g.zf[z, CW], g.zf[z, CH]
+    base, nx = g.zi[z, CELL_BASE], g.zi[z, NX]
+    vx, vy = g.vx, g.vy
     best = np.inf
-    for cy in range(max(iy - k, 0), min(iy + k + 1, ny)):
-        for cx in range(max(ix - k, 0), min(ix + k + 1, nx)):
+    for cy in range(iy[0], iy[1] + 1):
+        dy = max(y0 + cy * ch - py, py - (y0 + (cy + 1) * ch), 0.0)
+        for cx in range(ix[0], ix[1] + 1):
+            dx = max(x0 + cx * cw - px, px - (x0 + (cx + 1) * cw), 0.0)
+            if dx * dx + dy * dy > reach * reach:
+                continue
             cell = base + cy * nx + cx
-            for j in range(ptr[cell], ptr[cell + 1]):
-                e = edges[j]
-                best = min(best, _segment_distance(px, py, vx[e], vy[e], vx[e + 1], vy[e + 1]))
+            for j in range(g.cell_ptr[cell], g.cell_ptr[cell + 1]):
+                e = g.cell_edges[j]
+                best = min(best, _segment(px, py, s, vx[e], vy[e], vx[e + 1], vy[e + 1]))
     return best
 
 
-@numba.njit(cache=True, inline="always")
-def _by_distance(inside: bool, dist: float, reach: float) -> int:
-    if dist <= reach:
-        return _UNCERTAIN
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _side(inside: bool) -> int:
     return _INSIDE if inside else _OUTSIDE
 
 
-@numba.njit(cache=True)
-def polygon_status(
-    zone: I64,
-    x: F64,
-    y: F64,
-    reach: F64,
-    x0: F64,
-    y0: F64,
-    cw: F64,
-    ch: F64,
-    diagonal: F64,
-    nx: I64,
-    ny: I64,
-    cell_base: I64,
-    vert_base: I64,
-    vert_end: I64,
-    cell_inside: Bool,
-    cell_gap: NDArray[np.float32],
-    cell_ptr: I64,
-    cell_edges: I32,
-    vx: F64,
-    vy: F64,
-    edge_ok: Bool,
-    ref_fx: float,
-    ref_fy: float,
-    max_block: int,
-) -> NDArray[np.int8]:
-    """Status of each (zone row, x, y, reach) pair; the rest are the grid's arrays."""
-    n = zone.shape[0]
-    out = np.empty(n, dtype=np.int8)
-    for i in range(n):
-        z, px, py, r = zone[i], x[i], y[i], reach[i]
-        gx, gy = (px - x0[z]) / cw[z], (py - y0[z]) / ch[z]
-        if not (gx >= 0 and gy >= 0 and gx < nx[z] and gy < ny[z]):
-            dx = max(-gx, gx - nx[z], 0.0) * cw[z]
-            dy = max(-gy, gy - ny[z], 0.0) * ch[z]
-            if math.hypot(dx, dy) > r:
-                out[i] = _OUTSIDE
-            else:
-                side, d = _every_edge(vert_base[z], vert_end[z], edge_ok, vx, vy, px, py)
-                out[i] = _by_distance(side, d, r)
-            continue
-        ix, iy = int(gx), int(gy)
-        cell = cell_base[z] + iy * nx[z] + ix
-        gap, diag, inside = cell_gap[cell], diagonal[z], cell_inside[cell]
-        if gap - diag > r:
-            out[i] = _INSIDE if inside else _OUTSIDE
-            continue
-        if gap >= 0 and gap + diag <= r:
-            out[i] = _UNCERTAIN
-            continue
-        if gap < 0:
-            rx = x0[z] + (ix + ref_fx) * cw[z]
-            ry = y0[z] + (iy + ref_fy) * ch[z]
-            flipped, d = _cell_edges(cell, cell_ptr, cell_edges, vx, vy, rx, ry, px, py)
-            inside = inside != flipped
-            fx, fy = gx - ix, gy - iy
-            border = min(min(fx, 1 - fx) * cw[z], min(fy, 1 - fy) * ch[z])
-            if d <= r or border > r:
-                out[i] = _by_distance(inside, d, r)
-                continue
-        k = math.ceil(r / min(cw[z], ch[z]))
-        if k <= max_block:
-            d = _block(cell_base[z], nx[z], ny[z], ix, iy, k, cell_ptr, cell_edges, vx, vy, px, py)
-            out[i] = _by_distance(inside, d, r)
-        else:
-            side, d = _every_edge(vert_base[z], vert_end[z], edge_ok, vx, vy, px, py)
-            out[i] = _by_distance(side, d, r)
-    return out
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _by_distance(inside: bool, d: float, r: float, e: Terms) -> int:
+    """Status from a locally measured distance, or _OPEN where its error bound straddles r."""
+    if d == np.inf:
+        return _side(inside)
+    err = error_bound(d, e[0], e[1])
+    if d - err > r:
+        return _side(inside)
+    if d + err <= r:
+        return _UNCERTAIN
+    return _OPEN
 
 
-@numba.njit(cache=True)
-def circle_status(
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _in_cell(
+    g: PolygonGrid, z: int, gx: float, gy: float, px: float, py: float, s: float, r: float, e: Terms
+) -> tuple[int, bool, float, bool]:
+    """What the fix's cell tells: (status or _OPEN, side, distance to the nearest edge known,
+    whether edges beyond the cell may be within reach)."""
+    zf = g.zf
+    ix, iy = int(gx), int(gy)
+    cell = g.zi[z, CELL_BASE] + iy * g.zi[z, NX] + ix
+    gap, diag, inside = g.cell_gap[cell], zf[z, DIAGONAL], g.cell_inside[cell]
+    slo = min(s, 1.0)
+    if gap >= 0:
+        clear = slo * (gap - diag)
+        if clear - error_bound(clear, e[0], e[1]) > r:
+            return _side(inside), inside, np.inf, False
+        far = max(s, 1.0) * (gap + diag)
+        if far + error_bound(far, e[0], e[1]) <= r:
+            return _UNCERTAIN, inside, np.inf, False
+        return _OPEN, inside, np.inf, True
+    cw, ch = zf[z, CW], zf[z, CH]
+    rx, ry = zf[z, X0] + (ix + REF_FX) * cw, zf[z, Y0] + (iy + REF_FY) * ch
+    flipped, d = _cell_edges(g, cell, rx, ry, px, py, s)
+    inside = inside != flipped
+    if d + error_bound(d, e[0], e[1]) <= r:
+        return _UNCERTAIN, inside, d, False
+    fx, fy = gx - ix, gy - iy
+    border = slo * min(min(fx, 1 - fx) * cw, min(fy, 1 - fy) * ch)
+    return _OPEN, inside, d, border - error_bound(border, e[0], e[1]) <= r
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _around(
+    g: PolygonGrid, z: int, gx: float, gy: float, px: float, py: float, s: float, r: float, e: Terms
+) -> tuple[bool, float, bool]:
+    """Distance to the nearest edge within reach in the cells around (side unknown: False),
+    or over every edge when too many cells are reached (side known: True)."""
+    cw, ch = g.zf[z, CW], g.zf[z, CH]
+    nx, ny = g.zi[z, NX], g.zi[z, NY]
+    reach = (r + 2 * error_bound(r, e[0], e[1])) / min(s, 1.0)
+    ix0, ix1 = max(int((gx * cw - reach) / cw), 0), min(int((gx * cw + reach) / cw), nx - 1)
+    iy0, iy1 = max(int((gy * ch - reach) / ch), 0), min(int((gy * ch + reach) / ch), ny - 1)
+    if (ix1 - ix0 + 1) * (iy1 - iy0 + 1) <= MAX_BLOCK_CELLS:
+        return False, _cells_around(g, z, (ix0, ix1), (iy0, iy1), px, py, s, reach), False
+    inside, d = _every_edge(g, z, px, py, s)
+    return inside, d, True
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _polygon(g: PolygonGrid, z: int, lon: float, lat: float, r: float, e: Terms) -> int:
+    """Status of one fix (reach r, error terms e) against polygon row z."""
+    zf, zi = g.zf, g.zi
+    kx = zf[z, KX]
+    px, py = (lon - zf[z, LON0]) * kx, (lat - zf[z, LAT0]) * M_PER_DEG
+    s = e[2] * M_PER_DEG / kx
+    cw, ch = zf[z, CW], zf[z, CH]
+    gx, gy = (px - zf[z, X0]) / cw, (py - zf[z, Y0]) / ch
+    nx, ny = zi[z, NX], zi[z, NY]
+    if gx >= 0 and gy >= 0 and gx < nx and gy < ny:
+        status, inside, d, search = _in_cell(g, z, gx, gy, px, py, s, r, e)
+        if status != _OPEN:
+            return status
+        if search:
+            side, near, known = _around(g, z, gx, gy, px, py, s, r, e)
+            inside, d = (side, near) if known else (inside, min(d, near))
+    else:
+        clear = min(s, 1.0) * math.hypot(max(-gx, gx - nx, 0.0) * cw, max(-gy, gy - ny, 0.0) * ch)
+        if clear - error_bound(clear, e[0], e[1]) > r:
+            return _OUTSIDE
+        inside, d = _every_edge(g, z, px, py, s)
+    status = _by_distance(inside, d, r, e)
+    if status != _OPEN:
+        return status
+    return _exactly(g, z, lon, lat, px, py, s, inside, r, e)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _exactly(
+    g: PolygonGrid,
+    z: int,
+    lon: float,
+    lat: float,
+    px: float,
+    py: float,
+    s: float,
+    inside: bool,
+    r: float,
+    e: Terms,
+) -> int:
+    if _sphere_distance(g, z, lon, lat, px, py, s, e) <= r:
+        return _UNCERTAIN
+    return _side(inside)
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _circle(
+    circle: tuple[float, float, float, float], lon: float, lat: float, r: float, e: Terms
+) -> int:
+    """Status against a circle (lon, lat, cos(lat), radius): its centre's distance measured
+    locally (with the mean of both latitudes' scales), on the sphere where that is too close
+    to call."""
+    clon, clat, ccos, radius = circle
+    dx = (lon - clon) * M_PER_DEG * 0.5 * (e[2] + ccos)
+    dy = (lat - clat) * M_PER_DEG
+    centre = math.sqrt(dx * dx + dy * dy)
+    gap = centre - radius
+    if abs(abs(gap) - r) <= e[1] * centre * centre * centre:
+        gap = haversine(lon, lat, clon, clat) - radius
+    # Selects, not branches: which of the three a fix is cannot be predicted.
+    return _UNCERTAIN if abs(gap) <= r else (_INSIDE if gap < 0 else _OUTSIDE)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def classify(
+    lo: I64,
+    hi: I64,
+    kind: NDArray[np.int8],
     row: I64,
     lon: F64,
     lat: F64,
-    reach: F64,
-    lon0: F64,
-    lat0: F64,
-    kx: F64,
-    radius: F64,
-    m_per_deg: float,
-) -> NDArray[np.int8]:
-    """Status of each (circle row, lon, lat, reach) pair: the distance from the edge, in the
-    circle's plane, against the reach."""
-    out = np.empty(row.shape[0], dtype=np.int8)
-    for i in range(row.shape[0]):
-        c = row[i]
-        dx, dy = (lon[i] - lon0[c]) * kx[c], (lat[i] - lat0[c]) * m_per_deg
-        gap = math.sqrt(dx * dx + dy * dy) - radius[c]
-        out[i] = _UNCERTAIN if abs(gap) <= reach[i] else (_INSIDE if gap < 0 else _OUTSIDE)
+    accuracy: F64,
+    terms: F64,
+    grid: PolygonGrid,
+    circles: F64,
+) -> tuple[I64, I64, NDArray[np.int8]]:
+    """(fix, assignment row, status) for every fix f and each of its assignment rows
+    lo[f]..hi[f]: kind and row give each assignment's zone (its row among polygons or
+    circles); terms[f] = fix f's (e1, e2, cos(lat)).
+
+    The common cases are written out in this loop: a helper taking arrays costs reference
+    counting on every call, more than a cell lookup."""
+    n = 0
+    for f in range(lo.shape[0]):
+        n += hi[f] - lo[f]
+    fix, arow, out = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8)
+    zf, zi, c = grid.zf, grid.zi, circles
+    i = 0
+    for f in range(lo.shape[0]):
+        x, y, r = lon[f], lat[f], accuracy[f] + BOUNDARY_TOLERANCE_M
+        e = (terms[f, 0], terms[f, 1], terms[f, 2])
+        for a in range(lo[f], hi[f]):
+            fix[i], arow[i] = f, a
+            z = row[a]
+            if kind[a] != _POLYGON:
+                out[i] = _circle((c[z, 0], c[z, 1], c[z, 2], c[z, 3]), x, y, r, e)
+                i += 1
+                continue
+            kx = zf[z, KX]
+            slo = min(e[2] * M_PER_DEG / kx, 1.0)
+            gx = ((x - zf[z, LON0]) * kx - zf[z, X0]) / zf[z, CW]
+            gy = ((y - zf[z, LAT0]) * M_PER_DEG - zf[z, Y0]) / zf[z, CH]
+            nx, ny = zi[z, NX], zi[z, NY]
+            if gx >= 0 and gy >= 0 and gx < nx and gy < ny:
+                cell = zi[z, CELL_BASE] + int(gy) * nx + int(gx)
+                gap = grid.cell_gap[cell]
+                clear = slo * (gap - zf[z, DIAGONAL])
+                sure = gap >= 0 and clear - error_bound(clear, e[0], e[1]) > r
+                out[i] = (_INSIDE if grid.cell_inside[cell] else _OUTSIDE) if sure else _OPEN
+            else:
+                dx, dy = max(-gx, gx - nx, 0.0) * zf[z, CW], max(-gy, gy - ny, 0.0) * zf[z, CH]
+                clear = slo * math.sqrt(dx * dx + dy * dy)
+                out[i] = _OUTSIDE if clear - error_bound(clear, e[0], e[1]) > r else _OPEN
+            if out[i] == _OPEN:
+                out[i] = _polygon(grid, z, x, y, r, e)
+            i += 1
+    return fix, arow, out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def boundary_distance(
+    kind: NDArray[np.int8],
+    row: I64,
+    lon: F64,
+    lat: F64,
+    terms: F64,
+    grid: PolygonGrid,
+    circles: F64,
+) -> F64:
+    """Distance on the sphere from each (zone, lon, lat) to the zone's boundary."""
+    out = np.empty(kind.shape[0])
+    for i in range(kind.shape[0]):
+        z, e = row[i], (terms[i, 0], terms[i, 1], terms[i, 2])
+        if kind[i] == _POLYGON:
+            kx = grid.zf[z, KX]
+            px = (lon[i] - grid.zf[z, LON0]) * kx
+            py = (lat[i] - grid.zf[z, LAT0]) * M_PER_DEG
+            out[i] = _sphere_distance(grid, z, lon[i], lat[i], px, py, e[2] * M_PER_DEG / kx, e)
+        else:
+            centre = haversine(lon[i], lat[i], circles[z, C_LON], circles[z, C_LAT])
+            out[i] = abs(centre - circles[z, C_RADIUS])
     return out

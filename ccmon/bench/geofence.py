@@ -196,7 +196,7 @@ def run(*, subjects: int, fixes: int, batches: int, seed: int) -> None:
 
     raw_vertices = sum(len(r) for r in world.own_rings) + 5001
     raw_bytes = raw_vertices * 16 + world.circles.size * 8
-    compiled = index.grid.nbytes + index.circle_radius.nbytes * 4
+    compiled = index.grid.nbytes + index.circles.nbytes
     counts = np.bincount(ev.status, minlength=4)
     mib = 2**20
     memory = f"{compiled / mib:,.1f} / {raw_bytes / mib:,.1f} MiB = {compiled / raw_bytes:.2f}x"

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from ccmon.cli import until_signalled
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pytest
 
 
@@ -72,6 +74,48 @@ def test_the_rules_benchmark_runs_and_finds_what_it_plants() -> None:
     assert rows["subjects (phone + wristband each) / fixes per batch"] == "200 / 2,000"
     assert rows["geofence"].endswith(" ms")
     assert int(rows["findings over all batches"].replace(",", "")) >= 4
+
+
+def _rows(out: str) -> dict[str, str]:
+    return {
+        name.strip(): value.strip()
+        for name, value in (line.split("  ", 1) for line in out.splitlines() if "  " in line)
+    }
+
+
+def test_the_geofence_benchmark_compares_with_shapely_on_real_districts(realdata: Path) -> None:
+    """A small run: both tables, and on the real districts no decisive answer that shapely
+    contradicts."""
+    out = subprocess.run(
+        [
+            *(sys.executable, "-m", "ccmon", "bench", "geofence", "--subjects", "20"),
+            *("--fixes", "3000", "--batches", "1", "--district-subjects", "200"),
+            *("--realdata", str(realdata)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "real districts (Chengdu and Beijing" in out
+    rows = _rows(out.split("real districts")[1])
+    assert rows["zones / vertices"] == "38 / 94,872"
+    decisive, wrong = rows["decisive pairs / disagreeing with shapely"].split(" / ")
+    assert int(decisive.replace(",", "")) > 11_000
+    assert wrong == "0"
+
+
+def test_the_geofence_benchmark_says_when_real_districts_are_absent(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [
+            *(sys.executable, "-m", "ccmon", "bench", "geofence", "--subjects", "20"),
+            *("--fixes", "1000", "--batches", "1", "--realdata", str(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"real districts: skipped, no real data at {tmp_path}" in out
+    assert _rows(out)["ratio ccmon / shapely vectorised"].endswith("x")
 
 
 def test_the_end_to_end_benchmark_counts_every_fix_once_and_times_the_alerts(
