@@ -85,13 +85,13 @@ def _orient(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) ->
     return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _every_edge(g: PolygonGrid, z: int, px: float, py: float, s: float) -> tuple[bool, float]:
     """(inside by the even-odd ray cast, distance to the nearest edge) over every edge."""
     hits, best = 0, np.inf
-    vx, vy = g.vx, g.vy
+    vx, vy, edge_ok = g.vx, g.vy, g.edge_ok
     for v in range(g.zi[z, VERT_BASE], g.zi[z, VERT_END] - 1):
-        if not g.edge_ok[v]:
+        if not edge_ok[v]:
             continue
         ax, ay, bx, by = vx[v], vy[v], vx[v + 1], vy[v + 1]
         if (ay > py) != (by > py) and px < ax + (py - ay) * (bx - ax) / (by - ay):
@@ -109,10 +109,10 @@ def _sphere_distance(
     _, near = _every_edge(g, z, px, py, s)
     limit = near + error_bound(near, e[0], e[1])
     kx, lon0, lat0 = g.zf[z, KX], g.zf[z, LON0], g.zf[z, LAT0]
-    vx, vy = g.vx, g.vy
+    vx, vy, edge_ok = g.vx, g.vy, g.edge_ok
     best = np.inf
     for v in range(g.zi[z, VERT_BASE], g.zi[z, VERT_END] - 1):
-        if not g.edge_ok[v]:
+        if not edge_ok[v]:
             continue
         d = _segment(px, py, s, vx[v], vy[v], vx[v + 1], vy[v + 1])
         if d - error_bound(d, e[0], e[1]) <= min(limit, best):
@@ -122,26 +122,43 @@ def _sphere_distance(
     return best
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _apart(lo1: float, hi1: float, a: float, b: float, margin: float) -> bool:
+    """Is the span a..b (either order) more than `margin` away from lo1..hi1?"""
+    return min(a, b) > hi1 + margin or max(a, b) < lo1 - margin
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _cell_edges(
-    g: PolygonGrid, cell: int, rx: float, ry: float, px: float, py: float, s: float
+    g: PolygonGrid,
+    cell: int,
+    rx: float,
+    ry: float,
+    px: float,
+    py: float,
+    s: float,
+    reach: float,
 ) -> tuple[bool, float]:
     """(edges between the reference point and the fix: odd?, distance to the nearest edge of
-    the cell)."""
+    the cell within `reach` plane metres, inf if none). Bounding boxes first: most edges of a
+    cell are neither near the fix nor across the way from the reference point."""
     flips, best = 0, np.inf
-    vx, vy = g.vx, g.vy
+    vx, vy, edges = g.vx, g.vy, g.cell_edges
+    xlo, xhi, ylo, yhi = min(rx, px), max(rx, px), min(ry, py), max(ry, py)
     for j in range(g.cell_ptr[cell], g.cell_ptr[cell + 1]):
-        e = g.cell_edges[j]
+        e = edges[j]
         ax, ay, bx, by = vx[e], vy[e], vx[e + 1], vy[e + 1]
-        if ((_orient(rx, ry, px, py, ax, ay) > 0) != (_orient(rx, ry, px, py, bx, by) > 0)) and (
-            (_orient(ax, ay, bx, by, rx, ry) > 0) != (_orient(ax, ay, bx, by, px, py) > 0)
+        if not (_apart(xlo, xhi, ax, bx, 0.0) or _apart(ylo, yhi, ay, by, 0.0)) and (
+            ((_orient(rx, ry, px, py, ax, ay) > 0) != (_orient(rx, ry, px, py, bx, by) > 0))
+            and ((_orient(ax, ay, bx, by, rx, ry) > 0) != (_orient(ax, ay, bx, by, px, py) > 0))
         ):
             flips += 1
-        best = min(best, _segment(px, py, s, ax, ay, bx, by))
+        if not (_apart(px, px, ax, bx, reach) or _apart(py, py, ay, by, reach)):
+            best = min(best, _segment(px, py, s, ax, ay, bx, by))
     return flips % 2 == 1, best
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _cells_around(
     g: PolygonGrid,
     z: int,
@@ -156,7 +173,7 @@ def _cells_around(
     (plane metres) of the fix (inf if none)."""
     x0, y0, cw, ch = g.zf[z, X0], g.zf[z, Y0], g.zf[z, CW], g.zf[z, CH]
     base, nx = g.zi[z, CELL_BASE], g.zi[z, NX]
-    vx, vy = g.vx, g.vy
+    vx, vy, ptr, edges = g.vx, g.vy, g.cell_ptr, g.cell_edges
     best = np.inf
     for cy in range(iy[0], iy[1] + 1):
         dy = max(y0 + cy * ch - py, py - (y0 + (cy + 1) * ch), 0.0)
@@ -165,9 +182,11 @@ def _cells_around(
             if dx * dx + dy * dy > reach * reach:
                 continue
             cell = base + cy * nx + cx
-            for j in range(g.cell_ptr[cell], g.cell_ptr[cell + 1]):
-                e = g.cell_edges[j]
-                best = min(best, _segment(px, py, s, vx[e], vy[e], vx[e + 1], vy[e + 1]))
+            for j in range(ptr[cell], ptr[cell + 1]):
+                e = edges[j]
+                ax, ay, bx, by = vx[e], vy[e], vx[e + 1], vy[e + 1]
+                if not (_apart(px, px, ax, bx, reach) or _apart(py, py, ay, by, reach)):
+                    best = min(best, _segment(px, py, s, ax, ay, bx, by))
     return best
 
 
@@ -190,6 +209,20 @@ def _by_distance(inside: bool, d: float, r: float, e: Terms) -> int:
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
+def _clearance(gap: float, diag: float, gx: float, gy: float, cw: float, ch: float) -> float:
+    """Plane metres from a fix at grid position gx, gy in a cell no edge crosses to the
+    nearest edge, at least: the cell's clearance, or the way to the cell's own border."""
+    fx, fy = gx - int(gx), gy - int(gy)
+    return max(gap - diag, min(min(fx, 1 - fx) * cw, min(fy, 1 - fy) * ch))
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _plane_reach(r: float, s: float, e: Terms) -> float:
+    """Plane metres (either axis) beyond which no point is within r of the fix."""
+    return (r + 2 * error_bound(r, e[0], e[1])) / min(s, 1.0)
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _in_cell(
     g: PolygonGrid, z: int, gx: float, gy: float, px: float, py: float, s: float, r: float, e: Terms
 ) -> tuple[int, bool, float, bool]:
@@ -201,7 +234,7 @@ def _in_cell(
     gap, diag, inside = g.cell_gap[cell], zf[z, DIAGONAL], g.cell_inside[cell]
     slo = min(s, 1.0)
     if gap >= 0:
-        clear = slo * (gap - diag)
+        clear = slo * _clearance(gap, diag, gx, gy, zf[z, CW], zf[z, CH])
         if clear - error_bound(clear, e[0], e[1]) > r:
             return _side(inside), inside, np.inf, False
         far = max(s, 1.0) * (gap + diag)
@@ -210,7 +243,7 @@ def _in_cell(
         return _OPEN, inside, np.inf, True
     cw, ch = zf[z, CW], zf[z, CH]
     rx, ry = zf[z, X0] + (ix + REF_FX) * cw, zf[z, Y0] + (iy + REF_FY) * ch
-    flipped, d = _cell_edges(g, cell, rx, ry, px, py, s)
+    flipped, d = _cell_edges(g, cell, rx, ry, px, py, s, _plane_reach(r, s, e))
     inside = inside != flipped
     if d + error_bound(d, e[0], e[1]) <= r:
         return _UNCERTAIN, inside, d, False
@@ -219,7 +252,7 @@ def _in_cell(
     return _OPEN, inside, d, border - error_bound(border, e[0], e[1]) <= r
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _around(
     g: PolygonGrid, z: int, gx: float, gy: float, px: float, py: float, s: float, r: float, e: Terms
 ) -> tuple[bool, float, bool]:
@@ -227,7 +260,7 @@ def _around(
     or over every edge when too many cells are reached (side known: True)."""
     cw, ch = g.zf[z, CW], g.zf[z, CH]
     nx, ny = g.zi[z, NX], g.zi[z, NY]
-    reach = (r + 2 * error_bound(r, e[0], e[1])) / min(s, 1.0)
+    reach = _plane_reach(r, s, e)
     ix0, ix1 = max(int((gx * cw - reach) / cw), 0), min(int((gx * cw + reach) / cw), nx - 1)
     iy0, iy1 = max(int((gy * ch - reach) / ch), 0), min(int((gy * ch + reach) / ch), ny - 1)
     if (ix1 - ix0 + 1) * (iy1 - iy0 + 1) <= MAX_BLOCK_CELLS:
@@ -236,7 +269,7 @@ def _around(
     return inside, d, True
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _polygon(g: PolygonGrid, z: int, lon: float, lat: float, r: float, e: Terms) -> int:
     """Status of one fix (reach r, error terms e) against polygon row z."""
     zf, zi = g.zf, g.zi
@@ -264,7 +297,7 @@ def _polygon(g: PolygonGrid, z: int, lon: float, lat: float, r: float, e: Terms)
     return _exactly(g, z, lon, lat, px, py, s, inside, r, e)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _exactly(
     g: PolygonGrid,
     z: int,
@@ -323,7 +356,7 @@ def classify(
     for f in range(lo.shape[0]):
         n += hi[f] - lo[f]
     fix, arow, out = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8)
-    zf, zi, c = grid.zf, grid.zi, circles
+    zf, zi, c, gaps, sides = grid.zf, grid.zi, circles, grid.cell_gap, grid.cell_inside
     i = 0
     for f in range(lo.shape[0]):
         x, y, r = lon[f], lat[f], accuracy[f] + BOUNDARY_TOLERANCE_M
@@ -342,10 +375,10 @@ def classify(
             nx, ny = zi[z, NX], zi[z, NY]
             if gx >= 0 and gy >= 0 and gx < nx and gy < ny:
                 cell = zi[z, CELL_BASE] + int(gy) * nx + int(gx)
-                gap = grid.cell_gap[cell]
-                clear = slo * (gap - zf[z, DIAGONAL])
+                gap = gaps[cell]
+                clear = slo * _clearance(gap, zf[z, DIAGONAL], gx, gy, zf[z, CW], zf[z, CH])
                 sure = gap >= 0 and clear - error_bound(clear, e[0], e[1]) > r
-                out[i] = (_INSIDE if grid.cell_inside[cell] else _OUTSIDE) if sure else _OPEN
+                out[i] = (_INSIDE if sides[cell] else _OUTSIDE) if sure else _OPEN
             else:
                 dx, dy = max(-gx, gx - nx, 0.0) * zf[z, CW], max(-gy, gy - ny, 0.0) * zf[z, CH]
                 clear = slo * math.sqrt(dx * dx + dy * dy)
