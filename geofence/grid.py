@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -133,3 +134,63 @@ def build_grid(zones: Sequence[Rings], origin: Sequence[tuple[float, float]]) ->
         vy=vy,
         edge_ok=edge_ok,
     )
+
+
+@numba.njit(cache=True)
+def _copy_rows(
+    src: PolygonGrid, rows: I64, dst: PolygonGrid, row0: int, vert0: int, cell0: int
+) -> tuple[int, int]:
+    """Zones `rows` of src into dst from zone row0, vertex vert0 and cell cell0 on (their
+    edges moved with their vertices); returns the next vertex and cell."""
+    v, c = vert0, cell0
+    for k in range(rows.shape[0]):
+        r, out = rows[k], row0 + k
+        vb, ve = src.zi[r, VERT_BASE], src.zi[r, VERT_END]
+        cb, nc = src.zi[r, CELL_BASE], src.zi[r, NX] * src.zi[r, NY]
+        dst.zf[out, :] = src.zf[r, :]
+        dst.zi[out, :] = src.zi[r, :]
+        dst.zi[out, VERT_BASE], dst.zi[out, VERT_END], dst.zi[out, CELL_BASE] = v, v + ve - vb, c
+        dst.vx[v : v + ve - vb] = src.vx[vb:ve]
+        dst.vy[v : v + ve - vb] = src.vy[vb:ve]
+        dst.edge_ok[v : v + ve - vb] = src.edge_ok[vb:ve]
+        dst.cell_inside[c : c + nc] = src.cell_inside[cb : cb + nc]
+        dst.cell_gap[c : c + nc] = src.cell_gap[cb : cb + nc]
+        e0, e1 = src.cell_ptr[cb], src.cell_ptr[cb + nc]
+        out_e = dst.cell_ptr[c]
+        for j in range(nc):
+            dst.cell_ptr[c + j + 1] = out_e + src.cell_ptr[cb + j + 1] - e0
+        shift = v - vb
+        for j in range(e1 - e0):
+            dst.cell_edges[out_e + j] = src.cell_edges[e0 + j] + shift
+        v += ve - vb
+        c += nc
+    return v, c
+
+
+def merge_grids(parts: Sequence[tuple[PolygonGrid, I64]]) -> PolygonGrid:
+    """One grid of the given rows of several grids, in order: compiled zones reused as
+    they are (their cells, edges and vertices copied, nothing recomputed)."""
+    n_rows = n_verts = n_cells = n_edges = 0
+    for g, rows in parts:
+        z = g.zi[rows]
+        nc = z[:, NX] * z[:, NY]
+        n_rows += rows.shape[0]
+        n_verts += int((z[:, VERT_END] - z[:, VERT_BASE]).sum())
+        n_cells += int(nc.sum())
+        n_edges += int((g.cell_ptr[z[:, CELL_BASE] + nc] - g.cell_ptr[z[:, CELL_BASE]]).sum())
+    out = PolygonGrid(
+        zf=np.empty((n_rows, 8)),
+        zi=np.empty((n_rows, 5), dtype=np.int64),
+        cell_inside=np.empty(n_cells, dtype=np.bool_),
+        cell_gap=np.empty(n_cells, dtype=np.float32),
+        cell_ptr=np.zeros(n_cells + 1, dtype=np.int64),
+        cell_edges=np.empty(n_edges, dtype=np.int32),
+        vx=np.empty(n_verts),
+        vy=np.empty(n_verts),
+        edge_ok=np.empty(n_verts, dtype=np.bool_),
+    )
+    row = vert = cell = 0
+    for g, rows in parts:
+        vert, cell = _copy_rows(g, rows, out, row, vert, cell)
+        row += rows.shape[0]
+    return out

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from domain import Codes, Ids, Metres, ZoneRole
+from domain import Codes, Ids, Metres, Zone, ZoneRole
 from geofence import kernel
 from geofence.compile import (
     CompiledCircle,
@@ -18,7 +18,7 @@ from geofence.compile import (
     ZoneError,
     compile_shape,
 )
-from geofence.grid import PolygonGrid, build_grid
+from geofence.grid import PolygonGrid, build_grid, merge_grids
 from geofence.schedules import (
     ScheduleError,
     Schedules,
@@ -31,7 +31,7 @@ from geofence.sphere import fix_terms
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from domain import Assignment, FixBatch, Zone
+    from domain import Assignment, FixBatch
 
 _POLYGON, _CIRCLE = 0, 1
 
@@ -63,12 +63,73 @@ def _circles(shapes: list[CompiledCircle]) -> NDArray[np.float64]:
 
 
 @dataclass(frozen=True, slots=True)
+class _Shapes:
+    """The zones an index compiled, and where each went, kept to build the next index."""
+
+    zones: dict[int, Zone]  # as compiled (and as left out: with a problem)
+    where: dict[int, tuple[int, int]]  # zone id -> (_POLYGON or _CIRCLE, row)
+    problems: dict[int, str]
+    grid: PolygonGrid
+    circles: NDArray[np.float64]
+
+    @classmethod
+    def none(cls) -> _Shapes:
+        return cls({}, {}, {}, build_grid([], []), _circles([]))
+
+    @classmethod
+    def of(cls, zones: Iterable[Zone], before: _Shapes) -> _Shapes:
+        kept: list[Zone] = []
+        fresh: dict[int, CompiledShape] = {}
+        known: dict[int, Zone] = {}
+        problems: dict[int, str] = {}
+        for z in zones:
+            known[z.id] = z
+            if before.zones.get(z.id) == z:
+                if z.id in before.problems:
+                    problems[z.id] = before.problems[z.id]
+                else:
+                    kept.append(z)
+                continue
+            try:
+                fresh[z.id] = compile_shape(z.id, z.geometry)
+            except ZoneError as exc:
+                problems[z.id] = f"zone {z.id} ({z.name}) left out: {exc}"
+        old_poly = [z.id for z in kept if before.where[z.id][0] == _POLYGON]
+        old_circle = [z.id for z in kept if before.where[z.id][0] == _CIRCLE]
+        polygons = [c for c in fresh.values() if isinstance(c, CompiledPolygon)]
+        circles = [c for c in fresh.values() if isinstance(c, CompiledCircle)]
+        added = build_grid(
+            [p.rings for p in polygons],
+            [(p.plane.origin_lon, p.plane.origin_lat) for p in polygons],
+        )
+        old_rows = np.array([before.where[i][1] for i in old_poly], dtype=np.int64)
+        grid = (
+            merge_grids([(before.grid, old_rows), (added, np.arange(len(polygons)))])
+            if old_poly
+            else added
+        )
+        circle_rows = np.array([before.where[i][1] for i in old_circle], dtype=np.int64)
+        poly_ids = old_poly + [p.zone_id for p in polygons]
+        circle_ids = old_circle + [c.zone_id for c in circles]
+        where = {z: (_POLYGON, i) for i, z in enumerate(poly_ids)}
+        where |= {z: (_CIRCLE, i) for i, z in enumerate(circle_ids)}
+        return cls(
+            zones=known,
+            where=where,
+            problems=problems,
+            grid=grid,
+            circles=np.concatenate([before.circles[circle_rows], _circles(circles)]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ZoneIndex:
     """Immutable: build a new one when zones or assignments change and swap it in. A zone
     shared by many assignments (a county outline) is compiled once."""
 
     grid: PolygonGrid
     circles: NDArray[np.float64]  # kernel.C_LON, C_LAT, C_COSLAT, C_RADIUS
+    shapes: _Shapes
     schedules: Schedules
     # assignment table, sorted by subject
     subject: Ids
@@ -85,16 +146,17 @@ class ZoneIndex:
     problems: tuple[str, ...]  # zones and assignments left out, and why
 
     @classmethod
-    def build(cls, zones: Iterable[Zone], assignments: Iterable[Assignment]) -> ZoneIndex:
+    def build(
+        cls,
+        zones: Iterable[Zone],
+        assignments: Iterable[Assignment],
+        previous: ZoneIndex | None = None,
+    ) -> ZoneIndex:
         """Compile what is valid; a bad zone or schedule is left out (with its reason in
-        `problems`) rather than stopping every other subject's monitoring."""
-        problems: list[str] = []
-        compiled: dict[int, CompiledShape] = {}
-        for z in zones:
-            try:
-                compiled[z.id] = compile_shape(z.id, z.geometry)
-            except ZoneError as exc:
-                problems.append(f"zone {z.id} ({z.name}) left out: {exc}")
+        `problems`) rather than stopping every other subject's monitoring. Zones equal to
+        those `previous` compiled are taken from it as they are."""
+        shapes = _Shapes.of(zones, previous.shapes if previous else _Shapes.none())
+        problems = list(shapes.problems.values())
         usable = []
         for a in assignments:
             try:
@@ -103,20 +165,15 @@ class ZoneIndex:
                 problems.append(f"assignment {a.id} left out: {exc}")
             else:
                 usable.append(a)
-        polygons = [c for c in compiled.values() if isinstance(c, CompiledPolygon)]
-        circles = [c for c in compiled.values() if isinstance(c, CompiledCircle)]
-        where = {c.zone_id: (_POLYGON, i) for i, c in enumerate(polygons)}
-        where |= {c.zone_id: (_CIRCLE, i) for i, c in enumerate(circles)}
+        where = shapes.where
         rows = sorted((a for a in usable if a.zone_id in where), key=lambda a: a.subject_id)
         subject_ids = np.array([a.subject_id for a in rows], dtype=np.int64)
         schedules = compile_schedules([a.schedule for a in rows])
         ptr = schedules.suspended_ptr
         return cls(
-            grid=build_grid(
-                [p.rings for p in polygons],
-                [(p.plane.origin_lon, p.plane.origin_lat) for p in polygons],
-            ),
-            circles=_circles(circles),
+            grid=shapes.grid,
+            circles=shapes.circles,
+            shapes=shapes,
             schedules=schedules,
             subject=subject_ids,
             assignment=np.array([a.id for a in rows], dtype=np.int64),

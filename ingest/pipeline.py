@@ -36,7 +36,7 @@ from ingest.wire import EXCERPT_BYTES, Limits, kept
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
-    from domain import Device
+    from domain import Device, Zone
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ class Pipeline:
         self._devices: dict[str, Device] = {}
         self._owntracks: dict[str, Device] = {}
         self._rules: RuleBook | None = None
+        self._zones: dict[int, tuple[int, Zone]] = {}  # by id: (revision, zone)
         self._registry_version = -1
         self._refreshed_at = float("-inf")
         self._turn = asyncio.Lock()
@@ -157,7 +158,7 @@ class Pipeline:
                 self._refreshed_at = time.monotonic()
                 return
             devices = await store.devices.load_devices(conn)
-            zones = await store.zones.load_zones(conn)
+            self._zones = await store.zones.load_zones(conn, known=self._zones)
             assignments = await store.assignments.load_assignments(conn)
             levels = await store.subjects.subject_levels(conn)
             orders = await store.orders.load_orders(conn)
@@ -167,8 +168,11 @@ class Pipeline:
                 async with conn.transaction():
                     await store.rule_state.lock_rules(conn, alone=True)
                     memory = await Memory.load(conn)
-        # Compiling is seconds for thousands of zones: only when something changed.
-        index = await asyncio.to_thread(ZoneIndex.build, zones, assignments)
+        # Compiling is seconds for thousands of zones: only when something changed, and
+        # then only the zones that changed.
+        zones = [z for _, z in self._zones.values()]
+        before = None if self._rules is None else self.index
+        index = await asyncio.to_thread(ZoneIndex.build, zones, assignments, before)
         old = set() if self._rules is None else set(self.index.problems)
         for problem in set(index.problems) - old:
             log.warning("%s", problem)

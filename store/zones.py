@@ -15,7 +15,7 @@ from domain import (
 from store.rows import inserted_id
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from psycopg import AsyncConnection
 
@@ -36,9 +36,26 @@ async def create_zone(
     )
 
 
-async def load_zones(conn: AsyncConnection[Any]) -> list[Zone]:
-    cur = await conn.execute("SELECT id, name, geometry FROM zones")
-    return [Zone(id=i, name=n, geometry=g) for i, n, g in await cur.fetchall()]
+async def load_zones(
+    conn: AsyncConnection[Any], *, known: Mapping[int, tuple[int, Zone]]
+) -> dict[int, tuple[int, Zone]]:
+    """Every zone with its revision, by id; a zone whose revision is in `known` is not read
+    again but taken from there, the same object (so that the geofence reuses what it compiled
+    from it). The revision is the row's xmin, the transaction that last wrote it: it
+    changes with every update, and one query reads revisions and changed zones at once."""
+    ids = list(known)
+    cur = await conn.execute(
+        "SELECT z.id, z.xmin::text::bigint,"
+        " CASE WHEN k.revision IS DISTINCT FROM z.xmin::text::bigint THEN z.name END,"
+        " CASE WHEN k.revision IS DISTINCT FROM z.xmin::text::bigint THEN z.geometry END"
+        " FROM zones z LEFT JOIN unnest(%(ids)s::bigint[], %(revisions)s::bigint[])"
+        " AS k(id, revision) ON k.id = z.id",
+        {"ids": ids, "revisions": [known[i][0] for i in ids]},
+    )
+    return {
+        i: (revision, known[i][1] if name is None else Zone(id=i, name=name, geometry=geometry))
+        for i, revision, name, geometry in await cur.fetchall()
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -151,6 +151,16 @@ def _shapely_pairs(
     return geoms, lon, lat
 
 
+def _rebuild_after_one_change(world: _World, index: ZoneIndex) -> float:
+    """Seconds to build the next index when one subject's home zone was redrawn."""
+    zones = list(world.zones)
+    redrawn = _ring(world.homes[0], float(world.own_phase[0]) + 0.1, _OWN_R_M, 1000)
+    zones[1] = Zone(2, "home 0", {"type": "Polygon", "coordinates": [redrawn.tolist()]})
+    t0 = time.perf_counter()
+    ZoneIndex.build(zones, world.assignments, previous=index)
+    return time.perf_counter() - t0
+
+
 def _timed(fn: object, repeat: int) -> float:
     best = math.inf
     for _ in range(repeat):
@@ -171,6 +181,7 @@ def run(*, subjects: int, fixes: int, batches: int, seed: int) -> None:
     t0 = time.perf_counter()
     index = ZoneIndex.build(world.zones, world.assignments)
     compile_s = time.perf_counter() - t0
+    rebuild_s = _rebuild_after_one_change(world, index)
     rng = np.random.default_rng(seed + 1)
     batch = make_batch(world, fixes, rng)
 
@@ -216,6 +227,7 @@ def run(*, subjects: int, fixes: int, batches: int, seed: int) -> None:
         ("ratio ccmon / shapely vectorised", f"{vec / ours:.1f}x"),
         ("ratio ccmon / shapely scalar loop", f"{scalar / ours:.1f}x"),
         ("compile time (all zones)", f"{compile_s:.1f} s (world generated in {made:.1f} s)"),
+        ("rebuild after one subject's zone was redrawn", f"{rebuild_s * 1000:,.0f} ms"),
         ("compiled zones / raw vertices", memory),
         ("peak traced memory of one batch", f"{eval_peak / 2**20:,.0f} MiB"),
         ("peak process memory (world, index, baselines)", f"{_peak_rss_mib():,.0f} MiB"),

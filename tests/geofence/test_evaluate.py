@@ -265,3 +265,47 @@ def test_a_bad_zone_or_schedule_is_left_out_and_the_rest_still_monitored() -> No
     )
     ev = index.evaluate(batch(np.array([0.005]), np.array([0.005]), np.array([5.0])))
     assert ev.assignment.tolist() == [10]
+
+
+def test_an_index_built_from_the_previous_one_decides_as_a_fresh_one() -> None:
+    """One zone reshaped, one added, one removed, one still invalid: the zones kept are taken
+    from the previous index, and every fix is decided as by an index compiled afresh."""
+    rng = np.random.default_rng(3)
+    k = M_PER_DEG * math.cos(math.radians(30.6))
+
+    def square(i: int, size_m: float) -> dict[str, object]:
+        x0, y0 = 104.0 + i * 0.05, 30.6
+        dx, dy = size_m / k, size_m / M_PER_DEG
+        return mapping(Polygon([(x0, y0), (x0 + dx, y0), (x0 + dx, y0 + dy), (x0, y0 + dy)]))
+
+    bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+    zones = [Zone(i, f"z{i}", square(i, 1000.0)) for i in range(1, 6)]
+    zones += [
+        Zone(6, "home", {"type": "Circle", "center": [104.3, 30.6], "radius_m": 200.0}),
+        Zone(7, "bad", bowtie),
+    ]
+    assignments = [
+        Assignment(10 + z.id, subject_id=1, zone_id=z.id, role=ZoneRole.INCLUSION) for z in zones
+    ]
+    before = ZoneIndex.build(zones, assignments)
+    changed = [*zones[:1], Zone(2, "z2", square(2, 400.0)), *zones[3:]]
+    changed.append(Zone(8, "z8", square(8, 700.0)))
+    assignments.append(Assignment(18, subject_id=1, zone_id=8, role=ZoneRole.INCLUSION))
+
+    reused = ZoneIndex.build(changed, assignments, previous=before)
+    fresh = ZoneIndex.build(changed, assignments)
+
+    lon = rng.uniform(103.99, 104.45, 3000)
+    lat = rng.uniform(30.598, 30.611, 3000)
+    fixes = batch(lon, lat, rng.uniform(0, 50, 3000))
+    a, b = reused.evaluate(fixes), fresh.evaluate(fixes)
+    assert np.array_equal(a.fix, b.fix)
+    assert np.array_equal(a.assignment, b.assignment)
+    assert np.array_equal(a.status, b.status)
+    assert (a.status == ZoneStatus.INSIDE).sum() > 100
+    assert (
+        reused.problems
+        == fresh.problems
+        == ("zone 7 (bad) left out: invalid zone geometry: Self-intersection[0.5 0.5]",)
+    )
+    assert reused.grid.zf.shape[0] == fresh.grid.zf.shape[0] == 5  # z3 gone, z8 new

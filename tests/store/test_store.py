@@ -200,6 +200,33 @@ async def test_the_registry_version_moves_with_devices_zones_and_assignments(
     assert after_update == after_fix + 1
 
 
+async def test_zones_are_read_again_only_when_they_changed(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]]}
+    async with pool.connection() as conn:
+        a = await store.zones.create_zone(conn, name="store-zone a", geometry=square)
+        b = await store.zones.create_zone(conn, name="store-zone b", geometry=square)
+    async with pool.connection() as conn:
+        first = await store.zones.load_zones(conn, known={})
+        again = await store.zones.load_zones(conn, known=first)
+    bigger = {**square, "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]]}
+    async with pool.connection() as conn:  # committed apart: a revision is a transaction
+        await store.zones.update_zone(conn, zone_id=b, name="store-zone b", geometry=bigger)
+        await conn.execute("DELETE FROM zones WHERE id = %s", (a,))
+    async with pool.connection() as conn:
+        after = await store.zones.load_zones(conn, known=again)
+    assert first[a][1].geometry == square
+    assert again[a][1] is first[a][1]  # unchanged: not read again, the same object
+    assert again[b] == first[b]
+    assert a not in after
+    assert after[b][0] != again[b][0]
+    assert after[b][1].geometry == bigger
+    assert {i: z for i, (_, z) in after.items() if i != b} == {
+        i: z for i, (_, z) in again.items() if i not in (a, b)
+    }
+
+
 async def test_rule_state_round_trips(pool: AsyncConnectionPool[Any]) -> None:
     seeded = await seed_subject(pool, code="store-rule-state")
     zone = {seeded.assignment_id: RunState(True, 3, True, 1.7e9, 1.7e9 + 20)}
