@@ -18,6 +18,7 @@ from ccmon.bench import delivery as bench_delivery
 from ccmon.bench import districts as bench_districts
 from ccmon.bench import e2e as bench_e2e
 from ccmon.bench import geofence as bench_geofence
+from ccmon.bench import postgis as bench_postgis
 from ccmon.bench import rules as bench_rules
 from ccmon.commands import (
     device_credentials,
@@ -135,17 +136,26 @@ def _device_credentials(settings: Settings, args: argparse.Namespace) -> Corouti
 
 
 async def _bench_geofence(_settings: Settings, args: argparse.Namespace) -> None:
-    bench_geofence.run(
-        subjects=args.subjects, fixes=args.fixes, batches=args.batches, seed=args.seed
-    )
-    print()
-    bench_districts.run(
-        args.realdata,
-        subjects=args.district_subjects,
-        fixes=args.fixes,
-        batches=args.batches,
-        seed=args.seed,
-    )
+    with contextlib.ExitStack() as stack:
+        dsn = None
+        if args.postgis and bench_postgis.missing() is None:
+            dsn = stack.enter_context(bench_postgis.cluster())
+        bench_geofence.run(
+            subjects=args.subjects,
+            fixes=args.fixes,
+            batches=args.batches,
+            seed=args.seed,
+            postgis_dsn=dsn,
+        )
+        print()
+        bench_districts.run(
+            args.realdata,
+            subjects=args.district_subjects,
+            fixes=args.fixes,
+            batches=args.batches,
+            seed=args.seed,
+            postgis_dsn=dsn,
+        )
 
 
 async def _bench_alerts(settings: Settings, args: argparse.Namespace) -> None:
@@ -267,6 +277,12 @@ def _bench_parsers(bench: argparse.ArgumentParser) -> None:
         help="the shared real data (the district table is skipped without it)",
     )
     geo.add_argument("--district-subjects", type=int, default=5_000)
+    geo.add_argument(
+        "--no-postgis",
+        dest="postgis",
+        action="store_false",
+        help="leave out the PostGIS peer (measured when Debian's postgresql-15-postgis-3 is)",
+    )
     geo.set_defaults(run=_bench_geofence)
     rules = kinds.add_parser("rules", help="order check, geofence and rules per batch")
     rules.add_argument("--subjects", type=int, default=10_000)

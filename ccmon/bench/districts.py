@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry import shape
 
 from ccmon.bench.common import print_table
+from ccmon.bench.geofence import postgis_rows
 from domain import Assignment, FixBatch, FixSource, Zone, ZoneRole, ZoneStatus
 from geofence import ZoneIndex
 
@@ -100,7 +101,9 @@ def _disagreements(ev: Evaluation, inside: NDArray[np.bool_]) -> tuple[int, int]
     return int(decisive.sum()), int(wrong[decisive].sum())
 
 
-def run(folder: Path, *, subjects: int, fixes: int, batches: int, seed: int) -> None:
+def run(
+    folder: Path, *, subjects: int, fixes: int, batches: int, seed: int, postgis_dsn: str | None
+) -> None:
     if not (folder / "boundaries" / "cnmaps-adm-data").is_dir():
         print(f"real districts: skipped, no real data at {folder} (--realdata PATH)")
         return
@@ -121,6 +124,12 @@ def run(folder: Path, *, subjects: int, fixes: int, batches: int, seed: int) -> 
     theirs = _best(lambda: shapely.contains_xy(pair_geoms, lon, lat), batches)
     decisive, wrong = _disagreements(ev, shapely.contains_xy(pair_geoms, lon, lat))
 
+    peer, covered = postgis_rows(
+        postgis_dsn, {z.id: g for z, g in zip(zones, geoms, strict=True)}, ev, batch, ours, batches
+    )
+    if covered is not None:
+        decisive_pg, wrong_pg = _disagreements(ev, covered)
+        peer.append(("decisive pairs disagreeing with PostGIS", f"{wrong_pg:,} of {decisive_pg:,}"))
     pairs = ev.fix.shape[0]
     vertices = int(shapely.get_num_coordinates(geoms).sum())
     inside, outside, uncertain = np.bincount(ev.status, minlength=4)[1:].tolist()
@@ -137,6 +146,7 @@ def run(folder: Path, *, subjects: int, fixes: int, batches: int, seed: int) -> 
             ("shapely 2 vectorised: classifications/s", f"{pairs / theirs:,.0f}"),
             ("ratio ccmon / shapely vectorised", f"{theirs / ours:.2f}x"),
             ("decisive pairs / disagreeing with shapely", f"{decisive:,} / {wrong:,}"),
+            *peer,
             ("compile time (all zones)", f"{compile_s:.2f} s"),
         ]
     )

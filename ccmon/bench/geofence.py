@@ -12,14 +12,20 @@ import resource
 import time
 import tracemalloc
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+from shapely.geometry import Polygon
 
+from ccmon.bench import postgis
 from ccmon.bench.common import print_table
 from domain import Assignment, FixBatch, FixSource, Zone, ZoneRole
-from geofence import ZoneIndex
+from geofence import Evaluation, ZoneIndex
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
 
 _M_PER_DEG = 111_195.08
 _CENTRE = (104.066, 30.657)
@@ -174,7 +180,46 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(*, subjects: int, fixes: int, batches: int, seed: int) -> None:
+def _zone_shapes(world: _World) -> dict[int, BaseGeometry]:
+    """Every zone as shapely geometry, circles as 64-gons (as shapely is measured)."""
+    out: dict[int, BaseGeometry] = {}
+    t = np.linspace(0, 2 * math.pi, 65)
+    for z in world.zones:
+        g = z.geometry
+        if g["type"] != "Circle":
+            out[z.id] = shapely.geometry.shape(g)
+            continue
+        (lon, lat), r = g["center"], g["radius_m"]
+        k = _M_PER_DEG * math.cos(math.radians(lat))
+        out[z.id] = Polygon(
+            np.column_stack([lon + r * np.cos(t) / k, lat + r * np.sin(t) / _M_PER_DEG])
+        )
+    return out
+
+
+def postgis_rows(
+    dsn: str | None,
+    shapes: dict[int, BaseGeometry],
+    ev: Evaluation,
+    batch: FixBatch,
+    ours: float,
+    batches: int,
+) -> tuple[list[tuple[str, str]], NDArray[np.bool_] | None]:
+    """The PostGIS lines of a table (or why there are none), and its answers."""
+    if dsn is None:
+        return [("PostGIS 3 ST_Covers", f"skipped: {postgis.missing()}")], None
+    pairs = ev.fix.shape[0]
+    took, inside = postgis.covers(
+        dsn, shapes, ev.zone, batch.lon[ev.fix], batch.lat[ev.fix], repeat=max(1, batches // 2)
+    )
+    return [
+        ("PostGIS 3 ST_Covers (GiST-indexed zones, one query): batch", f"{took * 1000:,.0f} ms"),
+        ("PostGIS: classifications/s", f"{pairs / took:,.0f}"),
+        ("ratio ccmon / PostGIS", f"{took / ours:.1f}x"),
+    ], inside
+
+
+def run(*, subjects: int, fixes: int, batches: int, seed: int, postgis_dsn: str | None) -> None:
     t0 = time.perf_counter()
     world = make_world(subjects, seed)
     made = time.perf_counter() - t0
@@ -226,6 +271,7 @@ def run(*, subjects: int, fixes: int, batches: int, seed: int) -> None:
         ("shapely 2 per-pair scalar loop: classifications/s", f"{pairs / scalar:,.0f}"),
         ("ratio ccmon / shapely vectorised", f"{vec / ours:.1f}x"),
         ("ratio ccmon / shapely scalar loop", f"{scalar / ours:.1f}x"),
+        *postgis_rows(postgis_dsn, _zone_shapes(world), ev, batch, ours, batches)[0],
         ("compile time (all zones)", f"{compile_s:.1f} s (world generated in {made:.1f} s)"),
         ("rebuild after one subject's zone was redrawn", f"{rebuild_s * 1000:,.0f} ms"),
         ("compiled zones / raw vertices", memory),

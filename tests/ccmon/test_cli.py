@@ -11,6 +11,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from ccmon.bench import postgis
 from ccmon.cli import until_signalled
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def _rows(out: str) -> dict[str, str]:
 
 def test_the_geofence_benchmark_compares_with_shapely_on_real_districts(realdata: Path) -> None:
     """A small run: both tables, and on the real districts no decisive answer that shapely
-    contradicts."""
+    or PostGIS contradicts."""
     out = subprocess.run(
         [
             *(sys.executable, "-m", "ccmon", "bench", "geofence", "--subjects", "20"),
@@ -102,6 +103,11 @@ def test_the_geofence_benchmark_compares_with_shapely_on_real_districts(realdata
     decisive, wrong = rows["decisive pairs / disagreeing with shapely"].split(" / ")
     assert int(decisive.replace(",", "")) > 11_000
     assert wrong == "0"
+    if postgis.missing() is None:  # scripts/test installs it
+        assert rows["decisive pairs disagreeing with PostGIS"] == f"0 of {decisive}"
+        assert rows["ratio ccmon / PostGIS"].endswith("x")
+    else:
+        assert rows["PostGIS 3 ST_Covers"] == f"skipped: {postgis.missing()}"
 
 
 def test_the_geofence_benchmark_says_when_real_districts_are_absent(tmp_path: Path) -> None:
