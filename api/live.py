@@ -1,9 +1,11 @@
 """The live feed: a WebSocket pushing each device's newest position and every alert change
 of the caller's offices, as they commit.
 
-One poller per process reads the store every `interval_s` (what committed below the oldest
-running transaction, see `store.live`) and hands each batch to every connection, which keeps
-what its user may see. The protocol (JSON text messages):
+One poller per process reads the store when a transaction that wrote positions or alert
+steps commits (PostgreSQL notifies it), and every `interval_s` besides (a commit below the
+horizon can wait for the next one), what committed below the oldest running transaction
+(see `store.live`), and hands each batch to every connection, which keeps what its user may
+see. The protocol (JSON text messages):
 
 - client, first, within 10 s: {"token": "<access or API token>", "purpose": "why",
   "since": "<cursor>"?}
@@ -61,9 +63,13 @@ class Batch:
 class Feed:
     """Polls the store while anyone listens and fans each batch out."""
 
-    def __init__(self, pool: AsyncConnectionPool[Any], *, interval_s: float = 0.5) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool[Any], *, interval_s: float = 0.5, gap_s: float = 0.02
+    ) -> None:
         self._pool = pool
         self._interval_s = interval_s
+        self._gap_s = gap_s  # at least this between two reads, however many commits
+        self._woken = asyncio.Event()
         self._queues: set[asyncio.Queue[Batch | None]] = set()
         self._cursor = 0
         self._task: asyncio.Task[None] | None = None
@@ -86,25 +92,48 @@ class Feed:
             self._task.cancel()
             self._task = None
 
-    async def _run(self) -> None:
+    async def _listen(self) -> None:
+        conninfo = self._pool.conninfo
+        if not isinstance(conninfo, str):  # a pool that builds its own: polling only
+            return
         while True:
-            store.cancellation.honour_cancellation()
-            await asyncio.sleep(self._interval_s)
             try:
-                batch = await self._poll()
+                await store.live.wake_on_commits(conninfo, self._woken.set)
             except Exception:
-                log.exception("live feed: reading the store failed; trying again")
-                continue
-            if batch is None:
-                continue
-            self._cursor = batch.cursor
-            for queue in list(self._queues):
-                try:
-                    queue.put_nowait(batch)
-                except asyncio.QueueFull:
-                    self._queues.discard(queue)
-                    queue.get_nowait()  # room for the end marker
-                    queue.put_nowait(None)
+                log.exception("live feed: listening for commits failed; polling meanwhile")
+            await asyncio.sleep(self._interval_s)
+
+    async def _run(self) -> None:
+        listening = asyncio.create_task(self._listen(), name="live feed commits")
+        try:
+            while True:
+                store.cancellation.honour_cancellation()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._woken.wait(), self._interval_s)
+                self._woken.clear()
+                await self._read_and_hand_out()
+                await asyncio.sleep(self._gap_s)
+        finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
+
+    async def _read_and_hand_out(self) -> None:
+        try:
+            batch = await self._poll()
+        except Exception:
+            log.exception("live feed: reading the store failed; trying again")
+            return
+        if batch is None:
+            return
+        self._cursor = batch.cursor
+        for queue in list(self._queues):
+            try:
+                queue.put_nowait(batch)
+            except asyncio.QueueFull:
+                self._queues.discard(queue)
+                queue.get_nowait()  # room for the end marker
+                queue.put_nowait(None)
 
     async def _poll(self) -> Batch | None:
         async with self._pool.connection() as conn:

@@ -1,7 +1,8 @@
 """What the live feed follows: each device's newest position and every alert event, handed
 out by transaction: a poll takes what committed below the oldest transaction still running
 (the horizon), so nothing it has handed out is ever overtaken by an earlier transaction
-that commits late, and the next poll goes on from there."""
+that commits late, and the next poll goes on from there. Commits of what it follows are
+announced (migration 0026), so a reader need not poll blindly."""
 
 from __future__ import annotations
 
@@ -9,12 +10,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import psycopg
+
 from store.scope import in_offices
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from psycopg import AsyncConnection
+
+
+async def wake_on_commits(conninfo: str, wake: Callable[[], None]) -> None:
+    """Call `wake` whenever a transaction that wrote positions or alert steps commits (and
+    once on listening: what committed before is for the next read), on a connection of its
+    own; returns only by raising (the server went away)."""
+    async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+        await conn.execute("LISTEN ccmon_live")
+        wake()
+        async for _ in conn.notifies():
+            wake()
 
 
 async def feed_horizon(conn: AsyncConnection[Any]) -> int:

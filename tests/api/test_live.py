@@ -7,20 +7,22 @@ feed with a code saying why; opening a feed is an audited location read."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import numpy as np
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 import alerts
 import store
-from api import create_app
-from domain import AlertAction, AlertKind, Finding
+from api import create_app, live
+from domain import AlertAction, AlertKind, Finding, FixBatch, FixSource
 from tests.helpers import bearer, officer_of, seed_subject, sign_in, until
 from tests.running import processed, publish, walk
 from tests.serving import serving
@@ -221,3 +223,54 @@ async def test_a_busy_feed_closes_within_seconds_of_its_user_being_disabled(
             feeding.cancel()
     print(f"the feed closed {closed_after:.1f} s after the user was disabled")
     assert closed_after < 8.0  # the recheck is every 2 s; the heartbeat would be 60 s
+
+
+def fix_at(subject: int, device: int, at: float) -> FixBatch:
+    one = np.ones(1)
+    return FixBatch(
+        subject=np.array([subject]),
+        device=np.array([device]),
+        time=one * at,
+        lon=one * 104.0,
+        lat=one * 30.6,
+        accuracy=one * 5.0,
+        source=[FixSource.GNSS],
+        battery=np.array([80], np.int16),
+        seq=np.array([-1]),
+        received=one * at,
+    )
+
+
+async def test_the_feed_wakes_when_a_position_commits_not_at_its_next_poll(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    """With the poll a minute apart, a committed position still reaches the feed within a
+    second: the commit itself wakes it (LISTEN/NOTIFY); one rolled back never does."""
+    seeded = await seed_subject(pool, code="live-wake")
+    async with pool.connection() as conn:
+        device = {d.code: d.id for d in await store.devices.load_devices(conn)}["live-wake"]
+    feed = live.Feed(pool, interval_s=60.0)
+    queue, _ = await feed.subscribe()
+    try:
+        with contextlib.suppress(TimeoutError):  # the start: nothing, or older positions
+            while True:
+                await asyncio.wait_for(queue.get(), 1.0)
+
+        async def position(at: float, *, commit: bool) -> None:
+            async with pool.connection() as conn:
+                tx = conn.transaction(force_rollback=not commit)
+                async with tx:
+                    await store.fixes.copy_fixes(conn, fix_at(seeded.subject_id, device, at))
+
+        await position(time.time(), commit=False)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(queue.get(), 1.5)
+        written = time.time()
+        await position(written, commit=True)
+        batch = await asyncio.wait_for(queue.get(), 5.0)
+        arrived = time.time()
+    finally:
+        feed.unsubscribe(queue)
+    assert batch is not None
+    assert [p.device_code for p in batch.positions] == ["live-wake"]
+    assert arrived - written < 1.0
