@@ -18,6 +18,7 @@ from ccmon.bench import delivery as bench_delivery
 from ccmon.bench import districts as bench_districts
 from ccmon.bench import e2e as bench_e2e
 from ccmon.bench import geofence as bench_geofence
+from ccmon.bench import live as bench_live
 from ccmon.bench import postgis as bench_postgis
 from ccmon.bench import rules as bench_rules
 from ccmon.commands import (
@@ -160,6 +161,10 @@ async def _bench_geofence(_settings: Settings, args: argparse.Namespace) -> None
 
 async def _bench_alerts(settings: Settings, args: argparse.Namespace) -> None:
     bench_alerts.run(subjects=args.subjects, days=args.days, seed=args.seed, policy=settings.levels)
+
+
+async def _bench_live(settings: Settings, args: argparse.Namespace) -> None:
+    await asyncio.to_thread(bench_live.run, settings, seconds=args.seconds, seed=args.seed)
 
 
 async def _bench_rules(settings: Settings, args: argparse.Namespace) -> None:
@@ -307,6 +312,10 @@ def _bench_parsers(bench: argparse.ArgumentParser) -> None:
     e2e.add_argument("--seconds", type=float, default=20.0, help="paced phase length")
     e2e.add_argument("--ingest", type=int, default=1, help="ingest processes (shared sub.)")
     e2e.set_defaults(run=_bench_e2e)
+    feed = kinds.add_parser("live", help="the demo city: fix -> the officer's live feed")
+    feed.add_argument("--seconds", type=float, default=90.0, help="how long to follow")
+    feed.add_argument("--seed", type=int, default=1, help="the demo city's")
+    feed.set_defaults(run=_bench_live)
 
 
 async def until_signalled(

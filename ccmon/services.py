@@ -212,7 +212,11 @@ def ingest_task(
     return run_ingest(
         pipeline,
         mqtt_config(settings),
-        BatchConfig(size=settings.batch_size, wait_s=settings.batch_wait_ms / 1000),
+        BatchConfig(
+            size=settings.batch_size,
+            wait_s=settings.batch_wait_ms / 1000,
+            idle_s=settings.batch_idle_ms / 1000,
+        ),
         queue=queue,
         connected=connected,
         tick_s=settings.rules_tick_s,

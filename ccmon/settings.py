@@ -81,6 +81,9 @@ class Settings(BaseSettings):
 
     batch_size: int = Field(default=500, ge=1, description="messages per micro-batch at most")
     batch_wait_ms: int = Field(default=200, ge=1, description="longest wait to fill a batch")
+    batch_idle_ms: int = Field(
+        default=10, ge=1, description="a batch closes when no message came for this long"
+    )
     registry_refresh_s: float = Field(default=5.0, gt=0, description="reload devices and zones")
     levels: dict[SupervisionLevel, LevelPolicy] = Field(
         default_factory=lambda: dict(DEFAULT_LEVELS),

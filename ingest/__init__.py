@@ -6,7 +6,7 @@ from ingest.decode import Message, decode_message, decode_messages
 from ingest.errors import IngestError, RejectedInputError
 from ingest.events import EVENT_TOPIC, EventV1, decode_event
 from ingest.http import owntracks_http
-from ingest.mqtt import BatchConfig, MqttConfig, run_ingest
+from ingest.mqtt import BatchConfig, MqttConfig, collect_batch, run_ingest
 from ingest.pipeline import Pipeline, PipelineConfig, PipelineStats
 from ingest.wire import (
     FIX_TOPIC,
@@ -38,6 +38,7 @@ __all__ = [
     "RejectedInputError",
     "RejectedItem",
     "admit",
+    "collect_batch",
     "command_username",
     "decode_event",
     "decode_fixes",

@@ -97,12 +97,13 @@ class MqttConfig:
 @dataclass(frozen=True, slots=True)
 class BatchConfig:
     size: int
-    wait_s: float
+    wait_s: float  # a batch closes at this age at the latest
+    idle_s: float = 0.01  # or when no message came for this long: a quiet feed waits not
 
 
-async def _collect(queue: asyncio.Queue[Message], config: BatchConfig) -> list[Message]:
-    """Wait for one message, then take more until the batch is full or `wait_s` has passed
-    (what is waiting already is taken without waiting)."""
+async def collect_batch(queue: asyncio.Queue[Message], config: BatchConfig) -> list[Message]:
+    """Wait for one message, then take more until the batch is full, `wait_s` has passed or
+    none came for `idle_s` (what is waiting already is taken without waiting)."""
     batch = [await queue.get()]
     # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
     # coincides with a message arriving, and shutdown then hangs.
@@ -110,7 +111,8 @@ async def _collect(queue: asyncio.Queue[Message], config: BatchConfig) -> list[M
         async with asyncio.timeout(config.wait_s):
             while len(batch) < config.size:
                 if queue.empty():
-                    batch.append(await queue.get())
+                    async with asyncio.timeout(config.idle_s):
+                        batch.append(await queue.get())
                 else:
                     batch.append(queue.get_nowait())
     return batch
@@ -236,6 +238,6 @@ async def run_ingest(
             tg.create_task(_tick(pipeline, tick_s))
             while True:
                 store.cancellation.honour_cancellation()
-                await pipeline.process(await _collect(queue, batching))
+                await pipeline.process(await collect_batch(queue, batching))
     finally:
         await pipeline.close()

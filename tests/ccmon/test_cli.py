@@ -167,3 +167,18 @@ def test_the_broker_config_refuses_what_ingest_refuses() -> None:
     assert "message_size_limit 262144\n" in config()
     assert "message_size_limit 65536\n" in config(env={"CCMON_MESSAGE_MAX_BYTES": "65536"})
     assert "message_size_limit 4096\n" in config("--message-size-limit", "4096")
+
+
+def test_the_live_feed_benchmark_times_what_the_officer_is_shown(database_url: str) -> None:
+    """A short run of the demo city: positions reach the feed and each is timed."""
+    out = subprocess.run(
+        [sys.executable, "-m", "ccmon", "bench", "live", "--seconds", "8"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "CCMON_DATABASE_URL": database_url},
+    ).stdout
+    rows = _rows(out)
+    shown, _ = rows["positions shown / alert steps shown"].split(" / ")
+    assert int(shown.replace(",", "")) > 20
+    assert rows["fix time -> on the feed, positions: p50 / p99 / max"].endswith(" ms")
