@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 import uuid
@@ -193,6 +194,10 @@ class Pipeline:
         self._owntracks = {d.owntracks_topic: d for d in devices if d.owntracks_topic}
         self._registry_version = version
         self._refreshed_at = time.monotonic()
+        # What was just loaded lives until the next change: out of the cyclic garbage
+        # collector's sight, which otherwise walks all of it (every zone's coordinates) again
+        # and again while the rules allocate their tens of thousands of objects a batch.
+        gc.freeze()
 
     async def close(self) -> None:
         """Let another process take the clock rules over (and hold nothing for them)."""

@@ -10,6 +10,7 @@ start, leave end, order reminders).
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from functools import partial
@@ -131,6 +132,7 @@ def run(
     t0 = time.perf_counter()
     rules = _county(subjects, now, policy)
     build_s = time.perf_counter() - t0
+    gc.freeze()  # as the pipeline does after loading its registry
     rng = np.random.default_rng(1)
     order_t: list[float] = []
     geo_t: list[float] = []
