@@ -15,11 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from domain import Ids, RunState
+from domain import Ids, RunStates
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from domain import EpochSeconds
 
 
@@ -31,7 +29,7 @@ class Transitions:
 
     rows: Ids
     active: NDArray[np.bool_]
-    state: dict[int, RunState]
+    state: RunStates
 
 
 def confirm(
@@ -39,7 +37,7 @@ def confirm(
     time: EpochSeconds,
     observed: NDArray[np.bool_],
     decisive: NDArray[np.bool_],
-    state: Mapping[int, RunState],
+    state: RunStates,
     *,
     min_run: Ids,
     min_span_s: NDArray[np.float64],
@@ -48,12 +46,9 @@ def confirm(
     `min_span_s` seconds (both per observation row: they depend on the subject's level)."""
     keys, k = np.unique(key, return_inverse=True)
     k = k.astype(np.int64)
-    prior = [state.get(int(x), RunState()) for x in keys.tolist()]
-    c_active = np.array([p.active for p in prior], dtype=np.bool_)
-    c_run = np.array([p.run for p in prior], dtype=np.int64)
-    c_run_active = np.array([p.run_active for p in prior], dtype=np.bool_)
-    c_run_start = np.array([p.run_start for p in prior], dtype=np.float64)
-    c_last = np.array([p.last_time for p in prior], dtype=np.float64)
+    prior = state.columns(keys)
+    c_active, c_run, c_run_active = prior.active, prior.run, prior.run_active
+    c_run_start, c_last = prior.run_start, prior.last_time
 
     use = np.flatnonzero(decisive & (time > c_last[k]))
     rows = use[np.lexsort((time[use], k[use]))]
@@ -86,16 +81,12 @@ def confirm(
 
     _, last_rev = np.unique(kk[::-1], return_index=True)
     last = n - 1 - last_rev
-    new_state = {
-        k: RunState(active=a, run=r, run_active=ra, run_start=rs, last_time=lt)
-        for k, a, r, ra, rs, lt in zip(
-            keys[kk[last]].tolist(),
-            active[last].tolist(),
-            run[last].tolist(),
-            v[last].tolist(),
-            start_time[last].tolist(),
-            t[last].tolist(),
-            strict=True,
-        )
-    }
+    new_state = RunStates(
+        key=keys[kk[last]],
+        active=active[last],
+        run=run[last],
+        run_active=v[last],
+        run_start=start_time[last],
+        last_time=t[last],
+    )
     return Transitions(rows=rows[flip], active=active[flip], state=new_state)

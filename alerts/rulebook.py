@@ -32,8 +32,8 @@ from domain import (
     LastFix,
     Leave,
     LeaveState,
-    RunState,
-    SeparationState,
+    RunStates,
+    SeparationStates,
     Text,
     ZoneRole,
 )
@@ -123,8 +123,8 @@ class Memory:
     events, reminders and live alerts. `versions`: per subject, the version of the stored
     state this memory reflects (another process judging the subject moves it on)."""
 
-    zones: dict[int, RunState] = field(default_factory=dict)
-    separation: dict[int, SeparationState] = field(default_factory=dict)
+    zones: RunStates = field(default_factory=RunStates.none)
+    separation: SeparationStates = field(default_factory=SeparationStates.none)
     last_seen: dict[int, float] = field(default_factory=dict)  # device -> newest report
     last_fix: dict[int, LastFix] = field(default_factory=dict)  # subject -> newest fix
     silence: Silence = field(default_factory=Silence)
@@ -150,8 +150,10 @@ class Memory:
         """Take the stored state of these subjects (None: all), which another process
         may have moved on. State is only ever added to or replaced, never removed,
         except an overdue leave's."""
-        self.zones.update(await store.rule_state.load_zone_state(conn, subjects))
-        self.separation.update(await store.rule_state.load_separation_state(conn, subjects))
+        self.zones = self.zones.updated(await store.rule_state.load_zone_state(conn, subjects))
+        self.separation = self.separation.updated(
+            await store.rule_state.load_separation_state(conn, subjects)
+        )
         for device, t in (await store.rule_state.last_reports(conn, subjects)).items():
             self.last_seen[device] = max(self.last_seen.get(device, t), t)
         for subject, fix in (await store.rule_state.last_positions(conn, subjects)).items():
@@ -171,8 +173,8 @@ async def _silence(conn: AsyncConnection[Any]) -> Silence:
 @dataclass(frozen=True, slots=True)
 class Verdict:
     findings: list[Finding] = field(default_factory=list)
-    zones: dict[int, RunState] = field(default_factory=dict)
-    separation: dict[int, SeparationState] = field(default_factory=dict)
+    zones: RunStates = field(default_factory=RunStates.none)
+    separation: SeparationStates = field(default_factory=SeparationStates.none)
     last_seen: dict[int, float] = field(default_factory=dict)
     last_fix: dict[int, LastFix] = field(default_factory=dict)
     silence: Silence | None = None
@@ -239,8 +241,7 @@ class RuleBook:
     def subjects_of(self, verdict: Verdict) -> set[int]:
         """The subjects whose remembered state a verdict changes."""
         index = self.registry.index
-        zones = np.fromiter(verdict.zones, dtype=np.int64, count=len(verdict.zones))
-        owners = index.subject[np.isin(index.assignment, zones)]
+        owners = index.subject[np.isin(index.assignment, verdict.zones.key)]
         return set(owners.tolist()) | set(verdict.overdue) | set(verdict.separation)
 
     def judge(self, batch: FixBatch, ev: Evaluation) -> Verdict:
@@ -358,7 +359,7 @@ class RuleBook:
         reminders = order_reminders(now, reg.orders, mem.reminded, warn_s=ORDER_WARNING_S)
         return Verdict(
             findings=silent + low + curfew + overdue,
-            zones={**curfew_state, **district_state},
+            zones=RunStates.of({**curfew_state, **district_state}),
             silence=silence,
             battery_done={f.device_id for f in low if f.device_id is not None},
             overdue={f.subject_id: f.assignment_id or 0 for f in overdue},
@@ -372,8 +373,8 @@ class RuleBook:
         subjects; `now`: the tick it came from."""
         mem = self._memory
         mem.versions.update(versions)
-        mem.zones.update(verdict.zones)
-        mem.separation.update(verdict.separation)
+        mem.zones = mem.zones.updated(verdict.zones)
+        mem.separation = mem.separation.updated(verdict.separation)
         for device, t in verdict.last_seen.items():
             mem.last_seen[device] = max(mem.last_seen.get(device, t), t)
         for subject, fix in verdict.last_fix.items():

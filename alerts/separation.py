@@ -19,19 +19,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from alerts.confirm import confirm
-from domain import AlertKind, Finding, LastFix, SeparationState, Text
+from domain import AlertKind, Finding, RunStates, SeparationStates, Text
+from domain.runs import ACCURACY, LAT, LON, TIME
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
 
     from numpy.typing import NDArray
 
     from alerts.policy import Policies
-    from domain import FixBatch, Ids, RunState
+    from domain import FixBatch, Ids
 
 _EARTH_RADIUS_M = 6_371_008.8
 _NEVER = np.iinfo(np.int64).max  # a run length no run reaches: separation confirms by time
-_NOTHING_YET = SeparationState()
 
 
 def metres_apart(
@@ -53,11 +52,11 @@ def metres_apart(
 def separation_findings(
     batch: FixBatch,
     wristband: NDArray[np.bool_],
-    state: Mapping[int, SeparationState],
+    state: SeparationStates,
     *,
     policies: Policies,
     paired: Ids,
-) -> tuple[list[Finding], dict[int, SeparationState]]:
+) -> tuple[list[Finding], SeparationStates]:
     """`wristband[i]`: fix i comes from a wristband (else a phone). `paired`: sorted ids of
     the subjects that carry both; other subjects' fixes are ignored."""
     mine = np.flatnonzero(np.isin(batch.subject, paired))
@@ -77,7 +76,7 @@ def separation_findings(
         obs.time,
         far,
         valid & (far | near | explained),
-        {s: state[s].run for s in subjects.tolist() if s in state},
+        state.run,
         min_run=np.full(obs.subject.shape[0], _NEVER, dtype=np.int64),
         min_span_s=policies.column(obs.subject, "separation_s"),
     )
@@ -127,29 +126,31 @@ class _Observations:
         wristband: NDArray[np.bool_],
         rows: Ids,
         subjects: Ids,
-        state: Mapping[int, SeparationState],
+        state: SeparationStates,
     ) -> _Observations:
-        kept = [
-            (s, f, band)
-            for s in subjects.tolist()
-            if s in state
-            for f, band in ((state[s].phone, False), (state[s].wristband, True))
-            if f is not None
-        ]
-        fixes = [f for _, f, _ in kept]
+        prior = state.columns(subjects)
+        phone = prior.phone[~np.isnan(prior.phone[:, TIME])]
+        band = prior.wristband[~np.isnan(prior.wristband[:, TIME])]
+        kept = np.concatenate([phone, band])
+        owner = np.concatenate(
+            [
+                subjects[~np.isnan(prior.phone[:, TIME])],
+                subjects[~np.isnan(prior.wristband[:, TIME])],
+            ]
+        )
 
-        def col(values: list[float], batch_values: NDArray[np.float64]) -> NDArray[np.float64]:
-            return np.concatenate([np.array(values, dtype=np.float64), batch_values[rows]])
+        def col(c: int, batch_values: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.concatenate([kept[:, c], batch_values[rows]])
 
         return cls(
-            subject=np.concatenate(
-                [np.array([s for s, _, _ in kept], np.int64), batch.subject[rows]]
+            subject=np.concatenate([owner, batch.subject[rows]]),
+            time=col(TIME, batch.time),
+            lon=col(LON, batch.lon),
+            lat=col(LAT, batch.lat),
+            accuracy=col(ACCURACY, batch.accuracy),
+            band=np.concatenate(
+                [np.zeros(len(phone), np.bool_), np.ones(len(band), np.bool_), wristband[rows]]
             ),
-            time=col([f.time for f in fixes], batch.time),
-            lon=col([f.lon for f in fixes], batch.lon),
-            lat=col([f.lat for f in fixes], batch.lat),
-            accuracy=col([f.accuracy for f in fixes], batch.accuracy),
-            band=np.concatenate([np.array([b for _, _, b in kept], np.bool_), wristband[rows]]),
             remembered=np.arange(len(kept) + rows.shape[0]) < len(kept),
         )
 
@@ -187,34 +188,30 @@ class _Observations:
         )
         return np.maximum(partner, 0), valid
 
-    def new_state(
-        self, state: Mapping[int, SeparationState], runs: Mapping[int, RunState]
-    ) -> dict[int, SeparationState]:
+    def new_state(self, state: SeparationStates, runs: RunStates) -> SeparationStates:
         n = self.subject.shape[0]
         ends = np.flatnonzero(np.append(self.subject[1:] != self.subject[:-1], n > 0))
-        phones = self._fixes(self._newest(~self.band)[ends])
-        bands = self._fixes(self._newest(self.band)[ends])
-        out: dict[int, SeparationState] = {}
-        for s, phone, band in zip(self.subject[ends].tolist(), phones, bands, strict=True):
-            old = state.get(s, _NOTHING_YET)
-            out[s] = SeparationState(
-                run=runs.get(s, old.run),
-                phone=phone or old.phone,
-                wristband=band or old.wristband,
-            )
-        return out
+        subject = self.subject[ends]
+        prior = state.columns(subject)
+        rerun = np.isin(subject, runs.key)
+        newer = runs.columns(subject)
+        run = RunStates(
+            key=subject,
+            active=np.where(rerun, newer.active, prior.run.active),
+            run=np.where(rerun, newer.run, prior.run.run),
+            run_active=np.where(rerun, newer.run_active, prior.run.run_active),
+            run_start=np.where(rerun, newer.run_start, prior.run.run_start),
+            last_time=np.where(rerun, newer.last_time, prior.run.last_time),
+        )
+        return SeparationStates(
+            key=subject,
+            run=run,
+            phone=self._fixes(self._newest(~self.band)[ends], prior.phone),
+            wristband=self._fixes(self._newest(self.band)[ends], prior.wristband),
+        )
 
-    def _fixes(self, rows: Ids) -> list[LastFix | None]:
-        """The fix at each row (None for -1)."""
+    def _fixes(self, rows: Ids, otherwise: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The fix at each row (TIME, LON, LAT, ACCURACY); `otherwise`'s where -1."""
         r = np.maximum(rows, 0)
-        return [
-            LastFix(t, lon, lat, acc) if row >= 0 else None
-            for row, t, lon, lat, acc in zip(
-                rows.tolist(),
-                self.time[r].tolist(),
-                self.lon[r].tolist(),
-                self.lat[r].tolist(),
-                self.accuracy[r].tolist(),
-                strict=True,
-            )
-        ]
+        fixes = np.column_stack([self.time[r], self.lon[r], self.lat[r], self.accuracy[r]])
+        return np.where((rows >= 0)[:, None], fixes, otherwise)

@@ -14,23 +14,21 @@ from alerts.confirm import confirm
 from domain import AlertKind, Finding, Text, ZoneStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from numpy.typing import NDArray
 
     from alerts.policy import Policies
-    from domain import FixBatch, Ids, RunState
+    from domain import FixBatch, Ids, RunStates
     from geofence import Evaluation
 
 
 def zone_findings(
     batch: FixBatch,
     ev: Evaluation,
-    state: Mapping[int, RunState],
+    state: RunStates,
     *,
     policies: Policies,
     curfews: Ids,
-) -> tuple[list[Finding], dict[int, RunState]]:
+) -> tuple[list[Finding], RunStates]:
     """A violation is OUTSIDE an inclusion zone or INSIDE an exclusion zone; UNCERTAIN fixes
     prove nothing. `curfews`: sorted ids of the assignments that are curfews (alerted as
     such). Returns findings for confirmed violations and for violations that ended, and the

@@ -45,6 +45,7 @@ from domain.orders import (
     check_period,
 )
 from domain.rejections import Rejected
+from domain.runs import RunStates, SeparationStates
 from domain.subjects import Device, DeviceKind, SupervisionLevel
 from domain.texts import Language, Text, language_of
 from domain.users import Role
@@ -101,8 +102,10 @@ __all__ = [
     "Rejected",
     "Role",
     "RunState",
+    "RunStates",
     "Schedule",
     "SeparationState",
+    "SeparationStates",
     "Severity",
     "SupervisionLevel",
     "Text",

@@ -3,13 +3,16 @@ versioned per subject and locked per batch so several ingest processes can share
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
-from domain import LastFix, RunState, SeparationState
+from domain import LastFix, RunState, RunStates, SeparationState, SeparationStates
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    import numpy as np
+    from numpy.typing import NDArray
     from psycopg import AsyncConnection
 
 
@@ -24,16 +27,6 @@ _UPDATE_RUN = (
     "active = EXCLUDED.active, run = EXCLUDED.run, run_active = EXCLUDED.run_active,"
     " run_start = EXCLUDED.run_start, last_time = EXCLUDED.last_time"
 )
-
-
-def _run_columns(runs: list[RunState]) -> tuple[list[Any], ...]:
-    return (
-        [r.active for r in runs],
-        [r.run for r in runs],
-        [r.run_active for r in runs],
-        [r.run_start for r in runs],
-        [r.last_time for r in runs],
-    )
 
 
 def _run(row: tuple[Any, ...]) -> RunState:
@@ -69,8 +62,7 @@ async def load_zone_state(
 async def save_zone_state(conn: AsyncConnection[Any], state: Mapping[int, RunState]) -> None:
     if not state:
         return
-    ids = list(state)
-    runs = [state[i] for i in ids]
+    runs = RunStates.of(state)
     await conn.execute(
         f"INSERT INTO zone_rule_state (assignment_id, {_RUN})"
         f" SELECT * FROM unnest(%b::bigint[], {_RUN_TYPES})"
@@ -78,7 +70,14 @@ async def save_zone_state(conn: AsyncConnection[Any], state: Mapping[int, RunSta
         # an assignment deleted meanwhile has nothing left to remember
         " WHERE EXISTS (SELECT 1 FROM zone_assignments za WHERE za.id = u.assignment_id)"
         f" ON CONFLICT (assignment_id) DO UPDATE SET {_UPDATE_RUN}",
-        (ids, *_run_columns(runs)),
+        (
+            runs.key.tolist(),
+            runs.active.tolist(),
+            runs.run.tolist(),
+            runs.run_active.tolist(),
+            runs.run_start.tolist(),
+            runs.last_time.tolist(),
+        ),
     )
 
 
@@ -106,14 +105,12 @@ async def save_separation_state(
 ) -> None:
     if not state:
         return
-    ids = list(state)
-    runs = [state[s].run for s in ids]
+    states = SeparationStates.of(state)
+    runs = states.run
 
-    def column(kind: str, field: str) -> list[float | None]:
-        fixes = [getattr(state[s], kind) for s in ids]
-        return [None if f is None else getattr(f, field) for f in fixes]
+    def column(fixes: NDArray[np.float64], c: int) -> list[float | None]:
+        return [None if math.isnan(v) else v for v in fixes[:, c].tolist()]
 
-    fields = ("time", "lon", "lat", "accuracy")
     await conn.execute(
         f"INSERT INTO separation_rule_state (subject_id, {_RUN}, {_FIXES})"
         # (the fixes' columns may hold nothing but NULLs: text, whose arrays need no type)
@@ -124,10 +121,14 @@ async def save_separation_state(
         " band_time = EXCLUDED.band_time, band_lon = EXCLUDED.band_lon,"
         " band_lat = EXCLUDED.band_lat, band_accuracy = EXCLUDED.band_accuracy",
         (
-            ids,
-            *_run_columns(runs),
-            *(column("phone", f) for f in fields),
-            *(column("wristband", f) for f in fields),
+            states.key.tolist(),
+            runs.active.tolist(),
+            runs.run.tolist(),
+            runs.run_active.tolist(),
+            runs.run_start.tolist(),
+            runs.last_time.tolist(),
+            *(column(states.phone, c) for c in range(4)),
+            *(column(states.wristband, c) for c in range(4)),
         ),
     )
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alerts import confirm
-from domain import RunState
+from domain import RunState, RunStates
 
 Row = tuple[int, float, bool, bool]  # key, time, observed, decisive
 
@@ -45,7 +45,7 @@ def run(
         time,
         np.array([r[2] for r in rows], dtype=np.bool_),
         np.array([r[3] for r in rows], dtype=np.bool_),
-        state,
+        RunStates.of(state),
         min_run=np.full(n, min_run, dtype=np.int64),
         min_span_s=np.full(n, min_span),
     )
@@ -53,7 +53,7 @@ def run(
         (int(key[r]), float(time[r]), bool(a))
         for r, a in zip(t.rows.tolist(), t.active.tolist(), strict=True)
     ]
-    return flips, t.state
+    return flips, dict(t.state)
 
 
 rows_strategy = st.lists(

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alerts import metres_apart, separation_findings
+from domain import SeparationStates
 from tests.alerts.support import POLICY, batch, policies
 from tests.alerts.test_confirm import slow_twin
 from tests.helpers import offset
@@ -37,11 +38,11 @@ def judge(
     findings, new_state = separation_findings(
         b,
         b.device // 100 == 2,
-        state or {},
+        SeparationStates.of(state or {}),
         policies=policies([1, 2]),
         paired=np.array(paired, dtype=np.int64),
     )
-    return [(f.subject_id, f.time, not f.cleared) for f in findings], new_state
+    return [(f.subject_id, f.time, not f.cleared) for f in findings], dict(new_state)
 
 
 def test_apart_for_long_enough_raises_once_and_together_again_clears() -> None:

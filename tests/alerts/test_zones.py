@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from alerts import zone_findings
-from domain import RunState, ZoneStatus
+from domain import RunState, RunStates, ZoneStatus
 from geofence import Evaluation
 from tests.alerts.support import batch, policies
 
@@ -40,11 +40,11 @@ def judge(
     findings, new_state = zone_findings(
         b,
         ev,
-        state or {},
+        RunStates.of(state or {}),
         policies=policies(a),
         curfews=NO_CURFEWS if curfews is None else np.array(curfews, dtype=np.int64),
     )
-    return [(f.kind, f.severity, f.time, f.cleared) for f in findings], new_state
+    return [(f.kind, f.severity, f.time, f.cleared) for f in findings], dict(new_state)
 
 
 def test_two_outside_fixes_raise_once_and_coming_back_clears() -> None:
