@@ -23,7 +23,6 @@ from domain import AlertKind, Finding, RunStates, SeparationStates, Text
 from domain.runs import ACCURACY, LAT, LON, TIME
 
 if TYPE_CHECKING:
-
     from numpy.typing import NDArray
 
     from alerts.policy import Policies
