@@ -391,8 +391,8 @@ def _measure(
     rows: list[tuple[str, str]] = [
         ("ingest processes (MQTT 5 shared subscription when more)", f"{len(settings)}"),
         (
-            "ingest micro-batch (messages at most / wait)",
-            f"{first.batch_size:,} / {first.batch_wait_ms} ms",
+            "ingest micro-batch (messages at most / wait / idle)",
+            f"{first.batch_size:,} / {first.batch_wait_ms} ms / {first.batch_idle_ms} ms",
         ),
     ]
     for phase in phases:
