@@ -4,8 +4,10 @@ they print."""
 from __future__ import annotations
 
 import contextlib
+import math
 import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +16,7 @@ import numpy as np
 from ccmon.embedded import embedded_database
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncIterator, Callable, Sequence
 
 
 @contextlib.asynccontextmanager
@@ -46,3 +48,13 @@ def print_table(rows: Sequence[tuple[str, str]]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
+
+
+def best_of(fn: Callable[[], object], repeat: int) -> float:
+    """The shortest of `repeat` runs of `fn`, in seconds."""
+    best = math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best

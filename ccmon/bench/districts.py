@@ -10,7 +10,6 @@ lies near a real boundary. The coordinates are GCJ-02 as published: only the sha
 from __future__ import annotations
 
 import json
-import math
 import time
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
-from ccmon.bench.common import print_table
+from ccmon.bench.common import best_of, print_table
 from ccmon.bench.geofence import postgis_rows
 from domain import Assignment, FixBatch, FixSource, Zone, ZoneRole, ZoneStatus
 from geofence import ZoneIndex
@@ -86,15 +85,6 @@ def _batch(
     )
 
 
-def _best(fn: object, repeat: int) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()  # type: ignore[operator]
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def _disagreements(ev: Evaluation, inside: NDArray[np.bool_]) -> tuple[int, int]:
     decisive = ev.status != ZoneStatus.UNCERTAIN
     wrong = (ev.status == ZoneStatus.INSIDE) != inside
@@ -117,11 +107,11 @@ def run(
     batch = _batch(shapely.bounds(geoms), home, fixes, rng)
 
     ev = index.evaluate(batch)
-    ours = _best(lambda: index.evaluate(batch), batches)
+    ours = best_of(lambda: index.evaluate(batch), batches)
     shapely.prepare(geoms)
     pair_geoms = geoms[ev.zone - 1]
     lon, lat = batch.lon[ev.fix], batch.lat[ev.fix]
-    theirs = _best(lambda: shapely.contains_xy(pair_geoms, lon, lat), batches)
+    theirs = best_of(lambda: shapely.contains_xy(pair_geoms, lon, lat), batches)
     decisive, wrong = _disagreements(ev, shapely.contains_xy(pair_geoms, lon, lat))
 
     peer, covered = postgis_rows(

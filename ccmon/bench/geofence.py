@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from shapely.geometry import Polygon
 
 from ccmon.bench import postgis
-from ccmon.bench.common import print_table
+from ccmon.bench.common import best_of, print_table
 from domain import Assignment, FixBatch, FixSource, Zone, ZoneRole
 from geofence import Evaluation, ZoneIndex
 
@@ -171,15 +171,6 @@ def _rebuild_after_one_change(world: _World, index: ZoneIndex) -> list[float]:
     return took
 
 
-def _timed(fn: object, repeat: int) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()  # type: ignore[operator]
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -240,10 +231,10 @@ def run(*, subjects: int, fixes: int, batches: int, seed: int, postgis_dsn: str 
     index.evaluate(batch)
     _, eval_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    ours = _timed(lambda: index.evaluate(batch), batches)
+    ours = best_of(lambda: index.evaluate(batch), batches)
 
     geoms, lon, lat = _shapely_pairs(world, batch)
-    vec = _timed(lambda: shapely.contains_xy(geoms, lon, lat), batches)
+    vec = best_of(lambda: shapely.contains_xy(geoms, lon, lat), batches)
     points = np.asarray(shapely.points(lon, lat), dtype=object)
     per_pair = pairs // fixes
     idx = rng.choice(geoms.shape[0], min(20_000, geoms.shape[0]), replace=False)
@@ -252,7 +243,7 @@ def run(*, subjects: int, fixes: int, batches: int, seed: int, postgis_dsn: str 
         for i in idx.tolist():
             geoms[i].contains(points[i])
 
-    scalar = _timed(scalar_loop, 1) * (geoms.shape[0] / idx.shape[0])
+    scalar = best_of(scalar_loop, 1) * (geoms.shape[0] / idx.shape[0])
 
     raw_vertices = sum(len(r) for r in world.own_rings) + 5001
     raw_bytes = raw_vertices * 16 + world.circles.size * 8
