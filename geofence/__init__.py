@@ -10,7 +10,7 @@ from geofence.compile import (
     polygon_from_wkt,
 )
 from geofence.grid import EARTH_RADIUS_M
-from geofence.index import Evaluation, ZoneIndex
+from geofence.index import Evaluation, ZoneIndex, warm_up
 from geofence.kernel import BOUNDARY_TOLERANCE_M
 from geofence.schedules import ScheduleError, check_schedule
 
@@ -28,4 +28,5 @@ __all__ = [
     "compile_shape",
     "parse_zone_geometry",
     "polygon_from_wkt",
+    "warm_up",
 ]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from domain import Codes, Ids, Metres, Zone, ZoneRole
+from domain import Assignment, Codes, FixBatch, FixSource, Ids, Metres, Zone, ZoneRole
 from geofence import kernel
 from geofence.compile import (
     CompiledCircle,
@@ -31,7 +31,6 @@ from geofence.sphere import fix_terms
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from domain import Assignment, FixBatch
 
 _POLYGON, _CIRCLE = 0, 1
 
@@ -206,13 +205,18 @@ class ZoneIndex:
 
     def evaluate(self, batch: FixBatch) -> Evaluation:
         terms = fix_terms(batch.lat)
+        # contiguous (a copy only of a strided view): one compiled specialisation, the one
+        # warm_up() compiles
+        lon, lat, accuracy = (
+            np.ascontiguousarray(a) for a in (batch.lon, batch.lat, batch.accuracy)
+        )
         fix, arow, status = kernel.classify(
             *self._rows(batch.subject),
             self.kind,
             self.row,
-            batch.lon,
-            batch.lat,
-            batch.accuracy,
+            lon,
+            lat,
+            accuracy,
             terms,
             self.grid,
             self.circles,
@@ -252,3 +256,29 @@ def _first_rows(subject: Ids) -> Ids | None:
     if top > 4 * subject.shape[0] + 100_000:
         return None
     return np.searchsorted(subject, np.arange(top + 2)).astype(np.int64)
+
+
+def warm_up() -> None:
+    """Compile the kernels now (or load them from numba's cache): a first index and batch
+    after a fresh install otherwise wait ~10 s for it."""
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0]]]}
+    circle = {"type": "Circle", "center": [0.02, 0.0], "radius_m": 100.0}
+    zones = [Zone(1, "square", square), Zone(2, "circle", circle)]
+    assignments = [Assignment(i, 1, i, ZoneRole.INCLUSION) for i in (1, 2)]
+    index = ZoneIndex.build(zones, assignments)
+    index = ZoneIndex.build([*zones, Zone(3, "again", square)], assignments, previous=index)
+    one = np.ones(1)
+    fix = FixBatch(
+        subject=np.ones(1, np.int64),
+        device=np.ones(1, np.int64),
+        time=one,
+        lon=one * 0.005,
+        lat=one * 0.002,
+        accuracy=one,
+        source=[FixSource.GNSS],
+        battery=np.full(1, -1, np.int16),
+        seq=np.full(1, -1, np.int64),
+        received=one,
+    )
+    ev = index.evaluate(fix)
+    ev.boundary_distance(np.arange(ev.fix.shape[0]))

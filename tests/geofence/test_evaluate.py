@@ -20,7 +20,10 @@ from geofence import (
     ZoneError,
     ZoneIndex,
     compile_shape,
+    kernel,
     polygon_from_wkt,
+    raster,
+    warm_up,
 )
 from tests.geofence.zones import batch, classify
 
@@ -309,3 +312,11 @@ def test_an_index_built_from_the_previous_one_decides_as_a_fresh_one() -> None:
         == ("zone 7 (bad) left out: invalid zone geometry: Self-intersection[0.5 0.5]",)
     )
     assert reused.grid.zf.shape[0] == fresh.grid.zf.shape[0] == 5  # z3 gone, z8 new
+
+
+def test_warming_up_compiles_what_building_and_evaluating_use() -> None:
+    """`scripts/_setup.sh` calls it so that the first index and batch do not compile."""
+    warm_up()
+    assert kernel.classify.signatures
+    assert kernel.boundary_distance.signatures
+    assert raster.rasterise.signatures
