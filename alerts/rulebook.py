@@ -29,9 +29,9 @@ from domain import (
     EventReport,
     Finding,
     Ids,
-    LastFix,
     Leave,
     LeaveState,
+    Positions,
     RunStates,
     SeparationStates,
     Text,
@@ -126,7 +126,7 @@ class Memory:
     zones: RunStates = field(default_factory=RunStates.none)
     separation: SeparationStates = field(default_factory=SeparationStates.none)
     last_seen: dict[int, float] = field(default_factory=dict)  # device -> newest report
-    last_fix: dict[int, LastFix] = field(default_factory=dict)  # subject -> newest fix
+    last_fix: Positions = field(default_factory=Positions.none)  # subject -> newest fix
     silence: Silence = field(default_factory=Silence)
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> see Silence
     said_off: dict[int, float] = field(default_factory=dict)  # device -> its power_off, if last
@@ -156,10 +156,7 @@ class Memory:
         )
         for device, t in (await store.rule_state.last_reports(conn, subjects)).items():
             self.last_seen[device] = max(self.last_seen.get(device, t), t)
-        for subject, fix in (await store.rule_state.last_positions(conn, subjects)).items():
-            old = self.last_fix.get(subject)
-            if old is None or fix.time > old.time:
-                self.last_fix[subject] = fix
+        self.last_fix = self.last_fix.newer(await store.rule_state.last_positions(conn, subjects))
         for subject in list(self.overdue) if subjects is None else subjects:
             self.overdue.pop(subject, None)
         self.overdue.update(await store.alerts.live_overdue(conn, subjects))
@@ -176,7 +173,7 @@ class Verdict:
     zones: RunStates = field(default_factory=RunStates.none)
     separation: SeparationStates = field(default_factory=SeparationStates.none)
     last_seen: dict[int, float] = field(default_factory=dict)
-    last_fix: dict[int, LastFix] = field(default_factory=dict)
+    last_fix: Positions = field(default_factory=Positions.none)
     silence: Silence | None = None
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> earliest report
     said_off: dict[int, float] = field(default_factory=dict)
@@ -377,10 +374,7 @@ class RuleBook:
         mem.separation = mem.separation.updated(verdict.separation)
         for device, t in verdict.last_seen.items():
             mem.last_seen[device] = max(mem.last_seen.get(device, t), t)
-        for subject, fix in verdict.last_fix.items():
-            old = mem.last_fix.get(subject)
-            if old is None or fix.time > old.time:
-                mem.last_fix[subject] = fix
+        mem.last_fix = mem.last_fix.newer(verdict.last_fix)
         self._remember_words(verdict)
         for device, t in verdict.resumed.items():
             mem.resumed[device] = min(mem.resumed.get(device, t), t)
@@ -427,20 +421,13 @@ def _earliest_per(key: Ids, time: np.ndarray[Any, np.dtype[np.float64]]) -> dict
     return dict(zip(k[last].tolist(), t[last].tolist(), strict=True))
 
 
-def _last_fixes(batch: FixBatch) -> dict[int, LastFix]:
+def _last_fixes(batch: FixBatch) -> Positions:
     if len(batch) == 0:
-        return {}
+        return Positions.none()
     order = np.lexsort((batch.time, batch.subject))
     s = batch.subject[order]
     rows = order[np.append(s[1:] != s[:-1], True)]
-    return {
-        subject: LastFix(t, lon, lat, acc)
-        for subject, t, lon, lat, acc in zip(
-            batch.subject[rows].tolist(),
-            batch.time[rows].tolist(),
-            batch.lon[rows].tolist(),
-            batch.lat[rows].tolist(),
-            batch.accuracy[rows].tolist(),
-            strict=True,
-        )
-    }
+    fix = np.column_stack(
+        [batch.time[rows], batch.lon[rows], batch.lat[rows], batch.accuracy[rows]]
+    )
+    return Positions(batch.subject[rows], fix)

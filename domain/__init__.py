@@ -45,7 +45,7 @@ from domain.orders import (
     check_period,
 )
 from domain.rejections import Rejected
-from domain.runs import RunStates, SeparationStates
+from domain.runs import Positions, RunStates, SeparationStates
 from domain.subjects import Device, DeviceKind, SupervisionLevel
 from domain.texts import Language, Text, language_of
 from domain.users import Role
@@ -99,6 +99,7 @@ __all__ = [
     "MonitoringOrder",
     "OneOffWindow",
     "OrderError",
+    "Positions",
     "Rejected",
     "Role",
     "RunState",

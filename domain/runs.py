@@ -195,3 +195,49 @@ class SeparationStates(Mapping[int, SeparationState]):
             phone=np.concatenate([self.phone[keep], fresh.phone])[order],
             wristband=np.concatenate([self.wristband[keep], fresh.wristband])[order],
         )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Positions(Mapping[int, LastFix]):
+    """Each key's (a subject's) newest fix, sorted by key: rows of TIME, LON, LAT,
+    ACCURACY."""
+
+    key: Ids
+    fix: NDArray[np.float64]
+
+    @classmethod
+    def none(cls) -> Positions:
+        return cls(np.zeros(0, np.int64), np.zeros((0, 4)))
+
+    @classmethod
+    def of(cls, fixes: Mapping[int, LastFix]) -> Positions:
+        if isinstance(fixes, Positions):
+            return fixes
+        keys = sorted(fixes)
+        return cls(np.array(keys, dtype=np.int64), _fix_rows([fixes[k] for k in keys]))
+
+    def __len__(self) -> int:
+        return int(self.key.shape[0])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.key.tolist())
+
+    def __getitem__(self, key: int) -> LastFix:
+        i = int(np.searchsorted(self.key, key))
+        if i == self.key.shape[0] or self.key[i] != key:
+            raise KeyError(key)
+        fix = _fix(self.fix[i])
+        assert fix is not None, "a position is a fix"
+        return fix
+
+    def newer(self, other: Mapping[int, LastFix]) -> Positions:
+        """Per key, whichever of the two fixes is newer (these on a tie)."""
+        fresh = Positions.of(other)
+        if not len(fresh):
+            return self
+        key = np.concatenate([fresh.key, self.key])
+        fix = np.concatenate([fresh.fix, self.fix])
+        order = np.lexsort((fix[:, TIME], key))  # by key, then time, stable: the newest last
+        key, fix = key[order], fix[order]
+        last = np.append(key[1:] != key[:-1], True)
+        return Positions(key[last], fix[last])

@@ -1,0 +1,60 @@
+"""Rule state in columns behaves as the mappings it replaces."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain import LastFix, Positions, RunState, RunStates, SeparationState, SeparationStates
+
+keys = st.integers(0, 30)
+runs = st.builds(
+    RunState,
+    active=st.booleans(),
+    run=st.integers(0, 9),
+    run_active=st.booleans(),
+    run_start=st.floats(0, 100),
+    last_time=st.floats(0, 100),
+)
+fixes = st.builds(
+    LastFix,
+    time=st.integers(0, 5).map(float),
+    lon=st.floats(-180, 180),
+    lat=st.floats(-90, 90),
+    accuracy=st.floats(0, 100),
+)
+separations = st.builds(
+    SeparationState, run=runs, phone=st.none() | fixes, wristband=st.none() | fixes
+)
+
+
+@given(st.dictionaries(keys, runs), st.dictionaries(keys, runs), st.lists(keys))
+def test_run_states_update_and_look_up_as_a_dict(
+    old: dict[int, RunState], new: dict[int, RunState], asked: list[int]
+) -> None:
+    merged = RunStates.of(old).updated(new)
+    assert dict(merged) == {**old, **new}
+    got = merged.columns(np.array(asked, dtype=np.int64))
+    want = [{**old, **new}.get(k, RunState()) for k in asked]
+    assert got.active.tolist() == [w.active for w in want]
+    assert got.run.tolist() == [w.run for w in want]
+    assert got.last_time.tolist() == [w.last_time for w in want]
+
+
+@given(st.dictionaries(keys, separations), st.dictionaries(keys, separations))
+def test_separation_states_update_as_a_dict(
+    old: dict[int, SeparationState], new: dict[int, SeparationState]
+) -> None:
+    assert dict(SeparationStates.of(old).updated(new)) == {**old, **new}
+
+
+@given(st.dictionaries(keys, fixes), st.dictionaries(keys, fixes))
+def test_positions_keep_the_newer_fix_and_the_old_one_on_a_tie(
+    old: dict[int, LastFix], new: dict[int, LastFix]
+) -> None:
+    want = dict(old)
+    for k, f in new.items():
+        if k not in want or f.time > want[k].time:
+            want[k] = f
+    assert dict(Positions.of(old).newer(new)) == want
