@@ -128,15 +128,10 @@ class _Observations:
         state: SeparationStates,
     ) -> _Observations:
         prior = state.columns(subjects)
-        phone = prior.phone[~np.isnan(prior.phone[:, TIME])]
-        band = prior.wristband[~np.isnan(prior.wristband[:, TIME])]
+        has_phone, has_band = ~np.isnan(prior.phone[:, TIME]), ~np.isnan(prior.wristband[:, TIME])
+        phone, band = prior.phone[has_phone], prior.wristband[has_band]
         kept = np.concatenate([phone, band])
-        owner = np.concatenate(
-            [
-                subjects[~np.isnan(prior.phone[:, TIME])],
-                subjects[~np.isnan(prior.wristband[:, TIME])],
-            ]
-        )
+        owner = np.concatenate([subjects[has_phone], subjects[has_band]])
 
         def col(c: int, batch_values: NDArray[np.float64]) -> NDArray[np.float64]:
             return np.concatenate([kept[:, c], batch_values[rows]])

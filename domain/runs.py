@@ -16,10 +16,47 @@ from domain.fixes import Ids
 Flags = NDArray[np.bool_]
 Seconds = NDArray[np.float64]
 G = TypeVar("G", bound=np.generic)
+V = TypeVar("V")
+
+
+class _Keyed(Mapping[int, V]):
+    """Rows sorted by `key`, read as a mapping; what the column classes below share."""
+
+    __slots__ = ()
+    key: Ids
+
+    def __len__(self) -> int:
+        return int(self.key.shape[0])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.key.tolist())
+
+    def _row(self, key: int) -> int:
+        i = int(np.searchsorted(self.key, key))
+        if i == self.key.shape[0] or self.key[i] != key:
+            raise KeyError(key)
+        return i
+
+    def _pick(self, keys: Ids) -> Ids:
+        """The row of each of `keys`; len(self) where it has none (a default row appended
+        to each column stands there)."""
+        n = len(self)
+        at = np.searchsorted(self.key, keys)
+        known = at < n
+        known[known] = self.key[at[known]] == keys[known]
+        return np.where(known, at, n)
+
+    def _merge(self, fresh: Ids) -> tuple[Flags, Ids, Ids]:
+        """For `fresh` keys replacing or joining these: the rows of these kept, the order
+        of (kept rows, then fresh rows) by key, and the keys in that order."""
+        keep = ~np.isin(self.key, fresh, assume_unique=True)
+        key = np.concatenate([self.key[keep], fresh])
+        order = np.argsort(key, kind="stable")
+        return keep, order, key[order]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class RunStates(Mapping[int, RunState]):
+class RunStates(_Keyed[RunState]):
     """The run state of each key (an assignment, a subject), sorted by key; read as a
     mapping where one is wanted, in columns by `columns` where many are."""
 
@@ -51,16 +88,8 @@ class RunStates(Mapping[int, RunState]):
             last_time=np.array([r.last_time for r in runs], dtype=np.float64),
         )
 
-    def __len__(self) -> int:
-        return int(self.key.shape[0])
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self.key.tolist())
-
     def __getitem__(self, key: int) -> RunState:
-        i = int(np.searchsorted(self.key, key))
-        if i == self.key.shape[0] or self.key[i] != key:
-            raise KeyError(key)
+        i = self._row(key)
         return RunState(
             active=bool(self.active[i]),
             run=int(self.run[i]),
@@ -72,19 +101,14 @@ class RunStates(Mapping[int, RunState]):
     def columns(self, keys: Ids) -> RunStates:
         """The states of `keys`, in their order (a key without one: nothing yet, as
         RunState())."""
-        n, never = keys.shape[0], -np.inf
-        if not len(self):
-            no, zero, start = np.zeros(n, np.bool_), np.zeros(n, np.int64), np.full(n, never)
-            return RunStates(keys, no, zero, no, start, start.copy())
-        at = np.minimum(np.searchsorted(self.key, keys), len(self) - 1)
-        known = self.key[at] == keys
+        at, nothing = self._pick(keys), RunState()
         return RunStates(
             key=keys,
-            active=self.active[at] & known,
-            run=np.where(known, self.run[at], 0),
-            run_active=self.run_active[at] & known,
-            run_start=np.where(known, self.run_start[at], never),
-            last_time=np.where(known, self.last_time[at], never),
+            active=np.append(self.active, nothing.active)[at],
+            run=np.append(self.run, nothing.run)[at],
+            run_active=np.append(self.run_active, nothing.run_active)[at],
+            run_start=np.append(self.run_start, nothing.run_start)[at],
+            last_time=np.append(self.last_time, nothing.last_time)[at],
         )
 
     def updated(self, newer: Mapping[int, RunState]) -> RunStates:
@@ -92,15 +116,13 @@ class RunStates(Mapping[int, RunState]):
         fresh = RunStates.of(newer)
         if not len(fresh):
             return self
-        keep = ~np.isin(self.key, fresh.key, assume_unique=True)
-        key = np.concatenate([self.key[keep], fresh.key])
-        order = np.argsort(key, kind="stable")
+        keep, order, key = self._merge(fresh.key)
 
         def merged(mine: NDArray[G], theirs: NDArray[G]) -> NDArray[G]:
             return np.concatenate([mine[keep], theirs])[order]
 
         return RunStates(
-            key=key[order],
+            key=key,
             active=merged(self.active, fresh.active),
             run=merged(self.run, fresh.run),
             run_active=merged(self.run_active, fresh.run_active),
@@ -128,7 +150,7 @@ def _fix(row: NDArray[np.float64]) -> LastFix | None:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class SeparationStates(Mapping[int, SeparationState]):
+class SeparationStates(_Keyed[SeparationState]):
     """Per subject (sorted): the separation run and each device kind's newest fix (rows of
     TIME, LON, LAT, ACCURACY), in columns as RunStates are."""
 
@@ -153,32 +175,18 @@ class SeparationStates(Mapping[int, SeparationState]):
             wristband=_fix_rows([states[k].wristband for k in keys]),
         )
 
-    def __len__(self) -> int:
-        return int(self.key.shape[0])
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self.key.tolist())
-
     def __getitem__(self, key: int) -> SeparationState:
-        i = int(np.searchsorted(self.key, key))
-        if i == self.key.shape[0] or self.key[i] != key:
-            raise KeyError(key)
+        i = self._row(key)
         return SeparationState(self.run[key], _fix(self.phone[i]), _fix(self.wristband[i]))
 
     def columns(self, keys: Ids) -> SeparationStates:
         """The states of `keys`, in their order (nothing yet where a key has none)."""
-        n = keys.shape[0]
-        if not len(self):
-            return SeparationStates(
-                keys, self.run.columns(keys), np.full((n, 4), np.nan), np.full((n, 4), np.nan)
-            )
-        at = np.minimum(np.searchsorted(self.key, keys), len(self) - 1)
-        known = (self.key[at] == keys)[:, None]
+        at, none = self._pick(keys), np.full((1, 4), np.nan)
         return SeparationStates(
             key=keys,
             run=self.run.columns(keys),
-            phone=np.where(known, self.phone[at], np.nan),
-            wristband=np.where(known, self.wristband[at], np.nan),
+            phone=np.concatenate([self.phone, none])[at],
+            wristband=np.concatenate([self.wristband, none])[at],
         )
 
     def updated(self, newer: Mapping[int, SeparationState]) -> SeparationStates:
@@ -186,11 +194,9 @@ class SeparationStates(Mapping[int, SeparationState]):
         fresh = SeparationStates.of(newer)
         if not len(fresh):
             return self
-        keep = ~np.isin(self.key, fresh.key, assume_unique=True)
-        key = np.concatenate([self.key[keep], fresh.key])
-        order = np.argsort(key, kind="stable")
+        keep, order, key = self._merge(fresh.key)
         return SeparationStates(
-            key=key[order],
+            key=key,
             run=self.run.updated(fresh.run),
             phone=np.concatenate([self.phone[keep], fresh.phone])[order],
             wristband=np.concatenate([self.wristband[keep], fresh.wristband])[order],
@@ -198,7 +204,7 @@ class SeparationStates(Mapping[int, SeparationState]):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Positions(Mapping[int, LastFix]):
+class Positions(_Keyed[LastFix]):
     """Each key's (a subject's) newest fix, sorted by key: rows of TIME, LON, LAT,
     ACCURACY."""
 
@@ -216,17 +222,8 @@ class Positions(Mapping[int, LastFix]):
         keys = sorted(fixes)
         return cls(np.array(keys, dtype=np.int64), _fix_rows([fixes[k] for k in keys]))
 
-    def __len__(self) -> int:
-        return int(self.key.shape[0])
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self.key.tolist())
-
     def __getitem__(self, key: int) -> LastFix:
-        i = int(np.searchsorted(self.key, key))
-        if i == self.key.shape[0] or self.key[i] != key:
-            raise KeyError(key)
-        fix = _fix(self.fix[i])
+        fix = _fix(self.fix[self._row(key)])
         assert fix is not None, "a position is a fix"
         return fix
 

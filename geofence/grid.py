@@ -82,28 +82,18 @@ def _grid_shapes(n_edges: I64, w: F64, h: F64) -> I64:
 def build_grid(zones: Sequence[Rings], origin: Sequence[tuple[float, float]]) -> PolygonGrid:
     """Compile every zone's rings into one index; zone row i is zones[i], whose plane has
     its origin at origin[i] (lon, lat)."""
+    if not zones:
+        return merge_grids([])
     n = len(zones)
     n_verts = np.array([r.x.shape[0] for r in zones], dtype=np.int64)
     vert_base = np.cumsum(n_verts) - n_verts
-    vx = np.concatenate([r.x for r in zones]) if n else np.zeros(0)
-    vy = np.concatenate([r.y for r in zones]) if n else np.zeros(0)
+    vx = np.concatenate([r.x for r in zones])
+    vy = np.concatenate([r.y for r in zones])
     edge_ok = np.ones(vx.shape[0], dtype=np.bool_)
-    if n:
-        edge_ok[np.concatenate([b + r.ring_end for r, b in zip(zones, vert_base, strict=True)])] = (
-            False
-        )
-    starts = vert_base if n else np.zeros(0, np.int64)
-    lo = (
-        np.column_stack([np.minimum.reduceat(vx, starts), np.minimum.reduceat(vy, starts)])
-        if n
-        else np.zeros((0, 2))
-    )
-    hi = (
-        np.column_stack([np.maximum.reduceat(vx, starts), np.maximum.reduceat(vy, starts)])
-        if n
-        else np.zeros((0, 2))
-    )
-    pad = 1e-9 * np.maximum((hi - lo).max(axis=1, initial=0.0), 1.0)
+    edge_ok[np.concatenate([b + r.ring_end for r, b in zip(zones, vert_base, strict=True)])] = False
+    lo = np.column_stack([np.minimum.reduceat(vx, vert_base), np.minimum.reduceat(vy, vert_base)])
+    hi = np.column_stack([np.maximum.reduceat(vx, vert_base), np.maximum.reduceat(vy, vert_base)])
+    pad = 1e-9 * np.maximum((hi - lo).max(axis=1), 1.0)
     lo, hi = lo - pad[:, None], hi + pad[:, None]
     n_rings = np.array([r.ring_end.shape[0] for r in zones], dtype=np.int64)
     shape = _grid_shapes(n_verts - n_rings, hi[:, 0] - lo[:, 0], hi[:, 1] - lo[:, 1])

@@ -126,8 +126,6 @@ class ZoneIndex:
     """Immutable: build a new one when zones or assignments change and swap it in. A zone
     shared by many assignments (a county outline) is compiled once."""
 
-    grid: PolygonGrid
-    circles: NDArray[np.float64]  # kernel.C_LON, C_LAT, C_COSLAT, C_RADIUS
     shapes: _Shapes
     schedules: Schedules
     # assignment table, sorted by subject
@@ -170,8 +168,6 @@ class ZoneIndex:
         schedules = compile_schedules([a.schedule for a in rows])
         ptr = schedules.suspended_ptr
         return cls(
-            grid=shapes.grid,
-            circles=shapes.circles,
             shapes=shapes,
             schedules=schedules,
             subject=subject_ids,
@@ -184,6 +180,15 @@ class ZoneIndex:
             first=_first_rows(subject_ids),
             problems=tuple(problems),
         )
+
+    @property
+    def grid(self) -> PolygonGrid:
+        return self.shapes.grid
+
+    @property
+    def circles(self) -> NDArray[np.float64]:
+        """kernel.C_LON, C_LAT, C_COSLAT, C_RADIUS of each circle zone."""
+        return self.shapes.circles
 
     def _rows(self, subject: Ids) -> tuple[Ids, Ids]:
         """Each fix's subject's assignment-table rows: lo[f] .. hi[f]."""

@@ -208,11 +208,17 @@ def _by_distance(inside: bool, d: float, r: float, e: Terms) -> int:
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
+def _to_border(gx: float, gy: float, cw: float, ch: float) -> float:
+    """Plane metres from a fix at grid position gx, gy to its cell's border."""
+    fx, fy = gx - int(gx), gy - int(gy)
+    return min(min(fx, 1 - fx) * cw, min(fy, 1 - fy) * ch)
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _clearance(gap: float, diag: float, gx: float, gy: float, cw: float, ch: float) -> float:
     """Plane metres from a fix at grid position gx, gy in a cell no edge crosses to the
     nearest edge, at least: the cell's clearance, or the way to the cell's own border."""
-    fx, fy = gx - int(gx), gy - int(gy)
-    return max(gap - diag, min(min(fx, 1 - fx) * cw, min(fy, 1 - fy) * ch))
+    return max(gap - diag, _to_border(gx, gy, cw, ch))
 
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
@@ -246,8 +252,7 @@ def _in_cell(
     inside = inside != flipped
     if d + error_bound(d, e[0], e[1]) <= r:
         return _UNCERTAIN, inside, d, False
-    fx, fy = gx - ix, gy - iy
-    border = slo * min(min(fx, 1 - fx) * cw, min(fy, 1 - fy) * ch)
+    border = slo * _to_border(gx, gy, cw, ch)
     return _OPEN, inside, d, border - error_bound(border, e[0], e[1]) <= r
 
 

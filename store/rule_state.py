@@ -29,6 +29,17 @@ _UPDATE_RUN = (
 )
 
 
+def _run_columns(runs: RunStates) -> tuple[list[Any], ...]:
+    """The run columns in _RUN's order, as the query's arrays."""
+    return (
+        runs.active.tolist(),
+        runs.run.tolist(),
+        runs.run_active.tolist(),
+        runs.run_start.tolist(),
+        runs.last_time.tolist(),
+    )
+
+
 def _run(row: tuple[Any, ...]) -> RunState:
     return RunState(bool(row[0]), int(row[1]), bool(row[2]), float(row[3]), float(row[4]))
 
@@ -72,11 +83,7 @@ async def save_zone_state(conn: AsyncConnection[Any], state: Mapping[int, RunSta
         f" ON CONFLICT (assignment_id) DO UPDATE SET {_UPDATE_RUN}",
         (
             runs.key.tolist(),
-            runs.active.tolist(),
-            runs.run.tolist(),
-            runs.run_active.tolist(),
-            runs.run_start.tolist(),
-            runs.last_time.tolist(),
+            *_run_columns(runs),
         ),
     )
 
@@ -122,11 +129,7 @@ async def save_separation_state(
         " band_lat = EXCLUDED.band_lat, band_accuracy = EXCLUDED.band_accuracy",
         (
             states.key.tolist(),
-            runs.active.tolist(),
-            runs.run.tolist(),
-            runs.run_active.tolist(),
-            runs.run_start.tolist(),
-            runs.last_time.tolist(),
+            *_run_columns(runs),
             *(column(states.phone, c) for c in range(4)),
             *(column(states.wristband, c) for c in range(4)),
         ),
