@@ -103,18 +103,33 @@ class BatchConfig:
 
 async def collect_batch(queue: asyncio.Queue[Message], config: BatchConfig) -> list[Message]:
     """Wait for one message, then take more until the batch is full, `wait_s` has passed or
-    none came for `idle_s` (what is waiting already is taken without waiting)."""
+    none came for `idle_s` (what is waiting already is taken without waiting).
+
+    No asyncio.timeout (nor wait_for) around the waits: on Python 3.11 one that expires as
+    the task is cancelled can lose the cancellation, and an idle wait expires every 10 ms
+    (a stop then hung). asyncio.wait leaves the waiter alone; Queue.get gives back a
+    message it had not handed out when cancelled."""
     batch = [await queue.get()]
-    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
-    # coincides with a message arriving, and shutdown then hangs.
-    with contextlib.suppress(TimeoutError):
-        async with asyncio.timeout(config.wait_s):
-            while len(batch) < config.size:
-                if queue.empty():
-                    async with asyncio.timeout(config.idle_s):
-                        batch.append(await queue.get())
-                else:
-                    batch.append(queue.get_nowait())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + config.wait_s
+    while len(batch) < config.size:
+        if not queue.empty():
+            batch.append(queue.get_nowait())
+            continue
+        left = deadline - loop.time()
+        if left <= 0:
+            break
+        getter = asyncio.ensure_future(queue.get())
+        try:
+            await asyncio.wait({getter}, timeout=min(config.idle_s, left))
+        finally:
+            getter.cancel()  # nothing if it has its message
+        with contextlib.suppress(asyncio.CancelledError):
+            await getter  # settled: its message, or cancelled
+        store.cancellation.honour_cancellation()  # ours, not the getter's
+        if getter.cancelled():
+            break
+        batch.append(getter.result())
     return batch
 
 
