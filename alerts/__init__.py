@@ -18,7 +18,7 @@ from alerts.lifecycle import (
 from alerts.orders import OrderBook
 from alerts.policy import Policies
 from alerts.rulebook import Memory, Registry, RuleBook, Verdict
-from alerts.separation import metres_apart, separation_findings
+from alerts.separation import separation_findings
 from alerts.silence import Silence, Watched, silence_findings
 from alerts.sms import SmsChannel, SmsTemplate, message
 from alerts.webhooks import WebhookChannel, http_call, signature
@@ -56,7 +56,6 @@ __all__ = [
     "event_findings",
     "http_call",
     "message",
-    "metres_apart",
     "next_state",
     "notices",
     "pursuit",

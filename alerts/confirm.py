@@ -1,4 +1,4 @@
-"""Confirming a condition over time, vectorised: the core every observation rule shares.
+"""Confirming a condition over time, compiled: the core every observation rule shares.
 
 Observations (a fix outside a zone, a phone-wristband pair far apart) arrive per key (an
 assignment, a subject). A condition becomes confirmed when a run of consecutive observations
@@ -12,13 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
 from domain import Ids, RunStates
+from domain.order import by_key_then_time
 
 if TYPE_CHECKING:
     from domain import EpochSeconds
+
+Flags = NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,52 +45,89 @@ def confirm(
     *,
     min_run: Ids,
     min_span_s: NDArray[np.float64],
+    order: Ids | None = None,
 ) -> Transitions:
     """A run confirms its side once it has `min_run` observations, or at least two that span
-    `min_span_s` seconds (both per observation row: they depend on the subject's level)."""
-    keys, k = np.unique(key, return_inverse=True)
-    k = k.astype(np.int64)
-    prior = state.columns(keys)
-    c_active, c_run, c_run_active = prior.active, prior.run, prior.run_active
-    c_run_start, c_last = prior.run_start, prior.last_time
-
-    use = np.flatnonzero(decisive & (time > c_last[k]))
-    rows = use[np.lexsort((time[use], k[use]))]
-    # Two observations of one key at the same instant (phone and wristband): the first counts.
-    same = np.zeros(rows.shape[0], dtype=np.bool_)
-    same[1:] = (k[rows][1:] == k[rows][:-1]) & (time[rows][1:] == time[rows][:-1])
-    rows = rows[~same]
-    kk, v, t = k[rows], observed[rows], time[rows]
-    n = rows.shape[0]
-    idx = np.arange(n, dtype=np.int64)
-    new_key = np.ones(n, dtype=np.bool_)
-    new_key[1:] = kk[1:] != kk[:-1]
-    new_run = new_key.copy()
-    new_run[1:] |= v[1:] != v[:-1]
-    key_start = np.maximum.accumulate(np.where(new_key, idx, 0))
-    run_start = np.maximum.accumulate(np.where(new_run, idx, 0))
-
-    # The key's first run in this batch continues the run carried in, if on the same side.
-    carry = (run_start == key_start) & (v == c_run_active[kk]) & (c_run[kk] > 0)
-    run = idx - run_start + 1 + np.where(carry, c_run[kk], 0)
-    start_time = np.where(carry, c_run_start[kk], t[run_start])
-    met = (run >= min_run[rows]) | ((run >= 2) & (t - start_time >= min_span_s[rows]))
-
-    # The confirmed condition at each row: the side of the latest row (so far, within the
-    # key) whose run met the test; before any, the condition carried in.
-    last_met = np.maximum.accumulate(np.where(met, idx, -1))
-    active = np.where(last_met >= key_start, v[last_met], c_active[kk])
-    before = np.where(new_key, c_active[kk], np.roll(active, 1))
-    flip = active != before
-
-    _, last_rev = np.unique(kk[::-1], return_index=True)
-    last = n - 1 - last_rev
-    new_state = RunStates(
-        key=keys[kk[last]],
-        active=active[last],
-        run=run[last],
-        run_active=v[last],
-        run_start=start_time[last],
-        last_time=t[last],
+    `min_span_s` seconds (both per observation row: they depend on the subject's level).
+    `order`: the rows in (key, time) order, when the caller has it already."""
+    if order is None:
+        order = by_key_then_time(key, time)
+    flips, keys, columns = _runs(
+        order,
+        np.ascontiguousarray(key, np.int64),
+        np.ascontiguousarray(time, np.float64),
+        np.ascontiguousarray(observed, np.bool_),
+        np.ascontiguousarray(decisive, np.bool_),
+        state.key,
+        (state.active, state.run, state.run_active, state.run_start, state.last_time),
+        np.ascontiguousarray(min_run, np.int64),
+        np.ascontiguousarray(min_span_s, np.float64),
     )
-    return Transitions(rows=rows[flip], active=active[flip], state=new_state)
+    active, run, run_active, run_start, last_time = columns
+    return Transitions(
+        rows=flips,
+        active=observed[flips],
+        state=RunStates(keys, active, run, run_active, run_start, last_time),
+    )
+
+
+@nb.njit(cache=True)
+def _runs(
+    order: Ids,
+    key: Ids,
+    time: EpochSeconds,
+    observed: Flags,
+    decisive: Flags,
+    state_key: Ids,
+    state: tuple[Flags, Ids, Flags, EpochSeconds, EpochSeconds],
+    min_run: Ids,
+    min_span_s: EpochSeconds,
+) -> tuple[Ids, Ids, tuple[Flags, Ids, Flags, EpochSeconds, EpochSeconds]]:
+    """Each key's observations in time order (`order`), one at a time from the state carried
+    in: the rows where the confirmed side flipped, and the state of each key that observed."""
+    s_active, s_run, s_run_active, s_run_start, s_last = state
+    n = order.shape[0]
+    flips = np.empty(n, np.int64)
+    keys, runs = np.empty(n, np.int64), np.empty(n, np.int64)
+    actives, run_actives = np.empty(n, np.bool_), np.empty(n, np.bool_)
+    run_starts, lasts = np.empty(n), np.empty(n)
+    n_flips = n_keys = 0
+    i = 0
+    while i < n:
+        k = key[order[i]]
+        at = np.searchsorted(state_key, k)
+        known = at < state_key.shape[0] and state_key[at] == k
+        active = s_active[at] if known else False
+        run = s_run[at] if known else 0
+        run_active = s_run_active[at] if known else False
+        run_start = s_run_start[at] if known else -np.inf
+        late = s_last[at] if known else -np.inf
+        last = late
+        while i < n and key[order[i]] == k:
+            r = order[i]
+            i += 1
+            t = time[r]
+            # late; or a second observation at the same instant (phone and wristband)
+            if not decisive[r] or t <= last:
+                continue
+            last = t
+            v = observed[r]
+            if run > 0 and v == run_active:
+                run += 1
+            else:
+                run, run_active, run_start = 1, v, t
+            met = run >= min_run[r] or (run >= 2 and t - run_start >= min_span_s[r])
+            if met and v != active:
+                active = v
+                flips[n_flips] = r
+                n_flips += 1
+        if last > late:
+            keys[n_keys], actives[n_keys], runs[n_keys] = k, active, run
+            run_actives[n_keys], run_starts[n_keys], lasts[n_keys] = run_active, run_start, last
+            n_keys += 1
+    m = n_keys
+    return (
+        flips[:n_flips],
+        keys[:m],
+        (actives[:m], runs[:m], run_actives[:m], run_starts[:m], lasts[:m]),
+    )

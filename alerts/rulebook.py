@@ -35,6 +35,7 @@ from domain import (
     RunStates,
     SeparationStates,
     Text,
+    Times,
     ZoneRole,
 )
 from geofence import ZoneIndex
@@ -125,7 +126,7 @@ class Memory:
 
     zones: RunStates = field(default_factory=RunStates.none)
     separation: SeparationStates = field(default_factory=SeparationStates.none)
-    last_seen: dict[int, float] = field(default_factory=dict)  # device -> newest report
+    last_seen: Times = field(default_factory=Times.none)  # device -> newest report
     last_fix: Positions = field(default_factory=Positions.none)  # subject -> newest fix
     silence: Silence = field(default_factory=Silence)
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> see Silence
@@ -154,8 +155,7 @@ class Memory:
         self.separation = self.separation.updated(
             await store.rule_state.load_separation_state(conn, subjects)
         )
-        for device, t in (await store.rule_state.last_reports(conn, subjects)).items():
-            self.last_seen[device] = max(self.last_seen.get(device, t), t)
+        self.last_seen = self.last_seen.latest(await store.rule_state.last_reports(conn, subjects))
         self.last_fix = self.last_fix.newer(await store.rule_state.last_positions(conn, subjects))
         for subject in list(self.overdue) if subjects is None else subjects:
             self.overdue.pop(subject, None)
@@ -172,7 +172,7 @@ class Verdict:
     findings: list[Finding] = field(default_factory=list)
     zones: RunStates = field(default_factory=RunStates.none)
     separation: SeparationStates = field(default_factory=SeparationStates.none)
-    last_seen: dict[int, float] = field(default_factory=dict)
+    last_seen: Times = field(default_factory=Times.none)
     last_fix: Positions = field(default_factory=Positions.none)
     silence: Silence | None = None
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> earliest report
@@ -259,9 +259,12 @@ class RuleBook:
             findings=zone + apart + back,
             zones=zone_state,
             separation=separation_state,
-            last_seen=_newest_per(batch.device, batch.time),
+            last_seen=Times.newest(batch.device, batch.time),
             resumed=self._resumed(batch.device, batch.time),
-            last_fix=_last_fixes(batch),
+            last_fix=Positions.newest(
+                batch.subject,
+                np.column_stack([batch.time, batch.lon, batch.lat, batch.accuracy]),
+            ),
             overdue=dict.fromkeys((f.subject_id for f in back), None),
         )
 
@@ -304,7 +307,7 @@ class RuleBook:
         low, charged = battery_words(said)
         return Verdict(
             findings=event_findings(events),
-            last_seen=_newest_per(device, time),
+            last_seen=Times.newest(device, time),
             resumed=self._resumed(device, time),
             said_off={d: e.time for d, e in switched_off(said).items()},
             running_low=low,
@@ -318,9 +321,8 @@ class RuleBook:
         since = self._memory.silence.since
         if not since:
             return {}
-        start = np.array([since.get(d, np.inf) for d in device.tolist()], dtype=np.float64)
-        after = time > start
-        return _earliest_per(device[after], time[after])
+        after = time > Times.of(since).at(device, np.inf)
+        return dict(Times.earliest(device[after], time[after]))
 
     def tick(self, now: float, *, hold_silence: bool = False) -> Verdict:
         """Rules decided by the clock: silence (of subjects under an order), order
@@ -372,8 +374,7 @@ class RuleBook:
         mem.versions.update(versions)
         mem.zones = mem.zones.updated(verdict.zones)
         mem.separation = mem.separation.updated(verdict.separation)
-        for device, t in verdict.last_seen.items():
-            mem.last_seen[device] = max(mem.last_seen.get(device, t), t)
+        mem.last_seen = mem.last_seen.latest(verdict.last_seen)
         mem.last_fix = mem.last_fix.newer(verdict.last_fix)
         self._remember_words(verdict)
         for device, t in verdict.resumed.items():
@@ -395,39 +396,9 @@ class RuleBook:
         is charged or raised."""
         mem = self._memory
         mem.said_off.update(verdict.said_off)
-        for device, t in verdict.last_seen.items():
-            if t > mem.said_off.get(device, t):
+        for device, off in list(mem.said_off.items()):
+            if verdict.last_seen.get(device, off) > off:
                 del mem.said_off[device]
         mem.running_low.update(verdict.running_low)
         for device in verdict.battery_done:
             mem.running_low.pop(device, None)
-
-
-def _newest_per(key: Ids, time: np.ndarray[Any, np.dtype[np.float64]]) -> dict[int, float]:
-    if key.shape[0] == 0:
-        return {}
-    order = np.lexsort((time, key))
-    k, t = key[order], time[order]
-    last = np.append(k[1:] != k[:-1], True)
-    return dict(zip(k[last].tolist(), t[last].tolist(), strict=True))
-
-
-def _earliest_per(key: Ids, time: np.ndarray[Any, np.dtype[np.float64]]) -> dict[int, float]:
-    if key.shape[0] == 0:
-        return {}
-    order = np.lexsort((-time, key))
-    k, t = key[order], time[order]
-    last = np.append(k[1:] != k[:-1], True)
-    return dict(zip(k[last].tolist(), t[last].tolist(), strict=True))
-
-
-def _last_fixes(batch: FixBatch) -> Positions:
-    if len(batch) == 0:
-        return Positions.none()
-    order = np.lexsort((batch.time, batch.subject))
-    s = batch.subject[order]
-    rows = order[np.append(s[1:] != s[:-1], True)]
-    fix = np.column_stack(
-        [batch.time[rows], batch.lon[rows], batch.lat[rows], batch.accuracy[rows]]
-    )
-    return Positions(batch.subject[rows], fix)

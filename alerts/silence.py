@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from domain import AlertKind, DeviceKind, Finding, Ids, Text
+from domain import AlertKind, DeviceKind, Finding, Ids, Text, Times
 
 if TYPE_CHECKING:
     from alerts.policy import Policies
@@ -75,8 +75,9 @@ def silence_findings(
     `hold`: ingest is reading a backlog, so what is stored is not all the devices said:
     a silent device may come back, none goes silent."""
     devices = watched.device.tolist()
-    seen = np.array([last_seen.get(d, watching_since) for d in devices], dtype=np.float64)
-    heard = np.array([d in last_seen for d in devices], dtype=np.bool_)
+    reports = Times.of(last_seen)
+    heard = ~np.isnan(reports.at(watched.device, np.nan))
+    seen = reports.at(watched.device, watching_since)
     was_alerted = np.isin(watched.device, np.fromiter(before.devices, dtype=np.int64))
     was = was_alerted | np.isin(watched.subject, np.fromiter(before.subjects, dtype=np.int64))
     limit = watched.limits(policies)

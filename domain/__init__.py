@@ -45,7 +45,7 @@ from domain.orders import (
     check_period,
 )
 from domain.rejections import Rejected
-from domain.runs import Positions, RunStates, SeparationStates
+from domain.runs import Positions, RunStates, SeparationStates, Times
 from domain.subjects import Device, DeviceKind, SupervisionLevel
 from domain.texts import Language, Text, language_of
 from domain.users import Role
@@ -110,6 +110,7 @@ __all__ = [
     "Severity",
     "SupervisionLevel",
     "Text",
+    "Times",
     "WeeklyWindow",
     "Zone",
     "ZoneRole",

@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from domain.alerts import LastFix, RunState, SeparationState
 from domain.fixes import Ids
+from domain.order import by_key_then_time
 
 Flags = NDArray[np.bool_]
 Seconds = NDArray[np.float64]
@@ -131,6 +132,15 @@ class RunStates(_Keyed[RunState]):
         )
 
 
+def _last_of_each(key: Ids) -> Flags:
+    """Where a sorted `key` changes next (the last row of each key)."""
+    return np.append(key[1:] != key[:-1], True)[: key.shape[0]]
+
+
+def _first_of_each(key: Ids) -> Flags:
+    return np.append(True, key[1:] != key[:-1])[: key.shape[0]]
+
+
 # Columns of a device's remembered fix; a time of NaN: none yet.
 TIME, LON, LAT, ACCURACY = range(4)
 
@@ -232,9 +242,62 @@ class Positions(_Keyed[LastFix]):
         fresh = Positions.of(other)
         if not len(fresh):
             return self
-        key = np.concatenate([fresh.key, self.key])
-        fix = np.concatenate([fresh.fix, self.fix])
-        order = np.lexsort((fix[:, TIME], key))  # by key, then time, stable: the newest last
-        key, fix = key[order], fix[order]
-        last = np.append(key[1:] != key[:-1], True)
+        return Positions.newest(
+            np.concatenate([fresh.key, self.key]), np.concatenate([fresh.fix, self.fix])
+        )
+
+    @classmethod
+    def newest(cls, key: Ids, fix: NDArray[np.float64]) -> Positions:
+        """Per key, its newest of the `fix` rows (the later row on a tie)."""
+        order = by_key_then_time(key, fix[:, TIME])
+        k = key[order]
+        last = order[_last_of_each(k)]
         return Positions(key[last], fix[last])
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Times(_Keyed[float]):
+    """One time per key (a device's newest report, a quiet device's first report back),
+    sorted by key."""
+
+    key: Ids
+    time: Seconds
+
+    @classmethod
+    def none(cls) -> Times:
+        return cls(np.zeros(0, np.int64), np.zeros(0))
+
+    @classmethod
+    def of(cls, times: Mapping[int, float]) -> Times:
+        if isinstance(times, Times):
+            return times
+        keys = sorted(times)
+        return cls(np.array(keys, dtype=np.int64), np.array([times[k] for k in keys], np.float64))
+
+    @classmethod
+    def newest(cls, key: Ids, time: Seconds) -> Times:
+        """The newest of `time` per key."""
+        order = by_key_then_time(key, time)
+        k = key[order]
+        last = order[_last_of_each(k)]
+        return cls(key[last], time[last])
+
+    @classmethod
+    def earliest(cls, key: Ids, time: Seconds) -> Times:
+        """The earliest of `time` per key."""
+        order = by_key_then_time(key, time)
+        k = key[order]
+        first = order[_first_of_each(k)]
+        return cls(key[first], time[first])
+
+    def __getitem__(self, key: int) -> float:
+        return float(self.time[self._row(key)])
+
+    def at(self, keys: Ids, otherwise: float) -> Seconds:
+        """The time of each of `keys`; `otherwise` where a key has none."""
+        return np.append(self.time, otherwise)[self._pick(keys)]
+
+    def latest(self, other: Mapping[int, float]) -> Times:
+        """Per key, the later of the two times."""
+        fresh = Times.of(other)
+        return Times.newest(np.concatenate([self.key, fresh.key]), np.append(self.time, fresh.time))

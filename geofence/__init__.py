@@ -13,6 +13,7 @@ from geofence.grid import EARTH_RADIUS_M
 from geofence.index import Evaluation, ZoneIndex, warm_up
 from geofence.kernel import BOUNDARY_TOLERANCE_M
 from geofence.schedules import ScheduleError, check_schedule
+from geofence.sphere import haversine
 
 __all__ = [
     "BOUNDARY_TOLERANCE_M",
@@ -26,6 +27,7 @@ __all__ = [
     "ZoneIndex",
     "check_schedule",
     "compile_shape",
+    "haversine",
     "parse_zone_geometry",
     "polygon_from_wkt",
     "warm_up",

@@ -1,4 +1,4 @@
-"""The shared confirmation core: the vectorised version matches a plain loop."""
+"""The shared confirmation core: the compiled version matches a plain Python loop."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ rows_strategy = st.lists(
     min_run=st.integers(1, 4),
     min_span=st.sampled_from([0.0, 3.0, 10.0, 1e9]),
 )
-def test_vectorised_confirmation_matches_the_plain_loop(
+def test_compiled_confirmation_matches_the_plain_loop(
     batches: list[list[Row]], min_run: int, min_span: float
 ) -> None:
     state: dict[int, RunState] = {}

@@ -8,8 +8,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts import metres_apart, separation_findings
+from alerts import separation_findings
 from domain import SeparationStates
+from geofence import haversine
 from tests.alerts.support import POLICY, batch, policies
 from tests.alerts.test_confirm import slow_twin
 from tests.helpers import offset
@@ -106,9 +107,7 @@ def test_subjects_without_both_devices_are_ignored() -> None:
 
 def _metres(a: float, b: float) -> float:
     (lon1, lat1), (lon2, lat2) = offset(a, 0.0), offset(b, 0.0)
-    return float(
-        metres_apart(np.array([lon1]), np.array([lat1]), np.array([lon2]), np.array([lat2]))[0]
-    )
+    return float(haversine(lon1, lat1, lon2, lat2))
 
 
 def slow_pairs(

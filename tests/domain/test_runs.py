@@ -1,4 +1,4 @@
-"""Rule state in columns behaves as the mappings it replaces."""
+"""Rule state in columns behaves as the mappings it replaces; rows sort as lexsort does."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain import LastFix, Positions, RunState, RunStates, SeparationState, SeparationStates
+from domain import (
+    LastFix,
+    Positions,
+    RunState,
+    RunStates,
+    SeparationState,
+    SeparationStates,
+    Times,
+)
+from domain.order import by_key_then_time
 
 keys = st.integers(0, 30)
 runs = st.builds(
@@ -58,3 +67,35 @@ def test_positions_keep_the_newer_fix_and_the_old_one_on_a_tie(
         if k not in want or f.time > want[k].time:
             want[k] = f
     assert dict(Positions.of(old).newer(new)) == want
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(-(2**62), 2**62) | keys, st.integers(0, 9).map(float)), max_size=300
+    )
+)
+def test_rows_sort_by_key_then_time_as_lexsort_does(rows: list[tuple[int, float]]) -> None:
+    key = np.array([r[0] for r in rows], dtype=np.int64)
+    time = np.array([r[1] for r in rows], dtype=np.float64)
+    assert by_key_then_time(key, time).tolist() == np.lexsort((time, key)).tolist()
+
+
+times = st.integers(0, 9).map(float)
+
+
+@given(st.dictionaries(keys, times), st.lists(st.tuples(keys, times)), st.lists(keys))
+def test_times_keep_the_newest_and_the_earliest_per_key(
+    old: dict[int, float], reports: list[tuple[int, float]], asked: list[int]
+) -> None:
+    key = np.array([r[0] for r in reports], dtype=np.int64)
+    time = np.array([r[1] for r in reports], dtype=np.float64)
+    newest: dict[int, float] = {}
+    earliest: dict[int, float] = {}
+    for k, t in reports:
+        newest[k], earliest[k] = max(newest.get(k, t), t), min(earliest.get(k, t), t)
+    assert dict(Times.newest(key, time)) == newest
+    assert dict(Times.earliest(key, time)) == earliest
+    later = {k: max(old.get(k, t), t) for k, t in newest.items()}
+    assert dict(Times.of(old).latest(newest)) == {**old, **later}
+    got = Times.of(old).at(np.array(asked, dtype=np.int64), -1.0)
+    assert got.tolist() == [old.get(k, -1.0) for k in asked]
