@@ -18,7 +18,7 @@ from alerts.lifecycle import (
 from alerts.orders import OrderBook
 from alerts.policy import Policies
 from alerts.rulebook import Memory, Registry, RuleBook, Verdict
-from alerts.separation import separation_findings
+from alerts.separation import separation_findings, warm_up
 from alerts.silence import Silence, Watched, silence_findings
 from alerts.sms import SmsChannel, SmsTemplate, message
 from alerts.webhooks import WebhookChannel, http_call, signature
@@ -63,5 +63,6 @@ __all__ = [
     "separation_findings",
     "signature",
     "silence_findings",
+    "warm_up",
     "zone_findings",
 ]

@@ -21,7 +21,16 @@ import numba as nb
 import numpy as np
 
 from alerts.confirm import confirm
-from domain import AlertKind, Finding, SeparationStates, Text
+from alerts.policy import Policies
+from domain import (
+    DEFAULT_LEVELS,
+    AlertKind,
+    Finding,
+    FixBatch,
+    FixSource,
+    SeparationStates,
+    Text,
+)
 from domain.order import by_key_then_time
 from domain.runs import ACCURACY, LAT, LON, TIME
 from geofence import haversine
@@ -29,8 +38,7 @@ from geofence import haversine
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from alerts.policy import Policies
-    from domain import EpochSeconds, FixBatch, Ids
+    from domain import EpochSeconds, Ids
 
     Flags = NDArray[np.bool_]
     Fixes = NDArray[np.float64]  # rows of TIME, LON, LAT, ACCURACY
@@ -159,3 +167,28 @@ def _pair(
         newest_band[m, LAT], newest_band[m, ACCURACY] = wrist[2], wrist[3]
         m += 1
     return far, decisive, apart, band_at, (key[:m], newest_phone[:m], newest_band[:m])
+
+
+def warm_up() -> None:
+    """Compile the confirmation and pairing kernels now (or load them from numba's cache):
+    the first batch after a fresh install otherwise waits ~3 s for it."""
+    two = np.ones(2)
+    batch = FixBatch(
+        subject=np.ones(2, np.int64),
+        device=np.arange(2, dtype=np.int64),
+        time=np.arange(2.0),
+        lon=two,
+        lat=two,
+        accuracy=two,
+        source=[FixSource.GNSS] * 2,
+        battery=np.full(2, -1, np.int16),
+        seq=np.full(2, -1, np.int64),
+        received=two,
+    )
+    separation_findings(
+        batch,
+        np.array([False, True]),
+        SeparationStates.none(),
+        policies=Policies.build({}, DEFAULT_LEVELS),
+        paired=np.ones(1, np.int64),
+    )

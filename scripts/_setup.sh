@@ -52,7 +52,7 @@ want="$(sha256sum pyproject.toml | cut -d' ' -f1) [$extras]"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet --editable ".$extras"
-    # the geofence's compiled kernels, once (numba caches them): ~10 s now, not at first use
-    .venv/bin/python -c "import geofence; geofence.warm_up()"
+    # the compiled kernels, once (numba caches them): ~15 s now, not at first use
+    .venv/bin/python -c "import alerts, geofence; geofence.warm_up(); alerts.warm_up()"
     echo "$want" > "$stamp"
 fi
