@@ -216,6 +216,7 @@ def ingest_task(
             size=settings.batch_size,
             wait_s=settings.batch_wait_ms / 1000,
             idle_s=settings.batch_idle_ms / 1000,
+            most=queue.maxsize,  # a backlog: what the queue holds, at once
         ),
         queue=queue,
         connected=connected,

@@ -79,7 +79,9 @@ class Settings(BaseSettings):
         default=4 * 1024 * 1024, ge=1024, description="the largest request body (413 beyond)"
     )
 
-    batch_size: int = Field(default=200, ge=1, description="messages per micro-batch at most")
+    batch_size: int = Field(
+        default=200, ge=1, description="messages a micro-batch waits for (a backlog: 4x at once)"
+    )
     batch_wait_ms: int = Field(default=200, ge=1, description="longest wait to fill a batch")
     batch_idle_ms: int = Field(
         default=10, ge=1, description="a batch closes when no message came for this long"

@@ -8,7 +8,7 @@ import functools
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -21,6 +21,9 @@ from ingest.formats import SUBSCRIPTIONS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from paho.mqtt import client as mqtt
+    from paho.mqtt.client import SocketLike
 
     from ingest.pipeline import Pipeline
 
@@ -96,14 +99,20 @@ class MqttConfig:
 
 @dataclass(frozen=True, slots=True)
 class BatchConfig:
+    """A batch waits for messages until it has `size`; messages already waiting it takes up
+    to `most` (default: `size`): a backlog goes through in fewer, larger batches, each
+    costing its transaction once, while a steady feed still waits for `size` at most."""
+
     size: int
     wait_s: float  # a batch closes at this age at the latest
     idle_s: float = 0.01  # or when no message came for this long: a quiet feed waits not
+    most: int = 0
 
 
 async def collect_batch(queue: asyncio.Queue[Message], config: BatchConfig) -> list[Message]:
-    """Wait for one message, then take more until the batch is full, `wait_s` has passed or
-    none came for `idle_s` (what is waiting already is taken without waiting).
+    """Wait for one message, then take more until the batch has `size`, `wait_s` has passed
+    or none came for `idle_s`; what is waiting already is taken without waiting, up to
+    `most`.
 
     No asyncio.timeout (nor wait_for) around the waits: on Python 3.11 one that expires as
     the task is cancelled can lose the cancellation, and an idle wait expires every 10 ms
@@ -112,10 +121,13 @@ async def collect_batch(queue: asyncio.Queue[Message], config: BatchConfig) -> l
     batch = [await queue.get()]
     loop = asyncio.get_running_loop()
     deadline = loop.time() + config.wait_s
-    while len(batch) < config.size:
+    most = max(config.most, config.size)
+    while len(batch) < most:
         if not queue.empty():
             batch.append(queue.get_nowait())
             continue
+        if len(batch) >= config.size:
+            break
         left = deadline - loop.time()
         if left <= 0:
             break
@@ -147,6 +159,7 @@ async def _read(
         # the broker deliver it again (and the store keeps it once). aiomqtt has no public
         # switch for paho's manual acknowledgement, hence its client underneath.
         client._client.manual_ack_set(True)
+        _lean(client._client)
         try:
             async with client:
                 for topic in [*config.topics(), config.marker_topic]:
@@ -175,6 +188,56 @@ async def _read(
             delay = min(delay * 2, 30.0)
 
 
+def _lean(paho: mqtt.Client) -> None:
+    """Take paho's per-message costs that ingest does not need out of its receive path (a
+    third of its time per message, measured with `ccmon bench e2e`). Both touch paho's
+    internals; should a paho release rename them, these lines change nothing and ingest
+    works as before, only slower.
+
+    - Topic filters of per-topic callbacks: ingest registers none, yet paho split every
+      topic and walked its (empty) filter tree for each message.
+    - paho reads a packet's header from the socket a byte at a time (three or four system
+      calls a message): its socket is wrapped to read what arrived at once and serve the
+      bytes from there. `pending()` is how aiomqtt's reader learns, as for TLS, that there
+      is more to read before it waits for the socket again."""
+    paho._on_message_filtered = _NoFilters()  # type: ignore[assignment]
+    create = paho._create_socket
+    paho._create_socket = lambda: _Buffered(create())  # type: ignore[method-assign]
+
+
+class _NoFilters:
+    @staticmethod
+    def iter_match(_topic: str) -> tuple[()]:
+        return ()
+
+
+class _Buffered:
+    """A socket whose reads are served from one large read of what has arrived."""
+
+    _READ = 256 * 1024
+
+    def __init__(self, sock: SocketLike) -> None:
+        self._sock = sock
+        self._data = b""
+        self._at = 0
+
+    def recv(self, size: int) -> bytes:
+        if self._at == len(self._data):
+            # Nothing buffered: BlockingIOError, ssl.SSLWantReadError and the end of the
+            # stream (b"") come from the socket itself, as paho expects them.
+            self._data, self._at = self._sock.recv(self._READ), 0
+        out = self._data[self._at : self._at + size]
+        self._at += len(out)
+        return out
+
+    def pending(self) -> int:
+        inner = getattr(self._sock, "pending", None)
+        return len(self._data) - self._at + (inner() if inner is not None else 0)
+
+    def __getattr__(self, name: str) -> Any:  # the socket's own, as it is
+        return getattr(self._sock, name)
+
+
 async def _receive(
     client: aiomqtt.Client,
     config: MqttConfig,
@@ -182,22 +245,28 @@ async def _receive(
     backlog: Backlog,
 ) -> None:
     paho = client._client
-    async for m in client.messages:
-        raw = m.payload
-        payload = raw if isinstance(raw, bytes) else str(raw).encode()
-        ack: Callable[[], object] | None = (
-            functools.partial(paho.ack, m.mid, m.qos) if m.qos else None
-        )
-        topic = m.topic.value
-        if topic == config.marker_topic:
-            ack = functools.partial(_marker_passed, ack, backlog, payload)
-            message = Message(topic, payload, time.time(), marker=True, ack=ack)
-        else:
-            message = Message(topic, payload, time.time(), m.retain, ack=ack)
-        if queue.full():
-            await queue.put(message)  # the pipeline pushes back
-        else:
-            queue.put_nowait(message)
+    arrived = client._queue  # what aiomqtt received and its iterator has not handed out
+    async for first in client.messages:
+        m: aiomqtt.Message | None = first
+        # Those that arrived with it are taken at once: the iterator waits on its queue and
+        # on a disconnect (a task and a wait) for each message.
+        while m is not None:
+            raw = m.payload
+            payload = raw if isinstance(raw, bytes) else str(raw).encode()
+            ack: Callable[[], object] | None = (
+                functools.partial(paho.ack, m.mid, m.qos) if m.qos else None
+            )
+            topic = m.topic.value
+            if topic == config.marker_topic:
+                ack = functools.partial(_marker_passed, ack, backlog, payload)
+                message = Message(topic, payload, time.time(), marker=True, ack=ack)
+            else:
+                message = Message(topic, payload, time.time(), m.retain, ack=ack)
+            if queue.full():
+                await queue.put(message)  # the pipeline pushes back
+            else:
+                queue.put_nowait(message)
+            m = None if arrived.empty() else arrived.get_nowait()
 
 
 def _marker_passed(ack: Callable[[], object] | None, backlog: Backlog, payload: bytes) -> None:

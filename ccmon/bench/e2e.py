@@ -391,8 +391,9 @@ def _measure(
     rows: list[tuple[str, str]] = [
         ("ingest processes (MQTT 5 shared subscription when more)", f"{len(settings)}"),
         (
-            "ingest micro-batch (messages at most / wait / idle)",
-            f"{first.batch_size:,} / {first.batch_wait_ms} ms / {first.batch_idle_ms} ms",
+            "ingest micro-batch (waits for / wait / idle; a backlog's at most)",
+            f"{first.batch_size:,} / {first.batch_wait_ms} ms / {first.batch_idle_ms} ms;"
+            f" {first.batch_size * 4:,}",
         ),
     ]
     for phase in phases:
