@@ -31,6 +31,8 @@ from geofence.sphere import fix_terms
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from domain import Schedule
+
 
 _POLYGON, _CIRCLE = 0, 1
 
@@ -155,11 +157,16 @@ class ZoneIndex:
         shapes = _Shapes.of(zones, previous.shapes if previous else _Shapes.none())
         problems = list(shapes.problems.values())
         usable = []
+        judged: dict[Schedule, ScheduleError | None] = {}  # most share a few schedules
         for a in assignments:
-            try:
-                check_schedule(a.schedule)
-            except ScheduleError as exc:
-                problems.append(f"assignment {a.id} left out: {exc}")
+            if a.schedule not in judged:
+                try:
+                    check_schedule(a.schedule)
+                    judged[a.schedule] = None
+                except ScheduleError as exc:
+                    judged[a.schedule] = exc
+            if (error := judged[a.schedule]) is not None:
+                problems.append(f"assignment {a.id} left out: {error}")
             else:
                 usable.append(a)
         where = shapes.where

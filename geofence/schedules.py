@@ -109,9 +109,14 @@ def compile_schedules(schedules: Sequence[Schedule]) -> Schedules:
         if s.timezone not in names:
             zones.append(_zone(s.timezone))
             names[s.timezone] = len(zones) - 1
-    weekly = [_weekly_intervals(s) for s in schedules]
-    once = [_once_intervals(s) for s in schedules]
-    suspended = [_once_intervals(s, s.suspended) for s in schedules]
+    # Tens of thousands of assignments share a few schedules (most: always).
+    distinct = {
+        s: (_weekly_intervals(s), _once_intervals(s), _once_intervals(s, s.suspended))
+        for s in dict.fromkeys(schedules)
+    }
+    weekly = [distinct[s][0] for s in schedules]
+    once = [distinct[s][1] for s in schedules]
+    suspended = [distinct[s][2] for s in schedules]
     return Schedules(
         always=np.array([s.always for s in schedules], dtype=np.bool_),
         tz=np.array([names[s.timezone] for s in schedules], dtype=np.int64),
