@@ -16,8 +16,7 @@ import numba as nb
 import numpy as np
 from numpy.typing import NDArray
 
-from domain import Ids, RunStates
-from domain.order import by_key_then_time
+from domain import Ids, RunStates, by_key_then_time
 
 if TYPE_CHECKING:
     from domain import EpochSeconds

@@ -30,8 +30,8 @@ from domain import (
     FixSource,
     SeparationStates,
     Text,
+    by_key_then_time,
 )
-from domain.order import by_key_then_time
 from domain.runs import ACCURACY, LAT, LON, TIME
 from geofence import haversine
 

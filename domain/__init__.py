@@ -35,6 +35,7 @@ from domain.fixes import (
 )
 from domain.levels import DEFAULT_LEVELS, LevelPolicy
 from domain.names import KIND_NAMES, LEVEL_NAMES, SEVERITY_NAMES, name_of, names
+from domain.order import by_key_then_time
 from domain.orders import (
     ORDER_MAX_MONTHS,
     Leave,
@@ -117,6 +118,7 @@ __all__ = [
     "ZoneStatus",
     "add_months",
     "after_result",
+    "by_key_then_time",
     "check_period",
     "language_of",
     "name_of",

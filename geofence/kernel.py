@@ -339,6 +339,7 @@ def _circle(
 
 @numba.njit(cache=True, error_model="numpy")
 def classify(
+    visit: I64,
     lo: I64,
     hi: I64,
     kind: NDArray[np.int8],
@@ -351,18 +352,21 @@ def classify(
     circles: F64,
 ) -> tuple[I64, I64, NDArray[np.int8]]:
     """(fix, assignment row, status) for every fix f and each of its assignment rows
-    lo[f]..hi[f]: kind and row give each assignment's zone (its row among polygons or
-    circles); terms[f] = fix f's (e1, e2, cos(lat)).
+    lo[f]..hi[f], in fix order, fixes visited in the order `visit`: kind and row give each
+    assignment's zone (its row among polygons or circles); terms[f] = fix f's (e1, e2,
+    cos(lat)).
 
     The common cases are written out in this loop: a helper taking arrays costs reference
     counting on every call, more than a cell lookup."""
-    n = 0
+    start = np.empty(lo.shape[0] + 1, np.int64)
+    start[0] = 0
     for f in range(lo.shape[0]):
-        n += hi[f] - lo[f]
+        start[f + 1] = start[f] + hi[f] - lo[f]
+    n = start[-1]
     fix, arow, out = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8)
     zf, zi, c, gaps, sides = grid.zf, grid.zi, circles, grid.cell_gap, grid.cell_inside
-    i = 0
-    for f in range(lo.shape[0]):
+    for f in visit:
+        i = start[f]
         x, y, r = lon[f], lat[f], accuracy[f] + BOUNDARY_TOLERANCE_M
         e = (terms[f, 0], terms[f, 1], terms[f, 2])
         for a in range(lo[f], hi[f]):

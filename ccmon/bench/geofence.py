@@ -202,7 +202,8 @@ def postgis_rows(
 ) -> tuple[list[tuple[str, str]], NDArray[np.bool_] | None]:
     """The PostGIS lines of a table (or why there are none), and its answers."""
     if dsn is None:
-        return [("PostGIS 3 ST_Covers", f"skipped: {postgis.missing()}")], None
+        why = postgis.missing() or "left out (--no-postgis)"
+        return [("PostGIS 3 ST_Covers", f"skipped: {why}")], None
     pairs = ev.fix.shape[0]
     took, inside = postgis.covers(
         dsn, shapes, ev.zone, batch.lon[ev.fix], batch.lat[ev.fix], repeat=max(1, batches // 2)

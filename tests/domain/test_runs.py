@@ -14,8 +14,8 @@ from domain import (
     SeparationState,
     SeparationStates,
     Times,
+    by_key_then_time,
 )
-from domain.order import by_key_then_time
 
 keys = st.integers(0, 30)
 runs = st.builds(
