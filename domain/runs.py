@@ -132,13 +132,12 @@ class RunStates(_Keyed[RunState]):
         )
 
 
-def _last_of_each(key: Ids) -> Flags:
-    """Where a sorted `key` changes next (the last row of each key)."""
-    return np.append(key[1:] != key[:-1], True)[: key.shape[0]]
-
-
-def _first_of_each(key: Ids) -> Flags:
-    return np.append(True, key[1:] != key[:-1])[: key.shape[0]]
+def _newest_rows(key: Ids, time: Seconds) -> Ids:
+    """Per key, the row of its newest time (the later row on a tie), in key order."""
+    order = by_key_then_time(key, time)
+    k = key[order]
+    last: Flags = np.append(k[1:] != k[:-1], True)[: k.shape[0]]
+    return order[last]
 
 
 # Columns of a device's remembered fix; a time of NaN: none yet.
@@ -249,10 +248,8 @@ class Positions(_Keyed[LastFix]):
     @classmethod
     def newest(cls, key: Ids, fix: NDArray[np.float64]) -> Positions:
         """Per key, its newest of the `fix` rows (the later row on a tie)."""
-        order = by_key_then_time(key, fix[:, TIME])
-        k = key[order]
-        last = order[_last_of_each(k)]
-        return Positions(key[last], fix[last])
+        rows = _newest_rows(key, fix[:, TIME])
+        return Positions(key[rows], fix[rows])
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -277,18 +274,14 @@ class Times(_Keyed[float]):
     @classmethod
     def newest(cls, key: Ids, time: Seconds) -> Times:
         """The newest of `time` per key."""
-        order = by_key_then_time(key, time)
-        k = key[order]
-        last = order[_last_of_each(k)]
-        return cls(key[last], time[last])
+        rows = _newest_rows(key, time)
+        return cls(key[rows], time[rows])
 
     @classmethod
     def earliest(cls, key: Ids, time: Seconds) -> Times:
         """The earliest of `time` per key."""
-        order = by_key_then_time(key, time)
-        k = key[order]
-        first = order[_first_of_each(k)]
-        return cls(key[first], time[first])
+        negated = cls.newest(key, -time)
+        return cls(negated.key, -negated.time)
 
     def __getitem__(self, key: int) -> float:
         return float(self.time[self._row(key)])
