@@ -45,6 +45,7 @@ from domain.orders import (
     add_months,
     check_period,
 )
+from domain.prohibitions import Party, Prohibition
 from domain.rejections import Rejected
 from domain.runs import Positions, RunStates, SeparationStates, Times
 from domain.subjects import Device, DeviceKind, SupervisionLevel
@@ -100,7 +101,9 @@ __all__ = [
     "MonitoringOrder",
     "OneOffWindow",
     "OrderError",
+    "Party",
     "Positions",
+    "Prohibition",
     "Rejected",
     "Role",
     "RunState",

@@ -24,6 +24,8 @@ class AlertKind(StrEnum):
     LEAVE_OVERDUE = "leave_overdue"  # not back in the district when the leave ended
     ORDER_ENDING = "order_ending"  # the monitoring order ends within days: review it
     CHECK_IN_MISSED = "check_in_missed"  # a check-in request went unanswered
+    PROTECTED_PERSON_PROXIMITY = "protected_person_proximity"  # near a protected person
+    PROHIBITED_CONTACT = "prohibited_contact"  # met a subject the order forbids meeting
 
 
 class Severity(StrEnum):
@@ -47,6 +49,8 @@ SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.LEAVE_OVERDUE: Severity.HIGH,
     AlertKind.ORDER_ENDING: Severity.NORMAL,
     AlertKind.CHECK_IN_MISSED: Severity.HIGH,
+    AlertKind.PROTECTED_PERSON_PROXIMITY: Severity.CRITICAL,
+    AlertKind.PROHIBITED_CONTACT: Severity.HIGH,
 }
 
 
@@ -97,6 +101,7 @@ class Finding:
     lat: float | None = None
     cleared: bool = False
     order_id: int | None = None  # the order a reminder is about
+    prohibition_id: int | None = None  # the pair a prohibition order keeps apart
 
     @property
     def severity(self) -> Severity:

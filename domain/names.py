@@ -27,6 +27,8 @@ KIND_NAMES: dict[AlertKind, tuple[str, str]] = {
     AlertKind.LEAVE_OVERDUE: ("Not back from leave", "请假逾期未归"),
     AlertKind.ORDER_ENDING: ("Order ending", "监管期限将满"),
     AlertKind.CHECK_IN_MISSED: ("Check-in missed", "未响应签到"),
+    AlertKind.PROTECTED_PERSON_PROXIMITY: ("Near a protected person", "接近受保护人"),
+    AlertKind.PROHIBITED_CONTACT: ("Prohibited contact", "违反禁止令接触"),
 }
 SEVERITY_NAMES: dict[Severity, tuple[str, str]] = {
     Severity.CRITICAL: ("critical", "紧急"),

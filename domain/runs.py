@@ -140,8 +140,9 @@ def _newest_rows(key: Ids, time: Seconds) -> Ids:
     return order[last]
 
 
-# Columns of a device's remembered fix; a time of NaN: none yet.
-TIME, LON, LAT, ACCURACY = range(4)
+# Columns of a device's remembered fix (SPEED: only where a rule keeps it); a time of NaN: none
+# yet.
+TIME, LON, LAT, ACCURACY, SPEED = range(5)
 
 
 def _fix_rows(fixes: list[LastFix | None]) -> NDArray[np.float64]:
@@ -215,7 +216,7 @@ class SeparationStates(_Keyed[SeparationState]):
 @dataclass(frozen=True, slots=True, eq=False)
 class Positions(_Keyed[LastFix]):
     """Each key's (a subject's) newest fix, sorted by key: rows of TIME, LON, LAT,
-    ACCURACY."""
+    ACCURACY (a rule may keep columns of its own after these: proximity its SPEED)."""
 
     key: Ids
     fix: NDArray[np.float64]
@@ -244,6 +245,10 @@ class Positions(_Keyed[LastFix]):
         return Positions.newest(
             np.concatenate([fresh.key, self.key]), np.concatenate([fresh.fix, self.fix])
         )
+
+    def at(self, keys: Ids) -> NDArray[np.float64]:
+        """The row of each of `keys`; NaN where a key has none."""
+        return np.concatenate([self.fix, np.full((1, self.fix.shape[1]), np.nan)])[self._pick(keys)]
 
     @classmethod
     def newest(cls, key: Ids, fix: NDArray[np.float64]) -> Positions:

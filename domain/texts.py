@@ -33,6 +33,24 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "宵禁时段不在住所区域：距边界 {m:.0f} 米",
     ),
     "curfew_back": ("back inside the home zone during curfew", "宵禁时段已回到住所区域"),
+    # The distance an order sets, never the measured one: with the subject's position it
+    # would tell where the protected person is.
+    "protected_near": (
+        "within {r:.0f} m of protected person P-{person}",
+        "进入受保护人 P-{person} 的 {r:.0f} 米范围内",
+    ),
+    "protected_away": (
+        "no longer within {r:.0f} m of protected person P-{person}",
+        "已离开受保护人 P-{person} 的 {r:.0f} 米范围",
+    ),
+    "contact_near": (
+        "within {r:.0f} m of subject {other}, whom the order forbids meeting",
+        "与禁止接触的矫正对象 {other} 相距不足 {r:.0f} 米",
+    ),
+    "contact_over": (
+        "apart again from subject {other} ({m:.0f} m)",
+        "已与矫正对象 {other} 分开（相距 {m:.0f} 米）",
+    ),
     "separation_apart": (
         "phone and wristband {m:.0f} m apart",
         "手机与腕带相距 {m:.0f} 米（人机分离）",

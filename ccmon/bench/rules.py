@@ -4,8 +4,10 @@ A county of subjects, each strict (严管) with a phone and a wristband, one sha
 and one exclusion circle each, all under an order. Batches carry fixes of both devices of
 random subjects: most inside and together, 2% of subjects out of the district, 2% with the
 phone left behind. Stages are timed separately, best of several batches: the order check,
-the geofence, the rules over the batch (zone + separation) and a clock tick (silence, curfew
-start, leave end, order reminders).
+the geofence, the rules over the batch (zone + separation), prohibition orders' proximity
+(1,000 protected persons, each protected from 1-3 subjects, reporting once a batch; 2,000
+pairs of subjects who must not meet) and a clock tick (silence, curfew start, leave end,
+order reminders).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from alerts import Memory, Registry, RuleBook
+from alerts.proximity import Pairs, ProximityState, proximity_findings
 from ccmon.bench.common import print_table
 from domain import (
     Assignment,
@@ -27,6 +30,8 @@ from domain import (
     FixBatch,
     FixSource,
     MonitoringOrder,
+    Party,
+    Prohibition,
     SupervisionLevel,
     Zone,
     ZoneRole,
@@ -117,6 +122,40 @@ def _batch(subjects: int, fixes: int, t0: float, rng: np.random.Generator) -> Fi
     )
 
 
+_PROTECTED = 1000
+_PROHIBITED = 2000
+
+
+def _prohibitions(subjects: int, rng: np.random.Generator) -> list[Prohibition]:
+    out: list[Prohibition] = []
+    for p in range(1, _PROTECTED + 1):
+        for s in rng.choice(subjects, int(rng.integers(1, 4)), replace=False) + 1:
+            out.append(Prohibition(len(out) + 1, int(s), p, Party.PROTECTED, 500.0))
+    for a, b in rng.integers(1, subjects + 1, (_PROHIBITED, 2)).tolist():
+        if a != b:
+            out.append(Prohibition(len(out) + 1, a, b, Party.SUBJECT, 200.0, for_s=60.0))
+    return out
+
+
+def _protected_fixes(t0: float, rng: np.random.Generator) -> FixBatch:
+    """Each protected person's phone once a batch, somewhere in the county."""
+    n = _PROTECTED
+    k = _M_PER_DEG * math.cos(math.radians(_CENTRE[1]))
+    time = t0 + rng.uniform(0, 5, n)
+    return FixBatch(
+        subject=np.arange(1, n + 1, dtype=np.int64),
+        device=np.arange(1, n + 1, dtype=np.int64),
+        time=time,
+        lon=_CENTRE[0] + rng.uniform(-8000, 8000, n) / k,
+        lat=_CENTRE[1] + rng.uniform(-8000, 8000, n) / _M_PER_DEG,
+        accuracy=np.full(n, 15.0),
+        source=[FixSource.GNSS] * n,
+        battery=np.full(n, 60, np.int16),
+        seq=np.arange(n, dtype=np.int64),
+        received=time,
+    )
+
+
 def _timed(fn: Callable[[], T], times: list[float]) -> T:
     """Call `fn`, adding how long it took to `times`."""
     t0 = time.perf_counter()
@@ -137,28 +176,49 @@ def run(
     order_t: list[float] = []
     geo_t: list[float] = []
     judge_t: list[float] = []
+    near_t: list[float] = []
     tick_t: list[float] = []
     findings = 0
+    pairs = Pairs.build(_prohibitions(subjects, rng))
+    near = ProximityState()
     for i in range(batches):
         batch = _batch(subjects, fixes, now + 10 * i, rng)
+        protected = _protected_fixes(now + 10 * i, rng)
         _timed(partial(rules.registry.orders.covered, batch.subject, batch.time), order_t)
         ev = _timed(partial(rules.registry.index.evaluate, batch), geo_t)
         verdict = _timed(partial(rules.judge, batch, ev), judge_t)
         rules.apply(verdict, versions={})
+        found, moved = _timed(
+            partial(
+                proximity_findings,
+                batch,
+                protected,
+                near,
+                pairs=pairs,
+                policies=rules.registry.policies,
+            ),
+            near_t,
+        )
+        near = near.updated(moved)
+        findings += len(found)
         clock = now + 10 * i + 5
         tick = _timed(partial(rules.tick, clock), tick_t)
         rules.apply(tick, versions={}, now=clock)
         findings += len(verdict.findings) + len(tick.findings)
     ms = 1000
-    total = min(order_t) + min(geo_t) + min(judge_t)
+    total = min(order_t) + min(geo_t) + min(judge_t) + min(near_t)
     rows = [
         ("subjects (phone + wristband each) / fixes per batch", f"{subjects:,} / {fixes:,}"),
         ("county built (zones compiled, registry)", f"{build_s:.1f} s"),
         (f"order check, best of {batches}", f"{min(order_t) * ms:,.1f} ms"),
         ("geofence", f"{min(geo_t) * ms:,.1f} ms"),
         ("rules over the batch (zone + separation)", f"{min(judge_t) * ms:,.1f} ms"),
+        (
+            f"proximity ({_PROTECTED:,} protected persons, {len(pairs.id):,} pairs)",
+            f"{min(near_t) * ms:,.1f} ms",
+        ),
         ("clock tick (silence, curfew, leaves, reminders)", f"{min(tick_t) * ms:,.1f} ms"),
-        ("fixes/s through order check + geofence + rules", f"{fixes / total:,.0f}"),
+        ("fixes/s through order check + geofence + rules + proximity", f"{fixes / total:,.0f}"),
         ("findings over all batches", f"{findings:,}"),
     ]
     print_table(rows)

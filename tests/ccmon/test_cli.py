@@ -74,6 +74,8 @@ def test_the_rules_benchmark_runs_and_finds_what_it_plants() -> None:
     rows = {k.strip(): v.strip() for k, v in rows.items()}
     assert rows["subjects (phone + wristband each) / fixes per batch"] == "200 / 2,000"
     assert rows["geofence"].endswith(" ms")
+    [proximity] = [v for k, v in rows.items() if k.startswith("proximity (1,000 protected")]
+    assert proximity.endswith(" ms")
     assert int(rows["findings over all batches"].replace(",", "")) >= 4
 
 

@@ -1,0 +1,31 @@
+"""Prohibition orders (禁止令, Criminal Law Art. 38 and 72): people a subject must not come
+near. A protected person (a victim, a witness) whose phone reports is a moving exclusion
+zone around that phone; another subject named in the order (a co-defendant) must not be met.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Party(StrEnum):
+    """Who is on the other side of a prohibition."""
+
+    PROTECTED = "protected"  # a protected person: their phone's position
+    SUBJECT = "subject"  # another subject under community correction
+
+
+@dataclass(frozen=True, slots=True)
+class Prohibition:
+    """One pair an order keeps apart: `subject_id` and `other_id` (a protected person's id,
+    or another subject's), at least `distance_m` apart. Contact between two subjects counts
+    once they were within it for `for_s` seconds; a protected person's zone is entered as an
+    exclusion zone is (confirmed over fixes by the subject's level)."""
+
+    id: int
+    subject_id: int
+    other_id: int
+    other: Party
+    distance_m: float
+    for_s: float = 0.0
