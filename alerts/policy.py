@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from domain import Ids, LevelPolicy, SupervisionLevel
+from domain import Ids, LevelPolicy, Spans, SupervisionLevel
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,9 +25,7 @@ class Policies:
     subjects: Ids
     level: NDArray[np.int64]
     by_level: tuple[LevelPolicy, ...]
-    # level by subject id, when ids are dense enough for a table (the last entry stands for
-    # every id beyond it): a gather instead of a binary search per fix
-    table: NDArray[np.int64] | None = None
+    spans: Spans  # each subject's row
 
     @classmethod
     def build(
@@ -35,12 +33,7 @@ class Policies:
     ) -> Policies:
         subjects = np.array(sorted(levels), dtype=np.int64)
         level = np.array([_LEVELS.index(levels[s]) for s in subjects.tolist()], dtype=np.int64)
-        table = None
-        top = int(subjects[-1]) + 1 if subjects.size else 0
-        if subjects.size and subjects[0] >= 0 and top <= 4 * subjects.shape[0] + 100_000:
-            table = np.zeros(top + 1, dtype=np.int64)
-            table[subjects] = level
-        return cls(subjects, level, tuple(policy[lv] for lv in _LEVELS), table)
+        return cls(subjects, level, tuple(policy[lv] for lv in _LEVELS), Spans.of(subjects))
 
     def of(self, subject_id: int) -> LevelPolicy:
         return self.by_level[int(self._level_rows(np.array([subject_id]))[0])]
@@ -51,10 +44,5 @@ class Policies:
         return values[self._level_rows(subject)]
 
     def _level_rows(self, subject: Ids) -> NDArray[np.int64]:
-        if self.subjects.shape[0] == 0:
-            return np.zeros(subject.shape[0], dtype=np.int64)
-        if self.table is not None:
-            found = self.table[np.clip(subject, 0, self.table.shape[0] - 1)]
-            return np.where(subject >= 0, found, 0)
-        i = np.clip(np.searchsorted(self.subjects, subject), 0, self.subjects.shape[0] - 1)
-        return np.where(self.subjects[i] == subject, self.level[i], 0)
+        lo, hi = self.spans.rows(subject)
+        return np.append(self.level, 0)[np.where(hi > lo, lo, self.level.shape[0])]

@@ -25,7 +25,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alerts.confirm import confirm
-from domain import AlertKind, Finding, Ids, Party, Positions, RunStates, Text, by_key_then_time
+from domain import (
+    AlertKind,
+    Finding,
+    Ids,
+    Party,
+    Positions,
+    RunStates,
+    Spans,
+    Text,
+    by_key_then_time,
+)
 from domain.runs import ACCURACY, LAT, LON, SPEED, TIME
 from geofence import haversine
 
@@ -58,7 +68,7 @@ class Pairs:
     protected: Flags
     distance: Floats
     for_s: Floats
-    member: Ids
+    member: Spans
     row: Ids
 
     @classmethod
@@ -77,14 +87,13 @@ class Pairs:
             protected=protected,
             distance=np.array([p.distance_m for p in rows], dtype=np.float64),
             for_s=np.array([p.for_s for p in rows], dtype=np.float64),
-            member=member[by_member],
+            member=Spans.of(member[by_member]),
             row=row[by_member],
         )
 
     def of(self, party: Ids) -> tuple[Ids, Ids]:
         """(index into `party`, pair row) for every pair each party is in."""
-        lo = np.searchsorted(self.member, party, side="left")
-        hi = np.searchsorted(self.member, party, side="right")
+        lo, hi = self.member.rows(party)
         count = hi - lo
         which = np.repeat(np.arange(party.shape[0], dtype=np.int64), count)
         first = np.cumsum(count) - count

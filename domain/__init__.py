@@ -35,7 +35,7 @@ from domain.fixes import (
 )
 from domain.levels import DEFAULT_LEVELS, LevelPolicy
 from domain.names import KIND_NAMES, LEVEL_NAMES, SEVERITY_NAMES, name_of, names
-from domain.order import by_key_then_time
+from domain.order import Spans, by_key_then_time
 from domain.orders import (
     ORDER_MAX_MONTHS,
     Leave,
@@ -112,6 +112,7 @@ __all__ = [
     "SeparationState",
     "SeparationStates",
     "Severity",
+    "Spans",
     "SupervisionLevel",
     "Text",
     "Times",

@@ -16,6 +16,7 @@ from domain import (
     FixSource,
     Ids,
     Metres,
+    Spans,
     Zone,
     ZoneRole,
     by_key_then_time,
@@ -148,9 +149,7 @@ class ZoneIndex:
     kind: NDArray[np.int8]
     row: Ids  # the zone's row among polygons or circles; schedule row = table row
     plain: NDArray[np.bool_]  # applies always, nothing suspended: no schedule to check
-    # first[s] .. first[s + 1] are subject s's table rows, when subject ids are dense enough
-    # for a table; None: binary search.
-    first: Ids | None
+    spans: Spans  # each subject's rows in the table
 
     problems: tuple[str, ...]  # zones and assignments left out, and why
 
@@ -194,7 +193,7 @@ class ZoneIndex:
             kind=np.array([where[a.zone_id][0] for a in rows], dtype=np.int8),
             row=np.array([where[a.zone_id][1] for a in rows], dtype=np.int64),
             plain=schedules.always & (ptr[1:] == ptr[:-1]),
-            first=_first_rows(subject_ids),
+            spans=Spans.of(subject_ids),
             problems=tuple(problems),
         )
 
@@ -209,13 +208,7 @@ class ZoneIndex:
 
     def _rows(self, subject: Ids) -> tuple[Ids, Ids]:
         """Each fix's subject's assignment-table rows: lo[f] .. hi[f]."""
-        if self.first is not None:
-            s = np.clip(subject, 0, self.first.shape[0] - 2)
-            return self.first[s], self.first[s + 1]
-        return (
-            np.searchsorted(self.subject, subject, side="left"),
-            np.searchsorted(self.subject, subject, side="right"),
-        )
+        return self.spans.rows(subject)
 
     def starting(self, since: float, now: float) -> Ids:
         """Assignments whose schedule began to apply in (since, now]: off at `since`, on at
@@ -272,15 +265,6 @@ class ZoneIndex:
             status=status,
             boundary_distance=boundary_distance,
         )
-
-
-def _first_rows(subject: Ids) -> Ids | None:
-    """Dense database ids: a table of first rows beats two binary searches per fix. The last
-    entry stands for every id beyond the table: no rows."""
-    top = int(subject[-1]) + 1 if subject.size else 0
-    if top > 4 * subject.shape[0] + 100_000:
-        return None
-    return np.searchsorted(subject, np.arange(top + 2)).astype(np.int64)
 
 
 def warm_up() -> None:

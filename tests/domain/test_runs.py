@@ -13,6 +13,7 @@ from domain import (
     RunStates,
     SeparationState,
     SeparationStates,
+    Spans,
     Times,
     by_key_then_time,
 )
@@ -99,3 +100,20 @@ def test_times_keep_the_newest_and_the_earliest_per_key(
     assert dict(Times.of(old).latest(newest)) == {**old, **later}
     got = Times.of(old).at(np.array(asked, dtype=np.int64), -1.0)
     assert got.tolist() == [old.get(k, -1.0) for k in asked]
+
+
+@given(
+    st.lists(st.integers(-50, 50), max_size=80),
+    st.lists(st.integers(-80, 80), max_size=40),
+    st.booleans(),
+)
+def test_spans_find_each_keys_rows_as_binary_search_does(
+    column: list[int], asked: list[int], sparse: bool
+) -> None:
+    key = np.array(sorted(column + ([10**9] if sparse and column else [])), dtype=np.int64)
+    spans = Spans.of(key)
+    assert (spans.first is None) == (sparse or not column)  # the table, or the fallback
+    lo, hi = spans.rows(np.array(asked, dtype=np.int64))
+    assert (hi - lo).tolist() == [int((key == k).sum()) for k in asked]
+    for a, b, k in zip(lo.tolist(), hi.tolist(), asked, strict=True):
+        assert (key[a:b] == k).all()
