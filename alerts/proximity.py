@@ -10,6 +10,15 @@ near; one farther even with all of them taken off observes them apart; anything 
 proves neither. Near a protected person is confirmed over fixes as a zone entry is (by the
 subject's level); contact between two subjects once they were near for the order's `for_s`.
 
+Early warning: a subject moving toward a protected person at 0.3 m/s or more whose motion
+and theirs (each from its own last two fixes, a move within the accuracies counting as
+standing still) bring it, on straight lines, within the order's distance less both
+accuracies in at most the order's `warn_s`, observes an approach; any other pair of fresh,
+measured fixes observes none (a subject passing by misses the circle; one standing still
+is not heading anywhere, even as the protected person walks up). Confirmed like nearness,
+it opens `approaching` with the predicted time, and clears by itself when the subject
+turns away.
+
 The join is the order's table, not a search in space: an order names a subject's few
 counterparts, so each fix meets its pairs by one lookup, whoever else is about.
 """
@@ -36,8 +45,8 @@ from domain import (
     Text,
     by_key_then_time,
 )
-from domain.runs import ACCURACY, LAT, LON, SPEED, TIME
-from geofence import haversine
+from domain.runs import ACCURACY, LAT, LON, TIME
+from geofence import EARTH_RADIUS_M, haversine
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -49,7 +58,14 @@ Flags = NDArray[np.bool_]
 Floats = NDArray[np.float64]
 
 _NEVER = np.iinfo(np.int64).max  # a run length no run reaches: contact confirms by time
-_COLUMNS = 5  # a party's newest fix: TIME, LON, LAT, ACCURACY, SPEED
+# A party's newest fix: TIME, LON, LAT, ACCURACY, then its motion: SPEED since the fix before
+# (m/s), velocity EAST and NORTH (m/s) measured from the ANCHOR fix (A_*): the last one it
+# had moved beyond both accuracies from; NaN while unknown, 0 after _STILL_S without.
+SPEED, EAST, NORTH, A_TIME, A_LON, A_LAT, A_ACCURACY = range(4, 11)
+_COLUMNS = 11
+_STILL_S = 60.0
+_CLOSING_M_S = 0.3  # slower than this toward a protected person is not heading for them
+_M_PER_RAD = EARTH_RADIUS_M
 
 
 def party_key(protected: Flags, ids: Ids) -> Ids:
@@ -68,6 +84,7 @@ class Pairs:
     protected: Flags
     distance: Floats
     for_s: Floats
+    warn_s: Floats
     member: Spans
     row: Ids
 
@@ -87,6 +104,7 @@ class Pairs:
             protected=protected,
             distance=np.array([p.distance_m for p in rows], dtype=np.float64),
             for_s=np.array([p.for_s for p in rows], dtype=np.float64),
+            warn_s=np.array([p.warn_s for p in rows], dtype=np.float64),
             member=Spans.of(member[by_member]),
             row=row[by_member],
         )
@@ -103,16 +121,21 @@ class Pairs:
 
 @dataclass(frozen=True, slots=True)
 class ProximityState:
-    """Each pair's run (by prohibition id) and each party's newest fix with its speed (by
-    party key)."""
+    """Each pair's runs, of nearness and of approach (by prohibition id), and each party's
+    newest fix with its motion (by party key)."""
 
     runs: RunStates = field(default_factory=RunStates.none)
+    approach: RunStates = field(default_factory=RunStates.none)
     tracks: Positions = field(
         default_factory=lambda: Positions(np.zeros(0, np.int64), np.zeros((0, _COLUMNS)))
     )
 
     def updated(self, newer: ProximityState) -> ProximityState:
-        return ProximityState(self.runs.updated(newer.runs), self.tracks.newer(newer.tracks))
+        return ProximityState(
+            self.runs.updated(newer.runs),
+            self.approach.updated(newer.approach),
+            self.tracks.newer(newer.tracks),
+        )
 
 
 def proximity_findings(
@@ -147,25 +170,36 @@ def proximity_findings(
         (state.tracks.at(pairs.subject), state.tracks.at(pairs.other)),
         policies.column(pairs.subject, "pair_window_s"),
         pairs.distance,
+        np.where(pairs.protected, pairs.warn_s, 0.0),
     )
-    near, decisive, apart, speed, where = observed
+    near, decisive, moved, where, heading, eta = observed
     contact = ~pairs.protected[pair]
+    min_run = policies.column(subject, "confirm_fixes").astype(np.int64)
+    min_span = policies.column(subject, "confirm_s")
     t = confirm(
         pairs.id[pair],
         time[fix],
         near,
         decisive,
         state.runs,
-        min_run=np.where(
-            contact, _NEVER, policies.column(subject, "confirm_fixes").astype(np.int64)
-        ),
-        min_span_s=np.where(contact, pairs.for_s[pair], policies.column(subject, "confirm_s")),
+        min_run=np.where(contact, _NEVER, min_run),
+        min_span_s=np.where(contact, pairs.for_s[pair], min_span),
         order=order,
     )
-    moved = np.column_stack([*(c[fix] for c in fixes), speed])
+    a = confirm(
+        pairs.id[pair],
+        time[fix],
+        heading == 1,
+        heading >= 0,
+        state.approach,
+        min_run=min_run,
+        min_span_s=min_span,
+        order=order,
+    )
     tracks = Positions.newest(key[fix], moved)
-    findings = _findings(t.rows, t.active, pair, time[fix], apart, where, pairs)
-    return findings, ProximityState(t.state, tracks)
+    findings = _findings(t.rows, t.active, pair, time[fix], where, pairs)
+    findings += _warnings(a.rows, a.active, pair, time[fix], eta, where, pairs)
+    return findings, ProximityState(t.state, a.state, tracks)
 
 
 def _findings(
@@ -173,7 +207,6 @@ def _findings(
     active: Flags,
     pair: Ids,
     time: EpochSeconds,
-    apart: Floats,
     where: Floats,
     pairs: Pairs,
 ) -> list[Finding]:
@@ -190,7 +223,7 @@ def _findings(
         else:
             kind = AlertKind.PROHIBITED_CONTACT
             words = "contact_near" if on else "contact_over"
-            m = float(apart[r])
+            m = float(haversine(*where[r].tolist()))
             sides = [
                 (a, 0, {"r": limit, "m": m, "other": b}),
                 (b, 1, {"r": limit, "m": m, "other": a}),
@@ -211,6 +244,81 @@ def _findings(
     return out
 
 
+def _warnings(
+    rows: Ids,
+    active: Flags,
+    pair: Ids,
+    time: EpochSeconds,
+    eta: Floats,
+    where: Floats,
+    pairs: Pairs,
+) -> list[Finding]:
+    """The approach to a protected person begun (with the predicted minutes) or given up."""
+    out = []
+    for r, on in zip(rows.tolist(), active.tolist(), strict=True):
+        p = int(pair[r])
+        params = {"person": -int(pairs.other[p]), "r": float(pairs.distance[p])}
+        if on:
+            params["min"] = float(eta[r]) / 60
+        out.append(
+            Finding(
+                kind=AlertKind.APPROACHING,
+                subject_id=int(pairs.subject[p]),
+                time=float(time[r]),
+                message=Text(
+                    "protected_approaching" if on else "protected_not_approaching", params
+                ),
+                lon=float(where[r, 0]),
+                lat=float(where[r, 1]),
+                cleared=not on,
+                prohibition_id=int(pairs.id[p]),
+            )
+        )
+    return out
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _reach_s(px: float, py: float, wx: float, wy: float, radius: float) -> float:
+    """When a point at p moving at w (relative to the centre) first comes within `radius`;
+    inf if it never does (or moves away)."""
+    a = wx * wx + wy * wy
+    b = 2.0 * (px * wx + py * wy)
+    c = px * px + py * py - radius * radius
+    disc = b * b - 4.0 * a * c
+    if a == 0.0 or disc < 0.0:
+        return np.inf
+    first = (-b - math.sqrt(disc)) / (2.0 * a)
+    return first if first > 0.0 else np.inf
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _move(tr: Floats, s: int, t: float, lon: float, lat: float, accuracy: float) -> None:
+    """Party `s`'s track (row s of `tr`) after its fix at t: the newest fix, the speed since
+    the one before, the velocity from the anchor."""
+    if not math.isnan(tr[s, TIME]) and t <= tr[s, TIME]:
+        return  # a late fix: the track stays what the newest one showed
+    anchored = True
+    if math.isnan(tr[s, TIME]):
+        tr[s, SPEED], tr[s, EAST], tr[s, NORTH] = 0.0, np.nan, np.nan
+    else:
+        moved = haversine(tr[s, LON], tr[s, LAT], lon, lat)
+        tr[s, SPEED] = moved / max(t - tr[s, TIME], 1.0)
+        since = t - tr[s, A_TIME]
+        if tr[s, A_TIME] != tr[s, TIME]:  # the anchor is an older fix
+            moved = haversine(tr[s, A_LON], tr[s, A_LAT], lon, lat)
+        if moved > accuracy + tr[s, A_ACCURACY]:
+            m = math.radians(1.0) * _M_PER_RAD
+            tr[s, EAST] = (lon - tr[s, A_LON]) * math.cos(math.radians(lat)) * m / since
+            tr[s, NORTH] = (lat - tr[s, A_LAT]) * m / since
+        elif since >= _STILL_S:
+            tr[s, EAST] = tr[s, NORTH] = 0.0
+        else:
+            anchored = False  # still within the accuracies of the anchor: it stays
+    if anchored:
+        tr[s, A_TIME], tr[s, A_LON], tr[s, A_LAT], tr[s, A_ACCURACY] = t, lon, lat, accuracy
+    tr[s, TIME], tr[s, LON], tr[s, LAT], tr[s, ACCURACY] = t, lon, lat, accuracy
+
+
 @nb.njit(cache=True, error_model="numpy")
 def _observe(
     order: Ids,
@@ -221,49 +329,64 @@ def _observe(
     remembered: tuple[Floats, Floats],
     window: EpochSeconds,
     distance: Floats,
-) -> tuple[Flags, Flags, Floats, Floats, Floats]:
+    warn_s: EpochSeconds,
+) -> tuple[Flags, Flags, Floats, Floats, NDArray[np.int8], Floats]:
     """Each (fix, pair) row in (pair, time) `order` against the other side's newest earlier
-    fix: near, decisive, how far apart, the fix's own speed, and where each side was
-    (subject lon, lat, other lon, lat)."""
+    fix: near, decisive, the fix's party's track after it, where each side was
+    (subject lon, lat, other lon, lat), and for pairs with a warning time whether the subject
+    is heading for the protected person (1, 0; -1: cannot tell) and in how many seconds it
+    would be within the distance."""
     time, lon, lat, accuracy = fixes
     first, second = remembered
     n = order.shape[0]
     near, decisive = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
-    apart, speed, where = np.zeros(n), np.zeros(n), np.full((n, 4), np.nan)
+    tracks, where = np.empty((n, _COLUMNS)), np.full((n, 4), np.nan)
+    heading, eta = np.full(n, -1, np.int8), np.full(n, np.inf)
+    m = math.radians(1.0) * _M_PER_RAD
+    tr = np.empty((2, _COLUMNS))
     i = 0
     while i < n:
         p = pair[order[i]]
-        track = [
-            (first[p, TIME], first[p, LON], first[p, LAT], first[p, ACCURACY], first[p, SPEED]),
-            (
-                second[p, TIME],
-                second[p, LON],
-                second[p, LAT],
-                second[p, ACCURACY],
-                second[p, SPEED],
-            ),
-        ]
+        tr[0, :], tr[1, :] = first[p], second[p]
         while i < n and pair[order[i]] == p:
             r = order[i]
             i += 1
-            f, s = fix[r], side[r]
+            f, s, o = fix[r], side[r], 1 - side[r]
             t = time[f]
-            own, other = track[s], track[1 - s]
-            v = own[SPEED] if t <= own[TIME] else 0.0
-            if not math.isnan(own[TIME]) and t > own[TIME]:
-                moved = haversine(own[LON], own[LAT], lon[f], lat[f])
-                v = moved / max(t - own[TIME], 1.0)
-            speed[r] = v
-            here = (t, lon[f], lat[f], accuracy[f], v)
             where[r, 2 * s], where[r, 2 * s + 1] = lon[f], lat[f]
-            dt = t - other[TIME]
-            if not math.isnan(other[TIME]) and 0.0 <= dt <= window[p]:
-                d = haversine(lon[f], lat[f], other[LON], other[LAT])
-                slack = accuracy[f] + other[ACCURACY] + other[SPEED] * dt
-                near[r] = d + slack <= distance[p]
-                decisive[r] = near[r] or d - slack > distance[p]
-                apart[r] = d
-                where[r, 2 - 2 * s], where[r, 3 - 2 * s] = other[LON], other[LAT]
-            if math.isnan(own[TIME]) or t > own[TIME]:
-                track[s] = here
-    return near, decisive, apart, speed, where
+            dt = t - tr[o, TIME]
+            if not math.isnan(tr[o, TIME]) and 0.0 <= dt <= window[p]:
+                slack = accuracy[f] + tr[o, ACCURACY] + tr[o, SPEED] * dt
+                # the way along the meridian is never longer than the great circle: most
+                # pairs are apart by that alone
+                if abs(math.radians(lat[f] - tr[o, LAT])) * _M_PER_RAD - slack > distance[p]:
+                    decisive[r] = True
+                else:
+                    d = haversine(lon[f], lat[f], tr[o, LON], tr[o, LAT])
+                    near[r] = d + slack <= distance[p]
+                    decisive[r] = near[r] or d - slack > distance[p]
+                where[r, 2 * o], where[r, 2 * o + 1] = tr[o, LON], tr[o, LAT]
+            _move(tr, s, t, lon[f], lat[f], accuracy[f])
+            tracks[r, :] = tr[s]
+            sure = distance[p] - accuracy[f] - tr[o, ACCURACY]
+            if (
+                warn_s[p] > 0
+                and decisive[r]
+                and not near[r]
+                and sure > 0
+                and not math.isnan(tr[s, EAST])
+                and not math.isnan(tr[o, EAST])
+            ):
+                # both now (the older fix carried on at its velocity); the subject relative
+                # to the protected person; the subject's own velocity: one standing still
+                # is heading nowhere, whoever walks up to it
+                ox = (tr[o, LON] - lon[f]) * math.cos(math.radians(lat[f])) * m + tr[o, EAST] * dt
+                oy = (tr[o, LAT] - lat[f]) * m + tr[o, NORTH] * dt
+                sign = 1.0 if s == 1 else -1.0
+                px, py = sign * ox, sign * oy
+                wx, wy = sign * (tr[o, EAST] - tr[s, EAST]), sign * (tr[o, NORTH] - tr[s, NORTH])
+                gap = max(math.sqrt(px * px + py * py), 1e-9)
+                closing = -(px * tr[0, EAST] + py * tr[0, NORTH]) / gap  # row 0: the subject
+                eta[r] = _reach_s(px, py, wx, wy, sure)
+                heading[r] = 1 if closing >= _CLOSING_M_S and eta[r] <= warn_s[p] else 0
+    return near, decisive, tracks, where, heading, eta

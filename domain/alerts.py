@@ -26,6 +26,7 @@ class AlertKind(StrEnum):
     CHECK_IN_MISSED = "check_in_missed"  # a check-in request went unanswered
     PROTECTED_PERSON_PROXIMITY = "protected_person_proximity"  # near a protected person
     PROHIBITED_CONTACT = "prohibited_contact"  # met a subject the order forbids meeting
+    APPROACHING = "approaching"  # heading for a protected person: call before
 
 
 class Severity(StrEnum):
@@ -51,6 +52,7 @@ SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.CHECK_IN_MISSED: Severity.HIGH,
     AlertKind.PROTECTED_PERSON_PROXIMITY: Severity.CRITICAL,
     AlertKind.PROHIBITED_CONTACT: Severity.HIGH,
+    AlertKind.APPROACHING: Severity.NORMAL,
 }
 
 

@@ -21,7 +21,9 @@ class Prohibition:
     """One pair an order keeps apart: `subject_id` and `other_id` (a protected person's id,
     or another subject's), at least `distance_m` apart. Contact between two subjects counts
     once they were within it for `for_s` seconds; a protected person's zone is entered as an
-    exclusion zone is (confirmed over fixes by the subject's level)."""
+    exclusion zone is (confirmed over fixes by the subject's level). A subject heading for a
+    protected person, predicted to be within `distance_m` in at most `warn_s`, is warned of
+    before (0: no warning)."""
 
     id: int
     subject_id: int
@@ -29,3 +31,4 @@ class Prohibition:
     other: Party
     distance_m: float
     for_s: float = 0.0
+    warn_s: float = 300.0

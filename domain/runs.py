@@ -140,9 +140,8 @@ def _newest_rows(key: Ids, time: Seconds) -> Ids:
     return order[last]
 
 
-# Columns of a device's remembered fix (SPEED: only where a rule keeps it); a time of NaN: none
-# yet.
-TIME, LON, LAT, ACCURACY, SPEED = range(5)
+# Columns of a device's remembered fix; a time of NaN: none yet.
+TIME, LON, LAT, ACCURACY = range(4)
 
 
 def _fix_rows(fixes: list[LastFix | None]) -> NDArray[np.float64]:
@@ -216,7 +215,7 @@ class SeparationStates(_Keyed[SeparationState]):
 @dataclass(frozen=True, slots=True, eq=False)
 class Positions(_Keyed[LastFix]):
     """Each key's (a subject's) newest fix, sorted by key: rows of TIME, LON, LAT,
-    ACCURACY (a rule may keep columns of its own after these: proximity its SPEED)."""
+    ACCURACY (a rule may keep columns of its own after these: proximity its party's motion)."""
 
     key: Ids
     fix: NDArray[np.float64]

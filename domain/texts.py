@@ -43,6 +43,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "no longer within {r:.0f} m of protected person P-{person}",
         "已离开受保护人 P-{person} 的 {r:.0f} 米范围",
     ),
+    "protected_approaching": (
+        "heading for protected person P-{person}: within {r:.0f} m in about {min:.0f} min",
+        "正在接近受保护人 P-{person}：约 {min:.0f} 分钟后进入 {r:.0f} 米范围",
+    ),
+    "protected_not_approaching": (
+        "no longer heading for protected person P-{person}",
+        "已不再接近受保护人 P-{person}",
+    ),
     "contact_near": (
         "within {r:.0f} m of subject {other}, whom the order forbids meeting",
         "与禁止接触的矫正对象 {other} 相距不足 {r:.0f} 米",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,21 +14,25 @@ from tests.alerts.support import POLICY, batch, policies
 from tests.alerts.test_confirm import slow_twin
 from tests.helpers import offset
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 VICTIM = Prohibition(1, subject_id=1, other_id=7, other=Party.PROTECTED, distance_m=500.0)
 CODEFENDANT = Prohibition(
     2, subject_id=1, other_id=2, other=Party.SUBJECT, distance_m=200.0, for_s=20.0
 )
 
 Fix = tuple[int, float, float]  # party (a subject's id, a protected person's negated), time, east
+At = tuple[int, float, float, float]  # the same, and north
 
 
 def judge(
-    fixes: list[Fix],
+    fixes: Sequence[Fix | At],
     prohibitions: tuple[Prohibition, ...] = (VICTIM, CODEFENDANT),
     state: ProximityState | None = None,
 ) -> tuple[list[Finding], ProximityState]:
-    def of(rows: list[Fix]) -> tuple[list[int], list[float], list[float], list[float]]:
-        where = [offset(f[2], 0.0) for f in rows]
+    def of(rows: list[Fix | At]) -> tuple[list[int], list[float], list[float], list[float]]:
+        where = [offset(f[2], f[3] if len(f) == 4 else 0.0) for f in rows]
         return (
             [abs(f[0]) for f in rows],
             [f[1] for f in rows],
@@ -52,7 +58,9 @@ def test_a_subject_walking_up_to_a_protected_person_is_alerted_once() -> None:
     # protected person's of 230 proves nothing (the subject may have walked 5 m more since
     # 225: 503 m); the subject's of 235 confirms it.
     assert [(f.kind, f.subject_id, f.time, f.cleared) for f in found] == [
-        (AlertKind.PROTECTED_PERSON_PROXIMITY, 1, 235.0, False)
+        (AlertKind.PROTECTED_PERSON_PROXIMITY, 1, 235.0, False),
+        # and before: heading for them (see the warning tests)
+        (AlertKind.APPROACHING, 1, 65.0, False),
     ]
     alert = found[0]
     assert str(alert.message) == "within 500 m of protected person P-7"
@@ -66,8 +74,37 @@ def test_the_protected_person_moving_toward_a_still_subject_counts_too() -> None
     fixes: list[Fix] = [(1, float(t), 0.0) for t in range(0, 100, 10)]
     fixes += [(-7, t + 5.0, 1500.0 - 15 * t) for t in range(0, 100, 10)]
     found, _ = judge(fixes, (VICTIM,))
-    # The protected person's own speed (1.5 m/s) is allowed for on the subject's fixes.
+    # The protected person's own speed (1.5 m/s) is allowed for on the subject's fixes; the
+    # subject, standing still, is not warned of as heading anywhere.
     assert [(f.kind, f.cleared) for f in found] == [(AlertKind.PROTECTED_PERSON_PROXIMITY, False)]
+
+
+def test_a_warning_comes_minutes_before_and_goes_when_the_subject_turns_away() -> None:
+    fixes: list[Fix] = [(-7, float(t), 0.0) for t in range(0, 400, 10)]
+    # 1.5 m/s toward from 1,000 m for 200 s (to 700 m), then back the way it came
+    fixes += [(1, t + 5.0, 1000.0 - 1.5 * min(t, 400 - t)) for t in range(0, 400, 10)]
+    found, state = judge(fixes, (VICTIM,))
+    # Told at 65 (910 m away: 430 m to go to 480 m, 500 m less both accuracies, at 1.5 m/s:
+    # 287 s); it turned at 205, and the warning went once that was measured.
+    assert [(f.kind, f.time, f.cleared) for f in found] == [
+        (AlertKind.APPROACHING, 65.0, False),
+        (AlertKind.APPROACHING, 230.0, True),
+    ]
+    assert str(found[0].message) == "heading for protected person P-7: within 500 m in about 5 min"
+    # where the subject was when it was told, not the protected person
+    assert (found[0].lon, found[0].lat) == offset(910.0, 0.0)
+    assert not state.runs[1].active  # never near
+
+
+def test_passing_by_on_a_road_or_standing_nearby_is_not_heading_there() -> None:
+    # 10 m/s along a road 650 m north of the protected person, from 3 km west to 3 km east
+    road: list[At] = [(-7, float(t), 0.0, 0.0) for t in range(0, 600, 10)]
+    road += [(1, t + 5.0, -3000.0 + 10.0 * t, 650.0) for t in range(0, 600, 10)]
+    assert judge(road, (VICTIM,))[0] == []
+    # standing 600 m away (jitter within the accuracy), the protected person still too
+    still: list[Fix] = [(-7, float(t), 0.0) for t in range(0, 600, 10)]
+    still += [(1, t + 5.0, 600.0 + (3.0 if t % 20 else -3.0)) for t in range(0, 600, 10)]
+    assert judge(still, (VICTIM,))[0] == []
 
 
 def test_passing_at_a_distance_and_stale_positions_prove_nothing() -> None:
