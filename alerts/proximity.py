@@ -172,7 +172,7 @@ def proximity_findings(
         pairs.distance,
         np.where(pairs.protected, pairs.warn_s, 0.0),
     )
-    near, decisive, moved, where, heading, eta = observed
+    near, decisive, (ended, moved), where, heading, eta = observed
     contact = ~pairs.protected[pair]
     min_run = policies.column(subject, "confirm_fixes").astype(np.int64)
     min_span = policies.column(subject, "confirm_s")
@@ -196,7 +196,9 @@ def proximity_findings(
         min_span_s=min_span,
         order=order,
     )
-    tracks = Positions.newest(key[fix], moved)
+    party = np.column_stack([pairs.subject[ended], pairs.other[ended]]).ravel()
+    seen = ~np.isnan(moved[:, TIME])
+    tracks = Positions.newest(party[seen], moved[seen])
     findings = _findings(t.rows, t.active, pair, time[fix], where, pairs)
     findings += _warnings(a.rows, a.active, pair, time[fix], eta, where, pairs)
     return findings, ProximityState(t.state, a.state, tracks)
@@ -330,17 +332,19 @@ def _observe(
     window: EpochSeconds,
     distance: Floats,
     warn_s: EpochSeconds,
-) -> tuple[Flags, Flags, Floats, Floats, NDArray[np.int8], Floats]:
+) -> tuple[Flags, Flags, tuple[Ids, Floats], Floats, NDArray[np.int8], Floats]:
     """Each (fix, pair) row in (pair, time) `order` against the other side's newest earlier
-    fix: near, decisive, the fix's party's track after it, where each side was
-    (subject lon, lat, other lon, lat), and for pairs with a warning time whether the subject
+    fix: near, decisive, each pair's two tracks at its end (the pairs, then their subject's
+    and other party's tracks in turn), where each side was (subject lon, lat, other lon,
+    lat), and for pairs with a warning time whether the subject
     is heading for the protected person (1, 0; -1: cannot tell) and in how many seconds it
     would be within the distance."""
     time, lon, lat, accuracy = fixes
     first, second = remembered
     n = order.shape[0]
     near, decisive = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
-    tracks, where = np.empty((n, _COLUMNS)), np.full((n, 4), np.nan)
+    where = np.full((n, 4), np.nan)
+    ends, tracks, m_ends = np.empty(n, np.int64), np.empty((2 * n, _COLUMNS)), 0
     heading, eta = np.full(n, -1, np.int8), np.full(n, np.inf)
     m = math.radians(1.0) * _M_PER_RAD
     tr = np.empty((2, _COLUMNS))
@@ -367,7 +371,6 @@ def _observe(
                     decisive[r] = near[r] or d - slack > distance[p]
                 where[r, 2 * o], where[r, 2 * o + 1] = tr[o, LON], tr[o, LAT]
             _move(tr, s, t, lon[f], lat[f], accuracy[f])
-            tracks[r, :] = tr[s]
             sure = distance[p] - accuracy[f] - tr[o, ACCURACY]
             if (
                 warn_s[p] > 0
@@ -389,4 +392,7 @@ def _observe(
                 closing = -(px * tr[0, EAST] + py * tr[0, NORTH]) / gap  # row 0: the subject
                 eta[r] = _reach_s(px, py, wx, wy, sure)
                 heading[r] = 1 if closing >= _CLOSING_M_S and eta[r] <= warn_s[p] else 0
-    return near, decisive, tracks, where, heading, eta
+        ends[m_ends] = p
+        tracks[2 * m_ends, :], tracks[2 * m_ends + 1, :] = tr[0], tr[1]
+        m_ends += 1
+    return near, decisive, (ends[:m_ends], tracks[: 2 * m_ends]), where, heading, eta
