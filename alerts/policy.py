@@ -26,6 +26,8 @@ class Policies:
     level: NDArray[np.int64]
     by_level: tuple[LevelPolicy, ...]
     spans: Spans  # each subject's row
+    # the level by `spans.index` where ids are dense: one gather a fix
+    table: NDArray[np.int64] | None
 
     @classmethod
     def build(
@@ -33,7 +35,10 @@ class Policies:
     ) -> Policies:
         subjects = np.array(sorted(levels), dtype=np.int64)
         level = np.array([_LEVELS.index(levels[s]) for s in subjects.tolist()], dtype=np.int64)
-        return cls(subjects, level, tuple(policy[lv] for lv in _LEVELS), Spans.of(subjects))
+        spans = Spans.of(subjects)
+        return cls(
+            subjects, level, tuple(policy[lv] for lv in _LEVELS), spans, spans.table(level, 0)
+        )
 
     def of(self, subject_id: int) -> LevelPolicy:
         return self.by_level[int(self._level_rows(np.array([subject_id]))[0])]
@@ -44,5 +49,7 @@ class Policies:
         return values[self._level_rows(subject)]
 
     def _level_rows(self, subject: Ids) -> NDArray[np.int64]:
+        if self.table is not None:
+            return self.table[self.spans.index(subject)]
         lo, hi = self.spans.rows(subject)
         return np.append(self.level, 0)[np.where(hi > lo, lo, self.level.shape[0])]

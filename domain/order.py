@@ -7,7 +7,7 @@ times as long. `Spans`: where each key's rows are in a column sorted by key."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numba as nb
 import numpy as np
@@ -15,8 +15,12 @@ import numpy as np
 from domain.fixes import Ids
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from domain.fixes import EpochSeconds
 
+
+G = TypeVar("G", bound=np.generic)
 
 _BITS = 11
 _DIGITS = 1 << _BITS
@@ -30,8 +34,10 @@ class Spans:
     binary search when they are not."""
 
     key: Ids
-    low: int  # the table's first key
-    first: Ids | None  # first[k - low] .. first[k - low + 1]: key k's rows
+    low: int  # the table's first key, at index 1
+    # first[index(k)] .. first[index(k) + 1]: key k's rows; index 0 and the last two entries
+    # stand for every key below or above the table: no rows
+    first: Ids | None
 
     @classmethod
     def of(cls, key: Ids) -> Spans:
@@ -40,9 +46,13 @@ class Spans:
         low, top = int(key[0]), int(key[-1]) + 1
         if top - low > 4 * key.shape[0] + 100_000:
             return cls(key, low, None)
-        # two entries past the last key: every key outside the table reads an empty span
-        first = np.searchsorted(key, np.arange(low, top + 2)).astype(np.int64)
+        first = np.searchsorted(key, np.arange(low - 1, top + 2)).astype(np.int64)
         return cls(key, low, first)
+
+    def index(self, keys: Ids) -> Ids:
+        """Each key's place in the table (`first`, or a table of values laid out as it)."""
+        assert self.first is not None, "a table only where ids are dense"
+        return np.clip(keys - (self.low - 1), 0, self.first.shape[0] - 2)
 
     def rows(self, keys: Ids) -> tuple[Ids, Ids]:
         """Each of `keys`' rows: lo[i] .. hi[i] (empty where a key has none)."""
@@ -51,10 +61,17 @@ class Spans:
                 np.searchsorted(self.key, keys, side="left"),
                 np.searchsorted(self.key, keys, side="right"),
             )
-        past = self.first.shape[0] - 2
-        at = keys - self.low
-        at = np.where((at >= 0) & (at < past), at, past)
+        at = self.index(keys)
         return self.first[at], self.first[at + 1]
+
+    def table(self, values: NDArray[G], default: G | int | float) -> NDArray[G] | None:
+        """`values` (one per row of unique keys) laid out by `index`, `default` elsewhere;
+        None where ids are too sparse for a table."""
+        if self.first is None:
+            return None
+        out = np.full(self.first.shape[0], default, dtype=values.dtype)
+        out[self.index(self.key)] = values
+        return out
 
 
 def by_key_then_time(key: Ids, time: EpochSeconds) -> Ids:

@@ -117,3 +117,8 @@ def test_spans_find_each_keys_rows_as_binary_search_does(
     assert (hi - lo).tolist() == [int((key == k).sum()) for k in asked]
     for a, b, k in zip(lo.tolist(), hi.tolist(), asked, strict=True):
         assert (key[a:b] == k).all()
+    unique = Spans.of(np.unique(key))
+    table = unique.table(unique.key * 10, -1)
+    if table is not None:  # one value a key, by the same index
+        values = table[unique.index(np.array(asked, dtype=np.int64))]
+        assert values.tolist() == [k * 10 if k in set(column) else -1 for k in asked]
