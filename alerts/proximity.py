@@ -65,7 +65,7 @@ SPEED, EAST, NORTH, A_TIME, A_LON, A_LAT, A_ACCURACY = range(4, 11)
 _COLUMNS = 11
 _STILL_S = 60.0
 _CLOSING_M_S = 0.3  # slower than this toward a protected person is not heading for them
-_M_PER_RAD = EARTH_RADIUS_M
+_M_PER_DEG = math.radians(1.0) * EARTH_RADIUS_M
 
 
 def party_key(protected: Flags, ids: Ids) -> Ids:
@@ -111,12 +111,22 @@ class Pairs:
 
     def of(self, party: Ids) -> tuple[Ids, Ids]:
         """(index into `party`, pair row) for every pair each party is in."""
-        lo, hi = self.member.rows(party)
-        count = hi - lo
-        which = np.repeat(np.arange(party.shape[0], dtype=np.int64), count)
-        first = np.cumsum(count) - count
-        at = np.arange(which.shape[0], dtype=np.int64) - np.repeat(first, count)
-        return which, self.row[np.repeat(lo, count) + at]
+        return _expand(*self.member.rows(party), self.row)
+
+
+@nb.njit(cache=True)
+def _expand(lo: Ids, hi: Ids, row: Ids) -> tuple[Ids, Ids]:
+    """(i, row[j]) for every i and each j in lo[i] .. hi[i]."""
+    n = 0
+    for i in range(lo.shape[0]):
+        n += hi[i] - lo[i]
+    which, rows = np.empty(n, np.int64), np.empty(n, np.int64)
+    k = 0
+    for i in range(lo.shape[0]):
+        for j in range(lo[i], hi[i]):
+            which[k], rows[k] = i, row[j]
+            k += 1
+    return which, rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +170,7 @@ def proximity_findings(
     fix, pair = pairs.of(key)
     side = (key[fix] != pairs.subject[pair]).astype(np.int8)  # 0: the subject, 1: the other
     order = by_key_then_time(pair, time[fix])
+    remembered = state.tracks.at(np.concatenate([pairs.subject, pairs.other]))  # both sides
     subject = pairs.subject[pair]
     observed = _observe(
         order,
@@ -167,7 +178,7 @@ def proximity_findings(
         side,
         fix,
         fixes,
-        (state.tracks.at(pairs.subject), state.tracks.at(pairs.other)),
+        (remembered[: len(pairs.id)], remembered[len(pairs.id) :]),
         policies.column(pairs.subject, "pair_window_s"),
         pairs.distance,
         np.where(pairs.protected, pairs.warn_s, 0.0),
@@ -294,24 +305,23 @@ def _reach_s(px: float, py: float, wx: float, wy: float, radius: float) -> float
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _move(tr: Floats, s: int, t: float, lon: float, lat: float, accuracy: float) -> None:
+def _move(tr: Floats, s: int, t: float, lon: float, lat: float, accuracy: float, k: float) -> None:
     """Party `s`'s track (row s of `tr`) after its fix at t: the newest fix, the speed since
-    the one before, the velocity from the anchor."""
+    the one before, the velocity from the anchor; measured in the plane at the fix's latitude
+    (`k`: metres a degree of longitude there): a movement allowance and a heading, where a
+    fraction of a per mille is nothing."""
     if not math.isnan(tr[s, TIME]) and t <= tr[s, TIME]:
         return  # a late fix: the track stays what the newest one showed
     anchored = True
     if math.isnan(tr[s, TIME]):
         tr[s, SPEED], tr[s, EAST], tr[s, NORTH] = 0.0, np.nan, np.nan
     else:
-        moved = haversine(tr[s, LON], tr[s, LAT], lon, lat)
-        tr[s, SPEED] = moved / max(t - tr[s, TIME], 1.0)
+        east, north = (lon - tr[s, LON]) * k, (lat - tr[s, LAT]) * _M_PER_DEG
+        tr[s, SPEED] = math.sqrt(east * east + north * north) / max(t - tr[s, TIME], 1.0)
+        east, north = (lon - tr[s, A_LON]) * k, (lat - tr[s, A_LAT]) * _M_PER_DEG
         since = t - tr[s, A_TIME]
-        if tr[s, A_TIME] != tr[s, TIME]:  # the anchor is an older fix
-            moved = haversine(tr[s, A_LON], tr[s, A_LAT], lon, lat)
-        if moved > accuracy + tr[s, A_ACCURACY]:
-            m = math.radians(1.0) * _M_PER_RAD
-            tr[s, EAST] = (lon - tr[s, A_LON]) * math.cos(math.radians(lat)) * m / since
-            tr[s, NORTH] = (lat - tr[s, A_LAT]) * m / since
+        if east * east + north * north > (accuracy + tr[s, A_ACCURACY]) ** 2:
+            tr[s, EAST], tr[s, NORTH] = east / since, north / since
         elif since >= _STILL_S:
             tr[s, EAST] = tr[s, NORTH] = 0.0
         else:
@@ -346,7 +356,6 @@ def _observe(
     where = np.full((n, 4), np.nan)
     ends, tracks, m_ends = np.empty(n, np.int64), np.empty((2 * n, _COLUMNS)), 0
     heading, eta = np.full(n, -1, np.int8), np.full(n, np.inf)
-    m = math.radians(1.0) * _M_PER_RAD
     tr = np.empty((2, _COLUMNS))
     i = 0
     while i < n:
@@ -363,14 +372,15 @@ def _observe(
                 slack = accuracy[f] + tr[o, ACCURACY] + tr[o, SPEED] * dt
                 # the way along the meridian is never longer than the great circle: most
                 # pairs are apart by that alone
-                if abs(math.radians(lat[f] - tr[o, LAT])) * _M_PER_RAD - slack > distance[p]:
+                if abs(lat[f] - tr[o, LAT]) * _M_PER_DEG - slack > distance[p]:
                     decisive[r] = True
                 else:
                     d = haversine(lon[f], lat[f], tr[o, LON], tr[o, LAT])
                     near[r] = d + slack <= distance[p]
                     decisive[r] = near[r] or d - slack > distance[p]
                 where[r, 2 * o], where[r, 2 * o + 1] = tr[o, LON], tr[o, LAT]
-            _move(tr, s, t, lon[f], lat[f], accuracy[f])
+            k = math.cos(math.radians(lat[f])) * _M_PER_DEG
+            _move(tr, s, t, lon[f], lat[f], accuracy[f], k)
             sure = distance[p] - accuracy[f] - tr[o, ACCURACY]
             if (
                 warn_s[p] > 0
@@ -383,8 +393,8 @@ def _observe(
                 # both now (the older fix carried on at its velocity); the subject relative
                 # to the protected person; the subject's own velocity: one standing still
                 # is heading nowhere, whoever walks up to it
-                ox = (tr[o, LON] - lon[f]) * math.cos(math.radians(lat[f])) * m + tr[o, EAST] * dt
-                oy = (tr[o, LAT] - lat[f]) * m + tr[o, NORTH] * dt
+                ox = (tr[o, LON] - lon[f]) * k + tr[o, EAST] * dt
+                oy = (tr[o, LAT] - lat[f]) * _M_PER_DEG + tr[o, NORTH] * dt
                 sign = 1.0 if s == 1 else -1.0
                 px, py = sign * ox, sign * oy
                 wx, wy = sign * (tr[o, EAST] - tr[s, EAST]), sign * (tr[o, NORTH] - tr[s, NORTH])

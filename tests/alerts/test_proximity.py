@@ -155,7 +155,7 @@ def _metres(a: float, b: float) -> float:
 def slow_observations(fixes: list[Fix], pair: Prohibition) -> list[tuple[int, float, bool, bool]]:
     """The obvious loop: each fix of either party against the other party's newest earlier
     fix (searched among all of them), allowing for as far as that party moved at its speed
-    before it (from its own previous fix)."""
+    before it (from its own previous fix), the distance between them on the sphere."""
     mine = {pair.subject_id, pair.other_id if pair.other is Party.SUBJECT else -pair.other_id}
     ordered = sorted((f for f in fixes if f[0] in mine), key=lambda f: f[1])
     out = []
@@ -166,7 +166,8 @@ def slow_observations(fixes: list[Fix], pair: Prohibition) -> list[tuple[int, fl
             continue
         other, ot, oeast = others[-1]
         before = [f for f in ordered if f[0] == other and f[1] < ot]
-        speed = _metres(before[-1][2], oeast) / max(ot - before[-1][1], 1.0) if before else 0.0
+        # its movement measured in the plane at its latitude: along a parallel, the metres east
+        speed = abs(oeast - before[-1][2]) / max(ot - before[-1][1], 1.0) if before else 0.0
         d, slack = _metres(east, oeast), 20.0 + speed * (t - ot)
         near = d + slack <= pair.distance_m
         decisive = t - ot <= POLICY.pair_window_s and (near or d - slack > pair.distance_m)
