@@ -10,14 +10,13 @@ near; one farther even with all of them taken off observes them apart; anything 
 proves neither. Near a protected person is confirmed over fixes as a zone entry is (by the
 subject's level); contact between two subjects once they were near for the order's `for_s`.
 
-Early warning: a subject moving toward a protected person at 0.3 m/s or more whose motion
-and theirs (each from its own last two fixes, a move within the accuracies counting as
-standing still) bring it, on straight lines, within the order's distance less both
-accuracies in at most the order's `warn_s`, observes an approach; any other pair of fresh,
-measured fixes observes none (a subject passing by misses the circle; one standing still
-is not heading anywhere, even as the protected person walks up). Confirmed like nearness,
-it opens `approaching` with the predicted time, and clears by itself when the subject
-turns away.
+Early warning: a subject moving toward a protected person at 0.3 m/s or more, whose motion
+and theirs (`alerts.tracks`) bring it on straight lines within the order's distance less
+both accuracies in at most the order's `warn_s`, observes an approach; any other pair of
+fresh, measured fixes observes none (a subject passing by misses the circle; one standing
+still is not heading anywhere, even as the protected person walks up). Confirmed like
+nearness, it opens `approaching` with the predicted time, and clears by itself when the
+subject turns away.
 
 The join is the order's table, not a search in space: an order names a subject's few
 counterparts, so each fix meets its pairs by one lookup, whoever else is about.
@@ -34,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alerts.confirm import confirm
+from alerts.tracks import COLUMNS, EAST, M_PER_DEG, NORTH, SPEED, move
 from domain import (
     AlertKind,
     Finding,
@@ -46,7 +46,7 @@ from domain import (
     by_key_then_time,
 )
 from domain.runs import ACCURACY, LAT, LON, TIME
-from geofence import EARTH_RADIUS_M, haversine
+from geofence import haversine
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -58,14 +58,7 @@ Flags = NDArray[np.bool_]
 Floats = NDArray[np.float64]
 
 _NEVER = np.iinfo(np.int64).max  # a run length no run reaches: contact confirms by time
-# A party's newest fix: TIME, LON, LAT, ACCURACY, then its motion: SPEED since the fix before
-# (m/s), velocity EAST and NORTH (m/s) measured from the ANCHOR fix (A_*): the last one it
-# had moved beyond both accuracies from; NaN while unknown, 0 after _STILL_S without.
-SPEED, EAST, NORTH, A_TIME, A_LON, A_LAT, A_ACCURACY = range(4, 11)
-_COLUMNS = 11
-_STILL_S = 60.0
 _CLOSING_M_S = 0.3  # slower than this toward a protected person is not heading for them
-_M_PER_DEG = math.radians(1.0) * EARTH_RADIUS_M
 
 
 def party_key(protected: Flags, ids: Ids) -> Ids:
@@ -137,7 +130,7 @@ class ProximityState:
     runs: RunStates = field(default_factory=RunStates.none)
     approach: RunStates = field(default_factory=RunStates.none)
     tracks: Positions = field(
-        default_factory=lambda: Positions(np.zeros(0, np.int64), np.zeros((0, _COLUMNS)))
+        default_factory=lambda: Positions(np.zeros(0, np.int64), np.zeros((0, COLUMNS)))
     )
 
     def updated(self, newer: ProximityState) -> ProximityState:
@@ -304,33 +297,6 @@ def _reach_s(px: float, py: float, wx: float, wy: float, radius: float) -> float
     return first if first > 0.0 else np.inf
 
 
-@nb.njit(cache=True, error_model="numpy", inline="always")
-def _move(tr: Floats, s: int, t: float, lon: float, lat: float, accuracy: float, k: float) -> None:
-    """Party `s`'s track (row s of `tr`) after its fix at t: the newest fix, the speed since
-    the one before, the velocity from the anchor; measured in the plane at the fix's latitude
-    (`k`: metres a degree of longitude there): a movement allowance and a heading, where a
-    fraction of a per mille is nothing."""
-    if not math.isnan(tr[s, TIME]) and t <= tr[s, TIME]:
-        return  # a late fix: the track stays what the newest one showed
-    anchored = True
-    if math.isnan(tr[s, TIME]):
-        tr[s, SPEED], tr[s, EAST], tr[s, NORTH] = 0.0, np.nan, np.nan
-    else:
-        east, north = (lon - tr[s, LON]) * k, (lat - tr[s, LAT]) * _M_PER_DEG
-        tr[s, SPEED] = math.sqrt(east * east + north * north) / max(t - tr[s, TIME], 1.0)
-        east, north = (lon - tr[s, A_LON]) * k, (lat - tr[s, A_LAT]) * _M_PER_DEG
-        since = t - tr[s, A_TIME]
-        if east * east + north * north > (accuracy + tr[s, A_ACCURACY]) ** 2:
-            tr[s, EAST], tr[s, NORTH] = east / since, north / since
-        elif since >= _STILL_S:
-            tr[s, EAST] = tr[s, NORTH] = 0.0
-        else:
-            anchored = False  # still within the accuracies of the anchor: it stays
-    if anchored:
-        tr[s, A_TIME], tr[s, A_LON], tr[s, A_LAT], tr[s, A_ACCURACY] = t, lon, lat, accuracy
-    tr[s, TIME], tr[s, LON], tr[s, LAT], tr[s, ACCURACY] = t, lon, lat, accuracy
-
-
 @nb.njit(cache=True, error_model="numpy")
 def _observe(
     order: Ids,
@@ -354,9 +320,9 @@ def _observe(
     n = order.shape[0]
     near, decisive = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
     where = np.full((n, 4), np.nan)
-    ends, tracks, m_ends = np.empty(n, np.int64), np.empty((2 * n, _COLUMNS)), 0
+    ends, tracks, m_ends = np.empty(n, np.int64), np.empty((2 * n, COLUMNS)), 0
     heading, eta = np.full(n, -1, np.int8), np.full(n, np.inf)
-    tr = np.empty((2, _COLUMNS))
+    tr = np.empty((2, COLUMNS))
     i = 0
     while i < n:
         p = pair[order[i]]
@@ -372,15 +338,15 @@ def _observe(
                 slack = accuracy[f] + tr[o, ACCURACY] + tr[o, SPEED] * dt
                 # the way along the meridian is never longer than the great circle: most
                 # pairs are apart by that alone
-                if abs(lat[f] - tr[o, LAT]) * _M_PER_DEG - slack > distance[p]:
+                if abs(lat[f] - tr[o, LAT]) * M_PER_DEG - slack > distance[p]:
                     decisive[r] = True
                 else:
                     d = haversine(lon[f], lat[f], tr[o, LON], tr[o, LAT])
                     near[r] = d + slack <= distance[p]
                     decisive[r] = near[r] or d - slack > distance[p]
                 where[r, 2 * o], where[r, 2 * o + 1] = tr[o, LON], tr[o, LAT]
-            k = math.cos(math.radians(lat[f])) * _M_PER_DEG
-            _move(tr, s, t, lon[f], lat[f], accuracy[f], k)
+            k = math.cos(math.radians(lat[f])) * M_PER_DEG
+            move(tr, s, t, lon[f], lat[f], accuracy[f], k)
             sure = distance[p] - accuracy[f] - tr[o, ACCURACY]
             if (
                 warn_s[p] > 0
@@ -394,7 +360,7 @@ def _observe(
                 # to the protected person; the subject's own velocity: one standing still
                 # is heading nowhere, whoever walks up to it
                 ox = (tr[o, LON] - lon[f]) * k + tr[o, EAST] * dt
-                oy = (tr[o, LAT] - lat[f]) * _M_PER_DEG + tr[o, NORTH] * dt
+                oy = (tr[o, LAT] - lat[f]) * M_PER_DEG + tr[o, NORTH] * dt
                 sign = 1.0 if s == 1 else -1.0
                 px, py = sign * ox, sign * oy
                 wx, wy = sign * (tr[o, EAST] - tr[s, EAST]), sign * (tr[o, NORTH] - tr[s, NORTH])
