@@ -65,37 +65,43 @@ def _check_lon_lat(geom: Polygon | MultiPolygon | LineString) -> None:
 
 
 def _ring(positions: list[Any]) -> NDArray[np.float64]:
-    """[[lon, lat], ...] -> (n, 2): flattened by an iterator, twice as fast as numpy's
-    nested-list conversion."""
+    """[[lon, lat], ...] -> (n, 2), closed as shapely closes it: flattened by an iterator,
+    twice as fast as numpy's nested-list conversion."""
     flat = np.fromiter(itertools.chain.from_iterable(positions), dtype=np.float64)
-    if flat.shape[0] != 2 * len(positions):
+    if flat.shape[0] != 2 * len(positions) or not positions:
         raise ValueError("rings must be lists of [lon, lat] positions")
-    return flat.reshape(-1, 2)
+    ring = flat.reshape(-1, 2)
+    return ring if (ring[0] == ring[-1]).all() else np.vstack([ring, ring[:1]])
 
 
-def _polygon(rings: list[Any]) -> Polygon:
+def _rings(rings: list[Any]) -> list[NDArray[np.float64]]:
     if not rings:
         raise ValueError("rings must be lists of [lon, lat] positions")
-    arrays = [_ring(r) for r in rings]
-    return Polygon(arrays[0], arrays[1:])
+    return [_ring(r) for r in rings]
 
 
-def _shape(geometry: dict[str, Any]) -> BaseGeometry:
-    """GeoJSON -> shapely; (Multi)Polygons built from numpy arrays, which for thousands of
-    vertices is many times faster than shapely's per-vertex GeoJSON reader."""
+def _shape(geometry: dict[str, Any]) -> tuple[BaseGeometry, list[NDArray[np.float64]] | None]:
+    """GeoJSON -> shapely, and for (Multi)Polygons their rings, part by part, exterior then
+    holes: built from numpy arrays, which for thousands of vertices is many times faster
+    than shapely's per-vertex GeoJSON reader (and the compiler takes the arrays as they
+    are, without asking shapely for them again)."""
     kind, coords = geometry.get("type"), geometry.get("coordinates")
     if kind == "Polygon" and isinstance(coords, list):
-        return _polygon(coords)
+        rings = _rings(coords)
+        return Polygon(rings[0], rings[1:]), rings
     if kind == "MultiPolygon" and isinstance(coords, list):
-        return MultiPolygon([_polygon(p) for p in coords])
+        parts = [_rings(p) for p in coords]
+        return MultiPolygon([Polygon(r[0], r[1:]) for r in parts]), [r for p in parts for r in p]
     geom: BaseGeometry = shape(geometry)
-    return geom
+    return geom, None
 
 
-def parse_zone_geometry(geometry: dict[str, Any]) -> Polygon | MultiPolygon:
-    """GeoJSON (Multi)Polygon -> valid shapely geometry, or ZoneError saying what is wrong."""
+def _validated(
+    geometry: dict[str, Any],
+) -> tuple[Polygon | MultiPolygon, list[NDArray[np.float64]]]:
+    """A valid (Multi)Polygon and its rings, or ZoneError saying what is wrong."""
     try:
-        geom = _shape(geometry)
+        geom, rings = _shape(geometry)
     except (
         ValueError,
         TypeError,
@@ -112,7 +118,14 @@ def parse_zone_geometry(geometry: dict[str, Any]) -> Polygon | MultiPolygon:
     if not geom.is_valid:
         raise ZoneError(f"invalid zone geometry: {explain_validity(geom)}")
     _check_lon_lat(geom)
-    return geom
+    if rings is None:
+        rings = [shapely.get_coordinates(r) for r in shapely.get_rings(shapely.get_parts(geom))]
+    return geom, rings
+
+
+def parse_zone_geometry(geometry: dict[str, Any]) -> Polygon | MultiPolygon:
+    """GeoJSON (Multi)Polygon -> valid shapely geometry, or ZoneError saying what is wrong."""
+    return _validated(geometry)[0]
 
 
 def polygon_from_wkt(text: str) -> dict[str, Any]:
@@ -124,13 +137,6 @@ def polygon_from_wkt(text: str) -> dict[str, Any]:
     result: dict[str, Any] = shapely.geometry.mapping(geom)
     parse_zone_geometry(result)
     return result
-
-
-def _rings_in_plane(geom: Polygon | MultiPolygon, plane: Plane) -> Rings:
-    xy = shapely.get_coordinates(geom)  # part by part, exterior then holes, as get_rings
-    x, y = plane.project(xy[:, 0], xy[:, 1])
-    lengths = shapely.get_num_coordinates(shapely.get_rings(shapely.get_parts(geom)))
-    return Rings(x=x, y=y, ring_end=np.cumsum(lengths, dtype=np.int64) - 1)
 
 
 def _positive(spec: dict[str, Any], key: str) -> float:
@@ -177,7 +183,10 @@ def compile_shape(zone_id: int, geometry: dict[str, Any]) -> CompiledShape:
         return _circle(zone_id, geometry)
     if kind == "Corridor":
         return _corridor(zone_id, geometry)
-    geom = parse_zone_geometry(geometry)
+    geom, rings = _validated(geometry)
     centre = geom.centroid
     plane = Plane(centre.x, centre.y)
-    return CompiledPolygon(zone_id, plane, _rings_in_plane(geom, plane))
+    flat = np.concatenate(rings)
+    x, y = plane.project(flat[:, 0], flat[:, 1])
+    ends = np.cumsum([r.shape[0] for r in rings], dtype=np.int64) - 1
+    return CompiledPolygon(zone_id, plane, Rings(x=x, y=y, ring_end=ends))

@@ -17,6 +17,7 @@ from domain import Assignment, Schedule, Zone, ZoneRole, ZoneStatus
 from geofence import (
     BOUNDARY_TOLERANCE_M,
     EARTH_RADIUS_M,
+    CompiledPolygon,
     ZoneError,
     ZoneIndex,
     compile_shape,
@@ -211,6 +212,24 @@ def test_a_corridor_is_its_route_widened() -> None:
 def test_a_bad_zone_is_refused_with_the_problem(geometry: dict[str, object], message: str) -> None:
     with pytest.raises(ZoneError, match=message):
         compile_shape(1, geometry)
+
+
+def test_rings_compile_as_shapely_reads_them_closed_or_not() -> None:
+    """The compiler takes the rings it parsed: an open ring is closed as shapely closes it,
+    and a MultiPolygon's rings come part by part, exterior then holes, as shapely's."""
+    hole = [[0.2, 0.2], [0.4, 0.2], [0.4, 0.4], [0.2, 0.4]]
+    square = [[0, 0], [1, 0], [1, 1], [0, 1]]
+    far = [[[2, 2], [3, 2], [3, 3], [2, 2]]]
+    geometry = {"type": "MultiPolygon", "coordinates": [[square, hole], far]}
+    closed = {"type": "MultiPolygon", "coordinates": [[square + square[:1], hole + hole[:1]], far]}
+    a, b = compile_shape(1, geometry), compile_shape(1, closed)
+    assert isinstance(a, CompiledPolygon)
+    assert isinstance(b, CompiledPolygon)
+    assert a.rings.ring_end.tolist() == b.rings.ring_end.tolist() == [4, 9, 13]
+    geom = shapely.geometry.shape(closed)
+    x, y = a.plane.project(*shapely.get_coordinates(geom).T)
+    assert np.array_equal(a.rings.x, x)
+    assert np.array_equal(a.rings.y, y)
 
 
 def test_wkt_zones_are_accepted_and_checked() -> None:
