@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 
 _POLYGON, _CIRCLE = 0, 1
+_UNJUDGED = ScheduleError("not checked yet")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,13 +169,15 @@ class ZoneIndex:
         usable = []
         judged: dict[Schedule, ScheduleError | None] = {}  # most share a few schedules
         for a in assignments:
-            if a.schedule not in judged:
+            error = judged.get(a.schedule, _UNJUDGED)
+            if error is _UNJUDGED:
                 try:
                     check_schedule(a.schedule)
-                    judged[a.schedule] = None
+                    error = None
                 except ScheduleError as exc:
-                    judged[a.schedule] = exc
-            if (error := judged[a.schedule]) is not None:
+                    error = exc
+                judged[a.schedule] = error
+            if error is not None:
                 problems.append(f"assignment {a.id} left out: {error}")
             else:
                 usable.append(a)

@@ -109,14 +109,16 @@ def compile_schedules(schedules: Sequence[Schedule]) -> Schedules:
         if s.timezone not in names:
             zones.append(_zone(s.timezone))
             names[s.timezone] = len(zones) - 1
-    # Tens of thousands of assignments share a few schedules (most: always).
-    distinct = {
-        s: (_weekly_intervals(s), _once_intervals(s), _once_intervals(s, s.suspended))
-        for s in dict.fromkeys(schedules)
-    }
-    weekly = [distinct[s][0] for s in schedules]
-    once = [distinct[s][1] for s in schedules]
-    suspended = [distinct[s][2] for s in schedules]
+    # Tens of thousands of assignments share a few schedules (most: always); a schedule's
+    # hash is computed anew each time, so each is looked up once.
+    seen: dict[Schedule, int] = {}
+    which = [seen.setdefault(s, len(seen)) for s in schedules]
+    compiled = [
+        (_weekly_intervals(s), _once_intervals(s), _once_intervals(s, s.suspended)) for s in seen
+    ]
+    weekly = [compiled[i][0] for i in which]
+    once = [compiled[i][1] for i in which]
+    suspended = [compiled[i][2] for i in which]
     return Schedules(
         always=np.array([s.always for s in schedules], dtype=np.bool_),
         tz=np.array([names[s.timezone] for s in schedules], dtype=np.int64),
