@@ -61,7 +61,7 @@ _NEVER = np.iinfo(np.int64).max  # a run length no run reaches: contact confirms
 _CLOSING_M_S = 0.3  # slower than this toward a protected person is not heading for them
 
 
-def party_key(protected: Flags, ids: Ids) -> Ids:
+def _party(protected: Flags | bool, ids: Ids) -> Ids:
     """One key space for both kinds of party: a subject's id, a protected person's negated."""
     return np.where(protected, -ids, ids)
 
@@ -77,7 +77,7 @@ class Pairs:
     protected: Flags
     distance: Floats
     for_s: Floats
-    warn_s: Floats
+    warn_s: Floats  # 0: no warning (and none for two subjects)
     member: Spans
     row: Ids
 
@@ -86,7 +86,7 @@ class Pairs:
         rows = sorted(prohibitions, key=lambda p: p.id)
         protected = np.array([p.other is Party.PROTECTED for p in rows], dtype=np.bool_)
         subject = np.array([p.subject_id for p in rows], dtype=np.int64)
-        other = party_key(protected, np.array([p.other_id for p in rows], dtype=np.int64))
+        other = _party(protected, np.array([p.other_id for p in rows], dtype=np.int64))
         member = np.concatenate([subject, other])
         row = np.tile(np.arange(len(rows), dtype=np.int64), 2)
         by_member = np.argsort(member, kind="stable")
@@ -97,7 +97,7 @@ class Pairs:
             protected=protected,
             distance=np.array([p.distance_m for p in rows], dtype=np.float64),
             for_s=np.array([p.for_s for p in rows], dtype=np.float64),
-            warn_s=np.array([p.warn_s for p in rows], dtype=np.float64),
+            warn_s=np.where(protected, [p.warn_s for p in rows], 0.0).astype(np.float64),
             member=Spans.of(member[by_member]),
             row=row[by_member],
         )
@@ -152,7 +152,7 @@ def proximity_findings(
     """`subjects`: the batch's fixes of subjects; `protected`: of protected persons' phones
     (their `subject` column holding the protected person's id). Returns findings for
     confirmed nearness and its end, and the new state."""
-    key = np.concatenate([subjects.subject, -protected.subject])
+    key = np.concatenate([subjects.subject, _party(True, protected.subject)])
     time = np.concatenate([subjects.time, protected.time])
     fixes = (
         time,
@@ -174,7 +174,7 @@ def proximity_findings(
         (remembered[: len(pairs.id)], remembered[len(pairs.id) :]),
         policies.column(pairs.subject, "pair_window_s"),
         pairs.distance,
-        np.where(pairs.protected, pairs.warn_s, 0.0),
+        pairs.warn_s,
     )
     near, decisive, (ended, moved), where, heading, eta = observed
     contact = ~pairs.protected[pair]
@@ -312,9 +312,9 @@ def _observe(
     """Each (fix, pair) row in (pair, time) `order` against the other side's newest earlier
     fix: near, decisive, each pair's two tracks at its end (the pairs, then their subject's
     and other party's tracks in turn), where each side was (subject lon, lat, other lon,
-    lat), and for pairs with a warning time whether the subject
-    is heading for the protected person (1, 0; -1: cannot tell) and in how many seconds it
-    would be within the distance."""
+    lat), and for pairs with a warning time whether the subject is heading for the
+    protected person (1, 0; -1: cannot tell) and in how many seconds it would be within the
+    distance."""
     time, lon, lat, accuracy = fixes
     first, second = remembered
     n = order.shape[0]

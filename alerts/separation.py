@@ -27,7 +27,6 @@ from domain import (
     AlertKind,
     Finding,
     FixBatch,
-    FixSource,
     SeparationStates,
     Text,
     by_key_then_time,
@@ -173,17 +172,8 @@ def warm_up() -> None:
     """Compile the confirmation and pairing kernels now (or load them from numba's cache):
     the first batch after a fresh install otherwise waits ~3 s for it."""
     two = np.ones(2)
-    batch = FixBatch(
-        subject=np.ones(2, np.int64),
-        device=np.arange(2, dtype=np.int64),
-        time=np.arange(2.0),
-        lon=two,
-        lat=two,
-        accuracy=two,
-        source=[FixSource.GNSS] * 2,
-        battery=np.full(2, -1, np.int16),
-        seq=np.full(2, -1, np.int64),
-        received=two,
+    batch = FixBatch.measured(
+        np.ones(2, np.int64), np.arange(2.0), two, two, two, device=np.arange(2, dtype=np.int64)
     )
     separation_findings(
         batch,

@@ -75,9 +75,9 @@ def silence_findings(
     `hold`: ingest is reading a backlog, so what is stored is not all the devices said:
     a silent device may come back, none goes silent."""
     devices = watched.device.tolist()
-    reports = Times.of(last_seen)
-    heard = ~np.isnan(reports.at(watched.device, np.nan))
-    seen = reports.at(watched.device, watching_since)
+    seen = Times.of(last_seen).at(watched.device, np.nan)
+    heard = ~np.isnan(seen)
+    seen[~heard] = watching_since
     was_alerted = np.isin(watched.device, np.fromiter(before.devices, dtype=np.int64))
     was = was_alerted | np.isin(watched.subject, np.fromiter(before.subjects, dtype=np.int64))
     limit = watched.limits(policies)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from domain import AlertKind, Finding, FixBatch, FixSource, LastFix, RunState, Text, ZoneStatus
+from domain import AlertKind, Finding, FixBatch, LastFix, RunState, Text, ZoneStatus
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -47,17 +47,12 @@ def _judge_newest(
         return [], state
     fixes = [last_fix[s] for s in subjects]
     n = len(fixes)
-    batch = FixBatch(
-        subject=np.array(subjects, dtype=np.int64),
-        device=np.full(n, -1, dtype=np.int64),
-        time=np.full(n, now),  # judged as of now, when the assignment applies
-        lon=np.array([f.lon for f in fixes]),
-        lat=np.array([f.lat for f in fixes]),
-        accuracy=np.array([f.accuracy for f in fixes]),
-        source=[FixSource.GNSS] * n,
-        battery=np.full(n, -1, dtype=np.int16),
-        seq=np.full(n, -1, dtype=np.int64),
-        received=np.full(n, now),
+    batch = FixBatch.measured(
+        np.array(subjects, dtype=np.int64),
+        np.full(n, now),  # judged as of now, when the assignment applies
+        np.array([f.lon for f in fixes]),
+        np.array([f.lat for f in fixes]),
+        np.array([f.accuracy for f in fixes]),
     )
     ev = index.evaluate(batch)
     judged = []

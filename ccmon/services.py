@@ -33,6 +33,7 @@ from ingest import (
     MqttConfig,
     Pipeline,
     PipelineConfig,
+    message_queue,
     owntracks_http,
     run_ingest,
 )
@@ -92,7 +93,7 @@ def monitoring(
     queue with HTTP ingest) and the alert delivery worker."""
     config = pipeline_config(settings)
     pipeline = Pipeline(pool, config)
-    queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=settings.batch_size * 4)
+    queue = message_queue(settings.batch_size)
     passwords = PasswordChecker()  # one bound on argon2 work: sign-ins and HTTP ingest
     server = api_server(
         pool,

@@ -50,6 +50,34 @@ class FixBatch:
     seq: Ids
     received: EpochSeconds
 
+    @classmethod
+    def measured(
+        cls,
+        subject: Ids,
+        time: EpochSeconds,
+        lon: Lon,
+        lat: Lat,
+        accuracy: Metres,
+        *,
+        device: Ids | None = None,
+    ) -> FixBatch:
+        """GNSS positions made here rather than received (a warm-up, a position judged
+        again at a later time, a benchmark): no battery, no sequence, received when taken;
+        device -1 unless given."""
+        n = subject.shape[0]
+        return cls(
+            subject=subject,
+            device=np.full(n, -1, np.int64) if device is None else device,
+            time=time,
+            lon=lon,
+            lat=lat,
+            accuracy=accuracy,
+            source=[FixSource.GNSS] * n,
+            battery=np.full(n, -1, np.int16),
+            seq=np.full(n, -1, np.int64),
+            received=time,
+        )
+
     def __len__(self) -> int:
         return int(self.subject.shape[0])
 

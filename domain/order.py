@@ -77,7 +77,7 @@ class Spans:
 def by_key_then_time(key: Ids, time: EpochSeconds) -> Ids:
     """The row order that sorts by `key`, then `time`, ties in row order (as
     `np.lexsort((time, key))`)."""
-    by_time = np.argsort(time, kind="stable").astype(np.int64)
+    by_time = np.argsort(time, kind="stable").astype(np.int64, copy=False)
     return _radix_by_key(np.ascontiguousarray(key, dtype=np.int64), by_time)
 
 

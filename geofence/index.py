@@ -13,7 +13,6 @@ from domain import (
     Assignment,
     Codes,
     FixBatch,
-    FixSource,
     Ids,
     Metres,
     Spans,
@@ -280,17 +279,5 @@ def warm_up() -> None:
     index = ZoneIndex.build(zones, assignments)
     index = ZoneIndex.build([*zones, Zone(3, "again", square)], assignments, previous=index)
     one = np.ones(1)
-    fix = FixBatch(
-        subject=np.ones(1, np.int64),
-        device=np.ones(1, np.int64),
-        time=one,
-        lon=one * 0.005,
-        lat=one * 0.002,
-        accuracy=one,
-        source=[FixSource.GNSS],
-        battery=np.full(1, -1, np.int16),
-        seq=np.full(1, -1, np.int64),
-        received=one,
-    )
-    ev = index.evaluate(fix)
+    ev = index.evaluate(FixBatch.measured(np.ones(1, np.int64), one, one * 0.005, one * 0.002, one))
     ev.boundary_distance(np.arange(ev.fix.shape[0]))

@@ -6,7 +6,14 @@ from ingest.decode import Message, decode_message, decode_messages
 from ingest.errors import IngestError, RejectedInputError
 from ingest.events import EVENT_TOPIC, EventV1, decode_event
 from ingest.http import owntracks_http
-from ingest.mqtt import BatchConfig, MqttConfig, collect_batch, run_ingest
+from ingest.mqtt import (
+    QUEUED_BATCHES,
+    BatchConfig,
+    MqttConfig,
+    collect_batch,
+    message_queue,
+    run_ingest,
+)
 from ingest.pipeline import Pipeline, PipelineConfig, PipelineStats
 from ingest.wire import (
     FIX_TOPIC,
@@ -21,6 +28,7 @@ from ingest.wire import (
 __all__ = [
     "EVENT_TOPIC",
     "FIX_TOPIC",
+    "QUEUED_BATCHES",
     "RESULT_TOPIC",
     "BatchConfig",
     "CommandChannel",
@@ -44,6 +52,7 @@ __all__ = [
     "decode_fixes",
     "decode_message",
     "decode_messages",
+    "message_queue",
     "owntracks_http",
     "run_ingest",
 ]

@@ -97,6 +97,16 @@ class MqttConfig:
         )
 
 
+# Ingest holds at most this many batches' worth of messages received and not yet batched
+# (over MQTT 5 the broker's window too), and takes a backlog that much at once.
+QUEUED_BATCHES = 4
+
+
+def message_queue(batch_size: int) -> asyncio.Queue[Message]:
+    """The bounded queue between the readers (MQTT, HTTP) and the pipeline."""
+    return asyncio.Queue(maxsize=batch_size * QUEUED_BATCHES)
+
+
 @dataclass(frozen=True, slots=True)
 class BatchConfig:
     """A batch waits for messages until it has `size`; messages already waiting it takes up
@@ -314,7 +324,7 @@ async def run_ingest(
     """Read MQTT and run the pipeline until cancelled, with the clock rules every `tick_s`.
     The queue (pass one to share it with other ingest edges, such as HTTP) outlives
     reconnects, and its bound pushes back on the readers while the store is slow."""
-    queue = queue or asyncio.Queue(maxsize=batching.size * 4)
+    queue = queue or message_queue(batching.size)
     await pipeline.refresh()
     try:
         async with asyncio.TaskGroup() as tg:

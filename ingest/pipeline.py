@@ -197,7 +197,9 @@ class Pipeline:
         # What was just loaded lives until the next change: out of the cyclic garbage
         # collector's sight, which otherwise walks all of it (every zone's coordinates) again
         # and again while the rules allocate their tens of thousands of objects a batch.
-        # Collected first, so that no garbage cycle is frozen for good.
+        # What the last load froze (the registry just replaced) is let go and collected
+        # first, so that no garbage cycle stays frozen for good.
+        gc.unfreeze()
         gc.collect()
         gc.freeze()
 

@@ -18,8 +18,8 @@ import shapely
 from shapely.geometry import shape
 
 from ccmon.bench.common import best_of, print_table
-from ccmon.bench.geofence import postgis_rows
-from domain import Assignment, FixBatch, FixSource, Zone, ZoneRole, ZoneStatus
+from ccmon.bench.geofence import accuracies, postgis_rows
+from domain import Assignment, FixBatch, Zone, ZoneRole, ZoneStatus
 from geofence import ZoneIndex
 
 if TYPE_CHECKING:
@@ -64,25 +64,9 @@ def _batch(
     b = bounds[home[subject] - 1]
     lon = b[:, 0] + (b[:, 2] - b[:, 0]) * rng.uniform(size=n)
     lat = b[:, 1] + (b[:, 3] - b[:, 1]) * rng.uniform(size=n)
-    source = rng.uniform(0, 1, n)
-    accuracy = np.where(
-        source < 0.85,
-        rng.uniform(3, 20, n),
-        np.where(source < 0.97, rng.uniform(20, 100, n), rng.uniform(300, 1500, n)),
-    )
-    now = time.time()
-    return FixBatch(
-        subject=subject.astype(np.int64),
-        device=subject.astype(np.int64),
-        time=np.full(n, now),
-        lon=lon,
-        lat=lat,
-        accuracy=accuracy,
-        source=[FixSource.GNSS] * n,
-        battery=np.full(n, 80, np.int16),
-        seq=np.arange(n, dtype=np.int64),
-        received=np.full(n, now),
-    )
+    ids = subject.astype(np.int64)
+    now = np.full(n, time.time())
+    return FixBatch.measured(ids, now, lon, lat, accuracies(n, rng), device=ids)
 
 
 def _disagreements(ev: Evaluation, inside: NDArray[np.bool_]) -> tuple[int, int]:

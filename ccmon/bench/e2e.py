@@ -41,7 +41,7 @@ from ccmon.services import (
     pipeline_config,
     prepare_database,
 )
-from ingest import Message, Pipeline
+from ingest import QUEUED_BATCHES, Message, Pipeline, message_queue
 from simulators import City, generate_city
 from simulators.city import offset
 from simulators.load import Load, as_batch, fix_bodies, publish_load
@@ -164,7 +164,7 @@ async def _run_ingest(
     assert settings.database_url is not None
     async with connection_pool(settings.database_url) as pool:
         pipeline = _TimedPipeline(pool, pipeline_config(settings), stored=stored)
-        queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=settings.batch_size * 4)
+        queue = message_queue(settings.batch_size)
         connected = asyncio.Event()
         task = asyncio.create_task(ingest_task(pipeline, settings, queue, connected=connected))
         await connected.wait()
@@ -393,7 +393,7 @@ def _measure(
         (
             "ingest micro-batch (waits for / wait / idle; a backlog's at most)",
             f"{first.batch_size:,} / {first.batch_wait_ms} ms / {first.batch_idle_ms} ms;"
-            f" {first.batch_size * 4:,}",
+            f" {first.batch_size * QUEUED_BATCHES:,}",
         ),
     ]
     for phase in phases:

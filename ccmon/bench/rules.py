@@ -28,7 +28,6 @@ from domain import (
     Device,
     DeviceKind,
     FixBatch,
-    FixSource,
     MonitoringOrder,
     Party,
     Prohibition,
@@ -108,17 +107,13 @@ def _batch(subjects: int, fixes: int, t0: float, rng: np.random.Generator) -> Fi
     east[behind] += 1000
     n = subject.shape[0]
     time = t0 + np.sort(rng.uniform(0, 5, n))
-    return FixBatch(
-        subject=subject,
+    return FixBatch.measured(
+        subject,
+        time,
+        _CENTRE[0] + east / k,
+        _CENTRE[1] + north / _M_PER_DEG,
+        np.full(n, 10.0),
         device=2 * subject + wristband,
-        time=time,
-        lon=_CENTRE[0] + east / k,
-        lat=_CENTRE[1] + north / _M_PER_DEG,
-        accuracy=np.full(n, 10.0),
-        source=[FixSource.GNSS] * n,
-        battery=np.full(n, 80, np.int16),
-        seq=np.arange(n, dtype=np.int64),
-        received=time,
     )
 
 
@@ -141,18 +136,12 @@ def _protected_fixes(t0: float, rng: np.random.Generator) -> FixBatch:
     """Each protected person's phone once a batch, somewhere in the county."""
     n = _PROTECTED
     k = _M_PER_DEG * math.cos(math.radians(_CENTRE[1]))
-    time = t0 + rng.uniform(0, 5, n)
-    return FixBatch(
-        subject=np.arange(1, n + 1, dtype=np.int64),
-        device=np.arange(1, n + 1, dtype=np.int64),
-        time=time,
-        lon=_CENTRE[0] + rng.uniform(-8000, 8000, n) / k,
-        lat=_CENTRE[1] + rng.uniform(-8000, 8000, n) / _M_PER_DEG,
-        accuracy=np.full(n, 15.0),
-        source=[FixSource.GNSS] * n,
-        battery=np.full(n, 60, np.int16),
-        seq=np.arange(n, dtype=np.int64),
-        received=time,
+    return FixBatch.measured(
+        np.arange(1, n + 1, dtype=np.int64),
+        t0 + rng.uniform(0, 5, n),
+        _CENTRE[0] + rng.uniform(-8000, 8000, n) / k,
+        _CENTRE[1] + rng.uniform(-8000, 8000, n) / _M_PER_DEG,
+        np.full(n, 15.0),
     )
 
 
