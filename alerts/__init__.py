@@ -17,6 +17,7 @@ from alerts.lifecycle import (
 )
 from alerts.orders import OrderBook
 from alerts.policy import Policies
+from alerts.proximity import Pairs, ProximityState
 from alerts.rulebook import Memory, Registry, RuleBook, Verdict
 from alerts.separation import separation_findings, warm_up
 from alerts.silence import Silence, Watched, silence_findings
@@ -38,7 +39,9 @@ __all__ = [
     "NoteRequiredError",
     "OrderBook",
     "Outcome",
+    "Pairs",
     "Policies",
+    "ProximityState",
     "Registry",
     "RuleBook",
     "Silence",

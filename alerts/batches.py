@@ -46,15 +46,20 @@ class Turn:
     actor: str
 
     async def decide(
-        self, events: list[EventReport], current: FixBatch, evaluation: Evaluation | None
+        self,
+        events: list[EventReport],
+        current: FixBatch,
+        evaluation: Evaluation | None,
+        protected: FixBatch | None = None,
     ) -> Decided:
         """The device-event rules over `events` (new ones only) and, unless `evaluation`
-        is None (nothing current), the zone and separation rules over `current`."""
+        is None (nothing current), the zone, separation and proximity rules over `current`
+        and the protected persons' current fixes."""
         heard = self.rules.hear(events)
         verdicts = [heard]
         changes = await heard.save(self.conn, actor=self.actor)
         if evaluation is not None:
-            verdict = self.rules.judge(current, evaluation)
+            verdict = self.rules.judge(current, evaluation, protected)
             verdicts.append(verdict)
             changes += await verdict.save(self.conn, actor=self.actor)
         await pursuit.start(self.conn, changes, levels=self.levels)

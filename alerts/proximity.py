@@ -40,30 +40,28 @@ from domain import (
     Ids,
     Party,
     Positions,
+    RunState,
     RunStates,
     Spans,
     Text,
     by_key_then_time,
+    party_key,
 )
 from domain.runs import ACCURACY, LAT, LON, TIME
 from geofence import haversine
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping, Sequence
 
     from alerts.policy import Policies
     from domain import EpochSeconds, FixBatch, Prohibition
+    from domain.texts import Value
 
 Flags = NDArray[np.bool_]
 Floats = NDArray[np.float64]
 
 _NEVER = np.iinfo(np.int64).max  # a run length no run reaches: contact confirms by time
 _CLOSING_M_S = 0.3  # slower than this toward a protected person is not heading for them
-
-
-def _party(protected: Flags | bool, ids: Ids) -> Ids:
-    """One key space for both kinds of party: a subject's id, a protected person's negated."""
-    return np.where(protected, -ids, ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +76,7 @@ class Pairs:
     distance: Floats
     for_s: Floats
     warn_s: Floats  # 0: no warning (and none for two subjects)
+    code: tuple[str, ...]  # how alerts name each pair's protected person
     member: Spans
     row: Ids
 
@@ -86,7 +85,7 @@ class Pairs:
         rows = sorted(prohibitions, key=lambda p: p.id)
         protected = np.array([p.other is Party.PROTECTED for p in rows], dtype=np.bool_)
         subject = np.array([p.subject_id for p in rows], dtype=np.int64)
-        other = _party(protected, np.array([p.other_id for p in rows], dtype=np.int64))
+        other = party_key(protected, np.array([p.other_id for p in rows], dtype=np.int64))
         member = np.concatenate([subject, other])
         row = np.tile(np.arange(len(rows), dtype=np.int64), 2)
         by_member = np.argsort(member, kind="stable")
@@ -98,9 +97,17 @@ class Pairs:
             distance=np.array([p.distance_m for p in rows], dtype=np.float64),
             for_s=np.array([p.for_s for p in rows], dtype=np.float64),
             warn_s=np.where(protected, [p.warn_s for p in rows], 0.0).astype(np.float64),
+            code=tuple(p.other_code or f"P-{p.other_id}" for p in rows),
             member=Spans.of(member[by_member]),
             row=row[by_member],
         )
+
+    def subjects_of(self, party: Ids) -> set[int]:
+        """Every subject in a pair with one of these parties (themselves included): the
+        subjects whose rule state a batch of these parties' fixes must hold."""
+        _, row = self.of(party)
+        both = np.concatenate([self.subject[row], self.other[row]])
+        return set(both[both > 0].tolist())
 
     def of(self, party: Ids) -> tuple[Ids, Ids]:
         """(index into `party`, pair row) for every pair each party is in."""
@@ -133,6 +140,20 @@ class ProximityState:
         default_factory=lambda: Positions(np.zeros(0, np.int64), np.zeros((0, COLUMNS)))
     )
 
+    @classmethod
+    def stored(
+        cls,
+        runs: Mapping[int, RunState],
+        approach: Mapping[int, RunState],
+        tracks: Mapping[int, Sequence[float]],
+    ) -> ProximityState:
+        """The state as the store keeps it (`store.rule_state.load_proximity_state`)."""
+        keys = sorted(tracks)
+        rows = np.array([tracks[k] for k in keys], dtype=np.float64).reshape(len(keys), COLUMNS)
+        return cls(
+            RunStates.of(runs), RunStates.of(approach), Positions(np.array(keys, np.int64), rows)
+        )
+
     def updated(self, newer: ProximityState) -> ProximityState:
         return ProximityState(
             self.runs.updated(newer.runs),
@@ -152,7 +173,7 @@ def proximity_findings(
     """`subjects`: the batch's fixes of subjects; `protected`: of protected persons' phones
     (their `subject` column holding the protected person's id). Returns findings for
     confirmed nearness and its end, and the new state."""
-    key = np.concatenate([subjects.subject, _party(True, protected.subject)])
+    key = np.concatenate([subjects.subject, party_key(True, protected.subject)])
     time = np.concatenate([subjects.time, protected.time])
     fixes = (
         time,
@@ -225,7 +246,9 @@ def _findings(
         if pairs.protected[p]:
             kind = AlertKind.PROTECTED_PERSON_PROXIMITY
             words = "protected_near" if on else "protected_away"
-            sides = [(a, 0, {"r": limit, "person": -b})]
+            sides: list[tuple[int, int, dict[str, Value]]] = [
+                (a, 0, {"r": limit, "person": pairs.code[p]})
+            ]
         else:
             kind = AlertKind.PROHIBITED_CONTACT
             words = "contact_near" if on else "contact_over"
@@ -263,7 +286,7 @@ def _warnings(
     out = []
     for r, on in zip(rows.tolist(), active.tolist(), strict=True):
         p = int(pair[r])
-        params = {"person": -int(pairs.other[p]), "r": float(pairs.distance[p])}
+        params: dict[str, str | float] = {"person": pairs.code[p], "r": float(pairs.distance[p])}
         if on:
             params["min"] = float(eta[r]) / 60
         out.append(

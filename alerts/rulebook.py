@@ -18,6 +18,7 @@ from alerts import notices
 from alerts.device_events import battery_words, event_findings, low_battery_due, switched_off
 from alerts.orders import OrderBook, order_reminders
 from alerts.policy import Policies
+from alerts.proximity import Pairs, ProximityState, proximity_findings
 from alerts.separation import separation_findings
 from alerts.silence import Silence, Watched, silence_findings
 from alerts.windows import curfew_start_findings, leave_end_findings
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         FixBatch,
         LevelPolicy,
         MonitoringOrder,
+        Prohibition,
         SupervisionLevel,
     )
     from geofence import Evaluation
@@ -82,6 +84,7 @@ class Registry:
     paired: Ids  # subjects carrying both a phone and a wristband
     wristbands: Ids  # device ids
     watched: Watched
+    pairs: Pairs  # the prohibitions watched
 
     @classmethod
     def build(
@@ -94,6 +97,7 @@ class Registry:
         leaves: Iterable[Leave],
         levels: Mapping[int, SupervisionLevel],
         policy: Mapping[SupervisionLevel, LevelPolicy],
+        prohibitions: Iterable[Prohibition] = (),
     ) -> Registry:
         bound = [d for d in devices if d.active and d.subject_id is not None]
         kinds: dict[int, set[DeviceKind]] = {}
@@ -115,6 +119,7 @@ class Registry:
                 subject=np.array([d.subject_id for d in bound], dtype=np.int64),
                 wristband=np.array([d.kind is DeviceKind.WRISTBAND for d in bound], np.bool_),
             ),
+            pairs=Pairs.build(prohibitions),
         )
 
 
@@ -128,6 +133,7 @@ class Memory:
     separation: SeparationStates = field(default_factory=SeparationStates.none)
     last_seen: Times = field(default_factory=Times.none)  # device -> newest report
     last_fix: Positions = field(default_factory=Positions.none)  # subject -> newest fix
+    proximity: ProximityState = field(default_factory=ProximityState)
     silence: Silence = field(default_factory=Silence)
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> see Silence
     said_off: dict[int, float] = field(default_factory=dict)  # device -> its power_off, if last
@@ -157,6 +163,8 @@ class Memory:
         )
         self.last_seen = self.last_seen.latest(await store.rule_state.last_reports(conn, subjects))
         self.last_fix = self.last_fix.newer(await store.rule_state.last_positions(conn, subjects))
+        stored = await store.rule_state.load_proximity_state(conn, subjects)
+        self.proximity = self.proximity.updated(ProximityState.stored(*stored))
         for subject in list(self.overdue) if subjects is None else subjects:
             self.overdue.pop(subject, None)
         self.overdue.update(await store.alerts.live_overdue(conn, subjects))
@@ -174,6 +182,7 @@ class Verdict:
     separation: SeparationStates = field(default_factory=SeparationStates.none)
     last_seen: Times = field(default_factory=Times.none)
     last_fix: Positions = field(default_factory=Positions.none)
+    proximity: ProximityState = field(default_factory=ProximityState)
     silence: Silence | None = None
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> earliest report
     said_off: dict[int, float] = field(default_factory=dict)
@@ -187,6 +196,8 @@ class Verdict:
         A reminder another process already sent is not sent again."""
         await store.rule_state.save_zone_state(conn, self.zones)
         await store.rule_state.save_separation_state(conn, self.separation)
+        p = self.proximity
+        await store.rule_state.save_proximity_state(conn, p.runs, p.approach, p.tracks)
         reminders = [
             f
             for order, ends, f in self.reminders
@@ -241,8 +252,9 @@ class RuleBook:
         owners = index.subject[np.isin(index.assignment, verdict.zones.key)]
         return set(owners.tolist()) | set(verdict.overdue) | set(verdict.separation)
 
-    def judge(self, batch: FixBatch, ev: Evaluation) -> Verdict:
-        """Zone and separation rules over a batch of current fixes."""
+    def judge(self, batch: FixBatch, ev: Evaluation, protected: FixBatch | None = None) -> Verdict:
+        """Zone, separation and proximity rules over a batch of current fixes of subjects
+        and of protected persons' phones (`protected`, by protected person)."""
         reg, mem = self.registry, self._memory
         zone, zone_state = zone_findings(
             batch, ev, mem.zones, policies=reg.policies, curfews=reg.curfews
@@ -255,10 +267,21 @@ class RuleBook:
             paired=reg.paired,
         )
         back = self._back_from_leave(zone)
+        near: list[Finding] = []
+        proximity = ProximityState()
+        if len(reg.pairs.id):
+            near, proximity = proximity_findings(
+                batch,
+                batch.take(np.zeros(0, np.int64)) if protected is None else protected,
+                mem.proximity,
+                pairs=reg.pairs,
+                policies=reg.policies,
+            )
         return Verdict(
-            findings=zone + apart + back,
+            findings=zone + apart + back + near,
             zones=zone_state,
             separation=separation_state,
+            proximity=proximity,
             last_seen=Times.newest(batch.device, batch.time),
             resumed=self._resumed(batch.device, batch.time),
             last_fix=Positions.newest(
@@ -376,6 +399,7 @@ class RuleBook:
         mem.separation = mem.separation.updated(verdict.separation)
         mem.last_seen = mem.last_seen.latest(verdict.last_seen)
         mem.last_fix = mem.last_fix.newer(verdict.last_fix)
+        mem.proximity = mem.proximity.updated(verdict.proximity)
         self._remember_words(verdict)
         for device, t in verdict.resumed.items():
             mem.resumed[device] = min(mem.resumed.get(device, t), t)

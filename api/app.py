@@ -24,6 +24,7 @@ from api import (
     live,
     offices,
     orders,
+    prohibitions,
     quarantine,
     reports,
     schemas,
@@ -99,6 +100,7 @@ def create_app(
     v1.include_router(subjects.router)
     v1.include_router(zones.router)
     v1.include_router(orders.router)
+    v1.include_router(prohibitions.router)
     v1.include_router(devices.router)
     v1.include_router(commands.router)
     v1.include_router(live.router)

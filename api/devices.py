@@ -26,6 +26,10 @@ class NewDevice(BaseModel):
     )
     kind: DeviceKind
     subject_id: Id | None = Field(default=None, description="bind it to this subject now")
+    protected_person_id: Id | None = Field(
+        default=None,
+        description="a protected person's phone (held by their office; never a subject's)",
+    )
     office_id: Id | None = Field(
         default=None, description="the office holding it (by default the subject's)"
     )
@@ -94,6 +98,24 @@ async def _subject_office(conn: Conn, user: Principal, subject_id: Id) -> int:
     return office
 
 
+async def _protected_office(conn: Conn, user: Principal, body: NewDevice) -> int:
+    """The office of the protected person whose phone `body` registers."""
+    if body.subject_id is not None or body.kind is not DeviceKind.PHONE:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "a protected person's device is a phone of theirs alone: no subject_id",
+        )
+    people = await store.prohibitions.list_protected_persons(
+        conn, offices=user.scope, person_id=body.protected_person_id
+    )
+    if not people:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"no protected person {body.protected_person_id}",
+        )
+    return people[0].office_id
+
+
 @router.get("", response_model=list[schemas.Device])
 async def list_devices(
     conn: Conn, user: CurrentUser, subject_id: Id | None = None
@@ -115,6 +137,8 @@ async def create_device(
     office = body.office_id
     if body.subject_id is not None:
         office = await _subject_office(conn, user, body.subject_id)
+    if body.protected_person_id is not None:
+        office = await _protected_office(conn, user, body)
     if office is None:
         if user.offices is not None:
             raise HTTPException(
@@ -129,6 +153,7 @@ async def create_device(
                 code=body.code,
                 kind=body.kind,
                 subject_id=body.subject_id,
+                protected_person_id=body.protected_person_id,
                 owntracks_topic=body.owntracks_topic,
                 owntracks_key=body.owntracks_key,
                 http_password_hash=await _hashed(request, body.http_password),
@@ -149,10 +174,15 @@ async def update_device(
 ) -> store.devices.DeviceRow:
     """Bind to another subject (the binding history keeps who carried it when), unbind,
     retire or hand to another office."""
-    await known_device(conn, user, device_id)
+    device = await known_device(conn, user, device_id)
     if body.office_id is not None:
         office_in_scope(user, body.office_id)
     if "subject_id" in body.model_fields_set:
+        if device.protected_person_id is not None:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                "a protected person's phone is never bound to a subject",
+            )
         if body.subject_id is not None:
             await _subject_office(conn, user, body.subject_id)
         await store.devices.bind_device(

@@ -84,6 +84,7 @@ class Alert(_Out):
     assignment_id: int | None
     zone_name: str | None
     device_code: str | None
+    prohibition_id: int | None = Field(description="the pair a prohibition order keeps apart")
     fix_time: datetime = Field(description="the fix or event that opened it")
     last_time: datetime = Field(description="the newest fix or event that repeated it")
     count: int = Field(description="times the condition arose while the alert was live")
@@ -145,6 +146,7 @@ class Device(_Out):
     kind: DeviceKind
     office_id: int | None
     subject_id: int | None
+    protected_person_id: int | None = Field(description="a protected person's phone: theirs")
     active: bool
     owntracks_topic: str | None
     has_mqtt_account: bool
@@ -205,6 +207,38 @@ class Order(_Out):
     created_by: str
     created_at: datetime
     extensions: list[Extension]
+
+
+class ProtectedPerson(_Out):
+    """A victim or witness a prohibition order protects: the alerts name them by `code`
+    only; their phone's positions are never in any answer."""
+
+    id: int
+    office_id: int
+    code: str
+    name: str
+    phone: str | None
+    sms_opt_in: bool
+    language: Language
+    pursuit_consent: bool
+    created_at: datetime
+
+
+class Prohibition(_Out):
+    """A pair a prohibition order (禁止令) keeps apart: the subject and a protected person,
+    or the subject and another subject (a co-defendant)."""
+
+    id: int
+    subject_id: int
+    protected_person_id: int | None
+    protected_person_code: str | None
+    other_subject_id: int | None
+    distance_m: float
+    for_s: float = Field(description="two subjects: how long near counts as meeting")
+    warn_s: float = Field(description="a protected person: warn this long ahead (0: never)")
+    active: bool
+    created_at: datetime
+    created_by: str
 
 
 class Leave(_Out):

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import store
 from domain import ORDER_MAX_MONTHS, Schedule, WeeklyWindow, ZoneRole, add_months
 from simulators import EXPECTED_ALERTS, LEAVE_ENDS_S, Kind
+from simulators.city import CONTACT_FOR_S, CONTACT_M, PROTECTED_RADIUS_M
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -26,10 +27,12 @@ async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
     """Register the city: a county bureau, and per district a justice office, the district
     as an inclusion zone and its school as an exclusion zone (each shared by all the
     district's subjects); every subject with its devices and a monitoring order of the
-    longest allowed period, from today; the curfew breaker's home as a curfew zone."""
+    longest allowed period, from today; the curfew breaker's home as a curfew zone; the
+    prohibition orders: each protected person with their phone, kept from their subject, and
+    each pair of co-defendants kept apart."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     county = await store.offices.create_office(conn, name="County Justice Bureau")
-    offices, zones, schools = [], [], []
+    offices, zones, schools, ids = [], [], [], []
     for d in city.districts:
         offices.append(
             await store.offices.create_office(
@@ -44,6 +47,7 @@ async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
         subject_id = await store.subjects.create_subject(
             conn, office_id=offices[s.district], name=s.name, level=s.level
         )
+        ids.append(subject_id)
         for device in s.devices:
             await store.devices.create_device(
                 conn, code=device.code, kind=device.kind, subject_id=subject_id, actor=_SEEDER
@@ -75,6 +79,56 @@ async def seed_city(conn: AsyncConnection[Any], city: City) -> None:
                 zone_id=home,
                 role=ZoneRole.INCLUSION,
                 schedule=Schedule(timezone=_SHANGHAI, weekly=(_curfew_window(datetime.now(UTC)),)),
+            )
+
+    await _seed_prohibitions(conn, city, ids, offices)
+
+
+async def _seed_prohibitions(
+    conn: AsyncConnection[Any], city: City, ids: list[int], offices: list[int]
+) -> None:
+    for p in city.protected:
+        subject = city.subjects[p.subject]
+        person = await store.prohibitions.create_protected_person(
+            conn,
+            office_id=offices[subject.district],
+            code=p.code,
+            name=p.name,
+            phone=None,
+            sms_opt_in=False,
+            language="zh",
+            pursuit_consent=False,
+        )
+        await store.devices.create_device(
+            conn,
+            code=p.device.code,
+            kind=p.device.kind,
+            subject_id=None,
+            protected_person_id=person,
+            actor=_SEEDER,
+        )
+        await store.prohibitions.create_prohibition(
+            conn,
+            subject_id=ids[p.subject],
+            protected_person_id=person,
+            other_subject_id=None,
+            distance_m=PROTECTED_RADIUS_M,
+            for_s=0.0,
+            warn_s=300.0,
+            actor=_SEEDER,
+        )
+    for i, s in enumerate(city.subjects):
+        meets = s.scenario is not None and s.scenario.kind is Kind.MEET_CODEFENDANT
+        if meets and s.counterpart is not None and i < s.counterpart:  # the pair once
+            await store.prohibitions.create_prohibition(
+                conn,
+                subject_id=ids[i],
+                protected_person_id=None,
+                other_subject_id=ids[s.counterpart],
+                distance_m=CONTACT_M,
+                for_s=CONTACT_FOR_S,
+                warn_s=0.0,
+                actor=_SEEDER,
             )
 
 
@@ -142,7 +196,8 @@ def summary(report: SimulationReport) -> str:
     """One line per scenario: what was sent, and the alerts ccmon should have raised."""
     rows = [("scenario", "fixes", "status", "batches", "dup", "late", "bad", "gaps", "expect")]
     for label, sent in sorted(report.by_label.items()):
-        expected = "" if label == "routine" else ", ".join(EXPECTED_ALERTS[Kind(label)]) or "-"
+        ordinary = label in {"routine", "protected"}
+        expected = "" if ordinary else ", ".join(EXPECTED_ALERTS[Kind(label)]) or "-"
         rows.append(
             (
                 label,

@@ -45,7 +45,7 @@ from domain.orders import (
     add_months,
     check_period,
 )
-from domain.prohibitions import Party, Prohibition
+from domain.prohibitions import Party, Prohibition, party_key
 from domain.rejections import Rejected
 from domain.runs import Positions, RunStates, SeparationStates, Times
 from domain.subjects import Device, DeviceKind, SupervisionLevel
@@ -127,4 +127,5 @@ __all__ = [
     "language_of",
     "name_of",
     "names",
+    "party_key",
 ]

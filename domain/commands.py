@@ -52,6 +52,7 @@ def after_result(
 PURSUIT_KINDS = frozenset(
     {
         AlertKind.ZONE_ENTRY,
+        AlertKind.PROTECTED_PERSON_PROXIMITY,
         AlertKind.CURFEW,
         AlertKind.TAMPER,
         AlertKind.DEVICE_REMOVED,

@@ -7,6 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 
 class Party(StrEnum):
@@ -23,7 +29,8 @@ class Prohibition:
     once they were within it for `for_s` seconds; a protected person's zone is entered as an
     exclusion zone is (confirmed over fixes by the subject's level). A subject heading for a
     protected person, predicted to be within `distance_m` in at most `warn_s`, is warned of
-    before (0: no warning)."""
+    before (0: no warning). `other_code`: how alerts name a protected person (P-17: never
+    their name, never where they are)."""
 
     id: int
     subject_id: int
@@ -32,3 +39,12 @@ class Prohibition:
     distance_m: float
     for_s: float = 0.0
     warn_s: float = 300.0
+    other_code: str = ""
+
+
+def party_key(protected: NDArray[np.bool_] | bool, ids: NDArray[np.int64]) -> NDArray[np.int64]:
+    """One key space for both kinds of party: a subject's id, a protected person's negated
+    (ids are positive). A protected person's phone reports under this key from decoding to
+    the proximity rule, so their fixes can never be taken for a subject's."""
+    out: NDArray[Any] = np.where(protected, -ids, ids)
+    return out.astype(np.int64)

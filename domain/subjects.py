@@ -23,7 +23,8 @@ class DeviceKind(StrEnum):
 class Device:
     """A registered device; `code` is the id it uses in its MQTT topic. An OwnTracks phone
     also has `owntracks_topic` (`user/device` of owntracks/user/device) and, if the app
-    encrypts, the passphrase it encrypts with."""
+    encrypts, the passphrase it encrypts with. A device is a subject's, or the phone of a
+    protected person (`protected_person_id`), or in stock."""
 
     id: int
     code: str
@@ -33,3 +34,4 @@ class Device:
     owntracks_topic: str | None = None
     owntracks_key: str | None = None
     http_password_hash: str | None = None  # argon2, for posting fixes over HTTP
+    protected_person_id: int | None = None

@@ -36,20 +36,20 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # The distance an order sets, never the measured one: with the subject's position it
     # would tell where the protected person is.
     "protected_near": (
-        "within {r:.0f} m of protected person P-{person}",
-        "进入受保护人 P-{person} 的 {r:.0f} 米范围内",
+        "within {r:.0f} m of protected person {person}",
+        "进入受保护人 {person} 的 {r:.0f} 米范围内",
     ),
     "protected_away": (
-        "no longer within {r:.0f} m of protected person P-{person}",
-        "已离开受保护人 P-{person} 的 {r:.0f} 米范围",
+        "no longer within {r:.0f} m of protected person {person}",
+        "已离开受保护人 {person} 的 {r:.0f} 米范围",
     ),
     "protected_approaching": (
-        "heading for protected person P-{person}: within {r:.0f} m in about {min:.0f} min",
-        "正在接近受保护人 P-{person}：约 {min:.0f} 分钟后进入 {r:.0f} 米范围",
+        "heading for protected person {person}: within {r:.0f} m in about {min:.0f} min",
+        "正在接近受保护人 {person}：约 {min:.0f} 分钟后进入 {r:.0f} 米范围",
     ),
     "protected_not_approaching": (
-        "no longer heading for protected person P-{person}",
-        "已不再接近受保护人 P-{person}",
+        "no longer heading for protected person {person}",
+        "已不再接近受保护人 {person}",
     ),
     "contact_near": (
         "within {r:.0f} m of subject {other}, whom the order forbids meeting",

@@ -88,6 +88,12 @@ class _Write:
     rejected: list[Rejected] = field(default_factory=list)
     current: FixBatch = field(default_factory=lambda: to_batch([]))
     evaluation: Evaluation | None = None
+    protected: FixBatch = field(default_factory=lambda: to_batch([]))  # by protected person
+    protected_current: FixBatch = field(default_factory=lambda: to_batch([]))
+
+
+def _current(batch: FixBatch, retained: np.ndarray[Any, np.dtype[np.bool_]]) -> FixBatch:
+    return batch.take(np.flatnonzero(~retained)) if retained.any() else batch
 
 
 def _acknowledge(messages: list[Message]) -> None:
@@ -164,6 +170,7 @@ class Pipeline:
             levels = await store.subjects.subject_levels(conn)
             orders = await store.orders.load_orders(conn)
             leaves = await store.leaves.load_leaves(conn)
+            prohibitions = await store.prohibitions.load_prohibitions(conn)
             memory = None
             if self._rules is None:
                 async with conn.transaction():
@@ -185,6 +192,7 @@ class Pipeline:
             leaves=leaves,
             levels=levels,
             policy=self._config.levels,
+            prohibitions=prohibitions,
         )
         if memory is not None:
             self._rules = RuleBook(registry, memory, watching_since=time.time())
@@ -257,13 +265,24 @@ class Pipeline:
             owntracks=self._owntracks,
             limits=self._config.limits,
         )
-        batch, events = admit(decoded, messages, self._rulebook.registry.orders)
+        registry = self._rulebook.registry
+        got = admit(decoded, messages, registry.orders, registry.pairs)
         # Replayed (retained) messages are stored but not judged as current.
         replayed = np.array([m.retained for m in messages], dtype=np.bool_)
-        retained = replayed[np.array(decoded.origin, dtype=np.int64)]
-        current = batch.take(np.flatnonzero(~retained)) if retained.any() else batch
+        retained = replayed[got.origin]
+        current = _current(got.batch, retained[: len(got.batch)])
         evaluation = await self._evaluate(current)
-        await self._write_with_retry(_Write(batch, events, decoded.rejected, current, evaluation))
+        await self._write_with_retry(
+            _Write(
+                got.batch,
+                got.events,
+                decoded.rejected,
+                current,
+                evaluation,
+                got.protected,
+                _current(got.protected, retained[len(got.batch) :]),
+            )
+        )
 
     async def _quarantine_last(self, message: Message, reason: str) -> None:
         """The one message a step fails for, kept with the reason (the store makes any
@@ -330,18 +349,24 @@ class Pipeline:
         """One transaction: fixes, events, quarantine, and what the rules make of them,
         decided while the batch's subjects are locked (another ingest process waits)."""
         config, batch = self._config, write.batch
+        pairs = self._rulebook.registry.pairs
+        subjects = {e.subject_id for e in write.events} | set(batch.subject.tolist())
+        # A pair's state is its two parties': whichever side reports, both are held.
+        subjects |= pairs.subjects_of(batch.subject) | pairs.subjects_of(-write.protected.subject)
         async with self._pool.connection() as conn, conn.transaction():
-            subjects = {e.subject_id for e in write.events} | set(batch.subject.tolist())
             turn = await batches.take(
                 conn, self._rulebook, subjects, levels=config.levels, actor=config.actor
             )
             stored = await store.fixes.copy_fixes(conn, batch) if len(batch) else 0
+            stored += await store.prohibitions.copy_protected_fixes(conn, write.protected)
             new_events = await store.events.insert_events(conn, write.events)
             await store.quarantine.quarantine(conn, write.rejected)
-            decided = await turn.decide(new_events, write.current, write.evaluation)
+            decided = await turn.decide(
+                new_events, write.current, write.evaluation, write.protected_current
+            )
         decided.apply()
         self.stats.stored += stored
-        self.stats.duplicates += len(batch) - stored
+        self.stats.duplicates += len(batch) + len(write.protected) - stored
         self.stats.events += len(new_events)
         self.stats.quarantined += len(write.rejected)
         self._count(decided.changes)

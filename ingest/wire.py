@@ -65,7 +65,8 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class DecodedFix:
-    """A validated fix of a registered, active device bound to a subject."""
+    """A validated fix of a registered, active device bound to a subject (or of a protected
+    person's phone: `subject_id` is then minus the protected person's id)."""
 
     device_id: int
     subject_id: int
@@ -216,11 +217,15 @@ def check_items(items: list[T], limits: Limits) -> list[T]:
 
 
 def bound_device(code: str, device: Device | None) -> tuple[int, int]:
-    """(device id, subject id) of a device that may report, else the reason it may not."""
+    """(device id, party) of a device that may report, else the reason it may not. The
+    party is its subject's id, or for a protected person's phone minus the protected
+    person's id (`domain.party_key`)."""
     if device is None:
         raise RejectedInputError(f"unknown device {code!r}: not registered")
     if not device.active:
         raise RejectedInputError(f"device {code!r} is not active")
+    if device.protected_person_id is not None:
+        return device.id, -device.protected_person_id
     if device.subject_id is None:
         raise RejectedInputError(f"device {code!r} is not bound to a subject")
     return device.id, device.subject_id

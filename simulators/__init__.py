@@ -1,6 +1,6 @@
 """Devices that publish over MQTT like real ones; speaks only the documented wire format."""
 
-from simulators.city import City, District, SimDevice, SimSubject, generate_city
+from simulators.city import City, District, SimDevice, SimProtected, SimSubject, generate_city
 from simulators.devices import (
     Outage,
     Sent,
@@ -39,6 +39,7 @@ __all__ = [
     "ScenarioError",
     "Sent",
     "SimDevice",
+    "SimProtected",
     "SimSubject",
     "SimulationReport",
     "device_fix",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from domain import DeviceKind, SupervisionLevel
@@ -16,6 +16,15 @@ BORDER_GAP_M = 300.0  # how far inside the border a violator lives
 SCHOOL_AT = 0.8  # of the district's smallest radius, due north of its centre
 SCHOOL_RADIUS_M = 150.0
 SCHOOL_GAP_M = 500.0  # how far from the school the one who visits it lives
+# Prohibition orders (禁止令): a protected person lives this far east of the subject who
+# heads for them, and must not be come nearer than PROTECTED_RADIUS_M; two co-defendants
+# live CODEFENDANT_GAP_M apart, and meet when within CONTACT_M for CONTACT_FOR_S (the demo's
+# settings: an order sets its own).
+VICTIM_GAP_M = 1500.0
+PROTECTED_RADIUS_M = 300.0
+CODEFENDANT_GAP_M = 600.0
+CONTACT_M = 150.0
+CONTACT_FOR_S = 5.0
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
 
@@ -65,6 +74,9 @@ class SimSubject:
     errand: tuple[float, float]
     devices: tuple[SimDevice, ...]
     scenario: Scenario | None = None
+    # a prohibition order's other side: the protected person (an index into `City.protected`)
+    # the subject heads for, or the co-defendant (an index into `City.subjects`) they meet
+    counterpart: int | None = None
 
     @property
     def label(self) -> str:
@@ -73,9 +85,22 @@ class SimSubject:
 
 
 @dataclass(frozen=True, slots=True)
+class SimProtected:
+    """A person a prohibition order protects from subject `subject` (an index), carrying a
+    phone: at home until the subject's scenario begins, then out for a walk."""
+
+    code: str
+    name: str
+    home: tuple[float, float]
+    device: SimDevice
+    subject: int
+
+
+@dataclass(frozen=True, slots=True)
 class City:
     districts: list[District]
     subjects: list[SimSubject]
+    protected: list[SimProtected] = field(default_factory=list)
 
 
 def offset(point: tuple[float, float], east_m: float, north_m: float) -> tuple[float, float]:
@@ -150,6 +175,10 @@ def _home(rng: random.Random, district: District, kind: Kind | None) -> tuple[fl
         a, r = district.narrow_angle, district.min_radius_m - BORDER_GAP_M
     elif kind is Kind.ENTER_EXCLUSION:
         a, r = math.pi / 2, SCHOOL_AT * district.min_radius_m - SCHOOL_GAP_M
+    elif kind is Kind.APPROACH_VICTIM:  # west of the centre, the protected person east of it
+        a, r = math.pi, VICTIM_GAP_M * 2 / 3
+    elif kind is Kind.MEET_CODEFENDANT:  # south of the centre, the co-defendant to the east
+        a, r = -math.pi / 2, VICTIM_GAP_M * 2 / 3
     else:
         a, r = rng.uniform(0, 2 * math.pi), rng.uniform(0, district.min_radius_m * _ROUTINE_R)
     return offset(district.centre, r * math.cos(a), r * math.sin(a))
@@ -171,7 +200,9 @@ def generate_city(
     """Four districts on a 2 x 2 grid 12 km apart. Subject i plays scenarios[i], if any, under
     strict supervision (with a wristband where the scenario needs one); of the others, the
     first `wristbands` are strict and wear one, the rest are under normal supervision. There
-    are `subjects` in all, or as many as there are scenarios."""
+    are `subjects` in all, or as many as there are scenarios; besides, each subject who heads
+    for a protected person has one (`City.protected`), and each who meets a co-defendant has
+    one, another subject of the same district appended after all the others."""
     rng = random.Random(seed)
     districts = [
         _district(rng, f"District {i + 1}", offset(centre, dx, dy), with_hole=i == 3)
@@ -201,4 +232,39 @@ def generate_city(
                 scenario=scenario,
             )
         )
-    return City(districts=districts, subjects=people)
+    return _with_counterparts(rng, City(districts=districts, subjects=people))
+
+
+def _with_counterparts(rng: random.Random, city: City) -> City:
+    """The protected persons and co-defendants the prohibition scenarios need."""
+    people, protected = list(city.subjects), list[SimProtected]()
+    for i, s in enumerate(city.subjects):
+        kind = s.scenario.kind if s.scenario else None
+        if kind is Kind.APPROACH_VICTIM:
+            n = len(protected) + 1
+            protected.append(
+                SimProtected(
+                    code=f"P-{n:02d}",
+                    name=rng.choice(_SURNAMES) + rng.choice(_GIVEN) + rng.choice(_GIVEN),
+                    home=offset(s.home, VICTIM_GAP_M, 0.0),
+                    device=SimDevice(f"pp-{n:04d}", DeviceKind.PHONE),
+                    subject=i,
+                )
+            )
+            people[i] = replace(s, counterpart=n - 1)
+        elif kind is Kind.MEET_CODEFENDANT:
+            j = len(people)
+            people[i] = replace(s, counterpart=j)
+            home = offset(s.home, CODEFENDANT_GAP_M, 0.0)
+            people.append(
+                replace(
+                    s,
+                    name=rng.choice(_SURNAMES) + rng.choice(_GIVEN) + rng.choice(_GIVEN),
+                    home=home,
+                    work=home,
+                    errand=home,
+                    devices=(SimDevice(f"ph-{j + 1:04d}", DeviceKind.PHONE),),
+                    counterpart=i,
+                )
+            )
+    return replace(city, subjects=people, protected=protected)

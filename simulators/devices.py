@@ -18,7 +18,7 @@ import aiomqtt
 from domain import DeviceKind, SupervisionLevel
 from domain.crs import Crs, gcj02_to_bd09, wgs84_to_gcj02
 from simulators.city import City, SimDevice
-from simulators.movement import observed, phone_whereabouts, whereabouts
+from simulators.movement import observed, phone_whereabouts, protected_whereabouts, whereabouts
 from simulators.scenarios import Kind
 
 if TYPE_CHECKING:
@@ -391,6 +391,48 @@ async def _report(d: _Device, *, until: float, outage: Outage | None) -> None:
             await d.publish_fix(fix)
 
 
+async def _run_protected(
+    city: City,
+    index: int,
+    *,
+    broker: tuple[str, int],
+    credentials: tuple[str, str] | None,
+    interval_s: float,
+    until: float,
+    rng: random.Random,
+    sent: Sent,
+    time_scale: float,
+) -> None:
+    """A protected person's phone: fixes (GCJ-02, as its map SDK reports) at `interval_s`
+    from wherever its holder is."""
+    person = city.protected[index]
+    username, password = credentials or (None, None)
+    topic = f"cc/v1/devices/{person.device.code}/fix"
+    started = time.monotonic()
+    async with aiomqtt.Client(
+        *broker, identifier=person.device.code, username=username, password=password
+    ) as client:
+        seq = 0
+        while time.monotonic() < until:
+            place = protected_whereabouts(city, person, (time.monotonic() - started) * time_scale)
+            r = observed(rng, place.position, inside_building=place.indoors, gnss_only=False)
+            assert r is not None, "a phone always has a position"
+            payload = fix_payload(
+                when=datetime.now(UTC),
+                lon=r.lon,
+                lat=r.lat,
+                accuracy=r.accuracy,
+                battery=80,
+                seq=seq,
+                crs=Crs.GCJ02,
+                source=r.source,
+            )
+            await client.publish(topic, payload, qos=1)
+            seq += 1
+            sent.fixes += 1
+            await asyncio.sleep(interval_s)
+
+
 async def simulate_city(
     city: City,
     *,
@@ -411,7 +453,8 @@ async def simulate_city(
     given), reporting every `interval_s` (strict supervision) or twice that (normal), until
     `duration_s` has passed (or cancelled). Movement runs `time_scale` times real time;
     `progress(report, elapsed_s)` is called every `progress_every_s`. Devices obey commands
-    (locate, set_interval, check_in), but for those in `deaf`, which never answer."""
+    (locate, set_interval, check_in), but for those in `deaf`, which never answer.
+    Protected persons' phones report at the strict rate (`protected` in the report)."""
     report = report or SimulationReport()
     started = time.monotonic()
     until = started + (duration_s if duration_s is not None else float("inf"))
@@ -444,6 +487,21 @@ async def simulate_city(
                                 deaf=device.code in deaf,
                             )
                         )
+                for k, person in enumerate(city.protected):
+                    report.devices += 1
+                    tg.create_task(
+                        _run_protected(
+                            city,
+                            k,
+                            broker=(host, port),
+                            credentials=credentials.get(person.device.code),
+                            interval_s=interval_s,
+                            until=until,
+                            rng=random.Random(f"{seed}/{person.device.code}"),
+                            sent=report.of("protected"),
+                            time_scale=time_scale,
+                        )
+                    )
         finally:
             if ticker is not None:
                 ticker.cancel()

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import random
     from collections.abc import Callable
 
-    from simulators.city import City, SimSubject
+    from simulators.city import City, SimProtected, SimSubject
 
 DAY_S = 3600.0  # a compressed day, in simulation seconds
 _DEPART = (0.2, 0.5, 0.75)  # leave home, work, errand at these shares of the day
@@ -30,6 +30,9 @@ _DRIVE_PAST_BORDER_M = 1500.0
 _LEAVE_PAST_BORDER_M = 600.0
 _CURFEW_AWAY_M = 600.0
 _PHONE_LEFT_M = 800.0
+_WALK_M_PER_S = 1.5
+_CATCH_UP_S = 150.0  # the subject reaches the walking protected person this long after leaving
+_BEHIND_M = 40.0  # and then follows them this far behind
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +112,46 @@ def _away_from_home(east_m: float, north_m: float) -> Callable[[City, SimSubject
     return move
 
 
+def protected_whereabouts(city: City, person: SimProtected, t: float) -> Place:
+    """A protected person: at home until the subject's scenario begins, then walking north."""
+    scenario = city.subjects[person.subject].scenario
+    begins = 0.0 if scenario is None else scenario.after_s
+    if t < begins:
+        return Place(person.home, indoors=True)
+    return Place(offset(person.home, 0.0, (t - begins) * _WALK_M_PER_S), indoors=False)
+
+
+def _approach_victim(city: City, subject: SimSubject, since: float) -> Place:
+    """Straight for where the protected person will be in _CATCH_UP_S, then after them."""
+    assert subject.counterpart is not None, "the city gives the scenario its protected person"
+    person = city.protected[subject.counterpart]
+    begins = subject.scenario.after_s if subject.scenario else 0.0
+    if since < _CATCH_UP_S:
+        meet = protected_whereabouts(city, person, begins + _CATCH_UP_S).position
+        east, north = metres_between(subject.home, meet)
+        speed = math.hypot(east, north) / _CATCH_UP_S
+        return Place(_straight(subject.home, meet, since * speed)[0], indoors=False)
+    there = protected_whereabouts(city, person, begins + since).position
+    return Place(offset(there, 0.0, -_BEHIND_M), indoors=False)
+
+
+def _meet_codefendant(city: City, subject: SimSubject, since: float) -> Place:
+    """Both walk to the middle between their homes, and stay."""
+    assert subject.counterpart is not None, "the city gives the scenario its co-defendant"
+    other = city.subjects[subject.counterpart].home
+    east, north = metres_between(subject.home, other)
+    middle = offset(subject.home, east / 2, north / 2)
+    return Place(_straight(subject.home, middle, since * _TOWN_M_PER_S)[0], indoors=False)
+
+
 _SCENARIO_MOVES: dict[Kind, Callable[[City, SimSubject, float], Place]] = {
     Kind.WALK_OUT: _walk_out,
     Kind.ENTER_EXCLUSION: _enter_exclusion,
     Kind.LATE_RETURN: _late_return,
     Kind.BREAK_CURFEW: _away_from_home(_CURFEW_AWAY_M, 0.0),
     Kind.PHONE_LEFT_HOME: _away_from_home(0.0, -_PHONE_LEFT_M),
+    Kind.APPROACH_VICTIM: _approach_victim,
+    Kind.MEET_CODEFENDANT: _meet_codefendant,
 }
 
 

@@ -26,6 +26,8 @@ class Kind(StrEnum):
     LATE_RETURN = "late_return"  # an approved leave, back after it ends
     DUPLICATES = "duplicates"  # every fix delivered twice, some out of order
     MALFORMED = "malformed"  # broken payloads among good ones
+    APPROACH_VICTIM = "approach_victim"  # heads for the person the court protects, who walks
+    MEET_CODEFENDANT = "meet_codefendant"  # meets a co-defendant the order keeps them from
 
 
 # What ccmon should raise for each, and nothing else.
@@ -40,6 +42,9 @@ EXPECTED_ALERTS: dict[Kind, tuple[str, ...]] = {
     Kind.LATE_RETURN: ("leave_overdue",),
     Kind.DUPLICATES: (),
     Kind.MALFORMED: (),
+    # warned of first (an officer can call before), then there
+    Kind.APPROACH_VICTIM: ("approaching", "protected_person_proximity"),
+    Kind.MEET_CODEFENDANT: ("prohibited_contact",),  # for both of them
 }
 
 NEEDS_WRISTBAND = frozenset({Kind.PHONE_LEFT_HOME, Kind.CUT_STRAP})
@@ -141,4 +146,6 @@ DEMO_SCENARIOS = (
     Scenario(Kind.GO_SILENT, 45.0),
     Scenario(Kind.DUPLICATES, 0.0),
     Scenario(Kind.MALFORMED, 0.0),
+    Scenario(Kind.APPROACH_VICTIM, 50.0),
+    Scenario(Kind.MEET_CODEFENDANT, 55.0),
 )

@@ -40,6 +40,7 @@ class AlertRow:
     assignment_id: int | None
     zone_name: str | None
     device_code: str | None
+    prohibition_id: int | None
     fix_time: datetime  # the fix or event that opened it
     last_time: datetime  # the newest that repeated it
     count: int
@@ -70,7 +71,7 @@ class AlertEventRow:
 _SELECT = (
     "SELECT a.id, a.kind, a.severity, a.state, a.condition, a.subject_id,"
     " s.name AS subject_name, a.assignment_id, z.name AS zone_name, d.code AS device_code,"
-    " a.fix_time, a.last_time, a.count, a.lon, a.lat, a.message, a.message_key,"
+    " a.prohibition_id, a.fix_time, a.last_time, a.count, a.lon, a.lat, a.message, a.message_key,"
     " a.message_params, a.opened_at, a.updated_at,"
     " a.acknowledged_at, a.acknowledged_by, a.closed_at, a.closed_by, a.escalated_at"
     " FROM alerts a JOIN subjects s ON s.id = a.subject_id"
@@ -81,6 +82,7 @@ _SELECT = (
 _LIVE_KEY = (
     "state IN ('open', 'acknowledged') AND subject_id = %s AND kind = %s"
     " AND COALESCE(assignment_id, 0) = COALESCE(%s, 0) AND COALESCE(device_id, 0) = COALESCE(%s, 0)"
+    " AND COALESCE(prohibition_id, 0) = COALESCE(%s, 0)"
 )
 
 
@@ -147,9 +149,10 @@ async def _raise(conn: AsyncConnection[Any], f: Finding) -> tuple[int, AlertActi
     """(alert id, opened or repeated)."""
     cur = await conn.execute(
         "INSERT INTO alerts (kind, severity, subject_id, assignment_id, device_id, order_id,"
-        " fix_time, last_time, lon, lat, message, message_key, message_params)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (subject_id, kind, COALESCE(assignment_id, 0), COALESCE(device_id, 0))"
+        " prohibition_id, fix_time, last_time, lon, lat, message, message_key, message_params)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (subject_id, kind, COALESCE(assignment_id, 0), COALESCE(device_id, 0),"
+        "  COALESCE(prohibition_id, 0))"
         " WHERE state IN ('open', 'acknowledged')"
         " DO UPDATE SET count = alerts.count + 1, condition = 'active', updated_at = now(),"
         " last_time = GREATEST(alerts.last_time, EXCLUDED.last_time)"
@@ -161,6 +164,7 @@ async def _raise(conn: AsyncConnection[Any], f: Finding) -> tuple[int, AlertActi
             f.assignment_id,
             f.device_id,
             f.order_id,
+            f.prohibition_id,
             _at(f.time),
             _at(f.time),
             f.lon,
@@ -183,7 +187,7 @@ async def _clear(conn: AsyncConnection[Any], f: Finding) -> tuple[int, AlertActi
     cur = await conn.execute(
         "UPDATE alerts SET condition = 'cleared', updated_at = now()"
         f" WHERE {_LIVE_KEY} AND condition = 'active' AND last_time <= %s RETURNING id",
-        (f.subject_id, f.kind.value, f.assignment_id, f.device_id, _at(f.time)),
+        (f.subject_id, f.kind.value, f.assignment_id, f.device_id, f.prohibition_id, _at(f.time)),
     )
     row = await cur.fetchone()
     return None if row is None else (int(row[0]), AlertAction.CLEARED)

@@ -31,23 +31,28 @@ async def create_device(
     owntracks_key: str | None = None,
     http_password_hash: str | None = None,
     office_id: int | None = None,
+    protected_person_id: int | None = None,
     actor: str,
 ) -> int:
     """Register a device, bound to `subject_id` (recorded as a binding by `actor`) or not,
-    held by `office_id` (by default the subject's office; neither: the county's stock)."""
+    held by `office_id` (by default the subject's office; neither: the county's stock). A
+    protected person's phone (`protected_person_id`) is held by their office."""
     device_id = await inserted_id(
         conn,
         "INSERT INTO devices (code, kind, owntracks_topic, owntracks_key, http_password_hash,"
-        " office_id) VALUES (%s, %s, %s, %s, %s,"
-        " COALESCE(%s, (SELECT office_id FROM subjects WHERE id = %s))) RETURNING id",
+        " protected_person_id, office_id) VALUES (%s, %s, %s, %s, %s, %s,"
+        " COALESCE(%s, (SELECT office_id FROM subjects WHERE id = %s),"
+        "  (SELECT office_id FROM protected_persons WHERE id = %s))) RETURNING id",
         (
             code,
             kind.value,
             owntracks_topic,
             owntracks_key,
             http_password_hash,
+            protected_person_id,
             office_id,
             subject_id,
+            protected_person_id,
         ),
     )
     if subject_id is not None:
@@ -102,7 +107,7 @@ async def broker_accounts(conn: AsyncConnection[Any]) -> list[BrokerAccount]:
 async def load_devices(conn: AsyncConnection[Any]) -> list[Device]:
     cur = await conn.execute(
         "SELECT id, code, kind, subject_id, active, owntracks_topic, owntracks_key,"
-        " http_password_hash FROM devices"
+        " http_password_hash, protected_person_id FROM devices"
     )
     return [
         Device(
@@ -114,8 +119,9 @@ async def load_devices(conn: AsyncConnection[Any]) -> list[Device]:
             owntracks_topic=ot,
             owntracks_key=key,
             http_password_hash=h,
+            protected_person_id=p,
         )
-        for i, c, k, s, a, ot, key, h in await cur.fetchall()
+        for i, c, k, s, a, ot, key, h, p in await cur.fetchall()
     ]
 
 
@@ -171,6 +177,7 @@ class DeviceRow:
     kind: str
     office_id: int | None
     subject_id: int | None
+    protected_person_id: int | None
     active: bool
     owntracks_topic: str | None
     has_mqtt_account: bool
@@ -182,7 +189,8 @@ class DeviceRow:
 
 
 _DEVICES = (
-    "SELECT d.id, d.code, d.kind, d.office_id, d.subject_id, d.active, d.owntracks_topic,"
+    "SELECT d.id, d.code, d.kind, d.office_id, d.subject_id, d.protected_person_id, d.active,"
+    " d.owntracks_topic,"
     " d.mqtt_password_hash IS NOT NULL AS has_mqtt_account,"
     " d.owntracks_key IS NOT NULL AS has_owntracks_key,"
     " d.http_password_hash IS NOT NULL AS has_http_password, p.time AS last_fix_at,"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from domain import LastFix, RunState, RunStates, SeparationState, SeparationStates
+from domain import LastFix, Positions, RunState, RunStates, SeparationState, SeparationStates
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -133,6 +133,61 @@ async def save_separation_state(
             *(column(states.phone, c) for c in range(4)),
             *(column(states.wristband, c) for c in range(4)),
         ),
+    )
+
+
+async def load_proximity_state(
+    conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
+) -> tuple[dict[int, RunState], dict[int, RunState], dict[int, list[float]]]:
+    """The runs (near, approach) of the prohibitions concerning these subjects (None: all),
+    and the tracks of their parties (by party key: a protected person's id negated)."""
+    pairs = "prohibitions p"
+    args: tuple[Any, ...] = ()
+    if subjects is not None:
+        pairs += " WHERE p.subject_id = ANY(%s) OR p.other_subject_id = ANY(%s)"
+        args = (list(subjects), list(subjects))
+    cur = await conn.execute(
+        f"SELECT s.prohibition_id, s.rule, {_RUN} FROM proximity_rule_state s"
+        f" WHERE s.prohibition_id IN (SELECT p.id FROM {pairs})",
+        args,
+    )
+    runs: dict[str, dict[int, RunState]] = {"near": {}, "approach": {}}
+    for r in await cur.fetchall():
+        runs[r[1]][int(r[0])] = _run(r[2:])
+    cur = await conn.execute(
+        "SELECT t.party, t.track FROM party_tracks t WHERE t.party IN ("
+        f" SELECT p.subject_id FROM {pairs} UNION SELECT p.other_subject_id FROM {pairs}"
+        f" UNION SELECT -p.protected_person_id FROM {pairs})",
+        args * 3,
+    )
+    tracks = {int(party): [float(v) for v in track] for party, track in await cur.fetchall()}
+    return runs["near"], runs["approach"], tracks
+
+
+async def save_proximity_state(
+    conn: AsyncConnection[Any], near: RunStates, approach: RunStates, tracks: Positions
+) -> None:
+    for rule, runs in (("near", near), ("approach", approach)):
+        if not len(runs):
+            continue
+        await conn.execute(
+            f"INSERT INTO proximity_rule_state (prohibition_id, rule, {_RUN})"
+            f" SELECT u.prohibition_id, %s, {_RUN} FROM unnest(%b::bigint[], {_RUN_TYPES})"
+            f" AS u (prohibition_id, {_RUN})"
+            # a prohibition deleted meanwhile has nothing left to remember
+            " WHERE EXISTS (SELECT 1 FROM prohibitions p WHERE p.id = u.prohibition_id)"
+            f" ON CONFLICT (prohibition_id, rule) DO UPDATE SET {_UPDATE_RUN}",
+            (rule, runs.key.tolist(), *_run_columns(runs)),
+        )
+    if not len(tracks):
+        return
+    width = tracks.fix.shape[1]
+    await conn.execute(
+        "INSERT INTO party_tracks (party, track)"
+        " SELECT u.party, (%b::float8[])[(u.i - 1) * %s + 1 : u.i * %s]"
+        " FROM unnest(%b::bigint[]) WITH ORDINALITY AS u (party, i)"
+        " ON CONFLICT (party) DO UPDATE SET track = EXCLUDED.track",
+        (tracks.fix.ravel().tolist(), width, width, tracks.key.tolist()),
     )
 
 

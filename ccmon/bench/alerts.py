@@ -344,7 +344,8 @@ def live_month(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> 
         decoded = decode_messages(messages, devices=by_code, owntracks={}, limits=LIMITS)
         if decoded.rejected:
             raise RuntimeError(f"the county's own messages refused: {decoded.rejected[0]}")
-        batch, events = admit(decoded, messages, rules.registry.orders)
+        got = admit(decoded, messages, rules.registry.orders, rules.registry.pairs)
+        batch, events = got.batch, got.events
         if len(batch):
             verdict = rules.judge(batch, rules.registry.index.evaluate(batch))
             ledger.record(verdict.findings, t)
