@@ -40,7 +40,6 @@ from domain import (
     Ids,
     Party,
     Positions,
-    RunState,
     RunStates,
     Spans,
     Text,
@@ -51,7 +50,7 @@ from domain.runs import ACCURACY, LAT, LON, TIME
 from geofence import haversine
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable
 
     from alerts.policy import Policies
     from domain import EpochSeconds, FixBatch, Prohibition
@@ -131,48 +130,28 @@ def _expand(lo: Ids, hi: Ids, row: Ids) -> tuple[Ids, Ids]:
 
 @dataclass(frozen=True, slots=True)
 class ProximityState:
-    """Each pair's runs, of nearness and of approach (by prohibition id), and each party's
-    newest fix with its motion (by party key)."""
+    """Each pair's runs, of nearness and of approach (by prohibition id)."""
 
     runs: RunStates = field(default_factory=RunStates.none)
     approach: RunStates = field(default_factory=RunStates.none)
-    tracks: Positions = field(
-        default_factory=lambda: Positions(np.zeros(0, np.int64), np.zeros((0, COLUMNS)))
-    )
-
-    @classmethod
-    def stored(
-        cls,
-        runs: Mapping[int, RunState],
-        approach: Mapping[int, RunState],
-        tracks: Mapping[int, Sequence[float]],
-    ) -> ProximityState:
-        """The state as the store keeps it (`store.rule_state.load_proximity_state`)."""
-        keys = sorted(tracks)
-        rows = np.array([tracks[k] for k in keys], dtype=np.float64).reshape(len(keys), COLUMNS)
-        return cls(
-            RunStates.of(runs), RunStates.of(approach), Positions(np.array(keys, np.int64), rows)
-        )
 
     def updated(self, newer: ProximityState) -> ProximityState:
-        return ProximityState(
-            self.runs.updated(newer.runs),
-            self.approach.updated(newer.approach),
-            self.tracks.newer(newer.tracks),
-        )
+        return ProximityState(self.runs.updated(newer.runs), self.approach.updated(newer.approach))
 
 
 def proximity_findings(
     subjects: FixBatch,
     protected: FixBatch,
     state: ProximityState,
+    tracks: Positions,
     *,
     pairs: Pairs,
     policies: Policies,
-) -> tuple[list[Finding], ProximityState]:
+) -> tuple[list[Finding], ProximityState, Positions]:
     """`subjects`: the batch's fixes of subjects; `protected`: of protected persons' phones
-    (their `subject` column holding the protected person's id). Returns findings for
-    confirmed nearness and its end, and the new state."""
+    (their `subject` column holding the protected person's id); `tracks`: by party key.
+    Returns findings for confirmed nearness and approach and their end, the new state, and
+    the tracks of the parties that moved."""
     key = np.concatenate([subjects.subject, party_key(True, protected.subject)])
     time = np.concatenate([subjects.time, protected.time])
     fixes = (
@@ -184,7 +163,7 @@ def proximity_findings(
     fix, pair = pairs.of(key)
     side = (key[fix] != pairs.subject[pair]).astype(np.int8)  # 0: the subject, 1: the other
     order = by_key_then_time(pair, time[fix])
-    remembered = state.tracks.at(np.concatenate([pairs.subject, pairs.other]))  # both sides
+    remembered = tracks.at(np.concatenate([pairs.subject, pairs.other]))  # both sides
     subject = pairs.subject[pair]
     observed = _observe(
         order,
@@ -223,10 +202,9 @@ def proximity_findings(
     )
     party = np.column_stack([pairs.subject[ended], pairs.other[ended]]).ravel()
     seen = ~np.isnan(moved[:, TIME])
-    tracks = Positions.newest(party[seen], moved[seen])
     findings = _findings(t.rows, t.active, pair, time[fix], where, pairs)
     findings += _warnings(a.rows, a.active, pair, time[fix], eta, where, pairs)
-    return findings, ProximityState(t.state, a.state, tracks)
+    return findings, ProximityState(t.state, a.state), Positions.newest(party[seen], moved[seen])
 
 
 def _findings(

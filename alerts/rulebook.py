@@ -16,11 +16,13 @@ import numpy as np
 import store
 from alerts import notices
 from alerts.device_events import battery_words, event_findings, low_battery_due, switched_off
+from alerts.heading import heading_findings
 from alerts.orders import OrderBook, order_reminders
 from alerts.policy import Policies
 from alerts.proximity import Pairs, ProximityState, proximity_findings
 from alerts.separation import separation_findings
 from alerts.silence import Silence, Watched, silence_findings
+from alerts.tracks import COLUMNS, no_tracks
 from alerts.windows import curfew_start_findings, leave_end_findings
 from alerts.zones import zone_findings
 from domain import (
@@ -134,6 +136,8 @@ class Memory:
     last_seen: Times = field(default_factory=Times.none)  # device -> newest report
     last_fix: Positions = field(default_factory=Positions.none)  # subject -> newest fix
     proximity: ProximityState = field(default_factory=ProximityState)
+    heading: RunStates = field(default_factory=RunStates.none)  # exclusion assignment ->
+    tracks: Positions = field(default_factory=no_tracks)  # party -> newest fix and motion
     silence: Silence = field(default_factory=Silence)
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> see Silence
     said_off: dict[int, float] = field(default_factory=dict)  # device -> its power_off, if last
@@ -163,11 +167,23 @@ class Memory:
         )
         self.last_seen = self.last_seen.latest(await store.rule_state.last_reports(conn, subjects))
         self.last_fix = self.last_fix.newer(await store.rule_state.last_positions(conn, subjects))
-        stored = await store.rule_state.load_proximity_state(conn, subjects)
-        self.proximity = self.proximity.updated(ProximityState.stored(*stored))
+        near, approach = await store.rule_state.load_proximity_state(conn, subjects)
+        self.proximity = self.proximity.updated(
+            ProximityState(RunStates.of(near), RunStates.of(approach))
+        )
+        self.heading = self.heading.updated(
+            await store.rule_state.load_heading_state(conn, subjects)
+        )
+        self.tracks = self.tracks.newer(_tracks(await store.rule_state.load_tracks(conn, subjects)))
         for subject in list(self.overdue) if subjects is None else subjects:
             self.overdue.pop(subject, None)
         self.overdue.update(await store.alerts.live_overdue(conn, subjects))
+
+
+def _tracks(stored: Mapping[int, list[float]]) -> Positions:
+    keys = sorted(stored)
+    rows = np.array([stored[k] for k in keys], dtype=np.float64).reshape(len(keys), COLUMNS)
+    return Positions(np.array(keys, dtype=np.int64), rows)
 
 
 async def _silence(conn: AsyncConnection[Any]) -> Silence:
@@ -183,6 +199,8 @@ class Verdict:
     last_seen: Times = field(default_factory=Times.none)
     last_fix: Positions = field(default_factory=Positions.none)
     proximity: ProximityState = field(default_factory=ProximityState)
+    heading: RunStates = field(default_factory=RunStates.none)
+    tracks: Positions = field(default_factory=no_tracks)
     silence: Silence | None = None
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> earliest report
     said_off: dict[int, float] = field(default_factory=dict)
@@ -197,7 +215,9 @@ class Verdict:
         await store.rule_state.save_zone_state(conn, self.zones)
         await store.rule_state.save_separation_state(conn, self.separation)
         p = self.proximity
-        await store.rule_state.save_proximity_state(conn, p.runs, p.approach, p.tracks)
+        await store.rule_state.save_proximity_state(conn, p.runs, p.approach)
+        await store.rule_state.save_heading_state(conn, self.heading)
+        await store.rule_state.save_tracks(conn, self.tracks)
         reminders = [
             f
             for order, ends, f in self.reminders
@@ -249,12 +269,13 @@ class RuleBook:
     def subjects_of(self, verdict: Verdict) -> set[int]:
         """The subjects whose remembered state a verdict changes."""
         index = self.registry.index
-        owners = index.subject[np.isin(index.assignment, verdict.zones.key)]
+        keys = np.concatenate([verdict.zones.key, verdict.heading.key])
+        owners = index.subject[np.isin(index.assignment, keys)]
         return set(owners.tolist()) | set(verdict.overdue) | set(verdict.separation)
 
     def judge(self, batch: FixBatch, ev: Evaluation, protected: FixBatch | None = None) -> Verdict:
-        """Zone, separation and proximity rules over a batch of current fixes of subjects
-        and of protected persons' phones (`protected`, by protected person)."""
+        """Zone, early warning, separation and proximity rules over a batch of current fixes
+        of subjects and of protected persons' phones (`protected`, by protected person)."""
         reg, mem = self.registry, self._memory
         zone, zone_state = zone_findings(
             batch, ev, mem.zones, policies=reg.policies, curfews=reg.curfews
@@ -267,21 +288,28 @@ class RuleBook:
             paired=reg.paired,
         )
         back = self._back_from_leave(zone)
+        toward, heading_state, tracks = heading_findings(
+            batch, ev, mem.tracks, mem.heading, index=reg.index, policies=reg.policies
+        )
         near: list[Finding] = []
         proximity = ProximityState()
         if len(reg.pairs.id):
-            near, proximity = proximity_findings(
+            near, proximity, paired = proximity_findings(
                 batch,
                 batch.take(np.zeros(0, np.int64)) if protected is None else protected,
                 mem.proximity,
+                mem.tracks,
                 pairs=reg.pairs,
                 policies=reg.policies,
             )
+            tracks = tracks.newer(paired)
         return Verdict(
-            findings=zone + apart + back + near,
+            findings=zone + apart + back + toward + near,
             zones=zone_state,
             separation=separation_state,
             proximity=proximity,
+            heading=heading_state,
+            tracks=tracks,
             last_seen=Times.newest(batch.device, batch.time),
             resumed=self._resumed(batch.device, batch.time),
             last_fix=Positions.newest(
@@ -400,6 +428,8 @@ class RuleBook:
         mem.last_seen = mem.last_seen.latest(verdict.last_seen)
         mem.last_fix = mem.last_fix.newer(verdict.last_fix)
         mem.proximity = mem.proximity.updated(verdict.proximity)
+        mem.heading = mem.heading.updated(verdict.heading)
+        mem.tracks = mem.tracks.newer(verdict.tracks)
         self._remember_words(verdict)
         for device, t in verdict.resumed.items():
             mem.resumed[device] = min(mem.resumed.get(device, t), t)

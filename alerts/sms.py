@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 
 def message(body: dict[str, Any], *, language: Language, timezone: str = "Asia/Shanghai") -> str:
-    """The text for one alert event (the outbox body), short enough for one or two SMS."""
+    """The text for one alert event (the outbox body), short enough for one or two SMS; to a
+    protected person (`warning` in the body), the warning in their own language."""
+    if "warning" in body:
+        return warning(body["warning"])
     alert, event = body["alert"], body["event"]
     kind = name_of(KIND_NAMES[AlertKind(alert["kind"])], language)
     severity = name_of(SEVERITY_NAMES[Severity(alert["severity"])], language)
@@ -40,6 +43,23 @@ def message(body: dict[str, Any], *, language: Language, timezone: str = "Asia/S
     return (
         f"{head} {severity} alert: {subject}: {kind}, {when:%m-%d %H:%M}."
         f" Alert {alert['id']}: please act."
+    )
+
+
+def warning(about: dict[str, Any]) -> str:
+    """A protected person's warning: that the person the court keeps from them may be near
+    or heading their way, within the order's distance; never who is where, nor how near."""
+    r, near = about["distance_m"], about["kind"] == AlertKind.PROTECTED_PERSON_PROXIMITY
+    if about["language"] == "zh":
+        where = f"可能就在您附近（{r:.0f}米内）" if near else "可能正在向您靠近"
+        return (
+            f"【社区矫正·安全提醒】依法院禁止令不得接近您的人员{where}。"
+            "请留意安全，遇到危险请拨打110。司法所已收到告警。"
+        )
+    where = f"may be near you (within {r:.0f} m)" if near else "may be heading your way"
+    return (
+        f"[ccmon safety notice] The person a court order keeps away from you {where}."
+        " Stay safe; in danger call 110. The justice office has been alerted."
     )
 
 

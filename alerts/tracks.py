@@ -1,11 +1,18 @@
-"""A party's track for the proximity rule: its newest fix and its motion, kept in a row of
-floats a compiled loop updates fix by fix.
+"""A party's track for the proximity rule and the early warning: its newest fix and its
+motion, kept in a row of floats a compiled loop updates fix by fix.
 
-Columns: TIME, LON, LAT, ACCURACY of the newest fix, then SPEED since the fix before (m/s)
-and velocity EAST and NORTH (m/s) measured from the ANCHOR fix (A_*): the last one the
-party had moved beyond both accuracies from (NaN while unknown; 0 once it stayed within
-them for a minute: standing still). Movements are measured in the plane at the fix's
-latitude: an allowance and a heading, where a fraction of a per mille is nothing.
+Columns: TIME, LON, LAT, ACCURACY of the newest fix, then SPEED since the fix before (m/s);
+velocity EAST and NORTH (m/s) measured from the ANCHOR fix (A_*), and how far off it may be
+(V_ERROR: both fixes' accuracies over the time between them): NaN while unknown, 0 while
+the party stays within both accuracies of the anchor for a minute (standing still). Two
+anchors are kept: one 60 to 120 s old where fixes come that often (A_*), and the next
+(B_*), which takes its place once it is a minute old, or sooner gives way to a fix twice
+as accurate; the velocity is measured from whichever leaves it less in doubt. A minute's
+way is what makes a heading (a 10 m accuracy over 10 s leaves a velocity 2 m/s off, over
+60 s only 0.3 m/s), and a phone's first fix is often its network's, hundreds of metres
+off.
+Movements are measured in the plane at the fix's latitude: an allowance and a heading,
+where a fraction of a per mille is nothing.
 """
 
 from __future__ import annotations
@@ -16,16 +23,25 @@ from typing import TYPE_CHECKING
 import numba as nb
 import numpy as np
 
+from domain import Positions
 from domain.runs import ACCURACY, LAT, LON, TIME
 from geofence import EARTH_RADIUS_M
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-SPEED, EAST, NORTH, A_TIME, A_LON, A_LAT, A_ACCURACY = range(4, 11)
-COLUMNS = 11
+    Floats = NDArray[np.float64]
+
+SPEED, EAST, NORTH, V_ERROR = range(4, 8)
+A_TIME, A_LON, A_LAT, A_ACCURACY, B_TIME, B_LON, B_LAT, B_ACCURACY = range(8, 16)
+COLUMNS = 16
 M_PER_DEG = math.radians(1.0) * EARTH_RADIUS_M
 _STILL_S = 60.0
+_BASELINE_S = 60.0
+
+
+def no_tracks() -> Positions:
+    return Positions(np.zeros(0, np.int64), np.zeros((0, COLUMNS)))
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
@@ -36,20 +52,67 @@ def move(
     longitude at the fix)."""
     if not math.isnan(tr[s, TIME]) and t <= tr[s, TIME]:
         return  # a late fix: the track stays what the newest one showed
-    anchored = True
     if math.isnan(tr[s, TIME]):
-        tr[s, SPEED], tr[s, EAST], tr[s, NORTH] = 0.0, np.nan, np.nan
+        tr[s, SPEED], tr[s, EAST], tr[s, NORTH], tr[s, V_ERROR] = 0.0, np.nan, np.nan, np.nan
+        tr[s, A_TIME], tr[s, A_LON], tr[s, A_LAT], tr[s, A_ACCURACY] = t, lon, lat, accuracy
+        tr[s, B_TIME], tr[s, B_LON], tr[s, B_LAT], tr[s, B_ACCURACY] = t, lon, lat, accuracy
     else:
         east, north = (lon - tr[s, LON]) * k, (lat - tr[s, LAT]) * M_PER_DEG
         tr[s, SPEED] = math.sqrt(east * east + north * north) / max(t - tr[s, TIME], 1.0)
-        east, north = (lon - tr[s, A_LON]) * k, (lat - tr[s, A_LAT]) * M_PER_DEG
-        since = t - tr[s, A_TIME]
-        if east * east + north * north > (accuracy + tr[s, A_ACCURACY]) ** 2:
-            tr[s, EAST], tr[s, NORTH] = east / since, north / since
+        x = A_TIME  # of the two anchors, the one that measures the velocity closer
+        since_b = t - tr[s, B_TIME]
+        if (accuracy + tr[s, B_ACCURACY]) / since_b < (accuracy + tr[s, A_ACCURACY]) / (
+            t - tr[s, A_TIME]
+        ):
+            x = B_TIME
+        east, north = (lon - tr[s, x + 1]) * k, (lat - tr[s, x + 2]) * M_PER_DEG
+        since = t - tr[s, x]
+        both = accuracy + tr[s, x + 3]
+        if east * east + north * north > both * both:
+            tr[s, EAST], tr[s, NORTH], tr[s, V_ERROR] = east / since, north / since, both / since
         elif since >= _STILL_S:
-            tr[s, EAST] = tr[s, NORTH] = 0.0
-        else:
-            anchored = False  # still within the accuracies of the anchor: it stays
-    if anchored:
-        tr[s, A_TIME], tr[s, A_LON], tr[s, A_LAT], tr[s, A_ACCURACY] = t, lon, lat, accuracy
+            tr[s, EAST], tr[s, NORTH], tr[s, V_ERROR] = 0.0, 0.0, both / since
+        # else: within both accuracies of the anchor, not for long: the velocity stays
+        if since_b >= _BASELINE_S:
+            tr[s, A_TIME], tr[s, A_LON] = tr[s, B_TIME], tr[s, B_LON]
+            tr[s, A_LAT], tr[s, A_ACCURACY] = tr[s, B_LAT], tr[s, B_ACCURACY]
+        if since_b >= _BASELINE_S or accuracy < tr[s, B_ACCURACY] / 2:
+            tr[s, B_TIME], tr[s, B_LON], tr[s, B_LAT], tr[s, B_ACCURACY] = t, lon, lat, accuracy
     tr[s, TIME], tr[s, LON], tr[s, LAT], tr[s, ACCURACY] = t, lon, lat, accuracy
+
+
+@nb.njit(cache=True, error_model="numpy")
+def follow(
+    order: NDArray[np.int64],
+    key: NDArray[np.int64],
+    start: NDArray[np.float64],
+    fixes: tuple[Floats, Floats, Floats, Floats],
+) -> tuple[Floats, NDArray[np.int64], Floats]:
+    """Each key's track through its fixes, taken in (key, time) `order` from `start` (each
+    fix's key's remembered track, NaN where none): every fix's velocity (east, north, and
+    how far off it may be) once its track took it, and the rows (of `order`'s first fix
+    per key) and tracks at each key's end."""
+    time, lon, lat, accuracy = fixes
+    n = order.shape[0]
+    velocity = np.full((n, 3), np.nan)
+    ends, tracks, m = np.empty(n, np.int64), np.empty((n, COLUMNS)), 0
+    tr = np.empty((1, COLUMNS))
+    i = 0
+    while i < n:
+        first = order[i]
+        tr[0, :] = start[first]
+        while i < n and key[order[i]] == key[first]:
+            f = order[i]
+            i += 1
+            if not math.isnan(tr[0, TIME]) and time[f] <= tr[0, TIME]:
+                continue  # late: the track moved on past it, its velocity is not this fix's
+            k = math.cos(math.radians(lat[f])) * M_PER_DEG
+            move(tr, 0, time[f], lon[f], lat[f], accuracy[f], k)
+            velocity[f, 0], velocity[f, 1], velocity[f, 2] = (
+                tr[0, EAST],
+                tr[0, NORTH],
+                tr[0, V_ERROR],
+            )
+        ends[m], tracks[m, :] = first, tr[0]
+        m += 1
+    return velocity, ends[:m], tracks[:m]

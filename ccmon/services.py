@@ -125,14 +125,16 @@ def monitoring(
 
 async def retention_task(pool: AsyncConnectionPool[Any], settings: Settings) -> None:
     """Every `retention_check_s`, delete the fixes (and the alerts' coordinates) of orders
-    over for `retention_days`, quarantine of that age, and counts of wrong passwords that
-    hold nobody off any more."""
+    over for `retention_days`, quarantine and protected persons' positions of that age, and
+    counts of wrong passwords that hold nobody off any more."""
     age_s = settings.retention_days * 86400.0
     while True:
         try:
             async with pool.connection() as conn:
                 if quarantined := await store.retention.purge_quarantine(conn, age_s=age_s):
                     log.info("retention: deleted %d quarantined messages", quarantined)
+                if protected := await store.retention.purge_protected_positions(conn, age_s=age_s):
+                    log.info("retention: deleted %d fixes of protected persons", protected)
                 await store.sessions.forget_failures(conn, older_than_s=settings.login_lockout_s)
                 while purges := await store.retention.purge_expired_fixes(conn, age_s=age_s):
                     for p in purges:

@@ -26,7 +26,7 @@ class AlertKind(StrEnum):
     CHECK_IN_MISSED = "check_in_missed"  # a check-in request went unanswered
     PROTECTED_PERSON_PROXIMITY = "protected_person_proximity"  # near a protected person
     PROHIBITED_CONTACT = "prohibited_contact"  # met a subject the order forbids meeting
-    APPROACHING = "approaching"  # heading for a protected person: call before
+    APPROACHING = "approaching"  # heading for an exclusion zone or a protected person
 
 
 class Severity(StrEnum):

@@ -17,7 +17,8 @@ class LevelPolicy:
     and the way covered between them for `separation_s`. While a pursuit runs (a critical
     alert of a pursuit kind open, not acknowledged, at most `pursuit_max_s`) the subject's
     devices report every `pursuit_interval_s`. A low battery not charged within
-    `low_battery_hold_s` is raised."""
+    `low_battery_hold_s` is raised. A subject predicted to be inside an exclusion zone within
+    `zone_warn_s` is warned of (0: never)."""
 
     phone_interval_s: float
     wristband_interval_s: float
@@ -27,6 +28,7 @@ class LevelPolicy:
     separation_m: float
     separation_s: float
     pair_window_s: float = 120.0
+    zone_warn_s: float = 300.0
     pursuit_interval_s: float = 15.0
     pursuit_max_s: float = 1800.0
     # A phone at its low-battery warning (15% on Android) lasts an hour or two on standby:

@@ -29,7 +29,10 @@ KIND_NAMES: dict[AlertKind, tuple[str, str]] = {
     AlertKind.CHECK_IN_MISSED: ("Check-in missed", "未响应签到"),
     AlertKind.PROTECTED_PERSON_PROXIMITY: ("Near a protected person", "接近受保护人"),
     AlertKind.PROHIBITED_CONTACT: ("Prohibited contact", "违反禁止令接触"),
-    AlertKind.APPROACHING: ("Heading for a protected person", "正在接近受保护人"),
+    AlertKind.APPROACHING: (
+        "Heading for a forbidden place or person",
+        "正在接近禁止接近的地点或人",
+    ),
 }
 SEVERITY_NAMES: dict[Severity, tuple[str, str]] = {
     Severity.CRITICAL: ("critical", "紧急"),

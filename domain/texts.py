@@ -51,6 +51,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "no longer heading for protected person {person}",
         "已不再接近受保护人 {person}",
     ),
+    "zone_approaching": (
+        "heading for exclusion zone {zone}: inside in about {min:.1f} min, {m:.0f} m on",
+        "正在前往禁止进入区域 {zone}：约 {min:.1f} 分钟、{m:.0f} 米后进入",
+    ),
+    "zone_not_approaching": (
+        "no longer heading for exclusion zone {zone}",
+        "已不再前往禁止进入区域 {zone}",
+    ),
     "contact_near": (
         "within {r:.0f} m of subject {other}, whom the order forbids meeting",
         "与禁止接触的矫正对象 {other} 相距不足 {r:.0f} 米",

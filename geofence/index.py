@@ -28,7 +28,22 @@ from geofence.compile import (
     ZoneError,
     compile_shape,
 )
-from geofence.grid import PolygonGrid, build_grid, merge_grids
+from geofence.grid import (
+    CH,
+    CW,
+    KX,
+    LAT0,
+    LON0,
+    M_PER_DEG,
+    NX,
+    NY,
+    X0,
+    Y0,
+    PolygonGrid,
+    build_grid,
+    merge_grids,
+)
+from geofence.kernel import C_LAT, C_LON, C_RADIUS
 from geofence.schedules import (
     ScheduleError,
     Schedules,
@@ -58,6 +73,7 @@ class Evaluation:
     """
 
     fix: Ids  # row in the batch
+    row: Ids  # the assignment's row in the index (`ZoneIndex.bounds`)
     assignment: Ids
     zone: Ids
     inclusion: NDArray[np.bool_]
@@ -208,6 +224,24 @@ class ZoneIndex:
         """kernel.C_LON, C_LAT, C_COSLAT, C_RADIUS of each circle zone."""
         return self.shapes.circles
 
+    def zone_name(self, zone_id: int) -> str:
+        return self.shapes.zones[zone_id].name
+
+    def bounds(self, rows: Ids) -> tuple[NDArray[np.float64], NDArray[np.float64], Metres]:
+        """(lon, lat, radius in metres) of a circle around the zone of each of these rows of
+        the assignment table: where a zone is not, no closer look is needed."""
+        circle = self.kind[rows] == _CIRCLE
+        c = self.circles[self.row[rows[circle]]]
+        z = self.grid.zf[self.row[rows[~circle]]]
+        n = self.grid.zi[self.row[rows[~circle]]]
+        w, h = n[:, NX] * z[:, CW], n[:, NY] * z[:, CH]
+        lon, lat, radius = (np.empty(rows.shape[0]) for _ in range(3))
+        lon[circle], lat[circle], radius[circle] = c[:, C_LON], c[:, C_LAT], c[:, C_RADIUS]
+        lon[~circle] = z[:, LON0] + (z[:, X0] + w / 2) / z[:, KX]
+        lat[~circle] = z[:, LAT0] + (z[:, Y0] + h / 2) / M_PER_DEG
+        radius[~circle] = np.hypot(w, h) / 2
+        return lon, lat, radius
+
     def _rows(self, subject: Ids) -> tuple[Ids, Ids]:
         """Each fix's subject's assignment-table rows: lo[f] .. hi[f]."""
         return self.spans.rows(subject)
@@ -261,6 +295,7 @@ class ZoneIndex:
 
         return Evaluation(
             fix=fix,
+            row=arow,
             assignment=self.assignment[arow],
             zone=self.zone[arow],
             inclusion=self.inclusion[arow],

@@ -48,7 +48,7 @@ def admit(decoded: Contents, messages: list[Message], orders: OrderBook, pairs: 
     mine = everything.subject > 0
     theirs = everything.take(np.flatnonzero(~mine))
     protected = replace(theirs, subject=-theirs.subject)
-    batch = everything.take(np.flatnonzero(mine))
+    batch = everything if len(theirs) == 0 else everything.take(np.flatnonzero(mine))
     covered = orders.covered(batch.subject, batch.time)
     shielded = _protects(pairs, orders, protected.subject, protected.time)
     event_subject = np.array([e.subject_id for e in decoded.events], dtype=np.int64)

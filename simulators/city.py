@@ -15,7 +15,9 @@ _M_PER_DEG = 111_195.0
 BORDER_GAP_M = 300.0  # how far inside the border a violator lives
 SCHOOL_AT = 0.8  # of the district's smallest radius, due north of its centre
 SCHOOL_RADIUS_M = 150.0
-SCHOOL_GAP_M = 500.0  # how far from the school the one who visits it lives
+SCHOOL_GAP_M = 1500.0  # how far from the school the one who heads for it lives
+PASS_GAP_M = 150.0  # between the school's edge and the road one passes it on
+PASS_RUN_M = 3000.0  # that road's length, the school beside its middle
 # Prohibition orders (禁止令): a protected person lives this far east of the subject who
 # heads for them, and must not be come nearer than PROTECTED_RADIUS_M; two co-defendants
 # live CODEFENDANT_GAP_M apart, and meet when within CONTACT_M for CONTACT_FOR_S (the demo's
@@ -166,6 +168,9 @@ def _district(
 
 
 _ROUTINE_R = 0.45  # of the district's smallest radius: where ordinary life happens
+# ... but this far east or west of the school's meridian at least: ordinary roads go east,
+# then north, and none of them leads at the school (nobody is warned of heading for it)
+_OFF_SCHOOL_LINE_M = 450.0
 
 
 def _home(rng: random.Random, district: District, kind: Kind | None) -> tuple[float, float]:
@@ -173,20 +178,27 @@ def _home(rng: random.Random, district: District, kind: Kind | None) -> tuple[fl
     the middle of the district."""
     if kind in (Kind.WALK_OUT, Kind.LATE_RETURN):
         a, r = district.narrow_angle, district.min_radius_m - BORDER_GAP_M
-    elif kind is Kind.ENTER_EXCLUSION:
+    elif kind is Kind.HEADS_FOR_SCHOOL:
         a, r = math.pi / 2, SCHOOL_AT * district.min_radius_m - SCHOOL_GAP_M
+    elif kind is Kind.PASS_BY:  # west of the school, level with the road past it
+        school_east, school_north = 0.0, SCHOOL_AT * district.min_radius_m
+        road = school_north - SCHOOL_RADIUS_M - PASS_GAP_M
+        return offset(district.centre, school_east - PASS_RUN_M / 2, road)
     elif kind is Kind.APPROACH_VICTIM:  # west of the centre, the protected person east of it
         a, r = math.pi, VICTIM_GAP_M * 2 / 3
     elif kind is Kind.MEET_CODEFENDANT:  # south of the centre, the co-defendant to the east
         a, r = -math.pi / 2, VICTIM_GAP_M * 2 / 3
     else:
-        a, r = rng.uniform(0, 2 * math.pi), rng.uniform(0, district.min_radius_m * _ROUTINE_R)
+        return _somewhere(rng, district)
     return offset(district.centre, r * math.cos(a), r * math.sin(a))
 
 
 def _somewhere(rng: random.Random, district: District) -> tuple[float, float]:
-    a, r = rng.uniform(0, 2 * math.pi), rng.uniform(0, district.min_radius_m * _ROUTINE_R)
-    return offset(district.centre, r * math.cos(a), r * math.sin(a))
+    """Where ordinary life happens: in the middle of the district, off the school's line."""
+    while True:
+        a, r = rng.uniform(0, 2 * math.pi), rng.uniform(0, district.min_radius_m * _ROUTINE_R)
+        if abs(r * math.cos(a)) >= _OFF_SCHOOL_LINE_M:
+            return offset(district.centre, r * math.cos(a), r * math.sin(a))
 
 
 def generate_city(

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from simulators.city import metres_between, offset
+from simulators.city import PASS_RUN_M, metres_between, offset
 from simulators.scenarios import RETURN_S, Kind
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ _PHONE_LEFT_M = 800.0
 _WALK_M_PER_S = 1.5
 _CATCH_UP_S = 150.0  # the subject reaches the walking protected person this long after leaving
 _BEHIND_M = 40.0  # and then follows them this far behind
+_PROTECTED_WALK_S = 600.0  # the protected person walks this long, then stays where they are
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +92,16 @@ def _walk_out(city: City, subject: SimSubject, since: float) -> Place:
     return Place(_straight(subject.home, target, since * _DRIVE_M_PER_S)[0], indoors=False)
 
 
-def _enter_exclusion(city: City, subject: SimSubject, since: float) -> Place:
+def _heads_for_school(city: City, subject: SimSubject, since: float) -> Place:
     school = city.districts[subject.district].school
     return Place(_straight(subject.home, school, since * _DRIVE_M_PER_S)[0], indoors=False)
+
+
+def _pass_by(_city: City, subject: SimSubject, since: float) -> Place:
+    """East along the road past the school, then parked at its end."""
+    end = offset(subject.home, PASS_RUN_M, 0.0)
+    position, arrived = _straight(subject.home, end, since * _DRIVE_M_PER_S)
+    return Place(position, indoors=arrived)
 
 
 def _late_return(city: City, subject: SimSubject, since: float) -> Place:
@@ -113,12 +121,14 @@ def _away_from_home(east_m: float, north_m: float) -> Callable[[City, SimSubject
 
 
 def protected_whereabouts(city: City, person: SimProtected, t: float) -> Place:
-    """A protected person: at home until the subject's scenario begins, then walking north."""
+    """A protected person: at home until the subject's scenario begins, then walking north for
+    a while, then standing where the walk ended."""
     scenario = city.subjects[person.subject].scenario
     begins = 0.0 if scenario is None else scenario.after_s
     if t < begins:
         return Place(person.home, indoors=True)
-    return Place(offset(person.home, 0.0, (t - begins) * _WALK_M_PER_S), indoors=False)
+    walked = min(t - begins, _PROTECTED_WALK_S) * _WALK_M_PER_S
+    return Place(offset(person.home, 0.0, walked), indoors=False)
 
 
 def _approach_victim(city: City, subject: SimSubject, since: float) -> Place:
@@ -146,7 +156,8 @@ def _meet_codefendant(city: City, subject: SimSubject, since: float) -> Place:
 
 _SCENARIO_MOVES: dict[Kind, Callable[[City, SimSubject, float], Place]] = {
     Kind.WALK_OUT: _walk_out,
-    Kind.ENTER_EXCLUSION: _enter_exclusion,
+    Kind.HEADS_FOR_SCHOOL: _heads_for_school,
+    Kind.PASS_BY: _pass_by,
     Kind.LATE_RETURN: _late_return,
     Kind.BREAK_CURFEW: _away_from_home(_CURFEW_AWAY_M, 0.0),
     Kind.PHONE_LEFT_HOME: _away_from_home(0.0, -_PHONE_LEFT_M),

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 class Kind(StrEnum):
     WALK_OUT = "walk_out"  # drives out of the district
-    ENTER_EXCLUSION = "enter_exclusion"  # goes to the school the court keeps them from
+    HEADS_FOR_SCHOOL = "heads_for_school"  # drives to the school the court keeps them from
+    PASS_BY = "pass_by"  # noqa: S105 (a name, not a password): drives past that school, 150 m off
     BREAK_CURFEW = "break_curfew"  # out of the home zone during the curfew window
     PHONE_LEFT_HOME = "phone_left_home"  # the wristband leaves, the phone stays (人机分离)
     CUT_STRAP = "cut_strap"  # the wristband reports its strap cut
@@ -33,7 +34,8 @@ class Kind(StrEnum):
 # What ccmon should raise for each, and nothing else.
 EXPECTED_ALERTS: dict[Kind, tuple[str, ...]] = {
     Kind.WALK_OUT: ("zone_exit",),
-    Kind.ENTER_EXCLUSION: ("zone_entry",),
+    Kind.HEADS_FOR_SCHOOL: ("approaching", "zone_entry"),  # warned of on the way, then there
+    Kind.PASS_BY: (),
     Kind.BREAK_CURFEW: ("curfew",),
     Kind.PHONE_LEFT_HOME: ("separation",),
     Kind.CUT_STRAP: ("tamper",),
@@ -134,7 +136,7 @@ def parse_scenario(text: str) -> Scenario:
 
 # The demo: every kind once, staggered so the alerts arrive one after another.
 DEMO_SCENARIOS = (
-    Scenario(Kind.ENTER_EXCLUSION, 10.0),
+    Scenario(Kind.HEADS_FOR_SCHOOL, 10.0),
     Scenario(Kind.WALK_OUT, 5.0),
     Scenario(Kind.WALK_OUT, 10.0),
     Scenario(Kind.WALK_OUT, 15.0),
@@ -148,4 +150,5 @@ DEMO_SCENARIOS = (
     Scenario(Kind.MALFORMED, 0.0),
     Scenario(Kind.APPROACH_VICTIM, 50.0),
     Scenario(Kind.MEET_CODEFENDANT, 55.0),
+    Scenario(Kind.PASS_BY, 15.0),
 )

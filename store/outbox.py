@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from domain import Severity
+from domain import AlertAction, AlertKind, Severity
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
@@ -42,6 +42,19 @@ WHERE u.office_id = %(office)s AND u.phone IS NOT NULL AND u.disabled_at IS NULL
 """
 _RANK = {Severity.CRITICAL: 3, Severity.HIGH: 2, Severity.NORMAL: 1}
 
+# The protected person who opted in is warned when a subject is found near them or heading
+# their way: a body of its own, which holds no position and names nobody.
+_WARN_PROTECTED = """
+INSERT INTO outbox (event_id, channel, phone, body)
+SELECT %(event)s, 'sms', pp.phone, jsonb_build_object('warning', jsonb_build_object(
+    'kind', a.kind, 'alert_id', a.id, 'distance_m', p.distance_m, 'language', pp.language))
+FROM alerts a JOIN prohibitions p ON p.id = a.prohibition_id
+JOIN protected_persons pp ON pp.id = p.protected_person_id
+WHERE a.id = %(alert)s AND pp.sms_opt_in AND pp.phone IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+_WARNED = frozenset({AlertKind.PROTECTED_PERSON_PROXIMITY, AlertKind.APPROACHING})
+
 
 async def enqueue(conn: AsyncConnection[Any], notice: AlertNotice, body: dict[str, Any]) -> None:
     """Queue `body` for everyone who must hear of the event, in the event's transaction:
@@ -57,6 +70,8 @@ async def enqueue(conn: AsyncConnection[Any], notice: AlertNotice, body: dict[st
             "action": notice.action.value,
         },
     )
+    if notice.kind in _WARNED and notice.action is AlertAction.OPENED:
+        await conn.execute(_WARN_PROTECTED, {"event": notice.event_id, "alert": notice.alert_id})
 
 
 @dataclass(frozen=True, slots=True)

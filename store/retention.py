@@ -3,7 +3,8 @@ over for the configured age (Art. 29: location data serves the correction work o
 with them every other copy of a position of that period: the alerts' coordinates (in the
 alert and in the bodies of its deliveries). Alerts, their events and the audit trails are
 kept; each purge leaves a row saying what went. Quarantine, raw device input that may hold
-anyone's position, is deleted at the same age."""
+anyone's position, is deleted at the same age, as are protected persons' positions (from
+when they were taken)."""
 
 from __future__ import annotations
 
@@ -107,6 +108,19 @@ async def purge_quarantine(conn: AsyncConnection[Any], *, age_s: float) -> int:
     """Delete what was quarantined more than `age_s` ago; how many rows went."""
     cur = await conn.execute(
         "DELETE FROM quarantine WHERE received_at < now() - make_interval(secs => %s)", (age_s,)
+    )
+    return cur.rowcount
+
+
+async def purge_protected_positions(conn: AsyncConnection[Any], *, age_s: float) -> int:
+    """Delete protected persons' fixes taken more than `age_s` ago (they are nobody's
+    sentence: kept for the age from when they were taken, whatever the orders), and the
+    proximity rule's remembered tracks of that age; how many fixes went."""
+    cur = await conn.execute(
+        "DELETE FROM protected_fixes WHERE time < now() - make_interval(secs => %s)", (age_s,)
+    )
+    await conn.execute(
+        "DELETE FROM party_tracks WHERE track[1] < extract(epoch FROM now()) - %s", (age_s,)
     )
     return cur.rowcount
 

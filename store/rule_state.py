@@ -138,14 +138,9 @@ async def save_separation_state(
 
 async def load_proximity_state(
     conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
-) -> tuple[dict[int, RunState], dict[int, RunState], dict[int, list[float]]]:
-    """The runs (near, approach) of the prohibitions concerning these subjects (None: all),
-    and the tracks of their parties (by party key: a protected person's id negated)."""
-    pairs = "prohibitions p"
-    args: tuple[Any, ...] = ()
-    if subjects is not None:
-        pairs += " WHERE p.subject_id = ANY(%s) OR p.other_subject_id = ANY(%s)"
-        args = (list(subjects), list(subjects))
+) -> tuple[dict[int, RunState], dict[int, RunState]]:
+    """The runs (near, approach) of the prohibitions concerning these subjects (None: all)."""
+    pairs, args = _pairs_of(subjects)
     cur = await conn.execute(
         f"SELECT s.prohibition_id, s.rule, {_RUN} FROM proximity_rule_state s"
         f" WHERE s.prohibition_id IN (SELECT p.id FROM {pairs})",
@@ -154,18 +149,20 @@ async def load_proximity_state(
     runs: dict[str, dict[int, RunState]] = {"near": {}, "approach": {}}
     for r in await cur.fetchall():
         runs[r[1]][int(r[0])] = _run(r[2:])
-    cur = await conn.execute(
-        "SELECT t.party, t.track FROM party_tracks t WHERE t.party IN ("
-        f" SELECT p.subject_id FROM {pairs} UNION SELECT p.other_subject_id FROM {pairs}"
-        f" UNION SELECT -p.protected_person_id FROM {pairs})",
-        args * 3,
+    return runs["near"], runs["approach"]
+
+
+def _pairs_of(subjects: Sequence[int] | None) -> tuple[str, tuple[Any, ...]]:
+    if subjects is None:
+        return "prohibitions p", ()
+    return (
+        "prohibitions p WHERE p.subject_id = ANY(%s) OR p.other_subject_id = ANY(%s)",
+        (list(subjects), list(subjects)),
     )
-    tracks = {int(party): [float(v) for v in track] for party, track in await cur.fetchall()}
-    return runs["near"], runs["approach"], tracks
 
 
 async def save_proximity_state(
-    conn: AsyncConnection[Any], near: RunStates, approach: RunStates, tracks: Positions
+    conn: AsyncConnection[Any], near: RunStates, approach: RunStates
 ) -> None:
     for rule, runs in (("near", near), ("approach", approach)):
         if not len(runs):
@@ -179,6 +176,51 @@ async def save_proximity_state(
             f" ON CONFLICT (prohibition_id, rule) DO UPDATE SET {_UPDATE_RUN}",
             (rule, runs.key.tolist(), *_run_columns(runs)),
         )
+
+
+async def load_heading_state(
+    conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
+) -> dict[int, RunState]:
+    """The runs of the approach to each exclusion zone assigned to these subjects."""
+    where, args = _only("za.subject_id", subjects)
+    cur = await conn.execute(
+        f"SELECT h.assignment_id, {_RUN} FROM heading_rule_state h"
+        f" JOIN zone_assignments za ON za.id = h.assignment_id{where}",
+        args,
+    )
+    return {int(r[0]): _run(r[1:]) for r in await cur.fetchall()}
+
+
+async def save_heading_state(conn: AsyncConnection[Any], state: RunStates) -> None:
+    if not len(state):
+        return
+    await conn.execute(
+        f"INSERT INTO heading_rule_state (assignment_id, {_RUN})"
+        f" SELECT * FROM unnest(%b::bigint[], {_RUN_TYPES}) AS u (assignment_id, {_RUN})"
+        " WHERE EXISTS (SELECT 1 FROM zone_assignments za WHERE za.id = u.assignment_id)"
+        f" ON CONFLICT (assignment_id) DO UPDATE SET {_UPDATE_RUN}",
+        (state.key.tolist(), *_run_columns(state)),
+    )
+
+
+async def load_tracks(
+    conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
+) -> dict[int, list[float]]:
+    """The tracks (by party key) of these subjects (None: everyone's) and of the protected
+    persons their prohibitions name."""
+    if subjects is None:
+        cur = await conn.execute("SELECT party, track FROM party_tracks")
+    else:
+        pairs, args = _pairs_of(subjects)
+        cur = await conn.execute(
+            "SELECT t.party, t.track FROM party_tracks t WHERE t.party = ANY(%s)"
+            f" OR t.party IN (SELECT -p.protected_person_id FROM {pairs})",
+            (list(subjects), *args),
+        )
+    return {int(party): [float(v) for v in track] for party, track in await cur.fetchall()}
+
+
+async def save_tracks(conn: AsyncConnection[Any], tracks: Positions) -> None:
     if not len(tracks):
         return
     width = tracks.fix.shape[1]

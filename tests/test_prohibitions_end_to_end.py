@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import store
+from alerts import sms
 from ccmon.city import prepare_run, seed_city
 from domain import AlertState
 from simulators import Kind, Scenario, generate_city, simulate_city
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from tests.conftest import Broker
 
 TIME_SCALE = 10.0
+PHONE = "+8613800000017"
 QUICK = levels(phone_interval_s=30.0, wristband_interval_s=30.0, silence_grace_s=30.0)
 
 
@@ -33,6 +35,9 @@ async def test_a_subject_heading_for_a_protected_person_and_two_who_meet_are_ale
     async with pool.connection() as conn:
         await seed_city(conn, city)
         await prepare_run(conn, city, start=datetime.now(UTC), time_scale=TIME_SCALE)
+        await conn.execute(  # the protected person asked to be warned by text message
+            "UPDATE protected_persons SET phone = %s, sms_opt_in = true", (PHONE,)
+        )
     async with running_pipeline(pool, mosquitto, client_id="prohibitions", policy=QUICK) as p:
         report = await simulate_city(
             city,
@@ -62,6 +67,8 @@ async def test_a_subject_heading_for_a_protected_person_and_two_who_meet_are_ale
             {"d": phone},
         )
         among_subjects = (await cur.fetchone() or (None,))[0]
+        cur = await conn.execute("SELECT body FROM outbox WHERE phone = %s ORDER BY id", (PHONE,))
+        texts = [sms.message(body, language="en") for (body,) in await cur.fetchall()]
 
     subject_of = {code: d.subject_id for code, d in devices.items()}
     heading = subject_of[city.subjects[0].devices[0].code]
@@ -87,6 +94,13 @@ async def test_a_subject_heading_for_a_protected_person_and_two_who_meet_are_ale
     assert {a.prohibition_id for a in contacts} == {
         r.id for r in pairs.values() if r.other_subject_id is not None
     }
+    # Warned twice, in their own language (the default, Chinese): the subject heading their
+    # way, then near; neither text says who or where.
+    assert len(texts) == 2
+    assert "可能正在向您靠近" in texts[0]
+    assert "可能就在您附近" in texts[1]
+    assert "300米内" in texts[1]
+    assert all(city.subjects[0].name not in t for t in texts)
     # The protected person's phone: its fixes kept apart, never among any subject's.
     assert kept > 30
     assert phones == 1

@@ -22,13 +22,15 @@ if TYPE_CHECKING:
 TIME_SCALE = 10.0  # movement ten times real time: a 900 m drive takes 3 s
 SCENARIOS = tuple(Scenario(kind, after_s=20.0) for kind in Kind)
 # Phones silent for 3 s count as silent; wristbands, which get no fix indoors most of the
-# time, only after 10 s; a low battery uncharged for 1.5 s is raised.
+# time, only after 10 s; a low battery uncharged for 1.5 s is raised; the early warning looks
+# 30 s ahead (the 5 minutes it looks at real speeds).
 QUICK = levels(
     phone_interval_s=1.5,
     wristband_interval_s=5.0,
     silence_grace_s=1.5,
     separation_s=3.0,
     low_battery_hold_s=1.5,
+    zone_warn_s=300.0 / TIME_SCALE,
 )
 
 

@@ -79,7 +79,8 @@ ALSO: dict[Plant, frozenset[AlertKind]] = {
     Plant.BATTERY_DIES: _SILENT | {AlertKind.LOW_BATTERY},
     # out in the evening: still out when the curfew begins at 22:00
     Plant.WALK_OUT: frozenset({AlertKind.CURFEW}),
-    Plant.ENTER_EXCLUSION: frozenset({AlertKind.CURFEW}),
+    # warned of on the way (see `warnings`)
+    Plant.ENTER_EXCLUSION: frozenset({AlertKind.CURFEW, AlertKind.APPROACHING}),
     Plant.PHONE_LEFT_HOME: frozenset({AlertKind.CURFEW}),
 }
 EARLY_S = 600.0  # an alert this long before the true start still matches (accuracy)
@@ -190,6 +191,24 @@ def account(plants: Sequence[Planted], raised: Sequence[Raised]) -> Accounts:
         caught.append(Caught(p, None if first is None else first - p.truth))
     false = [a for a in raised if not any(explains(p, a) for p in by_subject.get(a.subject, ()))]
     return Accounts(caught, false, len(raised))
+
+
+def warnings(plants: Sequence[Planted], raised: Sequence[Raised]) -> list[float | None]:
+    """For each planted entry into an exclusion zone, how long before the subject truly
+    entered an `approaching` warning came (None: none came before)."""
+    leads = []
+    for p in plants:
+        if p.kind is not Plant.ENTER_EXCLUSION:
+            continue
+        told = [
+            a.at
+            for a in raised
+            if a.subject == p.subject
+            and a.kind is AlertKind.APPROACHING
+            and p.starts <= a.at <= p.truth
+        ]
+        leads.append(p.truth - min(told) if told else None)
+    return leads
 
 
 def _lonlat(month: Month, district: int, east: float, north: float) -> list[float]:
@@ -412,6 +431,13 @@ def run(
                 f"{kind.value:<16} {lv.value:<9} {len(mine):>7}  {len(delays):>6}"
                 f"  {_percentiles(delays):>24}   {p95}"
             )
+    leads = warnings(month.plants, raised)
+    told = [lead for lead in leads if lead is not None]
+    print()
+    print(
+        f"entries into an exclusion zone warned of before (approaching): {len(told)} of"
+        f" {len(leads)}, lead s p50 / p95 / max {_percentiles(told)}"
+    )
     print()
     print("alert kind        raised   false  false by level (strict / normal / lenient)")
     by = Counter((a.kind, level[a.subject]) for a in accounts.false)

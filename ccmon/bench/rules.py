@@ -22,6 +22,7 @@ import numpy as np
 
 from alerts import Memory, Registry, RuleBook
 from alerts.proximity import Pairs, ProximityState, proximity_findings
+from alerts.tracks import no_tracks
 from ccmon.bench.common import print_table
 from domain import (
     Assignment,
@@ -169,7 +170,7 @@ def run(
     tick_t: list[float] = []
     findings = 0
     pairs = Pairs.build(_prohibitions(subjects, rng))
-    near = ProximityState()
+    near, tracks = ProximityState(), no_tracks()
     for i in range(batches):
         batch = _batch(subjects, fixes, now + 10 * i, rng)
         protected = _protected_fixes(now + 10 * i, rng)
@@ -177,18 +178,19 @@ def run(
         ev = _timed(partial(rules.registry.index.evaluate, batch), geo_t)
         verdict = _timed(partial(rules.judge, batch, ev), judge_t)
         rules.apply(verdict, versions={})
-        found, moved = _timed(
+        found, moved, moved_tracks = _timed(
             partial(
                 proximity_findings,
                 batch,
                 protected,
                 near,
+                tracks,
                 pairs=pairs,
                 policies=rules.registry.policies,
             ),
             near_t,
         )
-        near = near.updated(moved)
+        near, tracks = near.updated(moved), tracks.newer(moved_tracks)
         findings += len(found)
         clock = now + 10 * i + 5
         tick = _timed(partial(rules.tick, clock), tick_t)

@@ -59,9 +59,8 @@ CREATE TABLE protected_fixes (
 CREATE UNIQUE INDEX protected_fixes_once ON protected_fixes (device_id, time);
 CREATE INDEX protected_fixes_person ON protected_fixes (protected_person_id, time);
 
--- The proximity rule's state: each pair's runs (near, approaching) and each party's track
--- (party: a subject's id, a protected person's negated), written under the locks of every
--- subject the pair or party concerns.
+-- The proximity rule's state: each pair's runs (near, approaching), written under the locks
+-- of every subject the pair concerns.
 CREATE TABLE proximity_rule_state (
     prohibition_id bigint NOT NULL REFERENCES prohibitions (id),
     rule           text NOT NULL CHECK (rule IN ('near', 'approach')),
@@ -72,6 +71,17 @@ CREATE TABLE proximity_rule_state (
     last_time      double precision NOT NULL,
     PRIMARY KEY (prohibition_id, rule)
 );
+-- The early warning's state: the run of each approach to an exclusion zone.
+CREATE TABLE heading_rule_state (
+    assignment_id bigint PRIMARY KEY REFERENCES zone_assignments (id) ON DELETE CASCADE,
+    active        boolean NOT NULL,
+    run           integer NOT NULL,
+    run_active    boolean NOT NULL,
+    run_start     double precision NOT NULL,
+    last_time     double precision NOT NULL
+);
+-- Each party's newest fix and motion (party: a subject's id, a protected person's negated),
+-- for the proximity rule and the early warning.
 CREATE TABLE party_tracks (
     party bigint PRIMARY KEY,
     track double precision[] NOT NULL

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alerts.proximity import Pairs, ProximityState, proximity_findings
-from domain import AlertKind, Finding, Party, Prohibition
+from alerts.tracks import no_tracks
+from domain import AlertKind, Finding, Party, Positions, Prohibition, RunStates
 from geofence import haversine
 from tests.alerts.support import POLICY, batch, policies
 from tests.alerts.test_confirm import slow_twin
@@ -27,11 +28,21 @@ Fix = tuple[int, float, float]  # party (a subject's id, a protected person's ne
 At = tuple[int, float, float, float]  # the same, and north
 
 
+@dataclasses.dataclass(frozen=True)
+class Remembered:
+    proximity: ProximityState = dataclasses.field(default_factory=ProximityState)
+    tracks: Positions = dataclasses.field(default_factory=no_tracks)
+
+    @property
+    def runs(self) -> RunStates:
+        return self.proximity.runs
+
+
 def judge(
     fixes: Sequence[Fix | At],
     prohibitions: tuple[Prohibition, ...] = (VICTIM, CODEFENDANT),
-    state: ProximityState | None = None,
-) -> tuple[list[Finding], ProximityState]:
+    state: Remembered | None = None,
+) -> tuple[list[Finding], Remembered]:
     def of(rows: list[Fix | At]) -> tuple[list[int], list[float], list[float], list[float]]:
         where = [offset(f[2], f[3] if len(f) == 4 else 0.0) for f in rows]
         return (
@@ -42,13 +53,16 @@ def judge(
         )
 
     s, p = of([f for f in fixes if f[0] > 0]), of([f for f in fixes if f[0] < 0])
-    return proximity_findings(
+    before = state or Remembered()
+    found, proximity, tracks = proximity_findings(
         batch(s[0], s[1], lon=s[2], lat=s[3]),
         batch(p[0], p[1], lon=p[2], lat=p[3]),
-        state or ProximityState(),
+        before.proximity,
+        before.tracks,
         pairs=Pairs.build(prohibitions),
         policies=policies([1, 2]),
     )
+    return found, Remembered(before.proximity.updated(proximity), before.tracks.newer(tracks))
 
 
 def test_a_subject_walking_up_to_a_protected_person_is_alerted_once() -> None:
@@ -86,10 +100,12 @@ def test_a_warning_comes_minutes_before_and_goes_when_the_subject_turns_away() -
     fixes += [(1, t + 5.0, 1000.0 - 1.5 * min(t, 400 - t)) for t in range(0, 400, 10)]
     found, state = judge(fixes, (VICTIM,))
     # Told at 65 (910 m away: 430 m to go to 480 m, 500 m less both accuracies, at 1.5 m/s:
-    # 287 s); it turned at 205, and the warning went once that was measured.
+    # 287 s); it turned at 205. Its velocity, measured over the last one to two minutes,
+    # shows that from 235 (too slow toward them to be there in 5 min), and at 240 (the
+    # protected person's fix) the warning went.
     assert [(f.kind, f.time, f.cleared) for f in found] == [
         (AlertKind.APPROACHING, 65.0, False),
-        (AlertKind.APPROACHING, 230.0, True),
+        (AlertKind.APPROACHING, 240.0, True),
     ]
     assert str(found[0].message) == "heading for protected person P-7: within 500 m in about 5 min"
     # where the subject was when it was told, not the protected person
@@ -196,7 +212,7 @@ def test_the_join_and_confirming_match_the_plain_loop(fixes: list[Fix], split: i
     """In two batches (split in time: what the first leaves is remembered), no warnings."""
     pairs = (dataclasses.replace(VICTIM, warn_s=0.0), CODEFENDANT)
     found, state = judge([f for f in fixes if f[1] < split], pairs)
-    later, _ = judge([f for f in fixes if f[1] >= split], pairs, ProximityState().updated(state))
+    later, _ = judge([f for f in fixes if f[1] >= split], pairs, state)
     found += later
     expected = []
     for pair in pairs:

@@ -31,6 +31,7 @@ def judge(
     n = len(rows)
     ev = Evaluation(
         fix=np.arange(n, dtype=np.int64),
+        row=np.arange(n, dtype=np.int64),
         assignment=np.array(a, dtype=np.int64),
         zone=np.array(a, dtype=np.int64),
         inclusion=np.full(n, inclusion),

@@ -8,8 +8,22 @@ import itertools
 import math
 import random
 
+import numpy as np
 from shapely.geometry import Point, Polygon
 
+from alerts import Policies
+from alerts.heading import heading_findings
+from alerts.tracks import no_tracks
+from domain import (
+    DEFAULT_LEVELS,
+    Assignment,
+    FixBatch,
+    RunStates,
+    SupervisionLevel,
+    Zone,
+    ZoneRole,
+)
+from geofence import ZoneIndex
 from simulators import DEMO_SCENARIOS, Kind, Scenario, generate_city
 from simulators.movement import DAY_S, Place, observed, phone_whereabouts, whereabouts
 
@@ -69,14 +83,14 @@ def test_readings_stay_mostly_within_their_claimed_accuracy() -> None:
 
 def test_only_the_school_visitor_comes_near_a_school() -> None:
     city = generate_city(11, scenarios=DEMO_SCENARIOS)
-    schools = [Point(d.school).buffer(0.003) for d in city.districts]  # ~300 m: well clear
+    schools = [Point(d.school).buffer(0.0025) for d in city.districts]  # ~250 m: well clear
     for i, s in enumerate(city.subjects):
-        visitor = s.scenario is not None and s.scenario.kind is Kind.ENTER_EXCLUSION
+        visitor = s.scenario is not None and s.scenario.kind is Kind.HEADS_FOR_SCHOOL
         for t in range(0, int(DAY_S), 30):
             near = schools[s.district].contains(Point(whereabouts(city, s, i, float(t)).position))
             if not visitor:
                 assert not near, (s.name, s.label, t)
-            elif t >= s.scenario.after_s + 60:  # type: ignore[union-attr]
+            elif t >= s.scenario.after_s + 80:  # type: ignore[union-attr]
                 assert near
 
 
@@ -87,3 +101,35 @@ def test_a_phone_left_at_home_stays_there_while_its_owner_leaves() -> None:
     assert phone_whereabouts(city, s, 0, 500.0).position == s.home
     person = whereabouts(city, s, 0, 500.0).position
     assert abs(person[1] - s.home[1]) * 111_195 > 700
+
+
+def test_only_the_school_visitor_is_warned_of_heading_for_a_school() -> None:
+    """Ordinary roads never lead at a school; the one passing it on a road 150 m away is not
+    heading for it either (judged by the rule itself, on the true positions)."""
+    city = generate_city(11, scenarios=DEMO_SCENARIOS)
+    schools = [Zone(i, f"school {i}", d.school_zone()) for i, d in enumerate(city.districts)]
+    index = ZoneIndex.build(
+        schools,
+        [Assignment(i, i, s.district, ZoneRole.EXCLUSION) for i, s in enumerate(city.subjects)],
+    )
+    levels = dict.fromkeys(range(len(city.subjects)), SupervisionLevel.STRICT)
+    t = np.arange(0.0, DAY_S, 10.0)
+    where = [
+        [whereabouts(city, s, i, float(u)).position for u in t] for i, s in enumerate(city.subjects)
+    ]
+    lon, lat = np.array(where).reshape(-1, 2).T
+    n = len(city.subjects)
+    fixes = FixBatch.measured(
+        np.repeat(np.arange(n), t.shape[0]), np.tile(t, n), lon, lat, np.full(lon.shape, 10.0)
+    )
+    found, _, _ = heading_findings(
+        fixes,
+        index.evaluate(fixes),
+        no_tracks(),
+        RunStates.none(),
+        index=index,
+        policies=Policies.build(levels, DEFAULT_LEVELS),
+    )
+    assert [(city.subjects[f.subject_id].label, f.cleared) for f in found] == [
+        (Kind.HEADS_FOR_SCHOOL, False)
+    ]

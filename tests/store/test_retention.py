@@ -165,3 +165,30 @@ async def test_quarantine_goes_at_the_same_age(pool: AsyncConnectionPool[Any]) -
         assert await store.retention.purge_quarantine(conn, age_s=180 * DAY) == 1
         cur = await conn.execute("SELECT topic FROM quarantine WHERE topic LIKE 'retention/%'")
         assert await cur.fetchall() == [("retention/new",)]
+
+
+async def test_a_protected_persons_positions_go_at_the_same_age_from_when_taken(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    """Nobody's sentence: a protected person's fixes and the rule's remembered track of them
+    are kept for the age from when they were taken."""
+    old, new = NOW.timestamp() - 200 * DAY, NOW.timestamp()
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO protected_fixes (time, protected_person_id, device_id, lon, lat,"
+            " accuracy, source, received_at) VALUES"
+            " (to_timestamp(%(old)s), -1, -1, 104, 30, 10, 'gnss', now()),"
+            " (to_timestamp(%(new)s), -1, -1, 104, 30, 10, 'gnss', now())",
+            {"old": old, "new": new},
+        )
+        await conn.execute(
+            "INSERT INTO party_tracks (party, track) VALUES (-900001, %s), (-900002, %s)",
+            ([old, 104.0, 30.0, 10.0], [new, 104.0, 30.0, 10.0]),
+        )
+        assert await store.retention.purge_protected_positions(conn, age_s=180 * DAY) == 1
+        cur = await conn.execute(
+            "SELECT extract(epoch FROM time) FROM protected_fixes WHERE device_id = -1"
+        )
+        assert [round(float(t)) for (t,) in await cur.fetchall()] == [round(new)]
+        cur = await conn.execute("SELECT party FROM party_tracks WHERE party < -900000")
+        assert await cur.fetchall() == [(-900002,)]
