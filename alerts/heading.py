@@ -20,8 +20,10 @@ be there (a zone that applies only at times is judged then).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
+import numba as nb
 import numpy as np
 
 from alerts.confirm import confirm
@@ -68,25 +70,27 @@ def heading_findings(
     rows = np.flatnonzero(~ev.inclusion & (warn_at[ev.fix] > 0))
     if not rows.size:
         return [], RunStates.none(), no_tracks()
-    watched = np.unique(batch.subject[ev.fix[rows]])
-    mine = np.flatnonzero(np.isin(batch.subject, watched))
+    lo, hi = index.excluded.rows(batch.subject)
+    mine = np.flatnonzero((hi > lo) & (warn_at > 0))
     key = batch.subject[mine]
     time, lon, lat, accuracy = (
         np.ascontiguousarray(a[mine]) for a in (batch.time, batch.lon, batch.lat, batch.accuracy)
     )
     velocity, ends, ended = follow(
-        by_key_then_time(key, time), key, tracks.at(key), (time, lon, lat, accuracy)
+        by_key_then_time(key, time), key, (tracks.key, tracks.fix), (time, lon, lat, accuracy)
     )
     v = np.full((batch.time.shape[0], 3), np.nan)
     v[mine] = velocity
+    heading, eta = _predict(batch, ev, rows, v, warn_at, index)
+    kept = _telling(ev.assignment[rows], batch.time[ev.fix[rows]], heading, state)
+    rows, heading, eta = rows[kept], heading[kept], eta[kept]
     f = ev.fix[rows]
-    heading, eta = _predict(batch, ev, rows, v[f], warn_at[f], index)
     subject = batch.subject[f]
     t = confirm(
         ev.assignment[rows],
         batch.time[f],
         heading == 1,
-        heading >= 0,
+        np.ones(rows.shape[0], np.bool_),
         state,
         min_run=policies.column(subject, "confirm_fixes").astype(np.int64),
         min_span_s=policies.column(subject, "confirm_s"),
@@ -114,6 +118,22 @@ def heading_findings(
     return findings, t.state, Positions(key[ends[seen]], ended[seen])
 
 
+def _telling(assignment: Ids, time: Floats, heading: NDArray[np.int8], state: RunStates) -> Ids:
+    """The observations that can change a confirmation: heading there, and not heading
+    there after being on the way (stored, or earlier in the batch). The others would leave
+    an assignment as it was with no state at all: most of a batch, left out."""
+    ones = heading == 1
+    on = np.isin(assignment, state.key[state.active | state.run_active])
+    if not ones.any():
+        return np.flatnonzero((heading == 0) & on)
+    keys, inverse = np.unique(assignment[ones], return_inverse=True)
+    first = np.full(keys.shape[0], np.inf)
+    np.minimum.at(first, inverse, time[ones])
+    at = np.minimum(np.searchsorted(keys, assignment), keys.shape[0] - 1)
+    later = (keys[at] == assignment) & (time > first[at])
+    return np.flatnonzero(ones | ((heading == 0) & (on | later)))
+
+
 def _predict(
     batch: FixBatch,
     ev: Evaluation,
@@ -122,56 +142,88 @@ def _predict(
     warn_s: Floats,
     index: ZoneIndex,
 ) -> tuple[NDArray[np.int8], Floats]:
-    """For each of the evaluation's `rows` (with its fix's velocity): heading for the zone
-    within `warn_s` (1), not (0), cannot tell (-1); and in how many seconds it would be
-    decisively inside."""
-    f = ev.fix[rows]
-    known = (ev.status[rows] == ZoneStatus.OUTSIDE) & ~np.isnan(velocity[:, 0])
-    heading = np.where(known, 0, -1).astype(np.int8)
-    eta = np.full(rows.shape[0], np.inf)
-    speed = np.hypot(velocity[:, 0], velocity[:, 1])
-    c = np.flatnonzero(known & (speed >= _MOVING_M_S))
-    lon, lat, radius = index.bounds(ev.row[rows[c]])
-    k = np.cos(np.radians(batch.lat[f[c]])) * M_PER_DEG
-    px, py = (batch.lon[f[c]] - lon) * k, (batch.lat[f[c]] - lat) * M_PER_DEG
-    enter, leave = _crossing(px, py, velocity[c, 0], velocity[c, 1], radius * _MARGIN)
-    soon = (enter <= warn_s[c]) & (leave >= enter)
-    c, enter, leave, radius, k = c[soon], enter[soon], leave[soon], radius[soon], k[soon]
-    leave = np.minimum(leave, warn_s[c])
+    """For each of the evaluation's `rows` (`velocity`: each fix's): heading for the zone
+    within `warn_s` (each fix's) (1), not (0), cannot tell (-1); and in how many seconds
+    it would be decisively inside."""
+    fixes = (batch.lon, batch.lat, batch.accuracy)
+    heading, c, enter, leave = _screen(
+        rows, ev.fix, ev.status, ev.row, fixes, velocity, warn_s, index.bounds, ZoneStatus.OUTSIDE
+    )
+    f = ev.fix[rows[c]]
+    v = velocity[f]
+    radius = index.bounds[ev.row[rows[c]], 2]
     span = leave - enter
-    steps = np.ceil(span * speed[c] / np.maximum(_STEP_M, 2 * radius / _MAX_STEPS))
+    steps = np.ceil(
+        span * np.hypot(v[:, 0], v[:, 1]) / np.maximum(_STEP_M, 2 * radius / _MAX_STEPS)
+    )
     count = steps.astype(np.int64) + 1  # both ends of the way in the circle included
     which = np.repeat(np.arange(c.shape[0]), count)
     first = np.repeat(np.cumsum(count) - count, count)
     tau = enter[which] + (span / np.maximum(steps, 1))[which] * (np.arange(which.shape[0]) - first)
-    g = f[c[which]]
+    g, w = f[which], v[which]
     ahead = FixBatch.measured(
         batch.subject[g],
         batch.time[g] + tau,
-        batch.lon[g] + velocity[c[which], 0] * tau / k[which],
-        batch.lat[g] + velocity[c[which], 1] * tau / M_PER_DEG,
+        batch.lon[g] + w[:, 0] * tau / (np.cos(np.radians(batch.lat[g])) * M_PER_DEG),
+        batch.lat[g] + w[:, 1] * tau / M_PER_DEG,
         # where it would be is as uncertain as its velocity, more so the farther ahead
-        batch.accuracy[g] + velocity[c[which], 2] * tau,
+        batch.accuracy[g] + w[:, 2] * tau,
     )
     pe = index.evaluate(ahead)
     wanted = ev.assignment[rows[c[which]]]
     hit = (pe.status == ZoneStatus.INSIDE) & (pe.assignment == wanted[pe.fix])
     first_in = np.full(c.shape[0], np.inf)
     np.minimum.at(first_in, which[pe.fix[hit]], tau[pe.fix[hit]])
+    eta = np.full(rows.shape[0], np.inf)
     eta[c] = first_in
-    heading[c] = first_in <= warn_s[c]
+    heading[c] = first_in <= warn_s[f]
     return heading, eta
 
 
-def _crossing(
-    px: Floats, py: Floats, wx: Floats, wy: Floats, radius: Floats
-) -> tuple[Floats, Floats]:
-    """When a point at p moving at w (relative to a circle's centre, w not zero) is within
-    `radius` from and to, from now on (enter > leave: never)."""
-    a = wx * wx + wy * wy
-    b = 2.0 * (px * wx + py * wy)
-    disc = b * b - 4.0 * a * (px * px + py * py - radius * radius)
-    root = np.sqrt(np.maximum(disc, 0.0))
-    enter = np.where(disc >= 0, np.maximum((-b - root) / (2.0 * a), 0.0), np.inf)
-    leave = np.where(disc >= 0, (-b + root) / (2.0 * a), -np.inf)
-    return enter, leave
+@nb.njit(cache=True, error_model="numpy")
+def _screen(
+    rows: Ids,
+    fix: Ids,
+    status: NDArray[np.int8],
+    row: Ids,
+    fixes: tuple[Floats, Floats, Floats],
+    velocity: Floats,
+    warn_s: Floats,
+    bounds: Floats,
+    outside: int,
+) -> tuple[NDArray[np.int8], Ids, Floats, Floats]:
+    """Each row's first verdict (-1: cannot tell, 0: not heading there), and the rows whose
+    way crosses the circle around their zone before their warning time and before their
+    doubt outgrows it (the candidates, by index into `rows`), with when it enters and
+    leaves the circle (or that time, if sooner)."""
+    lon, lat, accuracy = fixes
+    n = rows.shape[0]
+    heading = np.full(n, -1, np.int8)
+    cand, enters, leaves, m = np.empty(n, np.int64), np.empty(n), np.empty(n), 0
+    for i in range(n):
+        r = rows[i]
+        f = fix[r]
+        vx, vy, doubt = velocity[f, 0], velocity[f, 1], velocity[f, 2]
+        if status[r] != outside or math.isnan(vx):
+            continue
+        heading[i] = 0
+        a = vx * vx + vy * vy
+        if a < _MOVING_M_S * _MOVING_M_S:
+            continue
+        z = row[r]
+        radius = bounds[z, 2] * _MARGIN
+        k = math.cos(math.radians(lat[f])) * M_PER_DEG
+        px, py = (lon[f] - bounds[z, 0]) * k, (lat[f] - bounds[z, 1]) * M_PER_DEG
+        b = 2.0 * (px * vx + py * vy)
+        disc = b * b - 4.0 * a * (px * px + py * py - radius * radius)
+        if disc < 0.0:
+            continue
+        root = math.sqrt(disc)
+        enter, leave = max((-b - root) / (2.0 * a), 0.0), (-b + root) / (2.0 * a)
+        # after this the predicted accuracy circle is wider than the zone's circle
+        limit = min(warn_s[f], (radius - accuracy[f]) / doubt)
+        if leave < enter or enter > limit:
+            continue
+        cand[m], enters[m], leaves[m] = i, enter, min(leave, limit)
+        m += 1
+    return heading, cand[:m], enters[:m], leaves[:m]

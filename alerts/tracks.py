@@ -85,14 +85,15 @@ def move(
 def follow(
     order: NDArray[np.int64],
     key: NDArray[np.int64],
-    start: NDArray[np.float64],
+    remembered: tuple[NDArray[np.int64], Floats],
     fixes: tuple[Floats, Floats, Floats, Floats],
 ) -> tuple[Floats, NDArray[np.int64], Floats]:
-    """Each key's track through its fixes, taken in (key, time) `order` from `start` (each
-    fix's key's remembered track, NaN where none): every fix's velocity (east, north, and
+    """Each key's track through its fixes, taken in (key, time) `order` from the
+    `remembered` tracks (sorted keys, their rows): every fix's velocity (east, north, and
     how far off it may be) once its track took it, and the rows (of `order`'s first fix
     per key) and tracks at each key's end."""
     time, lon, lat, accuracy = fixes
+    known, rows = remembered
     n = order.shape[0]
     velocity = np.full((n, 3), np.nan)
     ends, tracks, m = np.empty(n, np.int64), np.empty((n, COLUMNS)), 0
@@ -100,7 +101,11 @@ def follow(
     i = 0
     while i < n:
         first = order[i]
-        tr[0, :] = start[first]
+        at = np.searchsorted(known, key[first])
+        if at < known.shape[0] and known[at] == key[first]:
+            tr[0, :] = rows[at]
+        else:
+            tr[0, :] = np.nan
         while i < n and key[order[i]] == key[first]:
             f = order[i]
             i += 1

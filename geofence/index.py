@@ -73,12 +73,29 @@ class Evaluation:
     """
 
     fix: Ids  # row in the batch
-    row: Ids  # the assignment's row in the index (`ZoneIndex.bounds`)
+    row: Ids  # the assignment's row in the index (as in `ZoneIndex.bounds`)
     assignment: Ids
     zone: Ids
     inclusion: NDArray[np.bool_]
     status: Codes
     boundary_distance: Callable[[Ids], Metres]
+
+
+def _bounds(
+    kind: NDArray[np.int8], row: Ids, grid: PolygonGrid, circles: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """(lon, lat, radius in metres) of a circle around each zone of these kinds and rows:
+    where a zone is not, no closer look is needed."""
+    circle = kind == _CIRCLE
+    c = circles[row[circle]]
+    z, n = grid.zf[row[~circle]], grid.zi[row[~circle]]
+    w, h = n[:, NX] * z[:, CW], n[:, NY] * z[:, CH]
+    out = np.empty((row.shape[0], 3))
+    out[circle] = c[:, [C_LON, C_LAT, C_RADIUS]]
+    out[~circle, 0] = z[:, LON0] + (z[:, X0] + w / 2) / z[:, KX]
+    out[~circle, 1] = z[:, LAT0] + (z[:, Y0] + h / 2) / M_PER_DEG
+    out[~circle, 2] = np.hypot(w, h) / 2
+    return out
 
 
 def _circles(shapes: list[CompiledCircle]) -> NDArray[np.float64]:
@@ -166,6 +183,8 @@ class ZoneIndex:
     row: Ids  # the zone's row among polygons or circles; schedule row = table row
     plain: NDArray[np.bool_]  # applies always, nothing suspended: no schedule to check
     spans: Spans  # each subject's rows in the table
+    excluded: Spans  # the subjects with an exclusion zone (one row each)
+    bounds: NDArray[np.float64]  # per row: lon, lat, radius of a circle around its zone
 
     problems: tuple[str, ...]  # zones and assignments left out, and why
 
@@ -201,6 +220,8 @@ class ZoneIndex:
         subject_ids = np.array([a.subject_id for a in rows], dtype=np.int64)
         schedules = compile_schedules([a.schedule for a in rows])
         ptr = schedules.suspended_ptr
+        kind = np.array([where[a.zone_id][0] for a in rows], dtype=np.int8)
+        row = np.array([where[a.zone_id][1] for a in rows], dtype=np.int64)
         return cls(
             shapes=shapes,
             schedules=schedules,
@@ -208,10 +229,12 @@ class ZoneIndex:
             assignment=np.array([a.id for a in rows], dtype=np.int64),
             zone=np.array([a.zone_id for a in rows], dtype=np.int64),
             inclusion=np.array([a.role is ZoneRole.INCLUSION for a in rows], dtype=np.bool_),
-            kind=np.array([where[a.zone_id][0] for a in rows], dtype=np.int8),
-            row=np.array([where[a.zone_id][1] for a in rows], dtype=np.int64),
+            kind=kind,
+            row=row,
             plain=schedules.always & (ptr[1:] == ptr[:-1]),
             spans=Spans.of(subject_ids),
+            excluded=Spans.of(np.unique(subject_ids[[a.role is ZoneRole.EXCLUSION for a in rows]])),
+            bounds=_bounds(kind, row, shapes.grid, shapes.circles),
             problems=tuple(problems),
         )
 
@@ -226,21 +249,6 @@ class ZoneIndex:
 
     def zone_name(self, zone_id: int) -> str:
         return self.shapes.zones[zone_id].name
-
-    def bounds(self, rows: Ids) -> tuple[NDArray[np.float64], NDArray[np.float64], Metres]:
-        """(lon, lat, radius in metres) of a circle around the zone of each of these rows of
-        the assignment table: where a zone is not, no closer look is needed."""
-        circle = self.kind[rows] == _CIRCLE
-        c = self.circles[self.row[rows[circle]]]
-        z = self.grid.zf[self.row[rows[~circle]]]
-        n = self.grid.zi[self.row[rows[~circle]]]
-        w, h = n[:, NX] * z[:, CW], n[:, NY] * z[:, CH]
-        lon, lat, radius = (np.empty(rows.shape[0]) for _ in range(3))
-        lon[circle], lat[circle], radius[circle] = c[:, C_LON], c[:, C_LAT], c[:, C_RADIUS]
-        lon[~circle] = z[:, LON0] + (z[:, X0] + w / 2) / z[:, KX]
-        lat[~circle] = z[:, LAT0] + (z[:, Y0] + h / 2) / M_PER_DEG
-        radius[~circle] = np.hypot(w, h) / 2
-        return lon, lat, radius
 
     def _rows(self, subject: Ids) -> tuple[Ids, Ids]:
         """Each fix's subject's assignment-table rows: lo[f] .. hi[f]."""

@@ -13,9 +13,9 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon
 
-from alerts.heading import heading_findings
+from alerts.heading import _telling, heading_findings
 from alerts.tracks import no_tracks
-from domain import AlertKind, Assignment, Positions, RunStates, Zone, ZoneRole
+from domain import AlertKind, Assignment, Positions, RunState, RunStates, Zone, ZoneRole
 from geofence import ZoneIndex
 from tests.alerts.support import POLICY, batch, policies
 from tests.helpers import CENTRE, offset
@@ -196,3 +196,16 @@ def test_the_prediction_agrees_with_shapely(
     elif (depth > 3.0).sum() * 0.25 * speed > 2 * step:
         event("heading for it")
         assert [f.time for f in warned] == [60.0]
+
+
+def test_only_what_can_change_a_confirmation_is_kept() -> None:
+    """Not heading there is kept after being on the way (stored, or earlier in the batch):
+    a run of heading fixes broken within a batch stays broken."""
+    assignment = np.array([1, 1, 1, 2, 3, 3], dtype=np.int64)
+    time = np.array([10.0, 20.0, 30.0, 10.0, 10.0, 20.0])
+    heading = np.array([1, 0, 1, 0, 0, -1], dtype=np.int8)
+    stored = RunStates.of(
+        {3: RunState(active=True, run=2, run_active=True, run_start=0.0, last_time=5.0)}
+    )
+    assert _telling(assignment, time, heading, stored).tolist() == [0, 1, 2, 4]
+    assert _telling(assignment, time, np.zeros(6, np.int8), RunStates.none()).tolist() == []
