@@ -12,7 +12,8 @@ subject's level); contact between two subjects once they were near for the order
 
 Early warning: a subject moving toward a protected person at 0.3 m/s or more, whose motion
 and theirs (`alerts.tracks`) bring it on straight lines within the order's distance less
-both accuracies in at most the order's `warn_s`, observes an approach; any other pair of
+both accuracies, and less how far off both velocities may be times the time ahead, in at
+most the order's `warn_s`, observes an approach; any other pair of
 fresh, measured fixes observes none (a subject passing by misses the circle; one standing
 still is not heading anywhere, even as the protected person walks up). Confirmed like
 nearness, it opens `approaching` with the predicted time, and clears by itself when the
@@ -33,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alerts.confirm import confirm
-from alerts.tracks import COLUMNS, EAST, M_PER_DEG, NORTH, SPEED, move
+from alerts.tracks import COLUMNS, EAST, M_PER_DEG, NORTH, SPEED, V_ERROR, move
 from domain import (
     AlertKind,
     Finding,
@@ -285,17 +286,18 @@ def _warnings(
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
-def _reach_s(px: float, py: float, wx: float, wy: float, radius: float) -> float:
-    """When a point at p moving at w (relative to the centre) first comes within `radius`;
-    inf if it never does (or moves away)."""
-    a = wx * wx + wy * wy
-    b = 2.0 * (px * wx + py * wy)
+def _reach_s(px: float, py: float, wx: float, wy: float, radius: float, doubt: float) -> float:
+    """When a point at p moving at w (relative to the centre; w may be `doubt` m/s off)
+    first comes surely within `radius`: |p + w t| <= radius - doubt t; inf if it never
+    does (moves away, or its velocity is too little known)."""
+    a = wx * wx + wy * wy - doubt * doubt
+    b = 2.0 * (px * wx + py * wy + radius * doubt)
     c = px * px + py * py - radius * radius
     disc = b * b - 4.0 * a * c
-    if a == 0.0 or disc < 0.0:
+    if a <= 0.0 or disc < 0.0:
         return np.inf
     first = (-b - math.sqrt(disc)) / (2.0 * a)
-    return first if first > 0.0 else np.inf
+    return first if first > 0.0 and radius - doubt * first >= 0.0 else np.inf
 
 
 @nb.njit(cache=True, error_model="numpy")
@@ -367,7 +369,8 @@ def _observe(
                 wx, wy = sign * (tr[o, EAST] - tr[s, EAST]), sign * (tr[o, NORTH] - tr[s, NORTH])
                 gap = max(math.sqrt(px * px + py * py), 1e-9)
                 closing = -(px * tr[0, EAST] + py * tr[0, NORTH]) / gap  # row 0: the subject
-                eta[r] = _reach_s(px, py, wx, wy, sure)
+                doubt = tr[0, V_ERROR] + tr[1, V_ERROR]
+                eta[r] = _reach_s(px, py, wx, wy, sure - tr[o, V_ERROR] * dt, doubt)
                 heading[r] = 1 if closing >= _CLOSING_M_S and eta[r] <= warn_s[p] else 0
         ends[m_ends] = p
         tracks[2 * m_ends, :], tracks[2 * m_ends + 1, :] = tr[0], tr[1]

@@ -203,7 +203,10 @@ def run(
         ("county built (zones compiled, registry)", f"{build_s:.1f} s"),
         (f"order check, best of {batches}", f"{min(order_t) * ms:,.1f} ms"),
         ("geofence", f"{min(geo_t) * ms:,.1f} ms"),
-        ("rules over the batch (zone + early warning + separation)", f"{min(judge_t) * ms:,.1f} ms"),
+        (
+            "rules over the batch (zone + early warning + separation)",
+            f"{min(judge_t) * ms:,.1f} ms",
+        ),
         (
             f"proximity ({_PROTECTED:,} protected persons, {len(pairs.id):,} pairs)",
             f"{min(near_t) * ms:,.1f} ms",

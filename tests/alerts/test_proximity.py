@@ -75,7 +75,7 @@ def test_a_subject_walking_up_to_a_protected_person_is_alerted_once() -> None:
     assert [(f.kind, f.subject_id, f.time, f.cleared) for f in found] == [
         (AlertKind.PROTECTED_PERSON_PROXIMITY, 1, 235.0, False),
         # and before: heading for them (see the warning tests)
-        (AlertKind.APPROACHING, 1, 65.0, False),
+        (AlertKind.APPROACHING, 1, 90.0, False),
     ]
     alert = found[0]
     assert str(alert.message) == "within 500 m of protected person P-7"
@@ -99,17 +99,19 @@ def test_a_warning_comes_minutes_before_and_goes_when_the_subject_turns_away() -
     # 1.5 m/s toward from 1,000 m for 200 s (to 700 m), then back the way it came
     fixes += [(1, t + 5.0, 1000.0 - 1.5 * min(t, 400 - t)) for t in range(0, 400, 10)]
     found, state = judge(fixes, (VICTIM,))
-    # Told at 65 (910 m away: 430 m to go to 480 m, 500 m less both accuracies, at 1.5 m/s:
-    # 287 s); it turned at 205. Its velocity, measured over the last one to two minutes,
-    # shows that from 235 (too slow toward them to be there in 5 min), and at 240 (the
-    # protected person's fix) the warning went.
+    # Closing at 1.5 m/s, each velocity up to 20 m over the 60-120 s it was measured over
+    # off: within 480 m (500 m less both accuracies), less that doubt times the time ahead,
+    # in 5 min from the protected person's fix of 150 (the subject then 782 m away, as its
+    # fix of 145 carried on), confirmed by the subject's of 155 (775 m: there in 279 s); it
+    # turned at 205, which the velocity shows by 215, and at 220 (the protected person's
+    # fix) the warning went.
     assert [(f.kind, f.time, f.cleared) for f in found] == [
-        (AlertKind.APPROACHING, 65.0, False),
-        (AlertKind.APPROACHING, 240.0, True),
+        (AlertKind.APPROACHING, 155.0, False),
+        (AlertKind.APPROACHING, 220.0, True),
     ]
     assert str(found[0].message) == "heading for protected person P-7: within 500 m in about 5 min"
     # where the subject was when it was told, not the protected person
-    assert (found[0].lon, found[0].lat) == offset(910.0, 0.0)
+    assert (found[0].lon, found[0].lat) == offset(775.0, 0.0)
     assert not state.runs[1].active  # never near
 
 
