@@ -27,7 +27,7 @@ import numba as nb
 import numpy as np
 
 from alerts.confirm import confirm
-from alerts.tracks import M_PER_DEG, follow, no_tracks
+from alerts.tracks import M_PER_DEG, crossing, follow, no_tracks
 from domain import (
     AlertKind,
     Finding,
@@ -207,19 +207,14 @@ def _screen(
         if status[r] != outside or math.isnan(vx):
             continue
         heading[i] = 0
-        a = vx * vx + vy * vy
-        if a < _MOVING_M_S * _MOVING_M_S:
+        if vx * vx + vy * vy < _MOVING_M_S * _MOVING_M_S:
             continue
         z = row[r]
         radius = bounds[z, 2] * _MARGIN
         k = math.cos(math.radians(lat[f])) * M_PER_DEG
         px, py = (lon[f] - bounds[z, 0]) * k, (lat[f] - bounds[z, 1]) * M_PER_DEG
-        b = 2.0 * (px * vx + py * vy)
-        disc = b * b - 4.0 * a * (px * px + py * py - radius * radius)
-        if disc < 0.0:
-            continue
-        root = math.sqrt(disc)
-        enter, leave = max((-b - root) / (2.0 * a), 0.0), (-b + root) / (2.0 * a)
+        enter, leave = crossing(px, py, vx, vy, radius, 0.0)
+        enter = max(enter, 0.0)
         # after this the predicted accuracy circle is wider than the zone's circle
         limit = min(warn_s[f], (radius - accuracy[f]) / doubt)
         if leave < enter or enter > limit:

@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from alerts.confirm import confirm
-from alerts.tracks import COLUMNS, EAST, M_PER_DEG, NORTH, SPEED, V_ERROR, move
+from alerts.tracks import COLUMNS, EAST, M_PER_DEG, NORTH, SPEED, V_ERROR, crossing, move
 from domain import (
     AlertKind,
     Finding,
@@ -285,21 +285,6 @@ def _warnings(
     return out
 
 
-@nb.njit(cache=True, error_model="numpy", inline="always")
-def _reach_s(px: float, py: float, wx: float, wy: float, radius: float, doubt: float) -> float:
-    """When a point at p moving at w (relative to the centre; w may be `doubt` m/s off)
-    first comes surely within `radius`: |p + w t| <= radius - doubt t; inf if it never
-    does (moves away, or its velocity is too little known)."""
-    a = wx * wx + wy * wy - doubt * doubt
-    b = 2.0 * (px * wx + py * wy + radius * doubt)
-    c = px * px + py * py - radius * radius
-    disc = b * b - 4.0 * a * c
-    if a <= 0.0 or disc < 0.0:
-        return np.inf
-    first = (-b - math.sqrt(disc)) / (2.0 * a)
-    return first if first > 0.0 and radius - doubt * first >= 0.0 else np.inf
-
-
 @nb.njit(cache=True, error_model="numpy")
 def _observe(
     order: Ids,
@@ -370,7 +355,8 @@ def _observe(
                 gap = max(math.sqrt(px * px + py * py), 1e-9)
                 closing = -(px * tr[0, EAST] + py * tr[0, NORTH]) / gap  # row 0: the subject
                 doubt = tr[0, V_ERROR] + tr[1, V_ERROR]
-                eta[r] = _reach_s(px, py, wx, wy, sure - tr[o, V_ERROR] * dt, doubt)
+                within, _ = crossing(px, py, wx, wy, sure - tr[o, V_ERROR] * dt, doubt)
+                eta[r] = within if within > 0.0 else np.inf
                 heading[r] = 1 if closing >= _CLOSING_M_S and eta[r] <= warn_s[p] else 0
         ends[m_ends] = p
         tracks[2 * m_ends, :], tracks[2 * m_ends + 1, :] = tr[0], tr[1]

@@ -81,6 +81,27 @@ def move(
     tr[s, TIME], tr[s, LON], tr[s, LAT], tr[s, ACCURACY] = t, lon, lat, accuracy
 
 
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def crossing(
+    px: float, py: float, wx: float, wy: float, radius: float, doubt: float
+) -> tuple[float, float]:
+    """When a point at p moving at w (relative to a circle's centre; w up to `doubt` m/s
+    off) is surely within `radius` (|p + w t| <= radius - doubt t): from and to, either
+    possibly past; (inf, -inf) if never (or its velocity is too little known)."""
+    a = wx * wx + wy * wy - doubt * doubt
+    b = 2.0 * (px * wx + py * wy + radius * doubt)
+    c = px * px + py * py - radius * radius
+    disc = b * b - 4.0 * a * c
+    if a <= 0.0 or disc < 0.0:
+        return np.inf, -np.inf
+    root = math.sqrt(disc)
+    enter, leave = (-b - root) / (2.0 * a), (-b + root) / (2.0 * a)
+    shrunk = radius / doubt if doubt > 0.0 else np.inf  # nothing left of the circle then
+    if enter > shrunk:
+        return np.inf, -np.inf
+    return enter, min(leave, shrunk)
+
+
 @nb.njit(cache=True, error_model="numpy")
 def follow(
     order: NDArray[np.int64],

@@ -61,30 +61,47 @@ def _only(column: str, subjects: Sequence[int] | None) -> tuple[str, tuple[Any, 
 async def load_zone_state(
     conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
 ) -> dict[int, RunState]:
+    return await _load_assignment_runs(conn, "zone_rule_state", subjects)
+
+
+async def save_zone_state(conn: AsyncConnection[Any], state: Mapping[int, RunState]) -> None:
+    await _save_assignment_runs(conn, "zone_rule_state", RunStates.of(state))
+
+
+async def load_heading_state(
+    conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
+) -> dict[int, RunState]:
+    """The runs of the approach to each exclusion zone assigned to these subjects."""
+    return await _load_assignment_runs(conn, "heading_rule_state", subjects)
+
+
+async def save_heading_state(conn: AsyncConnection[Any], state: RunStates) -> None:
+    await _save_assignment_runs(conn, "heading_rule_state", state)
+
+
+async def _load_assignment_runs(
+    conn: AsyncConnection[Any], table: str, subjects: Sequence[int] | None
+) -> dict[int, RunState]:
     where, args = _only("za.subject_id", subjects)
     cur = await conn.execute(
-        f"SELECT z.assignment_id, {_RUN} FROM zone_rule_state z"
+        f"SELECT z.assignment_id, {_RUN} FROM {table} z"
         f" JOIN zone_assignments za ON za.id = z.assignment_id{where}",
         args,
     )
     return {int(r[0]): _run(r[1:]) for r in await cur.fetchall()}
 
 
-async def save_zone_state(conn: AsyncConnection[Any], state: Mapping[int, RunState]) -> None:
-    if not state:
+async def _save_assignment_runs(conn: AsyncConnection[Any], table: str, runs: RunStates) -> None:
+    if not len(runs):
         return
-    runs = RunStates.of(state)
     await conn.execute(
-        f"INSERT INTO zone_rule_state (assignment_id, {_RUN})"
+        f"INSERT INTO {table} (assignment_id, {_RUN})"
         f" SELECT * FROM unnest(%b::bigint[], {_RUN_TYPES})"
         f" AS u (assignment_id, {_RUN})"
         # an assignment deleted meanwhile has nothing left to remember
         " WHERE EXISTS (SELECT 1 FROM zone_assignments za WHERE za.id = u.assignment_id)"
         f" ON CONFLICT (assignment_id) DO UPDATE SET {_UPDATE_RUN}",
-        (
-            runs.key.tolist(),
-            *_run_columns(runs),
-        ),
+        (runs.key.tolist(), *_run_columns(runs)),
     )
 
 
@@ -176,31 +193,6 @@ async def save_proximity_state(
             f" ON CONFLICT (prohibition_id, rule) DO UPDATE SET {_UPDATE_RUN}",
             (rule, runs.key.tolist(), *_run_columns(runs)),
         )
-
-
-async def load_heading_state(
-    conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
-) -> dict[int, RunState]:
-    """The runs of the approach to each exclusion zone assigned to these subjects."""
-    where, args = _only("za.subject_id", subjects)
-    cur = await conn.execute(
-        f"SELECT h.assignment_id, {_RUN} FROM heading_rule_state h"
-        f" JOIN zone_assignments za ON za.id = h.assignment_id{where}",
-        args,
-    )
-    return {int(r[0]): _run(r[1:]) for r in await cur.fetchall()}
-
-
-async def save_heading_state(conn: AsyncConnection[Any], state: RunStates) -> None:
-    if not len(state):
-        return
-    await conn.execute(
-        f"INSERT INTO heading_rule_state (assignment_id, {_RUN})"
-        f" SELECT * FROM unnest(%b::bigint[], {_RUN_TYPES}) AS u (assignment_id, {_RUN})"
-        " WHERE EXISTS (SELECT 1 FROM zone_assignments za WHERE za.id = u.assignment_id)"
-        f" ON CONFLICT (assignment_id) DO UPDATE SET {_UPDATE_RUN}",
-        (state.key.tolist(), *_run_columns(state)),
-    )
 
 
 async def load_tracks(

@@ -72,14 +72,9 @@ CREATE TABLE proximity_rule_state (
     PRIMARY KEY (prohibition_id, rule)
 );
 -- The early warning's state: the run of each approach to an exclusion zone.
-CREATE TABLE heading_rule_state (
-    assignment_id bigint PRIMARY KEY REFERENCES zone_assignments (id) ON DELETE CASCADE,
-    active        boolean NOT NULL,
-    run           integer NOT NULL,
-    run_active    boolean NOT NULL,
-    run_start     double precision NOT NULL,
-    last_time     double precision NOT NULL
-);
+CREATE TABLE heading_rule_state (LIKE zone_rule_state INCLUDING ALL);
+ALTER TABLE heading_rule_state ADD FOREIGN KEY (assignment_id)
+    REFERENCES zone_assignments (id) ON DELETE CASCADE;
 -- Each party's newest fix and motion (party: a subject's id, a protected person's negated),
 -- for the proximity rule and the early warning.
 CREATE TABLE party_tracks (
