@@ -15,7 +15,7 @@ _M_PER_DEG = 111_195.0
 BORDER_GAP_M = 300.0  # how far inside the border a violator lives
 SCHOOL_AT = 0.8  # of the district's smallest radius, due north of its centre
 SCHOOL_RADIUS_M = 150.0
-SCHOOL_GAP_M = 1500.0  # how far from the school the one who heads for it lives
+SCHOOL_GAP_M = 1000.0  # how far from the school the one who heads for it lives
 PASS_GAP_M = 150.0  # between the school's edge and the road one passes it on
 PASS_RUN_M = 3000.0  # that road's length, the school beside its middle
 # Prohibition orders (禁止令): a protected person lives this far east of the subject who

@@ -90,7 +90,7 @@ def test_only_the_school_visitor_comes_near_a_school() -> None:
             near = schools[s.district].contains(Point(whereabouts(city, s, i, float(t)).position))
             if not visitor:
                 assert not near, (s.name, s.label, t)
-            elif t >= s.scenario.after_s + 80:  # type: ignore[union-attr]
+            elif t >= s.scenario.after_s + 55:  # type: ignore[union-attr]
                 assert near
 
 
