@@ -168,6 +168,19 @@ def device_fix(
 
 
 @dataclass(slots=True)
+class _Rate:
+    """A phone's reporting interval, and a faster one until a time (a pursuit)."""
+
+    interval_s: float
+    fast: tuple[float, float] | None = None  # (interval_s, until monotonic)
+
+    def now(self) -> float:
+        if self.fast is not None and time.monotonic() < self.fast[1]:
+            return self.fast[0]
+        return self.interval_s
+
+
+@dataclass(slots=True)
 class _Device:
     """One device's run: its clock, its counters, what it holds back."""
 
@@ -184,14 +197,8 @@ class _Device:
     done: set[str] = field(default_factory=set)  # the scenario's events already sent
     held: list[object] = field(default_factory=list)  # buffered through an outage
     late: bytes | None = None  # held back to be sent after the next one
-    interval_s: float = 60.0  # its level's rate
-    fast: tuple[float, float] | None = None  # (interval_s, until monotonic): a pursuit
+    rate: _Rate = field(default_factory=lambda: _Rate(60.0))  # its level's, or a pursuit's
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # the rate changed
-
-    def current_interval(self) -> float:
-        if self.fast is not None and time.monotonic() < self.fast[1]:
-            return self.fast[0]
-        return self.interval_s
 
     @property
     def subject(self) -> SimSubject:
@@ -284,7 +291,7 @@ class _Device:
             elif kind == "set_interval":
                 params = command.get("params", {})
                 interval = params.get("interval_s")
-                self.fast = (
+                self.rate.fast = (
                     None
                     if interval is None
                     else (float(interval), time.monotonic() + float(params["for_s"]))
@@ -346,7 +353,7 @@ async def _run_device(
     async with aiomqtt.Client(
         *broker, identifier=device.code, username=username, password=password
     ) as client:
-        d = _Device(city, index, device, client, sent, rng, time_scale, interval_s=interval_s)
+        d = _Device(city, index, device, client, sent, rng, time_scale, rate=_Rate(interval_s))
         await client.subscribe(f"{d.topic}/cmd", qos=1)
         obeying = asyncio.create_task(d.obey(deaf))
         try:
@@ -368,9 +375,9 @@ async def _report(d: _Device, *, until: float, outage: Outage | None) -> None:
                     await d.wake.wait()
             if d.wake.is_set():  # a new rate: the next fix is due sooner (or later)
                 d.wake.clear()
-                next_at = min(next_at, time.monotonic() + d.current_interval())
+                next_at = min(next_at, time.monotonic() + d.rate.now())
             continue
-        next_at += d.current_interval()
+        next_at += d.rate.now()
         t = d.sim_t()
         if not await _scenario_step(d, t):
             return
@@ -404,7 +411,7 @@ async def _run_protected(
     time_scale: float,
 ) -> None:
     """A protected person's phone: fixes (GCJ-02, as its map SDK reports) at `interval_s`
-    from wherever its holder is."""
+    from wherever its holder is, faster while ccmon asks (a pursuit they consented to)."""
     person = city.protected[index]
     username, password = credentials or (None, None)
     topic = f"cc/v1/devices/{person.device.code}/fix"
@@ -412,6 +419,9 @@ async def _run_protected(
     async with aiomqtt.Client(
         *broker, identifier=person.device.code, username=username, password=password
     ) as client:
+        await client.subscribe(f"cc/v1/devices/{person.device.code}/cmd", qos=1)
+        rate = _Rate(interval_s)
+        obeying = asyncio.create_task(_set_interval_only(client, person.device.code, rate, sent))
         seq = 0
         while time.monotonic() < until:
             place = protected_whereabouts(city, person, (time.monotonic() - started) * time_scale)
@@ -430,7 +440,29 @@ async def _run_protected(
             await client.publish(topic, payload, qos=1)
             seq += 1
             sent.fixes += 1
-            await asyncio.sleep(interval_s)
+            await asyncio.sleep(rate.now())
+        obeying.cancel()
+
+
+async def _set_interval_only(client: aiomqtt.Client, code: str, rate: _Rate, sent: Sent) -> None:
+    """A protected person's phone answers `set_interval` (its only command: ccmon never
+    locates it nor asks it to check in)."""
+    async for message in client.messages:
+        sent.commands += 1
+        try:
+            command = json.loads(bytes(message.payload))
+            command_id, kind, params = command["id"], command["kind"], command.get("params", {})
+        except (ValueError, KeyError, TypeError):
+            continue
+        if kind == "set_interval":
+            interval = params.get("interval_s")
+            until = time.monotonic() + float(params.get("for_s", 0.0))
+            rate.fast = None if interval is None else (float(interval), until)
+            body = {"id": command_id, "status": "answered", "answer": {"interval_s": interval}}
+            sent.answers += 1
+        else:
+            body = {"id": command_id, "status": "failed", "error": f"not for this phone: {kind}"}
+        await client.publish(f"cc/v1/devices/{code}/cmd/result", json.dumps(body).encode(), qos=1)
 
 
 async def simulate_city(

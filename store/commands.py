@@ -217,19 +217,28 @@ async def start_pursuits(
     rates: Mapping[str, tuple[float, float]],
 ) -> int:
     """For each alert of these `kinds` among `alert_ids`, switch its subject's active
-    devices to their level's pursuit rate: `rates[level]` = (interval_s, at most for_s).
-    Returns how many commands were issued."""
+    devices to their level's pursuit rate: `rates[level]` = (interval_s, at most for_s);
+    and, for an alert near a protected person who consented, their phone too (at the
+    subject's rate: the two positions are compared). Returns how many commands were issued."""
     if not alert_ids:
         return 0
     levels = list(rates)
     cur = await conn.execute(
         "INSERT INTO device_commands (device_id, subject_id, kind, params, issued_by,"
         " expires_at, alert_id)"
-        " SELECT d.id, s.id, 'set_interval', jsonb_build_object('interval_s', r.interval_s,"
-        "  'for_s', r.for_s, 'until', now() + make_interval(secs => r.for_s)), 'pursuit',"
+        " SELECT w.device_id, w.subject_id, 'set_interval', jsonb_build_object("
+        "  'interval_s', r.interval_s, 'for_s', r.for_s,"
+        "  'until', now() + make_interval(secs => r.for_s)), 'pursuit',"
         "  now() + interval '3 minutes', a.id"
         " FROM alerts a JOIN subjects s ON s.id = a.subject_id"
-        " JOIN devices d ON d.subject_id = s.id AND d.active"
+        " JOIN LATERAL ("
+        "  SELECT d.id AS device_id, s.id AS subject_id FROM devices d"
+        "  WHERE d.subject_id = s.id AND d.active"
+        "  UNION ALL SELECT d.id, NULL FROM prohibitions p"
+        "  JOIN protected_persons pp ON pp.id = p.protected_person_id AND pp.pursuit_consent"
+        "  JOIN devices d ON d.protected_person_id = pp.id AND d.active"
+        "  WHERE p.id = a.prohibition_id"
+        " ) w ON true"
         " JOIN unnest(%s::text[], %s::float8[], %s::float8[]) AS r (level, interval_s, for_s)"
         "  ON r.level = s.level"
         " WHERE a.id = ANY(%s) AND a.kind = ANY(%s)",

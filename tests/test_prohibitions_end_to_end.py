@@ -1,11 +1,13 @@
 """Prohibition orders (禁止令) through the real parts: the simulator's phones (a protected
 person's among them), Mosquitto, the pipeline, PostgreSQL. A subject heading for the person
-the court protects is warned of, then alerted once; two co-defendants meeting are alerted
-once each; the protected person's positions are kept apart from every subject's."""
+the court protects is warned of, then alerted once, and pursued with the protected person's
+phone (they consented); two co-defendants meeting are alerted once each; the protected
+person's positions are kept apart from every subject's."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -14,8 +16,9 @@ import store
 from alerts import sms
 from ccmon.city import prepare_run, seed_city
 from domain import AlertState
+from ingest import CommandChannel, MqttConfig
 from simulators import Kind, Scenario, generate_city, simulate_city
-from tests.running import levels, running_pipeline
+from tests.running import LIMITS, levels, running_pipeline
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -35,20 +38,31 @@ async def test_a_subject_heading_for_a_protected_person_and_two_who_meet_are_ale
     async with pool.connection() as conn:
         await seed_city(conn, city)
         await prepare_run(conn, city, start=datetime.now(UTC), time_scale=TIME_SCALE)
-        await conn.execute(  # the protected person asked to be warned by text message
-            "UPDATE protected_persons SET phone = %s, sms_opt_in = true", (PHONE,)
+        await conn.execute(  # asked to be warned by text, and consented to a pursuit
+            "UPDATE protected_persons SET phone = %s, sms_opt_in = true, pursuit_consent = true",
+            (PHONE,),
         )
+    channel = CommandChannel(
+        pool,
+        MqttConfig(mosquitto.host, mosquitto.port, client_id="prohibitions-commands"),
+        limits=LIMITS,
+        poll_s=0.1,
+    )
     async with running_pipeline(pool, mosquitto, client_id="prohibitions", policy=QUICK) as p:
+        commands_out = asyncio.create_task(channel.run())
         report = await simulate_city(
             city,
             host=mosquitto.host,
             port=mosquitto.port,
             interval_s=0.3,
-            duration_s=16.0,
+            duration_s=20.0,  # the pursuit's commands answered before the phones go
             time_scale=TIME_SCALE,
             seed=7,
         )
         await asyncio.sleep(1.0)
+        commands_out.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await commands_out
         assert p.stats.quarantined == 0
     assert report.of("protected").fixes > 30
 
@@ -69,6 +83,11 @@ async def test_a_subject_heading_for_a_protected_person_and_two_who_meet_are_ale
         among_subjects = (await cur.fetchone() or (None,))[0]
         cur = await conn.execute("SELECT body FROM outbox WHERE phone = %s ORDER BY id", (PHONE,))
         texts = [sms.message(body, language="en") for (body,) in await cur.fetchall()]
+        cur = await conn.execute(
+            "SELECT c.device_id, c.subject_id, c.alert_id, c.state, c.issued_by"
+            " FROM device_commands c ORDER BY c.issued_at"
+        )
+        commands = await cur.fetchall()
 
     subject_of = {code: d.subject_id for code, d in devices.items()}
     heading = subject_of[city.subjects[0].devices[0].code]
@@ -101,6 +120,14 @@ async def test_a_subject_heading_for_a_protected_person_and_two_who_meet_are_ale
     assert "可能就在您附近" in texts[1]
     assert "300米内" in texts[1]
     assert all(city.subjects[0].name not in t for t in texts)
+    # Near them: the subject's phone and (they consented) theirs report at the pursuit's
+    # rate, both asked by the alert and both answering; nobody else is pursued.
+    assert sorted((c[0], c[1], c[2], c[3], c[4]) for c in commands) == sorted(
+        [
+            (devices[city.subjects[0].devices[0].code].id, heading, near.id, "answered", "pursuit"),
+            (phone, None, near.id, "answered", "pursuit"),
+        ]
+    )
     # The protected person's phone: its fixes kept apart, never among any subject's.
     assert kept > 30
     assert phones == 1
