@@ -136,7 +136,7 @@ class Memory:
     last_seen: Times = field(default_factory=Times.none)  # device -> newest report
     last_fix: Positions = field(default_factory=Positions.none)  # subject -> newest fix
     proximity: ProximityState = field(default_factory=ProximityState)
-    heading: RunStates = field(default_factory=RunStates.none)  # exclusion assignment ->
+    heading: RunStates = field(default_factory=RunStates.none)  # exclusion zone's warning
     tracks: Positions = field(default_factory=no_tracks)  # party -> newest fix and motion
     silence: Silence = field(default_factory=Silence)
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> see Silence

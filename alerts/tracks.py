@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 SPEED, EAST, NORTH, V_ERROR = range(4, 8)
 A_TIME, A_LON, A_LAT, A_ACCURACY, B_TIME, B_LON, B_LAT, B_ACCURACY = range(8, 16)
-COLUMNS = 16
+COLUMNS = 16  # party_tracks.track's length: a change needs a migration emptying it
 M_PER_DEG = math.radians(1.0) * EARTH_RADIUS_M
 _STILL_S = 60.0
 _BASELINE_S = 60.0
