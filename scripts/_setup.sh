@@ -52,7 +52,16 @@ want="$(sha256sum pyproject.toml | cut -d' ' -f1) [$extras]"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet --editable ".$extras"
-    # the compiled kernels, once (numba caches them): ~15 s now, not at first use
-    .venv/bin/python -c "import alerts, geofence; geofence.warm_up(); alerts.warm_up()"
     echo "$want" > "$stamp"
+fi
+
+# The compiled kernels, once (numba caches them beside their sources): ~15 s now, not at
+# first use; again when any of their parts' sources changed, after dropping the caches:
+# numba sees a kernel's own file change, not a constant it takes from another file
+# (alerts/tracks.py's COLUMNS in alerts/proximity.py's kernel), and would run the old one.
+kernels="$(cat alerts/*.py geofence/*.py domain/*.py | sha256sum | cut -d' ' -f1)"
+if [ "$(cat .venv/.ccmon-kernels 2>/dev/null)" != "$kernels" ]; then
+    find alerts geofence domain -path '*/__pycache__/*' \( -name '*.nbi' -o -name '*.nbc' \) -delete
+    .venv/bin/python -c "import alerts, geofence; geofence.warm_up(); alerts.warm_up()"
+    echo "$kernels" > .venv/.ccmon-kernels
 fi
