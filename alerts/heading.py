@@ -67,11 +67,12 @@ def heading_findings(
     """Findings for confirmed approaches to exclusion zones and their end; the new state of
     each assignment observed and the tracks of the subjects watched."""
     warn_at = policies.column(batch.subject, "zone_warn_s")
-    rows = np.flatnonzero(~ev.inclusion & (warn_at[ev.fix] > 0))
-    if not rows.size:
-        return [], RunStates.none(), no_tracks()
+    # every fix of these subjects moves their tracks, whether a zone of theirs applies now
+    # or not: a track left hours behind would give the first fix it takes a false heading
     lo, hi = index.excluded.rows(batch.subject)
     mine = np.flatnonzero((hi > lo) & (warn_at > 0))
+    if not mine.size:
+        return [], RunStates.none(), no_tracks()
     key = batch.subject[mine]
     time, lon, lat, accuracy = (
         np.ascontiguousarray(a[mine]) for a in (batch.time, batch.lon, batch.lat, batch.accuracy)
@@ -81,6 +82,9 @@ def heading_findings(
     )
     v = np.full((batch.time.shape[0], 3), np.nan)
     v[mine] = velocity
+    seen = ~np.isnan(ended[:, TIME])
+    moved = Positions(key[ends[seen]], ended[seen])
+    rows = np.flatnonzero(~ev.inclusion & (warn_at[ev.fix] > 0))
     heading, eta = _predict(batch, ev, rows, v, warn_at, index)
     kept = _telling(ev.assignment[rows], batch.time[ev.fix[rows]], heading, state)
     rows, heading, eta = rows[kept], heading[kept], eta[kept]
@@ -114,8 +118,7 @@ def heading_findings(
                 cleared=not on,
             )
         )
-    seen = ~np.isnan(ended[:, TIME])
-    return findings, t.state, Positions(key[ends[seen]], ended[seen])
+    return findings, t.state, moved
 
 
 def _telling(assignment: Ids, time: Floats, heading: NDArray[np.int8], state: RunStates) -> Ids:

@@ -4,7 +4,8 @@ motion, kept in a row of floats a compiled loop updates fix by fix.
 Columns: TIME, LON, LAT, ACCURACY of the newest fix, then SPEED since the fix before (m/s);
 velocity EAST and NORTH (m/s) measured from the ANCHOR fix (A_*), and how far off it may be
 (V_ERROR: both fixes' accuracies over the time between them): NaN while unknown, 0 while
-the party stays within both accuracies of the anchor for a minute (standing still). Two
+the party stays within both accuracies of the anchor for a minute (standing still), NaN
+again when the anchor is more than half an hour old (a device quiet meanwhile). Two
 anchors are kept: one 60 to 120 s old where fixes come that often (A_*), and the next
 (B_*), which takes its place once it is a minute old, or sooner gives way to a fix twice
 as accurate; the velocity is measured from whichever leaves it less in doubt. A minute's
@@ -38,6 +39,7 @@ COLUMNS = 16  # party_tracks.track's length: a change needs a migration emptying
 M_PER_DEG = math.radians(1.0) * EARTH_RADIUS_M
 _STILL_S = 60.0
 _BASELINE_S = 60.0
+_LONGEST_S = 1800.0  # a way measured over longer (a device quiet meanwhile) is no heading
 
 
 def no_tracks() -> Positions:
@@ -68,7 +70,9 @@ def move(
         east, north = (lon - tr[s, x + 1]) * k, (lat - tr[s, x + 2]) * M_PER_DEG
         since = t - tr[s, x]
         both = accuracy + tr[s, x + 3]
-        if east * east + north * north > both * both:
+        if since > _LONGEST_S:
+            tr[s, EAST], tr[s, NORTH], tr[s, V_ERROR] = np.nan, np.nan, np.nan
+        elif east * east + north * north > both * both:
             tr[s, EAST], tr[s, NORTH], tr[s, V_ERROR] = east / since, north / since, both / since
         elif since >= _STILL_S:
             tr[s, EAST], tr[s, NORTH], tr[s, V_ERROR] = 0.0, 0.0, both / since

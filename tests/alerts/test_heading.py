@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,7 +16,17 @@ from shapely.geometry import Point, Polygon
 
 from alerts.heading import _telling, heading_findings
 from alerts.tracks import no_tracks
-from domain import AlertKind, Assignment, Positions, RunState, RunStates, Zone, ZoneRole
+from domain import (
+    AlertKind,
+    Assignment,
+    OneOffWindow,
+    Positions,
+    RunState,
+    RunStates,
+    Schedule,
+    Zone,
+    ZoneRole,
+)
 from geofence import ZoneIndex
 from tests.alerts.support import POLICY, batch, policies
 from tests.helpers import CENTRE, offset
@@ -209,3 +220,25 @@ def test_only_what_can_change_a_confirmation_is_kept() -> None:
     )
     assert _telling(assignment, time, heading, stored).tolist() == [0, 1, 2, 4]
     assert _telling(assignment, time, np.zeros(6, np.int8), RunStates.none()).tolist() == []
+
+
+def test_a_device_quiet_for_long_is_not_heading_by_where_it_was_before() -> None:
+    """Quiet two hours, back 300 m from the school: the way from where it was then is no
+    heading (4,700 m in 7,200 s would say 0.65 m/s north, there in 4 min)."""
+    fixes = [(0.0, 0.0, -5000.0)] + [(float(t), 0.0, -300.0) for t in range(7200, 7400, 10)]
+    assert judge(fixes)[0] == []
+
+
+def test_fixes_while_the_zone_does_not_apply_still_move_the_track() -> None:
+    """The school suspended for a while: the subject's fixes meanwhile (standing 300 m from
+    it) are its track, so when it applies again nobody is heading for it by a way measured
+    from before."""
+    off = OneOffWindow(datetime.fromtimestamp(1.0, UTC), datetime.fromtimestamp(1500.0, UTC))
+    index = ZoneIndex.build(
+        [Zone(1, "school", SCHOOL)],
+        [Assignment(5, 1, 1, ZoneRole.EXCLUSION, Schedule(suspended=(off,)))],
+    )
+    _, state = judge([(0.0, 0.0, -5000.0)], index)
+    _, state = judge([(float(t), 0.0, -300.0) for t in range(1000, 1500, 10)], index, state)
+    found, _ = judge([(1500.0, 0.0, -300.0), (1510.0, 0.0, -300.0)], index, state)
+    assert found == []
