@@ -30,18 +30,20 @@ async def location_reads(
     conn: Conn,
     user: Auditor,
     subject_id: Id | None = None,
+    protected_person_id: Id | None = None,
     username: str | None = None,
     since: Timestamp | None = None,
     until: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[store.audit.LocationReadRow]:
-    """Every read of a location of the caller's offices' subjects, newest first: who, whose,
-    what (latest positions or a trail and its range), why, how many fixes, when. Nobody can
-    change or remove a row."""
+    """Every read of a location of the caller's offices' subjects and protected persons,
+    newest first: who, whose, what (latest positions or a trail and its range), why, how
+    many fixes, when. Nobody can change or remove a row."""
     return await store.audit.location_reads(
         conn,
         offices=user.scope,
         subject_id=subject_id,
+        protected_person_id=protected_person_id,
         username=username,
         since=since,
         until=until,

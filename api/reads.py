@@ -37,6 +37,7 @@ async def on_record(
     subject_id: Id | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    protected_person_id: Id | None = None,
 ) -> None:
     """Record the read (who, whose, what, why, how many) and commit it: the caller sends
     the data only after this returns."""
@@ -49,5 +50,6 @@ async def on_record(
         fixes=fixes,
         since=since,
         until=until,
+        protected_person_id=protected_person_id,
     )
     await conn.commit()

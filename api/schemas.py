@@ -211,7 +211,7 @@ class Order(_Out):
 
 class ProtectedPerson(_Out):
     """A victim or witness a prohibition order protects: the alerts name them by `code`
-    only; their phone's positions are never in any answer."""
+    only; their phone's positions are shown only to the users a grant names."""
 
     id: int
     office_id: int
@@ -222,6 +222,37 @@ class ProtectedPerson(_Out):
     language: Language
     pursuit_consent: bool
     created_at: datetime
+
+
+class ProtectedGrant(_Out):
+    """The users of `role` whose own office is `office_id` may see the protected person's
+    position (each look recorded); nobody else may."""
+
+    id: int
+    protected_person_id: int
+    office_id: int
+    role: str
+    granted_by: str
+    granted_at: datetime
+    revoked_by: str | None
+    revoked_at: datetime | None
+
+
+class ReadableProtectedPerson(_Out):
+    """A protected person whose position the caller may look at (no position here)."""
+
+    id: int
+    office_id: int
+    code: str
+
+
+class ProtectedFix(_Out):
+    time: datetime
+    lon: float = Field(description="WGS-84")
+    lat: float = Field(description="WGS-84")
+    accuracy: float = Field(description="metres")
+    source: str
+    received_at: datetime
 
 
 class Prohibition(_Out):
@@ -345,6 +376,7 @@ class LocationRead(_Out):
     purpose: str
     fixes: int = Field(description="positions shown")
     offices: list[int] | None
+    protected_person_id: int | None = Field(description="a read of a protected person's")
 
 
 class Change(_Out):

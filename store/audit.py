@@ -29,6 +29,7 @@ class LocationReadRow:
     purpose: str
     fixes: int  # for a live feed: the positions shown on connecting
     offices: list[int] | None  # a live feed's offices (None: all)
+    protected_person_id: int | None  # a read of a protected person's positions
 
 
 async def record_location_read(
@@ -42,11 +43,11 @@ async def record_location_read(
     since: datetime | None = None,
     until: datetime | None = None,
     offices: Sequence[int] | None = None,
+    protected_person_id: int | None = None,
 ) -> None:
     await conn.execute(
-        "INSERT INTO location_reads"
-        " (username, subject_id, what, from_time, to_time, purpose, fixes, offices)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        "INSERT INTO location_reads (username, subject_id, what, from_time, to_time, purpose,"
+        " fixes, offices, protected_person_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             username,
             subject_id,
@@ -56,6 +57,7 @@ async def record_location_read(
             purpose,
             fixes,
             None if offices is None else list(offices),
+            protected_person_id,
         ),
     )
 
@@ -65,21 +67,25 @@ async def location_reads(
     *,
     offices: Sequence[int] | None,
     subject_id: int | None = None,
+    protected_person_id: int | None = None,
     username: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int,
 ) -> list[LocationReadRow]:
-    """Reads of the locations of subjects of these offices (None: all), and the live feeds
-    that showed any of them, newest first."""
+    """Reads of the locations of subjects and protected persons of these offices (None:
+    all), and the live feeds that showed any of them, newest first."""
     cur = conn.cursor(row_factory=class_row(LocationReadRow))
     await cur.execute(
         "SELECT r.id, r.at, r.username, r.subject_id, r.what, r.from_time, r.to_time,"
-        " r.purpose, r.fixes, r.offices"
+        " r.purpose, r.fixes, r.offices, r.protected_person_id"
         " FROM location_reads r LEFT JOIN subjects s ON s.id = r.subject_id"
-        " WHERE (" + in_offices("s.office_id") + " OR (r.subject_id IS NULL"
+        " LEFT JOIN protected_persons pp ON pp.id = r.protected_person_id"
+        " WHERE (" + in_offices("s.office_id") + " OR " + in_offices("pp.office_id") + " OR"
+        " (r.subject_id IS NULL AND r.protected_person_id IS NULL"
         "  AND (r.offices IS NULL OR r.offices && %(offices)s::bigint[])))"
         " AND (%(subject)s::bigint IS NULL OR r.subject_id = %(subject)s)"
+        " AND (%(protected)s::bigint IS NULL OR r.protected_person_id = %(protected)s)"
         " AND (%(username)s::text IS NULL OR r.username = %(username)s)"
         " AND (%(since)s::timestamptz IS NULL OR r.at >= %(since)s)"
         " AND (%(until)s::timestamptz IS NULL OR r.at < %(until)s)"
@@ -87,6 +93,7 @@ async def location_reads(
         {
             "offices": None if offices is None else list(offices),
             "subject": subject_id,
+            "protected": protected_person_id,
             "username": username,
             "since": since,
             "until": until,

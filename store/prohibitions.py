@@ -1,6 +1,6 @@
 """Prohibition orders (禁止令): protected persons, the pairs an order keeps apart, and the
 protected persons' positions (the most sensitive ccmon holds: written here, read by the
-proximity rule, by no listing)."""
+proximity rule and by the users their grants name)."""
 
 from __future__ import annotations
 
@@ -188,3 +188,97 @@ async def copy_protected_fixes(conn: AsyncConnection[Any], protected: FixBatch) 
         ),
     )
     return cur.rowcount
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRow:
+    """Who may see a protected person's position: the users of `role` of `office_id`."""
+
+    id: int
+    protected_person_id: int
+    office_id: int
+    role: str
+    granted_by: str
+    granted_at: datetime
+    revoked_by: str | None
+    revoked_at: datetime | None
+
+
+async def create_grant(
+    conn: AsyncConnection[Any], *, person_id: int, office_id: int, role: str, actor: str
+) -> int | None:
+    """Grant a role of an office the protected person's position; None if it already has it."""
+    cur = await conn.execute(
+        "INSERT INTO protected_grants (protected_person_id, office_id, role, granted_by)"
+        " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+        (person_id, office_id, role, actor),
+    )
+    row = await cur.fetchone()
+    return None if row is None else int(row[0])
+
+
+async def list_grants(
+    conn: AsyncConnection[Any], *, person_id: int, grant_id: int | None = None
+) -> list[GrantRow]:
+    """The protected person's grants (revoked ones too), oldest first."""
+    cur = conn.cursor(row_factory=class_row(GrantRow))
+    await cur.execute(
+        "SELECT id, protected_person_id, office_id, role, granted_by, granted_at, revoked_by,"
+        " revoked_at FROM protected_grants WHERE protected_person_id = %s"
+        " AND (%s::bigint IS NULL OR id = %s) ORDER BY id",
+        (person_id, grant_id, grant_id),
+    )
+    return await cur.fetchall()
+
+
+async def revoke_grant(
+    conn: AsyncConnection[Any], *, person_id: int, grant_id: int, actor: str
+) -> bool:
+    """End a grant; False if it was not in force."""
+    cur = await conn.execute(
+        "UPDATE protected_grants SET revoked_at = now(), revoked_by = %s"
+        " WHERE id = %s AND protected_person_id = %s AND revoked_at IS NULL",
+        (actor, grant_id, person_id),
+    )
+    return cur.rowcount == 1
+
+
+async def readable_protected_persons(
+    conn: AsyncConnection[Any], *, role: str, office_id: int | None
+) -> list[ProtectedPersonRow]:
+    """The protected persons whose position a user of this role and office may see: those
+    whose grant in force names exactly this office and role (a user of no office: none)."""
+    cur = conn.cursor(row_factory=class_row(ProtectedPersonRow))
+    await cur.execute(
+        "SELECT pp.id, pp.office_id, pp.code, pp.name, pp.phone, pp.sms_opt_in, pp.language,"
+        " pp.pursuit_consent, pp.created_at FROM protected_persons pp WHERE EXISTS ("
+        "  SELECT 1 FROM protected_grants g WHERE g.protected_person_id = pp.id"
+        "  AND g.revoked_at IS NULL AND g.office_id = %s AND g.role = %s) ORDER BY pp.id",
+        (office_id, role),
+    )
+    return await cur.fetchall()
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedFixRow:
+    time: datetime
+    lon: float
+    lat: float
+    accuracy: float
+    source: str
+    received_at: datetime
+
+
+async def protected_positions(
+    conn: AsyncConnection[Any], *, person_id: int, since: datetime, until: datetime, limit: int
+) -> list[ProtectedFixRow]:
+    """The protected person's fixes taken in [since, until), the newest `limit`, newest
+    first."""
+    cur = conn.cursor(row_factory=class_row(ProtectedFixRow))
+    await cur.execute(
+        "SELECT time, lon, lat, accuracy, source, received_at FROM protected_fixes"
+        " WHERE protected_person_id = %s AND time >= %s AND time < %s"
+        " ORDER BY time DESC LIMIT %s",
+        (person_id, since, until, limit),
+    )
+    return await cur.fetchall()
