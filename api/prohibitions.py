@@ -89,9 +89,7 @@ async def list_protected_persons(
     return await store.prohibitions.list_protected_persons(conn, offices=user.scope)
 
 
-@router.get(
-    "/protected-persons/readable", response_model=list[schemas.ReadableProtectedPerson]
-)
+@router.get("/protected-persons/readable", response_model=list[schemas.ReadableProtectedPerson])
 async def readable_protected_persons(
     conn: Conn, user: CurrentUser
 ) -> list[store.prohibitions.ProtectedPersonRow]:
@@ -218,9 +216,7 @@ class NewGrant(BaseModel):
     )
 
 
-@router.get(
-    "/protected-persons/{person_id}/grants", response_model=list[schemas.ProtectedGrant]
-)
+@router.get("/protected-persons/{person_id}/grants", response_model=list[schemas.ProtectedGrant])
 async def list_grants(
     person_id: Id, conn: Conn, user: Manager
 ) -> list[store.prohibitions.GrantRow]:
@@ -242,9 +238,7 @@ async def create_grant(
     person = await _person(conn, user, person_id)
     if not await store.offices.office_exists(conn, office_id=body.office_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no office {body.office_id}")
-    above = person.office_id in await store.offices.offices_under(
-        conn, office_id=body.office_id
-    )
+    above = person.office_id in await store.offices.offices_under(conn, office_id=body.office_id)
     if not (above or user.sees(body.office_id)):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,

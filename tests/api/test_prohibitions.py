@@ -337,7 +337,8 @@ async def test_a_protected_persons_position_is_seen_only_by_the_office_and_role_
             continue
         assert (await client.get(positions, params=why, headers=headers)).status_code == 404
         leaks = [
-            path for path, text in (await _every_get(client, headers, ids)).items()
+            path
+            for path, text in (await _every_get(client, headers, ids)).items()
             if shows_position(text)
         ]
         assert leaks == [], (name, leaks)
@@ -345,7 +346,8 @@ async def test_a_protected_persons_position_is_seen_only_by_the_office_and_role_
         assert readable.json() == [], name
     # The granted officer sees it only where they asked for it with a purpose.
     leaks = [
-        path for path, text in (await _every_get(client, officer, ids)).items()
+        path
+        for path, text in (await _every_get(client, officer, ids)).items()
         if shows_position(text)
     ]
     assert leaks == ["/api/v1/protected-persons/{person_id}/positions"]
