@@ -85,6 +85,10 @@ class Alert(_Out):
     zone_name: str | None
     device_code: str | None
     prohibition_id: int | None = Field(description="the pair a prohibition order keeps apart")
+    protected_person_id: int | None = Field(
+        description="the pair's protected person (their position: GET /protected-persons/"
+        "{id}/positions, for those granted)"
+    )
     fix_time: datetime = Field(description="the fix or event that opened it")
     last_time: datetime = Field(description="the newest fix or event that repeated it")
     count: int = Field(description="times the condition arose while the alert was live")

@@ -41,6 +41,7 @@ class AlertRow:
     zone_name: str | None
     device_code: str | None
     prohibition_id: int | None
+    protected_person_id: int | None  # the pair's protected person (never where they are)
     fix_time: datetime  # the fix or event that opened it
     last_time: datetime  # the newest that repeated it
     count: int
@@ -71,13 +72,14 @@ class AlertEventRow:
 _SELECT = (
     "SELECT a.id, a.kind, a.severity, a.state, a.condition, a.subject_id,"
     " s.name AS subject_name, a.assignment_id, z.name AS zone_name, d.code AS device_code,"
-    " a.prohibition_id, a.fix_time, a.last_time, a.count, a.lon, a.lat, a.message, a.message_key,"
+    " a.prohibition_id, pr.protected_person_id, a.fix_time, a.last_time, a.count, a.lon, a.lat, a.message, a.message_key,"
     " a.message_params, a.opened_at, a.updated_at,"
     " a.acknowledged_at, a.acknowledged_by, a.closed_at, a.closed_by, a.escalated_at"
     " FROM alerts a JOIN subjects s ON s.id = a.subject_id"
     " LEFT JOIN zone_assignments za ON za.id = a.assignment_id"
     " LEFT JOIN zones z ON z.id = za.zone_id"
     " LEFT JOIN devices d ON d.id = a.device_id"
+    " LEFT JOIN prohibitions pr ON pr.id = a.prohibition_id"
 )
 _LIVE_KEY = (
     "state IN ('open', 'acknowledged') AND subject_id = %s AND kind = %s"

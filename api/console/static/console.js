@@ -12,6 +12,7 @@ import { fillKindFilter, loadAlerts, renderQueue, unlockSound } from "./queue.js
 import { createOffice, createToken, createUser, createWebhook, showAdmin, startHealth, stopHealth } from "./admin.js";
 import { downloadAuditCsv, showAudit } from "./audit.js";
 import { createSubject, showSubjects } from "./manage.js";
+import { loadReadable } from "./prohibitions.js";
 import { downloadCsv, showReport } from "./report.js";
 import { closeSubject, openSubject, redrawSubject, showTrail } from "./subject.js";
 
@@ -42,13 +43,16 @@ function forget() {
   state.fresh.clear();
   state.subjects.clear();
   state.zones = [];
+  state.readable.clear();
   state.cursor = null;
   layers.zones?.clearLayers();
+  layers.protected?.clearLayers(); // a protected person's position is the one who asked's
   renderMarkers();
   $("#alerts").replaceChildren();
   $("#queue-count").textContent = "0";
   $("#alarm").hidden = true;
   $("#admin-secret").replaceChildren(); // a password shown once is for the one who asked
+  $("#protected").replaceChildren();
 }
 
 function showLogin(message = "") {
@@ -145,6 +149,7 @@ async function start() {
   setUpMap();
   const bounds = await loadZones();
   if (bounds.length) map.fitBounds(bounds.reduce((all, b) => all.extend(b), L.latLngBounds(bounds[0].getSouthWest(), bounds[0].getNorthEast())));
+  await loadReadable();
   await loadAlerts();
   state.cursor = null;
   startLive();

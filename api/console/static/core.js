@@ -20,6 +20,7 @@ export const state = {
   zones: [], // GeoJSON features of the zones the user sees, as the map draws them
   positions: new Map(), // device code -> position
   alerts: new Map(), // alert id -> alert (open or acknowledged, or closed since loading)
+  readable: new Map(), // protected person id -> code: those whose position a grant lets the user see
   fresh: new Set(), // alert ids opened while watching
   cursor: null,
 };

@@ -6,6 +6,7 @@ import {
   $, api, attempt, el, levelName, localTime, manages, selectSubject, showSecret, state, t, toLocalInput, words,
 } from "./core.js";
 import { waitingLeaves } from "./leaves.js";
+import { showProtectedPersons } from "./prohibitions.js";
 import { zoneForm } from "./zones.js";
 
 const KINDS = ["wristband", "phone"];
@@ -41,6 +42,7 @@ export async function showSubjects() {
       el("td", { textContent: levelName(s.level) }),
       el("td", { textContent: s.office }))),
   );
+  await showProtectedPersons();
 }
 
 export async function createSubject(event) {

@@ -29,6 +29,7 @@ export function setUpMap() {
     showCoverageOnHover: false, maxClusterRadius: 40, disableClusteringAtZoom: 15,
   }).addTo(map);
   layers.trail = L.layerGroup().addTo(map);
+  layers.protected = L.layerGroup().addTo(map); // a protected person, when asked for (prohibitions.js)
   // Accuracy circles only where they can be told apart.
   const showAccuracy = () => (map.getZoom() >= 13 ? map.addLayer(layers.accuracy) : map.removeLayer(layers.accuracy));
   map.on("zoomend", showAccuracy);

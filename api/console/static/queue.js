@@ -1,6 +1,7 @@
 // The alert queue: live alerts of the officer's offices, critical first, with the steps an
 // officer takes on them, and the alarm for a new critical one.
 import { $, SessionEnded, ago, api, el, kindName, localTime, selectSubject, state, t, words } from "./core.js";
+import { mayShowProtected, showProtected } from "./prohibitions.js";
 
 const SEVERITY_RANK = { critical: 0, high: 1, normal: 2 };
 
@@ -47,6 +48,13 @@ export function alertItem(a, { actions = true } = {}) {
     el("div", {}, subject, a.zone_name ? ` · ${a.zone_name}` : "", a.device_code ? ` · ${a.device_code}` : ""),
     el("div", { className: "meta", textContent: `${localTime(a.opened_at)} (${ago(a.opened_at)})${a.count > 1 ? ` · ×${a.count}` : ""} · ${a.message}` }),
   );
+  if (mayShowProtected(a)) {
+    const where = el("span", { className: "error", role: "alert" });
+    item.append(el("div", {}, el("button", {
+      className: "show-protected", textContent: t("showProtected", { code: state.readable.get(a.protected_person_id) }),
+      onclick: () => showProtected(a, where),
+    }), where));
+  }
   if (actions && ["open", "acknowledged"].includes(a.state)) {
     const note = el("input", { placeholder: t("note"), className: "note" });
     const act = (action) => async () => {

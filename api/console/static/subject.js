@@ -9,6 +9,7 @@ import { leaveSection } from "./leaves.js";
 import { changeDevice, issueCredentials, manageSection } from "./manage.js";
 import { editShape, editWhen, endAssignment } from "./zones.js";
 import { alertItem } from "./queue.js";
+import { prohibitionsSection } from "./prohibitions.js";
 
 let openSubjectId = null;
 let playback;
@@ -74,6 +75,7 @@ async function renderSubject() {
     devicesTable(detail.devices),
     el("h3", { textContent: t("zones") }),
     zonesTable(detail.assignments),
+    prohibitionsSection(s.id),
     ...(detail.device_history.length ? [el("h3", { textContent: t("bindings") }), bindingsTable(detail.device_history)] : []),
     el("h3", { textContent: t("leaves") }),
     leaveSection(detail),
