@@ -72,8 +72,8 @@ class AlertEventRow:
 _SELECT = (
     "SELECT a.id, a.kind, a.severity, a.state, a.condition, a.subject_id,"
     " s.name AS subject_name, a.assignment_id, z.name AS zone_name, d.code AS device_code,"
-    " a.prohibition_id, pr.protected_person_id, a.fix_time, a.last_time, a.count, a.lon, a.lat, a.message, a.message_key,"
-    " a.message_params, a.opened_at, a.updated_at,"
+    " a.prohibition_id, pr.protected_person_id, a.fix_time, a.last_time, a.count, a.lon,"
+    " a.lat, a.message, a.message_key, a.message_params, a.opened_at, a.updated_at,"
     " a.acknowledged_at, a.acknowledged_by, a.closed_at, a.closed_by, a.escalated_at"
     " FROM alerts a JOIN subjects s ON s.id = a.subject_id"
     " LEFT JOIN zone_assignments za ON za.id = a.assignment_id"
