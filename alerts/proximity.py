@@ -44,7 +44,6 @@ from domain import (
     RunStates,
     Spans,
     Text,
-    by_key_then_time,
     party_key,
 )
 from domain.runs import ACCURACY, LAT, LON, TIME
@@ -79,6 +78,9 @@ class Pairs:
     code: tuple[str, ...]  # how alerts name each pair's protected person
     member: Spans
     row: Ids
+    # (pair, side: 0 subject, 1 other): the party's first pair. Every pair of a party moves
+    # its track through the same fixes: the first one's is the party's.
+    own: NDArray[np.bool_]
 
     @classmethod
     def build(cls, prohibitions: Iterable[Prohibition]) -> Pairs:
@@ -89,6 +91,9 @@ class Pairs:
         member = np.concatenate([subject, other])
         row = np.tile(np.arange(len(rows), dtype=np.int64), 2)
         by_member = np.argsort(member, kind="stable")
+        first = by_member[np.unique(member[by_member], return_index=True)[1]]
+        own = np.zeros((len(rows), 2), np.bool_)
+        own[first % max(len(rows), 1), first // max(len(rows), 1)] = True
         return cls(
             id=np.array([p.id for p in rows], dtype=np.int64),
             subject=subject,
@@ -100,6 +105,7 @@ class Pairs:
             code=tuple(p.other_code or f"P-{p.other_id}" for p in rows),
             member=Spans.of(member[by_member]),
             row=row[by_member],
+            own=own,
         )
 
     def subjects_of(self, party: Ids) -> set[int]:
@@ -127,6 +133,50 @@ def _expand(lo: Ids, hi: Ids, row: Ids) -> tuple[Ids, Ids]:
             which[k], rows[k] = i, row[j]
             k += 1
     return which, rows
+
+
+_SHORT = 32  # a pair's rows sorted by insertion up to this many (a batch holds a few)
+
+
+@nb.njit(cache=True)
+def _join(
+    lo: Ids, hi: Ids, key: Ids, time: EpochSeconds, row: Ids, subject: Ids
+) -> tuple[Ids, Ids, NDArray[np.int8], Ids]:
+    """The (fix, pair) rows: each fix `i` with each pair row[lo[i]] .. row[hi[i] - 1] it is
+    in, its side in the pair (0: the subject, 1: the other), and the rows' order by pair,
+    then time, ties in row order (as `by_key_then_time(pair, time[fix])`)."""
+    n = 0
+    for i in range(lo.shape[0]):
+        n += hi[i] - lo[i]
+    fix, pair, side = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8)
+    start = np.zeros(subject.shape[0] + 1, np.int64)
+    r = 0
+    for i in range(lo.shape[0]):
+        for j in range(lo[i], hi[i]):
+            p = row[j]
+            fix[r], pair[r], side[r] = i, p, 0 if key[i] == subject[p] else 1
+            start[p + 1] += 1
+            r += 1
+    for p in range(subject.shape[0]):
+        start[p + 1] += start[p]
+    order, fill = np.empty(n, np.int64), start[:-1].copy()
+    for r in range(n):
+        order[fill[pair[r]]] = r
+        fill[pair[r]] += 1
+    for p in range(subject.shape[0]):
+        a, b = start[p], start[p + 1]
+        if b - a > _SHORT:  # a device sending floods: no quadratic sort
+            span = order[a:b].copy()
+            order[a:b] = span[np.argsort(time[fix[span]], kind="mergesort")]
+            continue
+        for x in range(a + 1, b):
+            v, t = order[x], time[fix[order[x]]]
+            y = x - 1
+            while y >= a and time[fix[order[y]]] > t:
+                order[y + 1] = order[y]
+                y -= 1
+            order[y + 1] = v
+    return fix, pair, side, order
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,26 +211,23 @@ def proximity_findings(
         np.concatenate([subjects.lat, protected.lat]),
         np.concatenate([subjects.accuracy, protected.accuracy]),
     )
-    fix, pair = pairs.of(key)
-    side = (key[fix] != pairs.subject[pair]).astype(np.int8)  # 0: the subject, 1: the other
-    order = by_key_then_time(pair, time[fix])
-    remembered = tracks.at(np.concatenate([pairs.subject, pairs.other]))  # both sides
-    subject = pairs.subject[pair]
+    fix, pair, side, order = _join(*pairs.member.rows(key), key, time, pairs.row, pairs.subject)
     observed = _observe(
         order,
         pair,
         side,
         fix,
         fixes,
-        (remembered[: len(pairs.id)], remembered[len(pairs.id) :]),
+        (tracks.key, tracks.fix),
+        (pairs.subject, pairs.other, pairs.own),
         policies.column(pairs.subject, "pair_window_s"),
         pairs.distance,
         pairs.warn_s,
     )
     near, decisive, (ended, moved), where, heading, eta = observed
     contact = ~pairs.protected[pair]
-    min_run = policies.column(subject, "confirm_fixes").astype(np.int64)
-    min_span = policies.column(subject, "confirm_s")
+    min_run = policies.column(pairs.subject, "confirm_fixes").astype(np.int64)[pair]
+    min_span = policies.column(pairs.subject, "confirm_s")[pair]
     t = confirm(
         pairs.id[pair],
         time[fix],
@@ -201,11 +248,14 @@ def proximity_findings(
         min_span_s=min_span,
         order=order,
     )
-    party = np.column_stack([pairs.subject[ended], pairs.other[ended]]).ravel()
-    seen = ~np.isnan(moved[:, TIME])
+    by_party = np.argsort(ended)
     findings = _findings(t.rows, t.active, pair, time[fix], where, pairs)
     findings += _warnings(a.rows, a.active, pair, time[fix], eta, where, pairs)
-    return findings, ProximityState(t.state, a.state), Positions.newest(party[seen], moved[seen])
+    return (
+        findings,
+        ProximityState(t.state, a.state),
+        Positions(ended[by_party], moved[by_party]),
+    )
 
 
 def _findings(
@@ -285,6 +335,16 @@ def _warnings(
     return out
 
 
+@nb.njit(cache=True, inline="always")
+def _remember(tr: Floats, q: int, party: int, known: Ids, rows: Floats) -> None:
+    """Row q of `tr`: the party's remembered track (`known`: sorted keys), else NaN."""
+    at = np.searchsorted(known, party)
+    if at < known.shape[0] and known[at] == party:
+        tr[q, :] = rows[at]
+    else:
+        tr[q, :] = np.nan
+
+
 @nb.njit(cache=True, error_model="numpy")
 def _observe(
     order: Ids,
@@ -292,34 +352,39 @@ def _observe(
     side: NDArray[np.int8],
     fix: Ids,
     fixes: tuple[EpochSeconds, Floats, Floats, Floats],
-    remembered: tuple[Floats, Floats],
+    remembered: tuple[Ids, Floats],
+    parties: tuple[Ids, Ids, Flags],
     window: EpochSeconds,
     distance: Floats,
     warn_s: EpochSeconds,
 ) -> tuple[Flags, Flags, tuple[Ids, Floats], Floats, NDArray[np.int8], Floats]:
     """Each (fix, pair) row in (pair, time) `order` against the other side's newest earlier
-    fix: near, decisive, each pair's two tracks at its end (the pairs, then their subject's
-    and other party's tracks in turn), where each side was (subject lon, lat, other lon,
+    fix (each pair's two `parties`, subject and other, start from their `remembered`
+    tracks: sorted keys, their tracks): near, decisive, the track of each party with a fix
+    in the batch at its end (party keys, tracks: taken from the pair `parties`' third
+    column marks as the party's own), where each side was (subject lon, lat, other lon,
     lat), and for pairs with a warning time whether the subject is heading for the
     protected person (1, 0; -1: cannot tell) and in how many seconds it would be within the
     distance."""
     time, lon, lat, accuracy = fixes
-    first, second = remembered
+    known, rows = remembered
     n = order.shape[0]
     near, decisive = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
     where = np.full((n, 4), np.nan)
-    ends, tracks, m_ends = np.empty(n, np.int64), np.empty((2 * n, COLUMNS)), 0
+    ends, tracks, m_ends = np.empty(n, np.int64), np.empty((n, COLUMNS)), 0
     heading, eta = np.full(n, -1, np.int8), np.full(n, np.inf)
-    tr = np.empty((2, COLUMNS))
+    tr, had = np.empty((2, COLUMNS)), np.zeros(2, np.bool_)
     i = 0
     while i < n:
         p = pair[order[i]]
-        tr[0, :], tr[1, :] = first[p], second[p]
+        _remember(tr, 0, parties[0][p], known, rows)
+        _remember(tr, 1, parties[1][p], known, rows)
+        had[:] = False
         while i < n and pair[order[i]] == p:
             r = order[i]
             i += 1
             f, s, o = fix[r], side[r], 1 - side[r]
-            t = time[f]
+            t, had[s] = time[f], True
             where[r, 2 * s], where[r, 2 * s + 1] = lon[f], lat[f]
             dt = t - tr[o, TIME]
             if not math.isnan(tr[o, TIME]) and 0.0 <= dt <= window[p]:
@@ -358,7 +423,9 @@ def _observe(
                 within, _ = crossing(px, py, wx, wy, sure - tr[o, V_ERROR] * dt, doubt)
                 eta[r] = within if within > 0.0 else np.inf
                 heading[r] = 1 if closing >= _CLOSING_M_S and eta[r] <= warn_s[p] else 0
-        ends[m_ends] = p
-        tracks[2 * m_ends, :], tracks[2 * m_ends + 1, :] = tr[0], tr[1]
-        m_ends += 1
-    return near, decisive, (ends[:m_ends], tracks[: 2 * m_ends]), where, heading, eta
+        for q in range(2):
+            if had[q] and parties[2][p, q]:
+                ends[m_ends] = parties[0][p] if q == 0 else parties[1][p]
+                tracks[m_ends, :] = tr[q]
+                m_ends += 1
+    return near, decisive, (ends[:m_ends], tracks[:m_ends]), where, heading, eta

@@ -63,19 +63,21 @@ def move(
         tr[s, SPEED] = math.sqrt(east * east + north * north) / max(t - tr[s, TIME], 1.0)
         x = A_TIME  # of the two anchors, the one that measures the velocity closer
         since_b = t - tr[s, B_TIME]
-        if (accuracy + tr[s, B_ACCURACY]) / since_b < (accuracy + tr[s, A_ACCURACY]) / (
-            t - tr[s, A_TIME]
-        ):
+        # (both accuracies over the time since) compared without dividing: both times > 0
+        if (accuracy + tr[s, B_ACCURACY]) * (t - tr[s, A_TIME]) < (
+            accuracy + tr[s, A_ACCURACY]
+        ) * since_b:
             x = B_TIME
         east, north = (lon - tr[s, x + 1]) * k, (lat - tr[s, x + 2]) * M_PER_DEG
         since = t - tr[s, x]
         both = accuracy + tr[s, x + 3]
+        per_s = 1.0 / since
         if since > _LONGEST_S:
             tr[s, EAST], tr[s, NORTH], tr[s, V_ERROR] = np.nan, np.nan, np.nan
         elif east * east + north * north > both * both:
-            tr[s, EAST], tr[s, NORTH], tr[s, V_ERROR] = east / since, north / since, both / since
+            tr[s, EAST], tr[s, NORTH], tr[s, V_ERROR] = east * per_s, north * per_s, both * per_s
         elif since >= _STILL_S:
-            tr[s, EAST], tr[s, NORTH], tr[s, V_ERROR] = 0.0, 0.0, both / since
+            tr[s, EAST], tr[s, NORTH], tr[s, V_ERROR] = 0.0, 0.0, both * per_s
         # else: within both accuracies of the anchor, not for long: the velocity stays
         if since_b >= _BASELINE_S:
             tr[s, A_TIME], tr[s, A_LON] = tr[s, B_TIME], tr[s, B_LON]
