@@ -141,20 +141,21 @@ _SHORT = 32  # a pair's rows sorted by insertion up to this many (a batch holds 
 @nb.njit(cache=True)
 def _join(
     lo: Ids, hi: Ids, key: Ids, time: EpochSeconds, row: Ids, subject: Ids
-) -> tuple[Ids, Ids, NDArray[np.int8], Ids]:
+) -> tuple[Ids, Ids, NDArray[np.int8], EpochSeconds, Ids]:
     """The (fix, pair) rows: each fix `i` with each pair row[lo[i]] .. row[hi[i] - 1] it is
-    in, its side in the pair (0: the subject, 1: the other), and the rows' order by pair,
-    then time, ties in row order (as `by_key_then_time(pair, time[fix])`)."""
+    in, its side in the pair (0: the subject, 1: the other), its time, and the rows' order
+    by pair, then time, ties in row order (as `by_key_then_time(pair, time[fix])`)."""
     n = 0
     for i in range(lo.shape[0]):
         n += hi[i] - lo[i]
     fix, pair, side = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8)
+    at = np.empty(n)
     start = np.zeros(subject.shape[0] + 1, np.int64)
     r = 0
     for i in range(lo.shape[0]):
         for j in range(lo[i], hi[i]):
             p = row[j]
-            fix[r], pair[r], side[r] = i, p, 0 if key[i] == subject[p] else 1
+            fix[r], pair[r], side[r], at[r] = i, p, 0 if key[i] == subject[p] else 1, time[i]
             start[p + 1] += 1
             r += 1
     for p in range(subject.shape[0]):
@@ -167,16 +168,16 @@ def _join(
         a, b = start[p], start[p + 1]
         if b - a > _SHORT:  # a device sending floods: no quadratic sort
             span = order[a:b].copy()
-            order[a:b] = span[np.argsort(time[fix[span]], kind="mergesort")]
+            order[a:b] = span[np.argsort(at[span], kind="mergesort")]
             continue
         for x in range(a + 1, b):
-            v, t = order[x], time[fix[order[x]]]
+            v, t = order[x], at[order[x]]
             y = x - 1
-            while y >= a and time[fix[order[y]]] > t:
+            while y >= a and at[order[y]] > t:
                 order[y + 1] = order[y]
                 y -= 1
             order[y + 1] = v
-    return fix, pair, side, order
+    return fix, pair, side, at, order
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +212,7 @@ def proximity_findings(
         np.concatenate([subjects.lat, protected.lat]),
         np.concatenate([subjects.accuracy, protected.accuracy]),
     )
-    fix, pair, side, order = _join(*pairs.member.rows(key), key, time, pairs.row, pairs.subject)
+    fix, pair, side, at, order = _join(*pairs.member.rows(key), key, time, pairs.row, pairs.subject)
     observed = _observe(
         order,
         pair,
@@ -225,32 +226,33 @@ def proximity_findings(
         pairs.warn_s,
     )
     near, decisive, (ended, moved), where, heading, eta = observed
-    contact = ~pairs.protected[pair]
-    min_run = policies.column(pairs.subject, "confirm_fixes").astype(np.int64)[pair]
-    min_span = policies.column(pairs.subject, "confirm_s")[pair]
+    ids = pairs.id[pair]
+    min_run = policies.column(pairs.subject, "confirm_fixes").astype(np.int64)
+    min_span = policies.column(pairs.subject, "confirm_s")
     t = confirm(
-        pairs.id[pair],
-        time[fix],
+        ids,
+        at,
         near,
         decisive,
         state.runs,
-        min_run=np.where(contact, _NEVER, min_run),
-        min_span_s=np.where(contact, pairs.for_s[pair], min_span),
+        # two subjects: a meeting is confirmed by its time alone
+        min_run=np.where(pairs.protected, min_run, _NEVER)[pair],
+        min_span_s=np.where(pairs.protected, min_span, pairs.for_s)[pair],
         order=order,
     )
     a = confirm(
-        pairs.id[pair],
-        time[fix],
+        ids,
+        at,
         heading == 1,
         heading >= 0,
         state.approach,
-        min_run=min_run,
-        min_span_s=min_span,
-        order=order,
+        min_run=min_run[pair],
+        min_span_s=min_span[pair],
+        order=order[heading[order] >= 0],  # only those rows count: the others prove nothing
     )
     by_party = np.argsort(ended)
-    findings = _findings(t.rows, t.active, pair, time[fix], where, pairs)
-    findings += _warnings(a.rows, a.active, pair, time[fix], eta, where, pairs)
+    findings = _findings(t.rows, t.active, pair, at, where, pairs)
+    findings += _warnings(a.rows, a.active, pair, at, eta, where, pairs)
     return (
         findings,
         ProximityState(t.state, a.state),
