@@ -140,13 +140,23 @@ _SHORT = 32  # a pair's rows sorted by insertion up to this many (a batch holds 
 
 @nb.njit(cache=True)
 def _join(
-    lo: Ids, hi: Ids, key: Ids, time: EpochSeconds, row: Ids, subject: Ids
-) -> tuple[Ids, Ids, NDArray[np.int8], EpochSeconds, Ids]:
-    """The (fix, pair) rows: each fix `i` with each pair row[lo[i]] .. row[hi[i] - 1] it is
-    in, its side in the pair (0: the subject, 1: the other), its time, and the rows' order
-    by pair, then time, ties in row order (as `by_key_then_time(pair, time[fix])`)."""
+    member: tuple[Ids, int, Ids], key: Ids, time: EpochSeconds, row: Ids, subject: Ids
+) -> tuple[Ids, Ids, NDArray[np.int8], EpochSeconds]:
+    """The (fix, pair) rows: each fix `i` with each pair row[j] it is in (j: the rows of its
+    key among the `member` keys: sorted keys, and `Spans`' table of them where there is
+    one, its first key), its side in the pair (0: the subject, 1: the other) and its time,
+    sorted by pair, then time, ties in fix order (as `by_key_then_time(pair, time[fix])`
+    would order them)."""
+    members, low, first = member
+    lo, hi = np.empty(key.shape[0], np.int64), np.empty(key.shape[0], np.int64)
     n = 0
-    for i in range(lo.shape[0]):
+    for i in range(key.shape[0]):
+        if first.shape[0]:
+            at = min(max(key[i] - (low - 1), 0), first.shape[0] - 2)
+            lo[i], hi[i] = first[at], first[at + 1]
+        else:
+            lo[i] = np.searchsorted(members, key[i], side="left")
+            hi[i] = np.searchsorted(members, key[i], side="right")
         n += hi[i] - lo[i]
     fix, pair, side = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8)
     at = np.empty(n)
@@ -177,7 +187,8 @@ def _join(
                 order[y + 1] = order[y]
                 y -= 1
             order[y + 1] = v
-    return fix, pair, side, at, order
+    # laid out in that order: the passes over the rows read and write them in sequence
+    return fix[order], pair[order], side[order], at[order]
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,9 +223,12 @@ def proximity_findings(
         np.concatenate([subjects.lat, protected.lat]),
         np.concatenate([subjects.accuracy, protected.accuracy]),
     )
-    fix, pair, side, at, order = _join(*pairs.member.rows(key), key, time, pairs.row, pairs.subject)
+    member = pairs.member
+    table = np.zeros(0, np.int64) if member.first is None else member.first
+    fix, pair, side, at = _join(
+        (member.key, member.low, table), key, time, pairs.row, pairs.subject
+    )
     observed = _observe(
-        order,
         pair,
         side,
         fix,
@@ -238,7 +252,7 @@ def proximity_findings(
         # two subjects: a meeting is confirmed by its time alone
         min_run=np.where(pairs.protected, min_run, _NEVER)[pair],
         min_span_s=np.where(pairs.protected, min_span, pairs.for_s)[pair],
-        order=order,
+        order=np.arange(pair.shape[0]),
     )
     a = confirm(
         ids,
@@ -248,7 +262,7 @@ def proximity_findings(
         state.approach,
         min_run=min_run[pair],
         min_span_s=min_span[pair],
-        order=order[heading[order] >= 0],  # only those rows count: the others prove nothing
+        order=np.flatnonzero(heading >= 0),  # only those rows count: the others prove nothing
     )
     by_party = np.argsort(ended)
     findings = _findings(t.rows, t.active, pair, at, where, pairs)
@@ -349,7 +363,6 @@ def _remember(tr: Floats, q: int, party: int, known: Ids, rows: Floats) -> None:
 
 @nb.njit(cache=True, error_model="numpy")
 def _observe(
-    order: Ids,
     pair: Ids,
     side: NDArray[np.int8],
     fix: Ids,
@@ -360,34 +373,35 @@ def _observe(
     distance: Floats,
     warn_s: EpochSeconds,
 ) -> tuple[Flags, Flags, tuple[Ids, Floats], Floats, NDArray[np.int8], Floats]:
-    """Each (fix, pair) row in (pair, time) `order` against the other side's newest earlier
+    """Each (fix, pair) row, in (pair, time) order, against the other side's newest earlier
     fix (each pair's two `parties`, subject and other, start from their `remembered`
     tracks: sorted keys, their tracks): near, decisive, the track of each party with a fix
     in the batch at its end (party keys, tracks: taken from the pair `parties`' third
     column marks as the party's own), where each side was (subject lon, lat, other lon,
-    lat), and for pairs with a warning time whether the subject is heading for the
-    protected person (1, 0; -1: cannot tell) and in how many seconds it would be within the
-    distance."""
+    lat: the other's newest earlier fix, NaN if none), and for pairs with a warning time
+    whether the subject is heading for the protected person (1, 0; -1: cannot tell) and in
+    how many seconds it would be within the distance."""
     time, lon, lat, accuracy = fixes
     known, rows = remembered
-    n = order.shape[0]
+    n = pair.shape[0]
     near, decisive = np.zeros(n, np.bool_), np.zeros(n, np.bool_)
-    where = np.full((n, 4), np.nan)
+    where = np.empty((n, 4))
     ends, tracks, m_ends = np.empty(n, np.int64), np.empty((n, COLUMNS)), 0
     heading, eta = np.full(n, -1, np.int8), np.full(n, np.inf)
     tr, had = np.empty((2, COLUMNS)), np.zeros(2, np.bool_)
     i = 0
     while i < n:
-        p = pair[order[i]]
+        p = pair[i]
         _remember(tr, 0, parties[0][p], known, rows)
         _remember(tr, 1, parties[1][p], known, rows)
         had[:] = False
-        while i < n and pair[order[i]] == p:
-            r = order[i]
+        while i < n and pair[i] == p:
+            r = i
             i += 1
             f, s, o = fix[r], side[r], 1 - side[r]
             t, had[s] = time[f], True
             where[r, 2 * s], where[r, 2 * s + 1] = lon[f], lat[f]
+            where[r, 2 * o], where[r, 2 * o + 1] = tr[o, LON], tr[o, LAT]
             dt = t - tr[o, TIME]
             if not math.isnan(tr[o, TIME]) and 0.0 <= dt <= window[p]:
                 slack = accuracy[f] + tr[o, ACCURACY] + tr[o, SPEED] * dt
@@ -399,7 +413,6 @@ def _observe(
                     d = haversine(lon[f], lat[f], tr[o, LON], tr[o, LAT])
                     near[r] = d + slack <= distance[p]
                     decisive[r] = near[r] or d - slack > distance[p]
-                where[r, 2 * o], where[r, 2 * o + 1] = tr[o, LON], tr[o, LAT]
             k = math.cos(math.radians(lat[f])) * M_PER_DEG
             move(tr, s, t, lon[f], lat[f], accuracy[f], k)
             sure = distance[p] - accuracy[f] - tr[o, ACCURACY]

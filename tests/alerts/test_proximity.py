@@ -157,6 +157,17 @@ def test_two_subjects_meeting_raise_contact_for_both_once_and_its_end() -> None:
     assert (found[1].lon, found[1].lat) == offset(50.0, 0.0)
 
 
+def test_ids_far_apart_are_joined_as_near_ones() -> None:
+    """Parties' keys spread too wide for a table are found by search: the same findings."""
+    far = dataclasses.replace(VICTIM, other_id=9_000_000)
+    fixes: list[Fix] = [(-7, float(t), 0.0) for t in range(0, 300, 10)]
+    fixes += [(1, t + 5.0, 698.0 - t) for t in range(0, 300, 10)]
+    assert Pairs.build((far,)).member.first is None
+    near, _ = judge(fixes, (VICTIM,))
+    found, _ = judge([(-9_000_000 if p < 0 else p, t, e) for p, t, e in fixes], (far,))
+    assert [(f.kind, f.time) for f in found] == [(f.kind, f.time) for f in near] != []
+
+
 def test_state_carries_across_batches() -> None:
     first: list[Fix] = [(-7, 0.0, 0.0), (1, 5.0, 100.0)]
     found, state = judge(first, (VICTIM,))
