@@ -87,13 +87,19 @@ class Plant(StrEnum):
     PHONE_DIES = "phone_dies"
     BATTERY_DIES = "battery_dies"
     LATE_RETURN = "late_return"
+    # prohibition orders (禁止令): the subject goes to the protected person, or to meet the
+    # co-defendant at their home (both are alerted: the partner's plant moves nobody)
+    APPROACH_VICTIM = "approach_victim"
+    MEET_CODEFENDANT = "meet_codefendant"
 
 
+PAIRED = frozenset({Plant.APPROACH_VICTIM, Plant.MEET_CODEFENDANT})  # only where an order is
 STRICT_ONLY = frozenset({Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME, Plant.CUT_STRAP})
 # The local hour a plant starts (within the hour after), from home: the evening, but a curfew
 # break is inside the curfew and the phone is left as the band walks away before it.
 _PLANT_HOUR = {Plant.BREAK_CURFEW: 23.0, Plant.PHONE_LEFT_HOME: 21.0}
-AWAY_M = 600.0  # how far from home a curfew breaker (or a band without its phone) walks
+AWAY_M = 600.0  # how far from home a curfew breaker (or a band without its phone) walks,
+# toward the district's centre (east, from a home by the edge, left the district once)
 LOW_BATTERY_S = 3600.0  # from the phone's low_battery to its power_off
 OFF_S = 4 * 3600.0  # how long a dead phone stays off
 _OFF = frozenset({Plant.PHONE_DIES, Plant.BATTERY_DIES})
@@ -101,6 +107,14 @@ LEAVE_SHARE = 0.05  # of subjects take an approved day trip in the month
 LEAVE_HOURS = (8.0, 20.0)  # a day trip's leave, local time
 TRIP_BEYOND_M = 8000.0  # the town a trip goes to, past the district's edge
 LEAVE_WIDTH_M = 1000.0  # the leave's destination: the road there and the town, this wide
+PROTECTED_SHARE = 0.1  # of subjects: a protected person (a victim at home) they must not near
+PROTECTED_M = 500.0  # the order's distance
+CLEAR_M = 1000.0  # ordinary life passes no nearer to a protected person than this beyond it
+CODEFENDANT_SHARE = 0.06  # of subjects: in a pair that must not meet
+CONTACT_M, CONTACT_S = 200.0, 300.0  # the order: not within 200 m for 5 minutes
+PAIRED_PLANT_SHARE = 0.5  # of protected subjects / pairs: the order broken once in the month
+STOP_SHORT_M = 80.0  # where one who goes to a protected person or a co-defendant stands
+MEET_S = 3600.0  # how long they stay there
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +209,11 @@ class Month:
         self.districts: list[District] = generate_city(seed, subjects=0).districts
         self._shapes = [self._metric(d) for d in self.districts]
         self.people = [self._person(i + 1, control_share) for i in range(subjects)]
+        # a protected person's home by the subject they are protected from (their id too)
+        self.protected: dict[int, tuple[float, float]] = {}
+        self.codefendants: list[tuple[int, int]] = []
+        self._orders()
+        self._meets: dict[int, tuple[float, float]] = {}  # where a planted subject goes to
         self._out: dict[int, tuple[float, float]] = {}  # where each who walks out goes
         self.trips: dict[int, Trip] = {}  # by subject
         self.plants = self._plant(plant_share)
@@ -256,11 +275,18 @@ class Month:
         return Person(pid, level, d, home, work, errand, school, band, noisy)
 
     def _plant(self, share: float) -> list[Planted]:
-        plants = []
+        plants: list[Planted] = []
+        ordered = {s for pair in self.codefendants for s in pair} | set(self.protected)
         for p in self.people:
+            if p.id in ordered:
+                continue
             if self.days < 2 or self.rng.uniform() >= share:
                 continue
-            kinds = [k for k in Plant if p.level is SupervisionLevel.STRICT or k not in STRICT_ONLY]
+            kinds = [
+                k
+                for k in Plant
+                if k not in PAIRED and (p.level is SupervisionLevel.STRICT or k not in STRICT_ONLY)
+            ]
             kind = Plant(self.rng.choice([k.value for k in kinds]))
             day = int(self.rng.integers(1, self.days))
             if kind is Plant.LATE_RETURN:
@@ -270,7 +296,76 @@ class Month:
             hour = _PLANT_HOUR.get(kind, 20.0) + self.rng.uniform(0, 0.9)
             starts = self.start + day * DAY_S + hour * 3600
             plants.append(self._truth(p, kind, starts))
-        return plants
+        return plants + self._breaches(max(share, PAIRED_PLANT_SHARE))
+
+    def _breaches(self, share: float) -> list[Planted]:
+        """The orders broken: a subject going to their protected person, one of a pair going
+        to the other's home (an evening hour: the other is in)."""
+        out = []
+        goes = [(s, self.protected[s], PROTECTED_M) for s in sorted(self.protected)]
+        goes += [(a, self.people[b - 1].home, CONTACT_M) for a, b in self.codefendants]
+        for subject, to, within in goes:
+            if self.days < 2 or self.rng.uniform() >= share:
+                continue
+            p = self.people[subject - 1]
+            starts = self.start + int(self.rng.integers(1, self.days)) * DAY_S
+            starts += (20.0 + self.rng.uniform(0, 0.9)) * 3600
+            self._meets[subject] = to
+            d = math.dist(p.home, to)
+            truth = starts + (d - within) / TOWN_M_PER_S
+            ends = starts + (d - STOP_SHORT_M) / TOWN_M_PER_S + MEET_S
+            if within == PROTECTED_M:
+                out.append(Planted(subject, Plant.APPROACH_VICTIM, starts, truth, ends))
+                continue
+            other = next(b for a, b in self.codefendants if a == subject)
+            out += [
+                Planted(s, Plant.MEET_CODEFENDANT, starts, truth, ends) for s in (subject, other)
+            ]
+        return out
+
+    def _orders(self) -> None:
+        """Prohibition orders: a protected person at home somewhere in the subject's district
+        their ordinary days (and the roads out) never come near, reachable on a straight
+        road inside the district that keeps clear of their school; pairs of subjects of one
+        district whose homes, work and errands are far apart, one's home reachable from the
+        other's as well."""
+        taken: set[int] = set()
+        for p in self.people:
+            if self.rng.uniform() >= PROTECTED_SHARE:
+                continue
+            shape = self._shapes[p.district]
+            for _ in range(200):
+                at = self._inside(shape, 3000.0)
+                if self._clear(p, at, PROTECTED_M + CLEAR_M):
+                    self.protected[p.id] = at
+                    taken.add(p.id)
+                    break
+        for p in self.people:
+            if p.id in taken or self.rng.uniform() >= CODEFENDANT_SHARE / 2:
+                continue
+            for q in self.people:
+                if q.id in taken or q.id == p.id or q.district != p.district:
+                    continue
+                mine, theirs = (p.home, p.work, p.errand), (q.home, q.work, q.errand)
+                if min(math.dist(a, b) for a in mine for b in theirs) < 4 * CONTACT_M:
+                    continue
+                if self._clear(p, q.home, 0.0) and self._clear(q, p.home, 0.0):
+                    self.codefendants.append((p.id, q.id))
+                    taken |= {p.id, q.id}
+                    break
+
+    def _clear(self, p: Person, at: tuple[float, float], off_m: float) -> bool:
+        """Is `at` at least `off_m` from every road of p's days (and the road out), and the
+        straight way there from p's home inside the district, well clear of p's school?"""
+        a = math.atan2(p.home[1], p.home[0])
+        outward = [p.home, (20_000 * math.cos(a), 20_000 * math.sin(a))]
+        roads = MultiLineString([[p.home, p.work, p.errand, p.home], outward])
+        way = LineString([p.home, at])
+        return (
+            roads.distance(Point(at)) >= off_m
+            and self._shapes[p.district].contains(way)
+            and way.distance(Point(p.school)) >= SCHOOL_RADIUS_M + 400.0
+        )
 
     def _day_trips(self) -> None:
         planted = {pl.subject for pl in self.plants}
@@ -430,7 +525,12 @@ class Month:
         elif plant.kind is Plant.ENTER_EXCLUSION:
             target, speed = self._school[i], TOWN_M_PER_S
         elif plant.kind in (Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME):
-            target, speed = home + np.array([AWAY_M, 0.0]), WALK_M_PER_S
+            inward = -home / max(float(np.hypot(*home)), 1.0)
+            target, speed = home + inward * AWAY_M, WALK_M_PER_S
+        elif plant.kind in PAIRED and person.id in self._meets:  # the one who goes
+            to = np.array(self._meets[person.id])
+            way = float(np.hypot(*(to - home)))
+            target, speed = home + (to - home) * (way - STOP_SHORT_M) / way, TOWN_M_PER_S
         else:
             return None
         length = float(np.hypot(*(target - home)))
@@ -484,6 +584,25 @@ class Month:
         first, last = np.searchsorted(self._said_at, [t - 60, t], side="right").tolist()
         step.events = self._said[first:last] + no_fix
         return step
+
+    def protected_at(self, t: float) -> Step:
+        """The fixes of the protected persons' phones in the minute ending at `t`: one each,
+        from home, indoors (Wi-Fi); `subject`: the protected person (their subject's id)."""
+        ids = np.array(sorted(self.protected), dtype=np.int64)
+        m, rng = ids.shape[0], self.rng
+        home = np.array([self.protected[i] for i in ids.tolist()]).reshape(m, 2)
+        acc = np.asarray(rng.uniform(20, 60, m), dtype=np.float64)
+        a, r = rng.uniform(0, 2 * math.pi, m), np.abs(rng.normal(0, 1, m)) * acc / 2
+        centre, k = self._centre[ids - 1], self._k[ids - 1]
+        return Step(
+            subject=ids,
+            wristband=np.zeros(m, np.bool_),
+            time=t - self._second[0, ids - 1],
+            lon=centre[:, 0] + (home[:, 0] + r * np.cos(a)) / k,
+            lat=centre[:, 1] + (home[:, 1] + r * np.sin(a)) / M_PER_DEG,
+            accuracy=acc,
+            source=np.full(m, "wifi", dtype="<U4"),
+        )
 
     def _measured(self, t: float, minute: int) -> tuple[Step, NDArray[np.float64], list[Said]]:
         """Every fix measured at `t` (minute `minute` of the month), when each arrives, and

@@ -34,6 +34,8 @@ from domain import (
     LeaveState,
     MonitoringOrder,
     OneOffWindow,
+    Party,
+    Prohibition,
     Schedule,
     SupervisionLevel,
     WeeklyWindow,
@@ -44,11 +46,14 @@ from geofence import ZoneIndex
 from ingest import Limits, Message, admit, decode_messages
 from simulators import Month, Plant, Planted, event_payload, fix_payload
 from simulators.month import (
+    CONTACT_M,
+    CONTACT_S,
     DAY_S,
     HOME_RADIUS_M,
     INTERVAL_S,
     LEAVE_WIDTH_M,
     M_PER_DEG,
+    PROTECTED_M,
     SCHOOL_RADIUS_M,
     Person,
     Trip,
@@ -73,6 +78,8 @@ EXPECTED: dict[Plant, frozenset[AlertKind]] = {
     Plant.PHONE_DIES: _SILENT,
     Plant.BATTERY_DIES: _SILENT | {AlertKind.POWER_OFF},
     Plant.LATE_RETURN: frozenset({AlertKind.LEAVE_OVERDUE}),
+    Plant.APPROACH_VICTIM: frozenset({AlertKind.PROTECTED_PERSON_PROXIMITY}),
+    Plant.MEET_CODEFENDANT: frozenset({AlertKind.PROHIBITED_CONTACT}),
 }
 ALSO: dict[Plant, frozenset[AlertKind]] = {
     Plant.PHONE_DIES: _SILENT,
@@ -82,6 +89,8 @@ ALSO: dict[Plant, frozenset[AlertKind]] = {
     # warned of on the way (see `warnings`)
     Plant.ENTER_EXCLUSION: frozenset({AlertKind.CURFEW, AlertKind.APPROACHING}),
     Plant.PHONE_LEFT_HOME: frozenset({AlertKind.CURFEW}),
+    Plant.APPROACH_VICTIM: frozenset({AlertKind.CURFEW, AlertKind.APPROACHING}),
+    Plant.MEET_CODEFENDANT: frozenset({AlertKind.CURFEW}),
 }
 EARLY_S = 600.0  # an alert this long before the true start still matches (accuracy)
 LATE_S = 1800.0  # ... and this long after the subject is back
@@ -97,6 +106,9 @@ _ENDS_BY_ITSELF = frozenset(
         AlertKind.LEAVE_OVERDUE,
         AlertKind.POWER_OFF,
         AlertKind.LOW_BATTERY,
+        AlertKind.PROTECTED_PERSON_PROXIMITY,
+        AlertKind.PROHIBITED_CONTACT,
+        AlertKind.APPROACHING,
     }
 )
 
@@ -118,14 +130,14 @@ class Ledger:
     kinds whose condition never ends by itself)."""
 
     raised: list[Raised] = field(default_factory=list)
-    _live: dict[tuple[int, AlertKind, int | None, int | None], tuple[float, bool]] = field(
-        default_factory=dict
+    _live: dict[tuple[int, AlertKind, int | None, int | None, int | None], tuple[float, bool]] = (
+        field(default_factory=dict)
     )  # key -> (opened at, condition ended)
 
     def record(self, findings: Iterable[Finding], now: float, *, clock: bool = False) -> None:
         """The findings of the minute ending at `now` (`clock`: of the clock rules)."""
         for f in findings:
-            key = (f.subject_id, f.kind, f.assignment_id, f.device_id)
+            key = (f.subject_id, f.kind, f.assignment_id, f.device_id, f.prohibition_id)
             live = self._live.get(key)
             at = now if clock and f.kind in _AT_EDGES else _raised_at(f, now)
             if f.cleared:
@@ -193,12 +205,15 @@ def account(plants: Sequence[Planted], raised: Sequence[Raised]) -> Accounts:
     return Accounts(caught, false, len(raised))
 
 
-def warnings(plants: Sequence[Planted], raised: Sequence[Raised]) -> list[float | None]:
-    """For each planted entry into an exclusion zone, how long before the subject truly
-    entered an `approaching` warning came (None: none came before)."""
+def warnings(
+    plants: Sequence[Planted], raised: Sequence[Raised], kind: Plant = Plant.ENTER_EXCLUSION
+) -> list[float | None]:
+    """For each plant of `kind` (an entry into an exclusion zone, or into a protected
+    person's distance), how long before the subject truly entered an `approaching` warning
+    came (None: none came before)."""
     leads = []
     for p in plants:
-        if p.kind is not Plant.ENTER_EXCLUSION:
+        if p.kind is not kind:
             continue
         told = [
             a.at
@@ -221,15 +236,47 @@ def _code(subject: int, wristband: bool) -> str:
     return f"{'wb' if wristband else 'ph'}-{subject}"
 
 
+def _protected_code(person: int) -> str:
+    return f"pp-{person}"
+
+
 def devices(month: Month) -> dict[str, Device]:
     """The county's devices by code: a phone each (id 2 x subject), a band for the strict
-    (2 x subject + 1)."""
-    return {
+    (2 x subject + 1), a phone for each protected person (their id: their subject's)."""
+    mine = {
         _code(p.id, band): Device(2 * p.id + band, _code(p.id, band), kind, p.id, active=True)
         for p in month.people
         for band, kind in ((False, DeviceKind.PHONE), (True, DeviceKind.WRISTBAND))
         if p.band or not band
     }
+    theirs = {
+        _protected_code(s): Device(
+            _PROTECTED_DEVICE + s,
+            _protected_code(s),
+            DeviceKind.PHONE,
+            None,
+            True,
+            protected_person_id=s,
+        )
+        for s in month.protected
+    }
+    return mine | theirs
+
+
+_PROTECTED_DEVICE = 10**7  # + protected person: their phone's id
+
+
+def prohibitions(month: Month) -> list[Prohibition]:
+    """Each subject kept from their protected person (warned 5 minutes ahead), and each
+    pair of co-defendants from each other."""
+    out = [Prohibition(s, s, s, Party.PROTECTED, PROTECTED_M) for s in sorted(month.protected)]
+    out += [
+        Prohibition(
+            len(out) + i + 1 + len(month.people), a, b, Party.SUBJECT, CONTACT_M, for_s=CONTACT_S
+        )
+        for i, (a, b) in enumerate(month.codefendants)
+    ]
+    return out
 
 
 _CURFEW = Schedule(weekly=(WeeklyWindow(tuple(range(7)), time(22), time(6)),))
@@ -307,6 +354,7 @@ def county(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> Rule
         ],
         levels={p.id: p.level for p in month.people},
         policy=policy,
+        prohibitions=prohibitions(month),
     )
     return RuleBook(registry, Memory(), watching_since=month.begins)
 
@@ -320,10 +368,28 @@ def _when(t: float) -> datetime:
     return datetime.fromtimestamp(t, UTC)
 
 
-def _messages(step: Step, received: float) -> list[Message]:
-    """What the county's devices sent in a minute, as the broker delivers it: one native v1
-    fix or status event a message (`seq` from the time: rising on each device)."""
-    fixes = [
+def _messages(step: Step, protected: Step, received: float) -> list[Message]:
+    """What the county's devices (and the protected persons' phones) sent in a minute, as
+    the broker delivers it: one native v1 fix or status event a message (`seq` from the
+    time: rising on each device)."""
+    theirs = [
+        Message(
+            f"cc/v1/devices/{_protected_code(s)}/fix",
+            fix_payload(
+                when=_when(t), lon=lon, lat=lat, accuracy=acc, battery=70, seq=int(t), source="wifi"
+            ),
+            received,
+        )
+        for s, t, lon, lat, acc in zip(
+            protected.subject.tolist(),
+            protected.time.tolist(),
+            protected.lon.tolist(),
+            protected.lat.tolist(),
+            protected.accuracy.tolist(),
+            strict=True,
+        )
+    ]
+    fixes = theirs + [
         Message(
             f"cc/v1/devices/{_code(s, band)}/fix",
             fix_payload(
@@ -359,14 +425,14 @@ def live_month(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> 
     rules, by_code = county(month, policy), devices(month)
     ledger = Ledger()
     for t in month.steps():
-        messages = _messages(month.at(t), t)
+        messages = _messages(month.at(t), month.protected_at(t), t)
         decoded = decode_messages(messages, devices=by_code, owntracks={}, limits=LIMITS)
         if decoded.rejected:
             raise RuntimeError(f"the county's own messages refused: {decoded.rejected[0]}")
         got = admit(decoded, messages, rules.registry.orders, rules.registry.pairs)
         batch, events = got.batch, got.events
         if len(batch):
-            verdict = rules.judge(batch, rules.registry.index.evaluate(batch))
+            verdict = rules.judge(batch, rules.registry.index.evaluate(batch), got.protected)
             ledger.record(verdict.findings, t)
             rules.apply(verdict, versions={})
         if events:
@@ -400,6 +466,10 @@ def run(
     mix = " / ".join(f"{levels[lv]:,}" for lv in INTERVAL_S)
     rows = [
         ("subjects (strict / normal / lenient) x days", f"{mix} x {days}"),
+        (
+            "protected persons / co-defendant pairs",
+            f"{len(month.protected):,} / {len(month.codefendants):,}",
+        ),
         ("simulated month took", f"{took:,.0f} s"),
         ("alerts raised / false", f"{accounts.raised:,} / {len(accounts.false):,}"),
         (
@@ -431,13 +501,17 @@ def run(
                 f"{kind.value:<16} {lv.value:<9} {len(mine):>7}  {len(delays):>6}"
                 f"  {_percentiles(delays):>24}   {p95}"
             )
-    leads = warnings(month.plants, raised)
-    told = [lead for lead in leads if lead is not None]
     print()
-    print(
-        f"entries into an exclusion zone warned of before (approaching): {len(told)} of"
-        f" {len(leads)}, lead s p50 / p95 / max {_percentiles(told)}"
-    )
+    for kind, what in (
+        (Plant.ENTER_EXCLUSION, "entries into an exclusion zone"),
+        (Plant.APPROACH_VICTIM, "approaches within a protected person's distance"),
+    ):
+        leads = warnings(month.plants, raised, kind)
+        told = [lead for lead in leads if lead is not None]
+        print(
+            f"{what} warned of before (approaching): {len(told)} of {len(leads)},"
+            f" lead s p50 / p95 / max {_percentiles(told)}"
+        )
     print()
     print("alert kind        raised   false  false by level (strict / normal / lenient)")
     by = Counter((a.kind, level[a.subject]) for a in accounts.false)
