@@ -312,7 +312,8 @@ class Month:
             starts += (20.0 + self.rng.uniform(0, 0.9)) * 3600
             self._meets[subject] = to
             d = math.dist(p.home, to)
-            truth = starts + (d - within) / TOWN_M_PER_S
+            # the breach: within the distance; for a pair, once that has lasted the order's time
+            truth = starts + (d - within) / TOWN_M_PER_S + (CONTACT_S if within == CONTACT_M else 0)
             ends = starts + (d - STOP_SHORT_M) / TOWN_M_PER_S + MEET_S
             if within == PROTECTED_M:
                 out.append(Planted(subject, Plant.APPROACH_VICTIM, starts, truth, ends))

@@ -513,10 +513,12 @@ def run(
             f" lead s p50 / p95 / max {_percentiles(told)}"
         )
     print()
-    print("alert kind        raised   false  false by level (strict / normal / lenient)")
+    print(
+        "alert kind                    raised   false  false by level (strict / normal / lenient)"
+    )
     by = Counter((a.kind, level[a.subject]) for a in accounts.false)
     kinds = Counter(a.kind for a in raised)
     false = Counter(a.kind for a in accounts.false)
     for alert in sorted(kinds, key=lambda k: k.value):
         counts = " / ".join(f"{by[alert, lv]:,}" for lv in INTERVAL_S)
-        print(f"{alert.value:<16} {kinds[alert]:>8,} {false[alert]:>7,}  {counts}")
+        print(f"{alert.value:<28} {kinds[alert]:>8,} {false[alert]:>7,}  {counts}")
