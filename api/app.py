@@ -29,6 +29,7 @@ from api import (
     reports,
     schemas,
     subjects,
+    whereabouts,
     zones,
 )
 from api.auth import AuthConfig
@@ -108,6 +109,7 @@ def create_app(
     v1.include_router(quarantine.router)
     v1.include_router(reports.router)
     v1.include_router(deliveries.router)
+    v1.include_router(whereabouts.router)
     for router in routers:
         v1.include_router(router)
 

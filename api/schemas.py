@@ -381,6 +381,7 @@ class LocationRead(_Out):
     fixes: int = Field(description="positions shown")
     offices: list[int] | None
     protected_person_id: int | None = Field(description="a read of a protected person's")
+    case_ref: str | None = Field(description="the case a whereabouts query was asked for")
 
 
 class Change(_Out):

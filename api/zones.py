@@ -40,11 +40,11 @@ CrsQuery = Annotated[
 ]
 
 
-def _moved(geometry: Any, to_wgs84: bool) -> Any:
+def moved(geometry: Any, to_wgs84: bool) -> Any:
     """The geometry with every [lon, lat] position converted."""
     if isinstance(geometry, dict):
         return {
-            k: _moved(v, to_wgs84) if k in ("coordinates", "center") else v
+            k: moved(v, to_wgs84) if k in ("coordinates", "center") else v
             for k, v in geometry.items()
         }
     if (
@@ -56,7 +56,7 @@ def _moved(geometry: Any, to_wgs84: bool) -> Any:
         lon, lat = convert(np.array([geometry[0]]), np.array([geometry[1]]))
         return [float(lon[0]), float(lat[0])]
     if isinstance(geometry, list):
-        return [_moved(part, to_wgs84) for part in geometry]
+        return [moved(part, to_wgs84) for part in geometry]
     return geometry
 
 
@@ -84,7 +84,7 @@ class ZoneCollection(BaseModel):
 
 
 def _feature(row: store.zones.ZoneRow, crs: Crs) -> ZoneFeature:
-    geometry = row.geometry if crs is Crs.WGS84 else _moved(row.geometry, to_wgs84=False)
+    geometry = row.geometry if crs is Crs.WGS84 else moved(row.geometry, to_wgs84=False)
     return ZoneFeature(
         id=row.id,
         geometry=geometry,
@@ -94,7 +94,7 @@ def _feature(row: store.zones.ZoneRow, crs: Crs) -> ZoneFeature:
 
 def _checked(feature: ZoneFeature, crs: Crs) -> dict[str, Any]:
     """The feature's geometry in WGS-84, as the geofence will compile it; 422 if it cannot."""
-    geometry = feature.geometry if crs is Crs.WGS84 else _moved(feature.geometry, to_wgs84=True)
+    geometry = feature.geometry if crs is Crs.WGS84 else moved(feature.geometry, to_wgs84=True)
     try:
         compile_shape(0, geometry)
     except ZoneError as exc:

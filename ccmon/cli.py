@@ -21,6 +21,7 @@ from ccmon.bench import geofence as bench_geofence
 from ccmon.bench import live as bench_live
 from ccmon.bench import postgis as bench_postgis
 from ccmon.bench import rules as bench_rules
+from ccmon.bench import whereabouts as bench_whereabouts
 from ccmon.commands import (
     device_credentials,
     migrate,
@@ -196,6 +197,15 @@ async def _bench_delivery(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+async def _bench_whereabouts(settings: Settings, args: argparse.Namespace) -> None:
+    await asyncio.to_thread(
+        bench_whereabouts.run,
+        database_url=settings.database_url,
+        subjects=args.subjects,
+        days=args.days,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccmon",
@@ -316,6 +326,10 @@ def _bench_parsers(bench: argparse.ArgumentParser) -> None:
     feed.add_argument("--seconds", type=float, default=90.0, help="how long to follow")
     feed.add_argument("--seed", type=int, default=1, help="the demo city's")
     feed.set_defaults(run=_bench_live)
+    where = kinds.add_parser("whereabouts", help="who was there then, over a month of fixes")
+    where.add_argument("--subjects", type=int, default=1000)
+    where.add_argument("--days", type=int, default=30, help="of fixes once a minute")
+    where.set_defaults(run=_bench_whereabouts)
 
 
 async def until_signalled(

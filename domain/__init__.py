@@ -51,6 +51,7 @@ from domain.runs import Positions, RunStates, SeparationStates, Times
 from domain.subjects import Device, DeviceKind, SupervisionLevel
 from domain.texts import Language, Text, language_of
 from domain.users import Role
+from domain.whereabouts import HORIZON_S, Around, Verdict
 from domain.zones import (
     ALWAYS,
     Assignment,
@@ -64,6 +65,7 @@ from domain.zones import (
 __all__ = [
     "ALWAYS",
     "DEFAULT_LEVELS",
+    "HORIZON_S",
     "KIND_NAMES",
     "LEVEL_NAMES",
     "LIVE_COMMAND_STATES",
@@ -77,6 +79,7 @@ __all__ = [
     "AlertKind",
     "AlertNotice",
     "AlertState",
+    "Around",
     "Assignment",
     "Codes",
     "CommandKind",
@@ -116,6 +119,7 @@ __all__ = [
     "SupervisionLevel",
     "Text",
     "Times",
+    "Verdict",
     "WeeklyWindow",
     "Zone",
     "ZoneRole",

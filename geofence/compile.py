@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 import shapely
@@ -139,16 +139,28 @@ def polygon_from_wkt(text: str) -> dict[str, Any]:
     return result
 
 
+# No zone is wider than a province: a larger radius or width is a mistake (and a width
+# near the float limit overflows the buffer that builds a corridor).
+_MAX_SIZE_M = 1_000_000.0
+
+
+def _number(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _positive(spec: dict[str, Any], key: str) -> float:
     value = spec.get(key)
-    if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ZoneError(f"{spec.get('type')} needs {key} > 0 in metres, got {value!r}")
+    if not _number(value) or not 0 < value <= _MAX_SIZE_M:
+        raise ZoneError(
+            f"{spec.get('type')} needs {key} > 0 in metres, at most {_MAX_SIZE_M:,.0f},"
+            f" got {value!r}"
+        )
     return float(value)
 
 
 def _circle(zone_id: int, spec: dict[str, Any]) -> CompiledCircle:
     centre = spec.get("center")
-    if not (isinstance(centre, list | tuple) and len(centre) == 2):
+    if not (isinstance(centre, list | tuple) and len(centre) == 2 and all(map(_number, centre))):
         raise ZoneError(f"Circle needs center [lon, lat], got {centre!r}")
     lon, lat = (float(c) for c in centre)
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):

@@ -32,6 +32,7 @@ from store import (
     subscriptions,
     tokens,
     users,
+    whereabouts,
     zones,
 )
 
@@ -65,5 +66,6 @@ __all__ = [
     "subscriptions",
     "tokens",
     "users",
+    "whereabouts",
     "zones",
 ]

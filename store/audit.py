@@ -30,6 +30,7 @@ class LocationReadRow:
     fixes: int  # for a live feed: the positions shown on connecting
     offices: list[int] | None  # a live feed's offices (None: all)
     protected_person_id: int | None  # a read of a protected person's positions
+    case_ref: str | None  # the case a whereabouts query was asked for
 
 
 async def record_location_read(
@@ -62,6 +63,26 @@ async def record_location_read(
     )
 
 
+async def record_whereabouts_reads(
+    conn: AsyncConnection[Any],
+    *,
+    username: str,
+    fixes: dict[int, int],
+    since: datetime,
+    until: datetime,
+    purpose: str,
+    case_ref: str,
+) -> None:
+    """One read per subject a whereabouts query answered (`fixes`: subject id -> the
+    fixes shown of them), all with the query's window, purpose and case."""
+    await conn.execute(
+        "INSERT INTO location_reads (username, subject_id, what, from_time, to_time, purpose,"
+        " fixes, case_ref) SELECT %s, s, 'whereabouts', %s, %s, %s, n, %s"
+        " FROM unnest(%s::bigint[], %s::int[]) AS u (s, n)",
+        (username, since, until, purpose, case_ref, list(fixes), list(fixes.values())),
+    )
+
+
 async def location_reads(
     conn: AsyncConnection[Any],
     *,
@@ -78,7 +99,7 @@ async def location_reads(
     cur = conn.cursor(row_factory=class_row(LocationReadRow))
     await cur.execute(
         "SELECT r.id, r.at, r.username, r.subject_id, r.what, r.from_time, r.to_time,"
-        " r.purpose, r.fixes, r.offices, r.protected_person_id"
+        " r.purpose, r.fixes, r.offices, r.protected_person_id, r.case_ref"
         " FROM location_reads r LEFT JOIN subjects s ON s.id = r.subject_id"
         " LEFT JOIN protected_persons pp ON pp.id = r.protected_person_id"
         " WHERE (" + in_offices("s.office_id") + " OR " + in_offices("pp.office_id") + " OR"
