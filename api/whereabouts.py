@@ -171,9 +171,6 @@ async def whereabouts(
         subject_ids=[s.id for s in subjects],
         since=query.since,
         until=query.until,
-        centre=(area.centre_lon, area.centre_lat),
-        radius_m=area.radius_m,
-        max_speed=query.max_speed_mps,
     )
     answer = await asyncio.to_thread(
         judge,

@@ -51,7 +51,7 @@ from geofence.schedules import (
     check_schedule,
     compile_schedules,
 )
-from geofence.sphere import fix_terms
+from geofence.sphere import beyond_circle, fix_terms
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -324,3 +324,4 @@ def warm_up() -> None:
     one = np.ones(1)
     ev = index.evaluate(FixBatch.measured(np.ones(1, np.int64), one, one * 0.005, one * 0.002, one))
     ev.boundary_distance(np.arange(ev.fix.shape[0]))
+    beyond_circle(one, one, 0.0, 0.0, 1.0)

@@ -64,3 +64,14 @@ def sphere_segment(
     best = haversine(lon, lat, alon + t * (blon - alon), alat + t * (blat - alat))
     best = min(best, haversine(lon, lat, alon, alat))
     return min(best, haversine(lon, lat, blon, blat))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def beyond_circle(lon: F64, lat: F64, centre_lon: float, centre_lat: float, r: float) -> F64:
+    """A lower bound of each point's distance beyond a circle (0 within it)."""
+    out = np.empty(lon.shape[0])
+    for i in range(lon.shape[0]):
+        # less 1% and a metre: the circle is drawn in the zone's plane, the distance on the
+        # sphere, and a bound must never exceed the distance
+        out[i] = max((haversine(lon[i], lat[i], centre_lon, centre_lat) - r) * 0.99 - 1.0, 0.0)
+    return out

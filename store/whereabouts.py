@@ -1,12 +1,9 @@
-"""Who was there then: each subject's fixes around a time window that can bear on whether
-they were in an area, found in one pass over the window's fixes.
+"""Who was there then: each subject's fixes around a time window, as arrays.
 
-The fixes table is read by time (its BRIN index, or each subject's (subject, time) index,
-whichever the planner finds cheaper) over the window and an hour either side; each fix
-gets its subject's previous and next fix (one sort by subject and time); only those that
-could be in the area or bound a gap in which the subject could have gone there leave the
-server, judged by a lower bound of their distance to a circle around the area. Every fix
-left behind is decisively outside and too far from the area for the time around it.
+The window's fixes are read by time and subject (the BRIN index on time, or each subject's
+(subject, time) index, whichever the planner finds cheaper); each subject's last fix before
+the window and first after it by two probes of the (subject, time) index. Each fix's next
+one is found in numpy, after a sort by subject and time.
 """
 
 from __future__ import annotations
@@ -23,74 +20,79 @@ if TYPE_CHECKING:
 
     from psycopg import AsyncConnection
 
-# Degrees to metres on the sphere (ccmon's earth radius), less 2%: with the smaller of the
-# two latitudes' cosines east-west, a distance up to a few hundred km is not overstated.
-_M_PER_DEG_LOWER = 0.98 * 111_195.0
-
-_AROUND = """
-WITH f AS (
-    SELECT subject_id, device_id, time, extract(epoch FROM time)::float8 AS t, lon, lat,
-        accuracy::float8 AS acc,
-        lag(time) OVER w AS prev_time,
-        lead(time) OVER w AS next_time, lead(device_id, 1, -1) OVER w AS next_device,
-        lead(extract(epoch FROM time)::float8) OVER w AS next_t,
-        lead(lon) OVER w AS next_lon, lead(lat) OVER w AS next_lat,
-        lead(accuracy::float8) OVER w AS next_acc,
-        greatest(%(m_per_deg)s * sqrt(
-            power((lon - %(lon)s) * cos(radians(greatest(abs(lat), %(abs_lat)s))), 2)
-            + power(lat - %(lat)s, 2)) - %(radius)s - accuracy, 0) AS lower_bound
-    FROM fixes
-    WHERE subject_id = ANY(%(subjects)s) AND time >= %(lo)s AND time <= %(hi)s
-    WINDOW w AS (PARTITION BY subject_id ORDER BY time, device_id)
-), g AS (
-    SELECT *,
-        count(*) FILTER (WHERE time >= %(since)s AND time <= %(until)s) OVER s AS n_in,
-        min(lower_bound) FILTER (WHERE time >= %(since)s AND time <= %(until)s) OVER s
-            AS nearest
-    FROM f
-    WHERE (time >= %(since)s AND time <= %(until)s)
-        OR (time < %(since)s AND (next_time >= %(since)s OR next_time IS NULL))
-        OR (time > %(until)s AND (prev_time <= %(until)s OR prev_time IS NULL))
-    WINDOW s AS (PARTITION BY subject_id)
+_WINDOW = (
+    "FROM fixes WHERE subject_id = ANY(%(subjects)s) AND time >= %(since)s AND time <= %(until)s"
 )
-SELECT subject_id, device_id, t, lon, lat, acc, prev_time IS NOT NULL,
-    next_device, next_t, next_lon, next_lat, next_acc, n_in
-FROM g
-WHERE NOT %(prune)s OR time < %(since)s OR time > %(until)s OR lower_bound = nearest
-    OR lower_bound <= %(speed)s * greatest(
-        t - coalesce(extract(epoch FROM prev_time), %(lo_t)s),
-        coalesce(next_t, %(hi_t)s) - t)
-ORDER BY subject_id, time, device_id
+# The window's fixes as one row of arrays in PostgreSQL's binary form (array_send), which
+# numpy reads as they are: no fix becomes a Python object (an ordinary query's rows, or a
+# COPY's, cost ~2.5 us a fix in the client; this ~1.4 us, most of it the server's).
+_ARRAYS = (
+    "SELECT array_send(array_agg(subject_id)), array_send(array_agg(device_id)),"
+    " array_send(array_agg(time)), array_send(array_agg(lon)), array_send(array_agg(lat)),"
+    " array_send(array_agg(accuracy)) " + _WINDOW
+)
+# Each subject's last fix before the window and first after it, within the horizon: two
+# probes of the (subject, time) index per subject.
+_EDGES = """
+SELECT f.* FROM unnest(%(subjects)s::bigint[]) AS s (id), LATERAL (
+    SELECT subject_id, device_id, time, lon, lat, accuracy::float8 FROM fixes
+    WHERE subject_id = s.id AND time < %(since)s AND time >= %(lo)s
+    ORDER BY time DESC LIMIT 1) AS f
+UNION ALL
+SELECT f.* FROM unnest(%(subjects)s::bigint[]) AS s (id), LATERAL (
+    SELECT subject_id, device_id, time, lon, lat, accuracy::float8 FROM fixes
+    WHERE subject_id = s.id AND time > %(until)s AND time <= %(hi)s
+    ORDER BY time LIMIT 1) AS f
 """
+# timestamptz in binary: microseconds since 2000-01-01 UTC
+_EPOCH_2000 = 946_684_800.0
 
 
-def _parameters(
-    subject_ids: list[int],
-    since: datetime,
-    until: datetime,
-    centre: tuple[float, float],
-    radius_m: float,
-    max_speed: float,
-    prune: bool,
-) -> dict[str, Any]:
+def _parameters(subject_ids: list[int], since: datetime, until: datetime) -> dict[str, Any]:
     horizon = timedelta(seconds=HORIZON_S)
-    lo, hi = since - horizon, until + horizon
     return {
         "subjects": subject_ids,
         "since": since,
         "until": until,
-        "lo": lo,
-        "hi": hi,
-        "lo_t": lo.timestamp(),
-        "hi_t": hi.timestamp(),
-        "lon": centre[0],
-        "lat": centre[1],
-        "abs_lat": abs(centre[1]),
-        "radius": radius_m,
-        "m_per_deg": _M_PER_DEG_LOWER,
-        "speed": max_speed,
-        "prune": prune,
+        "lo": since - horizon,
+        "hi": until + horizon,
     }
+
+
+def _array(data: bytes | None, kind: str) -> np.ndarray[Any, Any]:
+    """A one-dimensional array in PostgreSQL's binary form (no NULLs): its values."""
+    if data is None:  # array_agg of no rows
+        return np.empty(0, dtype=kind)
+    dims = int.from_bytes(data[:4], "big")
+    items = np.frombuffer(data, dtype=[("length", ">i4"), ("value", kind)], offset=12 + 8 * dims)
+    return items["value"]
+
+
+async def _columns(
+    conn: AsyncConnection[Any], parameters: dict[str, Any]
+) -> list[np.ndarray[Any, Any]]:
+    """subject, device, time (epoch s), lon, lat, accuracy of the window's fixes and of
+    each subject's fixes at its edges."""
+    cur = await conn.execute(_ARRAYS, parameters, binary=True)
+    row = await cur.fetchone()
+    assert row is not None
+    window = [
+        _array(row[0], ">i8"),
+        _array(row[1], ">i8"),
+        _array(row[2], ">i8") / 1e6 + _EPOCH_2000,
+        _array(row[3], ">f8"),
+        _array(row[4], ">f8"),
+        _array(row[5], ">f4"),
+    ]
+    cur = await conn.execute(_EDGES, parameters)
+    edges = await cur.fetchall()
+    extra = [
+        np.array([r[0] for r in edges], dtype=np.int64),
+        np.array([r[1] for r in edges], dtype=np.int64),
+        np.array([r[2].timestamp() for r in edges], dtype=np.float64),
+        *(np.array([r[i] for r in edges], dtype=np.float64) for i in (3, 4, 5)),
+    ]
+    return [np.concatenate([w.astype(e.dtype), e]) for w, e in zip(window, extra, strict=True)]
 
 
 async def fixes_around(
@@ -99,57 +101,67 @@ async def fixes_around(
     subject_ids: list[int],
     since: datetime,
     until: datetime,
-    centre: tuple[float, float],
-    radius_m: float,
-    max_speed: float,
-    prune: bool = True,
 ) -> Around:
-    """The fixes of these subjects that can bear on whether they were within `radius_m`
-    of `centre` (lon, lat) during [since, until] at no more than `max_speed` m/s (with
-    `prune=False`, every fix around the window: what the filter saves, and a check)."""
-    cur = await conn.execute(
-        _AROUND,
-        _parameters(subject_ids, since, until, centre, radius_m, max_speed, prune),
+    """The fixes of these subjects in [since, until], each subject's last before and first
+    after (within the horizon), each with the subject's next fix."""
+    subject, device, time, lon, lat, accuracy = await _columns(
+        conn, _parameters(subject_ids, since, until)
     )
-    rows = await cur.fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * 13
+    order = np.lexsort((device, time, subject))
+    subject, device, time = subject[order], device[order], time[order]
+    lon, lat, accuracy = lon[order], lat[order], accuracy[order]
+    same_next = np.zeros(order.shape[0], dtype=np.bool_)
+    same_next[:-1] = subject[1:] == subject[:-1]
+    has_previous = np.zeros_like(same_next)
+    has_previous[1:] = same_next[:-1]
+    within = (time >= since.timestamp()) & (time <= until.timestamp())
+    first = np.flatnonzero(np.diff(subject, prepend=-1) != 0)
+    in_window = np.add.reduceat(within.astype(np.int64), first) if subject.size else subject
+    sizes = np.diff(np.append(first, subject.shape[0]))
 
-    def floats(i: int) -> np.ndarray[Any, np.dtype[np.float64]]:
-        return np.array([np.nan if v is None else v for v in columns[i]], dtype=np.float64)
+    def following(values: np.ndarray[Any, Any], fill: float) -> np.ndarray[Any, Any]:
+        out = np.full(values.shape[0], fill, dtype=values.dtype)
+        out[:-1] = values[1:]
+        out[~same_next] = fill
+        return out
 
     return Around(
-        subject=np.array(columns[0], dtype=np.int64),
-        device=np.array(columns[1], dtype=np.int64),
-        time=floats(2),
-        lon=floats(3),
-        lat=floats(4),
-        accuracy=floats(5),
-        has_previous=np.array(columns[6], dtype=np.bool_),
-        next_device=np.array(columns[7], dtype=np.int64),
-        next_time=floats(8),
-        next_lon=floats(9),
-        next_lat=floats(10),
-        next_accuracy=floats(11),
-        in_window=np.array(columns[12], dtype=np.int64),
+        subject=subject,
+        device=device,
+        time=time,
+        lon=lon,
+        lat=lat,
+        accuracy=accuracy,
+        has_previous=has_previous,
+        next_device=following(device, -1),
+        next_time=following(time, np.nan),
+        next_lon=following(lon, np.nan),
+        next_lat=following(lat, np.nan),
+        next_accuracy=following(accuracy, np.nan),
+        in_window=np.repeat(in_window, sizes),
     )
+
+
+async def count_fixes(
+    conn: AsyncConnection[Any], *, subject_ids: list[int], since: datetime, until: datetime
+) -> int:
+    """How many fixes of the window `fixes_around` reads: what the scan alone costs, for
+    a benchmark."""
+    cur = await conn.execute("SELECT count(*) " + _WINDOW, _parameters(subject_ids, since, until))
+    row = await cur.fetchone()
+    return 0 if row is None else int(row[0])
+
+
+async def plan(
+    conn: AsyncConnection[Any], *, subject_ids: list[int], since: datetime, until: datetime
+) -> list[str]:
+    """How PostgreSQL reads the fixes (EXPLAIN ANALYZE), line by line."""
+    cur = await conn.execute(
+        "EXPLAIN (ANALYZE, BUFFERS) " + _ARRAYS, _parameters(subject_ids, since, until)
+    )
+    return [str(row[0]) for row in await cur.fetchall()]
 
 
 async def device_codes(conn: AsyncConnection[Any], *, device_ids: list[int]) -> dict[int, str]:
     cur = await conn.execute("SELECT id, code FROM devices WHERE id = ANY(%s)", (device_ids,))
     return {int(i): str(c) for i, c in await cur.fetchall()}
-
-
-async def plan(
-    conn: AsyncConnection[Any],
-    *,
-    subject_ids: list[int],
-    since: datetime,
-    until: datetime,
-    centre: tuple[float, float],
-    radius_m: float,
-    max_speed: float,
-) -> list[str]:
-    """How PostgreSQL runs `fixes_around` (EXPLAIN ANALYZE), line by line."""
-    params = _parameters(subject_ids, since, until, centre, radius_m, max_speed, prune=True)
-    cur = await conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + _AROUND, params)
-    return [str(row[0]) for row in await cur.fetchall()]
