@@ -100,18 +100,31 @@ def judge(area: Area, fixes: Around, *, since: float, until: float, max_speed: f
     t = fixes.time
     status, distance = area.status(fixes.lon, fixes.lat, fixes.accuracy)
     has_next = ~np.isnan(fixes.next_time)
-    following = (fixes.next_lon[has_next], fixes.next_lat[has_next], fixes.next_accuracy[has_next])
+    # where the next fix is the next row (a store that sends every fix: nearly always), its
+    # status and distances are the row's; the rest are judged as positions of their own
+    row_next = np.zeros(t.shape[0], dtype=np.bool_)
+    row_next[:-1] = (
+        has_next[:-1]
+        & (fixes.subject[1:] == fixes.subject[:-1])
+        & (t[1:] == fixes.next_time[:-1])
+        & (fixes.lon[1:] == fixes.next_lon[:-1])
+        & (fixes.lat[1:] == fixes.next_lat[:-1])
+        & (fixes.accuracy[1:] == fixes.next_accuracy[:-1])
+    )
+    apart = np.flatnonzero(has_next & ~row_next)
+    own = np.flatnonzero(row_next)
     next_status = np.full(t.shape[0], int(ZoneStatus.OUTSIDE), np.int8)
     next_distance = np.zeros(t.shape[0])
-    next_status[has_next], next_distance[has_next] = area.status(*following)
+    next_status[own], next_distance[own] = status[own + 1], distance[own + 1]
+    next_status[apart], next_distance[apart] = area.status(*_next(fixes, apart))
     gaps = _Gaps(fixes, status, next_status, since, until, max_speed)
     to_next, from_start = gaps.open(distance, next_distance)
-    exact = np.flatnonzero(to_next | from_start)
+    open_ = to_next | from_start
+    exact = np.flatnonzero(open_ | np.append(False, (open_ & row_next)[:-1]))
     distance[exact] = area.distance(fixes.lon[exact], fixes.lat[exact], fixes.accuracy[exact])
-    later = exact[has_next[exact]]
-    next_distance[later] = area.distance(
-        fixes.next_lon[later], fixes.next_lat[later], fixes.next_accuracy[later]
-    )
+    next_distance[own] = distance[own + 1]
+    later = apart[open_[apart]]
+    next_distance[later] = area.distance(*_next(fixes, later))
     to_next, from_start = gaps.open(distance, next_distance)
 
     within = (t >= since) & (t <= until)
@@ -144,6 +157,10 @@ def judge(area: Area, fixes: Around, *, since: float, until: float, max_speed: f
         distance=distance,
         next_distance=next_distance,
     )
+
+
+def _next(fixes: Around, rows: Ids) -> tuple[Lon, Lat, Metres]:
+    return fixes.next_lon[rows], fixes.next_lat[rows], fixes.next_accuracy[rows]
 
 
 @dataclass(frozen=True, slots=True)

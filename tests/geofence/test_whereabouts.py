@@ -31,8 +31,10 @@ class Fix:
     accuracy: float
 
 
-def around(fixes: list[Fix]) -> Around:
-    """Every fix, as a store that keeps all of them would give them."""
+def around(fixes: list[Fix], drop: int = 0) -> Around:
+    """Every fix, as a store that keeps all of them would give them; with `drop`, some of
+    those before the last before the window and after the first after it left out (as a
+    store may: each row still carries its true next fix), chosen by that seed."""
     fixes = sorted(fixes, key=lambda f: (f.subject, f.time))
     n = len(fixes)
     subject = np.array([f.subject for f in fixes], dtype=np.int64)
@@ -54,20 +56,26 @@ def around(fixes: list[Fix]) -> Around:
     device = np.arange(n, dtype=np.int64)
     inside = (t >= SINCE) & (t <= UNTIL)
     counts = {s: int(np.sum(inside & (subject == s))) for s in set(subject.tolist())}
+    next_time = following(t)
+    previous_time = np.full(n, np.nan)
+    previous_time[1:] = t[:-1]
+    previous_time[~has_previous] = np.nan
+    edge = ((t < SINCE) & ~(next_time < SINCE)) | ((t > UNTIL) & ~(previous_time > UNTIL))
+    keep = inside | edge | (np.random.default_rng(drop).random(n) < 0.5 if drop else True)
     return Around(
-        subject=subject,
-        device=device,
-        time=t,
-        lon=lon,
-        lat=lat,
-        accuracy=acc,
-        has_previous=has_previous,
-        next_device=np.where(same_next, device + 1, -1),
-        next_time=following(t),
-        next_lon=following(lon),
-        next_lat=following(lat),
-        next_accuracy=following(acc),
-        in_window=np.array([counts[s] for s in subject.tolist()], dtype=np.int64),
+        subject=subject[keep],
+        device=device[keep],
+        time=t[keep],
+        lon=lon[keep],
+        lat=lat[keep],
+        accuracy=acc[keep],
+        has_previous=has_previous[keep],
+        next_device=np.where(same_next, device + 1, -1)[keep],
+        next_time=next_time[keep],
+        next_lon=following(lon)[keep],
+        next_lat=following(lat)[keep],
+        next_accuracy=following(acc)[keep],
+        in_window=np.array([counts[s] for s in subject.tolist()], dtype=np.int64)[keep],
     )
 
 
@@ -149,15 +157,17 @@ fixes_of = st.builds(
 
 
 @settings(max_examples=300, deadline=None)
-@given(areas(), st.lists(fixes_of, max_size=30), st.floats(1, 40))
+@given(areas(), st.lists(fixes_of, max_size=30), st.floats(1, 40), st.integers(0, 3))
 def test_the_judgement_agrees_with_every_fix_and_gap_looked_at_one_by_one(
-    area: tuple[dict[str, object], Polygon], fixes: list[Fix], speed: float
+    area: tuple[dict[str, object], Polygon], fixes: list[Fix], speed: float, drop: int
 ) -> None:
     assume(len({(f.subject, f.time) for f in fixes}) == len(fixes))
     geometry, plane = area
     near, far = oracle(plane, fixes, speed, 0.003), oracle(plane, fixes, speed, -0.003)
     assume(near == far)  # nothing within a rounding of an edge
-    answer = judge(Area.of(geometry), around(fixes), since=SINCE, until=UNTIL, max_speed=speed)
+    answer = judge(
+        Area.of(geometry), around(fixes, drop), since=SINCE, until=UNTIL, max_speed=speed
+    )
     got = {int(s): Verdict(int(v)) for s, v in zip(answer.subject, answer.verdict, strict=True)}
     assert got == near
 
