@@ -559,6 +559,15 @@ class Month:
         elif trip.back <= t < trip.back + drive:
             pos[i], indoors[i] = to + (home - to) * (t - trip.back) / drive, False
 
+    def where(self, t: float) -> NDArray[np.float64]:
+        """Where every subject truly is at `t` (metres east, north of their district's
+        centre) as their ordinary days and day trips have it, planted violations left out:
+        the truth stay points are measured against."""
+        pos, indoors = self._routine(np.full(len(self.people), t))
+        for trip in self.trips.values():
+            self._travelled(t, trip, pos, indoors)
+        return pos
+
     # What the devices send ----------------------------------------------------------------
 
     def steps(self) -> list[float]:

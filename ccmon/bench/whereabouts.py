@@ -203,7 +203,9 @@ async def _measure(url: str, subjects: int, days: int) -> None:
                     selected.append(await _select(conn, ids, since, until))
                 counts = np.bincount(verdict, minlength=4)
                 plan = await store.whereabouts.plan(conn, subject_ids=ids, since=since, until=until)
-                scans = sorted({line.strip().split("  ")[0] for line in plan if "Scan" in line})
+                scans = sorted(
+                    {line.strip().lstrip("-> ").split("  (")[0] for line in plan if "Scan" in line}
+                )
                 print(f"{name}, {hours} h window, {len(ids):,} subjects, {read:,} fixes read:")
                 print_table(
                     [
