@@ -7,9 +7,10 @@ while it claims metres, and devices fall silent; so:
 - a fix *agrees* with a stay when its accuracy circle reaches within `radius_m` of the
   stay's centre; only fixes at least as accurate as `radius_m` move the centre (weighted
   by 1 / accuracy), the rest only say the subject is still there;
-- a stay ends when `away_fixes` fixes in a row are decisively away (their whole accuracy
-  circle beyond `radius_m` of the centre): one thrown fix does not end it, and is not
-  part of it;
+- a stay ends when `away_fixes` fixes in a row are decisively away (beyond `radius_m` of
+  the centre by twice their accuracy; a fix neither agreeing nor away says nothing): one
+  thrown fix does not end it, and is not part of it; a stay placed by fewer than two
+  fixes as accurate as `radius_m` is none;
 - a silence longer than `max_gap_s` ends it at the last fix before (nothing says where
   the subject was meanwhile).
 """
@@ -60,6 +61,11 @@ class _Candidate:
     def agrees(self, x: float, y: float, accuracy: float) -> bool:
         return bool(np.hypot(x - self.x, y - self.y) - accuracy <= self.policy.radius_m)
 
+    def left(self, x: float, y: float, accuracy: float) -> bool:
+        """Away beyond twice the accuracy: a poor fix is off by more than it claims now and
+        then (the cell's about one in twenty), by twice that hardly ever."""
+        return bool(np.hypot(x - self.x, y - self.y) - 2 * accuracy > self.policy.radius_m)
+
     def take(self, t: float, x: float, y: float, accuracy: float) -> None:
         self.end, self.count = t, self.count + 1
         good = accuracy <= self.policy.radius_m
@@ -73,7 +79,8 @@ class _Candidate:
             self.members.append((x, y))
 
     def stay(self) -> Stay | None:
-        if self.end - self.start < self.policy.min_s:
+        # two fixes that place it at least: one and a poor fix agreeing prove little
+        if self.end - self.start < self.policy.min_s or len(self.members) < 2:
             return None
         xy = np.array(self.members)
         radius = float(np.max(np.hypot(xy[:, 0] - self.x, xy[:, 1] - self.y)))
@@ -101,7 +108,7 @@ def stays(
         elif candidate.agrees(px, py, acc):
             candidate.take(t, px, py, acc)
             away = []
-        else:
+        elif candidate.left(px, py, acc):
             away.append(i)
             if len(away) >= policy.away_fixes:
                 close()
