@@ -1,6 +1,6 @@
 """Rules over fix batches, events and the clock (pure), and the alert lifecycle."""
 
-from alerts import batches, check_ins, notices, pursuit
+from alerts import batches, check_ins, notices, pursuit, stays
 from alerts.clock import Clock
 from alerts.confirm import Transitions, confirm
 from alerts.delivery import DELIVERED, Channel, DeliveryConfig, DeliveryWorker, Outcome, retry_delay
@@ -66,6 +66,7 @@ __all__ = [
     "separation_findings",
     "signature",
     "silence_findings",
+    "stays",
     "warm_up",
     "zone_findings",
 ]

@@ -17,12 +17,19 @@ while it claims metres, and devices fall silent; so:
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+import store
+from geofence import Plane
+
 if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
     from domain import EpochSeconds, Metres
 
 
@@ -87,46 +94,95 @@ class _Candidate:
         return Stay(self.start, self.end, self.x, self.y, radius, self.count)
 
 
-def stays(
-    time: EpochSeconds, x: Metres, y: Metres, accuracy: Metres, policy: StayPolicy
-) -> list[Stay]:
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What a subject's fixes so far say: the stays later fixes ended, the stay the last
+    fixes are part of (once it is long enough), and where a later scan must start again to
+    give the same answer over more fixes (the first fix of the place the subject may be
+    dwelling at now: each place starts afresh, owing nothing to the fixes before it)."""
+
+    closed: list[Stay]
+    current: Stay | None
+    resume: int
+
+
+def scan(time: EpochSeconds, x: Metres, y: Metres, accuracy: Metres, policy: StayPolicy) -> Scan:
     """One subject's stays, from their fixes sorted by time (positions in metres in a
     plane of the caller's: a subject's day spans a few km)."""
     out: list[Stay] = []
     candidate: _Candidate | None = None
+    begun = 0  # the candidate's first fix
     away: list[int] = []
-
-    def close() -> None:
-        if candidate is not None and (found := candidate.stay()) is not None:
-            out.append(found)
-
-    for i in range(time.shape[0]):
+    i = 0
+    while i < time.shape[0]:
         t, px, py, acc = float(time[i]), float(x[i]), float(y[i]), float(accuracy[i])
         if candidate is None or t - candidate.end > policy.max_gap_s:
-            close()
-            candidate, away = _Candidate(t, px, py, acc, policy), []
+            if candidate is not None and (found := candidate.stay()) is not None:
+                out.append(found)
+            candidate, begun, away = _Candidate(t, px, py, acc, policy), i, []
         elif candidate.agrees(px, py, acc):
             candidate.take(t, px, py, acc)
             away = []
         elif candidate.left(px, py, acc):
             away.append(i)
             if len(away) >= policy.away_fixes:
-                close()
-                first, *rest = away
-                candidate = _Candidate(
-                    float(time[first]),
-                    float(x[first]),
-                    float(y[first]),
-                    float(accuracy[first]),
-                    policy,
-                )
-                away = []
-                for j in rest:
-                    if candidate.agrees(float(x[j]), float(y[j]), float(accuracy[j])):
-                        candidate.take(float(time[j]), float(x[j]), float(y[j]), float(accuracy[j]))
-                    else:
-                        candidate = _Candidate(
-                            float(time[j]), float(x[j]), float(y[j]), float(accuracy[j]), policy
-                        )
-    close()
-    return out
+                if (found := candidate.stay()) is not None:
+                    out.append(found)
+                candidate, i = None, away[0]  # afresh from the first fix away
+                continue
+        i += 1
+    return Scan(out, None if candidate is None else candidate.stay(), begun)
+
+
+def stays(
+    time: EpochSeconds, x: Metres, y: Metres, accuracy: Metres, policy: StayPolicy
+) -> list[Stay]:
+    """Every stay in the fixes, the last one included however they end."""
+    found = scan(time, x, y, accuracy, policy)
+    return found.closed if found.current is None else [*found.closed, found.current]
+
+
+def _row(stay: Stay, plane: Plane, *, current: bool) -> store.stays.StayRow:
+    lon, lat = plane.unproject(stay.x, stay.y)
+    return store.stays.StayRow(
+        starts_at=datetime.fromtimestamp(stay.start, UTC),
+        ends_at=datetime.fromtimestamp(stay.end, UTC),
+        lon=lon,
+        lat=lat,
+        radius_m=stay.radius_m,
+        fixes=stay.fixes,
+        current=current,
+    )
+
+
+async def refresh(conn: AsyncConnection[Any], *, policy: StayPolicy, limit: int) -> int:
+    """The job: for up to `limit` subjects with fixes not looked at, find their stays again
+    from where nothing before can change, one transaction each (a subject another process
+    is doing is skipped). Returns how many subjects were done."""
+    done = 0
+    for waiting in await store.stays.pending(conn, limit=limit):
+        async with conn.transaction():
+            if not await store.stays.take(conn, subject_id=waiting.subject_id):
+                continue
+            since = await store.stays.restart_at(
+                conn, subject_id=waiting.subject_id, since=waiting.since
+            )
+            track = await store.stays.track(conn, subject_id=waiting.subject_id, since=since)
+            rows: list[store.stays.StayRow] = []
+            resume_at = None
+            if track.time.shape[0]:
+                # the plane's scale from a whole degree of latitude: the same for every
+                # scan of the subject, so one starting later measures as the first did
+                plane = Plane(round(float(track.lon[0])), round(float(track.lat[0])))
+                x, y = plane.project(track.lon, track.lat)
+                found = await asyncio.to_thread(scan, track.time, x, y, track.accuracy, policy)
+                rows = [_row(s, plane, current=False) for s in found.closed]
+                if found.current is not None:
+                    rows.append(_row(found.current, plane, current=True))
+                resume_at = datetime.fromtimestamp(float(track.time[found.resume]), UTC)
+            await store.stays.replace(
+                conn, subject_id=waiting.subject_id, since=since, stays=rows, resume_at=resume_at
+            )
+            await store.stays.done(conn, looked_at=waiting)
+            done += 1
+    return done

@@ -20,6 +20,7 @@ from alerts import (
     SmsChannel,
     SmsTemplate,
     WebhookChannel,
+    stays,
 )
 from api import AuthConfig, PasswordChecker, create_app, ensure_admin
 from api.console import ConsoleConfig
@@ -108,6 +109,7 @@ def monitoring(
         ingest_task(pipeline, settings, queue),
         delivery_task(pool, settings),
         retention_task(pool, settings),
+        stays_task(pool, settings),
         CommandChannel(pool, mqtt_config(settings), limits=config.limits).run(),
     ]
     if settings.mosquitto_auth_dir is not None:
@@ -149,6 +151,24 @@ async def retention_task(pool: AsyncConnectionPool[Any], settings: Settings) -> 
             log.exception("retention: the store failed; trying again later")
         store.cancellation.honour_cancellation()
         await asyncio.sleep(settings.retention_check_s)
+
+
+async def stays_task(pool: AsyncConnectionPool[Any], settings: Settings) -> None:
+    """Every `stays_check_s`, find the stays of the subjects with new fixes."""
+    policy = stays.StayPolicy(
+        radius_m=settings.stay_radius_m,
+        min_s=settings.stay_min_s,
+        away_fixes=settings.stay_away_fixes,
+        max_gap_s=settings.stay_max_gap_s,
+    )
+    while True:
+        try:
+            async with pool.connection() as conn:
+                while await stays.refresh(conn, policy=policy, limit=100):
+                    pass
+        except psycopg.Error:
+            log.exception("stays: the store failed; trying again later")
+        await asyncio.sleep(settings.stays_check_s)
 
 
 def delivery_config(settings: Settings) -> DeliveryConfig:

@@ -130,6 +130,18 @@ class Settings(BaseSettings):
     )
     retention_check_s: float = Field(default=3600.0, gt=0, description="how often to look")
 
+    stays_check_s: float = Field(
+        default=60.0, gt=0, description="how often the stay points job looks at new fixes"
+    )
+    stay_radius_m: float = Field(default=100.0, gt=0, description="a stay is within this")
+    stay_min_s: float = Field(default=600.0, gt=0, description="a stay lasts at least this")
+    stay_away_fixes: int = Field(
+        default=2, ge=1, description="fixes in a row away from a place that end a stay"
+    )
+    stay_max_gap_s: float = Field(
+        default=3600.0, gt=0, description="a silence this long ends a stay at the fix before"
+    )
+
     webhook_timeout_s: float = Field(default=5.0, gt=0, description="per delivery attempt")
     webhook_allowed_networks: list[str] = Field(
         default_factory=list,

@@ -40,6 +40,10 @@ class Plane:
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         return (lon - self.origin_lon) * self.m_per_deg_lon, (lat - self.origin_lat) * M_PER_DEG
 
+    def unproject(self, x: float, y: float) -> tuple[float, float]:
+        """A point of the plane as (lon, lat)."""
+        return self.origin_lon + x / self.m_per_deg_lon, self.origin_lat + y / M_PER_DEG
+
 
 @dataclass(frozen=True, slots=True)
 class CompiledPolygon:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from psycopg.rows import class_row
 
+from store.stays import MARK_PENDING
+
 if TYPE_CHECKING:
     from psycopg import AsyncConnection
 
@@ -67,8 +69,8 @@ async def copy_fixes(conn: AsyncConnection[Any], batch: FixBatch) -> int:
     """COPY a batch in; a fix already stored (same device, time, seq) is skipped.
 
     Returns how many were new. Each device's newest fix also becomes its current position
-    (`device_positions`, which the live feed follows). Call inside a transaction: the
-    staging table empties on commit.
+    (`device_positions`, which the live feed follows), and the subjects go on the stay
+    job's queue. Call inside a transaction: the staging table empties on commit.
     """
     await conn.execute(
         "CREATE TEMP TABLE IF NOT EXISTS fix_stage (LIKE fixes) ON COMMIT DELETE ROWS"
@@ -90,6 +92,7 @@ async def copy_fixes(conn: AsyncConnection[Any], batch: FixBatch) -> int:
         " battery = excluded.battery, received_at = excluded.received_at,"
         " xid = pg_current_xact_id() WHERE excluded.time > p.time"
     )
+    await conn.execute(MARK_PENDING)
     return new
 
 

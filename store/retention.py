@@ -1,7 +1,7 @@
 """Retention: an order's fixes are deleted once the order (with its extensions) has been
 over for the configured age (Art. 29: location data serves the correction work only), and
-with them every other copy of a position of that period: the alerts' coordinates (in the
-alert and in the bodies of its deliveries). Alerts, their events and the audit trails are
+with them every other copy of a position of that period: the stays found from them and the
+alerts' coordinates (in the alert and in the bodies of its deliveries). Alerts, their events and the audit trails are
 kept; each purge leaves a row saying what went. Quarantine, raw device input that may hold
 anyone's position, is deleted at the same age, as are protected persons' positions (from
 when they were taken)."""
@@ -23,13 +23,14 @@ if TYPE_CHECKING:
 
 
 # Rows of a subject in [start, end], unless also inside another period of the subject that
-# has not been over for the age yet. {table}: a constant, fixes or device_positions.
+# has not been over for the age yet. {table} and its {time}: constants (fixes and
+# device_positions by the time of the fix, stays by when they began).
 _EXPIRED = (
     "DELETE FROM {table} x WHERE x.subject_id = %(subject)s"
-    " AND x.time BETWEEN %(start)s AND %(end)s"
+    " AND x.{time} BETWEEN %(start)s AND %(end)s"
     " AND NOT EXISTS (SELECT 1 FROM order_periods o WHERE o.subject_id = %(subject)s"
     "  AND o.order_id <> %(order)s AND o.ends_at >= now() - make_interval(secs => %(age)s)"
-    "  AND x.time BETWEEN o.starts_at AND o.ends_at)"
+    "  AND x.{time} BETWEEN o.starts_at AND o.ends_at)"
 )
 
 
@@ -85,8 +86,9 @@ async def purge_expired_fixes(
                 "start": start,
                 "end": end,
             }
-            deleted = await conn.execute(_EXPIRED.format(table="fixes"), args)
-            await conn.execute(_EXPIRED.format(table="device_positions"), args)
+            deleted = await conn.execute(_EXPIRED.format(table="fixes", time="time"), args)
+            await conn.execute(_EXPIRED.format(table="device_positions", time="time"), args)
+            await conn.execute(_EXPIRED.format(table="stays", time="starts_at"), args)
             await conn.execute(_OUTBOX_POSITIONS, args)
             await conn.execute(_ALERT_POSITIONS, args)
             row = conn.cursor(row_factory=class_row(PurgeRow))

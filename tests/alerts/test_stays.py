@@ -10,8 +10,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from alerts.stays import Stay, StayPolicy, stays
+from alerts.stays import Stay, StayPolicy, scan, stays
 from ccmon.bench.alerts import START
 from simulators.month import Month
 
@@ -118,6 +120,38 @@ def test_a_silence_past_the_limit_ends_a_stay() -> None:
     t = np.array([0.0, 300, 600, 900, 900 + 3700, 900 + 4000, 900 + 4300])
     found = stays(t, np.zeros(7), np.zeros(7), np.full(7, 10.0), StayPolicy(min_s=600))
     assert [(s.start, s.end) for s in found] == [(0.0, 900.0), (4600.0, 5200.0)]
+
+
+# A subject's day as hypothesis sees it: each fix some seconds after the last (now and then
+# after a long silence), near the last place or jumped away, as accurate as GNSS or a cell.
+_fix = st.tuples(
+    st.sampled_from([1.0, 30.0, 60.0, 300.0, 900.0, 4000.0]),
+    st.sampled_from([0.0, 0.0, 0.0, 20.0, 90.0, 250.0, 2000.0]),
+    st.floats(0, 2 * math.pi),
+    st.sampled_from([5.0, 10.0, 40.0, 150.0, 800.0]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_fix, max_size=80), st.data())
+def test_a_scan_resumed_where_it_says_finds_what_one_scan_of_all_the_fixes_finds(
+    steps: list[tuple[float, float, float, float]], data: st.DataObject
+) -> None:
+    """The incremental job's premise: scanning the fixes so far, then scanning again from
+    `resume` once more have come, gives the stays of one scan over all of them."""
+    time = np.cumsum([s[0] for s in steps])
+    x = np.cumsum([s[1] * math.cos(s[2]) for s in steps])
+    y = np.cumsum([s[1] * math.sin(s[2]) for s in steps])
+    accuracy = np.array([s[3] for s in steps])
+    policy = StayPolicy(min_s=300)
+    whole = scan(time, x, y, accuracy, policy)
+    cut = data.draw(st.integers(0, len(steps)))
+    first = scan(time[:cut], x[:cut], y[:cut], accuracy[:cut], policy)
+    r = first.resume
+    rest = scan(time[r:], x[r:], y[r:], accuracy[r:], policy)
+    assert [*first.closed, *rest.closed] == whole.closed
+    assert rest.current == whole.current
+    assert rest.resume + r == whole.resume or len(steps) == 0
 
 
 # The real trace (52 minutes, one person, Switzerland) labelled by inspection: a journey by

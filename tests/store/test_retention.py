@@ -39,7 +39,8 @@ async def _order(
 
 
 async def _fixes_at(pool: AsyncConnectionPool[Any], subject_id: int, days_ago: list[float]) -> None:
-    """One fix per day in `days_ago`, of the subject's device, and its newest as position."""
+    """One fix per day in `days_ago`, of the subject's device, a stay begun there, and the
+    newest as position."""
     async with pool.connection() as conn:
         for ago in days_ago:
             await conn.execute(
@@ -47,6 +48,11 @@ async def _fixes_at(pool: AsyncConnectionPool[Any], subject_id: int, days_ago: l
                 " received_at) SELECT %s, s.id, d.id, 104.0, 30.6, 10, 'gnss', now()"
                 " FROM subjects s JOIN devices d ON d.subject_id = s.id WHERE s.id = %s",
                 (NOW - timedelta(days=ago), subject_id),
+            )
+            await conn.execute(
+                "INSERT INTO stays (subject_id, starts_at, ends_at, lon, lat, radius_m, fixes)"
+                " VALUES (%s, %s, %s, 104.0, 30.6, 20, 2)",
+                (subject_id, NOW - timedelta(days=ago), NOW - timedelta(days=ago - 0.01)),
             )
         await conn.execute(
             "INSERT INTO device_positions (device_id, subject_id, time, lon, lat, accuracy,"
@@ -57,11 +63,13 @@ async def _fixes_at(pool: AsyncConnectionPool[Any], subject_id: int, days_ago: l
         )
 
 
-async def _days_left(pool: AsyncConnectionPool[Any], subject_id: int) -> list[int]:
+async def _days_left(
+    pool: AsyncConnectionPool[Any], subject_id: int, table: str = "fixes", time: str = "time"
+) -> list[int]:
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "SELECT round(extract(epoch FROM now() - time) / 86400)::int FROM fixes"
-            " WHERE subject_id = %s ORDER BY time",
+            f"SELECT round(extract(epoch FROM now() - {time}) / 86400)::int FROM {table}"
+            " WHERE subject_id = %s ORDER BY 1 DESC",
             (subject_id,),
         )
         return [int(r[0]) for r in await cur.fetchall()]
@@ -123,6 +131,8 @@ async def test_fixes_go_when_the_order_has_been_over_long_enough(
     assert done[renewed.subject_id].fixes_deleted == 1
     assert await _days_left(pool, old.subject_id) == []
     assert await _days_left(pool, renewed.subject_id) == [252, 200]
+    assert await _days_left(pool, old.subject_id, "stays", "starts_at") == []
+    assert await _days_left(pool, renewed.subject_id, "stays", "starts_at") == [252, 200]
     async with pool.connection() as conn:
         cur = await conn.execute(
             "SELECT subject_id FROM device_positions WHERE subject_id = ANY(%s)",
