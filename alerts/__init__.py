@@ -1,6 +1,6 @@
 """Rules over fix batches, events and the clock (pure), and the alert lifecycle."""
 
-from alerts import batches, check_ins, notices, pursuit, stays
+from alerts import batches, check_ins, notices, places, pursuit, stays
 from alerts.clock import Clock
 from alerts.confirm import Transitions, confirm
 from alerts.delivery import DELIVERED, Channel, DeliveryConfig, DeliveryWorker, Outcome, retry_delay
@@ -61,6 +61,7 @@ __all__ = [
     "message",
     "next_state",
     "notices",
+    "places",
     "pursuit",
     "retry_delay",
     "separation_findings",

@@ -142,6 +142,9 @@ class Subject(_Out):
     level: SupervisionLevel
     office_id: int
     office: str
+    residence_zone_id: int | None = Field(
+        description="the zone of the registered residence (居住地), if one is set"
+    )
 
 
 class Device(_Out):

@@ -187,6 +187,8 @@ class Settings(BaseSettings):
             for f in fields(policy):
                 if getattr(policy, f.name) <= 0:
                     raise ValueError(f"levels.{level}.{f.name} must be > 0")
+            if max(policy.night_starts_h, policy.night_ends_h) > 24:
+                raise ValueError(f"levels.{level}: the night's hours are 0-24 after midnight")
         return levels
 
 

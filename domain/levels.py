@@ -18,7 +18,8 @@ class LevelPolicy:
     alert of a pursuit kind open, not acknowledged, at most `pursuit_max_s`) the subject's
     devices report every `pursuit_interval_s`. A low battery not charged within
     `low_battery_hold_s` is raised. A subject predicted to be inside an exclusion zone within
-    `zone_warn_s` is warned of (0: never)."""
+    `zone_warn_s` is warned of (0: never). The night runs from `night_starts_h` to
+`night_ends_h` (hours after midnight, local time)."""
 
     phone_interval_s: float
     wristband_interval_s: float
@@ -34,6 +35,10 @@ class LevelPolicy:
     # A phone at its low-battery warning (15% on Android) lasts an hour or two on standby:
     # uncharged after an hour, the officer is told while a call can still come in time.
     low_battery_hold_s: float = 3600.0
+    # The night, local time (hours after midnight; 24 is midnight): a place stayed at in it
+    # away from the residence is marked on the subject's page.
+    night_starts_h: float = 23.0
+    night_ends_h: float = 5.0
 
 
 # Per supervision level (严管 / 普管 / 宽管); ccmon's settings override all three at once

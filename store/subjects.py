@@ -43,6 +43,7 @@ class SubjectRow:
     level: str
     office_id: int
     office: str
+    residence_zone_id: int | None  # the registered residence (居住地), a zone
 
 
 async def list_subjects(
@@ -54,7 +55,8 @@ async def list_subjects(
     """Subjects of these offices (None: of every office); `subject_id`: only that one."""
     cur = conn.cursor(row_factory=class_row(SubjectRow))
     await cur.execute(
-        "SELECT s.id, s.name, s.level, s.office_id, o.name AS office FROM subjects s"
+        "SELECT s.id, s.name, s.level, s.office_id, o.name AS office, s.residence_zone_id"
+        " FROM subjects s"
         " JOIN offices o ON o.id = s.office_id"
         " WHERE "
         + in_offices("s.office_id")
@@ -87,12 +89,25 @@ async def update_subject(
     name: str | None = None,
     level: str | None = None,
     office_id: int | None = None,
+    residence_zone_id: int | None = None,
+    set_residence: bool = False,
 ) -> None:
-    """Change what is given. A subject moving office takes its devices along."""
+    """Change what is given (`set_residence`: the residence too, None removing it). A
+    subject moving office takes its devices along."""
     await conn.execute(
-        "UPDATE subjects SET name = COALESCE(%s::text, name), level = COALESCE(%s::text, level),"
-        " office_id = COALESCE(%s::bigint, office_id) WHERE id = %s",
-        (name, level, office_id, subject_id),
+        "UPDATE subjects SET name = COALESCE(%(name)s::text, name),"
+        " level = COALESCE(%(level)s::text, level),"
+        " office_id = COALESCE(%(office)s::bigint, office_id),"
+        " residence_zone_id = CASE WHEN %(set_residence)s THEN %(residence)s::bigint"
+        " ELSE residence_zone_id END WHERE id = %(id)s",
+        {
+            "name": name,
+            "level": level,
+            "office": office_id,
+            "residence": residence_zone_id,
+            "set_residence": set_residence,
+            "id": subject_id,
+        },
     )
     if office_id is not None:
         await conn.execute(

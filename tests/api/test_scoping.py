@@ -90,13 +90,18 @@ async def test_an_officer_sees_nothing_of_another_office(
     assert [s["id"] for s in subjects] == [county.subject_a]
     alerts = (await client.get("/api/v1/alerts", headers=a)).json()
     assert [x["id"] for x in alerts] == [county.alert_a]
-    why = {"purpose": "checking an alert"}
+    why = {
+        "purpose": "checking an alert",
+        "since": "2026-11-01T00:00:00Z",
+        "until": "2026-11-02T00:00:00Z",
+    }
     mine = await client.get(f"/api/v1/subjects/{county.subject_a}/fixes", params=why, headers=a)
     assert mine.is_success
     # Office B's subject and alert answer exactly as ones that do not exist.
     for path, nowhere in (
         (f"/api/v1/subjects/{county.subject_b}/fixes", "/api/v1/subjects/99999999/fixes"),
         (f"/api/v1/subjects/{county.subject_b}/events", "/api/v1/subjects/99999999/events"),
+        (f"/api/v1/subjects/{county.subject_b}/places", "/api/v1/subjects/99999999/places"),
         (f"/api/v1/alerts/{county.alert_b}", "/api/v1/alerts/99999999"),
         (f"/api/v1/alerts/{county.alert_b}/events", "/api/v1/alerts/99999999/events"),
     ):
