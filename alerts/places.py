@@ -45,8 +45,11 @@ class Night:
     ends_h: float = 5.0
 
     def overlaps(self, start: datetime, end: datetime, tz: ZoneInfo) -> bool:
-        """Whether [start, end] overlaps a night (any night it spans)."""
+        """Whether [start, end] overlaps a night (any night it spans; a night of no hours
+        none)."""
         length = timedelta(hours=(self.ends_h - self.starts_h) % 24)
+        if not length:
+            return False
         day = start.astimezone(tz).date() - timedelta(days=1)
         while day <= end.astimezone(tz).date():
             night_start = datetime.combine(day, time(0), tz) + timedelta(hours=self.starts_h)

@@ -189,6 +189,8 @@ class Settings(BaseSettings):
                     raise ValueError(f"levels.{level}.{f.name} must be > 0")
             if max(policy.night_starts_h, policy.night_ends_h) > 24:
                 raise ValueError(f"levels.{level}: the night's hours are 0-24 after midnight")
+            if policy.night_starts_h % 24 == policy.night_ends_h % 24:
+                raise ValueError(f"levels.{level}: the night must end at another hour")
         return levels
 
 
