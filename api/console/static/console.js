@@ -14,7 +14,8 @@ import { downloadAuditCsv, showAudit } from "./audit.js";
 import { createSubject, showSubjects } from "./manage.js";
 import { loadReadable } from "./prohibitions.js";
 import { downloadCsv, showReport } from "./report.js";
-import { closeSubject, openSubject, redrawSubject, showTrail } from "./subject.js";
+import { closeSubject, openSubject, redrawSubject, showTrail, shownSubject } from "./subject.js";
+import { showPlaces } from "./places.js";
 
 // Everything shown is said again in the other language: the view, the subject's page, and
 // the alerts' messages (which come from the API in the language asked for).
@@ -169,6 +170,7 @@ async function boot() {
   $("#sign-out").onclick = signOut;
   $("#subject-close").onclick = closeSubject;
   $("#trail-form").onsubmit = showTrail;
+  $("#places-form").onsubmit = (event) => showPlaces(event, shownSubject());
   $("#report-form").onsubmit = showReport;
   $("#report-form").day.value = toLocalInput(new Date()).slice(0, 10);
   $("#report-csv").onclick = downloadCsv;

@@ -1,6 +1,6 @@
 // A subject's page: who they are, their devices (locate now, check-in, with each command's
 // state as it goes), zones, order and leave, their alerts with each alert's history, and
-// their trail (a recorded location read) played back on the map.
+// their trail (a recorded location read) played back on the map, their frequent places.
 import {
   $, SessionEnded, acts, ago, api, attempt, el, levelName, localTime, manages, t, toLocalInput,
 } from "./core.js";
@@ -10,6 +10,7 @@ import { changeDevice, issueCredentials, manageSection } from "./manage.js";
 import { editShape, editWhen, endAssignment } from "./zones.js";
 import { alertItem } from "./queue.js";
 import { prohibitionsSection } from "./prohibitions.js";
+import { redrawPlaces, residenceRow, resetPlaces } from "./places.js";
 
 let openSubjectId = null;
 let playback;
@@ -41,6 +42,7 @@ export async function openSubject(subjectId) {
   $("#trail-player").hidden = true;
   $("#trail-info").textContent = "";
   trailCounts = null;
+  resetPlaces();
   layers.trail.clearLayers();
   $("#command-error").textContent = "";
   clearInterval(commandsPoll);
@@ -52,6 +54,7 @@ export async function openSubject(subjectId) {
 export async function redrawSubject() {
   if (openSubjectId === null) return;
   if (trailCounts) $("#trail-info").textContent = t("trailInfo", trailCounts);
+  redrawPlaces();
   await renderSubject();
   await Promise.all([refreshSubjectAlerts(), refreshCommands()]);
 }
@@ -63,14 +66,16 @@ async function renderSubject() {
   const order = detail.orders.find((o) => o.id === detail.active_order_id);
   const now = Date.now();
   const leave = detail.leaves.find((l) => l.state === "approved" && new Date(l.ends_at).getTime() > now);
+  const facts = table([
+    [t("office"), s.office],
+    [t("level"), levelName(s.level)],
+    [t("order"), order ? t("orderUntil", { end: localTime(order.ends_at), days: Math.ceil((new Date(order.ends_at) - now) / 86400000) }) : t("noOrder")],
+    [t("leave"), leave ? `${leave.destination}: ${localTime(leave.starts_at)} - ${localTime(leave.ends_at)}` : t("none")],
+  ]);
+  facts.append(residenceRow(detail, renderSubject));
   $("#subject-body").replaceChildren(
     el("h2", { textContent: s.name }),
-    table([
-      [t("office"), s.office],
-      [t("level"), levelName(s.level)],
-      [t("order"), order ? t("orderUntil", { end: localTime(order.ends_at), days: Math.ceil((new Date(order.ends_at) - now) / 86400000) }) : t("noOrder")],
-      [t("leave"), leave ? `${leave.destination}: ${localTime(leave.starts_at)} - ${localTime(leave.ends_at)}` : t("none")],
-    ]),
+    facts,
     el("h3", { textContent: t("devices") }),
     devicesTable(detail.devices),
     el("h3", { textContent: t("zones") }),
