@@ -18,6 +18,7 @@ while it claims metres, and devices fall silent; so:
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -66,12 +67,12 @@ class _Candidate:
         self.take(t, x, y, accuracy)
 
     def agrees(self, x: float, y: float, accuracy: float) -> bool:
-        return bool(np.hypot(x - self.x, y - self.y) - accuracy <= self.policy.radius_m)
+        return math.hypot(x - self.x, y - self.y) - accuracy <= self.policy.radius_m
 
     def left(self, x: float, y: float, accuracy: float) -> bool:
         """Away beyond twice the accuracy: a poor fix is off by more than it claims now and
         then (the cell's about one in twenty), by twice that hardly ever."""
-        return bool(np.hypot(x - self.x, y - self.y) - 2 * accuracy > self.policy.radius_m)
+        return math.hypot(x - self.x, y - self.y) - 2 * accuracy > self.policy.radius_m
 
     def take(self, t: float, x: float, y: float, accuracy: float) -> None:
         self.end, self.count = t, self.count + 1

@@ -21,6 +21,7 @@ from ccmon.bench import geofence as bench_geofence
 from ccmon.bench import live as bench_live
 from ccmon.bench import postgis as bench_postgis
 from ccmon.bench import rules as bench_rules
+from ccmon.bench import stays as bench_stays
 from ccmon.bench import whereabouts as bench_whereabouts
 from ccmon.commands import (
     device_credentials,
@@ -32,6 +33,7 @@ from ccmon.commands import (
 )
 from ccmon.demo import run_demo
 from ccmon.mosquitto import TlsListener, mosquitto_config
+from ccmon.services import stay_policy
 from ccmon.settings import Settings, load_settings
 from simulators import Kind, Plan, ScenarioError, load_plan, parse_scenario
 
@@ -206,6 +208,19 @@ async def _bench_whereabouts(settings: Settings, args: argparse.Namespace) -> No
     )
 
 
+async def _bench_stays(settings: Settings, args: argparse.Namespace) -> None:
+    await asyncio.to_thread(
+        bench_stays.run,
+        database_url=settings.database_url,
+        subjects=args.subjects,
+        days=args.days,
+        seed=args.seed,
+        job_subjects=args.job_subjects,
+        job_minutes=args.job_minutes,
+        policy=stay_policy(settings),
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccmon",
@@ -330,6 +345,13 @@ def _bench_parsers(bench: argparse.ArgumentParser) -> None:
     where.add_argument("--subjects", type=int, default=1000)
     where.add_argument("--days", type=int, default=30, help="of fixes once a minute")
     where.set_defaults(run=_bench_whereabouts)
+    stay = kinds.add_parser("stays", help="stay points: precision, recall, the job's cost")
+    stay.add_argument("--subjects", type=int, default=200, help="the county's, for quality")
+    stay.add_argument("--days", type=int, default=7)
+    stay.add_argument("--seed", type=int, default=1)
+    stay.add_argument("--job-subjects", type=int, default=1000, help="stored, for the job")
+    stay.add_argument("--job-minutes", type=int, default=30, help="rounds after the day")
+    stay.set_defaults(run=_bench_stays)
 
 
 async def until_signalled(

@@ -153,14 +153,18 @@ async def retention_task(pool: AsyncConnectionPool[Any], settings: Settings) -> 
         await asyncio.sleep(settings.retention_check_s)
 
 
-async def stays_task(pool: AsyncConnectionPool[Any], settings: Settings) -> None:
-    """Every `stays_check_s`, find the stays of the subjects with new fixes."""
-    policy = stays.StayPolicy(
+def stay_policy(settings: Settings) -> stays.StayPolicy:
+    return stays.StayPolicy(
         radius_m=settings.stay_radius_m,
         min_s=settings.stay_min_s,
         away_fixes=settings.stay_away_fixes,
         max_gap_s=settings.stay_max_gap_s,
     )
+
+
+async def stays_task(pool: AsyncConnectionPool[Any], settings: Settings) -> None:
+    """Every `stays_check_s`, find the stays of the subjects with new fixes."""
+    policy = stay_policy(settings)
     while True:
         try:
             async with pool.connection() as conn:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,9 +12,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.stays import Stay, StayPolicy, scan, stays
-from ccmon.bench.alerts import START
-from simulators.month import Month
+from alerts.stays import StayPolicy, scan, stays
+from ccmon.bench.stays import county_quality
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -25,77 +23,11 @@ M_PER_DEG = 111_195.0
 POLICY = StayPolicy()
 
 
-@dataclass(frozen=True)
-class Stop:
-    """A true dwell: from `start` to `end` at (x, y)."""
-
-    start: float
-    end: float
-    x: float
-    y: float
-
-
-def true_stops(times: np.ndarray, where: np.ndarray, min_s: float) -> list[Stop]:
-    """Runs of minutes at one position (within a metre) lasting at least `min_s`."""
-    moved = np.hypot(*np.diff(where, axis=0).T) > 1.0
-    out, begin = [], 0
-    for i in [*np.flatnonzero(moved).tolist(), len(times) - 1]:
-        if times[i] - times[begin] >= min_s:
-            out.append(Stop(times[begin], times[i], *where[begin]))
-        begin = i + 1
-    return out
-
-
-def matched(found: list[Stay], truth: list[Stop], radius_m: float) -> tuple[int, int]:
-    """(stays that are a true stop, true stops found): a stay is a stop when it covers at
-    least half of the shorter of the two in time and its centre lies within twice the
-    radius of the place; each is matched once."""
-    used: set[int] = set()
-    hits = 0
-    for s in found:
-        for j, stop in enumerate(truth):
-            overlap = min(s.end, stop.end) - max(s.start, stop.start)
-            shorter = min(s.end - s.start, stop.end - stop.start)
-            near = math.hypot(s.x - stop.x, s.y - stop.y) <= 2 * radius_m
-            if j not in used and near and overlap >= 0.5 * shorter:
-                used.add(j)
-                hits += 1
-                break
-    return hits, len(used)
-
-
-def county_stays(subjects: int, days: int, seed: int) -> tuple[int, int, int, int]:
-    """(stays found, of them true stops, true stops, of them found) over the county's
-    ordinary days: every device's fixes as they arrive (noise, drops, restarts, trips)."""
-    month = Month(subjects=subjects, days=days, start=START, seed=seed, plant_share=0.0)
-    minutes = month.steps()
-    rows: list[tuple[np.ndarray, ...]] = []
-    truth = np.empty((len(minutes), subjects, 2))
-    for m, t in enumerate(minutes):
-        step = month.at(t)
-        rows.append((step.subject, step.time, step.lon, step.lat, step.accuracy))
-        truth[m] = month.where(t - 30)
-    subject, time, lon, lat, accuracy = (np.concatenate(c) for c in zip(*rows, strict=True))
-    totals = [0, 0, 0, 0]
-    for i, person in enumerate(month.people):
-        mine = np.flatnonzero(subject == person.id)
-        mine = mine[np.argsort(time[mine], kind="stable")]
-        lon0, lat0 = month.districts[person.district].centre
-        k = M_PER_DEG * math.cos(math.radians(lat0))
-        x, y = (lon[mine] - lon0) * k, (lat[mine] - lat0) * M_PER_DEG
-        found = stays(time[mine], x, y, accuracy[mine], POLICY)
-        stops = true_stops(np.array(minutes) - 30, truth[:, i], POLICY.min_s)
-        right, caught = matched(found, stops, POLICY.radius_m)
-        for n, v in enumerate((len(found), right, len(stops), caught)):
-            totals[n] += v
-    return totals[0], totals[1], totals[2], totals[3]
-
-
 def test_the_countys_stays_are_found_with_precision_and_recall_of_at_least_90_percent() -> None:
-    found, right, stops, caught = county_stays(subjects=30, days=3, seed=4)
-    assert stops > 100  # homes, workplaces, errands, towns: something to find
-    assert right / found >= 0.9, (found, right)
-    assert caught / stops >= 0.9, (stops, caught)
+    q = county_quality(subjects=30, days=3, seed=4, policy=POLICY)
+    assert q.stops > 100  # homes, workplaces, errands, towns: something to find
+    assert q.precision >= 0.9, q
+    assert q.recall >= 0.9, q
 
 
 def test_a_drive_a_walk_past_and_a_thrown_fix_make_one_stay_only() -> None:
