@@ -1,10 +1,10 @@
 """Retention: an order's fixes are deleted once the order (with its extensions) has been
 over for the configured age (Art. 29: location data serves the correction work only), and
 with them every other copy of a position of that period: the stays found from them and the
-alerts' coordinates (in the alert and in the bodies of its deliveries). Alerts, their events and the audit trails are
-kept; each purge leaves a row saying what went. Quarantine, raw device input that may hold
-anyone's position, is deleted at the same age, as are protected persons' positions (from
-when they were taken)."""
+alerts' coordinates (in the alert and in the bodies of its deliveries). Alerts, their events
+and the audit trails are kept; each purge leaves a row saying what went. Quarantine, raw
+device input that may hold anyone's position, is deleted at the same age, as are protected
+persons' positions (from when they were taken)."""
 
 from __future__ import annotations
 
