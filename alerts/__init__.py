@@ -1,6 +1,6 @@
 """Rules over fix batches, events and the clock (pure), and the alert lifecycle."""
 
-from alerts import batches, check_ins, notices, places, pursuit, stays
+from alerts import batches, check_ins, nights, notices, places, pursuit, stays
 from alerts.clock import Clock
 from alerts.confirm import Transitions, confirm
 from alerts.delivery import DELIVERED, Channel, DeliveryConfig, DeliveryWorker, Outcome, retry_delay
@@ -60,6 +60,7 @@ __all__ = [
     "http_call",
     "message",
     "next_state",
+    "nights",
     "notices",
     "places",
     "pursuit",

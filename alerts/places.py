@@ -44,6 +44,16 @@ class Night:
     starts_h: float = 23.0
     ends_h: float = 5.0
 
+    def around(self, t: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """The night under way at `t`, else the last one over before it: (start, end)."""
+        length = timedelta(hours=(self.ends_h - self.starts_h) % 24)
+        day = t.astimezone(tz).date() + timedelta(days=1)
+        while True:
+            start = datetime.combine(day, time(0), tz) + timedelta(hours=self.starts_h)
+            if start <= t:
+                return start, start + length
+            day -= timedelta(days=1)
+
     def overlaps(self, start: datetime, end: datetime, tz: ZoneInfo) -> bool:
         """Whether [start, end] overlaps a night (any night it spans; a night of no hours
         none)."""

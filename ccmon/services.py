@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
@@ -20,6 +22,7 @@ from alerts import (
     SmsChannel,
     SmsTemplate,
     WebhookChannel,
+    nights,
     stays,
 )
 from api import AuthConfig, PasswordChecker, create_app, ensure_admin
@@ -163,15 +166,25 @@ def stay_policy(settings: Settings) -> stays.StayPolicy:
 
 
 async def stays_task(pool: AsyncConnectionPool[Any], settings: Settings) -> None:
-    """Every `stays_check_s`, find the stays of the subjects with new fixes."""
+    """Every `stays_check_s`, find the stays of the subjects with new fixes, then judge the
+    night for the subjects with a residence (`night_away`)."""
     policy = stay_policy(settings)
+    tz = ZoneInfo(settings.report_timezone)
     while True:
         try:
             async with pool.connection() as conn:
                 while await stays.refresh(conn, policy=policy, limit=100):
                     pass
+                async with conn.transaction():
+                    await nights.check(
+                        conn,
+                        levels=settings.levels,
+                        tz=tz,
+                        max_gap_s=settings.stay_max_gap_s,
+                        now=time.time(),
+                    )
         except psycopg.Error:
-            log.exception("stays: the store failed; trying again later")
+            log.exception("stays and nights: the store failed; trying again later")
         await asyncio.sleep(settings.stays_check_s)
 
 

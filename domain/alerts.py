@@ -27,6 +27,7 @@ class AlertKind(StrEnum):
     PROTECTED_PERSON_PROXIMITY = "protected_person_proximity"  # near a protected person
     PROHIBITED_CONTACT = "prohibited_contact"  # met a subject the order forbids meeting
     APPROACHING = "approaching"  # heading for an exclusion zone or a protected person
+    NIGHT_AWAY = "night_away"  # away from the residence for much of the night (夜不归宿)
 
 
 class Severity(StrEnum):
@@ -53,6 +54,7 @@ SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.PROTECTED_PERSON_PROXIMITY: Severity.CRITICAL,
     AlertKind.PROHIBITED_CONTACT: Severity.HIGH,
     AlertKind.APPROACHING: Severity.NORMAL,
+    AlertKind.NIGHT_AWAY: Severity.HIGH,
 }
 
 

@@ -11,15 +11,16 @@ from domain.subjects import SupervisionLevel
 @dataclass(frozen=True, slots=True)
 class LevelPolicy:
     """Per level. A device is silent after `*_interval_s + silence_grace_s` without a report;
-        a zone violation is confirmed by `confirm_fixes` consecutive decisive fixes, or by at
-        least two spanning `confirm_s`; phone and wristband are apart when their fixes (at most
-        `pair_window_s` apart in time) are more than `separation_m` apart beyond both accuracies
-        and the way covered between them for `separation_s`. While a pursuit runs (a critical
-        alert of a pursuit kind open, not acknowledged, at most `pursuit_max_s`) the subject's
-        devices report every `pursuit_interval_s`. A low battery not charged within
-        `low_battery_hold_s` is raised. A subject predicted to be inside an exclusion zone within
-        `zone_warn_s` is warned of (0: never). The night runs from `night_starts_h` to
-    `night_ends_h` (hours after midnight, local time)."""
+    a zone violation is confirmed by `confirm_fixes` consecutive decisive fixes, or by at
+    least two spanning `confirm_s`; phone and wristband are apart when their fixes (at most
+    `pair_window_s` apart in time) are more than `separation_m` apart beyond both accuracies
+    and the way covered between them for `separation_s`. While a pursuit runs (a critical
+    alert of a pursuit kind open, not acknowledged, at most `pursuit_max_s`) the subject's
+    devices report every `pursuit_interval_s`. A low battery not charged within
+    `low_battery_hold_s` is raised. A subject predicted to be inside an exclusion zone within
+    `zone_warn_s` is warned of (0: never). The night runs from `night_starts_h` to
+    `night_ends_h` (hours after midnight, local time); away from the residence more than
+    `night_away_h` of it raises `night_away`."""
 
     phone_interval_s: float
     wristband_interval_s: float
@@ -39,6 +40,7 @@ class LevelPolicy:
     # away from the residence is marked on the subject's page.
     night_starts_h: float = 23.0
     night_ends_h: float = 5.0
+    night_away_h: float = 2.0  # away from the residence longer than this of the night
 
 
 # Per supervision level (严管 / 普管 / 宽管); ccmon's settings override all three at once

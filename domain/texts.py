@@ -59,6 +59,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "no longer heading for exclusion zone {zone}",
         "已不再前往禁止进入区域 {zone}",
     ),
+    "night_away_at": (
+        "away from the residence {h:.1f} h of the night, at a place since {since}",
+        "夜间离开居住地 {h:.1f} 小时，{since} 起停留在别处",
+    ),
+    "night_away_moving": (
+        "away from the residence {h:.1f} h of the night, no stay found: last position away",
+        "夜间离开居住地 {h:.1f} 小时，未见停留：离开后的最后位置",
+    ),
     "contact_near": (
         "within {r:.0f} m of subject {other}, whom the order forbids meeting",
         "与禁止接触的矫正对象 {other} 相距不足 {r:.0f} 米",

@@ -128,7 +128,7 @@ async def test_a_new_subject_is_monitored_from_the_page_to_its_first_alert(
         "buffer": json.dumps(outline).encode(),
     }
     await page.set_input_files(f"{zone} input[name=file]", files=[geojson])
-    await expect(page.locator("#subject-body tr", has_text=district.name)).to_contain_text(
+    await expect(page.locator("#zones-table tr", has_text=district.name)).to_contain_text(
         "must stay inside"
     )
 

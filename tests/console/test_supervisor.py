@@ -86,7 +86,7 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
     await page.click(f"{zone} button.polygon")
     for x, y in ((550, 200), (850, 220), (820, 520), (560, 480), (550, 200)):
         await page.mouse.click(*at(x, y))
-    await expect(page.locator("#subject-body tr", has_text="home")).to_contain_text(
+    await expect(page.locator("#zones-table tr", has_text="home")).to_contain_text(
         "must stay inside"
     )
     await page.fill(f"{zone} input[name=name]", "bow tie")
@@ -103,7 +103,7 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
     await page.click(f"{zone} button.circle")
     await page.mouse.click(*at(700, 350))
     await page.mouse.click(*at(760, 350))
-    curfew = page.locator("#subject-body tr", has_text="curfew")
+    curfew = page.locator("#zones-table tr", has_text="curfew")
     await expect(curfew).to_contain_text("22:00")
     # A corridor along a drawn route (the way to work), 200 m wide, at all times.
     await page.fill(f"{zone} input[name=name]", "way to work")
@@ -111,7 +111,7 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
     await page.click(f"{zone} button.corridor")
     for x, y in ((580, 300), (700, 420), (800, 330), (800, 330)):  # the last vertex again ends it
         await page.mouse.click(*at(x, y))
-    await expect(page.locator("#subject-body tr", has_text="way to work")).to_contain_text(
+    await expect(page.locator("#zones-table tr", has_text="way to work")).to_contain_text(
         "must stay inside"
     )
 
@@ -126,8 +126,8 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
     await hours.locator("button[type=submit]").click()
     await expect(curfew).to_contain_text("23:00-06:00")
     page.once("dialog", lambda dialog: dialog.accept())
-    await page.locator("#subject-body tr", has_text="way to work").locator("button.end").click()
-    await expect(page.locator("#subject-body tr", has_text="way to work")).to_have_count(0)
+    await page.locator("#zones-table tr", has_text="way to work").locator("button.end").click()
+    await expect(page.locator("#zones-table tr", has_text="way to work")).to_have_count(0)
 
     # A file that is not GeoJSON is refused before anything is sent.
     await page.fill(f"{zone} input[name=name]", "district")
@@ -143,7 +143,7 @@ async def test_a_supervisor_takes_a_subject_from_nothing_to_monitored(
         assigned = await store.assignments.list_assignments(conn, subject_id=new.id)
         (home,) = [a for a in assigned if a.zone_name == "home"]
         before = await _ring(conn, home.zone_id)
-    await page.locator("#subject-body tr", has_text="home").locator("button.edit-shape").click()
+    await page.locator("#zones-table tr", has_text="home").locator("button.edit-shape").click()
     corners = page.locator(".leaflet-marker-pane .marker-icon:not(.marker-icon-middle)")
     await expect(corners).to_have_count(4)
     cx, cy = await _settled(page, corners.first)  # the map flies to the shape first

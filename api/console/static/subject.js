@@ -105,7 +105,7 @@ function zonesTable(assignments) {
     }
     return row;
   });
-  return el("div", {}, el("table", {}, ...rows), error);
+  return el("div", {}, el("table", { id: "zones-table" }, ...rows), error);
 }
 
 // Who carried which device when (devices unbound since included).
