@@ -108,25 +108,35 @@ def _without(
     return np.array(out_b, np.float64), np.array(out_e, np.float64)
 
 
-def _outside(
-    residents: Sequence[store.nights.Resident], fixes: store.nights.NightFixes
-) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    """Each fix outside its subject's residence beyond its accuracy (the pipeline's zone
-    index, each residence an inclusion zone of its subject)."""
+def residence_index(residents: Sequence[store.nights.Resident]) -> ZoneIndex:
+    """The residences as the pipeline's zone index has them: each an inclusion zone of its
+    subject (judged only here, never by the zone rule)."""
     zones = {r.zone_id: Zone(r.zone_id, "residence", r.geometry) for r in residents}
-    index = ZoneIndex.build(
+    return ZoneIndex.build(
         zones.values(),
         [
             Assignment(i + 1, r.subject_id, r.zone_id, ZoneRole.INCLUSION)
             for i, r in enumerate(residents)
         ],
     )
-    ev = index.evaluate(
-        FixBatch.measured(fixes.subject, fixes.time, fixes.lon, fixes.lat, fixes.accuracy)
-    )
-    out = np.zeros(fixes.subject.shape[0], np.bool_)
+
+
+def outside(index: ZoneIndex, fixes: FixBatch) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Each fix outside its subject's residence beyond its accuracy (False for a subject
+    without one)."""
+    ev = index.evaluate(fixes)
+    out = np.zeros(len(fixes), np.bool_)
     out[ev.fix[ev.status == int(ZoneStatus.OUTSIDE)]] = True
     return out
+
+
+def _outside(
+    residents: Sequence[store.nights.Resident], fixes: store.nights.NightFixes
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    return outside(
+        residence_index(residents),
+        FixBatch.measured(fixes.subject, fixes.time, fixes.lon, fixes.lat, fixes.accuracy),
+    )
 
 
 async def check(

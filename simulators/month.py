@@ -27,7 +27,8 @@ out of the district, entering the exclusion zone, breaking the curfew (strict: a
 22:00-06:00), leaving the phone at home (strict: phone and band apart), cutting the strap
 (strict), a dead phone (it stops reporting for four hours, without a word), a flat battery
 (the phone says `low_battery`, an hour later `power_off`, and is off for four hours), a late
-return from an approved leave (home 30-90 minutes after it ended).
+return from an approved leave (home 30-90 minutes after it ended), a night out (at a friend's
+600 m away, indoors, from about 23:00 until 04:00: a night away once away two hours).
 
 Leaves: besides the late returns, 5% of subjects take an approved day trip (a leave 08:00-20:00)
 to a town 8 km past their district's edge and are home 30-90 minutes before it ends; the
@@ -91,13 +92,17 @@ class Plant(StrEnum):
     # co-defendant at their home (both are alerted: the partner's plant moves nobody)
     APPROACH_VICTIM = "approach_victim"
     MEET_CODEFENDANT = "meet_codefendant"
+    # a night spent away from home (夜不归宿): at a friend's from about 23:00 until 04:00
+    NIGHT_OUT = "night_out"
 
 
 PAIRED = frozenset({Plant.APPROACH_VICTIM, Plant.MEET_CODEFENDANT})  # only where an order is
 STRICT_ONLY = frozenset({Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME, Plant.CUT_STRAP})
 # The local hour a plant starts (within the hour after), from home: the evening, but a curfew
 # break is inside the curfew and the phone is left as the band walks away before it.
-_PLANT_HOUR = {Plant.BREAK_CURFEW: 23.0, Plant.PHONE_LEFT_HOME: 21.0}
+_PLANT_HOUR = {Plant.BREAK_CURFEW: 23.0, Plant.PHONE_LEFT_HOME: 21.0, Plant.NIGHT_OUT: 23.0}
+NIGHT_OUT_S = 5 * 3600.0  # how long a night out lasts
+NIGHT_AWAY_S = 2 * 3600.0  # away this long is a night away (the levels' default)
 AWAY_M = 600.0  # how far from home a curfew breaker (or a band without its phone) walks,
 # toward the district's centre (east, from a home by the edge, left the district once)
 LOW_BATTERY_S = 3600.0  # from the phone's low_battery to its power_off
@@ -285,10 +290,13 @@ class Month:
             kinds = [
                 k
                 for k in Plant
-                if k not in PAIRED and (p.level is SupervisionLevel.STRICT or k not in STRICT_ONLY)
+                if k not in PAIRED
+                and (p.level is SupervisionLevel.STRICT or k not in STRICT_ONLY)
+                and (k is not Plant.NIGHT_OUT or self.days >= 3)
             ]
             kind = Plant(self.rng.choice([k.value for k in kinds]))
-            day = int(self.rng.integers(1, self.days))
+            # a night out ends the next morning: not on the month's last day
+            day = int(self.rng.integers(1, self.days - (kind is Plant.NIGHT_OUT)))
             if kind is Plant.LATE_RETURN:
                 trip = self._trip(p, day, late=True)
                 plants.append(Planted(p.id, kind, trip.starts, trip.ends, trip.home_at(p.home)))
@@ -403,9 +411,11 @@ class Month:
         if kind is Plant.ENTER_EXCLUSION:
             d = math.hypot(p.school[0] - hx, p.school[1] - hy) - SCHOOL_RADIUS_M
             return Planted(p.id, kind, starts, starts + d / TOWN_M_PER_S, starts + 2 * 3600)
-        if kind in (Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME):
-            truth = starts + HOME_RADIUS_M / WALK_M_PER_S
-            return Planted(p.id, kind, starts, truth, starts + 2 * 3600)
+        if kind in (Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME, Plant.NIGHT_OUT):
+            left = starts + HOME_RADIUS_M / WALK_M_PER_S
+            night = kind is Plant.NIGHT_OUT  # a night away once away for the limit
+            truth, lasts = (left + NIGHT_AWAY_S, NIGHT_OUT_S) if night else (left, 2 * 3600.0)
+            return Planted(p.id, kind, starts, truth, starts + lasts)
         if kind is Plant.PHONE_DIES:
             return Planted(p.id, kind, starts, starts, starts + OFF_S)
         if kind is Plant.BATTERY_DIES:
@@ -525,7 +535,7 @@ class Month:
             target, speed = np.array(self._out[person.id]), TOWN_M_PER_S
         elif plant.kind is Plant.ENTER_EXCLUSION:
             target, speed = self._school[i], TOWN_M_PER_S
-        elif plant.kind in (Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME):
+        elif plant.kind in (Plant.BREAK_CURFEW, Plant.PHONE_LEFT_HOME, Plant.NIGHT_OUT):
             inward = -home / max(float(np.hypot(*home)), 1.0)
             target, speed = home + inward * AWAY_M, WALK_M_PER_S
         elif plant.kind in PAIRED and person.id in self._meets:  # the one who goes
@@ -537,7 +547,7 @@ class Month:
         length = float(np.hypot(*(target - home)))
         share = min(1.0, since * speed / length)
         pos[i] = home + (target - home) * share
-        indoors[i] = False
+        indoors[i] = plant.kind is Plant.NIGHT_OUT and share == 1.0  # at the friend's
         return (float(home[0]), float(home[1])) if plant.kind is Plant.PHONE_LEFT_HOME else None
 
     def _travelled(

@@ -20,16 +20,21 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from alerts import Memory, Registry, RuleBook
+import store
+from alerts import Memory, Registry, RuleBook, nights
+from alerts.places import Night
+from alerts.stays import StayPolicy
 from ccmon.bench.common import print_table
 from domain import (
     AlertKind,
     Assignment,
     Device,
     DeviceKind,
+    Finding,
     Leave,
     LeaveState,
     MonitoringOrder,
@@ -62,7 +67,7 @@ from simulators.month import (
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
-    from domain import Finding, LevelPolicy
+    from domain import FixBatch, LevelPolicy
     from simulators.month import Step
 
 # What each planted violation must raise (the first of these catches it: a dead phone is the
@@ -80,6 +85,7 @@ EXPECTED: dict[Plant, frozenset[AlertKind]] = {
     Plant.LATE_RETURN: frozenset({AlertKind.LEAVE_OVERDUE}),
     Plant.APPROACH_VICTIM: frozenset({AlertKind.PROTECTED_PERSON_PROXIMITY}),
     Plant.MEET_CODEFENDANT: frozenset({AlertKind.PROHIBITED_CONTACT}),
+    Plant.NIGHT_OUT: frozenset({AlertKind.NIGHT_AWAY}),
 }
 ALSO: dict[Plant, frozenset[AlertKind]] = {
     Plant.PHONE_DIES: _SILENT,
@@ -88,9 +94,12 @@ ALSO: dict[Plant, frozenset[AlertKind]] = {
     Plant.WALK_OUT: frozenset({AlertKind.CURFEW}),
     # warned of on the way (see `warnings`)
     Plant.ENTER_EXCLUSION: frozenset({AlertKind.CURFEW, AlertKind.APPROACHING}),
-    Plant.PHONE_LEFT_HOME: frozenset({AlertKind.CURFEW}),
     Plant.APPROACH_VICTIM: frozenset({AlertKind.CURFEW, AlertKind.APPROACHING}),
-    Plant.MEET_CODEFENDANT: frozenset({AlertKind.CURFEW}),
+    Plant.MEET_CODEFENDANT: frozenset({AlertKind.CURFEW, AlertKind.NIGHT_AWAY}),
+    # out at night: breaking a curfew is a night away too, if it lasts
+    Plant.BREAK_CURFEW: frozenset({AlertKind.NIGHT_AWAY}),
+    Plant.PHONE_LEFT_HOME: frozenset({AlertKind.CURFEW, AlertKind.NIGHT_AWAY}),
+    Plant.NIGHT_OUT: frozenset({AlertKind.CURFEW}),  # the strict have a curfew too
 }
 EARLY_S = 600.0  # an alert this long before the true start still matches (accuracy)
 LATE_S = 1800.0  # ... and this long after the subject is back
@@ -419,10 +428,70 @@ def _messages(step: Step, protected: Step, received: float) -> list[Message]:
     return fixes + events
 
 
+class NightWatch:
+    """The nights-away rule as `ccmon serve` runs it (alerts/nights.py, every minute): each
+    subject's residence a circle of HOME_RADIUS_M about their home, their fixes of the last
+    day with whether each lies outside it, judged each minute for those with a fix outside
+    since the night began; their day trips (approved leaves) excused."""
+
+    def __init__(self, month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> None:
+        self.policy = policy
+        self.index = nights.residence_index(
+            [
+                store.nights.Resident(
+                    p.id, p.level, _RESIDENCE + p.id, _circle(month, p, p.home, HOME_RADIUS_M)
+                )
+                for p in month.people
+            ]
+        )
+        self.level = {p.id: p.level for p in month.people}
+        self.leaves = {t.subject: [(t.starts, t.ends)] for t in month.trips.values()}
+        self.fixes: dict[int, list[tuple[float, bool]]] = {}
+        self.last_outside: dict[int, float] = {}
+        self.done: set[tuple[int, float]] = set()  # (subject, night) raised
+
+    def add(self, batch: FixBatch) -> None:
+        away = nights.outside(self.index, batch)
+        for s, t, o in zip(batch.subject.tolist(), batch.time.tolist(), away.tolist(), strict=True):
+            self.fixes.setdefault(s, []).append((t, o))
+            if o:
+                self.last_outside[s] = max(t, self.last_outside.get(s, t))
+
+    def findings(self, now: float) -> list[Finding]:
+        out = []
+        for s, last in list(self.last_outside.items()):
+            policy = self.policy[self.level[s]]
+            night = Night(policy.night_starts_h, policy.night_ends_h)
+            n0, n1 = (d.timestamp() for d in night.around(_when(now), _SHANGHAI))
+            if last < n0 - STAY_GAP_S or (s, n0) in self.done:
+                continue
+            mine = sorted(f for f in self.fixes[s] if f[0] >= n0 - STAY_GAP_S)
+            self.fixes[s] = [f for f in self.fixes[s] if f[0] >= now - DAY_S]
+            judged = nights.away(
+                np.array([t for t, _ in mine]),
+                np.array([o for _, o in mine], np.bool_),
+                start=n0,
+                until=min(now, n1),
+                max_gap_s=STAY_GAP_S,
+                limit_s=policy.night_away_h * 3600.0,
+                excused=self.leaves.get(s, ()),
+            )
+            if judged.crossed_at is not None:
+                self.done.add((s, n0))
+                out.append(Finding(AlertKind.NIGHT_AWAY, s, judged.crossed_at, "night away"))
+        return out
+
+
+_RESIDENCE = 2 * 10**7  # + subject: their residence's zone
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+STAY_GAP_S = StayPolicy().max_gap_s
+
+
 def live_month(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> list[Raised]:
     """Every minute of the month through ingest's decoding and the rules; the alerts they
     open."""
     rules, by_code = county(month, policy), devices(month)
+    watch = NightWatch(month, policy)
     ledger = Ledger()
     for t in month.steps():
         messages = _messages(month.at(t), month.protected_at(t), t)
@@ -435,6 +504,8 @@ def live_month(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> 
             verdict = rules.judge(batch, rules.registry.index.evaluate(batch), got.protected)
             ledger.record(verdict.findings, t)
             rules.apply(verdict, versions={})
+            watch.add(batch)
+        ledger.record(watch.findings(t), t)
         if events:
             heard = rules.hear(events)
             ledger.record(heard.findings, t)

@@ -42,7 +42,7 @@ def test_a_plant_nothing_raised_is_missed_and_an_alert_no_plant_explains_is_fals
 
 
 def test_the_control_group_is_caught_every_time_and_never_falsely() -> None:
-    month = Month(subjects=40, days=3, start=START, seed=6, plant_share=1.0, control_share=1.0)
+    month = Month(subjects=40, days=3, start=START, seed=3, plant_share=1.0, control_share=1.0)
     assert {p.kind for p in month.plants} == set(Plant)  # every kind planted
     accounts = account(month.plants, live_month(month, DEFAULT_LEVELS))
     assert accounts.false == []
