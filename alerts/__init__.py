@@ -22,6 +22,7 @@ from alerts.rulebook import Memory, Registry, RuleBook, Verdict
 from alerts.separation import separation_findings, warm_up
 from alerts.silence import Silence, Watched, silence_findings
 from alerts.sms import SmsChannel, SmsTemplate, message
+from alerts.suspect import SuspectPolicy
 from alerts.webhooks import WebhookChannel, http_call, signature
 from alerts.zones import zone_findings
 
@@ -47,6 +48,7 @@ __all__ = [
     "Silence",
     "SmsChannel",
     "SmsTemplate",
+    "SuspectPolicy",
     "Transitions",
     "Verdict",
     "Watched",

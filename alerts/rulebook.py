@@ -22,7 +22,10 @@ from alerts.policy import Policies
 from alerts.proximity import Pairs, ProximityState, proximity_findings
 from alerts.separation import separation_findings
 from alerts.silence import Silence, Watched, silence_findings
-from alerts.tracks import COLUMNS, no_tracks
+from alerts.suspect import COLUMNS as CHECK_COLUMNS
+from alerts.suspect import SuspectPolicy, no_checks, suspect_findings
+from alerts.tracks import COLUMNS as TRACK_COLUMNS
+from alerts.tracks import no_tracks
 from alerts.windows import curfew_start_findings, leave_end_findings
 from alerts.zones import zone_findings
 from domain import (
@@ -87,6 +90,7 @@ class Registry:
     wristbands: Ids  # device ids
     watched: Watched
     pairs: Pairs  # the prohibitions watched
+    partner: dict[int, int]  # a paired subject's phone -> wristband, and back
 
     @classmethod
     def build(
@@ -122,7 +126,20 @@ class Registry:
                 wristband=np.array([d.kind is DeviceKind.WRISTBAND for d in bound], np.bool_),
             ),
             pairs=Pairs.build(prohibitions),
+            partner=_partners(bound),
         )
+
+
+def _partners(bound: list[Device]) -> dict[int, int]:
+    """Each device of a subject with one phone and one wristband -> the other."""
+    of: dict[int, list[Device]] = {}
+    for d in bound:
+        of.setdefault(d.subject_id or 0, []).append(d)
+    partner = {}
+    for devices in of.values():
+        if len(devices) == 2 and devices[0].kind is not devices[1].kind:
+            partner[devices[0].id], partner[devices[1].id] = devices[1].id, devices[0].id
+    return partner
 
 
 @dataclass(slots=True)
@@ -138,6 +155,7 @@ class Memory:
     proximity: ProximityState = field(default_factory=ProximityState)
     heading: RunStates = field(default_factory=RunStates.none)  # exclusion zone's warning
     tracks: Positions = field(default_factory=no_tracks)  # party -> newest fix and motion
+    checks: Positions = field(default_factory=no_checks)  # device -> alerts.suspect's check
     silence: Silence = field(default_factory=Silence)
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> see Silence
     said_off: dict[int, float] = field(default_factory=dict)  # device -> its power_off, if last
@@ -174,15 +192,20 @@ class Memory:
         self.heading = self.heading.updated(
             await store.rule_state.load_heading_state(conn, subjects)
         )
-        self.tracks = self.tracks.newer(_tracks(await store.rule_state.load_tracks(conn, subjects)))
+        self.tracks = self.tracks.newer(
+            _rows(await store.rule_state.load_tracks(conn, subjects), TRACK_COLUMNS)
+        )
+        self.checks = self.checks.newer(
+            _rows(await store.rule_state.load_checks(conn, subjects), CHECK_COLUMNS)
+        )
         for subject in list(self.overdue) if subjects is None else subjects:
             self.overdue.pop(subject, None)
         self.overdue.update(await store.alerts.live_overdue(conn, subjects))
 
 
-def _tracks(stored: Mapping[int, list[float]]) -> Positions:
+def _rows(stored: Mapping[int, list[float]], width: int) -> Positions:
     keys = sorted(stored)
-    rows = np.array([stored[k] for k in keys], dtype=np.float64).reshape(len(keys), COLUMNS)
+    rows = np.array([stored[k] for k in keys], dtype=np.float64).reshape(len(keys), width)
     return Positions(np.array(keys, dtype=np.int64), rows)
 
 
@@ -201,6 +224,7 @@ class Verdict:
     proximity: ProximityState = field(default_factory=ProximityState)
     heading: RunStates = field(default_factory=RunStates.none)
     tracks: Positions = field(default_factory=no_tracks)
+    checks: Positions = field(default_factory=no_checks)
     silence: Silence | None = None
     resumed: dict[int, float] = field(default_factory=dict)  # quiet device -> earliest report
     said_off: dict[int, float] = field(default_factory=dict)
@@ -218,6 +242,7 @@ class Verdict:
         await store.rule_state.save_proximity_state(conn, p.runs, p.approach)
         await store.rule_state.save_heading_state(conn, self.heading)
         await store.rule_state.save_tracks(conn, self.tracks)
+        await store.rule_state.save_checks(conn, self.checks)
         reminders = [
             f
             for order, ends, f in self.reminders
@@ -227,8 +252,16 @@ class Verdict:
 
 
 class RuleBook:
-    def __init__(self, registry: Registry, memory: Memory, *, watching_since: float) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        memory: Memory,
+        *,
+        watching_since: float,
+        suspect: SuspectPolicy | None = None,
+    ) -> None:
         self.registry = registry
+        self._suspect = SuspectPolicy() if suspect is None else suspect
         self._memory = memory
         self._watching_since = watching_since
         self._ticked_at = watching_since
@@ -274,8 +307,9 @@ class RuleBook:
         return set(owners.tolist()) | set(verdict.overdue) | set(verdict.separation)
 
     def judge(self, batch: FixBatch, ev: Evaluation, protected: FixBatch | None = None) -> Verdict:
-        """Zone, early warning, separation and proximity rules over a batch of current fixes
-        of subjects and of protected persons' phones (`protected`, by protected person)."""
+        """Zone, early warning, separation, proximity and faked-location rules over a batch
+        of current fixes of subjects and of protected persons' phones (`protected`, by
+        protected person)."""
         reg, mem = self.registry, self._memory
         zone, zone_state = zone_findings(
             batch, ev, mem.zones, policies=reg.policies, curfews=reg.curfews
@@ -303,13 +337,17 @@ class RuleBook:
                 policies=reg.policies,
             )
             tracks = tracks.newer(paired)
+        faked, checks = suspect_findings(
+            batch, mem.checks, partner=reg.partner, policy=self._suspect
+        )
         return Verdict(
-            findings=zone + apart + back + toward + near,
+            findings=zone + apart + back + toward + near + faked,
             zones=zone_state,
             separation=separation_state,
             proximity=proximity,
             heading=heading_state,
             tracks=tracks,
+            checks=checks,
             last_seen=Times.newest(batch.device, batch.time),
             resumed=self._resumed(batch.device, batch.time),
             last_fix=Positions.newest(
@@ -430,6 +468,7 @@ class RuleBook:
         mem.proximity = mem.proximity.updated(verdict.proximity)
         mem.heading = mem.heading.updated(verdict.heading)
         mem.tracks = mem.tracks.newer(verdict.tracks)
+        mem.checks = mem.checks.newer(verdict.checks)
         self._remember_words(verdict)
         for device, t in verdict.resumed.items():
             mem.resumed[device] = min(mem.resumed.get(device, t), t)

@@ -21,6 +21,7 @@ from alerts import (
     Destinations,
     SmsChannel,
     SmsTemplate,
+    SuspectPolicy,
     WebhookChannel,
     nights,
     stays,
@@ -87,6 +88,16 @@ def pipeline_config(settings: Settings) -> PipelineConfig:
         refresh_s=settings.registry_refresh_s,
         escalate_after_s=settings.escalate_after_s,
         backlog_max_s=settings.backlog_max_s,
+        suspect=SuspectPolicy(
+            max_speed_mps=settings.suspect_max_speed_mps,
+            confirm_s=settings.suspect_confirm_s,
+            max_accuracy_m=settings.suspect_max_accuracy_m,
+            clock_drift_s=settings.suspect_clock_drift_s,
+            perfect_s=settings.suspect_perfect_s,
+            still_s=settings.suspect_still_s,
+            still_m=settings.suspect_still_m,
+            apart_m=settings.suspect_apart_m,
+        ),
     )
 
 

@@ -142,6 +142,35 @@ class Settings(BaseSettings):
         default=3600.0, gt=0, description="a silence this long ends a stay at the fix before"
     )
 
+    suspect_max_speed_mps: float = Field(
+        default=120.0, gt=0, description="faster between two fixes (accuracies allowed) is a jump"
+    )
+    suspect_confirm_s: float = Field(
+        default=300.0, gt=0, description="a jump counts once the new place held this long"
+    )
+    suspect_max_accuracy_m: float = Field(
+        default=200.0, gt=0, description="poorer fixes prove no jump and no stillness"
+    )
+    suspect_clock_drift_s: float = Field(
+        default=300.0, gt=0, description="a later-numbered fix timed further back: clock set back"
+    )
+    suspect_perfect_s: float = Field(
+        default=7200.0,
+        gt=0,
+        description="GNSS fixes with the very same coordinates, or accuracy, this long: faked",
+    )
+    suspect_still_s: float = Field(
+        default=1800.0,
+        gt=0,
+        description="one device claiming GNSS still this long while the other went away",
+    )
+    suspect_still_m: float = Field(
+        default=30.0, gt=0, description="still: within this (beyond accuracies) of one place"
+    )
+    suspect_apart_m: float = Field(
+        default=500.0, gt=0, description="away: the other device this far beyond accuracies"
+    )
+
     webhook_timeout_s: float = Field(default=5.0, gt=0, description="per delivery attempt")
     webhook_allowed_networks: list[str] = Field(
         default_factory=list,

@@ -28,6 +28,7 @@ class AlertKind(StrEnum):
     PROHIBITED_CONTACT = "prohibited_contact"  # met a subject the order forbids meeting
     APPROACHING = "approaching"  # heading for an exclusion zone or a protected person
     NIGHT_AWAY = "night_away"  # away from the residence for much of the night (夜不归宿)
+    SUSPECT_LOCATION = "suspect_location"  # the fixes look faked, or the phone handed on (虚拟定位)
 
 
 class Severity(StrEnum):
@@ -55,6 +56,7 @@ SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.PROHIBITED_CONTACT: Severity.HIGH,
     AlertKind.APPROACHING: Severity.NORMAL,
     AlertKind.NIGHT_AWAY: Severity.HIGH,
+    AlertKind.SUSPECT_LOCATION: Severity.HIGH,
 }
 
 

@@ -36,7 +36,8 @@ class ZoneStatus(IntEnum):
 class FixBatch:
     """Validated fixes in WGS-84, metres and UTC epoch seconds, one row per fix.
 
-    `battery` and `seq` hold -1 where the device did not report them.
+    `battery` and `seq` hold -1 where the device did not report them; `mock`: the device
+    said the position came from a mock location provider.
     """
 
     subject: Ids
@@ -49,6 +50,7 @@ class FixBatch:
     battery: NDArray[np.int16]
     seq: Ids
     received: EpochSeconds
+    mock: NDArray[np.bool_]
 
     @classmethod
     def measured(
@@ -76,6 +78,7 @@ class FixBatch:
             battery=np.full(n, -1, np.int16),
             seq=np.full(n, -1, np.int64),
             received=time,
+            mock=np.zeros(n, np.bool_),
         )
 
     def __len__(self) -> int:
@@ -94,4 +97,5 @@ class FixBatch:
             battery=self.battery[rows],
             seq=self.seq[rows],
             received=self.received[rows],
+            mock=self.mock[rows],
         )

@@ -30,6 +30,7 @@ KIND_NAMES: dict[AlertKind, tuple[str, str]] = {
     AlertKind.PROTECTED_PERSON_PROXIMITY: ("Near a protected person", "接近受保护人"),
     AlertKind.PROHIBITED_CONTACT: ("Prohibited contact", "违反禁止令接触"),
     AlertKind.NIGHT_AWAY: ("Night away", "夜不归宿"),
+    AlertKind.SUSPECT_LOCATION: ("Suspect location", "疑似虚拟定位"),
     AlertKind.APPROACHING: (
         "Heading for a forbidden place or person",
         "正在接近禁止接近的地点或人",

@@ -67,6 +67,32 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "away from the residence {h:.1f} h of the night, no stay found: last position away",
         "夜间离开居住地 {h:.1f} 小时，未见停留：离开后的最后位置",
     ),
+    "suspect_jump": (
+        "jumped {km:.1f} km at {kmh:.0f} km/h and stayed there: faked, or another device",
+        "位置以 {kmh:.0f} 公里/小时跳变 {km:.1f} 公里并停留：疑似虚拟定位或换用设备",
+    ),
+    "suspect_backwards": (
+        "device clock went back {min:.0f} min (fix no. {seq:.0f}): set back, or a day replayed",
+        "设备时间倒退 {min:.0f} 分钟（第 {seq:.0f} 个定位）：疑似调整时间或回放轨迹",
+    ),
+    "suspect_frozen": (
+        "the very same GNSS coordinates for {h:.1f} h ({n:.0f} fixes): no real receiver does that",
+        "{h:.1f} 小时内卫星定位坐标完全不变（{n:.0f} 个定位）：疑似虚拟定位",
+    ),
+    "suspect_steady": (
+        "the very same GNSS accuracy for {h:.1f} h ({n:.0f} fixes): no real receiver does that",
+        "{h:.1f} 小时内卫星定位精度完全不变（{n:.0f} 个定位）：疑似虚拟定位",
+    ),
+    "suspect_mock": (
+        "the device says this position comes from a mock location app",
+        "设备报告该位置来自模拟定位应用",
+    ),
+    "suspect_still": (
+        "claimed GNSS fixes still at one place for {min:.0f} min"
+        " while the subject's other device went {km:.1f} km away",
+        "该设备 {min:.0f} 分钟内卫星定位静止不动，而另一设备已离开 {km:.1f} 公里："
+        "疑似虚拟定位或设备交由他人",
+    ),
     "contact_near": (
         "within {r:.0f} m of subject {other}, whom the order forbids meeting",
         "与禁止接触的矫正对象 {other} 相距不足 {r:.0f} 米",

@@ -36,4 +36,5 @@ def to_batch(fixes: Sequence[DecodedFix]) -> FixBatch:
         battery=col("battery", np.int16),
         seq=col("seq", np.int64),
         received=col("received", np.float64),
+        mock=col("mock", np.bool_),
     )

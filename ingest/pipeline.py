@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 
 import store
-from alerts import Clock, Memory, Registry, RuleBook, batches
+from alerts import Clock, Memory, Registry, RuleBook, SuspectPolicy, batches
 from domain import (
     AlertAction,
     AlertChange,
@@ -58,6 +58,7 @@ class PipelineConfig:
     escalate_after_s: float
     actor: str = "ccmon-ingest"
     backlog_max_s: float = 300.0
+    suspect: SuspectPolicy = field(default_factory=SuspectPolicy)
 
 
 @dataclass(slots=True)
@@ -195,7 +196,9 @@ class Pipeline:
             prohibitions=prohibitions,
         )
         if memory is not None:
-            self._rules = RuleBook(registry, memory, watching_since=time.time())
+            self._rules = RuleBook(
+                registry, memory, watching_since=time.time(), suspect=self._config.suspect
+            )
         else:
             self._rulebook.registry = registry
         self._devices = {d.code: d for d in devices}

@@ -41,6 +41,7 @@ class FixV1(msgspec.Struct, frozen=True):
     battery: int | None = None
     seq: int | None = None
     crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    mock: bool = False  # Android's Location.isMock(): the position came from a mock provider
 
 
 # A message is one fix object, or an array of them (a device uploading what it buffered);
@@ -79,6 +80,7 @@ class DecodedFix:
     seq: int
     received: float
     crs: Crs  # of lon / lat; the batch converts to WGS-84 in one vectorised step
+    mock: bool = False
 
 
 def device_code(topic: str) -> str:
@@ -261,6 +263,7 @@ def _decoded(fix: FixV1, device: tuple[int, int], *, received: float, limits: Li
         seq=-1 if fix.seq is None else fix.seq,
         received=received,
         crs=Crs(fix.crs),
+        mock=fix.mock,
     )
 
 

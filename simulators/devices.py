@@ -10,7 +10,7 @@ import json
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import aiomqtt
@@ -18,8 +18,14 @@ import aiomqtt
 from domain import DeviceKind, SupervisionLevel
 from domain.crs import Crs, gcj02_to_bd09, wgs84_to_gcj02
 from simulators.city import City, SimDevice
-from simulators.movement import observed, phone_whereabouts, protected_whereabouts, whereabouts
-from simulators.scenarios import Kind
+from simulators.movement import (
+    Reading,
+    observed,
+    phone_whereabouts,
+    protected_whereabouts,
+    whereabouts,
+)
+from simulators.scenarios import CLOCK_BACK_S, Kind
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -93,6 +99,7 @@ def fix_payload(
     seq: int,
     crs: Crs = Crs.WGS84,
     source: str = "gnss",
+    mock: bool = False,
 ) -> bytes:
     """A native v1 fix, exactly as documented in the README; `lon`, `lat` are WGS-84 and are
     sent in `crs`, as a phone with a Chinese map SDK sends GCJ-02."""
@@ -113,6 +120,8 @@ def fix_payload(
     }
     if crs is not Crs.WGS84:
         body["crs"] = crs.value
+    if mock:
+        body["mock"] = True
     return json.dumps(body).encode()
 
 
@@ -145,16 +154,24 @@ def device_fix(
     when: datetime,
     seq: int,
     rng: random.Random,
+    time_scale: float = 1.0,
 ) -> bytes | None:
     """One fix of a device `t` simulation seconds into the run (None: no fix this time):
     phones in GCJ-02 (as their map SDK reports) from GNSS, Wi-Fi or the cell; wristbands
-    GNSS only, in WGS-84."""
+    GNSS only, in WGS-84. A phone faking its location does as its scenario says."""
     subject = city.subjects[index]
     phone = device.kind is DeviceKind.PHONE
     place = (phone_whereabouts if phone else whereabouts)(city, subject, index, t)
     r = observed(rng, place.position, inside_building=place.indoors, gnss_only=not phone)
+    scenario = subject.scenario
+    faking = phone and scenario is not None and t >= scenario.after_s
+    kind = scenario.kind if faking and scenario is not None else None
+    if kind is Kind.STILL_PHONE:  # the very same GNSS position, fix after fix
+        r = Reading(*subject.home, accuracy=5.0, source="gnss")
     if r is None:
         return None
+    if kind is Kind.CLOCK_BACK:
+        when -= timedelta(seconds=CLOCK_BACK_S / time_scale)
     return fix_payload(
         when=when,
         lon=r.lon,
@@ -164,6 +181,7 @@ def device_fix(
         seq=seq,
         crs=Crs.GCJ02 if phone else Crs.WGS84,
         source=r.source,
+        mock=kind is Kind.MOCK_APP,
     )
 
 
@@ -255,6 +273,7 @@ class _Device:
             when=datetime.now(UTC),
             seq=self.seq,
             rng=self.rng,
+            time_scale=self.time_scale,
         )
         if fix is None:
             return None
@@ -382,7 +401,14 @@ async def _report(d: _Device, *, until: float, outage: Outage | None) -> None:
         if not await _scenario_step(d, t):
             return
         fix = device_fix(
-            d.city, d.index, d.device, t=t, when=datetime.now(UTC), seq=d.seq, rng=d.rng
+            d.city,
+            d.index,
+            d.device,
+            t=t,
+            when=datetime.now(UTC),
+            seq=d.seq,
+            rng=d.rng,
+            time_scale=d.time_scale,
         )
         offline = outage is not None and outage.start_s <= t / d.time_scale < outage.end_s
         if fix is None:  # a band indoors: alive, and says so while it has a network

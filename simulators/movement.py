@@ -161,6 +161,7 @@ _SCENARIO_MOVES: dict[Kind, Callable[[City, SimSubject, float], Place]] = {
     Kind.LATE_RETURN: _late_return,
     Kind.BREAK_CURFEW: _away_from_home(_CURFEW_AWAY_M, 0.0),
     Kind.PHONE_LEFT_HOME: _away_from_home(0.0, -_PHONE_LEFT_M),
+    Kind.STILL_PHONE: _away_from_home(0.0, -_PHONE_LEFT_M),
     Kind.APPROACH_VICTIM: _approach_victim,
     Kind.MEET_CODEFENDANT: _meet_codefendant,
 }
@@ -179,10 +180,15 @@ def whereabouts(city: City, subject: SimSubject, index: int, t: float) -> Place:
 
 
 def phone_whereabouts(city: City, subject: SimSubject, index: int, t: float) -> Place:
-    """Where the phone is: with the person, unless it was left at home."""
+    """Where the phone is: with the person, unless it was left at home; where a faking app
+    says it is, from when its scenario starts (across the county: the centre of the
+    district diagonally opposite)."""
     scenario = subject.scenario
-    if scenario is not None and scenario.kind is Kind.PHONE_LEFT_HOME:
+    if scenario is not None and scenario.kind in (Kind.PHONE_LEFT_HOME, Kind.STILL_PHONE):
         return Place(subject.home, indoors=True)
+    if scenario is not None and scenario.kind is Kind.TELEPORT and t >= scenario.after_s:
+        far = city.districts[len(city.districts) - 1 - subject.district]
+        return Place(far.centre, indoors=False)
     return whereabouts(city, subject, index, t)
 
 

@@ -29,6 +29,10 @@ class Kind(StrEnum):
     MALFORMED = "malformed"  # broken payloads among good ones
     APPROACH_VICTIM = "approach_victim"  # heads for the person the court protects, who walks
     MEET_CODEFENDANT = "meet_codefendant"  # meets a co-defendant the order keeps them from
+    TELEPORT = "teleport"  # a faking app puts the phone across the county, and keeps it there
+    CLOCK_BACK = "clock_back"  # the phone's clock set back ten minutes (a replay), numbered on
+    STILL_PHONE = "still_phone"  # the phone fakes GNSS at home, perfectly still; the band walks
+    MOCK_APP = "mock_app"  # the phone says its positions come from a mock location app
 
 
 # What ccmon should raise for each, and nothing else.
@@ -47,9 +51,17 @@ EXPECTED_ALERTS: dict[Kind, tuple[str, ...]] = {
     # warned of first (an officer can call before), then there
     Kind.APPROACH_VICTIM: ("approaching", "protected_person_proximity"),
     Kind.MEET_CODEFENDANT: ("prohibited_contact",),  # for both of them
+    Kind.TELEPORT: ("suspect_location", "zone_exit"),  # the fixes say it left: it did not
+    # its fixes tell nothing of now: the clock check raises it, and it falls silent
+    Kind.CLOCK_BACK: ("suspect_location", "subject_silent"),
+    Kind.STILL_PHONE: ("separation", "suspect_location"),
+    Kind.MOCK_APP: ("suspect_location",),
 }
 
-NEEDS_WRISTBAND = frozenset({Kind.PHONE_LEFT_HOME, Kind.CUT_STRAP})
+NEEDS_WRISTBAND = frozenset({Kind.PHONE_LEFT_HOME, Kind.CUT_STRAP, Kind.STILL_PHONE})
+
+# How far back a clock set back goes, in simulation seconds.
+CLOCK_BACK_S = 600.0
 
 # Timeline of a late return, in simulation seconds after the scenario starts: the leave runs
 # from the start of the run to LEAVE_ENDS_S; the subject is back home RETURN_S later.
@@ -151,4 +163,8 @@ DEMO_SCENARIOS = (
     Scenario(Kind.APPROACH_VICTIM, 50.0),
     Scenario(Kind.MEET_CODEFENDANT, 55.0),
     Scenario(Kind.PASS_BY, 15.0),
+    Scenario(Kind.MOCK_APP, 30.0),
+    Scenario(Kind.CLOCK_BACK, 35.0),
+    Scenario(Kind.TELEPORT, 60.0),
+    Scenario(Kind.STILL_PHONE, 60.0),
 )

@@ -1,10 +1,11 @@
 """Retention: an order's fixes are deleted once the order (with its extensions) has been
 over for the configured age (Art. 29: location data serves the correction work only), and
-with them every other copy of a position of that period: the stays found from them and the
-alerts' coordinates (in the alert and in the bodies of its deliveries). Alerts, their events
-and the audit trails are kept; each purge leaves a row saying what went. Quarantine, raw
-device input that may hold anyone's position, is deleted at the same age, as are protected
-persons' positions (from when they were taken)."""
+with them every other copy of a position of that period: the stays found from them, what the
+faked-location rule remembers, and the alerts' coordinates (in the alert and in the bodies
+of its deliveries). Alerts, their events and the audit trails are kept; each purge leaves
+a row saying what went. Quarantine, raw device input that may hold anyone's position, is
+deleted at the same age, as are protected persons' positions (from when they were
+taken)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ _EXPIRED = (
     " AND NOT EXISTS (SELECT 1 FROM order_periods o WHERE o.subject_id = %(subject)s"
     "  AND o.order_id <> %(order)s AND o.ends_at >= now() - make_interval(secs => %(age)s)"
     "  AND x.{time} BETWEEN o.starts_at AND o.ends_at)"
+)
+
+
+# What the faked-location rule remembers of the subject's devices, if the newest fix it
+# took (the first of its numbers) was of the period or before.
+_CHECKS = (
+    "DELETE FROM device_checks x WHERE x.subject_id = %(subject)s"
+    " AND to_timestamp(x.state[1]) <= %(end)s"
 )
 
 
@@ -89,6 +98,7 @@ async def purge_expired_fixes(
             deleted = await conn.execute(_EXPIRED.format(table="fixes", time="time"), args)
             await conn.execute(_EXPIRED.format(table="device_positions", time="time"), args)
             await conn.execute(_EXPIRED.format(table="stays", time="starts_at"), args)
+            await conn.execute(_CHECKS, args)
             await conn.execute(_OUTBOX_POSITIONS, args)
             await conn.execute(_ALERT_POSITIONS, args)
             row = conn.cursor(row_factory=class_row(PurgeRow))

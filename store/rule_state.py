@@ -225,6 +225,35 @@ async def save_tracks(conn: AsyncConnection[Any], tracks: Positions) -> None:
     )
 
 
+async def load_checks(
+    conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
+) -> dict[int, list[float]]:
+    """The faked-location checks (by device) of these subjects' devices (None: everyone's),
+    while each device is bound to the subject it was judged for."""
+    where, args = _only("d.subject_id", subjects)
+    cur = await conn.execute(
+        "SELECT c.device_id, c.state FROM device_checks c"
+        " JOIN devices d ON d.id = c.device_id AND d.subject_id = c.subject_id" + where,
+        args,
+    )
+    return {int(device): [float(v) for v in state] for device, state in await cur.fetchall()}
+
+
+async def save_checks(conn: AsyncConnection[Any], checks: Positions) -> None:
+    if not len(checks):
+        return
+    width = checks.fix.shape[1]
+    await conn.execute(
+        "INSERT INTO device_checks (device_id, subject_id, state)"
+        " SELECT u.device, d.subject_id, (%b::float8[])[(u.i - 1) * %s + 1 : u.i * %s]"
+        " FROM unnest(%b::bigint[]) WITH ORDINALITY AS u (device, i)"
+        " JOIN devices d ON d.id = u.device WHERE d.subject_id IS NOT NULL"
+        " ON CONFLICT (device_id) DO UPDATE"
+        " SET subject_id = EXCLUDED.subject_id, state = EXCLUDED.state",
+        (checks.fix.ravel().tolist(), width, width, checks.key.tolist()),
+    )
+
+
 async def last_reports(
     conn: AsyncConnection[Any], subjects: Sequence[int] | None = None
 ) -> dict[int, float]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import aiomqtt
 
 import store
+from alerts import SuspectPolicy
 from ccmon.services import cancel_all
 from domain import AlertState, LevelPolicy, SupervisionLevel
 from ingest import BatchConfig, Limits, MqttConfig, Pipeline, PipelineConfig, run_ingest
@@ -64,6 +65,7 @@ async def running_pipeline(
     pipeline_class: type[Pipeline] = Pipeline,
     tls_ca: str | None = None,
     account: tuple[str, str] | None = None,
+    suspect: SuspectPolicy | None = None,
 ) -> AsyncIterator[Pipeline]:
     """A pipeline subscribed to the test broker (connected when this yields; over TLS,
     trusting `tls_ca`, when given; as the broker user `account` = (username, password), when
@@ -75,6 +77,7 @@ async def running_pipeline(
             levels=policy or levels(),
             refresh_s=0.2,
             escalate_after_s=escalate_after_s,
+            suspect=suspect or SuspectPolicy(),
         ),
     )
     connected = asyncio.Event()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import store
+from alerts import SuspectPolicy
 from ccmon.city import prepare_run, seed_city
 from domain import AlertState
 from simulators import EXPECTED_ALERTS, Kind, Scenario, generate_city, simulate_city
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
     from tests.conftest import Broker
 
 TIME_SCALE = 10.0  # movement ten times real time: a 900 m drive takes 3 s
-SCENARIOS = tuple(Scenario(kind, after_s=20.0) for kind in Kind)
+# The faked locations once each device has a track behind it (a jump needs one).
+FAKING = {Kind.TELEPORT, Kind.CLOCK_BACK, Kind.STILL_PHONE, Kind.MOCK_APP}
+SCENARIOS = tuple(Scenario(kind, after_s=70.0 if kind in FAKING else 20.0) for kind in Kind)
 # Phones silent for 3 s count as silent; wristbands, which get no fix indoors most of the
 # time, only after 10 s; a low battery uncharged for 1.5 s is raised; the early warning looks
 # 30 s ahead (the 5 minutes it looks at real speeds).
@@ -32,6 +35,12 @@ QUICK = levels(
     low_battery_hold_s=1.5,
     zone_warn_s=300.0 / TIME_SCALE,
 )
+# Movement is ten times real speed (a highway drive 300 m/s), a jump holds 3 s, the clock
+# goes back a minute (600 simulated seconds); a phone still for 4 s while the band walked
+# 300 m is faked.
+SUSPECT = SuspectPolicy(
+    max_speed_mps=600.0, confirm_s=3.0, clock_drift_s=30.0, still_s=4.0, apart_m=300.0
+)
 
 
 async def test_each_scenario_raises_its_alerts_and_nothing_else(
@@ -41,7 +50,9 @@ async def test_each_scenario_raises_its_alerts_and_nothing_else(
     async with pool.connection() as conn:
         await seed_city(conn, city)
         await prepare_run(conn, city, start=datetime.now(UTC), time_scale=TIME_SCALE)
-    async with running_pipeline(pool, mosquitto, client_id="scenarios", policy=QUICK) as p:
+    async with running_pipeline(
+        pool, mosquitto, client_id="scenarios", policy=QUICK, suspect=SUSPECT
+    ) as p:
         report = await simulate_city(
             city,
             host=mosquitto.host,

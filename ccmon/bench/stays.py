@@ -187,6 +187,7 @@ def _batch(month: Month, t: float, ids: Registered, seq: int) -> FixBatch:
         battery=np.full(n, -1, np.int16),
         seq=np.full(n, seq, np.int64),
         received=np.full(n, t),
+        mock=np.zeros(n, np.bool_),
     )
 
 

@@ -47,4 +47,5 @@ def batch(
         battery=np.full(n, 50, np.int16),
         seq=np.arange(n, dtype=np.int64),
         received=np.array(time, dtype=np.float64),
+        mock=np.zeros(n, np.bool_),
     )

@@ -67,6 +67,7 @@ def batch(subject: int, device: int, rows: np.ndarray, fixes: tuple[np.ndarray, 
         battery=np.full(n, 50, np.int16),
         seq=rows.astype(np.int64),
         received=time + 1.0,
+        mock=np.zeros(n, np.bool_),
     )
 
 

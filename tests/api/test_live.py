@@ -238,6 +238,7 @@ def fix_at(subject: int, device: int, at: float) -> FixBatch:
         battery=np.array([80], np.int16),
         seq=np.array([-1]),
         received=one * at,
+        mock=np.zeros(1, np.bool_),
     )
 
 

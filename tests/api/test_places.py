@@ -67,6 +67,7 @@ def fixes_of_the_day(subject: int, device: int) -> FixBatch:
         battery=np.full(n, 80, np.int16),
         seq=np.arange(n, dtype=np.int64),
         received=time + 1.0,
+        mock=np.zeros(n, np.bool_),
     )
 
 

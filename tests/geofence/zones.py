@@ -33,6 +33,7 @@ def batch(
         battery=np.zeros(n, np.int16),
         seq=np.zeros(n, np.int64),
         received=np.zeros(n),
+        mock=np.zeros(n, np.bool_),
     )
 
 

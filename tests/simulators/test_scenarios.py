@@ -51,16 +51,16 @@ def test_scenarios_from_the_command_line() -> None:
     assert parse_scenario("walk_out@30") == Scenario(Kind.WALK_OUT, 30.0)
     assert parse_scenario("go_silent") == Scenario(Kind.GO_SILENT, 10.0)
     with pytest.raises(ScenarioError, match="KIND one of walk_out"):
-        parse_scenario("teleport@5")
+        parse_scenario("levitate@5")
 
 
 def test_the_cli_refuses_a_bad_scenario_before_connecting_anywhere() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "ccmon", "simulate", "--scenario", "teleport"],
+        [sys.executable, "-m", "ccmon", "simulate", "--scenario", "levitate"],
         capture_output=True,
         text=True,
         check=False,
         timeout=30,
     )
     assert done.returncode != 0
-    assert "'teleport': expected KIND or KIND@SECONDS" in done.stderr
+    assert "'levitate': expected KIND or KIND@SECONDS" in done.stderr

@@ -58,6 +58,7 @@ def batch_of(subject: int, device: int, times: list[float]) -> FixBatch:
         battery=np.array([-1] + [50] * (n - 1), np.int16),
         seq=np.arange(n, dtype=np.int64),
         received=np.array(times) + 0.5,
+        mock=np.zeros(n, np.bool_),
     )
 
 
