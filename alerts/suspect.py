@@ -23,7 +23,8 @@ check), raising:
 - MOCK: the device said its position came from a mock provider (Android tells apps);
 - STILL: of a subject's phone and wristband, one claimed only GNSS fixes, within `still_m`
   of one place, for `still_s`, while the other went more than `apart_m` away from that
-  place: the still one is faked, or carried by someone else. (A phone really left at home
+  place and stayed away `confirm_s`, the still one reporting from there meanwhile: the
+  still one is faked, or carried by someone else. (A phone really left at home
   indoors reports Wi-Fi or cell positions: that is the separation rule's.)
 
 Fixes poorer than `max_accuracy_m` prove no jump and no stillness; a fix no newer than the
@@ -71,13 +72,14 @@ P_SINCE, P_LON, P_LAT, P_ACCURACY, P_GNSS_SINCE, P_RAISED = range(30, 36)
 Q_TIME, Q_LON, Q_LAT, Q_ACCURACY = range(36, 40)  # the track's fix before R_* (NaN: none)
 SEEN, SEEN_NEXT = 40, 64  # the last 8 distinct fixes (lon, lat, accuracy), the next slot
 _SEEN = 8
-COLUMNS = 65  # device_checks.state's length: a change needs a migration emptying it
+W_SINCE, W_ANCHOR = 65, 66  # away from the still partner since, and its place's P_SINCE
+COLUMNS = 67  # device_checks.state's length: a change needs a migration emptying it
 
 M_PER_DEG = math.radians(1.0) * EARTH_RADIUS_M
 _CHAIN = 3  # fixes that make a track, and a jump's new place
 _CHAIN_GAP_S = 1800.0  # fixes further apart chain no track: any speed was plausible
 _HOP_SHARE = 1 / 3  # of max_speed (40 m/s of 120): a faster hop starts the track afresh
-_PERFECT_FIXES = 20  # a frozen or steady run needs at least these many fixes
+_PERFECT_FIXES = 8  # a frozen or steady run needs at least these many fixes
 
 
 class Signal(IntEnum):
@@ -283,18 +285,23 @@ def _still(st: Floats, s: int, fix: Floats, gnss: bool, still_m: float) -> None:
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def _left_behind(st: Floats, s: int, o: int, fix: Floats, p: Floats) -> tuple[int, float, float]:
     """At a fix of row `s`: has the partner row `o` claimed only GNSS fixes, still at one
-    place, for `still_s`, reporting still, while this device went `apart_m` beyond it?
-    (STILL, minutes still, metres apart)"""
-    still_s, apart_m = p[5], p[7]
+    place, for `still_s`, while this device went `apart_m` beyond it, and stayed beyond
+    `confirm_s` with the partner still reporting from there (the one that lags behind a
+    departure is not still)? (STILL, minutes still, metres apart)"""
+    confirm_s, still_s, apart_m = p[1], p[5], p[7]
     t = fix[0]
     if o < 0 or st[o, P_RAISED] == 1.0 or not t - st[o, P_GNSS_SINCE] >= still_s:
-        return 0, 0.0, 0.0
-    if t - st[o, TIME] > still_s / 2:  # gone quiet meanwhile
-        return 0, 0.0, 0.0
-    if not st[s, P_SINCE] > st[o, P_GNSS_SINCE]:  # this one kept still as long
+        st[s, W_SINCE] = np.nan
         return 0, 0.0, 0.0
     d = _apart(st[o, P_LON], st[o, P_LAT], fix[1], fix[2])
-    if d - st[o, P_ACCURACY] - fix[3] <= apart_m:
+    # this one moved since the partner kept still, and is away from it
+    away = st[s, P_SINCE] > st[o, P_GNSS_SINCE] and d - st[o, P_ACCURACY] - fix[3] > apart_m
+    if not away:
+        st[s, W_SINCE] = np.nan
+        return 0, 0.0, 0.0
+    if math.isnan(st[s, W_SINCE]) or st[s, W_ANCHOR] != st[o, P_SINCE]:
+        st[s, W_SINCE], st[s, W_ANCHOR] = t, st[o, P_SINCE]
+    if t - st[s, W_SINCE] < confirm_s or not st[o, TIME] > st[s, W_SINCE]:
         return 0, 0.0, 0.0
     st[o, P_RAISED] = 1.0
     return 6, (t - st[o, P_GNSS_SINCE]) / 60.0, d

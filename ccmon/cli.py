@@ -22,6 +22,7 @@ from ccmon.bench import live as bench_live
 from ccmon.bench import postgis as bench_postgis
 from ccmon.bench import rules as bench_rules
 from ccmon.bench import stays as bench_stays
+from ccmon.bench import suspect as bench_suspect
 from ccmon.bench import whereabouts as bench_whereabouts
 from ccmon.commands import (
     device_credentials,
@@ -33,7 +34,7 @@ from ccmon.commands import (
 )
 from ccmon.demo import run_demo
 from ccmon.mosquitto import TlsListener, mosquitto_config
-from ccmon.services import stay_policy
+from ccmon.services import pipeline_config, stay_policy
 from ccmon.settings import Settings, load_settings
 from simulators import Kind, Plan, ScenarioError, load_plan, parse_scenario
 
@@ -221,6 +222,17 @@ async def _bench_stays(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+async def _bench_suspect(settings: Settings, args: argparse.Namespace) -> None:
+    await asyncio.to_thread(
+        bench_suspect.run,
+        subjects=args.subjects,
+        days=args.days,
+        seed=args.seed,
+        share=args.share,
+        policy=pipeline_config(settings).suspect,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ccmon",
@@ -341,6 +353,11 @@ def _bench_parsers(bench: argparse.ArgumentParser) -> None:
     feed.add_argument("--seconds", type=float, default=90.0, help="how long to follow")
     feed.add_argument("--seed", type=int, default=1, help="the demo city's")
     feed.set_defaults(run=_bench_live)
+    _whereabouts_parsers(kinds)
+
+
+def _whereabouts_parsers(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The benchmarks of whereabouts over time (#23)."""
     where = kinds.add_parser("whereabouts", help="who was there then, over a month of fixes")
     where.add_argument("--subjects", type=int, default=1000)
     where.add_argument("--days", type=int, default=30, help="of fixes once a minute")
@@ -352,6 +369,12 @@ def _bench_parsers(bench: argparse.ArgumentParser) -> None:
     stay.add_argument("--job-subjects", type=int, default=1000, help="stored, for the job")
     stay.add_argument("--job-minutes", type=int, default=30, help="rounds after the day")
     stay.set_defaults(run=_bench_stays)
+    fake = kinds.add_parser("suspect", help="faked locations: false alarms, recall, cost")
+    fake.add_argument("--subjects", type=int, default=200, help="the county's")
+    fake.add_argument("--days", type=int, default=7)
+    fake.add_argument("--seed", type=int, default=1)
+    fake.add_argument("--share", type=float, default=0.5, help="of subjects faking once")
+    fake.set_defaults(run=_bench_suspect)
 
 
 async def until_signalled(

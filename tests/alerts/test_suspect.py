@@ -5,10 +5,8 @@ split into batches."""
 
 from __future__ import annotations
 
-import csv
 import itertools
 import math
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alerts.suspect import M_PER_DEG, SuspectPolicy, no_checks, suspect_findings
+from ccmon.bench.suspect import real_trace
 from domain import AlertKind, FixBatch, FixSource, Positions, Text
 
 if TYPE_CHECKING:
@@ -264,30 +263,6 @@ def test_a_phone_claiming_gnss_still_while_the_band_travels_is_raised_on_the_pho
     assert judged(band_walks_off(FixSource.GNSS, phone_still=False), partner=pair) == []
     # not a pair (one of them unbound): nothing to compare with
     assert judged(band_walks_off(FixSource.GNSS)) == []
-
-
-def real_trace(realdata: Path) -> FixBatch:
-    with (realdata / "trajectories" / "posmo_trajectory.csv").open() as f:
-        rows = list(csv.DictReader(f, delimiter=";"))
-    when = np.array([datetime.fromisoformat(r["tracked_at"] + "+00:00").timestamp() for r in rows])
-    n = when.shape[0]
-    lon = np.array([float(r["longitude"]) for r in rows])
-    lat = np.array([float(r["latitude"]) for r in rows])
-    # 0 is what the app writes when it has no accuracy: counted as a GNSS fix's 10 m
-    accuracy = np.array([float(r["accuracy"]) or 10.0 for r in rows])
-    return FixBatch(
-        subject=np.ones(n, np.int64),
-        device=np.full(n, PHONE, np.int64),
-        time=when,
-        lon=lon,
-        lat=lat,
-        accuracy=accuracy,
-        source=[FixSource.GNSS] * n,
-        battery=np.full(n, -1, np.int16),
-        seq=np.arange(n, dtype=np.int64),  # numbered as the app wrote them
-        received=when,
-        mock=np.zeros(n, np.bool_),
-    )
 
 
 def test_the_real_trace_raises_nothing(realdata: Path) -> None:
