@@ -18,8 +18,8 @@ from alerts.lifecycle import (
 from alerts.orders import OrderBook
 from alerts.policy import Policies
 from alerts.proximity import Pairs, ProximityState
-from alerts.rulebook import Memory, Registry, RuleBook, Verdict
-from alerts.separation import separation_findings, warm_up
+from alerts.rulebook import Memory, Registry, RuleBook, Verdict, warm_up
+from alerts.separation import separation_findings
 from alerts.silence import Silence, Watched, silence_findings
 from alerts.sms import SmsChannel, SmsTemplate, message
 from alerts.suspect import SuspectPolicy

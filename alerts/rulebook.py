@@ -29,11 +29,13 @@ from alerts.tracks import no_tracks
 from alerts.windows import curfew_start_findings, leave_end_findings
 from alerts.zones import zone_findings
 from domain import (
+    DEFAULT_LEVELS,
     AlertKind,
     DeviceEvent,
     DeviceKind,
     EventReport,
     Finding,
+    FixBatch,
     Ids,
     Leave,
     LeaveState,
@@ -55,7 +57,6 @@ if TYPE_CHECKING:
         AlertChange,
         Assignment,
         Device,
-        FixBatch,
         LevelPolicy,
         MonitoringOrder,
         Prohibition,
@@ -495,3 +496,20 @@ class RuleBook:
         mem.running_low.update(verdict.running_low)
         for device in verdict.battery_done:
             mem.running_low.pop(device, None)
+
+
+def warm_up() -> None:
+    """Compile the rules' kernels now (or load them from numba's cache): the first batch
+    after a fresh install otherwise waits seconds for them."""
+    two = np.ones(2)
+    batch = FixBatch.measured(
+        np.ones(2, np.int64), np.arange(2.0), two, two, two, device=np.arange(2, dtype=np.int64)
+    )
+    separation_findings(
+        batch,
+        np.array([False, True]),
+        SeparationStates.none(),
+        policies=Policies.build({}, DEFAULT_LEVELS),
+        paired=np.ones(1, np.int64),
+    )
+    suspect_findings(batch, no_checks(), partner={0: 1, 1: 0}, policy=SuspectPolicy())

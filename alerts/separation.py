@@ -21,9 +21,7 @@ import numba as nb
 import numpy as np
 
 from alerts.confirm import confirm
-from alerts.policy import Policies
 from domain import (
-    DEFAULT_LEVELS,
     AlertKind,
     Finding,
     FixBatch,
@@ -37,6 +35,7 @@ from geofence import haversine
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from alerts.policy import Policies
     from domain import EpochSeconds, Ids
 
     Flags = NDArray[np.bool_]
@@ -166,19 +165,3 @@ def _pair(
         newest_band[m, LAT], newest_band[m, ACCURACY] = wrist[2], wrist[3]
         m += 1
     return far, decisive, apart, band_at, (key[:m], newest_phone[:m], newest_band[:m])
-
-
-def warm_up() -> None:
-    """Compile the confirmation and pairing kernels now (or load them from numba's cache):
-    the first batch after a fresh install otherwise waits ~3 s for it."""
-    two = np.ones(2)
-    batch = FixBatch.measured(
-        np.ones(2, np.int64), np.arange(2.0), two, two, two, device=np.arange(2, dtype=np.int64)
-    )
-    separation_findings(
-        batch,
-        np.array([False, True]),
-        SeparationStates.none(),
-        policies=Policies.build({}, DEFAULT_LEVELS),
-        paired=np.ones(1, np.int64),
-    )

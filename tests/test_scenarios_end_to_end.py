@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     from tests.conftest import Broker
 
 TIME_SCALE = 10.0  # movement ten times real time: a 900 m drive takes 3 s
-# The faked locations once each device has a track behind it (a jump needs one).
-FAKING = {Kind.TELEPORT, Kind.CLOCK_BACK, Kind.STILL_PHONE, Kind.MOCK_APP}
-SCENARIOS = tuple(Scenario(kind, after_s=70.0 if kind in FAKING else 20.0) for kind in Kind)
+# The faked locations once the phone has a track behind it (a jump needs one), a still phone
+# early enough for the band to get away and stay away.
+FAKING = {Kind.TELEPORT: 70.0, Kind.CLOCK_BACK: 50.0, Kind.STILL_PHONE: 40.0, Kind.MOCK_APP: 40.0}
+SCENARIOS = tuple(Scenario(kind, after_s=FAKING.get(kind, 20.0)) for kind in Kind)
 # Phones silent for 3 s count as silent; wristbands, which get no fix indoors most of the
 # time, only after 10 s; a low battery uncharged for 1.5 s is raised; the early warning looks
 # 30 s ahead (the 5 minutes it looks at real speeds).

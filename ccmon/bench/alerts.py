@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 import store
-from alerts import Memory, Registry, RuleBook, nights
+from alerts import Memory, Registry, RuleBook, SuspectPolicy, nights
 from alerts.places import Night
 from alerts.stays import StayPolicy
 from ccmon.bench.common import print_table
@@ -98,7 +98,11 @@ ALSO: dict[Plant, frozenset[AlertKind]] = {
     Plant.MEET_CODEFENDANT: frozenset({AlertKind.CURFEW, AlertKind.NIGHT_AWAY}),
     # out at night: breaking a curfew is a night away too, if it lasts
     Plant.BREAK_CURFEW: frozenset({AlertKind.NIGHT_AWAY}),
-    Plant.PHONE_LEFT_HOME: frozenset({AlertKind.CURFEW, AlertKind.NIGHT_AWAY}),
+    # a phone left at home on GNSS fixes (near a window; every fix of the noise-free control
+    # group) is what a faked still one looks like while the band goes on
+    Plant.PHONE_LEFT_HOME: frozenset(
+        {AlertKind.CURFEW, AlertKind.NIGHT_AWAY, AlertKind.SUSPECT_LOCATION}
+    ),
     Plant.NIGHT_OUT: frozenset({AlertKind.CURFEW}),  # the strict have a curfew too
 }
 EARLY_S = 600.0  # an alert this long before the true start still matches (accuracy)
@@ -341,7 +345,11 @@ def _window(trip: Trip) -> OneOffWindow:
     return OneOffWindow(_when(trip.starts), _when(trip.ends))
 
 
-def county(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> RuleBook:
+def county(
+    month: Month,
+    policy: Mapping[SupervisionLevel, LevelPolicy],
+    suspect: SuspectPolicy | None = None,
+) -> RuleBook:
     """The month's county as the rules know it: each subject's zones, a phone each, a band
     for the strict, orders covering the month, the approved leaves (one per trip)."""
     zones = [Zone(d, f"district {d}", dist.geojson()) for d, dist in enumerate(month.districts)]
@@ -365,7 +373,7 @@ def county(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> Rule
         policy=policy,
         prohibitions=prohibitions(month),
     )
-    return RuleBook(registry, Memory(), watching_since=month.begins)
+    return RuleBook(registry, Memory(), watching_since=month.begins, suspect=suspect)
 
 
 START = 1_764_518_400.0  # 2025-12-01 00:00 in Asia/Shanghai, the first day's midnight
@@ -487,10 +495,14 @@ _SHANGHAI = ZoneInfo("Asia/Shanghai")
 STAY_GAP_S = StayPolicy().max_gap_s
 
 
-def live_month(month: Month, policy: Mapping[SupervisionLevel, LevelPolicy]) -> list[Raised]:
+def live_month(
+    month: Month,
+    policy: Mapping[SupervisionLevel, LevelPolicy],
+    suspect: SuspectPolicy | None = None,
+) -> list[Raised]:
     """Every minute of the month through ingest's decoding and the rules; the alerts they
     open."""
-    rules, by_code = county(month, policy), devices(month)
+    rules, by_code = county(month, policy, suspect), devices(month)
     watch = NightWatch(month, policy)
     ledger = Ledger()
     for t in month.steps():
