@@ -3,8 +3,8 @@ keeps apart meeting. Pure: fixes and state in, findings and new state out.
 
 Each pair an order names is watched from both sides: every fix of either party observes the
 pair against the newest earlier fix of the other party (from this batch or remembered) if
-that is at most the subject's `pair_window_s` older: a stale position of either side proves
-nothing. The other party may have moved since its fix as fast as it moved just before: a
+that is at most the subject's `pair_window_s` or phone interval older (whichever is longer):
+a staler position of either side proves nothing. The other party may have moved since its fix as fast as it moved just before: a
 pair nearer than the order's distance with both accuracies and that way added observes them
 near; one farther even with all of them taken off observes them apart; anything between
 proves neither. Near a protected person is confirmed over fixes as a zone entry is (by the
@@ -235,7 +235,12 @@ def proximity_findings(
         fixes,
         (tracks.key, tracks.fix),
         (pairs.subject, pairs.other, pairs.own),
-        policies.column(pairs.subject, "pair_window_s"),
+        # a phone's position holds until its next fix: two parties reporting every five
+        # minutes, half an interval apart, are never within two minutes of each other
+        np.maximum(
+            policies.column(pairs.subject, "pair_window_s"),
+            policies.column(pairs.subject, "phone_interval_s"),
+        ),
         pairs.distance,
         pairs.warn_s,
     )

@@ -130,8 +130,9 @@ def test_passing_at_a_distance_and_stale_positions_prove_nothing() -> None:
     passing: list[Fix] = [(-7, float(t), 0.0) for t in range(0, 200, 10)]
     passing += [(1, t + 5.0, 700.0) for t in range(0, 200, 10)]
     assert judge(passing, (VICTIM,))[0] == []
-    # The protected person was last seen a minute before: older than the pair window (30 s).
-    stale: list[Fix] = [(-7, 0.0, 0.0)] + [(1, 60.0 + t, 50.0) for t in range(0, 40, 10)]
+    # The protected person was last seen 70 s before: older than the pair window (30 s) and
+    # the phone interval (60 s), the longer of which its position holds for.
+    stale: list[Fix] = [(-7, 0.0, 0.0)] + [(1, 70.0 + t, 50.0) for t in range(0, 40, 10)]
     found, state = judge(stale, (VICTIM,))
     assert found == []
     assert len(state.runs) == 0
@@ -202,7 +203,8 @@ def slow_observations(fixes: list[Fix], pair: Prohibition) -> list[tuple[int, fl
         # the speed from degrees, a rounding away either side; such an example tells nothing
         assume(min(abs(d + slack - pair.distance_m), abs(d - slack - pair.distance_m)) > 1e-6)
         near = d + slack <= pair.distance_m
-        decisive = t - ot <= POLICY.pair_window_s and (near or d - slack > pair.distance_m)
+        window = max(POLICY.pair_window_s, POLICY.phone_interval_s)
+        decisive = t - ot <= window and (near or d - slack > pair.distance_m)
         out.append((pair.id, t, near and decisive, decisive))
     return out
 
