@@ -7,8 +7,9 @@ that is at most the subject's `pair_window_s` or phone interval older (whichever
 a staler position of either side proves nothing. The other party may have moved since its
 fix as fast as it moved just before: a pair nearer than the order's distance with both
 accuracies and that way added observes them near; one farther even with all of them taken
-off observes them apart; anything between proves neither. Near a protected person is confirmed over fixes as a zone entry is (by the
-subject's level); contact between two subjects once they were near for the order's `for_s`.
+off observes them apart; anything between proves neither. Near a protected person is
+confirmed over fixes as a zone entry is (by the subject's level); contact between two
+subjects once they were near for the order's `for_s`.
 
 Early warning: a subject moving toward a protected person at 0.3 m/s or more, whose motion
 and theirs (`alerts.tracks`) bring it on straight lines within the order's distance less
