@@ -23,7 +23,7 @@ from alerts.proximity import Pairs, ProximityState, proximity_findings
 from alerts.separation import separation_findings
 from alerts.silence import Silence, Watched, silence_findings
 from alerts.suspect import COLUMNS as CHECK_COLUMNS
-from alerts.suspect import SuspectPolicy, no_checks, suspect_findings
+from alerts.suspect import Partners, SuspectPolicy, no_checks, suspect_findings
 from alerts.tracks import COLUMNS as TRACK_COLUMNS
 from alerts.tracks import no_tracks
 from alerts.windows import curfew_start_findings, leave_end_findings
@@ -91,7 +91,7 @@ class Registry:
     wristbands: Ids  # device ids
     watched: Watched
     pairs: Pairs  # the prohibitions watched
-    partner: dict[int, int]  # a paired subject's phone -> wristband, and back
+    partner: Partners  # a paired subject's phone -> wristband, and back
 
     @classmethod
     def build(
@@ -127,7 +127,7 @@ class Registry:
                 wristband=np.array([d.kind is DeviceKind.WRISTBAND for d in bound], np.bool_),
             ),
             pairs=Pairs.build(prohibitions),
-            partner=_partners(bound),
+            partner=Partners.of(_partners(bound)),
         )
 
 
@@ -512,4 +512,5 @@ def warm_up() -> None:
         policies=Policies.build({}, DEFAULT_LEVELS),
         paired=np.ones(1, np.int64),
     )
-    suspect_findings(batch, no_checks(), partner={0: 1, 1: 0}, policy=SuspectPolicy())
+    partner = Partners.of({0: 1, 1: 0})
+    suspect_findings(batch, no_checks(), partner=partner, policy=SuspectPolicy())

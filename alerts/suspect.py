@@ -34,7 +34,7 @@ device's newest (a redelivery, one out of order) moves nothing but the clock che
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -42,7 +42,7 @@ import numba as nb
 import numpy as np
 
 from domain import AlertKind, Finding, FixSource, Positions, Text
-from domain.runs import ACCURACY, LAT, LON, TIME
+from domain.runs import TIME
 from geofence import EARTH_RADIUS_M
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ Q_TIME, Q_LON, Q_LAT, Q_ACCURACY = range(36, 40)  # the track's fix before R_* (
 SEEN, SEEN_NEXT = 40, 64  # the last 8 distinct fixes (lon, lat, accuracy), the next slot
 _SEEN = 8
 W_SINCE, W_ANCHOR = 65, 66  # away from the still partner since, and its place's P_SINCE
-COLUMNS = 67  # device_checks.state's length: a change needs a migration emptying it
+RAISED_AT = 67  # the newest finding about the device: the next waits confirm_s
+COLUMNS = 68  # device_checks.state's length: a change needs a migration emptying it
 
 M_PER_DEG = math.radians(1.0) * EARTH_RADIUS_M
 _CHAIN = 3  # fixes that make a track, and a jump's new place
@@ -92,6 +93,10 @@ class Signal(IntEnum):
     STILL = 6
 
 
+# the compiled loop's codes (plain ints: numba takes them as constants)
+_JUMP, _BACKWARDS, _FROZEN, _STEADY, _MOCK, _STILL = (int(s) for s in list(Signal)[1:])
+
+
 @dataclass(frozen=True, slots=True)
 class SuspectPolicy:
     max_speed_mps: float = 120.0  # 432 km/h: beyond high-speed rail (350 km/h)
@@ -104,18 +109,33 @@ class SuspectPolicy:
     apart_m: float = 500.0
 
     def numbers(self) -> Floats:
-        return np.array(
-            [
-                self.max_speed_mps,
-                self.confirm_s,
-                self.max_accuracy_m,
-                self.clock_drift_s,
-                self.perfect_s,
-                self.still_s,
-                self.still_m,
-                self.apart_m,
-            ]
-        )
+        """The thresholds as the compiled loop reads them (by the indices below)."""
+        return np.array(astuple(self), dtype=np.float64)
+
+
+MAX_SPEED, CONFIRM, MAX_ACCURACY, DRIFT, PERFECT, STILL_S, STILL_M, APART = range(8)
+
+
+@dataclass(frozen=True, slots=True)
+class Partners:
+    """Each device of a subject with one phone and one wristband -> the other, sorted by
+    device (built with the registry, looked up a batch at a time)."""
+
+    device: Ints
+    other: Ints
+
+    @classmethod
+    def of(cls, pairs: Mapping[int, int]) -> Partners:
+        keys = sorted(pairs)
+        return cls(np.array(keys, np.int64), np.array([pairs[k] for k in keys], np.int64))
+
+    def at(self, devices: Ints) -> Ints:
+        """Each device's partner; -1 where it has none."""
+        n = self.device.shape[0]
+        at = np.searchsorted(self.device, devices)
+        known = at < n
+        known[known] = self.device[at[known]] == devices[known]
+        return np.concatenate([self.other, [-1]])[np.where(known, at, n)]
 
 
 def no_checks() -> Positions:
@@ -178,7 +198,7 @@ def _jump(st: Floats, s: int, fix: Floats) -> None:
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def _held(st: Floats, s: int, fix: Floats, confirm_s: float) -> tuple[int, float, float]:
-    """`fix` is where the jump went: (JUMP, metres, m/s) once it held."""
+    """`fix` is where the jump went: (JUMP, km, km/h) once it held."""
     st[s, J_TIME : J_TIME + 4] = fix
     st[s, J_FIXES] += 1.0
     if fix[0] - st[s, J_SINCE] < confirm_s or st[s, J_FIXES] < _CHAIN:
@@ -189,13 +209,13 @@ def _held(st: Floats, s: int, fix: Floats, confirm_s: float) -> tuple[int, float
     st[s, R_TIME : R_TIME + 4] = fix
     st[s, R_SINCE], st[s, R_FIXES] = st[s, J_SINCE], st[s, J_FIXES]
     st[s, J_SINCE], st[s, Q_TIME] = np.nan, np.nan
-    return (1 if found else 0), metres, speed
+    return (_JUMP if found else 0), metres / 1000.0, speed * 3.6
 
 
 @nb.njit(cache=True, error_model="numpy", inline="always")
 def _track(st: Floats, s: int, fix: Floats, p: Floats) -> tuple[int, float, float]:
-    """The jump check at a good fix: (JUMP, metres, m/s) once a jump is confirmed."""
-    max_speed, t = p[0], fix[0]
+    """The jump check at a good fix: (JUMP, km, km/h) once a jump is confirmed."""
+    max_speed, t = p[MAX_SPEED], fix[0]
     if math.isnan(st[s, R_TIME]):
         st[s, R_TIME : R_TIME + 4] = fix
         st[s, R_SINCE], st[s, R_FIXES] = t, 1.0
@@ -207,7 +227,7 @@ def _track(st: Floats, s: int, fix: Floats, p: Floats) -> tuple[int, float, floa
         from_jump = _speed(st, s, J_TIME, fix)
         ordinary = from_track <= max_speed * _HOP_SHARE
         if from_jump <= max_speed and from_jump <= from_track and not ordinary:
-            return _held(st, s, fix, p[1])
+            return _held(st, s, fix, p[CONFIRM])
         if from_track <= max_speed:  # the jump was a thrown fix
             _extend(st, s, fix)
             _afresh(st, s, t)
@@ -262,10 +282,10 @@ def _perfect(st: Floats, s: int, fix: Floats, perfect_s: float) -> tuple[int, fl
     frozen_s, steady_s = t - st[s, S_SINCE], t - st[s, A_SINCE]
     if st[s, S_RAISED] == 0.0 and st[s, S_FIXES] >= _PERFECT_FIXES and frozen_s >= perfect_s:
         st[s, S_RAISED] = 1.0
-        return 3, frozen_s / 3600.0, st[s, S_FIXES]
+        return _FROZEN, frozen_s / 3600.0, st[s, S_FIXES]
     if st[s, A_RAISED] == 0.0 and st[s, A_FIXES] >= _PERFECT_FIXES and steady_s >= perfect_s:
         st[s, A_RAISED] = 1.0
-        return 4, steady_s / 3600.0, st[s, A_FIXES]
+        return _STEADY, steady_s / 3600.0, st[s, A_FIXES]
     return 0, 0.0, 0.0
 
 
@@ -287,8 +307,8 @@ def _left_behind(st: Floats, s: int, o: int, fix: Floats, p: Floats) -> tuple[in
     """At a fix of row `s`: has the partner row `o` claimed only GNSS fixes, still at one
     place, for `still_s`, while this device went `apart_m` beyond it, and stayed beyond
     `confirm_s` with the partner still reporting from there (the one that lags behind a
-    departure is not still)? (STILL, minutes still, metres apart)"""
-    confirm_s, still_s, apart_m = p[1], p[5], p[7]
+    departure is not still)? (STILL, minutes still, km apart)"""
+    confirm_s, still_s, apart_m = p[CONFIRM], p[STILL_S], p[APART]
     t = fix[0]
     if o < 0 or st[o, P_RAISED] == 1.0 or not t - st[o, P_GNSS_SINCE] >= still_s:
         st[s, W_SINCE] = np.nan
@@ -304,12 +324,11 @@ def _left_behind(st: Floats, s: int, o: int, fix: Floats, p: Floats) -> tuple[in
     if t - st[s, W_SINCE] < confirm_s or not st[o, TIME] > st[s, W_SINCE]:
         return 0, 0.0, 0.0
     st[o, P_RAISED] = 1.0
-    return 6, (t - st[o, P_GNSS_SINCE]) / 60.0, d
+    return _STILL, (t - st[o, P_GNSS_SINCE]) / 60.0, d / 1000.0
 
 
 @nb.njit(cache=True, error_model="numpy")
 def _check(
-    order: Ints,
     row: Ints,
     partner: Ints,
     fixes: tuple[Floats, Floats, Floats, Floats],
@@ -318,42 +337,54 @@ def _check(
     st: Floats,
     p: Floats,
 ) -> tuple[NDArray[np.int8], Floats]:
-    """Each fix (taken in `order`, moving its device's row `row` of `st`; `partner`:
-    the row of the subject's other device, or -1) and what it raised: a Signal and two
-    numbers of evidence."""
+    """Each fix, in the order they came (each device's in its own), moving its device's
+    row `row` of `st` (`partner`: the row of the subject's other device, or -1), and what
+    it raised: a Signal and two numbers of evidence, in the message's units. A device
+    raises at most once a `confirm_s` (one toggling its mock flag, or its clock, fix after
+    fix, makes its alert repeat now and then, not at every message)."""
     time, lon, lat, accuracy = fixes
     gnss, mock = flags
-    max_accuracy, drift, perfect_s, still_m = p[2], p[3], p[4], p[6]
-    n = order.shape[0]
+    n = row.shape[0]
     signal = np.zeros(n, np.int8)
     evidence = np.zeros((n, 2))
     fix = np.empty(4)
-    for f in order:
+    for f in range(n):
         s, t = row[f], time[f]
-        if seq[f] >= 0 and not seq[f] <= st[s, SEQ]:  # (NaN: nothing numbered yet)
-            if t < st[s, SEQ_TIME] - drift:
-                signal[f], evidence[f, 0], evidence[f, 1] = 2, st[s, SEQ_TIME] - t, seq[f]
-            st[s, SEQ], st[s, SEQ_TIME] = seq[f], t
-        if not math.isnan(st[s, TIME]) and t <= st[s, TIME]:
-            continue
-        fix[0], fix[1], fix[2], fix[3] = t, lon[f], lat[f], accuracy[f]
-        st[s, TIME], st[s, LON], st[s, LAT], st[s, ACCURACY] = t, lon[f], lat[f], accuracy[f]
         code, a, b = 0, 0.0, 0.0
-        if mock[f] and st[s, MOCKED] != 1.0:
-            code = 5
-        st[s, MOCKED] = 1.0 if mock[f] else 0.0
-        if accuracy[f] <= max_accuracy:
-            found, x, y = (0, 0.0, 0.0) if _seen(st, s, fix) else _track(st, s, fix, p)
-            if found == 0 and gnss[f]:
-                found, x, y = _perfect(st, s, fix, perfect_s)
-            _still(st, s, fix, gnss[f], still_m)
-            if found == 0:
-                found, x, y = _left_behind(st, s, partner[f], fix, p)
-            if code == 0:
-                code, a, b = found, x, y
-        if code != 0 and signal[f] == 0:
+        if seq[f] >= 0 and not seq[f] <= st[s, SEQ]:  # (NaN: nothing numbered yet)
+            if t < st[s, SEQ_TIME] - p[DRIFT]:
+                code, a, b = _BACKWARDS, (st[s, SEQ_TIME] - t) / 60.0, float(seq[f])
+            st[s, SEQ], st[s, SEQ_TIME] = seq[f], t
+        if math.isnan(st[s, TIME]) or t > st[s, TIME]:
+            fix[0], fix[1], fix[2], fix[3] = t, lon[f], lat[f], accuracy[f]
+            st[s, TIME : TIME + 4] = fix
+            if code == 0 and mock[f] and st[s, MOCKED] != 1.0:
+                code = _MOCK
+            st[s, MOCKED] = 1.0 if mock[f] else 0.0
+            if accuracy[f] <= p[MAX_ACCURACY]:
+                found, x, y = _moved(st, s, partner[f], fix, gnss[f], p)
+                if code == 0:
+                    code, a, b = found, x, y
+        about = partner[f] if code == _STILL else s
+        if code != 0 and not t - st[about, RAISED_AT] < p[CONFIRM]:  # (NaN: never raised)
+            st[about, RAISED_AT] = t
             signal[f], evidence[f, 0], evidence[f, 1] = code, a, b
     return signal, evidence
+
+
+@nb.njit(cache=True, error_model="numpy", inline="always")
+def _moved(
+    st: Floats, s: int, o: int, fix: Floats, gnss: bool, p: Floats
+) -> tuple[int, float, float]:
+    """The checks a good, new fix moves on: a jump, a too perfect run, its still place and
+    whether it left its partner `o` still; what the first that raised found."""
+    found, x, y = (0, 0.0, 0.0) if _seen(st, s, fix) else _track(st, s, fix, p)
+    if found == 0 and gnss:
+        found, x, y = _perfect(st, s, fix, p[PERFECT])
+    _still(st, s, fix, gnss, p[STILL_M])
+    if found == 0:
+        found, x, y = _left_behind(st, s, o, fix, p)
+    return found, x, y
 
 
 _TEXTS = {
@@ -361,35 +392,28 @@ _TEXTS = {
     Signal.BACKWARDS: ("suspect_backwards", "min", "seq"),
     Signal.FROZEN: ("suspect_frozen", "h", "n"),
     Signal.STEADY: ("suspect_steady", "h", "n"),
-    Signal.MOCK: ("suspect_mock", "", ""),
+    Signal.MOCK: ("suspect_mock",),
     Signal.STILL: ("suspect_still", "min", "km"),
 }
-_SCALE = {"km": 1e-3, "kmh": 3.6, "min": 1 / 60}
 
 
-def _evidence(signal: Signal, a: float, b: float) -> Text:
-    key, first, second = _TEXTS[signal]
-    params: dict[str, str | float] = {}
-    if signal is Signal.STILL:
-        params = {"min": a, "km": b / 1000}
-    elif first:
-        params = {first: a * _SCALE.get(first, 1.0), second: b * _SCALE.get(second, 1.0)}
-    return Text(key, params)
+def _evidence(signal: Signal, numbers: Floats) -> Text:
+    key, *names = _TEXTS[signal]
+    return Text(key, dict(zip(names, numbers.tolist(), strict=False)))
 
 
 def suspect_findings(
     batch: FixBatch,
     checks: Positions,
     *,
-    partner: Mapping[int, int],
+    partner: Partners,
     policy: SuspectPolicy,
 ) -> tuple[list[Finding], Positions]:
-    """Findings for fixes that look faked, and the checks of the devices that reported
-    (`partner`: a paired subject's device -> its other device)."""
+    """Findings for fixes that look faked, and the checks of the devices that reported."""
     if not len(batch):
         return [], no_checks()
     devices = np.unique(batch.device)
-    others = np.array([partner.get(d, -1) for d in devices.tolist()], dtype=np.int64)
+    others = partner.at(devices)
     keys = np.union1d(devices, others[others >= 0])
     st = np.ascontiguousarray(checks.at(keys))
     row = np.searchsorted(keys, batch.device)
@@ -397,7 +421,6 @@ def suspect_findings(
     partner_row = np.where(other >= 0, np.searchsorted(keys, other), -1)
     gnss = np.array([s is FixSource.GNSS for s in batch.source], dtype=np.bool_)
     signal, evidence = _check(
-        np.arange(len(batch), dtype=np.int64),  # as they came: each device's in its order
         row,
         partner_row,
         (batch.time, batch.lon, batch.lat, batch.accuracy),
@@ -415,7 +438,7 @@ def suspect_findings(
                 kind=AlertKind.SUSPECT_LOCATION,
                 subject_id=int(batch.subject[f]),
                 time=float(batch.time[f]),
-                message=_evidence(kind, float(evidence[f, 0]), float(evidence[f, 1])),
+                message=_evidence(kind, evidence[f]),
                 device_id=device,
                 lon=float(batch.lon[f]),
                 lat=float(batch.lat[f]),

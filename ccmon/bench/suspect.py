@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from alerts.suspect import SuspectPolicy, no_checks, suspect_findings
+from alerts.suspect import Partners, SuspectPolicy, no_checks, suspect_findings
 from ccmon.bench.common import print_table
 from domain import FixBatch, FixSource, Positions, Text
 from geofence.grid import M_PER_DEG
@@ -159,8 +159,8 @@ def _fake(kind: str, a: Arrivals, rows: NDArray[np.int64], rng: np.random.Genera
 def judge(a: Arrivals, policy: SuspectPolicy) -> tuple[list[Finding], float]:
     """The findings, minute by minute as ingest judges them, and the seconds it took."""
     device = a.subject * 2 + a.band
-    partner = {int(d): int(d ^ 1) for d in np.unique(device)}
-    partner = {d: o for d, o in partner.items() if o in partner}
+    pairs = {int(d): int(d ^ 1) for d in np.unique(device)}
+    partner = Partners.of({d: o for d, o in pairs.items() if o in pairs})
     bounds = np.searchsorted(a.minute, np.arange(a.minute.max() + 2))
     checks: Positions = no_checks()
     found: list[Finding] = []
@@ -268,7 +268,9 @@ def _real_trace(policy: SuspectPolicy) -> str:
     checks: Positions = no_checks()
     for lo in range(0, len(trace), 10):  # ten fixes a batch, about a minute's
         rows = np.arange(lo, min(lo + 10, len(trace)))
-        new, moved = suspect_findings(trace.take(rows), checks, partner={}, policy=policy)
+        new, moved = suspect_findings(
+            trace.take(rows), checks, partner=Partners.of({}), policy=policy
+        )
         found, checks = found + len(new), checks.newer(moved)
     return f"{found} findings over {len(trace):,} fixes (52 minutes on a train)"
 

@@ -3,9 +3,7 @@ are known) and a real phone trace labelled by hand."""
 
 from __future__ import annotations
 
-import csv
 import math
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,6 +12,7 @@ from hypothesis import strategies as st
 
 from alerts.stays import StayPolicy, scan, stays
 from ccmon.bench.stays import county_quality
+from ccmon.bench.suspect import real_trace
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -94,15 +93,10 @@ REAL_TRACE_STAYS: list[tuple[float, float]] = []
 
 
 def test_the_real_trace_has_the_stays_labelled_by_hand(realdata: Path) -> None:
-    path = realdata / "trajectories" / "posmo_trajectory.csv"
-    with path.open() as f:
-        rows = list(csv.DictReader(f, delimiter=";"))
-    when = np.array([datetime.fromisoformat(r["tracked_at"] + "+00:00").timestamp() for r in rows])
+    trace = real_trace(realdata)  # an accuracy of 0 (none written) counted as 10 m
+    when = trace.time
     order = np.argsort(when, kind="stable")
-    lon = np.array([float(r["longitude"]) for r in rows])[order]
-    lat = np.array([float(r["latitude"]) for r in rows])[order]
-    # 0 is what the app writes when it has no accuracy: count it as a GNSS fix's 10 m
-    accuracy = np.array([float(r["accuracy"]) or 10.0 for r in rows])[order]
+    lon, lat, accuracy = trace.lon[order], trace.lat[order], trace.accuracy[order]
     k = M_PER_DEG * math.cos(math.radians(lat[0]))
     found = stays(when[order], (lon - lon[0]) * k, (lat - lat[0]) * M_PER_DEG, accuracy, POLICY)
     assert [(s.start - when.min(), s.end - when.min()) for s in found] == REAL_TRACE_STAYS

@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alerts.suspect import M_PER_DEG, SuspectPolicy, no_checks, suspect_findings
+from alerts.suspect import M_PER_DEG, Partners, SuspectPolicy, no_checks, suspect_findings
 from ccmon.bench.suspect import real_trace
 from domain import AlertKind, FixBatch, FixSource, Positions, Text
 
@@ -100,7 +100,10 @@ def judged(
         if b <= a:
             continue
         new, moved = suspect_findings(
-            batch.take(np.arange(a, b)), checks, partner=partner or {}, policy=policy
+            batch.take(np.arange(a, b)),
+            checks,
+            partner=Partners.of(partner or {}),
+            policy=policy,
         )
         found += new
         checks = checks.newer(moved)
@@ -232,6 +235,20 @@ def test_a_mock_provider_is_raised_when_it_starts() -> None:
     found = judged(batch, cuts=[12, 13])
     assert [key(f) for f in found] == ["suspect_mock"] * 2
     assert [f.time for f in found] == [300.0, 900.0]
+
+
+def test_a_device_toggling_its_signs_raises_once_a_confirmation_at_most() -> None:
+    """Hostile or broken: the mock flag on and off, and the clock an hour back and forth,
+    fix after fix: the alert repeats now and then, not at every message."""
+    t = np.arange(0.0, 1200.0, 30.0)
+    n = t.shape[0]
+    toggling = np.arange(n) % 2 == 0
+    mocked = fixes(t, np.zeros(n), np.zeros(n), rng_accuracy(n), mock=toggling)
+    assert [f.time for f in judged(mocked, cuts=[7, 8])] == [0.0, 300.0, 600.0, 900.0]
+    swinging = fixes(np.where(toggling, t, t - 3600.0), np.zeros(n), np.zeros(n))
+    found = judged(swinging)
+    assert {key(f) for f in found} == {"suspect_backwards"}
+    assert len(found) == 4  # of 20 swings back, one in each 300 s
 
 
 def band_walks_off(phone_source: FixSource, *, phone_still: bool = True) -> FixBatch:

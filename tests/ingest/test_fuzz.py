@@ -114,6 +114,7 @@ def good_fix() -> dict[str, Any]:
         "battery": 80,
         "seq": 3,
         "crs": "gcj02",
+        "mock": False,
     }
 
 
@@ -198,6 +199,7 @@ def judged(topic: str, payload: bytes) -> None:
         assert NOW - LIMITS.max_age_s <= f.time <= NOW + LIMITS.max_future_s
         assert f.battery == -1 or 0 <= f.battery <= 100
         assert -1 <= f.seq < 2**63
+        assert isinstance(f.mock, bool)
     for e in got.events:
         assert NOW - LIMITS.max_age_s <= e.time <= NOW + LIMITS.max_future_s
         assert e.battery is None or 0 <= e.battery <= 100
